@@ -1,0 +1,93 @@
+/** Helpers shared by checks: API reach, object descriptors, SQL building. Pure functions. */
+import type { CheckContext } from '../src/model/check.ts';
+import type { FindingObject, ObjectType } from '../src/model/finding.ts';
+import { qualified, quoteIdent } from '../src/model/ident.ts';
+import { API_ROLES } from '../src/model/schemas.ts';
+import type { FunctionInfo, Privilege, Relation, RelationKind } from '../src/model/snapshot.ts';
+
+const OBJECT_TYPE: Record<RelationKind, ObjectType> = {
+  table: 'table',
+  partitioned_table: 'table',
+  view: 'view',
+  materialized_view: 'materialized_view',
+  foreign_table: 'foreign_table',
+};
+
+export function relationObject(relation: Relation, extra: Partial<FindingObject> = {}): FindingObject {
+  return { schema: relation.schema, name: relation.name, type: OBJECT_TYPE[relation.kind], ...extra };
+}
+
+export function functionObject(fn: FunctionInfo): FindingObject {
+  return { schema: fn.schema, name: fn.name, type: 'function', function: `${fn.name}(${fn.identityArgs})` };
+}
+
+/** `schema.name(args)` as SQL, for ALTER/REVOKE statements. */
+export function functionSignature(fn: FunctionInfo): string {
+  return `${qualified(fn.schema, fn.name)}(${fn.identityArgs})`;
+}
+
+export function relationKeyword(relation: Relation): string {
+  switch (relation.kind) {
+    case 'view':
+      return 'VIEW';
+    case 'materialized_view':
+      return 'MATERIALIZED VIEW';
+    case 'foreign_table':
+      return 'FOREIGN TABLE';
+    default:
+      return 'TABLE';
+  }
+}
+
+/**
+ * API roles (anon, authenticated) that hold any of the privileges on the relation and can reach
+ * its schema. Grants through PUBLIC and role membership count.
+ */
+export function apiRolesWith(ctx: CheckContext, relation: Relation, privileges: readonly Privilege[]): string[] {
+  return API_ROLES.filter(
+    (role) =>
+      ctx.privileges.role(role) !== undefined &&
+      ctx.privileges.hasSchemaUsage(relation.schema, role) &&
+      privileges.some((p) => ctx.privileges.hasOnRelation(relation, role, p)),
+  );
+}
+
+/** Roles that may call the function over the API: EXECUTE on it and USAGE on its schema. */
+export function apiRolesExecuting(ctx: CheckContext, fn: FunctionInfo): string[] {
+  return API_ROLES.filter(
+    (role) =>
+      ctx.privileges.role(role) !== undefined &&
+      ctx.privileges.hasSchemaUsage(fn.schema, role) &&
+      ctx.privileges.has(fn.acl, role, 'EXECUTE'),
+  );
+}
+
+/** User tables (ordinary and partitioned) outside system schemas and extensions. */
+export function userTables(ctx: CheckContext): Relation[] {
+  return ctx.snapshot.relations.filter(
+    (r) => (r.kind === 'table' || r.kind === 'partitioned_table') && ctx.isUserObject(r.schema, r.extension),
+  );
+}
+
+export function policiesOn(ctx: CheckContext, relation: Relation) {
+  return ctx.snapshot.policies.filter((p) => p.schema === relation.schema && p.table === relation.name);
+}
+
+export function enableRlsSql(relation: Relation): string {
+  return `ALTER TABLE ${qualified(relation.schema, relation.name)} ENABLE ROW LEVEL SECURITY;`;
+}
+
+export function revokeSql(relation: Relation, privileges: string, roles: readonly string[]): string {
+  return `REVOKE ${privileges} ON ${qualified(relation.schema, relation.name)} FROM ${roles.map(quoteIdent).join(', ')};`;
+}
+
+export function roleList(roles: readonly string[]): string {
+  return roles.join(' and ');
+}
+
+/** `about 1,234 rows`, or `row count unknown` for a table never analyzed. */
+export function rowsText(relation: Relation): string {
+  if (relation.rowEstimate < 0) return 'row count unknown: never analyzed';
+  const n = Math.round(relation.rowEstimate);
+  return `about ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,53 @@
+/** Shared text helpers for reporters: terminal-safe strings and colours. */
+
+/**
+ * Makes any database-provided string safe to print in a terminal or a plain-text file: control
+ * characters (ANSI escapes, newlines, carriage returns, bidi overrides) are shown escaped.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    switch (ch) {
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default:
+        return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+  });
+}
+
+/** Like `terminalSafe`, but keeps line breaks (for multi-line SQL we generated ourselves). */
+export function terminalSafeMultiline(text: string): string {
+  return text.split('\n').map(terminalSafe).join('\n');
+}
+
+export interface Palette {
+  red(s: string): string;
+  yellow(s: string): string;
+  blue(s: string): string;
+  gray(s: string): string;
+  bold(s: string): string;
+  green(s: string): string;
+  magenta(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+
+export function palette(color: boolean): Palette {
+  if (!color) {
+    const id = (s: string) => s;
+    return { red: id, yellow: id, blue: id, gray: id, bold: id, green: id, magenta: id };
+  }
+  return {
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    blue: wrap(34, 39),
+    gray: wrap(90, 39),
+    bold: wrap(1, 22),
+    green: wrap(32, 39),
+    magenta: wrap(35, 39),
+  };
+}

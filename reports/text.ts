@@ -1,0 +1,89 @@
+import type { Finding } from '../src/model/finding.ts';
+import { LEVELS, type Level } from '../src/model/level.ts';
+import type { Report } from '../src/model/report.ts';
+import { redact } from '../src/model/redact.ts';
+import { palette, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
+
+export interface TextOptions {
+  readonly color: boolean;
+  /** Findings listed in full per level; the rest are counted. */
+  readonly maxPerLevel?: number;
+}
+
+function levelLabel(level: Level, p: Palette): string {
+  const label = level.toUpperCase().padEnd(8);
+  switch (level) {
+    case 'critical':
+      return p.bold(p.red(label));
+    case 'high':
+      return p.red(label);
+    case 'medium':
+      return p.yellow(label);
+    case 'low':
+      return p.blue(label);
+    default:
+      return p.gray(label);
+  }
+}
+
+function objectLabel(f: Finding): string {
+  const o = f.object;
+  let s = `${o.schema}.${o.name}`;
+  if (o.column) s += `.${o.column}`;
+  if (o.policy) s += ` policy "${o.policy}"`;
+  if (o.function && o.type === 'function') s = `${o.schema}.${o.function}`;
+  return terminalSafe(s);
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+/** The terminal report: summary first, then findings by level with their fix SQL. */
+export function renderText(report: Report, options: TextOptions): string {
+  const p = palette(options.color);
+  const out: string[] = [];
+  const t = report.target;
+  out.push(
+    p.bold(`supaudit ${report.tool.version}`) +
+      ` — ${terminalSafe(t.description ?? t.kind)} · ${terminalSafe(t.serverVersion.split(' on ')[0] ?? t.serverVersion)} · database ${terminalSafe(t.database)}`,
+  );
+  const source = report.exposedSchemas.source === 'default' ? 'assumed: no setting found' : `from ${report.exposedSchemas.source}`;
+  out.push(`Exposed schemas: ${report.exposedSchemas.schemas.map(terminalSafe).join(', ')} (${source})`);
+  out.push('');
+  const counts = LEVELS.map((l) => `${report.summary[l]} ${l}`).join(' · ');
+  out.push(
+    `${p.bold('Summary:')} ${counts}  ` +
+      p.gray(
+        `(${report.findings.length} findings, ${report.stats.checksRun} checks, ${report.stats.queries} queries, ${(report.stats.durationMs / 1000).toFixed(1)} s)`,
+      ),
+  );
+  const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
+  for (const level of LEVELS) {
+    const findings = report.findings.filter((f) => f.level === level);
+    if (findings.length === 0) continue;
+    out.push('');
+    out.push(p.bold(`${level.toUpperCase()} (${findings.length})`));
+    for (const f of findings.slice(0, max)) {
+      out.push(`${levelLabel(f.level, p)} ${p.bold(f.check)}  ${objectLabel(f)}`);
+      out.push(indent(terminalSafe(f.message), '         '));
+      if (f.remediation.sql) out.push(indent(p.green(terminalSafeMultiline(f.remediation.sql)), '         fix: ').replace(/\n {9}fix: /g, '\n              '));
+      else out.push(p.gray(indent(terminalSafe(f.remediation.text), '         fix: ')));
+    }
+    if (findings.length > max) out.push(p.gray(`         … and ${findings.length - max} more ${level} findings (see the JSON report)`));
+  }
+  if (report.findings.length === 0) {
+    out.push('');
+    out.push(p.green('No findings.'));
+  }
+  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+    out.push('');
+    out.push(p.bold('Notes'));
+    for (const n of report.notes) out.push(`  - ${terminalSafe(n.area)}: ${terminalSafe(n.message)}`);
+    for (const e of report.checkErrors) out.push(p.red(`  - check ${e.check} failed: ${terminalSafe(e.message)}`));
+  }
+  return redact(out.join('\n')) + '\n';
+}

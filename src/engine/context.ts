@@ -1,0 +1,90 @@
+import type { CheckContext, CheckOptions } from '../model/check.ts';
+import { PrivilegeModel } from '../model/privileges.ts';
+import { isSystemSchema } from '../model/schemas.ts';
+import type { Relation, Snapshot } from '../model/snapshot.ts';
+
+/**
+ * Column names that hold secrets or personal data. Each is a case-insensitive regular expression
+ * matched against whole words of the name (snake_case or camelCase), so `otp` matches `otp_code`
+ * but not `footprint`.
+ */
+export const DEFAULT_SENSITIVE_PATTERNS: readonly string[] = [
+  'passw(or)?d',
+  '^pass$',
+  'pwd',
+  'secret',
+  'token',
+  'api_?key',
+  'private_?key',
+  'access_?key',
+  'salt',
+  'otp',
+  'mfa',
+  'totp',
+  'ssn',
+  'social_?security',
+  'tax_?id',
+  'national_?id',
+  'passport',
+  'driver_?licen[cs]e',
+  'credit_?card',
+  'card_?number',
+  'cc_?num',
+  'cvv',
+  'cvc',
+  'iban',
+  'bank_?account',
+  'account_?number',
+  'routing_?number',
+  'swift',
+  'phone',
+  'mobile',
+  'e_?mail',
+  'dob',
+  'date_?of_?birth',
+  'birth_?date',
+  'birthday',
+  'address',
+  'zip_?code',
+  'postal_?code',
+  'ip_?addr',
+  'salary',
+  'medical',
+  'diagnosis',
+];
+
+export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
+  sensitiveColumnPatterns: DEFAULT_SENSITIVE_PATTERNS,
+  realtimeSubscribers: 100,
+};
+
+export function createContext(snapshot: Snapshot, options: CheckOptions = DEFAULT_CHECK_OPTIONS): CheckContext {
+  const exposed = new Set(snapshot.exposedSchemas);
+  const relations = new Map<string, Relation>();
+  for (const r of snapshot.relations) relations.set(`${r.schema}\u0000${r.name}`, r);
+  const memo = new Map<string, unknown>();
+  return {
+    snapshot,
+    privileges: new PrivilegeModel(snapshot),
+    options,
+    isExposed: (schema) => exposed.has(schema),
+    isUserObject: (schema, extension) => extension === null && !isSystemSchema(schema),
+    relation: (schema, name) => relations.get(`${schema}\u0000${name}`),
+    memo<T>(key: string, compute: () => T): T {
+      if (!memo.has(key)) memo.set(key, compute());
+      return memo.get(key) as T;
+    },
+  };
+}
+
+/** Compiled sensitive-column matcher; null when the name is not sensitive, else the pattern that matched. */
+export function sensitiveMatcher(patterns: readonly string[]): (column: string) => string | null {
+  const compiled = patterns.map((p) => ({ p, re: new RegExp(`(?:^|_)(?:${p})(?:_|$)`, 'i') }));
+  return (column) => {
+    const words = column
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/[^A-Za-z0-9]+/g, '_')
+      .toLowerCase();
+    return compiled.find(({ re }) => re.test(words))?.p ?? null;
+  };
+}

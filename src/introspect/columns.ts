@@ -1,0 +1,71 @@
+import type { Column } from '../model/snapshot.ts';
+import type { Session } from './session.ts';
+import { aclJson, NAMESPACE_FILTER } from './sql.ts';
+
+/** Columns of every relation read by `relations.ts`, with column grants and average widths. */
+function sql(withStats: boolean): string {
+  const stats = withStats
+    ? `(select schemaname, tablename, attname, max(avg_width) as avg_width
+             from pg_stats group by schemaname, tablename, attname)`
+    : `(select null::name as schemaname, null::name as tablename, null::name as attname, null::int as avg_width)`;
+  return `
+select n.nspname::text as schema, c.relname::text as table,
+  a.attname::text as name, a.attnum::int as position,
+  format_type(a.atttypid, a.atttypmod) as type,
+  tn.nspname::text || '.' || t.typname::text as type_name,
+  a.attnotnull as not_null,
+  pg_get_expr(ad.adbin, ad.adrelid) as default,
+  a.attidentity <> '' as identity,
+  a.attgenerated <> '' as generated,
+  ${aclJson('a.attacl')} as acl,
+  st.avg_width::float8 as avg_width,
+  col_description(c.oid, a.attnum) as comment
+from pg_attribute a
+join pg_class c on c.oid = a.attrelid
+join pg_namespace n on n.oid = c.relnamespace
+join pg_type t on t.oid = a.atttypid
+join pg_namespace tn on tn.oid = t.typnamespace
+left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+left join ${stats} st
+  on st.schemaname = n.nspname and st.tablename = c.relname and st.attname = a.attname
+where a.attnum > 0 and not a.attisdropped
+  and c.relkind in ('r', 'p', 'v', 'm', 'f') and ${NAMESPACE_FILTER}
+order by n.nspname, c.relname, a.attnum`;
+}
+
+interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth'> {
+  schema: string;
+  table: string;
+  type_name: string;
+  not_null: boolean;
+  avg_width: number | null;
+}
+
+/** Columns keyed by `schema.table` (joined with a NUL so no name can collide). */
+export async function readColumns(session: Session, withStats = true): Promise<Map<string, Column[]>> {
+  const rows = await session.query<Row>(sql(withStats));
+  const byRelation = new Map<string, Column[]>();
+  for (const row of rows) {
+    const key = relationKey(row.schema, row.table);
+    let list = byRelation.get(key);
+    if (!list) byRelation.set(key, (list = []));
+    list.push({
+      name: row.name,
+      position: Number(row.position),
+      type: row.type,
+      typeName: row.type_name,
+      notNull: row.not_null,
+      default: row.default,
+      identity: row.identity,
+      generated: row.generated,
+      acl: row.acl,
+      avgWidth: row.avg_width === null ? null : Number(row.avg_width),
+      comment: row.comment,
+    });
+  }
+  return byRelation;
+}
+
+export function relationKey(schema: string, name: string): string {
+  return `${schema}\u0000${name}`;
+}

@@ -1,0 +1,74 @@
+import type { Session } from './session.ts';
+
+export interface ServerSettings {
+  readonly version: string;
+  readonly versionNum: number;
+  readonly database: string;
+  readonly currentUser: string;
+  /** `pgrst.db_schemas` from the session or from the `authenticator` role's settings. */
+  readonly pgrstDbSchemas: string | null;
+  readonly statsReset: string | null;
+  readonly hasBuckets: boolean;
+  readonly canReadBuckets: boolean;
+  readonly hasRealtimeSubscriptions: boolean;
+  readonly canReadRealtimeSubscriptions: boolean;
+}
+
+function optionalTable(name: string, alias: string): string {
+  return `to_regclass('${name}') is not null as has_${alias},
+    coalesce(case when to_regclass('${name}') is not null then has_table_privilege(to_regclass('${name}'), 'select') end, false) as can_read_${alias}`;
+}
+
+function sql(full: boolean): string {
+  const roleSchemas = full
+    ? `(select substr(s, length('pgrst.db_schemas=') + 1)
+     from pg_db_role_setting rs cross join lateral unnest(rs.setconfig) s
+    where rs.setrole = (select oid from pg_roles where rolname = 'authenticator')
+      and rs.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+      and s like 'pgrst.db\\_schemas=%'
+    order by rs.setdatabase desc limit 1)`
+    : 'null::text';
+  const statsReset = full ? `(select stats_reset::text from pg_stat_database where datname = current_database())` : 'null::text';
+  return `
+select version() as version,
+  current_setting('server_version_num')::int as version_num,
+  current_database() as database,
+  current_user as current_user,
+  nullif(current_setting('pgrst.db_schemas', true), '') as session_db_schemas,
+  ${roleSchemas} as role_db_schemas,
+  ${statsReset} as stats_reset,
+  ${optionalTable('storage.buckets', 'buckets')},
+  ${optionalTable('realtime.subscription', 'subscriptions')}
+`;
+}
+
+interface Row {
+  version: string;
+  version_num: number;
+  database: string;
+  current_user: string;
+  session_db_schemas: string | null;
+  role_db_schemas: string | null;
+  stats_reset: string | null;
+  has_buckets: boolean;
+  can_read_buckets: boolean;
+  has_subscriptions: boolean;
+  can_read_subscriptions: boolean;
+}
+
+export async function readSettings(session: Session, full = true): Promise<ServerSettings> {
+  const [row] = await session.query<Row>(sql(full));
+  if (!row) throw new Error('server settings query returned no row');
+  return {
+    version: row.version,
+    versionNum: Number(row.version_num),
+    database: row.database,
+    currentUser: row.current_user,
+    pgrstDbSchemas: row.session_db_schemas ?? row.role_db_schemas,
+    statsReset: row.stats_reset,
+    hasBuckets: row.has_buckets,
+    canReadBuckets: row.can_read_buckets,
+    hasRealtimeSubscriptions: row.has_subscriptions,
+    canReadRealtimeSubscriptions: row.can_read_subscriptions,
+  };
+}

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseToml } from 'smol-toml';
+import { UserError } from '../../model/errors.ts';
+import { redactUrl } from '../../model/redact.ts';
+import type { TargetKind } from '../../model/report.ts';
+import type { Session } from '../session.ts';
+import { migrationFiles, startEmbedded, type LoadedStatement } from './embedded.ts';
+import { connectPg, parseDatabaseUrl } from './pg.ts';
+
+/** The repository's bundled demo project. */
+export const DEMO_PROJECT = fileURLToPath(new URL('../../../supabase/', import.meta.url));
+
+export interface OpenedTarget {
+  readonly session: Session;
+  /** Statements loaded from migrations (embedded targets), for locating objects. */
+  readonly statements: readonly LoadedStatement[];
+  readonly notes: readonly { area: string; message: string }[];
+}
+
+/** Where an audit reads from: a live database, or migrations loaded into the embedded database. */
+export interface Target {
+  readonly kind: TargetKind;
+  /** For display: a redacted URL or a folder. */
+  readonly description: string;
+  /** `[api] schemas` from the project's `config.toml`, when there is one. */
+  readonly configTomlSchemas: readonly string[] | undefined;
+  /** The `supabase/` folder the target came from, if any. */
+  readonly projectDir: string | undefined;
+  open(): Promise<OpenedTarget>;
+}
+
+export interface TargetOptions {
+  readonly dbUrl?: string;
+  readonly migrations?: string;
+  readonly demo?: boolean;
+  /** Folder holding `config.toml` (default: `./supabase` when present). */
+  readonly projectDir?: string;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly connectTimeoutMs?: number;
+}
+
+/** `[api] schemas` from a Supabase `config.toml`. */
+export function readConfigTomlSchemas(projectDir: string): string[] | undefined {
+  const path = join(projectDir, 'config.toml');
+  if (!existsSync(path)) return undefined;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError('config', `${path}: ${(error as Error).message.split('\n')[0]}`, 'fix the TOML syntax');
+  }
+  const api = parsed['api'] as { schemas?: unknown; enabled?: unknown } | undefined;
+  if (!api || !Array.isArray(api.schemas)) return undefined;
+  return api.schemas.filter((s): s is string => typeof s === 'string');
+}
+
+function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, projectDir: string | undefined): Target {
+  const dir = resolve(migrationsDir);
+  const files = migrationFiles(dir);
+  const seed = projectDir ? join(projectDir, 'seed.sql') : join(dirname(dir), 'seed.sql');
+  const all = existsSync(seed) ? [...files, seed] : files;
+  const root = projectDir ? dirname(resolve(projectDir)) : dirname(dir);
+  return {
+    kind,
+    description: kind === 'demo' ? 'bundled demo project (supabase/)' : `migrations in ${migrationsDir}`,
+    configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : readConfigTomlSchemas(dirname(dir)),
+    projectDir: projectDir ?? dirname(dir),
+    async open() {
+      const db = await startEmbedded(all, root);
+      return {
+        session: db.session,
+        statements: db.statements,
+        notes: db.skipped.map((s) => ({ area: 'migrations', message: `skipped (extension not available in the embedded database): ${s}` })),
+      };
+    },
+  };
+}
+
+/**
+ * Picks the target: `--demo`, `--db-url` (or SUPABASE_DB_URL / DATABASE_URL), `--migrations`,
+ * else `./supabase/migrations` when present.
+ */
+export function resolveTarget(options: TargetOptions): Target {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const projectDir = options.projectDir ? resolve(cwd, options.projectDir) : existsSync(join(cwd, 'supabase', 'config.toml')) ? join(cwd, 'supabase') : undefined;
+  if (options.demo) return embeddedTarget('demo', join(DEMO_PROJECT, 'migrations'), DEMO_PROJECT);
+  if (options.migrations) {
+    const dir = resolve(cwd, options.migrations);
+    const parent = dirname(dir);
+    return embeddedTarget('migrations', dir, existsSync(join(parent, 'config.toml')) ? parent : projectDir);
+  }
+  const url = options.dbUrl ?? env['SUPABASE_DB_URL'] ?? env['DATABASE_URL'];
+  if (url) {
+    const parsed = parseDatabaseUrl(url);
+    return {
+      kind: 'url',
+      description: redactUrl(url),
+      configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : undefined,
+      projectDir,
+      async open() {
+        const session = await connectPg(url, { connectTimeoutMs: options.connectTimeoutMs });
+        return { session, statements: [], notes: parsed.pooled ? [{ area: 'connection', message: 'pooler (transaction mode) detected: session settings are set per transaction only' }] : [] };
+      },
+    };
+  }
+  const local = join(cwd, 'supabase', 'migrations');
+  if (existsSync(local)) return embeddedTarget('migrations', local, join(cwd, 'supabase'));
+  throw new UserError(
+    'usage',
+    'nothing to audit: no --db-url, SUPABASE_DB_URL or DATABASE_URL, and no ./supabase/migrations folder',
+    'run `supaudit --db-url postgres://…`, `supaudit --migrations <dir>`, or `supaudit --demo`',
+  );
+}

@@ -1,0 +1,52 @@
+import type { FindingDraft } from './finding.ts';
+import type { Level } from './level.ts';
+import type { PrivilegeModel } from './privileges.ts';
+import type { Relation, Snapshot } from './snapshot.ts';
+
+export type CheckCategory = 'security' | 'performance' | 'schema';
+
+export interface CheckMeta<Id extends string = string> {
+  readonly id: Id;
+  readonly title: string;
+  /** Default level; a finding may raise or lower it, config may override it. */
+  readonly level: Level;
+  readonly category: CheckCategory;
+  /** One sentence: what the check detects. */
+  readonly description: string;
+  /** `external`: reachable through the API; `internal`: database hygiene. */
+  readonly facing: 'external' | 'internal';
+  /** Peer tool lint id this check corresponds to (splinter), when the concept is the same. */
+  readonly splinter?: string;
+}
+
+export interface CheckOptions {
+  /** Regular expression sources matched case-insensitively against column names. */
+  readonly sensitiveColumnPatterns: readonly string[];
+  /** Assumed realtime subscribers per table when `realtime.subscription` is not readable. */
+  readonly realtimeSubscribers: number;
+}
+
+/** Everything a check may use. Pure data: no database, no I/O. */
+export interface CheckContext {
+  readonly snapshot: Snapshot;
+  readonly privileges: PrivilegeModel;
+  readonly options: CheckOptions;
+  /** Schema reachable through PostgREST (`/rest/v1`). */
+  isExposed(schema: string): boolean;
+  /** Relation in a user schema: not a system schema, not owned by an extension. */
+  isUserObject(schema: string, extension: string | null): boolean;
+  /** Relation by schema and name. */
+  relation(schema: string, name: string): Relation | undefined;
+  /** Shared, lazily computed analyses (e.g. parsed policies), keyed by name. */
+  memo<T>(key: string, compute: () => T): T;
+}
+
+export interface Check<Id extends string = string> {
+  readonly meta: CheckMeta<Id>;
+  run(ctx: CheckContext): readonly FindingDraft[];
+}
+
+/** Typed factory: keeps a check's shape checked at compile time. */
+export function defineCheck<Id extends string>(check: Check<Id>): Check<Id> {
+  return check;
+}

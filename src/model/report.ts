@@ -1,0 +1,66 @@
+import type { Finding } from './finding.ts';
+import type { Level } from './level.ts';
+import type { IntrospectionNote } from './snapshot.ts';
+
+export type TargetKind = 'url' | 'migrations' | 'demo';
+
+export interface RoleTableExposure {
+  readonly schema: string;
+  readonly name: string;
+  readonly select: boolean;
+  readonly insert: boolean;
+  readonly update: boolean;
+  readonly delete: boolean;
+  readonly rows: number | 'all' | 'own rows' | 'unknown' | 'none';
+  readonly sensitiveColumns: readonly string[];
+  readonly via: readonly string[];
+}
+
+export interface RoleFunctionExposure {
+  readonly schema: string;
+  readonly name: string;
+  readonly securityDefiner: boolean;
+  readonly via: readonly string[];
+}
+
+export interface BlastRadius {
+  readonly role: string;
+  readonly score: number;
+  readonly bypassesRls: boolean;
+  readonly breakdown?: readonly { readonly reason: string; readonly points: number }[];
+  readonly tables: readonly RoleTableExposure[];
+  readonly functions: readonly RoleFunctionExposure[];
+  readonly probe?: Readonly<Record<string, unknown>>;
+}
+
+export interface CheckError {
+  readonly check: string;
+  readonly message: string;
+}
+
+export interface Report {
+  readonly schemaVersion: 1;
+  readonly tool: { readonly name: 'supaudit'; readonly version: string };
+  readonly target: {
+    readonly kind: TargetKind;
+    readonly database: string;
+    readonly serverVersion: string;
+    /** Redacted description of the target (URL without password, or a folder). */
+    readonly description?: string;
+  };
+  readonly exposedSchemas: { readonly schemas: readonly string[]; readonly source: string };
+  readonly summary: Readonly<Record<Level, number>>;
+  readonly findings: readonly Finding[];
+  readonly blastRadius: readonly BlastRadius[];
+  /** What could not be read or run: the report is partial where these say so. */
+  readonly notes: readonly IntrospectionNote[];
+  readonly checkErrors: readonly CheckError[];
+  readonly stats: {
+    readonly durationMs: number;
+    readonly queries: number;
+    readonly introspectionMs: number;
+    readonly checksMs: number;
+    readonly checksRun: number;
+    readonly objects: { readonly relations: number; readonly policies: number; readonly functions: number };
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * The catalog snapshot: everything supaudit knows about a database, read once by
+ * `src/introspect` and then handed, read-only, to checks, scoring and reporters.
+ * No OIDs leave introspection: objects are identified by schema-qualified names.
+ */
+
+/** One exploded ACL entry (`aclexplode`). `grantee` is `PUBLIC` for the pseudo-role. */
+export interface AclItem {
+  readonly grantee: string;
+  readonly grantor: string;
+  readonly privilege: Privilege;
+  readonly grantable: boolean;
+}
+
+export type Privilege =
+  | 'SELECT'
+  | 'INSERT'
+  | 'UPDATE'
+  | 'DELETE'
+  | 'TRUNCATE'
+  | 'REFERENCES'
+  | 'TRIGGER'
+  | 'EXECUTE'
+  | 'USAGE'
+  | 'CREATE'
+  | 'CONNECT'
+  | 'TEMPORARY'
+  | 'MAINTAIN';
+
+export const PUBLIC_ROLE = 'PUBLIC';
+
+export interface Role {
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly bypassRls: boolean;
+  readonly canLogin: boolean;
+  /** `rolinherit`: whether the role inherits privileges of roles it is a member of (PG 15 semantics). */
+  readonly inherit: boolean;
+}
+
+/** `member` is a member of `role`. `inherit` is the effective inherit flag of that membership (PG16+ per grant, PG15 from rolinherit). */
+export interface Membership {
+  readonly role: string;
+  readonly member: string;
+  readonly inherit: boolean;
+  /** Whether `member` may `SET ROLE role` (PG16+ set_option; always true before). */
+  readonly canSet: boolean;
+}
+
+export interface SchemaInfo {
+  readonly name: string;
+  readonly owner: string;
+  readonly acl: readonly AclItem[];
+  readonly comment: string | null;
+  /** Name of the extension that owns the schema, if any. */
+  readonly extension: string | null;
+}
+
+export type RelationKind = 'table' | 'partitioned_table' | 'view' | 'materialized_view' | 'foreign_table';
+
+export type ReplicaIdentity = 'default' | 'nothing' | 'full' | 'index';
+
+export interface Column {
+  readonly name: string;
+  readonly position: number;
+  /** `format_type(atttypid, atttypmod)`, e.g. `character varying(20)`, `uuid`, `public.my_enum`. */
+  readonly type: string;
+  /** Schema-qualified name of the base type, e.g. `pg_catalog.text`. */
+  readonly typeName: string;
+  readonly notNull: boolean;
+  readonly default: string | null;
+  readonly identity: boolean;
+  readonly generated: boolean;
+  /** Column-level grants (`attacl`), empty when none. */
+  readonly acl: readonly AclItem[];
+  /** Average width in bytes from `pg_stats`, when statistics exist and are readable. */
+  readonly avgWidth: number | null;
+  readonly comment: string | null;
+}
+
+export interface TableStats {
+  readonly seqScan: number;
+  readonly idxScan: number;
+  readonly inserts: number;
+  readonly updates: number;
+  readonly deletes: number;
+  readonly hotUpdates: number;
+  readonly liveTuples: number;
+  readonly deadTuples: number;
+  readonly lastAnalyze: string | null;
+}
+
+export interface Relation {
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: RelationKind;
+  readonly owner: string;
+  readonly rlsEnabled: boolean;
+  readonly rlsForced: boolean;
+  /** `reltuples`; -1 when never vacuumed/analyzed (PG14+). */
+  readonly rowEstimate: number;
+  readonly pages: number;
+  readonly sizeBytes: number;
+  readonly replicaIdentity: ReplicaIdentity;
+  /** `reloptions` as a map, e.g. `{ security_invoker: 'true' }`. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly isPartition: boolean;
+  readonly acl: readonly AclItem[];
+  readonly columns: readonly Column[];
+  readonly comment: string | null;
+  readonly extension: string | null;
+  /** `pg_get_viewdef` for views and materialized views. */
+  readonly viewDefinition: string | null;
+  readonly hasTriggers: boolean;
+  readonly stats: TableStats | null;
+}
+
+export type ConstraintType = 'primary_key' | 'foreign_key' | 'unique' | 'check' | 'exclusion' | 'not_null' | 'trigger';
+
+export interface Constraint {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  readonly type: ConstraintType;
+  readonly columns: readonly string[];
+  readonly definition: string;
+  readonly validated: boolean;
+  /** Foreign keys: the referenced table and columns. */
+  readonly refSchema: string | null;
+  readonly refTable: string | null;
+  readonly refColumns: readonly string[];
+  /** Foreign keys: the unique index on the referenced table that the key depends on. */
+  readonly refIndex: string | null;
+  /** Name of the index that implements a primary key / unique / exclusion constraint. */
+  readonly index: string | null;
+}
+
+export interface Index {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  /** Key columns in order; `null` marks an expression column. */
+  readonly columns: readonly (string | null)[];
+  /** Number of key columns (INCLUDE columns are not key columns and are not listed in `columns`). */
+  readonly includeColumns: readonly string[];
+  /** `pg_get_expr(indexprs)`, the expression columns, or null. */
+  readonly expressions: string | null;
+  /** `pg_get_expr(indpred)` for partial indexes, or null. */
+  readonly predicate: string | null;
+  readonly method: string;
+  readonly unique: boolean;
+  readonly primary: boolean;
+  readonly valid: boolean;
+  readonly ready: boolean;
+  /** The constraint backed by this index (pk, unique, exclusion), if any. */
+  readonly constraint: string | null;
+  readonly definition: string;
+  readonly sizeBytes: number;
+  /** `idx_scan` from `pg_stat_user_indexes`; null when unavailable. */
+  readonly scans: number | null;
+  /** Index of a partitioned table (no storage of its own). */
+  readonly partitionedParent: boolean;
+  /** Per key column: operator class name and sort options (`DESC`, `NULLS FIRST`); used for duplicate detection. */
+  readonly opclasses: readonly string[];
+  readonly options: readonly number[];
+  readonly collations: readonly string[];
+}
+
+export type PolicyCommand = 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface Policy {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  readonly command: PolicyCommand;
+  readonly permissive: boolean;
+  /** Role names; `PUBLIC` when the policy applies to every role. */
+  readonly roles: readonly string[];
+  readonly using: string | null;
+  readonly withCheck: string | null;
+}
+
+export type Volatility = 'immutable' | 'stable' | 'volatile';
+
+export interface FunctionInfo {
+  readonly schema: string;
+  readonly name: string;
+  /** `pg_get_function_identity_arguments`, e.g. `uid uuid, n integer`. */
+  readonly identityArgs: string;
+  readonly argCount: number;
+  readonly returnType: string;
+  readonly returnsSet: boolean;
+  readonly kind: 'function' | 'procedure' | 'aggregate' | 'window';
+  readonly language: string;
+  readonly securityDefiner: boolean;
+  readonly volatility: Volatility;
+  readonly leakproof: boolean;
+  readonly owner: string;
+  /** `proconfig` entries, e.g. `search_path=""`. */
+  readonly config: readonly string[];
+  readonly acl: readonly AclItem[];
+  readonly extension: string | null;
+  /** Function body (`prosrc`) for SQL and PL/pgSQL functions, else null. */
+  readonly source: string | null;
+  readonly comment: string | null;
+}
+
+export interface ViewDependency {
+  readonly schema: string;
+  readonly view: string;
+  readonly refSchema: string;
+  readonly refName: string;
+}
+
+export interface Publication {
+  readonly name: string;
+  readonly owner: string;
+  readonly allTables: boolean;
+  readonly insert: boolean;
+  readonly update: boolean;
+  readonly delete: boolean;
+  readonly truncate: boolean;
+  /** Tables published, with `FOR ALL TABLES` and `TABLES IN SCHEMA` expanded. */
+  readonly tables: readonly PublishedTable[];
+}
+
+export interface PublishedTable {
+  readonly schema: string;
+  readonly name: string;
+  /** Published columns (PG15+ column lists); null means all. */
+  readonly columns: readonly string[] | null;
+  readonly rowFilter: string | null;
+}
+
+export interface Extension {
+  readonly name: string;
+  readonly schema: string;
+  readonly version: string;
+  readonly defaultVersion: string | null;
+}
+
+export type DefaultAclObjectType = 'table' | 'sequence' | 'function' | 'type' | 'schema';
+
+export interface DefaultPrivilege {
+  /** The role whose newly created objects receive these grants. */
+  readonly owner: string;
+  /** null: applies in every schema. */
+  readonly schema: string | null;
+  readonly objectType: DefaultAclObjectType;
+  readonly acl: readonly AclItem[];
+}
+
+export interface SequenceInfo {
+  readonly schema: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly acl: readonly AclItem[];
+}
+
+export interface StorageBucket {
+  readonly id: string;
+  readonly name: string;
+  readonly public: boolean;
+}
+
+export interface RealtimeSubscriptionCount {
+  readonly schema: string;
+  readonly table: string;
+  readonly subscribers: number;
+}
+
+export type ExposedSchemasSource = 'option' | 'pgrst.db_schemas' | 'config.toml' | 'default';
+
+/** Something introspection could not read: the report says so instead of going silent. */
+export interface IntrospectionNote {
+  readonly area: string;
+  readonly message: string;
+}
+
+export interface Snapshot {
+  readonly serverVersion: string;
+  readonly serverVersionNum: number;
+  readonly database: string;
+  readonly currentUser: string;
+  readonly exposedSchemas: readonly string[];
+  readonly exposedSchemasSource: ExposedSchemasSource;
+  readonly roles: readonly Role[];
+  readonly memberships: readonly Membership[];
+  readonly schemas: readonly SchemaInfo[];
+  readonly relations: readonly Relation[];
+  readonly constraints: readonly Constraint[];
+  readonly indexes: readonly Index[];
+  readonly policies: readonly Policy[];
+  readonly functions: readonly FunctionInfo[];
+  readonly sequences: readonly SequenceInfo[];
+  readonly viewDependencies: readonly ViewDependency[];
+  readonly publications: readonly Publication[];
+  readonly extensions: readonly Extension[];
+  readonly defaultPrivileges: readonly DefaultPrivilege[];
+  readonly buckets: readonly StorageBucket[];
+  /** From `realtime.subscription` when it exists and is readable; null otherwise. */
+  readonly realtimeSubscriptions: readonly RealtimeSubscriptionCount[] | null;
+  /** `pg_stat_database.stats_reset` of the current database (ISO), if known. */
+  readonly statsReset: string | null;
+  /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
+  readonly takenAt: string;
+  readonly notes: readonly IntrospectionNote[];
+}

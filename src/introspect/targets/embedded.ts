@@ -91,22 +91,33 @@ function pgMessage(error: unknown): string {
   return `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
 }
 
-/**
- * Starts PGlite (Postgres in-process), loads the Supabase base, then each file statement by
- * statement so that a failure names the file and line. Ends with ANALYZE so that row
- * estimates are those a live project would have.
- */
-export async function startEmbedded(files: readonly string[], root: string): Promise<EmbeddedDatabase> {
-  await loadModule();
+/** A fresh PGlite with the commonly used extensions and the Supabase base loaded. */
+export async function createBaseDatabase(): Promise<PGlite> {
   const db = await PGlite.create({ extensions: EXTENSIONS });
-  const statements: LoadedStatement[] = [];
-  const skipped: string[] = [];
   try {
     await db.exec(readFileSync(BASE_SQL, 'utf8'));
   } catch (error) {
     await db.close().catch(() => undefined);
     throw new Error(`loading the Supabase base schema failed: ${pgMessage(error)}`);
   }
+  return db;
+}
+
+export interface StartOptions {
+  /** A database made by `createBaseDatabase` to clone instead of starting from scratch (tests reuse one). */
+  readonly base?: PGlite;
+}
+
+/**
+ * Starts PGlite (Postgres in-process), loads the Supabase base, then each file statement by
+ * statement so that a failure names the file and line. Ends with ANALYZE so that row
+ * estimates are those a live project would have.
+ */
+export async function startEmbedded(files: readonly string[], root: string, options: StartOptions = {}): Promise<EmbeddedDatabase> {
+  await loadModule();
+  const db = options.base ? await options.base.clone() : await createBaseDatabase();
+  const statements: LoadedStatement[] = [];
+  const skipped: string[] = [];
   for (const path of files) {
     const display = relative(root, path) || basename(path);
     const text = readFileSync(path, 'utf8');

@@ -32,10 +32,10 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UserError('usage', `not a valid database URL: ${redactUrl(url)}`, 'expected postgres://user:password@host:5432/database');
+    throw new UserError('usage', `not a valid database URL: ${redactUrl(url)}`, 'expected a URL like postgres://user@host:5432/database?sslmode=require');
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new UserError('usage', `not a Postgres URL (scheme ${parsed.protocol}): ${redactUrl(url)}`, 'expected postgres://user:password@host:5432/database');
+    throw new UserError('usage', `not a Postgres URL (scheme ${parsed.protocol}): ${redactUrl(url)}`, 'expected a URL like postgres://user@host:5432/database?sslmode=require');
   }
   registerSecret(decodeURIComponent(parsed.password));
   const host = parsed.hostname.replace(/^\[|\]$/g, '');

@@ -4,6 +4,9 @@
  */
 import type { Check } from '../src/model/check.ts';
 import auth_users_exposed from './auth_users_exposed.ts';
+import blast_radius_anon from './blast_radius_anon.ts';
+import blast_radius_authenticated from './blast_radius_authenticated.ts';
+import blast_radius_custom_role from './blast_radius_custom_role.ts';
 import function_search_path_mutable from './function_search_path_mutable.ts';
 import policy_exists_rls_disabled from './policy_exists_rls_disabled.ts';
 import rls_disabled_in_public from './rls_disabled_in_public.ts';
@@ -19,6 +22,9 @@ export const allChecks = [
   security_definer_view,
   function_search_path_mutable,
   auth_users_exposed,
+  blast_radius_anon,
+  blast_radius_authenticated,
+  blast_radius_custom_role,
 ] as const satisfies readonly Check[];
 
 export function checkById(id: string): Check | undefined {

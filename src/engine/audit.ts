@@ -5,6 +5,8 @@ import type { Check, CheckOptions } from '../model/check.ts';
 import type { Level } from '../model/level.ts';
 import type { Report } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { initPolicyParser } from '../policy/index.ts';
+import { blastRadius, toReportEntries } from '../score/blast-radius.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
 
@@ -46,6 +48,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   }
   const introspectionMs = performance.now() - introStart;
   snapshot = { ...snapshot, notes: [...opened.notes, ...snapshot.notes] };
+  options.onStage?.('parse policies');
+  await initPolicyParser();
   options.onStage?.('checks');
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries });
   return { report, snapshot };
@@ -76,7 +80,7 @@ export function buildReport(
     exposedSchemas: { schemas: snapshot.exposedSchemas, source: snapshot.exposedSchemasSource },
     summary: summarize(evaluation.findings),
     findings: evaluation.findings,
-    blastRadius: [],
+    blastRadius: toReportEntries(evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context))),
     notes: snapshot.notes,
     checkErrors: evaluation.errors,
     stats: {

@@ -1,4 +1,4 @@
-import type { Check, CheckOptions } from '../model/check.ts';
+import type { Check, CheckContext, CheckOptions } from '../model/check.ts';
 import { fingerprint, type Finding } from '../model/finding.ts';
 import { LEVELS, levelRank, type Level } from '../model/level.ts';
 import type { CheckError } from '../model/report.ts';
@@ -14,6 +14,8 @@ export interface EvaluateOptions {
 }
 
 export interface Evaluation {
+  /** The context the checks ran with: shared analyses (parsed policies, blast radius) are memoised in it. */
+  readonly context: CheckContext;
   readonly findings: Finding[];
   readonly errors: CheckError[];
   readonly checksRun: number;
@@ -63,7 +65,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
     }
   }
   findings.sort(compareFindings);
-  return { findings, errors, checksRun };
+  return { context: ctx, findings, errors, checksRun };
 }
 
 export function compareFindings(a: Finding, b: Finding): number {

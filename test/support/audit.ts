@@ -10,6 +10,7 @@ import { allChecks } from '../../checks/index.ts';
 import { buildReport } from '../../src/engine/audit.ts';
 import { introspect } from '../../src/introspect/index.ts';
 import type { Session } from '../../src/introspect/session.ts';
+import { initPolicyParser } from '../../src/policy/index.ts';
 import { createBaseDatabase, startEmbedded } from '../../src/introspect/targets/embedded.ts';
 import type { Check } from '../../src/model/check.ts';
 import type { Finding } from '../../src/model/finding.ts';
@@ -39,6 +40,7 @@ export function pgliteBase(): Promise<PGlite> {
 export async function auditSession(session: Session, options: AuditSqlOptions = {}): Promise<AuditOutcome> {
   const started = performance.now();
   const snapshot = await introspect(session, { exposedSchemas: options.exposedSchemas ?? ['public'] });
+  await initPolicyParser();
   const report = buildReport(
     snapshot,
     { kind: 'migrations', description: 'test' },

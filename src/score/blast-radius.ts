@@ -1,0 +1,374 @@
+/**
+ * Blast radius per role: what each role can read, write and call, through which path, and a
+ * 0–100 score. Built from the snapshot alone (grants, RLS, policies as parsed, exposed schemas,
+ * owner-rights views and SECURITY DEFINER functions). The formula is in checks/blast_radius.md.
+ */
+import { sensitiveMatcher } from '../engine/context.ts';
+import type { CheckContext } from '../model/check.ts';
+import { qualified, quoteIdent } from '../model/ident.ts';
+import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../model/report.ts';
+import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
+import type { AclItem, Policy, PolicyCommand, Privilege } from '../model/snapshot.ts';
+import { PUBLIC_ROLE } from '../model/snapshot.ts';
+import { analyzePolicies, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
+import type { PolicyAnalysis } from '../policy/index.ts';
+
+/** How much of a table a command reaches for a role. */
+export type Reach = 'all' | 'own rows' | 'unknown' | 'none';
+
+export interface PowerPath {
+  /** Human-readable path: the grant and the RLS state, or the view/function that opens it. */
+  readonly via: string;
+  /** SQL that closes this path; null when only a human can decide (policies that limit rows in unproven ways). */
+  readonly fix: string | null;
+  /** Columns readable along this path (a view's own columns), when they differ from the table's. */
+  readonly columns?: readonly string[];
+}
+
+export interface TablePowers extends RoleTableExposure {
+  readonly rowEstimate: number;
+  readonly reach: { readonly select: Reach; readonly insert: Reach; readonly update: Reach; readonly delete: Reach };
+  readonly truncate: boolean;
+  readonly api: boolean;
+  readonly paths: readonly PowerPath[];
+}
+
+export interface FunctionPowers extends RoleFunctionExposure {
+  readonly readsRlsTables: readonly string[];
+  readonly volatile: boolean;
+  readonly fix: string;
+}
+
+export interface RoleRadius extends BlastRadius {
+  readonly tables: readonly TablePowers[];
+  readonly functions: readonly FunctionPowers[];
+  readonly breakdown: readonly { readonly reason: string; readonly points: number }[];
+}
+
+const COMMANDS = ['select', 'insert', 'update', 'delete'] as const;
+type Command = (typeof COMMANDS)[number];
+const PRIVILEGE: Record<Command, Privilege> = { select: 'SELECT', insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
+const POLICY_COMMAND: Record<Command, PolicyCommand> = { select: 'SELECT', insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
+
+/** The roles whose reach matters: API roles, custom login roles, roles authenticator may switch to, and PUBLIC. */
+export function rolesOfInterest(ctx: CheckContext): string[] {
+  const names = new Set<string>();
+  for (const r of ['anon', 'authenticated', 'service_role']) if (ctx.privileges.role(r)) names.add(r);
+  for (const m of ctx.snapshot.memberships) {
+    if (m.member === 'authenticator' && m.canSet && !isPlatformRole(m.role)) names.add(m.role);
+  }
+  for (const role of ctx.snapshot.roles) {
+    if (role.canLogin && !role.superuser && !isPlatformRole(role.name)) names.add(role.name);
+  }
+  const ordered = ['anon', 'authenticated', 'service_role'].filter((r) => names.has(r));
+  const custom = [...names].filter((n) => !ordered.includes(n)).sort();
+  return [...ordered, ...custom, PUBLIC_ROLE];
+}
+
+function grantText(item: AclItem | undefined, privilege: string, relation: string, role: string): string {
+  if (!item) return `${privilege} on ${relation}`;
+  if (item.grantee === role) return `GRANT ${privilege} ON ${relation} TO ${role}`;
+  if (item.grantee === PUBLIC_ROLE) return `GRANT ${privilege} ON ${relation} TO PUBLIC`;
+  return `GRANT ${privilege} ON ${relation} TO ${item.grantee} (${role} inherits it)`;
+}
+
+/** Policies that apply to the role for the command: PUBLIC, the role, or a role whose privileges it has. */
+function applicable(analyses: readonly PolicyAnalysis[], holders: ReadonlySet<string>, command: Command): PolicyAnalysis[] {
+  return analyses.filter(
+    (a) =>
+      (a.policy.command === 'ALL' || a.policy.command === POLICY_COMMAND[command]) &&
+      a.policy.roles.some((r) => r === PUBLIC_ROLE || holders.has(r)),
+  );
+}
+
+/**
+ * Reach of one command on an RLS-enabled table from its policies. For anon, a predicate tied to
+ * the caller (auth.uid()) matches nothing: auth.uid() is NULL without a JWT.
+ */
+function policyReach(policies: readonly PolicyAnalysis[], command: Command, anonymous: boolean): { reach: Reach; opening: Policy[] } {
+  const clause = (a: PolicyAnalysis) => (command === 'insert' ? a.effectiveWithCheck : a.using);
+  const permissive = policies.filter((a) => a.policy.permissive);
+  const restrictive = policies.filter((a) => !a.policy.permissive);
+  if (permissive.length === 0) return { reach: 'none', opening: [] };
+  const trueFor = (a: PolicyAnalysis) => {
+    const e = clause(a);
+    if (e === null) return command === 'insert'; // INSERT with no WITH CHECK admits every row
+    return e.parseError === null && (e.alwaysTrue === 'always' || (anonymous && e.alwaysTrue === 'anonymous'));
+  };
+  const restricted = restrictive.some((a) => !trueFor(a));
+  const open = permissive.filter(trueFor);
+  if (open.length > 0) return { reach: restricted ? 'unknown' : 'all', opening: open.map((a) => a.policy) };
+  const tied = permissive.every((a) => {
+    const e = clause(a);
+    return e !== null && e.parseError === null && e.callerTied;
+  });
+  if (tied) return { reach: anonymous ? 'none' : 'own rows', opening: [] };
+  return { reach: 'unknown', opening: [] };
+}
+
+function rank(reach: Reach): number {
+  return reach === 'all' ? 3 : reach === 'unknown' ? 2 : reach === 'own rows' ? 1 : 0;
+}
+
+function widest(a: Reach, b: Reach): Reach {
+  return rank(a) >= rank(b) ? a : b;
+}
+
+interface Scorer {
+  readonly breakdown: { reason: string; points: number }[];
+  add(reason: string, points: number): void;
+  score(): number;
+}
+
+/**
+ * Independent powers combine like probabilities: score = 100 × (1 − Π(1 − pᵢ/100)). Adding a power
+ * never lowers the score and removing one never raises it (monotonic), and it saturates below 100.
+ */
+function scorer(): Scorer {
+  const breakdown: { reason: string; points: number }[] = [];
+  return {
+    breakdown,
+    add(reason, points) {
+      if (points > 0) breakdown.push({ reason, points: Math.round(Math.min(points, 95) * 10) / 10 });
+    },
+    score() {
+      const remaining = breakdown.reduce((acc, b) => acc * (1 - b.points / 100), 1);
+      return Math.round(100 * (1 - remaining));
+    },
+  };
+}
+
+/** 1 for a handful of rows, up to 3 for 10,000 and more (unknown counts as 100). */
+function sizeFactor(rows: number): number {
+  const n = rows < 0 ? 100 : rows;
+  return 1 + Math.min(2, Math.log10(Math.max(1, n)) / 2);
+}
+
+export const READ_POINTS: Record<Reach, number> = { all: 10, unknown: 5, 'own rows': 0.3, none: 0 };
+export const WRITE_POINTS: Record<Reach, number> = { all: 25, unknown: 10, 'own rows': 0.5, none: 0 };
+export const ANON_WRITE_ALL_POINTS = 45;
+export const SENSITIVE_MULTIPLIER = 2.5;
+export const TRUNCATE_POINTS = 40;
+export const DEFINER_FUNCTION_POINTS = 6;
+export const DEFINER_FUNCTION_RLS_POINTS = 20;
+
+export function blastRadius(ctx: CheckContext): RoleRadius[] {
+  const snapshot = ctx.snapshot;
+  const analyses = analyzePolicies(snapshot);
+  const byTable = new Map<string, PolicyAnalysis[]>();
+  for (const a of analyses) {
+    const key = `${a.policy.schema}\u0000${a.policy.table}`;
+    const list = byTable.get(key) ?? [];
+    list.push(a);
+    byTable.set(key, list);
+  }
+  const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
+  const index = snapshotIndex(snapshot);
+  const userRelations = snapshot.relations.filter((r) => r.extension === null && r.schema !== 'pg_catalog');
+  const definerFns = snapshot.functions.filter(
+    (f) => f.securityDefiner && f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType),
+  );
+  const viewsReading = new Map<string, string[]>();
+  for (const d of snapshot.viewDependencies) {
+    const key = `${d.refSchema}\u0000${d.refName}`;
+    const list = viewsReading.get(key) ?? [];
+    list.push(`${d.schema}\u0000${d.view}`);
+    viewsReading.set(key, list);
+  }
+
+  return rolesOfInterest(ctx).map((role) => {
+    const roleInfo = ctx.privileges.role(role);
+    const bypass = Boolean(roleInfo?.superuser || roleInfo?.bypassRls);
+    const holders = ctx.privileges.privilegeHolders(role);
+    const isApiRole = role === 'anon' || role === 'authenticated' || role === PUBLIC_ROLE;
+    const anonymous = role === 'anon' || role === PUBLIC_ROLE;
+    const s = scorer();
+    const tables: TablePowers[] = [];
+
+    const reachable = (schema: string) => (isApiRole ? ctx.isExposed(schema) : true) && ctx.privileges.hasSchemaUsage(schema, role);
+
+    for (const rel of userRelations) {
+      const name = qualified(rel.schema, rel.name);
+      const reach: Record<Command, Reach> = { select: 'none', insert: 'none', update: 'none', delete: 'none' };
+      const paths: PowerPath[] = [];
+      const api = reachable(rel.schema);
+      if (api && (rel.kind === 'table' || rel.kind === 'partitioned_table' || rel.kind === 'materialized_view' || rel.kind === 'foreign_table' || rel.kind === 'view')) {
+        for (const command of COMMANDS) {
+          if (!ctx.privileges.hasOnRelation(rel, role, PRIVILEGE[command])) continue;
+          if (rel.kind === 'materialized_view' && command !== 'select') continue;
+          const grant = grantText(ctx.privileges.grantFor(rel.acl, role, PRIVILEGE[command]), PRIVILEGE[command], name, role);
+          let r: Reach;
+          let why: string;
+          if (rel.kind === 'view') {
+            // A view's rows are those of its base tables; owner-rights views are counted on those tables below.
+            r = 'unknown';
+            why = 'view';
+          } else if (bypass || ctx.privileges.bypassesRls(rel, role)) {
+            r = 'all';
+            why = bypass ? `${role} bypasses RLS` : `${role} owns the table`;
+          } else if (!rel.rlsEnabled || rel.kind === 'materialized_view' || rel.kind === 'foreign_table') {
+            r = 'all';
+            why = rel.rlsEnabled ? `${rel.kind.replace('_', ' ')}s have no RLS` : 'RLS disabled';
+          } else {
+            const res = policyReach(applicable(byTable.get(`${rel.schema}\u0000${rel.name}`) ?? [], holders, command), command, anonymous);
+            r = res.reach;
+            why =
+              res.opening.length > 0
+                ? `always-true polic${res.opening.length > 1 ? 'ies' : 'y'} ${res.opening.map((p) => `"${p.name}"`).join(', ')}`
+                : r === 'none'
+                  ? 'no policy lets it through'
+                  : r === 'own rows'
+                    ? 'policies tie rows to the caller'
+                    : 'policies limit rows in ways not proven';
+          }
+          reach[command] = widest(reach[command], r);
+          if (r === 'all' || r === 'unknown') {
+            const grantee = role === PUBLIC_ROLE ? 'PUBLIC' : quoteIdent(role);
+            let fix: string | null;
+            if (!rel.rlsEnabled && (rel.kind === 'table' || rel.kind === 'partitioned_table')) fix = `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`;
+            else if (r === 'unknown' || rel.kind === 'view') fix = null;
+            else if (why.startsWith('always-true')) fix = `-- tighten ${why.replace('always-true ', '')} on ${name}: true for every row`;
+            else fix = `REVOKE ${PRIVILEGE[command]} ON ${name} FROM ${grantee};`;
+            paths.push({ via: `${grant}; ${why}`, fix });
+          }
+        }
+      }
+      // Owner-rights views that read this table and that the role can select through the API.
+      if (rel.kind !== 'view') {
+        for (const key of viewsReading.get(`${rel.schema}\u0000${rel.name}`) ?? []) {
+          const view = ctx.relation(...(key.split('\u0000') as [string, string]));
+          if (!view || view.kind !== 'view' || /^(true|on|1|yes)$/i.test(view.options['security_invoker'] ?? '')) continue;
+          if (!reachable(view.schema) || !ctx.privileges.hasOnRelation(view, role, 'SELECT')) continue;
+          const ownerBypasses = ctx.privileges.bypassesRls(rel, view.owner) || !rel.rlsEnabled;
+          const r: Reach = ownerBypasses ? 'all' : 'unknown';
+          reach.select = widest(reach.select, r);
+          const viewName = qualified(view.schema, view.name);
+          paths.push({
+            via: `view ${viewName} runs as its owner ${view.owner}${ownerBypasses ? ', bypassing RLS' : ''}`,
+            fix: `ALTER VIEW ${viewName} SET (security_invoker = true);`,
+            columns: view.columns.map((c) => c.name).filter((c) => rel.columns.some((rc) => rc.name === c)),
+          });
+        }
+      }
+      // SECURITY DEFINER functions the role can call that read this table.
+      for (const fn of definerFns) {
+        if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
+        const body = scanFunctionBody(fn, index);
+        if (!body.readsTables.includes(`${rel.schema}.${rel.name}`)) continue;
+        reach.select = widest(reach.select, 'unknown');
+        paths.push({
+          columns: [],
+          via: `SECURITY DEFINER function ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) runs as ${fn.owner}`,
+          fix: `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC, ${role === PUBLIC_ROLE ? 'anon' : quoteIdent(role)};`,
+        });
+      }
+      // PostgREST never issues TRUNCATE, so for API roles the (default) grant is not reachable.
+      const truncate = !isApiRole && api && rel.kind !== 'view' && ctx.privileges.has(rel.acl, role, 'TRUNCATE');
+      if (truncate) {
+        paths.push({ via: `GRANT TRUNCATE ON ${name}: empties the table, RLS does not apply`, fix: `REVOKE TRUNCATE ON ${name} FROM ${role === PUBLIC_ROLE ? 'PUBLIC' : quoteIdent(role)};` });
+      }
+      if (paths.length === 0 && COMMANDS.every((c) => reach[c] === 'none')) continue;
+      const readable = new Set<string>();
+      if (reach.select !== 'none') {
+        if (api && ctx.privileges.hasOnRelation(rel, role, 'SELECT')) for (const c of ctx.privileges.readableColumns(rel, role)) readable.add(c);
+        for (const p of paths) for (const c of p.columns ?? []) readable.add(c);
+      }
+      const sensitiveColumns = rel.columns.map((c) => c.name).filter((c) => readable.has(c) && isSensitive(c) !== null);
+      tables.push({
+        schema: rel.schema,
+        name: rel.name,
+        select: reach.select !== 'none',
+        insert: reach.insert !== 'none',
+        update: reach.update !== 'none',
+        delete: reach.delete !== 'none',
+        rows: reach.select === 'all' && rel.rowEstimate >= 0 ? Math.round(rel.rowEstimate) : reach.select === 'all' ? 'all' : reach.select,
+        rowEstimate: rel.rowEstimate,
+        sensitiveColumns,
+        via: paths.map((p) => p.via),
+        reach,
+        truncate,
+        api,
+        paths,
+      });
+      // Views are listed but scored on their base tables, so nothing counts twice.
+      if (bypass || rel.kind === 'view') continue;
+      const size = sizeFactor(rel.rowEstimate);
+      const sensitive = sensitiveColumns.length > 0 && (reach.select === 'all' || reach.select === 'unknown');
+      const readPoints = READ_POINTS[reach.select] * size * (sensitive ? SENSITIVE_MULTIPLIER : 1);
+      s.add(`read ${reach.select} of ${name}${sensitive ? ` incl. ${sensitiveColumns.join(', ')}` : ''}`, readPoints);
+      for (const command of ['insert', 'update', 'delete'] as const) {
+        const r = reach[command];
+        const points = r === 'all' && anonymous ? ANON_WRITE_ALL_POINTS : WRITE_POINTS[r];
+        s.add(`${command} ${r} of ${name}`, points);
+      }
+      if (truncate) s.add(`truncate ${name}`, TRUNCATE_POINTS);
+    }
+
+    const functions: FunctionPowers[] = [];
+    for (const fn of snapshot.functions) {
+      if (fn.extension !== null || isSystemSchema(fn.schema) || fn.kind !== 'function') continue;
+      if (/^(trigger|event_trigger)$/.test(fn.returnType)) continue;
+      if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
+      const grant = grantText(ctx.privileges.grantFor(fn.acl, role, 'EXECUTE'), 'EXECUTE', `${qualified(fn.schema, fn.name)}(${fn.identityArgs})`, role);
+      const body = fn.securityDefiner ? scanFunctionBody(fn, index) : { readsRlsTables: [] as readonly string[] };
+      const via = fn.securityDefiner ? [`${grant}; SECURITY DEFINER, runs as ${fn.owner}`] : [grant];
+      functions.push({
+        schema: fn.schema,
+        name: fn.name,
+        securityDefiner: fn.securityDefiner,
+        via,
+        readsRlsTables: body.readsRlsTables,
+        volatile: fn.volatility === 'volatile',
+        fix: `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC${role === PUBLIC_ROLE ? '' : `, ${quoteIdent(role)}`};`,
+      });
+      if (fn.securityDefiner && !bypass) {
+        s.add(
+          `call SECURITY DEFINER ${qualified(fn.schema, fn.name)}(${fn.identityArgs})${body.readsRlsTables.length > 0 ? ` reading RLS tables ${body.readsRlsTables.join(', ')}` : ''}`,
+          body.readsRlsTables.length > 0 ? DEFINER_FUNCTION_RLS_POINTS : DEFINER_FUNCTION_POINTS,
+        );
+      }
+    }
+
+    if (bypass) {
+      const rows = tables.reduce((n, t) => n + Math.max(0, t.rowEstimate), 0);
+      return {
+        role,
+        score: 0,
+        bypassesRls: true,
+        breakdown: [
+          {
+            reason: `bypasses RLS by design: ${tables.length} relations, about ${Math.round(rows).toLocaleString('en-US')} rows, ${functions.length} functions`,
+            points: 0,
+          },
+        ],
+        tables,
+        functions,
+      };
+    }
+    s.breakdown.sort((a, b) => b.points - a.points || (a.reason < b.reason ? -1 : 1));
+    return { role, score: s.score(), bypassesRls: false, breakdown: s.breakdown, tables, functions };
+  });
+}
+
+
+/** The report's `blastRadius` entries: the contract fields only (paths are in `via`). */
+export function toReportEntries(radii: readonly RoleRadius[]): BlastRadius[] {
+  return radii.map((r) => ({
+    role: r.role,
+    score: r.score,
+    bypassesRls: r.bypassesRls,
+    breakdown: r.breakdown,
+    tables: r.tables.map((t) => ({
+      schema: t.schema,
+      name: t.name,
+      select: t.select,
+      insert: t.insert,
+      update: t.update,
+      delete: t.delete,
+      rows: t.rows,
+      sensitiveColumns: t.sensitiveColumns,
+      via: t.via,
+    })),
+    functions: r.functions.map((f) => ({ schema: f.schema, name: f.name, securityDefiner: f.securityDefiner, via: f.via })),
+  }));
+}

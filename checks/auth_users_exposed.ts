@@ -1,4 +1,5 @@
 import { defineCheck } from '../src/model/check.ts';
+import { isTrueOption } from '../src/model/options.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
 import { apiRolesWith, relationKeyword, relationObject, revokeSql, roleList } from './_shared.ts';
@@ -25,7 +26,7 @@ export default defineCheck({
       if (!readsAuthUsers.has(`${view.schema}\u0000${view.name}`) || !ctx.isExposed(view.schema)) continue;
       const roles = apiRolesWith(ctx, view, ['SELECT']);
       if (roles.length === 0) continue;
-      const invoker = /^(true|on|yes|1)$/i.test(view.options['security_invoker'] ?? '');
+      const invoker = isTrueOption(view.options['security_invoker']);
       const name = qualified(view.schema, view.name);
       out.push({
         level: invoker && view.kind === 'view' ? 'high' : 'critical',

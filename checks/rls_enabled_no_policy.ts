@@ -14,22 +14,23 @@ export default defineCheck({
   },
   run(ctx) {
     return userTables(ctx)
-      .filter((t) => t.rlsEnabled && policiesOn(ctx, t).length === 0)
-      .map((table) => {
+      .filter((t) => t.rlsEnabled && !policiesOn(ctx, t).some((p) => p.permissive))
+      .flatMap((table) => {
+        // Without API grants the deny-all is explicit (a server-only table): nothing to report.
         const roles = ctx.isExposed(table.schema) ? apiRolesWith(ctx, table, ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) : [];
-        return {
+        if (roles.length === 0) return [];
+        const restrictiveOnly = policiesOn(ctx, table).length > 0;
+        return [{
           message:
-            `${qualified(table.schema, table.name)} has RLS enabled and no policy: ` +
-            `${roles.length > 0 ? roles.join(' and ') : 'API roles'} see no rows and cannot write. Fine if intended (server-only table); otherwise add policies.`,
+            `${qualified(table.schema, table.name)} has RLS enabled and ${restrictiveOnly ? 'only restrictive policies (they can only narrow, never grant)' : 'no policy'}: ` +
+            `${roles.join(' and ')} see no rows and cannot write. Fine if intended (server-only table); otherwise add policies.`,
           object: relationObject(table),
           roles,
           remediation: {
             text: 'If the table is server-only, revoke the API grants to make that explicit; otherwise add the policies the app needs.',
-            ...(roles.length > 0
-              ? { sql: `REVOKE ALL ON ${qualified(table.schema, table.name)} FROM ${roles.join(', ')};` }
-              : {}),
+            sql: `REVOKE ALL ON ${qualified(table.schema, table.name)} FROM ${roles.join(', ')};`,
           },
-        };
+        }];
       });
   },
 });

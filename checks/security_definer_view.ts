@@ -1,4 +1,5 @@
 import { defineCheck } from '../src/model/check.ts';
+import { isTrueOption } from '../src/model/options.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
 import { apiRolesWith, relationObject, roleList } from './_shared.ts';
@@ -18,7 +19,7 @@ export default defineCheck({
     const out: FindingDraft[] = [];
     for (const view of ctx.snapshot.relations) {
       if (view.kind !== 'view' || !ctx.isExposed(view.schema) || !ctx.isUserObject(view.schema, view.extension)) continue;
-      if (/^(true|on|yes|1)$/i.test(view.options['security_invoker'] ?? '')) continue;
+      if (isTrueOption(view.options['security_invoker'])) continue;
       const roles = apiRolesWith(ctx, view, ['SELECT']);
       if (roles.length === 0) continue;
       const rlsTables = ctx.snapshot.viewDependencies

@@ -4,11 +4,12 @@
  * owner-rights views and SECURITY DEFINER functions). The formula is in checks/blast_radius.md.
  */
 import { sensitiveMatcher } from '../engine/context.ts';
+import { isTrueOption } from '../model/options.ts';
 import type { CheckContext } from '../model/check.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../model/report.ts';
 import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
-import type { AclItem, Policy, PolicyCommand, Privilege } from '../model/snapshot.ts';
+import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../model/snapshot.ts';
 import { PUBLIC_ROLE } from '../model/snapshot.ts';
 import { analyzePolicies, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
 import type { PolicyAnalysis } from '../policy/index.ts';
@@ -106,6 +107,26 @@ function policyReach(policies: readonly PolicyAnalysis[], command: Command, anon
   return { reach: 'unknown', opening: [] };
 }
 
+const OWNER_COLUMNS = ['user_id', 'owner_id', 'author_id', 'created_by', 'profile_id', 'owner'];
+
+/**
+ * Ties always-true policies to an obvious owner column (a uuid named user_id, owner_id…). Without
+ * one, only a human can write the right predicate: a comment says which policy to tighten.
+ */
+function tightenPolicies(rel: Relation, policies: readonly Policy[]): string {
+  const owner = OWNER_COLUMNS.map((n) => rel.columns.find((c) => c.name === n && c.type === 'uuid')).find((c) => c !== undefined);
+  const table = qualified(rel.schema, rel.name);
+  return policies
+    .map((p) => {
+      if (!owner) return `-- tighten policy ${quoteIdent(p.name)} on ${table}: it is true for every row`;
+      const predicate = `((select auth.uid()) = ${quoteIdent(owner.name)})`;
+      const using = p.command !== 'INSERT' ? ` USING ${predicate}` : '';
+      const check = p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL' ? ` WITH CHECK ${predicate}` : '';
+      return `ALTER POLICY ${quoteIdent(p.name)} ON ${table}${using}${check};`;
+    })
+    .join('\n');
+}
+
 function rank(reach: Reach): number {
   return reach === 'all' ? 3 : reach === 'unknown' ? 2 : reach === 'own rows' ? 1 : 0;
 }
@@ -199,6 +220,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
           const grant = grantText(ctx.privileges.grantFor(rel.acl, role, PRIVILEGE[command]), PRIVILEGE[command], name, role);
           let r: Reach;
           let why: string;
+          let opening: Policy[] = [];
           if (rel.kind === 'view') {
             // A view's rows are those of its base tables; owner-rights views are counted on those tables below.
             r = 'unknown';
@@ -212,6 +234,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
           } else {
             const res = policyReach(applicable(byTable.get(`${rel.schema}\u0000${rel.name}`) ?? [], holders, command), command, anonymous);
             r = res.reach;
+            opening = res.opening;
             why =
               res.opening.length > 0
                 ? `always-true polic${res.opening.length > 1 ? 'ies' : 'y'} ${res.opening.map((p) => `"${p.name}"`).join(', ')}`
@@ -227,7 +250,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
             let fix: string | null;
             if (!rel.rlsEnabled && (rel.kind === 'table' || rel.kind === 'partitioned_table')) fix = `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`;
             else if (r === 'unknown' || rel.kind === 'view') fix = null;
-            else if (why.startsWith('always-true')) fix = `-- tighten ${why.replace('always-true ', '')} on ${name}: true for every row`;
+            else if (opening.length > 0) fix = tightenPolicies(rel, opening);
             else fix = `REVOKE ${PRIVILEGE[command]} ON ${name} FROM ${grantee};`;
             paths.push({ via: `${grant}; ${why}`, fix });
           }
@@ -237,7 +260,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       if (rel.kind !== 'view') {
         for (const key of viewsReading.get(`${rel.schema}\u0000${rel.name}`) ?? []) {
           const view = ctx.relation(...(key.split('\u0000') as [string, string]));
-          if (!view || view.kind !== 'view' || /^(true|on|1|yes)$/i.test(view.options['security_invoker'] ?? '')) continue;
+          if (!view || view.kind !== 'view' || isTrueOption(view.options['security_invoker'])) continue;
           if (!reachable(view.schema) || !ctx.privileges.hasOnRelation(view, role, 'SELECT')) continue;
           const ownerBypasses = ctx.privileges.bypassesRls(rel, view.owner) || !rel.rlsEnabled;
           const r: Reach = ownerBypasses ? 'all' : 'unknown';

@@ -1,0 +1,94 @@
+/**
+ * Runs every check's doc samples through the check on a real (embedded) database, as
+ * typescript-eslint does with its rule docs: each `sql bad` block must make the check fire, each
+ * `sql good` block must leave it silent, and the fix SQL a finding carries must run and clear it.
+ * Each sample gets a fresh database (a clone of one Supabase base per worker), since samples are
+ * written to be independent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allChecks } from '../../checks/index.ts';
+import { evaluate } from '../../src/engine/evaluate.ts';
+import { introspect } from '../../src/introspect/index.ts';
+import type { Session } from '../../src/introspect/session.ts';
+import type { Check } from '../../src/model/check.ts';
+import type { Finding } from '../../src/model/finding.ts';
+import { initPolicyParser } from '../../src/policy/index.ts';
+import { loadPglite } from '../support/audit.ts';
+
+const CHECKS_DIR = fileURLToPath(new URL('../../checks/', import.meta.url));
+const EXPOSED = ['public'];
+
+/**
+ * Checks whose fix SQL is deliberately not the whole fix: the finding is a reminder that stays
+ * until the object is changed another way (or the finding is suppressed with a reason). Empty
+ * today: every fix SQL must clear its finding.
+ */
+const FIX_SQL_KEEPS_FINDING: ReadonlySet<string> = new Set<string>([]);
+
+/** The `sql bad` / `sql good` blocks of a check's doc; none when the doc is missing (the registry test names it). */
+function samples(id: string, kind: 'bad' | 'good'): string[] {
+  const path = join(CHECKS_DIR, `${id}.md`);
+  if (!existsSync(path)) return [];
+  const doc = readFileSync(path, 'utf8');
+  return [...doc.matchAll(new RegExp('^```sql ' + kind + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]!);
+}
+
+// Checks that read parsed policies need the parser; without it they would see parse errors.
+beforeAll(() => initPolicyParser());
+
+async function findingsOf(session: Session, check: Check): Promise<Finding[]> {
+  const snapshot = await introspect(session, { exposedSchemas: EXPOSED });
+  const { findings, errors } = evaluate(snapshot, [check]);
+  expect(errors).toEqual([]);
+  return findings.filter((f) => f.check === check.meta.id);
+}
+
+/** Loads one sample on top of the Supabase base in a fresh database and hands over its session. */
+async function withSample<T>(sql: string, use: (session: Session) => Promise<T>): Promise<T> {
+  const session = await loadPglite(sql);
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
+const summary = (findings: readonly Finding[]) => findings.map((f) => `${f.fingerprint}: ${f.message}`);
+
+describe('doc samples', () => {
+  it.each(allChecks.map((check) => [check.meta.id, check] as const))(
+    '%s: bad samples fire, fixes and good samples are silent',
+    async (id, check) => {
+      const bad = samples(id, 'bad');
+      const good = samples(id, 'good');
+      expect(bad.length, `checks/${id}.md: no \`\`\`sql bad block (or no doc)`).toBeGreaterThan(0);
+      expect(good.length, `checks/${id}.md: no \`\`\`sql good block (or no doc)`).toBeGreaterThan(0);
+
+      for (const [i, sql] of bad.entries()) {
+        await withSample(sql, async (session) => {
+          const findings = await findingsOf(session, check);
+          expect(findings.length, `sql bad #${i + 1} of checks/${id}.md raised nothing`).toBeGreaterThan(0);
+
+          // Same database, no new startup: the fix SQL the findings carry must run and clear them.
+          const fixes = findings.map((f) => f.remediation.sql).filter((s): s is string => s !== undefined);
+          for (const fix of fixes) await session.exec(fix);
+          if (fixes.length > 0 && !FIX_SQL_KEEPS_FINDING.has(id)) {
+            const after = await findingsOf(session, check);
+            const fixed = new Set(findings.filter((f) => f.remediation.sql !== undefined).map((f) => f.fingerprint));
+            expect(summary(after.filter((f) => fixed.has(f.fingerprint))), `fix SQL of sql bad #${i + 1}`).toEqual([]);
+          }
+        });
+      }
+
+      for (const [i, sql] of good.entries()) {
+        await withSample(sql, async (session) => {
+          expect(summary(await findingsOf(session, check)), `sql good #${i + 1} of checks/${id}.md`).toEqual([]);
+        });
+      }
+    },
+    120_000,
+  );
+});

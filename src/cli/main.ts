@@ -34,6 +34,9 @@ interface AuditFlags {
   connectTimeout: string;
   debug?: boolean;
   quiet?: boolean;
+  probe?: boolean;
+  probeWrites?: boolean;
+  probeTriggers?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -80,6 +83,9 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
+    ...(flags.probe || flags.probeWrites
+      ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
+      : {}),
   });
   const color = useColor(flags, io);
   const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
@@ -127,6 +133,9 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--statement-timeout <ms>', 'per-statement timeout on the audited database').default('30000'))
     .addOption(new Option('--lock-timeout <ms>', 'lock wait timeout on the audited database').default('3000'))
     .addOption(new Option('--connect-timeout <ms>', 'connection timeout').default('10000'))
+    .addOption(new Option('--probe', 'verify the blast-radius model by reading as anon, authenticated and service_role (rolled back)'))
+    .addOption(new Option('--probe-writes', 'also probe INSERT/UPDATE/DELETE of one row per table, in savepoints rolled back (implies --probe)'))
+    .addOption(new Option('--probe-triggers', 'with --probe-writes, include tables that have triggers (they fire, then roll back)'))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'))
     .exitOverride()

@@ -6,7 +6,11 @@ import type { Level } from '../model/level.ts';
 import type { Report } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
-import { blastRadius, toReportEntries } from '../score/blast-radius.ts';
+import { probeTargets, runProbes, type RoleProbe } from '../introspect/probe.ts';
+import { isSystemSchema } from '../model/schemas.ts';
+import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
+import { compareProbes } from '../score/probe-compare.ts';
+import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
 
@@ -19,6 +23,10 @@ export interface AuditOptions {
   readonly statementTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
   readonly onStage?: (stage: string) => void;
+  /** Run probes as each API role after introspection (`--probe`); writes only with `writes`. */
+  readonly probe?: { readonly writes: boolean; readonly triggers: boolean };
+  /** Told what the write probes will run before they run. */
+  readonly onProbePlan?: (plan: string) => void;
 }
 
 export interface AuditResult {
@@ -33,6 +41,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const opened = await target.open();
   let snapshot: Snapshot;
   let queries: number;
+  let probes: RoleProbe[] | undefined;
   const introStart = performance.now();
   try {
     snapshot = await introspect(opened.session, {
@@ -43,6 +52,19 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       onStage: options.onStage,
     });
     queries = opened.session.roundTrips;
+    if (options.probe) {
+      options.onStage?.('probes');
+      const tables = probeTargets(snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      const roles = ['anon', 'authenticated', 'service_role'].filter((r) => snapshot.roles.some((x) => x.name === r));
+      if (options.probe.writes) {
+        options.onProbePlan?.(
+          `probe: will run INSERT, UPDATE and DELETE (one row each) as ${roles.join(', ')} on ${tables.length} tables, ` +
+            `each in a savepoint of a transaction that is rolled back; sequences may advance` +
+            (options.probe.triggers ? '; triggers will fire (and roll back)' : '; tables with triggers are skipped'),
+        );
+      }
+      probes = await runProbes(opened.session, { roles, tables, writes: options.probe.writes, writesOnTriggerTables: options.probe.triggers, statementTimeoutMs: options.statementTimeoutMs });
+    }
   } finally {
     await opened.session.close();
   }
@@ -51,7 +73,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   options.onStage?.('parse policies');
   await initPolicyParser();
   options.onStage?.('checks');
-  const report = buildReport(snapshot, target, options, { started, introspectionMs, queries });
+  const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes);
   return { report, snapshot };
 }
 
@@ -60,6 +82,7 @@ export function buildReport(
   target: Pick<Target, 'kind' | 'description'>,
   options: AuditOptions,
   timing: { started: number; introspectionMs: number; queries: number },
+  probes?: readonly RoleProbe[],
 ): Report {
   const checksStart = performance.now();
   const evaluation = evaluate(snapshot, options.checks ?? allChecks, {
@@ -67,7 +90,9 @@ export function buildReport(
     levels: options.levels,
     disabled: options.disabled,
   });
+  const radii = evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context));
   const checksMs = performance.now() - checksStart;
+  const probeNotes = probeSummaryNotes(radii, probes);
   return {
     schemaVersion: 1,
     tool: { name: 'supaudit', version: VERSION },
@@ -80,8 +105,8 @@ export function buildReport(
     exposedSchemas: { schemas: snapshot.exposedSchemas, source: snapshot.exposedSchemasSource },
     summary: summarize(evaluation.findings),
     findings: evaluation.findings,
-    blastRadius: toReportEntries(evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context))),
-    notes: snapshot.notes,
+    blastRadius: withProbes(radii, probes),
+    notes: [...snapshot.notes, ...probeNotes],
     checkErrors: evaluation.errors,
     stats: {
       durationMs: Math.round(performance.now() - timing.started),
@@ -96,4 +121,30 @@ export function buildReport(
       },
     },
   };
+}
+
+/** Blast-radius entries for the report, each with its probe results and disagreements when probes ran. */
+function withProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] | undefined): BlastRadius[] {
+  const entries = toReportEntries(radii);
+  if (!probes) return entries;
+  const summaries = compareProbes(radii, probes);
+  return entries.map((e) => {
+    const summary = summaries.find((s) => s.role === e.role);
+    return summary ? { ...e, probe: { ...summary } as Readonly<Record<string, unknown>> } : e;
+  });
+}
+
+function probeSummaryNotes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] | undefined): { area: string; message: string }[] {
+  if (!probes) return [];
+  const summaries = compareProbes(radii, probes);
+  const notes = summaries.flatMap((s) => [
+    ...(s.error ? [{ area: 'probes', message: s.error }] : []),
+    ...s.disagreements.map((d) => ({
+      area: 'probes',
+      message: `model and database disagree for ${d.role} ${d.command} on ${d.schema}.${d.name}: model says ${d.expected}, probe saw ${d.observed}`,
+    })),
+  ]);
+  const total = summaries.reduce((n, s) => n + s.disagreements.length, 0);
+  notes.unshift({ area: 'probes', message: `probes ran as ${summaries.map((s) => s.role).join(', ')} in a rolled-back transaction: ${total} disagreement${total === 1 ? '' : 's'} with the static model` });
+  return notes;
 }

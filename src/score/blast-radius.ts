@@ -28,7 +28,10 @@ export interface PowerPath {
 
 export interface TablePowers extends RoleTableExposure {
   readonly rowEstimate: number;
+  /** Reach through every path (direct, owner-rights views, definer functions). */
   readonly reach: { readonly select: Reach; readonly insert: Reach; readonly update: Reach; readonly delete: Reach };
+  /** Reach of statements on the table itself (what `--probe` can verify). */
+  readonly direct: { readonly select: Reach; readonly insert: Reach; readonly update: Reach; readonly delete: Reach };
   readonly truncate: boolean;
   readonly api: boolean;
   readonly paths: readonly PowerPath[];
@@ -135,6 +138,10 @@ function widest(a: Reach, b: Reach): Reach {
   return rank(a) >= rank(b) ? a : b;
 }
 
+function narrowest(a: Reach, b: Reach): Reach {
+  return rank(a) <= rank(b) ? a : b;
+}
+
 interface Scorer {
   readonly breakdown: { reason: string; points: number }[];
   add(reason: string, points: number): void;
@@ -211,6 +218,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
     for (const rel of userRelations) {
       const name = qualified(rel.schema, rel.name);
       const reach: Record<Command, Reach> = { select: 'none', insert: 'none', update: 'none', delete: 'none' };
+      const direct: Record<Command, Reach> = { select: 'none', insert: 'none', update: 'none', delete: 'none' };
       const paths: PowerPath[] = [];
       const api = reachable(rel.schema);
       if (api && (rel.kind === 'table' || rel.kind === 'partitioned_table' || rel.kind === 'materialized_view' || rel.kind === 'foreign_table' || rel.kind === 'view')) {
@@ -245,6 +253,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
                     : 'policies limit rows in ways not proven';
           }
           reach[command] = widest(reach[command], r);
+          direct[command] = widest(direct[command], r);
           if (r === 'all' || r === 'unknown') {
             const grantee = role === PUBLIC_ROLE ? 'PUBLIC' : quoteIdent(role);
             let fix: string | null;
@@ -255,6 +264,12 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
             paths.push({ via: `${grant}; ${why}`, fix });
           }
         }
+      }
+      // UPDATE and DELETE through the API always filter (and PostgREST returns rows), so the SELECT
+      // policies apply to them too: they reach at most the rows the role can read.
+      for (const command of ['update', 'delete'] as const) {
+        direct[command] = narrowest(direct[command], direct.select);
+        reach[command] = direct[command];
       }
       // Owner-rights views that read this table and that the role can select through the API.
       if (rel.kind !== 'view') {
@@ -309,6 +324,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
         sensitiveColumns,
         via: paths.map((p) => p.via),
         reach,
+        direct,
         truncate,
         api,
         paths,

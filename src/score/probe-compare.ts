@@ -1,0 +1,77 @@
+/**
+ * Where the static blast-radius model and the probes disagree. A disagreement is either a bug in
+ * the model or something the catalog does not show (a policy calling a function that behaves
+ * differently than its text suggests); both deserve a look.
+ */
+import type { ProbeCommand, RoleProbe } from '../introspect/probe.ts';
+import type { Reach, RoleRadius } from './blast-radius.ts';
+
+export interface ProbeDisagreement {
+  readonly role: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly command: ProbeCommand;
+  readonly expected: Reach;
+  readonly observed: string;
+}
+
+export interface ProbeSummary {
+  readonly role: string;
+  readonly error?: string;
+  readonly tables: readonly {
+    readonly schema: string;
+    readonly name: string;
+    readonly totalRows: number | null;
+    readonly outcomes: RoleProbe['tables'][number]['outcomes'];
+  }[];
+  readonly disagreements: readonly ProbeDisagreement[];
+}
+
+function observedText(result: string, rows: number | undefined, total: number | null): string {
+  if (result !== 'allowed') return result;
+  return total === null ? `${rows} rows` : `${rows} of ${total} rows`;
+}
+
+/** Compares each probed (role, table, command) with the model's reach. Inconclusive and skipped probes never disagree. */
+export function compareProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[]): ProbeSummary[] {
+  return probes.map((probe) => {
+    const radius = radii.find((r) => r.role === probe.role);
+    const disagreements: ProbeDisagreement[] = [];
+    for (const table of probe.tables) {
+      const model = radius?.tables.find((t) => t.schema === table.schema && t.name === table.name);
+      for (const outcome of table.outcomes) {
+        if (outcome.result === 'inconclusive' || outcome.result === 'skipped') continue;
+        const expected: Reach = model ? model.direct[outcome.command] : 'none';
+        const rows = outcome.rows ?? 0;
+        let agrees: boolean;
+        if (outcome.command === 'select') {
+          const total = table.totalRows;
+          if (outcome.result !== 'allowed') agrees = expected === 'none';
+          else if (expected === 'none') agrees = rows === 0;
+          else if (expected === 'all') agrees = total === null || rows === total;
+          else if (expected === 'own rows') agrees = total === null || rows < total || total === 0;
+          else agrees = true; // unknown: any answer is consistent
+        } else if (outcome.command === 'insert') {
+          if (outcome.result === 'allowed') agrees = expected !== 'none';
+          else agrees = expected !== 'all';
+        } else {
+          // update/delete touch at most one row the role can see
+          if (outcome.result !== 'allowed') agrees = expected === 'none' || expected === 'unknown';
+          else if (rows > 0) agrees = expected !== 'none';
+          else agrees = expected !== 'all' || (table.totalRows ?? 0) === 0;
+        }
+        if (!agrees) {
+          disagreements.push({
+            role: probe.role,
+            schema: table.schema,
+            name: table.name,
+            command: outcome.command,
+            expected,
+            observed: observedText(outcome.result, outcome.rows, table.totalRows),
+          });
+        }
+      }
+    }
+    return { role: probe.role, ...(probe.error ? { error: probe.error } : {}), tables: probe.tables, disagreements };
+  });
+}

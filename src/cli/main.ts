@@ -6,7 +6,7 @@ import { runAudit } from '../engine/audit.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { atLeast, isLevel, LEVELS, type Level } from '../model/level.ts';
-import { redact } from '../model/redact.ts';
+import { redact, registerSecret } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, internal: 3 } as const;
@@ -37,6 +37,9 @@ interface AuditFlags {
   probe?: boolean;
   probeWrites?: boolean;
   probeTriggers?: boolean;
+  apiUrl?: string;
+  anonKey?: string;
+  userJwt?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -54,6 +57,21 @@ function useColor(flags: AuditFlags, io: CliIo): boolean {
   if (io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '') return false;
   if (io.env['FORCE_COLOR'] !== undefined && io.env['FORCE_COLOR'] !== '0') return true;
   return io.isTTY;
+}
+
+function apiProbeOptions(flags: AuditFlags, io: CliIo): { url: string; anonKey: string; userJwt?: string } {
+  const url = flags.apiUrl ?? io.env['SUPABASE_URL'];
+  const anonKey = flags.anonKey ?? io.env['SUPABASE_ANON_KEY'];
+  if (!url || !anonKey) throw new UserError('usage', 'the API probe needs both --api-url (or SUPABASE_URL) and --anon-key (or SUPABASE_ANON_KEY)');
+  try {
+    new URL(url);
+  } catch {
+    throw new UserError('usage', `--api-url is not a URL: ${url}`, 'expected https://<project>.supabase.co');
+  }
+  registerSecret(anonKey);
+  const userJwt = flags.userJwt ?? io.env['SUPAUDIT_USER_JWT'];
+  registerSecret(userJwt);
+  return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
 }
 
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
@@ -83,6 +101,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
+    ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
       : {}),
@@ -136,6 +155,9 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--probe', 'verify the blast-radius model by reading as anon, authenticated and service_role (rolled back)'))
     .addOption(new Option('--probe-writes', 'also probe INSERT/UPDATE/DELETE of one row per table, in savepoints rolled back (implies --probe)'))
     .addOption(new Option('--probe-triggers', 'with --probe-writes, include tables that have triggers (they fire, then roll back)'))
+    .addOption(new Option('--api-url <url>', 'probe the REST API as the internet sees it (or SUPABASE_URL)'))
+    .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
+    .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'))
     .exitOverride()

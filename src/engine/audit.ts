@@ -9,7 +9,8 @@ import { initPolicyParser } from '../policy/index.ts';
 import { probeTargets, runProbes, type RoleProbe } from '../introspect/probe.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
-import { compareProbes } from '../score/probe-compare.ts';
+import { compareApi, compareProbes } from '../score/probe-compare.ts';
+import { runApiProbe, type ApiProbeOptions, type ApiProbeResult } from '../introspect/api-probe.ts';
 import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
@@ -25,6 +26,8 @@ export interface AuditOptions {
   readonly onStage?: (stage: string) => void;
   /** Run probes as each API role after introspection (`--probe`); writes only with `writes`. */
   readonly probe?: { readonly writes: boolean; readonly triggers: boolean };
+  /** Ask the REST API what anon (and a user JWT) can see (`--api-url`, `--anon-key`, `--user-jwt`). */
+  readonly apiProbe?: ApiProbeOptions;
   /** Told what the write probes will run before they run. */
   readonly onProbePlan?: (plan: string) => void;
 }
@@ -69,11 +72,16 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     await opened.session.close();
   }
   const introspectionMs = performance.now() - introStart;
+  let api: ApiProbeResult[] | undefined;
+  if (options.apiProbe) {
+    options.onStage?.('API probe');
+    api = await runApiProbe(snapshot, options.apiProbe);
+  }
   snapshot = { ...snapshot, notes: [...opened.notes, ...snapshot.notes] };
   options.onStage?.('parse policies');
   await initPolicyParser();
   options.onStage?.('checks');
-  const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes);
+  const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
   return { report, snapshot };
 }
 
@@ -83,6 +91,7 @@ export function buildReport(
   options: AuditOptions,
   timing: { started: number; introspectionMs: number; queries: number },
   probes?: readonly RoleProbe[],
+  api?: readonly ApiProbeResult[],
 ): Report {
   const checksStart = performance.now();
   const evaluation = evaluate(snapshot, options.checks ?? allChecks, {
@@ -92,7 +101,7 @@ export function buildReport(
   });
   const radii = evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context));
   const checksMs = performance.now() - checksStart;
-  const probeNotes = probeSummaryNotes(radii, probes);
+  const probeNotes = [...probeSummaryNotes(radii, probes), ...apiNotes(radii, api)];
   return {
     schemaVersion: 1,
     tool: { name: 'supaudit', version: VERSION },
@@ -105,7 +114,7 @@ export function buildReport(
     exposedSchemas: { schemas: snapshot.exposedSchemas, source: snapshot.exposedSchemasSource },
     summary: summarize(evaluation.findings),
     findings: evaluation.findings,
-    blastRadius: withProbes(radii, probes),
+    blastRadius: withProbes(radii, probes, api),
     notes: [...snapshot.notes, ...probeNotes],
     checkErrors: evaluation.errors,
     stats: {
@@ -124,14 +133,26 @@ export function buildReport(
 }
 
 /** Blast-radius entries for the report, each with its probe results and disagreements when probes ran. */
-function withProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] | undefined): BlastRadius[] {
+function withProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] | undefined, api: readonly ApiProbeResult[] | undefined): BlastRadius[] {
   const entries = toReportEntries(radii);
-  if (!probes) return entries;
-  const summaries = compareProbes(radii, probes);
+  if (!probes && !api) return entries;
+  const summaries = probes ? compareProbes(radii, probes) : [];
   return entries.map((e) => {
     const summary = summaries.find((s) => s.role === e.role);
-    return summary ? { ...e, probe: { ...summary } as Readonly<Record<string, unknown>> } : e;
+    const apiResult = api?.find((a) => (a.as === 'anon' ? 'anon' : 'authenticated') === e.role);
+    if (!summary && !apiResult) return e;
+    return { ...e, probe: { ...(summary ?? {}), ...(apiResult ? { api: apiResult } : {}) } };
   });
+}
+
+function apiNotes(radii: readonly RoleRadius[], api: readonly ApiProbeResult[] | undefined): { area: string; message: string }[] {
+  if (!api) return [];
+  const disagreements = compareApi(radii, api);
+  return [
+    { area: 'API probe', message: `REST API asked as ${api.map((a) => a.as).join(' and ')}: ${disagreements.length} disagreement${disagreements.length === 1 ? '' : 's'} with the static model` },
+    ...api.filter((a) => a.bucketsError).map((a) => ({ area: 'API probe', message: `storage listing as ${a.as} failed: ${a.bucketsError}` })),
+    ...disagreements.map((d) => ({ area: 'API probe', message: `as ${d.as}, ${d.object}: model says ${d.expected}, API answered ${d.observed}` })),
+  ];
 }
 
 function probeSummaryNotes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] | undefined): { area: string; message: string }[] {

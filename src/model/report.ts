@@ -30,7 +30,8 @@ export interface BlastRadius {
   readonly breakdown?: readonly { readonly reason: string; readonly points: number }[];
   readonly tables: readonly RoleTableExposure[];
   readonly functions: readonly RoleFunctionExposure[];
-  readonly probe?: Readonly<Record<string, unknown>>;
+  /** Probe results (`--probe`, `--api-url`) and where they disagree with the static model. */
+  readonly probe?: object;
 }
 
 export interface CheckError {

@@ -3,6 +3,7 @@
  * the model or something the catalog does not show (a policy calling a function that behaves
  * differently than its text suggests); both deserve a look.
  */
+import type { ApiProbeResult } from '../introspect/api-probe.ts';
 import type { ProbeCommand, RoleProbe } from '../introspect/probe.ts';
 import type { Reach, RoleRadius } from './blast-radius.ts';
 
@@ -74,4 +75,39 @@ export function compareProbes(radii: readonly RoleRadius[], probes: readonly Rol
     }
     return { role: probe.role, ...(probe.error ? { error: probe.error } : {}), tables: probe.tables, disagreements };
   });
+}
+
+export interface ApiDisagreement {
+  readonly as: 'anon' | 'user';
+  readonly object: string;
+  readonly expected: string;
+  readonly observed: string;
+}
+
+/**
+ * Compares what the REST API answered with the model: a table the model says the role cannot
+ * read must not return rows; one it says it can read must not be refused.
+ */
+export function compareApi(radii: readonly RoleRadius[], results: readonly ApiProbeResult[]): ApiDisagreement[] {
+  const out: ApiDisagreement[] = [];
+  for (const result of results) {
+    const radius = radii.find((r) => r.role === (result.as === 'anon' ? 'anon' : 'authenticated'));
+    for (const t of result.tables) {
+      const model = radius?.tables.find((x) => x.schema === t.schema && x.name === t.name);
+      const expected: Reach = model ? model.direct.select : 'none';
+      const object = `${t.schema}.${t.name}`;
+      if (t.count === null) {
+        if (expected === 'all' || expected === 'own rows') out.push({ as: result.as, object, expected: `select ${expected}`, observed: `HTTP ${t.status}: ${t.error ?? 'error'}` });
+      } else if (expected === 'none' && t.count > 0) {
+        out.push({ as: result.as, object, expected: 'select none', observed: `${t.count} rows` });
+      }
+    }
+    for (const f of result.functions) {
+      const callable = radius?.functions.some((x) => x.schema === f.schema && x.name === f.name) ?? false;
+      const refused = !f.ok && (f.status === 401 || f.status === 403);
+      if (callable && refused) out.push({ as: result.as, object: `${f.schema}.${f.name}()`, expected: 'executable', observed: `HTTP ${f.status}` });
+      if (!callable && f.ok) out.push({ as: result.as, object: `${f.schema}.${f.name}()`, expected: 'not executable', observed: `HTTP ${f.status}` });
+    }
+  }
+  return out;
 }

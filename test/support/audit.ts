@@ -3,7 +3,7 @@
  * on top of the Supabase base, introspect it exactly as the CLI does, and run checks.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allChecks } from '../../checks/index.ts';
@@ -12,6 +12,9 @@ import { introspect } from '../../src/introspect/index.ts';
 import type { Session } from '../../src/introspect/session.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
 import { createBaseDatabase, startEmbedded } from '../../src/introspect/targets/embedded.ts';
+import { connectPg } from '../../src/introspect/targets/pg.ts';
+import { clusters, freshDatabase, runSql } from '../harness/db.ts';
+import type { ClusterEngine } from '../harness/postgres.ts';
 import type { Check } from '../../src/model/check.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import type { Report } from '../../src/model/report.ts';
@@ -89,35 +92,27 @@ export function objectsOf(findings: readonly Finding[], check: string): string[]
     .sort();
 }
 
-/** The databases a check test runs on: PGlite (PG 18) always; real servers (PG 15 system, PG 17 embedded) when the harness started them. */
-export type Engine = 'pglite' | 'system' | 'embedded';
+/** The databases a check test runs on: PGlite (PG 18) always, plus the real servers the global setup started (PG 15 system, PG 17 embedded here). */
+export type Engine = 'pglite' | ClusterEngine;
 
 export function testEngines(): Engine[] {
   return ['pglite', ...realEngines()];
 }
 
-/** Real-server engines started by the global setup (filled in by the harness integration). */
-export function realEngines(): Exclude<Engine, 'pglite'>[] {
-  return realEngineHook?.() ?? [];
+export function realEngines(): ClusterEngine[] {
+  return clusters().map((c) => c.engine);
 }
 
-let realEngineHook: (() => Exclude<Engine, 'pglite'>[]) | undefined;
-let realLoader: ((engine: Exclude<Engine, 'pglite'>, sql: string[]) => Promise<Session>) | undefined;
+const BASE_SQL = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
-/** Wires real servers in (called once by test/support/engines.ts). */
-export function registerRealEngines(
-  list: () => Exclude<Engine, 'pglite'>[],
-  load: (engine: Exclude<Engine, 'pglite'>, sql: string[]) => Promise<Session>,
-): void {
-  realEngineHook = list;
-  realLoader = load;
-}
-
-/** Loads SQL on the Supabase base in a fresh database of the engine and returns an open session. */
+/** Loads SQL on the Supabase base in a fresh database of the engine and returns an open (read-only) session. */
 export async function loadOn(engine: Engine, ...sql: string[]): Promise<Session> {
   if (engine === 'pglite') return loadPglite(...sql);
-  if (!realLoader) throw new Error(`engine ${engine} is not available in this test run`);
-  return realLoader(engine, sql);
+  const url = await freshDatabase(engine);
+  await runSql(url, BASE_SQL);
+  for (const text of sql) await runSql(url, text);
+  await runSql(url, 'analyze');
+  return connectPg(url);
 }
 
 /** Loads SQL on the engine, audits it, closes the session. */

@@ -3,7 +3,7 @@ import type { CheckContext } from '../src/model/check.ts';
 import type { FindingObject, ObjectType } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import { API_ROLES } from '../src/model/schemas.ts';
-import type { FunctionInfo, Privilege, Relation, RelationKind } from '../src/model/snapshot.ts';
+import type { FunctionInfo, Policy, Privilege, Relation, RelationKind } from '../src/model/snapshot.ts';
 
 const OBJECT_TYPE: Record<RelationKind, ObjectType> = {
   table: 'table',
@@ -69,8 +69,19 @@ export function userTables(ctx: CheckContext): Relation[] {
   );
 }
 
-export function policiesOn(ctx: CheckContext, relation: Relation) {
-  return ctx.snapshot.policies.filter((p) => p.schema === relation.schema && p.table === relation.name);
+/** Policies of a table, from a per-snapshot index (checks call this once per table). */
+export function policiesOn(ctx: CheckContext, relation: Relation): readonly Policy[] {
+  const byTable = ctx.memo('policies-by-table', () => {
+    const map = new Map<string, Policy[]>();
+    for (const p of ctx.snapshot.policies) {
+      const key = `${p.schema}\u0000${p.table}`;
+      const list = map.get(key);
+      if (list) list.push(p);
+      else map.set(key, [p]);
+    }
+    return map;
+  });
+  return byTable.get(`${relation.schema}\u0000${relation.name}`) ?? [];
 }
 
 export function enableRlsSql(relation: Relation): string {

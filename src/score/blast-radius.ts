@@ -196,6 +196,16 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
   const definerFns = snapshot.functions.filter(
     (f) => f.securityDefiner && f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType),
   );
+  // Which definer functions read which table: scanned once, not per role and table.
+  const bodies = new Map(definerFns.map((f) => [f, scanFunctionBody(f, index)]));
+  const definersReading = new Map<string, typeof definerFns>();
+  for (const fn of definerFns) {
+    for (const table of bodies.get(fn)!.readsTables) {
+      const list = definersReading.get(table) ?? [];
+      list.push(fn);
+      definersReading.set(table, list);
+    }
+  }
   const viewsReading = new Map<string, string[]>();
   for (const d of snapshot.viewDependencies) {
     const key = `${d.refSchema}\u0000${d.refName}`;
@@ -289,10 +299,8 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
         }
       }
       // SECURITY DEFINER functions the role can call that read this table.
-      for (const fn of definerFns) {
+      for (const fn of definersReading.get(`${rel.schema}.${rel.name}`) ?? []) {
         if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
-        const body = scanFunctionBody(fn, index);
-        if (!body.readsTables.includes(`${rel.schema}.${rel.name}`)) continue;
         reach.select = widest(reach.select, 'unknown');
         paths.push({
           columns: [],
@@ -349,7 +357,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       if (/^(trigger|event_trigger)$/.test(fn.returnType)) continue;
       if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
       const grant = grantText(ctx.privileges.grantFor(fn.acl, role, 'EXECUTE'), 'EXECUTE', `${qualified(fn.schema, fn.name)}(${fn.identityArgs})`, role);
-      const body = fn.securityDefiner ? scanFunctionBody(fn, index) : { readsRlsTables: [] as readonly string[] };
+      const body = bodies.get(fn) ?? { readsRlsTables: [] as readonly string[] };
       const via = fn.securityDefiner ? [`${grant}; SECURITY DEFINER, runs as ${fn.owner}`] : [grant];
       functions.push({
         schema: fn.schema,

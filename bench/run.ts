@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: audits generated schemas of several sizes on a throwaway real Postgres and
+ * prints, per size, introspection time, round trips, check time, total and peak memory; then the
+ * policy parser micro-benchmark. Sizes: `npm run bench -- 100 1000 5000` (default 100 1000 2000 5000).
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { allChecks } from '../checks/index.ts';
+import { buildReport } from '../src/engine/audit.ts';
+import { introspect } from '../src/introspect/index.ts';
+import { connectPg } from '../src/introspect/targets/pg.ts';
+import { initPolicyParser } from '../src/policy/index.ts';
+import { availableEngines, startCluster } from '../test/harness/postgres.ts';
+import { generateSchemaChunks } from './generate.ts';
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const SIZES = sizes.length > 0 ? sizes : [100, 1000, 2000, 5000];
+const BASE_SQL = readFileSync(new URL('../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}
+
+async function load(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const engine = (await availableEngines()).includes('system') ? 'system' : 'embedded';
+  const cluster = await startCluster(engine);
+  console.log(`PostgreSQL ${cluster.version} (${engine}), ${SIZES.join(', ')} tables; machine: ${(await import('node:os')).cpus().length} cores`);
+  console.log('tables  policies  load(s)  introspect(ms)  round trips  checks(ms)  total(ms)  findings  peak RSS');
+  await initPolicyParser();
+  try {
+    for (const size of SIZES) {
+      const url = await cluster.createDatabase(`bench_${size}`);
+      const loadStart = performance.now();
+      await load(url, BASE_SQL);
+      for (const chunk of generateSchemaChunks(size)) await load(url, chunk);
+      const loadSeconds = (performance.now() - loadStart) / 1000;
+      global.gc?.();
+      let peak = process.memoryUsage().rss;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+      const started = performance.now();
+      const session = await connectPg(url);
+      let snapshot;
+      try {
+        snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      } finally {
+        await session.close();
+      }
+      const introspectionMs = performance.now() - started;
+      const report = buildReport(snapshot, { kind: 'url', description: 'bench' }, { checks: allChecks }, { started, introspectionMs, queries: session.roundTrips });
+      const total = performance.now() - started;
+      clearInterval(sampler);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      console.log(
+        [
+          String(size).padStart(6),
+          String(snapshot.policies.length).padStart(9),
+          loadSeconds.toFixed(1).padStart(8),
+          Math.round(introspectionMs).toString().padStart(15),
+          String(session.roundTrips).padStart(12),
+          String(report.stats.checksMs).padStart(11),
+          Math.round(total).toString().padStart(10),
+          String(report.findings.length).padStart(9),
+          mb(peak).padStart(9),
+        ].join(' '),
+      );
+    }
+  } finally {
+    await cluster.stop();
+  }
+  console.log('\npolicy parser:');
+  const { spawnSync } = await import('node:child_process');
+  spawnSync(process.execPath, ['--import', 'tsx', new URL('./policy-parse.ts', import.meta.url).pathname, '10000'], { stdio: 'inherit' });
+}
+
+await main();

@@ -43,3 +43,10 @@ export async function runSql(url: string, sql: string): Promise<void> {
     await client.end();
   }
 }
+
+/** The real-server engines of this run; fails (never skips) when none could be started. */
+export function realEnginesOrFail(): ClusterEngine[] {
+  const engines = clusters().map((c) => c.engine);
+  if (engines.length === 0) throw new Error('no real PostgreSQL cluster was started for this run');
+  return engines;
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { runApiProbe, type ApiProbeResult } from '../../src/introspect/api-probe.ts';
+import { connectPg } from '../../src/introspect/targets/pg.ts';
+import { createContext } from '../../src/engine/context.ts';
+import { redact } from '../../src/model/redact.ts';
+import type { Snapshot } from '../../src/model/snapshot.ts';
+import { initPolicyParser } from '../../src/policy/index.ts';
+import { blastRadius } from '../../src/score/blast-radius.ts';
+import { compareApi } from '../../src/score/probe-compare.ts';
+import { freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
+import { readFileSync } from 'node:fs';
+import { signJwt, startPostgrest, type RunningApi } from '../support/postgrest.ts';
+
+const USER = '11111111-1111-4111-8111-111111111111';
+const FIXTURE = `
+insert into auth.users (id, email) values ('${USER}', 'probe-user@example.com');
+create table public.open_prices (id int primary key, price numeric);
+insert into public.open_prices select g, g * 1.5 from generate_series(1, 42) g;
+create table public.notes (id int primary key, user_id uuid not null, body text);
+alter table public.notes enable row level security;
+create policy "own notes" on public.notes for select to authenticated using ((select auth.uid()) = user_id);
+insert into public.notes select g, case when g <= 3 then '${USER}'::uuid else gen_random_uuid() end, 'n' from generate_series(1, 20) g;
+create table public.locked (id int primary key);
+revoke all on public.locked from anon, authenticated;
+insert into public.locked values (1);
+create function public.price_count() returns bigint language sql stable as $$ select count(*) from public.open_prices $$;
+create function public.wipe() returns void language sql as $$ delete from public.open_prices $$;
+`;
+
+describe('API probe against a real PostgREST', () => {
+  let api: RunningApi;
+  let snapshot: Snapshot;
+  let results: ApiProbeResult[];
+  const anonKey = signJwt({ role: 'anon' });
+  const userJwt = signJwt({ role: 'authenticated', sub: USER, aud: 'authenticated' });
+
+  beforeAll(async () => {
+    const engine = realEnginesOrFail()[0]!;
+    const url = await freshDatabase(engine);
+    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    await runSql(url, FIXTURE);
+    api = await startPostgrest(url);
+    const session = await connectPg(url);
+    try {
+      snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    } finally {
+      await session.close();
+    }
+    await initPolicyParser();
+    results = await runApiProbe(snapshot, { url: api.url, anonKey, userJwt });
+  }, 120_000);
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  test('anon sees every row of a table without RLS and none behind an owner policy', () => {
+    const anon = results.find((r) => r.as === 'anon')!;
+    expect(anon.tables.find((t) => t.name === 'open_prices')).toMatchObject({ count: 42, status: 200 });
+    expect(anon.tables.find((t) => t.name === 'notes')).toMatchObject({ count: 0 });
+    const locked = anon.tables.find((t) => t.name === 'locked')!;
+    expect(locked.count).toBeNull();
+    expect(locked.status).toBe(401);
+  });
+
+  test('a signed-in user sees exactly their own rows', () => {
+    const user = results.find((r) => r.as === 'user')!;
+    expect(user.tables.find((t) => t.name === 'notes')).toMatchObject({ count: 3 });
+  });
+
+  test('only read-only functions are called, and they answer', () => {
+    const anon = results.find((r) => r.as === 'anon')!;
+    expect(anon.functions.map((f) => f.name)).toEqual(['price_count']);
+    expect(anon.functions[0]).toMatchObject({ ok: true, status: 200 });
+  });
+
+  test('storage is reported as not reachable instead of failing the probe', () => {
+    const anon = results.find((r) => r.as === 'anon')!;
+    expect(anon.buckets).toBeNull();
+    expect(anon.bucketsError).toBeTruthy();
+  });
+
+  test('the API agrees with the static model, and keys never appear in the output', () => {
+    expect(compareApi(blastRadius(createContext(snapshot)), results)).toEqual([]);
+    const text = redact(JSON.stringify(results));
+    expect(text).not.toContain(anonKey);
+    expect(text).not.toContain(userJwt);
+  });
+});

@@ -93,12 +93,14 @@ export async function introspect(session: Session, options: IntrospectOptions = 
     throw new IntrospectionError('begin', error);
   }
   try {
-    const settings = await area<ServerSettings>(
+    const settings = await area<ServerSettings | null>(
       'settings',
       () => readSettings(session, true),
       () => readSettings(session, false),
-      undefined as never,
+      null,
     );
+    // Without the server settings nothing else can be interpreted: fail with the reason.
+    if (!settings) throw new IntrospectionError('settings', notes.at(-1)?.message ?? 'permission denied');
     if (settings.versionNum < 150000) {
       notes.push({
         area: 'settings',

@@ -14,9 +14,11 @@ export interface ServerSettings {
   readonly canReadRealtimeSubscriptions: boolean;
 }
 
-function optionalTable(name: string, alias: string): string {
-  return `to_regclass('${name}') is not null as has_${alias},
-    coalesce(case when to_regclass('${name}') is not null then has_table_privilege(to_regclass('${name}'), 'select') end, false) as can_read_${alias}`;
+/** Whether a table exists and is readable, without `to_regclass` (which errors without USAGE on the schema). */
+function optionalTable(schema: string, table: string, alias: string): string {
+  const from = `from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = '${schema}' and c.relname = '${table}'`;
+  return `exists (select 1 ${from}) as has_${alias},
+    coalesce((select has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, 'select') ${from}), false) as can_read_${alias}`;
 }
 
 function sql(full: boolean): string {
@@ -37,8 +39,8 @@ select version() as version,
   nullif(current_setting('pgrst.db_schemas', true), '') as session_db_schemas,
   ${roleSchemas} as role_db_schemas,
   ${statsReset} as stats_reset,
-  ${optionalTable('storage.buckets', 'buckets')},
-  ${optionalTable('realtime.subscription', 'subscriptions')}
+  ${optionalTable('storage', 'buckets', 'buckets')},
+  ${optionalTable('realtime', 'subscription', 'subscriptions')}
 `;
 }
 

@@ -9,7 +9,7 @@ import { atLeast, isLevel, LEVELS, type Level } from '../model/level.ts';
 import { redact, registerSecret } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
 
-export const EXIT = { ok: 0, findings: 1, usage: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, findings: 1, usage: 2, internal: 3, cancelled: 130 } as const;
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -17,6 +17,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly isTTY: boolean;
+  /** Aborted on Ctrl-C: the audit cancels its running query and closes the connection. */
+  readonly signal?: AbortSignal;
 }
 
 interface AuditFlags {
@@ -101,6 +103,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
+    ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
@@ -181,6 +184,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UserError) {
+      if (error.kind === 'cancelled') {
+        io.stderr(`supaudit: ${redact(error.message)}\n`);
+        return EXIT.cancelled;
+      }
       io.stderr(`supaudit: error: ${redact(error.message)}\n`);
       if (error.hint) io.stderr(`  hint: ${redact(error.hint)}\n`);
       return EXIT.usage;

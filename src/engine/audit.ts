@@ -14,6 +14,7 @@ import { runApiProbe, type ApiProbeOptions, type ApiProbeResult } from '../intro
 import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
+import { UserError } from '../model/errors.ts';
 
 export interface AuditOptions {
   readonly exposedSchemas?: readonly string[];
@@ -28,6 +29,8 @@ export interface AuditOptions {
   readonly probe?: { readonly writes: boolean; readonly triggers: boolean };
   /** Ask the REST API what anon (and a user JWT) can see (`--api-url`, `--anon-key`, `--user-jwt`). */
   readonly apiProbe?: ApiProbeOptions;
+  /** Aborting cancels the statement in flight (pg_cancel_backend) and closes the connection. */
+  readonly signal?: AbortSignal;
   /** Told what the write probes will run before they run. */
   readonly onProbePlan?: (plan: string) => void;
 }
@@ -42,6 +45,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const started = performance.now();
   options.onStage?.(target.kind === 'url' ? 'connect' : 'load migrations');
   const opened = await target.open();
+  const onAbort = () => void opened.session.cancel?.().catch(() => undefined);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   let snapshot: Snapshot;
   let queries: number;
   let probes: RoleProbe[] | undefined;
@@ -68,9 +73,14 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       }
       probes = await runProbes(opened.session, { roles, tables, writes: options.probe.writes, writesOnTriggerTables: options.probe.triggers, statementTimeoutMs: options.statementTimeoutMs });
     }
+  } catch (error) {
+    if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
+    throw error;
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     await opened.session.close();
   }
+  if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the connection was closed');
   const introspectionMs = performance.now() - introStart;
   let api: ApiProbeResult[] | undefined;
   if (options.apiProbe) {

@@ -1,0 +1,77 @@
+/**
+ * Hostile identifiers: names with quotes, spaces, unicode, newlines, ANSI escapes, Markdown and
+ * HTML and SQL fragments. Every reporter must escape them; every fix SQL must quote them so that
+ * applying it works; nothing crashes.
+ */
+import { loadModule, parseSync } from 'libpg-query';
+import { describe, expect, test } from 'vitest';
+import { allChecks } from '../../checks/index.ts';
+import { reporters } from '../../reports/index.ts';
+import { quoteIdent } from '../../src/model/ident.ts';
+import { auditSession, loadOn, testEngines } from '../support/audit.ts';
+
+export const HOSTILE_NAMES = [
+  'Robert"); DROP TABLE students;--',
+  'name with spaces',
+  'Ünïcødé_表',
+  'line\nbreak',
+  'ansi\u001b[31mred\u001b[0m',
+  '<script>alert(1)</script>',
+  '| md | table |',
+  '`code` **bold**',
+  "it's",
+  'x'.repeat(63),
+  'Mixed"Quote"s',
+  'select',
+];
+
+function fixture(): string {
+  return HOSTILE_NAMES.map(
+    (name, i) => `create table public.${quoteIdent(name)} (id int primary key, ${quoteIdent(`pass word ${i}`)} text, ${quoteIdent(`${name}_col`.slice(0, 63))} text);
+create function public.${quoteIdent(`${name}`.slice(0, 60) + '_f')}() returns int language sql as 'select ${i}';`,
+  ).join('\n');
+}
+
+describe.each(testEngines().filter((e) => e !== 'embedded'))('hostile identifiers (%s)', (engine) => {
+  test('findings name them exactly, reports escape them, and the fix SQL applied clears every finding', async () => {
+    await loadModule();
+    const first = await loadOn(engine, fixture());
+    let before;
+    try {
+      before = await auditSession(first, { checks: allChecks });
+    } finally {
+      await first.close();
+    }
+    const rls = before.findings.filter((f) => f.check === 'rls_disabled_in_public').map((f) => f.object.name).sort();
+    expect(rls).toEqual([...HOSTILE_NAMES].sort());
+    const fns = before.findings.filter((f) => f.check === 'function_search_path_mutable');
+    expect(fns).toHaveLength(HOSTILE_NAMES.length);
+
+    for (const [name, reporter] of Object.entries(reporters)) {
+      const out = reporter.render(before.report, { color: false });
+      // No raw control character from a name reaches any output (JSON escapes them as \u001b text).
+      expect(out, name).not.toContain('\u001b');
+      if (name === 'json' || name === 'sarif') {
+        expect(() => JSON.parse(out), name).not.toThrow();
+        expect(out, name).toContain(JSON.stringify('<script>alert(1)</script>').slice(1, -1));
+      }
+      if (name === 'text') {
+        expect(out).toContain('public.line\\nbreak');
+        expect(out).toContain('public.ansi\\u001b[31mred\\u001b[0m');
+      }
+      if (name === 'html' || name === 'md' || name === 'junit') expect(out, name).not.toContain('<script>alert(1)</script>');
+    }
+
+    const fixes = before.findings
+      .filter((f) => f.check === 'rls_disabled_in_public' || f.check === 'function_search_path_mutable')
+      .map((f) => f.remediation.sql!);
+    for (const sql of fixes) expect(() => parseSync(sql)).not.toThrow();
+    const second = await loadOn(engine, fixture(), fixes.join('\n'));
+    try {
+      const after = await auditSession(second, { checks: allChecks });
+      expect(after.findings.filter((f) => f.check === 'rls_disabled_in_public' || f.check === 'function_search_path_mutable')).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});

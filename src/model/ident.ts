@@ -33,3 +33,11 @@ export function quoteLiteral(value: string): string {
 export function displayName(schema: string, name: string): string {
   return qualified(schema, name);
 }
+
+/**
+ * A `-- comment` line that stays one line: names inside it may hold newlines, which would end
+ * the comment and turn the rest into SQL.
+ */
+export function sqlComment(text: string): string {
+  return `-- ${text.replace(/[\r\n\u2028\u2029]+/g, ' ')}`;
+}

@@ -6,7 +6,7 @@
 import { sensitiveMatcher } from '../engine/context.ts';
 import { isTrueOption } from '../model/options.ts';
 import type { CheckContext } from '../model/check.ts';
-import { qualified, quoteIdent } from '../model/ident.ts';
+import { qualified, quoteIdent, sqlComment } from '../model/ident.ts';
 import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../model/report.ts';
 import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
 import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../model/snapshot.ts';
@@ -121,7 +121,7 @@ function tightenPolicies(rel: Relation, policies: readonly Policy[]): string {
   const table = qualified(rel.schema, rel.name);
   return policies
     .map((p) => {
-      if (!owner) return `-- tighten policy ${quoteIdent(p.name)} on ${table}: it is true for every row`;
+      if (!owner) return sqlComment(`tighten policy ${quoteIdent(p.name)} on ${table}: it is true for every row`);
       const predicate = `((select auth.uid()) = ${quoteIdent(owner.name)})`;
       const using = p.command !== 'INSERT' ? ` USING ${predicate}` : '';
       const check = p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL' ? ` WITH CHECK ${predicate}` : '';

@@ -56,7 +56,9 @@ export function generateSchemaChunks(tables: number, per = 250): string[] {
   }
   const published = Array.from({ length: Math.min(tables, 20) }, (_, i) => `public.t${String(i * 3 % tables).padStart(5, '0')}`);
   out.push(`alter publication supabase_realtime add table ${[...new Set(published)].join(', ')};`);
-  out.push('analyze;');
   chunks.push(out.join('\n'));
+  // ANALYZE runs on its own (outside a transaction block it commits table by table, so it does not
+  // hold a lock on every table at once).
+  chunks.push('analyze');
   return chunks;
 }

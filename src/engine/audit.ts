@@ -15,6 +15,7 @@ import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
 import { UserError } from '../model/errors.ts';
+import { objectLocations, type LocationMap } from '../introspect/targets/locations.ts';
 
 export interface AuditOptions {
   readonly exposedSchemas?: readonly string[];
@@ -38,6 +39,8 @@ export interface AuditOptions {
 export interface AuditResult {
   readonly report: Report;
   readonly snapshot: Snapshot;
+  /** Where each object was created, when the target was loaded from migrations (empty for a URL). */
+  readonly locations: LocationMap;
 }
 
 /** Opens the target, reads the catalog, runs the checks, and always closes the connection. */
@@ -92,7 +95,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   await initPolicyParser();
   options.onStage?.('checks');
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
-  return { report, snapshot };
+  return { report, snapshot, locations: objectLocations(opened.statements) };
 }
 
 export function buildReport(

@@ -19,13 +19,14 @@ select n.nspname::text as schema, c.relname::text as table,
   a.attgenerated <> '' as generated,
   ${aclJson('a.attacl')} as acl,
   st.avg_width::float8 as avg_width,
-  col_description(c.oid, a.attnum) as comment
+  descr.description as comment
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
 join pg_namespace n on n.oid = c.relnamespace
 join pg_type t on t.oid = a.atttypid
 join pg_namespace tn on tn.oid = t.typnamespace
 left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+left join pg_description descr on descr.objoid = c.oid and descr.classoid = 'pg_class'::regclass and descr.objsubid = a.attnum
 left join ${stats} st
   on st.schemaname = n.nspname and st.tablename = c.relname and st.attname = a.attname
 where a.attnum > 0 and not a.attisdropped

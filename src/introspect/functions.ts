@@ -21,11 +21,12 @@ select n.nspname::text as schema, p.proname::text as name,
   case when l.lanname in ('sql', 'plpgsql') then
     case when p.prosqlbody is not null then pg_get_functiondef(p.oid) else p.prosrc end
   end as source,
-  obj_description(p.oid, 'pg_proc') as comment
+  descr.description as comment
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
 left join ${extensionOwned('pg_proc')} ext on ext.objid = p.oid
+left join pg_description descr on descr.objoid = p.oid and descr.classoid = 'pg_proc'::regclass and descr.objsubid = 0
 where ${NAMESPACE_FILTER}
 order by n.nspname, p.proname, 3`;
 

@@ -1,5 +1,6 @@
 import type { Index } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
+import { qualified, quoteIdent } from '../model/ident.ts';
 import { NAMESPACE_FILTER } from './sql.ts';
 
 /** Every index with key columns in order (NULL for expression columns), INCLUDE columns, opclasses and scan counts. */
@@ -20,17 +21,16 @@ select n.nspname::text as schema, t.relname::text as table, i.relname::text as n
   am.amname::text as method,
   x.indisunique as unique, x.indisprimary as primary, x.indisvalid as valid, x.indisready as ready,
   con.conname::text as constraint_name,
-  pg_get_indexdef(x.indexrelid) as definition,
+  -- pg_get_indexdef costs ~70 µs an index: only where the columns alone don't say it all.
+  case when x.indexprs is not null or x.indpred is not null then pg_get_indexdef(x.indexrelid) end as definition,
   i.relpages::float8 * current_setting('block_size')::float8 as size_bytes,
   s.idx_scan::float8 as scans,
   i.relkind = 'I' as partitioned_parent,
-  array(select coalesce(opc.opcname::text, '')
-          from unnest(x.indclass::oid[]) with ordinality k(opc_oid, ord)
-          left join pg_opclass opc on opc.oid = k.opc_oid order by k.ord) as opclasses,
+  -- Operator classes and collations as OIDs: they are only compared for equality, and looking
+  -- the names up per index costs more than the rest of the query.
+  x.indclass::oid[]::text[] as opclasses,
   x.indoption::int2[]::int[] as options,
-  array(select coalesce(col.collname::text, '')
-          from unnest(x.indcollation::oid[]) with ordinality k(coll_oid, ord)
-          left join pg_collation col on col.oid = k.coll_oid order by k.ord) as collations
+  x.indcollation::oid[]::text[] as collations
 from pg_index x
 join pg_class i on i.oid = x.indexrelid
 join pg_class t on t.oid = x.indrelid
@@ -56,13 +56,25 @@ interface Row {
   valid: boolean;
   ready: boolean;
   constraint_name: string | null;
-  definition: string;
+  definition: string | null;
   size_bytes: number;
   scans: number | null;
   partitioned_parent: boolean;
   opclasses: string[];
   options: number[];
   collations: string[];
+}
+
+/** `CREATE INDEX` text of an index on plain columns (what pg_get_indexdef prints, default operator classes assumed). */
+function plainDefinition(row: Row): string {
+  const keys = row.columns.map((c, i) => {
+    const option = row.options?.[i] ?? 0;
+    const desc = (option & 1) !== 0;
+    const nullsFirst = (option & 2) !== 0;
+    return `${quoteIdent(c ?? '?')}${desc ? ' DESC' : ''}${nullsFirst && !desc ? ' NULLS FIRST' : ''}${!nullsFirst && desc ? ' NULLS LAST' : ''}`;
+  });
+  const include = row.include_columns?.length ? ` INCLUDE (${row.include_columns.map(quoteIdent).join(', ')})` : '';
+  return `CREATE ${row.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(row.name)} ON ${row.partitioned_parent ? 'ONLY ' : ''}${qualified(row.schema, row.table)} USING ${row.method} (${keys.join(', ')})${include}`;
 }
 
 export async function readIndexes(session: Session, withStats = true): Promise<Index[]> {
@@ -81,7 +93,7 @@ export async function readIndexes(session: Session, withStats = true): Promise<I
     valid: row.valid,
     ready: row.ready,
     constraint: row.constraint_name,
-    definition: row.definition,
+    definition: row.definition ?? plainDefinition(row),
     sizeBytes: Number(row.size_bytes),
     scans: row.scans === null ? null : Number(row.scans),
     partitionedParent: row.partitioned_parent,

@@ -19,10 +19,10 @@ select n.nspname::text as schema, c.relname::text as name, c.relkind::text as ki
   coalesce(c.reloptions, '{}')::text[] as options,
   c.relispartition as is_partition,
   ${aclJson('c.relacl', `(case when c.relkind = 'S' then 's' else 'r' end)::"char"`, 'c.relowner')} as acl,
-  obj_description(c.oid, 'pg_class') as comment,
+  descr.description as comment,
   ext.extname::text as extension,
   case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as view_definition,
-  exists (select 1 from pg_trigger tg where tg.tgrelid = c.oid and not tg.tgisinternal) as has_triggers,
+  c.relhastriggers and exists (select 1 from pg_trigger tg where tg.tgrelid = c.oid and not tg.tgisinternal) as has_triggers,
   s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
   s.n_tup_ins::float8 as n_tup_ins, s.n_tup_upd::float8 as n_tup_upd, s.n_tup_del::float8 as n_tup_del,
   s.n_tup_hot_upd::float8 as n_tup_hot_upd, s.n_live_tup::float8 as n_live_tup, s.n_dead_tup::float8 as n_dead_tup,
@@ -31,6 +31,7 @@ select n.nspname::text as schema, c.relname::text as name, c.relkind::text as ki
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 left join ${extensionOwned('pg_class')} ext on ext.objid = c.oid
+left join pg_description descr on descr.objoid = c.oid and descr.classoid = 'pg_class'::regclass and descr.objsubid = 0
 left join ${statsSource} s on s.relid = c.oid
 where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S') and ${NAMESPACE_FILTER}
 order by n.nspname, c.relname`;

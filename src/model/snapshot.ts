@@ -160,7 +160,10 @@ export interface Index {
   readonly scans: number | null;
   /** Index of a partitioned table (no storage of its own). */
   readonly partitionedParent: boolean;
-  /** Per key column: operator class name and sort options (`DESC`, `NULLS FIRST`); used for duplicate detection. */
+  /**
+   * Per key column: operator class and collation (as OIDs in text: compared for equality only,
+   * never shown) and sort options (`indoption` bits: 1 = DESC, 2 = NULLS FIRST).
+   */
   readonly opclasses: readonly string[];
   readonly options: readonly number[];
   readonly collations: readonly string[];

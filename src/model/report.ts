@@ -34,6 +34,38 @@ export interface BlastRadius {
   readonly probe?: object;
 }
 
+/** Metadata of a check that ran, for reporters that describe rules (SARIF, JUnit, HTML). */
+export interface ReportCheck {
+  readonly id: string;
+  readonly title: string;
+  readonly level: Level;
+  readonly category: 'security' | 'performance' | 'schema';
+  readonly description: string;
+  readonly facing: 'external' | 'internal';
+  readonly splinter?: string;
+  /** Link to the check's documentation. */
+  readonly docs: string;
+}
+
+/** A finding a suppression accepted, with the reason; listed apart in every report. */
+export interface SuppressedFinding {
+  readonly finding: Finding;
+  readonly reason: string;
+  readonly by?: string;
+  readonly expires?: string;
+  /** `file`: supaudit.ignore.json; `comment`: `-- supaudit-ignore` in the object's COMMENT. */
+  readonly source: 'file' | 'comment';
+}
+
+/** Comparison with a stored baseline (`--baseline`). */
+export interface BaselineComparison {
+  readonly file: string;
+  /** Fingerprints of findings not in the baseline. */
+  readonly new: readonly string[];
+  /** Fingerprints in the baseline that no longer appear. */
+  readonly fixed: readonly string[];
+}
+
 export interface CheckError {
   readonly check: string;
   readonly message: string;
@@ -52,6 +84,11 @@ export interface Report {
   readonly exposedSchemas: { readonly schemas: readonly string[]; readonly source: string };
   readonly summary: Readonly<Record<Level, number>>;
   readonly findings: readonly Finding[];
+  /** Findings accepted by a suppression (not counted in `summary`, never fail a run). */
+  readonly suppressed: readonly SuppressedFinding[];
+  /** The checks that ran. */
+  readonly checks: readonly ReportCheck[];
+  readonly baseline?: BaselineComparison;
   readonly blastRadius: readonly BlastRadius[];
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];

@@ -32,6 +32,8 @@ function reportWithSecrets(): Report {
         evidence: { comment: leak },
       },
     ],
+    suppressed: [],
+    checks: [{ id: 'rls_disabled_in_public', title: 'RLS disabled', level: 'critical', category: 'security', description: `see ${leak}`, facing: 'external', docs: 'checks/rls_disabled_in_public.md' }],
     blastRadius: [],
     notes: [{ area: 'connection', message: leak }],
     checkErrors: [],

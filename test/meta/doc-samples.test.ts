@@ -36,6 +36,12 @@ function samples(id: string, kind: 'bad' | 'good'): string[] {
   return [...doc.matchAll(new RegExp('^```sql ' + kind + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]!);
 }
 
+/**
+ * A sample that cannot run on the test databases (an extension they lack, a state no SQL can
+ * produce) says so on its first line; the check must then be covered by its own tests.
+ */
+const NOT_EXECUTABLE = /^-- sample: not executable here \(.+\)/;
+
 // Checks that read parsed policies need the parser; without it they would see parse errors.
 beforeAll(() => initPolicyParser());
 
@@ -68,6 +74,7 @@ describe('doc samples', () => {
       expect(good.length, `checks/${id}.md: no \`\`\`sql good block (or no doc)`).toBeGreaterThan(0);
 
       for (const [i, sql] of bad.entries()) {
+        if (NOT_EXECUTABLE.test(sql)) continue;
         await withSample(sql, async (session) => {
           const findings = await findingsOf(session, check);
           expect(findings.length, `sql bad #${i + 1} of checks/${id}.md raised nothing`).toBeGreaterThan(0);
@@ -84,6 +91,7 @@ describe('doc samples', () => {
       }
 
       for (const [i, sql] of good.entries()) {
+        if (NOT_EXECUTABLE.test(sql)) continue;
         await withSample(sql, async (session) => {
           expect(summary(await findingsOf(session, check)), `sql good #${i + 1} of checks/${id}.md`).toEqual([]);
         });

@@ -1,0 +1,89 @@
+/** Shared by the parsed-policy checks: the analysis (computed once per audit), policy objects, index lookups. */
+import type { CheckContext } from '../src/model/check.ts';
+import type { FindingObject } from '../src/model/finding.ts';
+import { qualified, quoteIdent } from '../src/model/ident.ts';
+import type { Index, Policy, Relation } from '../src/model/snapshot.ts';
+import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
+import { analyzePolicies, type ExpressionAnalysis, type PolicyAnalysis } from '../src/policy/index.ts';
+
+export function policyAnalyses(ctx: CheckContext): readonly PolicyAnalysis[] {
+  return ctx.memo('policy-analysis', () => analyzePolicies(ctx.snapshot));
+}
+
+/** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */
+export function userPolicyAnalyses(ctx: CheckContext): PolicyAnalysis[] {
+  return policyAnalyses(ctx).filter(
+    (a) => ctx.isUserObject(a.policy.schema, null) || (a.policy.schema === 'storage' && a.policy.table === 'objects'),
+  );
+}
+
+export function policyObject(policy: Policy): FindingObject {
+  return { schema: policy.schema, name: policy.table, type: 'policy', policy: policy.name };
+}
+
+export function policyLabel(policy: Policy): string {
+  return `policy ${quoteIdent(policy.name)} on ${qualified(policy.schema, policy.table)}`;
+}
+
+/** The clauses of a policy with their analysis, USING first. */
+export function clauses(a: PolicyAnalysis): { readonly clause: 'using' | 'withCheck'; readonly analysis: ExpressionAnalysis }[] {
+  const out: { clause: 'using' | 'withCheck'; analysis: ExpressionAnalysis }[] = [];
+  if (a.using) out.push({ clause: 'using', analysis: a.using });
+  if (a.withCheck) out.push({ clause: 'withCheck', analysis: a.withCheck });
+  return out;
+}
+
+/** The policy applies to anonymous requests: to PUBLIC or to anon. */
+export function appliesToAnon(policy: Policy): boolean {
+  return policy.roles.includes(PUBLIC_ROLE) || policy.roles.includes('anon');
+}
+
+/** Indexes of each table, valid btree ones only, keyed `schema\0table`. */
+export function btreeIndexes(ctx: CheckContext): ReadonlyMap<string, readonly Index[]> {
+  return ctx.memo('policy-btree-indexes', () => {
+    const map = new Map<string, Index[]>();
+    for (const i of ctx.snapshot.indexes) {
+      if (!i.valid || i.method !== 'btree') continue;
+      const key = `${i.schema}\u0000${i.table}`;
+      const list = map.get(key);
+      if (list) list.push(i);
+      else map.set(key, [i]);
+    }
+    return map;
+  });
+}
+
+/** A valid btree index leads with the column (partial indexes don't count: their predicate is not implied in general). */
+export function hasLeadingIndex(ctx: CheckContext, schema: string, table: string, column: string): boolean {
+  return (btreeIndexes(ctx).get(`${schema}\u0000${table}`) ?? []).some((i) => i.predicate === null && i.columns[0] === column);
+}
+
+const OWNER_COLUMNS = ['user_id', 'owner_id', 'author_id', 'created_by', 'profile_id', 'owner'];
+
+/** An obvious owner column (a uuid named user_id, owner_id…), if the table has one. */
+export function ownerColumn(relation: Relation | null | undefined): string | null {
+  if (!relation) return null;
+  for (const name of OWNER_COLUMNS) {
+    const c = relation.columns.find((x) => x.name === name && x.type === 'uuid');
+    if (c) return c.name;
+  }
+  return null;
+}
+
+/** An index name that is free in the schema, at most 63 bytes. */
+export function freeIndexName(ctx: CheckContext, schema: string, table: string, column: string): string {
+  const taken = new Set(ctx.snapshot.indexes.filter((i) => i.schema === schema).map((i) => i.name));
+  for (const r of ctx.snapshot.relations) if (r.schema === schema) taken.add(r.name);
+  const fit = (s: string) => {
+    let out = s;
+    while (Buffer.byteLength(out, 'utf8') > 63) out = out.slice(0, -1);
+    return out;
+  };
+  const base = `${table}_${column}`;
+  for (let n = 0; ; n++) {
+    const suffix = n === 0 ? '_idx' : `_idx${n}`;
+    const name = fit(base.slice(0, 63)).slice(0, Math.max(1, 63 - suffix.length)) + suffix;
+    const clipped = fit(name);
+    if (!taken.has(clipped)) return clipped;
+  }
+}

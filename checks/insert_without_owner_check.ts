@@ -1,0 +1,52 @@
+import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import { quoteIdent } from '../src/model/ident.ts';
+import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
+import { alterPolicySql } from '../src/policy/index.ts';
+import { ownerColumn, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+
+const API_GRANTEES = new Set([PUBLIC_ROLE, 'anon', 'authenticated']);
+
+export default defineCheck({
+  meta: {
+    id: 'insert_without_owner_check',
+    title: 'Write policy does not tie new rows to the caller',
+    level: 'high',
+    category: 'security',
+    facing: 'external',
+    description:
+      'An INSERT, UPDATE or ALL policy for the API roles whose WITH CHECK (or USING, when it stands in for it) does not tie an owner or tenant column to the caller, so users can write rows that belong to others.',
+  },
+  run(ctx) {
+    const out: FindingDraft[] = [];
+    for (const a of userPolicyAnalyses(ctx)) {
+      const p = a.policy;
+      if (!p.permissive || !(p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL')) continue;
+      if (!p.roles.some((r) => API_GRANTEES.has(r))) continue;
+      const check = a.effectiveWithCheck;
+      // No check at all, or one that is always true, is rls_policy_always_true's finding.
+      if (check === null || check.parseError !== null || check.alwaysTrue !== 'no') continue;
+      if (check.callerTied || check.ownerTie.some((t) => t.conjunctive)) continue;
+      // Storage's own convention: the first folder of the object path is the owner's id.
+      if (check.usesAuthUid && /\bfoldername\s*\(/.test(check.text)) continue;
+      const owner = ownerColumn(a.relation);
+      const tie = owner ? `(select auth.uid()) = ${quoteIdent(owner)}` : null;
+      out.push({
+        level: owner ? 'high' : 'medium',
+        message:
+          `${policyLabel(p)} lets ${p.roles.join(', ')} ${p.command === 'INSERT' ? 'insert' : 'write'} rows without tying them to the caller` +
+          (owner ? `: nothing stops a user from setting ${owner} to someone else's id.` : ' (no owner column like user_id was found on the table; check the tenant column).'),
+        object: policyObject(p),
+        roles: p.roles,
+        remediation: {
+          text: owner
+            ? `Require the new row's ${owner} to be the caller in WITH CHECK.`
+            : 'Add a WITH CHECK that ties the row to the caller (an owner column, or a tenant the caller is a member of).',
+          ...(tie ? { sql: alterPolicySql(p, { withCheck: `(${check.text}) AND (${tie})` }) } : {}),
+        },
+        evidence: { withCheck: check.text, ownerColumn: owner },
+      });
+    }
+    return out;
+  },
+});

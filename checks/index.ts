@@ -3,6 +3,7 @@
  * doc file and check file in this folder is registered.
  */
 import type { Check } from '../src/model/check.ts';
+import auth_rls_initplan from './auth_rls_initplan.ts';
 import auth_users_exposed from './auth_users_exposed.ts';
 import blast_radius_anon from './blast_radius_anon.ts';
 import blast_radius_authenticated from './blast_radius_authenticated.ts';
@@ -10,19 +11,44 @@ import blast_radius_custom_role from './blast_radius_custom_role.ts';
 import duplicate_index from './duplicate_index.ts';
 import fkey_to_auth_unique from './fkey_to_auth_unique.ts';
 import function_search_path_mutable from './function_search_path_mutable.ts';
+import insert_without_owner_check from './insert_without_owner_check.ts';
 import invalid_index from './invalid_index.ts';
 import missing_foreign_key from './missing_foreign_key.ts';
 import missing_unique_constraint from './missing_unique_constraint.ts';
+import multiple_permissive_policies from './multiple_permissive_policies.ts';
 import no_primary_key from './no_primary_key.ts';
 import nullable_policy_column from './nullable_policy_column.ts';
 import policy_exists_rls_disabled from './policy_exists_rls_disabled.ts';
+import policy_join_slow_shape from './policy_join_slow_shape.ts';
+import policy_role_unrestricted from './policy_role_unrestricted.ts';
+import policy_unparseable from './policy_unparseable.ts';
 import redundant_index from './redundant_index.ts';
 import rls_disabled_in_public from './rls_disabled_in_public.ts';
 import rls_enabled_no_policy from './rls_enabled_no_policy.ts';
+import rls_policy_always_true from './rls_policy_always_true.ts';
+import rls_references_user_metadata from './rls_references_user_metadata.ts';
 import security_definer_view from './security_definer_view.ts';
 import sensitive_columns_exposed from './sensitive_columns_exposed.ts';
 import unindexed_foreign_keys from './unindexed_foreign_keys.ts';
+import unindexed_policy_column from './unindexed_policy_column.ts';
 import unused_index from './unused_index.ts';
+import extension_in_public from './extension_in_public.ts';
+import extension_versions_outdated from './extension_versions_outdated.ts';
+import materialized_view_in_api from './materialized_view_in_api.ts';
+import foreign_table_in_api from './foreign_table_in_api.ts';
+import unsupported_reg_types from './unsupported_reg_types.ts';
+import table_bloat from './table_bloat.ts';
+import public_bucket_allows_listing from './public_bucket_allows_listing.ts';
+import insecure_queue_exposed_in_api from './insecure_queue_exposed_in_api.ts';
+import pg_graphql_anon_table_exposed from './pg_graphql_anon_table_exposed.ts';
+import pg_graphql_authenticated_table_exposed from './pg_graphql_authenticated_table_exposed.ts';
+import anon_security_definer_function_executable from './anon_security_definer_function_executable.ts';
+import authenticated_security_definer_function_executable from './authenticated_security_definer_function_executable.ts';
+import realtime_table_without_rls from './realtime_table_without_rls.ts';
+import realtime_replica_identity_full_wide from './realtime_replica_identity_full_wide.ts';
+import realtime_rls_cost from './realtime_rls_cost.ts';
+import realtime_over_capacity from './realtime_over_capacity.ts';
+import realtime_publication_all_tables from './realtime_publication_all_tables.ts';
 
 export const allChecks = [
   rls_disabled_in_public,
@@ -45,6 +71,32 @@ export const allChecks = [
   nullable_policy_column,
   fkey_to_auth_unique,
   missing_unique_constraint,
+  auth_rls_initplan,
+  unindexed_policy_column,
+  rls_references_user_metadata,
+  rls_policy_always_true,
+  insert_without_owner_check,
+  multiple_permissive_policies,
+  policy_role_unrestricted,
+  policy_join_slow_shape,
+  policy_unparseable,
+  extension_in_public,
+  extension_versions_outdated,
+  materialized_view_in_api,
+  foreign_table_in_api,
+  unsupported_reg_types,
+  table_bloat,
+  public_bucket_allows_listing,
+  insecure_queue_exposed_in_api,
+  pg_graphql_anon_table_exposed,
+  pg_graphql_authenticated_table_exposed,
+  anon_security_definer_function_executable,
+  authenticated_security_definer_function_executable,
+  realtime_table_without_rls,
+  realtime_replica_identity_full_wide,
+  realtime_rls_cost,
+  realtime_over_capacity,
+  realtime_publication_all_tables,
 ] as const satisfies readonly Check[];
 
 export function checkById(id: string): Check | undefined {

@@ -1,0 +1,54 @@
+import { defineCheck, type Check, type CheckContext } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import { quoteIdent } from '../src/model/ident.ts';
+import type { Level } from '../src/model/level.ts';
+import { apiRolesExecuting, functionObject, functionSignature } from './_shared.ts';
+
+const TRIGGER_TYPES: ReadonlySet<string> = new Set(['trigger', 'event_trigger']);
+
+/**
+ * SECURITY DEFINER functions in exposed schemas that `role` may call over /rest/v1/rpc (EXECUTE,
+ * directly, through PUBLIC or a parent role, plus USAGE on the schema).
+ */
+export function definerExecutable<Id extends string>(id: Id, role: 'anon' | 'authenticated', level: Level, description: string): Check<Id> {
+  return defineCheck({
+    meta: { id, title: `SECURITY DEFINER function callable by ${role}`, level, category: 'security', facing: 'external', splinter: id, description },
+    run(ctx: CheckContext) {
+      const out: FindingDraft[] = [];
+      for (const fn of ctx.snapshot.functions) {
+        if (!fn.securityDefiner || fn.kind !== 'function' || TRIGGER_TYPES.has(fn.returnType)) continue;
+        if (!ctx.isExposed(fn.schema) || !ctx.isUserObject(fn.schema, fn.extension)) continue;
+        if (!apiRolesExecuting(ctx, fn).includes(role)) continue;
+        const grant = ctx.privileges.grantFor(fn.acl, role, 'EXECUTE');
+        const via = grant === undefined ? 'superuser' : grant.grantee === role ? `a grant to ${role}` : `a grant to ${grant.grantee}`;
+        const signature = functionSignature(fn);
+        const revoke = `REVOKE EXECUTE ON FUNCTION ${signature} FROM PUBLIC, ${quoteIdent(role)};`;
+        out.push({
+          message:
+            `SECURITY DEFINER function ${signature} runs with the rights of its owner ${fn.owner}, bypassing RLS, and ${role} can call it ` +
+            `at /rest/v1/rpc/${fn.name} (EXECUTE through ${via})` +
+            (role === 'anon' ? ': anyone with the public anon key can run it.' : ': every signed-in user can run it.'),
+          object: functionObject(fn),
+          roles: [role],
+          remediation: {
+            text:
+              (role === 'anon'
+                ? `Revoke EXECUTE from PUBLIC and anon (revoking from anon alone leaves the PUBLIC grant every new function gets); if signed-in users should keep calling it, also GRANT EXECUTE ON FUNCTION ${signature} TO authenticated. `
+                : `Revoke EXECUTE from PUBLIC and authenticated if users should not call it, or make sure the function checks the caller (auth.uid()) before acting. `) +
+              'A function the API should not call at all belongs in a schema the API does not expose; one that must run as its owner should check its caller and set search_path.',
+            sql: revoke,
+          },
+          evidence: { owner: fn.owner, grantee: grant?.grantee ?? null, language: fn.language },
+        });
+      }
+      return out;
+    },
+  });
+}
+
+export default definerExecutable(
+  'anon_security_definer_function_executable',
+  'anon',
+  'high',
+  'A SECURITY DEFINER function in an exposed schema can be executed by anon, so anyone with the public key runs it with its owner\'s rights.',
+);

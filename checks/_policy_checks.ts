@@ -5,6 +5,7 @@ import { qualified, quoteIdent } from '../src/model/ident.ts';
 import type { Index, Policy, Relation } from '../src/model/snapshot.ts';
 import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
 import { analyzePolicies, type ExpressionAnalysis, type PolicyAnalysis } from '../src/policy/index.ts';
+import { leadingExpressionMentions, leadingExpressionUsed, policyShape, predicateImplied, type PolicyShape } from '../src/policy/index-match.ts';
 
 export function policyAnalyses(ctx: CheckContext): readonly PolicyAnalysis[] {
   return ctx.memo('policy-analysis', () => analyzePolicies(ctx.snapshot));
@@ -53,9 +54,24 @@ export function btreeIndexes(ctx: CheckContext): ReadonlyMap<string, readonly In
   });
 }
 
-/** A valid btree index leads with the column (partial indexes don't count: their predicate is not implied in general). */
-export function hasLeadingIndex(ctx: CheckContext, schema: string, table: string, column: string): boolean {
-  return (btreeIndexes(ctx).get(`${schema}\u0000${table}`) ?? []).some((i) => i.predicate === null && i.columns[0] === column);
+/** The parsed shapes of a policy's clauses, for matching partial and expression indexes. */
+export function shapesOf(ctx: CheckContext, a: PolicyAnalysis): readonly PolicyShape[] {
+  return ctx.memo(`policy-shape:${a.policy.schema}\u0000${a.policy.table}\u0000${a.policy.name}`, () =>
+    [policyShape(a.using?.text ?? null), policyShape(a.withCheck?.text ?? null)].filter((s): s is PolicyShape => s !== null),
+  );
+}
+
+/**
+ * A valid btree index serves the column for this policy: it leads with the column, and if partial,
+ * the policy implies its predicate; or it leads with an expression over the column that the policy
+ * uses as such.
+ */
+export function hasLeadingIndex(ctx: CheckContext, schema: string, table: string, column: string, shapes: readonly PolicyShape[] = []): boolean {
+  return (btreeIndexes(ctx).get(`${schema}\u0000${table}`) ?? []).some((i) => {
+    if (i.predicate !== null && !predicateImplied(i.predicate, shapes)) return false;
+    if (i.columns[0] === column) return true;
+    return i.columns[0] === null && i.expressions !== null && leadingExpressionMentions(i.expressions, column) && leadingExpressionUsed(i.expressions, shapes);
+  });
 }
 
 const OWNER_COLUMNS = ['user_id', 'owner_id', 'author_id', 'created_by', 'profile_id', 'owner'];

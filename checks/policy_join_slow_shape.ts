@@ -1,6 +1,6 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { clauses, hasLeadingIndex, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { clauses, hasLeadingIndex, shapesOf, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 
 export default defineCheck({
   meta: {
@@ -24,7 +24,7 @@ export default defineCheck({
           const unindexed = sub.predicates
             .filter((p) => p.kind === 'join' || p.kind === 'eq_auth_uid')
             .map((p) => p.column)
-            .filter((c, i, all) => all.indexOf(c) === i && !hasLeadingIndex(ctx, sub.schema, sub.name, c));
+            .filter((c, i, all) => all.indexOf(c) === i && !hasLeadingIndex(ctx, sub.schema, sub.name, c, shapesOf(ctx, a)));
           if (unindexed.length > 0) reasons.push(`the ${sub.via === 'exists' ? 'EXISTS' : 'IN'} subquery on ${sub.schema}.${sub.name} filters on unindexed ${unindexed.join(', ')}, so it scans that table for every row`);
         }
         for (const fn of analysis.functionCalls) {

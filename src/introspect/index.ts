@@ -55,7 +55,10 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ` +
         `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(statementTimeout))}; ` +
         `SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeout))}; ` +
-        `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.floor(statementTimeout * 2))}`,
+        `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.floor(statementTimeout * 2))}; ` +
+        // pg_get_expr/pg_get_viewdef then schema-qualify every name outside pg_catalog, so policy
+        // text and fix SQL mean the same thing whatever search_path the user later runs them with.
+        `SET LOCAL search_path = pg_catalog`,
     );
 
   /**

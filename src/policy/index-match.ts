@@ -1,0 +1,170 @@
+/**
+ * Whether an index serves what a policy filters on, beyond "a plain index leads with the column":
+ * a partial index counts when the policy implies its predicate (each conjunct of the index
+ * predicate appears as a conjunct of the policy or of one of its subqueries), an expression index
+ * counts when the policy contains the indexed expression. Comparison is on the parsed trees with
+ * locations stripped and column references reduced to their last name (`tm.user_id` ≡ `user_id`).
+ */
+import { parseSync } from 'libpg-query';
+import { deparseSync } from 'pgsql-deparser';
+import { deepEqual, nodeType, stripLocations, type Json } from './ast.ts';
+import { parseExpression } from './parse.ts';
+
+/** Conjuncts and every sub-expression of a policy clause, normalised, for matching. */
+export interface PolicyShape {
+  readonly conjuncts: readonly Json[];
+  readonly subtrees: readonly Json[];
+  /** Conjuncts of the clause itself (not of its subqueries): what scopes the policy's own table. */
+  readonly topConjuncts: readonly Json[];
+}
+
+/** `f(column…) = <no column>`: a filter only an expression index on `f(column…)` can serve. */
+export interface ExpressionPredicate {
+  readonly tree: Json;
+  readonly columns: readonly string[];
+  /** The expression as SQL, for `CREATE INDEX … ((expression))`. */
+  readonly sql: string;
+}
+
+function normalise(node: Json): Json {
+  const stripped = stripLocations(node);
+  const stack: Json[] = [stripped];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (!Array.isArray(n) && n.ColumnRef && Array.isArray(n.ColumnRef.fields) && n.ColumnRef.fields.length > 1) {
+      n.ColumnRef.fields = n.ColumnRef.fields.slice(-1);
+    }
+    for (const v of Array.isArray(n) ? n : Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return stripped;
+}
+
+function splitAnd(node: Json, out: Json[]): void {
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (nodeType(n) === 'BoolExpr' && n.BoolExpr.boolop === 'AND_EXPR') stack.push(...(n.BoolExpr.args ?? []));
+    else out.push(n);
+  }
+}
+
+/** The shape of one clause (USING or WITH CHECK), or null when it does not parse. */
+export function policyShape(text: string | null): PolicyShape | null {
+  if (!text) return null;
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return null;
+  const root = normalise(parsed.ast);
+  const conjuncts: Json[] = [];
+  const subtrees: Json[] = [];
+  splitAnd(root, conjuncts);
+  const topConjuncts = [...conjuncts];
+  const stack: Json[] = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (!Array.isArray(n)) {
+      const type = nodeType(n);
+      if (type) subtrees.push(n);
+      const where = type === 'SelectStmt' ? n.SelectStmt.whereClause : undefined;
+      if (where) splitAnd(where, conjuncts);
+    }
+    for (const v of Array.isArray(n) ? n : Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return { conjuncts, subtrees, topConjuncts };
+}
+
+function columnsIn(node: Json): { columns: string[]; subquery: boolean } {
+  const columns = new Set<string>();
+  let subquery = false;
+  const stack: Json[] = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (!Array.isArray(n)) {
+      if (n.SubLink) subquery = true;
+      const last = n.ColumnRef?.fields?.at(-1)?.String?.sval;
+      if (typeof last === 'string') columns.add(last);
+    }
+    for (const v of Array.isArray(n) ? n : Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return { columns: [...columns], subquery };
+}
+
+/** Equality/IN conjuncts whose column side is an expression (not a bare column) and whose other side reads no column. */
+export function expressionPredicates(shape: PolicyShape): ExpressionPredicate[] {
+  const out: ExpressionPredicate[] = [];
+  for (const c of shape.topConjuncts) {
+    const e = c?.A_Expr;
+    if (!e || !['AEXPR_OP', 'AEXPR_IN'].includes(e.kind)) continue;
+    const op = e.name?.at(-1)?.String?.sval;
+    if (e.kind === 'AEXPR_OP' && op !== '=') continue;
+    for (const [side, other] of [[e.lexpr, e.rexpr], [e.rexpr, e.lexpr]] as const) {
+      if (!side || side.ColumnRef || side.TypeCast?.arg?.ColumnRef) continue;
+      const mine = columnsIn(side);
+      const theirs = columnsIn(other);
+      if (mine.subquery || mine.columns.length === 0 || theirs.columns.length > 0) continue;
+      let sql: string;
+      try {
+        sql = deparseSync(side).trim();
+      } catch {
+        continue;
+      }
+      out.push({ tree: side, columns: mine.columns, sql });
+    }
+  }
+  return out;
+}
+
+/** A valid index leads with exactly this expression (and, if partial, the policy implies its predicate). */
+export function expressionIndexed(expressions: string, predicate: ExpressionPredicate): boolean {
+  const [first] = parseList(expressions) ?? [];
+  return first !== undefined && deepEqual(first, predicate.tree);
+}
+
+const cache = new Map<string, Json[] | null>();
+
+/** Parses `pg_get_expr` output of index expressions or predicates ("a, lower(b)") into normalised trees. */
+function parseList(text: string): Json[] | null {
+  if (cache.has(text)) return cache.get(text)!;
+  let result: Json[] | null = null;
+  try {
+    const stmt = (parseSync(`SELECT ${text}`) as Json).stmts?.[0]?.stmt?.SelectStmt;
+    result = (stmt?.targetList ?? []).map((t: Json) => normalise(t.ResTarget.val));
+  } catch {
+    result = null;
+  }
+  if (cache.size > 10_000) cache.clear();
+  cache.set(text, result);
+  return result;
+}
+
+/** Every conjunct of the index predicate is a conjunct of the policy. */
+export function predicateImplied(predicate: string, shapes: readonly PolicyShape[]): boolean {
+  const [tree] = parseList(`(${predicate})`) ?? [];
+  if (!tree) return false;
+  const needed: Json[] = [];
+  splitAnd(tree, needed);
+  return needed.every((c) => shapes.some((s) => s.conjuncts.some((p) => deepEqual(p, c))));
+}
+
+/** The index's leading expression occurs in the policy. */
+export function leadingExpressionUsed(expressions: string, shapes: readonly PolicyShape[]): boolean {
+  const [first] = parseList(expressions) ?? [];
+  if (!first) return false;
+  return shapes.some((s) => s.subtrees.some((t) => deepEqual(t, first)));
+}
+
+/** Whether the index's leading expression references the column. */
+export function leadingExpressionMentions(expressions: string, column: string): boolean {
+  const [first] = parseList(expressions) ?? [];
+  const stack: Json[] = first ? [first] : [];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    const fields = !Array.isArray(n) && n.ColumnRef?.fields;
+    if (Array.isArray(fields) && fields.at(-1)?.String?.sval === column) return true;
+    for (const v of Array.isArray(n) ? n : Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return false;
+}

@@ -230,7 +230,10 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       const reach: Record<Command, Reach> = { select: 'none', insert: 'none', update: 'none', delete: 'none' };
       const direct: Record<Command, Reach> = { select: 'none', insert: 'none', update: 'none', delete: 'none' };
       const paths: PowerPath[] = [];
-      const api = reachable(rel.schema);
+      // The Storage API (/storage/v1) runs its queries on storage.objects and storage.buckets as
+      // the caller's role, under RLS, whether or not the storage schema is exposed to PostgREST.
+      const storageApi = isApiRole && rel.schema === 'storage' && (rel.name === 'objects' || rel.name === 'buckets') && ctx.privileges.hasSchemaUsage('storage', role);
+      const api = reachable(rel.schema) || storageApi;
       if (api && (rel.kind === 'table' || rel.kind === 'partitioned_table' || rel.kind === 'materialized_view' || rel.kind === 'foreign_table' || rel.kind === 'view')) {
         for (const command of COMMANDS) {
           if (!ctx.privileges.hasOnRelation(rel, role, PRIVILEGE[command])) continue;
@@ -271,7 +274,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
             else if (r === 'unknown' || rel.kind === 'view') fix = null;
             else if (opening.length > 0) fix = tightenPolicies(rel, opening);
             else fix = `REVOKE ${PRIVILEGE[command]} ON ${name} FROM ${grantee};`;
-            paths.push({ via: `${grant}; ${why}`, fix });
+            paths.push({ via: `${grant}; ${why}${storageApi && !reachable(rel.schema) ? ' (through the Storage API)' : ''}`, fix });
           }
         }
       }

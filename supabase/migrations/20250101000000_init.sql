@@ -164,7 +164,7 @@ grant execute on function private.is_org_member(uuid), private.is_org_admin(uuid
 -- FLAW(rls_policy_always_true): `auth.uid() is null or ...` is true for every anon request, so
 -- anon reads every organization. (Written to let "server-side calls" through; the service role
 -- bypasses RLS anyway.)
--- FLAW(policy_role_unrestricted): no TO clause.
+-- (No TO clause either, but here that is the point of the flaw above: the fix is TO authenticated.)
 -- FLAW(auth_rls_initplan): auth.uid() per row, twice, once nested inside EXISTS.
 -- FLAW(policy_join_slow_shape): OR of a plain condition and an EXISTS subquery.
 create policy "Organizations are visible to their members" on public.organizations

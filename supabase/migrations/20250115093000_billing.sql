@@ -155,9 +155,9 @@ create index audit_log_organization_id_occurred_at_idx on public.audit_log (orga
 
 alter table public.audit_log enable row level security;
 
--- FLAW(rls_policy_always_true): INSERT with WITH CHECK (true).
--- FLAW(insert_without_owner_check): actor_id is not tied to auth.uid(): anyone signed in can
--- forge audit entries in someone else's name, for any organization.
+-- FLAW(rls_policy_always_true): INSERT with WITH CHECK (true): actor_id is not tied to
+-- auth.uid(), so anyone signed in can forge audit entries in someone else's name, for any
+-- organization. (insert_without_owner_check leaves an always-true check to this finding.)
 create policy "Authenticated users can write audit entries" on public.audit_log
   for insert to authenticated
   with check (true);

@@ -39,6 +39,7 @@ interface AuditFlags {
   probe?: boolean;
   probeWrites?: boolean;
   probeTriggers?: boolean;
+  explain?: boolean;
   apiUrl?: string;
   anonKey?: string;
   userJwt?: string;
@@ -104,6 +105,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
+    ...(flags.explain ? { explain: true } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
@@ -158,6 +160,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--probe', 'verify the blast-radius model by reading as anon, authenticated and service_role (rolled back)'))
     .addOption(new Option('--probe-writes', 'also probe INSERT/UPDATE/DELETE of one row per table, in savepoints rolled back (implies --probe)'))
     .addOption(new Option('--probe-triggers', 'with --probe-writes, include tables that have triggers (they fire, then roll back)'))
+    .addOption(new Option('--explain', 'EXPLAIN SELECT * as authenticated on tables with policies (rolled back); with hypopg, the cost with each suggested index'))
     .addOption(new Option('--api-url <url>', 'probe the REST API as the internet sees it (or SUPABASE_URL)'))
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))

@@ -17,6 +17,8 @@ import { evaluate, summarize } from './evaluate.ts';
 import { UserError } from '../model/errors.ts';
 import { locationKey, objectLocations, type LocationMap } from '../introspect/targets/locations.ts';
 import type { Finding } from '../model/finding.ts';
+import { explainTables, type ExplainResult } from '../introspect/explain.ts';
+import unindexedPolicyColumn from '../../checks/unindexed_policy_column.ts';
 import { docsUrl } from './evaluate.ts';
 
 export interface AuditOptions {
@@ -34,6 +36,8 @@ export interface AuditOptions {
   readonly apiProbe?: ApiProbeOptions;
   /** Aborting cancels the statement in flight (pg_cancel_backend) and closes the connection. */
   readonly signal?: AbortSignal;
+  /** `--explain`: plan `SELECT *` as authenticated on each table with policies (rolled back) and attach the cost to policy findings. */
+  readonly explain?: boolean;
   /** Told what the write probes will run before they run. */
   readonly onProbePlan?: (plan: string) => void;
 }
@@ -55,6 +59,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let snapshot: Snapshot;
   let queries: number;
   let probes: RoleProbe[] | undefined;
+  let explained: ExplainResult | undefined;
   const introStart = performance.now();
   try {
     snapshot = await introspect(opened.session, {
@@ -78,6 +83,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       }
       probes = await runProbes(opened.session, { roles, tables, writes: options.probe.writes, writesOnTriggerTables: options.probe.triggers, statementTimeoutMs: options.statementTimeoutMs });
     }
+    if (options.explain) {
+      options.onStage?.('explain');
+      await initPolicyParser();
+      explained = await explainTables(opened.session, snapshot, { tables: explainTargets(snapshot), statementTimeoutMs: options.statementTimeoutMs });
+    }
   } catch (error) {
     if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
     throw error;
@@ -92,13 +102,51 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     options.onStage?.('API probe');
     api = await runApiProbe(snapshot, options.apiProbe);
   }
-  snapshot = { ...snapshot, notes: [...opened.notes, ...snapshot.notes] };
+  snapshot = { ...snapshot, notes: [...opened.notes, ...snapshot.notes, ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message }))] };
   options.onStage?.('parse policies');
   await initPolicyParser();
   options.onStage?.('checks');
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
   const locations = objectLocations(opened.statements);
-  return { report: withLocations(report, locations), snapshot, locations };
+  return { report: withPlans(withLocations(report, locations), explained), snapshot, locations };
+}
+
+/** Checks whose findings are about what a table's policies cost: they get the table's plan. */
+const PLAN_CHECKS = new Set(['auth_rls_initplan', 'unindexed_policy_column', 'policy_join_slow_shape', 'multiple_permissive_policies', 'policy_role_unrestricted', 'realtime_rls_cost']);
+
+/** Tables with RLS and policies in user schemas, with the columns unindexed_policy_column would index. */
+function explainTargets(snapshot: Snapshot): { schema: string; name: string; columns: string[] }[] {
+  const withPolicies = new Set(snapshot.policies.map((p) => `${p.schema}\u0000${p.table}`));
+  const columns = new Map<string, string[]>();
+  for (const f of evaluate(snapshot, [unindexedPolicyColumn]).findings) {
+    if (f.object.column === undefined || f.evidence?.['expression'] !== undefined) continue;
+    const key = `${f.object.schema}\u0000${f.object.name}`;
+    columns.set(key, [...(columns.get(key) ?? []), f.object.column]);
+  }
+  return snapshot.relations
+    .filter((r) => r.rlsEnabled && r.extension === null && !isSystemSchema(r.schema) && withPolicies.has(`${r.schema}\u0000${r.name}`))
+    .map((r) => ({ schema: r.schema, name: r.name, columns: columns.get(`${r.schema}\u0000${r.name}`) ?? [] }));
+}
+
+/** Attaches each table's plan to the policy findings on it (evidence.plan) and says what it shows. */
+export function withPlans(report: Report, explained: ExplainResult | undefined): Report {
+  if (!explained) return report;
+  const byTable = new Map(explained.plans.map((p) => [`${p.schema}\u0000${p.name}`, p]));
+  const findings = report.findings.map((f) => {
+    if (!PLAN_CHECKS.has(f.check)) return f;
+    const plan = byTable.get(`${f.object.schema}\u0000${f.object.name}`);
+    if (!plan) return f;
+    const hypothetical = f.object.column !== undefined ? plan.hypothetical.find((h) => h.column === f.object.column) : undefined;
+    const shown =
+      ` EXPLAIN as authenticated: total cost ${plan.totalCost.toFixed(1)}${plan.seqScanFiltered ? ', sequential scan filtering every row' : ''}` +
+      (hypothetical ? `; with the index (hypopg) ${hypothetical.totalCost.toFixed(1)}, ${hypothetical.ratio}× cheaper.` : '.');
+    return {
+      ...f,
+      message: f.message + shown,
+      evidence: { ...(f.evidence ?? {}), plan: { totalCost: plan.totalCost, seqScanFiltered: plan.seqScanFiltered, filter: plan.filter, ...(hypothetical ? { hypotheticalIndex: hypothetical } : {}) } },
+    };
+  });
+  return { ...report, findings };
 }
 
 /** Points each finding at the migration file and line that created its object (policy, else relation or function). */

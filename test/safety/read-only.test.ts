@@ -51,16 +51,18 @@ async function state(url: string): Promise<Record<string, unknown>> {
 }
 
 describe.each(realEnginesOrFail())('read-only by construction (%s)', (engine) => {
-  test('a full audit with read probes changes no data, no write counter, no catalog object, no setting', async () => {
+  test('a full audit with read probes and --explain changes no data, no write counter, no catalog object, no setting', async () => {
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, FIXTURE);
     await new Promise((r) => setTimeout(r, 1200)); // let the loader's statistics reach the shared stats
     const before = await state(url);
-    const run = await runCli(['--db-url', url, '--schemas', 'public', '--probe', '--format', 'json', '--out', '-', '--quiet'], { env: {} });
+    const run = await runCli(['--db-url', url, '--schemas', 'public', '--probe', '--explain', '--format', 'json', '--out', '-', '--quiet'], { env: {} });
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as { notes: { area: string; message: string }[] };
+    const report = JSON.parse(run.stdout) as { notes: { area: string; message: string }[]; findings: { evidence?: Record<string, unknown> }[] };
     expect(report.notes.some((n) => n.area === 'probes')).toBe(true);
+    expect(report.notes.filter((n) => n.area === 'explain')).toEqual([]);
+    expect(report.findings.some((f) => f.evidence?.['plan'] !== undefined)).toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(await state(url)).toEqual(before);
   });

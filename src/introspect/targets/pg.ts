@@ -75,7 +75,7 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
     ssl,
     sslExplicit: sslmode !== null,
     // Supavisor/PgBouncer transaction mode: session-level SET would leak to other clients.
-    pooled: port === 6543 || url.includes('pgbouncer=true'),
+    pooled: port === 6543 || /(^|\.)pooler\.supabase\.com$/i.test(host) || url.includes('pgbouncer=true'),
   };
 }
 
@@ -99,6 +99,9 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
     case '28P01':
       return new UserError('connection', `password authentication failed for user "${target.user}"`, 'check the password; prefer passing the URL in SUPABASE_DB_URL rather than on the command line');
     case '28000':
+      if (/no pg_hba\.conf entry/i.test(message) && /no encryption/i.test(message)) {
+        return new UserError('connection', `the server at ${where} requires TLS`, 'add ?sslmode=require to the URL');
+      }
       return new UserError('connection', `the server rejected user "${target.user}": ${message}`, 'check the user name and the server\'s pg_hba.conf');
     case '3D000':
       return new UserError('connection', `database "${target.database}" does not exist on ${where}`, 'check the database name at the end of the URL');
@@ -142,15 +145,32 @@ export async function connectPg(url: string, options: PgConnectOptions = {}): Pr
     await client.end().catch(() => undefined);
     throw connectionError(error, target);
   }
+  // A connection that drops after start-up (server restart, proxy timeout) is a connection error
+  // naming the target, not an internal one; SQL errors pass through for their stage to describe.
+  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (e.code === undefined && /Connection terminated|connection error|ECONNRESET|socket/i.test(String(e.message ?? ''))) {
+        throw new UserError('connection', `the server at ${target.host}:${target.port} closed the connection during the audit`, 'the server restarted or a proxy dropped the session; run the audit again', { cause: error });
+      }
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') throw connectionError(error, target);
+      throw error;
+    }
+  };
   if (!target.pooled) {
     // Belt and braces: even a statement outside our explicit READ ONLY transactions cannot write.
-    await client.query('SET default_transaction_read_only = on');
+    await guard(() => client.query('SET default_transaction_read_only = on')).catch(async (error: unknown) => {
+      await client.end().catch(() => undefined);
+      throw error;
+    });
   }
   const processId = (client as unknown as { processID?: number }).processID;
   return new CountingSession(
-    async (sql, params) => (await client.query(sql, params as unknown[] | undefined)).rows,
+    async (sql, params) => (await guard(() => client.query(sql, params as unknown[] | undefined))).rows,
     async (sql) => {
-      await client.query(sql);
+      await guard(() => client.query(sql));
     },
     async () => {
       await client.end().catch(() => undefined);

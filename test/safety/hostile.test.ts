@@ -75,3 +75,65 @@ describe.each(testEngines().filter((e) => e !== 'embedded'))('hostile identifier
     }
   });
 });
+
+describe.each(testEngines().filter((e) => e !== 'embedded'))('hostile policies (%s)', (engine) => {
+  test('hostile table and policy names: the rewritten policy SQL applies and clears auth_rls_initplan', async () => {
+    const names = HOSTILE_NAMES.filter((n) => n.length < 40);
+    const sql = names
+      .map(
+        (name, i) => `create table public.${quoteIdent(`p ${name}`)} (id int primary key, user_id uuid);
+alter table public.${quoteIdent(`p ${name}`)} enable row level security;
+create policy ${quoteIdent(name)} on public.${quoteIdent(`p ${name}`)} for select to authenticated using (auth.uid() = user_id or ${i} = 0);`,
+      )
+      .join('\n');
+    const initplan = allChecks.filter((c) => c.meta.id === 'auth_rls_initplan');
+    const first = await loadOn(engine, sql);
+    let before;
+    try {
+      before = await auditSession(first, { checks: initplan });
+    } finally {
+      await first.close();
+    }
+    expect(before.findings.map((f) => f.object.policy).sort()).toEqual([...names].sort());
+    const fixes = before.findings.map((f) => f.remediation.sql!);
+    const second = await loadOn(engine, sql, fixes.join('\n'));
+    try {
+      expect((await auditSession(second, { checks: initplan })).findings).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('a deeply nested policy and 2,500 policies on one table: the audit completes and stays honest', async () => {
+    const depth = 200;
+    const nested = `${'('.repeat(depth)}auth.uid() = user_id${' or false)'.repeat(depth)}`;
+    // Postgres rebuilds the table's policy cache on every CREATE POLICY (quadratic: 10,000 take ~100 s to load),
+    // so the test uses 2,500; `npm run bench` parses and checks 10,000 policies.
+    const count = 2_500;
+    const many = `do $$ begin for i in 0..${count - 1} loop execute format('create policy %I on public.crowded for select to authenticated using (kind = %s)', 'p' || i, i); end loop; end $$;`;
+    const session = await loadOn(
+      engine,
+      `create table public.deep (id int primary key, user_id uuid);
+alter table public.deep enable row level security;
+create policy deep on public.deep for select to authenticated using (${nested});
+create table public.crowded (id int primary key, kind int);
+alter table public.crowded enable row level security;
+${many}`,
+    );
+    try {
+      
+      const outcome = await auditSession(session, { checks: allChecks });
+      expect(outcome.report.checkErrors).toEqual([]);
+      expect(outcome.snapshot.policies.filter((p) => p.table === 'crowded')).toHaveLength(count);
+      // The nested policy is analysed (per-row auth.uid() found at depth) or reported as unparseable: never silent.
+      const deep = outcome.findings.filter((f) => f.object.schema === 'public' && f.object.name === 'deep' && (f.check === 'auth_rls_initplan' || f.check === 'policy_unparseable'));
+      expect(deep.length).toBeGreaterThan(0);
+      // 2,500 permissive SELECT policies for authenticated: one finding naming them all, not 2,500.
+      const crowded = outcome.findings.filter((f) => f.check === 'multiple_permissive_policies' && f.object.name === 'crowded');
+      expect(crowded).toHaveLength(1);
+      expect((crowded[0]!.evidence?.['policies'] as string[]).length).toBe(count);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+});

@@ -61,6 +61,9 @@ export function renderText(report: Report, options: TextOptions): string {
         `(${report.findings.length} findings, ${report.stats.checksRun} checks, ${report.stats.queries} queries, ${(report.stats.durationMs / 1000).toFixed(1)} s)`,
       ),
   );
+  if (report.baseline) {
+    out.push(`${p.bold('Baseline:')} ${report.baseline.new.length} new, ${report.baseline.fixed.length} fixed since baseline ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
+  }
   const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
   for (const level of LEVELS) {
     const findings = report.findings.filter((f) => f.level === level);
@@ -78,6 +81,15 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.findings.length === 0) {
     out.push('');
     out.push(p.green('No findings.'));
+  }
+  if (report.suppressed.length > 0) {
+    out.push('');
+    out.push(p.bold(`Suppressed (${report.suppressed.length})`));
+    for (const s of report.suppressed) {
+      const by = s.by ? `, by ${terminalSafe(s.by)}` : '';
+      const expires = s.expires ? `, until ${terminalSafe(s.expires)}` : '';
+      out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)}${p.gray(by + expires)}`);
+    }
   }
   if (report.notes.length > 0 || report.checkErrors.length > 0) {
     out.push('');

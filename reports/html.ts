@@ -102,7 +102,8 @@ const SCRIPT = `
 /** A horizontal bar chart of a role's heaviest score contributions, plus its overall score. */
 export function roleChart(radius: BlastRadius, bars: number): string {
   const top = topContributions(radius, bars);
-  const width = 560;
+  // Drawn about as wide as a role card, so its 11-unit text reads as 11px.
+  const width = 360;
   const rowHeight = 30;
   const height = 34 + top.length * rowHeight;
   const max = Math.max(1, ...top.map((c) => c.points));
@@ -118,8 +119,9 @@ export function roleChart(radius: BlastRadius, bars: number): string {
   top.forEach((c, i) => {
     const y = 34 + i * rowHeight;
     const w = radius.bypassesRls ? 0 : (width * c.points) / max;
-    const label = c.reason.length > 90 ? `${c.reason.slice(0, 89)}…` : c.reason;
+    const label = c.reason.length > 54 ? `${c.reason.slice(0, 53)}…` : c.reason;
     parts.push(`<text x="0" y="${y + 10}">${h(label)}<title>${h(c.reason)}</title></text>`);
+    if (!radius.bypassesRls) parts.push(`<text x="${width}" y="${y + 10}" text-anchor="end">${c.points}</text>`);
     parts.push(`<rect class="track" x="0" y="${y + 14}" width="${width}" height="8" rx="2"/>`);
     if (w > 0) parts.push(`<rect class="bar" x="0" y="${y + 14}" width="${w.toFixed(1)}" height="8" rx="2"><title>${h(`${c.points} points`)}</title></rect>`);
   });

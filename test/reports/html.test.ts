@@ -59,7 +59,7 @@ describe('html reporter on the demo project (+ hostile migration)', () => {
       // One bar per drawn contribution (up to 8), on the heaviest contribution the full width.
       const bars = (s[2]!.match(/<rect class="bar"/g) ?? []).length;
       expect(bars).toBe(r.bypassesRls ? 0 : Math.min(8, r.breakdown?.length ?? 0));
-      if (!r.bypassesRls && bars > 0) expect(s[2]).toContain('<rect class="bar" x="0" y="48" width="560.0"');
+      if (!r.bypassesRls && bars > 0) expect(s[2]).toContain('<rect class="bar" x="0" y="48" width="360.0"');
     }
   });
 

@@ -3,6 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
+import { baselineLine } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -62,7 +63,7 @@ export function renderText(report: Report, options: TextOptions): string {
       ),
   );
   if (report.baseline) {
-    out.push(`${p.bold('Baseline:')} ${report.baseline.new.length} new, ${report.baseline.fixed.length} fixed since baseline ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
+    out.push(`${p.bold('Baseline:')} ${baselineLine(report)} ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
   }
   const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
   for (const level of LEVELS) {

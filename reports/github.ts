@@ -7,6 +7,7 @@ import type { Finding } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
 import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
+import { terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { baselineLine, objectPath } from './_report.ts';
 import { renderMarkdown, type MarkdownOptions } from './md.ts';
 
@@ -30,13 +31,14 @@ export function escapeProperty(text: string): string {
 
 /** One workflow command for a finding; `file`/`line` only when the finding has a migration location. */
 export function annotation(f: Finding): string {
-  const props = [`title=${escapeProperty(`${f.level.toUpperCase()} ${f.check}: ${objectPath(f.object)}`)}`];
+  // terminalSafe: the Actions log renders ANSI escapes; a name must not colour or rewrite it.
+  const props = [`title=${escapeProperty(terminalSafe(`${f.level.toUpperCase()} ${f.check}: ${objectPath(f.object)}`))}`];
   if (f.location) {
-    props.push(`file=${escapeProperty(f.location.file.replaceAll('\\', '/'))}`, `line=${f.location.line}`);
+    props.push(`file=${escapeProperty(terminalSafe(f.location.file.replaceAll('\\', '/')))}`, `line=${f.location.line}`);
   }
-  let message = f.message;
-  if (f.remediation.sql) message += `\nFix:\n${f.remediation.sql}`;
-  else message += `\nFix: ${f.remediation.text}`;
+  let message = terminalSafe(f.message);
+  if (f.remediation.sql) message += `\nFix:\n${terminalSafeMultiline(f.remediation.sql)}`;
+  else message += `\nFix: ${terminalSafe(f.remediation.text)}`;
   return `::${annotationCommand(f.level)} ${props.join(',')}::${escapeData(message)}`;
 }
 
@@ -51,7 +53,7 @@ export function renderGithub(report: Report): string {
   let summary = `supaudit: ${report.findings.length} findings (${totals})`;
   if (report.suppressed.length > 0) summary += `, ${report.suppressed.length} suppressed`;
   if (baseline) summary += `; ${baseline}`;
-  lines.push(`::notice title=supaudit summary::${escapeData(summary)}`);
+  lines.push(`::notice title=supaudit summary::${escapeData(terminalSafe(summary))}`);
   return redact(lines.join('\n')) + '\n';
 }
 

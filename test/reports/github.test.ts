@@ -62,7 +62,8 @@ describe('github reporter on the demo project (+ hostile migration)', () => {
       location: { file: 'supabase/migrations/a,b:c.sql', line: 7 },
     };
     expect(annotation(crafted)).toBe(
-      '::warning title=MEDIUM x%3A public.a%2Cb%3Ac,file=supabase/migrations/a%2Cb%3Ac.sql,line=7::line one%0Aline two: 50%25, done%0D%0A::error::injected%0AFix: do it',
+      // Line breaks inside the message come from names: shown as \n text, so no line can start a new command.
+      '::warning title=MEDIUM x%3A public.a%2Cb%3Ac,file=supabase/migrations/a%2Cb%3Ac.sql,line=7::line one\\nline two: 50%25, done\\r\\n::error::injected%0AFix: do it',
     );
     const { location: _l, ...unlocated } = crafted;
     expect(annotation({ ...unlocated, level: 'info' })).toMatch(/^::notice title=INFO x%3A public\.a%2Cb%3Ac::/);

@@ -71,7 +71,7 @@ function location(f: Finding): Location {
   if (!f.location) return { logicalLocations: [logical] };
   return {
     physicalLocation: {
-      artifactLocation: { uri: encodeURI(f.location.file.replaceAll('\\', '/')), uriBaseId: 'SRCROOT' },
+      artifactLocation: { uri: encodeURI(f.location.file.replaceAll('\\', '/')).replace(/[?#]/g, encodeURIComponent), uriBaseId: 'SRCROOT' },
       region: { startLine: Math.max(1, f.location.line) },
     },
     logicalLocations: [logical],

@@ -1,5 +1,10 @@
 import type { Report } from '../src/model/report.ts';
+import { githubStepSummary, renderGithub } from './github.ts';
+import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
+import { renderJunit } from './junit.ts';
+import { renderMarkdown } from './md.ts';
+import { renderSarif } from './sarif.ts';
 import { renderText } from './text.ts';
 
 export interface RenderOptions {
@@ -12,10 +17,16 @@ export interface Reporter {
   render(report: Report, options: RenderOptions): string;
 }
 
-/** Every output format, by `--format` name. */
+/** Every output format, by `--format` name. Each is a pure function of the report. */
 export const reporters = {
   text: { extension: 'txt', render: (r, o) => renderText(r, { color: o.color }) },
   json: { extension: 'json', render: (r) => renderJson(r) },
+  md: { extension: 'md', render: (r) => renderMarkdown(r) },
+  html: { extension: 'html', render: (r) => renderHtml(r) },
+  sarif: { extension: 'sarif', render: (r) => renderSarif(r) },
+  junit: { extension: 'junit.xml', render: (r) => renderJunit(r) },
+  /** Workflow commands (annotations); with `-o -` they go to stdout, where GitHub Actions reads them. */
+  github: { extension: 'github.txt', render: (r) => renderGithub(r) },
 } as const satisfies Record<string, Reporter>;
 
 export type FormatName = keyof typeof reporters;
@@ -23,3 +34,6 @@ export type FormatName = keyof typeof reporters;
 export function isFormat(name: string): name is FormatName {
   return Object.hasOwn(reporters, name);
 }
+
+/** For the CLI under GitHub Actions: the Markdown to append to `$GITHUB_STEP_SUMMARY`. */
+export { githubStepSummary };

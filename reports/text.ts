@@ -3,6 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
+import { baselineLine } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -61,6 +62,9 @@ export function renderText(report: Report, options: TextOptions): string {
         `(${report.findings.length} findings, ${report.stats.checksRun} checks, ${report.stats.queries} queries, ${(report.stats.durationMs / 1000).toFixed(1)} s)`,
       ),
   );
+  if (report.baseline) {
+    out.push(`${p.bold('Baseline:')} ${baselineLine(report)} ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
+  }
   const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
   for (const level of LEVELS) {
     const findings = report.findings.filter((f) => f.level === level);
@@ -78,6 +82,15 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.findings.length === 0) {
     out.push('');
     out.push(p.green('No findings.'));
+  }
+  if (report.suppressed.length > 0) {
+    out.push('');
+    out.push(p.bold(`Suppressed (${report.suppressed.length})`));
+    for (const s of report.suppressed) {
+      const by = s.by ? `, by ${terminalSafe(s.by)}` : '';
+      const expires = s.expires ? `, until ${terminalSafe(s.expires)}` : '';
+      out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)}${p.gray(by + expires)}`);
+    }
   }
   if (report.notes.length > 0 || report.checkErrors.length > 0) {
     out.push('');

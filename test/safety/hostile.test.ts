@@ -59,7 +59,14 @@ describe.each(testEngines().filter((e) => e !== 'embedded'))('hostile identifier
         expect(out).toContain('public.line\\nbreak');
         expect(out).toContain('public.ansi\\u001b[31mred\\u001b[0m');
       }
-      if (name === 'html' || name === 'md' || name === 'junit') expect(out, name).not.toContain('<script>alert(1)</script>');
+      if (name === 'html' || name === 'junit') expect(out, name).not.toContain('<script>alert(1)</script>');
+      if (name === 'md') {
+        // Markdown shows code spans and fenced blocks literally (the fix SQL must stay copyable there);
+        // everywhere else a name must be escaped.
+        const prose = out.replace(/^(`{3,})sql\n[\s\S]*?\n\1$/gm, '').replace(/(`+)[^`]*?\1/g, '');
+        expect(prose, name).not.toMatch(/<script|<\/script/i);
+        expect(out, name).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      }
     }
 
     const fixes = before.findings

@@ -1,0 +1,48 @@
+/** Report helpers shared by the file reporters (Markdown, HTML, SARIF, JUnit, GitHub). */
+import type { Finding, FindingObject } from '../src/model/finding.ts';
+import { LEVELS, type Level } from '../src/model/level.ts';
+import type { BlastRadius, Report, ReportCheck } from '../src/model/report.ts';
+
+/** `schema.name[.column][.policy]`, or `schema.function` for functions: the object a finding is about, unquoted. */
+export function objectPath(o: FindingObject): string {
+  if (o.type === 'function' && o.function) return `${o.schema}.${o.function}`;
+  let s = `${o.schema}.${o.name}`;
+  if (o.column !== undefined) s += `.${o.column}`;
+  if (o.policy !== undefined) s += `.${o.policy}`;
+  return s;
+}
+
+/** The findings of each level that has any, most severe first. */
+export function byLevel(findings: readonly Finding[]): { level: Level; findings: Finding[] }[] {
+  return LEVELS.map((level) => ({ level, findings: findings.filter((f) => f.level === level) })).filter((g) => g.findings.length > 0);
+}
+
+export function checkById(report: Report): (id: string) => ReportCheck | undefined {
+  const map = new Map(report.checks.map((c) => [c.id, c]));
+  return (id) => map.get(id);
+}
+
+/** "3 new, 5 fixed since baseline", or null without a baseline. */
+export function baselineLine(report: Report): string | null {
+  const b = report.baseline;
+  if (!b) return null;
+  return `${b.new.length} new, ${b.fixed.length} fixed since baseline`;
+}
+
+/** The heaviest contributions to a role's score (they come sorted by points). */
+export function topContributions(radius: BlastRadius, count: number): { reason: string; points: number }[] {
+  return [...(radius.breakdown ?? [])].sort((a, b) => b.points - a.points).slice(0, count);
+}
+
+/** One-line summary of what a role reaches: tables and functions, and how many with sensitive columns. */
+export function reachSummary(radius: BlastRadius): string {
+  const readable = radius.tables.filter((t) => t.select && t.rows !== 'none').length;
+  const writable = radius.tables.filter((t) => t.insert || t.update || t.delete).length;
+  const sensitive = radius.tables.filter((t) => t.sensitiveColumns.length > 0).length;
+  return `reads ${readable} table${readable === 1 ? '' : 's'}, writes ${writable}, ${sensitive} with sensitive columns, calls ${radius.functions.length} function${radius.functions.length === 1 ? '' : 's'}`;
+}
+
+/** "critical" → "Critical". */
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

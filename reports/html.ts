@@ -1,0 +1,252 @@
+/**
+ * The HTML report: one self-contained file (inline CSS, inline SVG, a little inline JS; no
+ * request leaves the page, and a Content-Security-Policy says so). Every string that comes from
+ * the report goes through `escape-html`. Without JavaScript everything is shown; with it, filters
+ * by level and role and a copy button on each fix appear.
+ */
+import escapeHtml from 'escape-html';
+import type { Finding } from '../src/model/finding.ts';
+import { LEVELS, type Level } from '../src/model/level.ts';
+import type { BlastRadius, Report } from '../src/model/report.ts';
+import { redact } from '../src/model/redact.ts';
+import { terminalSafe, terminalSafeMultiline } from './_format.ts';
+import { absoluteDocsUrl } from './_links.ts';
+import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
+
+export interface HtmlOptions {
+  /** Contributions drawn per role in the chart. Default 8. */
+  readonly chartBars?: number;
+}
+
+/** Escapes text for HTML content and attribute values, control characters shown escaped. */
+function h(text: string): string {
+  return escapeHtml(terminalSafe(text));
+}
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+const LEVEL_COLOR: Record<Level, string> = {
+  critical: '#b3261e',
+  high: '#e8590c',
+  medium: '#c99a06',
+  low: '#1c7ed6',
+  info: '#6b7280',
+};
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --panel: #f6f8fa; --border: #d1d9e0; --bar: #cf222e; --track: #e5e7eb; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117; --panel: #161b22; --border: #3d444d; --bar: #f85149; --track: #30363d; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 72rem; padding: 1.5rem; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+h1 { margin: 0 0 .5rem; font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid var(--border); padding-bottom: .25rem; } h3 { margin-top: 1.5rem; }
+.meta { color: var(--muted); margin: .15rem 0; } code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid var(--border); padding: .3rem .6rem; text-align: left; vertical-align: top; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; color: #fff; font-size: .8rem; font-weight: 600; text-transform: uppercase; }
+${LEVELS.map((l) => `.badge.${l} { background: ${LEVEL_COLOR[l]}; }`).join('\n')}
+.filters { position: sticky; top: 0; background: var(--bg); padding: .5rem 0; border-bottom: 1px solid var(--border); z-index: 1; display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; }
+.filters label { white-space: nowrap; }
+.roles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
+.role { border: 1px solid var(--border); border-radius: .5rem; padding: .75rem 1rem; background: var(--panel); }
+.role h3 { margin: 0 0 .25rem; } .role svg { width: 100%; height: auto; display: block; } .role svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
+.role svg .track { fill: var(--track); } .role svg .bar { fill: var(--bar); } .role svg .score { fill: ${LEVEL_COLOR.critical}; }
+.finding { border: 1px solid var(--border); border-left: 4px solid var(--muted); border-radius: .4rem; padding: .6rem 1rem; margin: .75rem 0; background: var(--panel); }
+${LEVELS.map((l) => `.finding.${l} { border-left-color: ${LEVEL_COLOR[l]}; }`).join('\n')}
+.finding h4 { margin: 0 0 .3rem; font-size: 1rem; } .finding p { margin: .3rem 0; } .facts { color: var(--muted); font-size: .9rem; }
+.fix { position: relative; } .fix pre { background: var(--bg); border: 1px solid var(--border); border-radius: .3rem; padding: .6rem; overflow-x: auto; white-space: pre; margin: .3rem 0; }
+.fix button { position: absolute; top: .3rem; right: .3rem; font-size: .8rem; }
+details > summary { cursor: pointer; }
+[hidden] { display: none !important; }
+`;
+
+/** Filters and copy buttons. No network, no eval, no inline handlers: only listeners on elements of this page. */
+const SCRIPT = `
+(function () {
+  var levels = document.querySelectorAll('input[data-filter-level]');
+  var role = document.getElementById('filter-role');
+  function apply() {
+    var on = {};
+    levels.forEach(function (box) { on[box.value] = box.checked; });
+    var r = role.value;
+    document.querySelectorAll('.finding').forEach(function (el) {
+      var roles = (el.getAttribute('data-roles') || '').split(' ');
+      el.hidden = !on[el.getAttribute('data-level')] || (r !== '' && roles.indexOf(r) < 0);
+    });
+    document.querySelectorAll('.role').forEach(function (el) {
+      el.hidden = r !== '' && el.getAttribute('data-role') !== r;
+    });
+    document.querySelectorAll('section.level').forEach(function (sec) {
+      sec.hidden = sec.querySelectorAll('.finding:not([hidden])').length === 0;
+    });
+  }
+  levels.forEach(function (box) { box.addEventListener('change', apply); });
+  role.addEventListener('change', apply);
+  document.getElementById('filters').hidden = false;
+  document.querySelectorAll('.fix button').forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var text = button.parentNode.querySelector('pre').textContent;
+      function done(label) { button.textContent = label; setTimeout(function () { button.textContent = 'Copy'; }, 1500); }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { done('Copied'); }, function () { done('Select and copy'); });
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(button.parentNode.querySelector('pre'));
+        var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        done('Selected: press Ctrl+C');
+      }
+    });
+  });
+})();
+`;
+
+/** A horizontal bar chart of a role's heaviest score contributions, plus its overall score. */
+export function roleChart(radius: BlastRadius, bars: number): string {
+  const top = topContributions(radius, bars);
+  // Drawn about as wide as a role card, so its 11-unit text reads as 11px.
+  const width = 360;
+  const rowHeight = 30;
+  const height = 34 + top.length * rowHeight;
+  const max = Math.max(1, ...top.map((c) => c.points));
+  const parts: string[] = [];
+  const title = radius.bypassesRls ? `${radius.role}: bypasses RLS by design` : `${radius.role}: score ${radius.score} of 100`;
+  parts.push(
+    `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${h(title)}"><title>${h(title)}</title>`,
+  );
+  // Overall score bar, 0–100.
+  parts.push(`<rect class="track" x="0" y="4" width="${width}" height="14" rx="3"/>`);
+  if (!radius.bypassesRls) parts.push(`<rect class="score" x="0" y="4" width="${((width * radius.score) / 100).toFixed(1)}" height="14" rx="3"/>`);
+  parts.push(`<text x="4" y="30">${radius.bypassesRls ? 'bypasses RLS by design (not scored)' : `score ${radius.score}/100`}</text>`);
+  top.forEach((c, i) => {
+    const y = 34 + i * rowHeight;
+    const w = radius.bypassesRls ? 0 : (width * c.points) / max;
+    const label = c.reason.length > 54 ? `${c.reason.slice(0, 53)}…` : c.reason;
+    parts.push(`<text x="0" y="${y + 10}">${h(label)}<title>${h(c.reason)}</title></text>`);
+    if (!radius.bypassesRls) parts.push(`<text x="${width}" y="${y + 10}" text-anchor="end">${c.points}</text>`);
+    parts.push(`<rect class="track" x="0" y="${y + 14}" width="${width}" height="8" rx="2"/>`);
+    if (w > 0) parts.push(`<rect class="bar" x="0" y="${y + 14}" width="${w.toFixed(1)}" height="8" rx="2"><title>${h(`${c.points} points`)}</title></rect>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function renderFinding(f: Finding, docs: string): string {
+  const roles = f.roles.map(h).join(' ');
+  const out: string[] = [];
+  out.push(`<article class="finding ${f.level}" data-level="${f.level}" data-roles="${roles}" id="${h(`f-${f.fingerprint}`)}">`);
+  out.push(`<h4><span class="badge ${f.level}">${f.level}</span> <code>${h(objectPath(f.object))}</code> · ${h(f.title)}</h4>`);
+  out.push(`<p>${h(f.message)}</p>`);
+  const facts = [`check <a href="${h(docs)}" rel="noopener noreferrer"><code>${h(f.check)}</code></a>`];
+  if (f.roles.length > 0) facts.push(`roles ${f.roles.map((r) => `<code>${h(r)}</code>`).join(', ')}`);
+  if (f.location) facts.push(`defined at <code>${h(`${f.location.file}:${f.location.line}`)}</code>`);
+  facts.push(`fingerprint <code>${h(f.fingerprint)}</code>`);
+  out.push(`<p class="facts">${facts.join(' · ')}</p>`);
+  out.push(`<p><strong>Fix:</strong> ${h(f.remediation.text)}</p>`);
+  if (f.remediation.sql) {
+    out.push(`<div class="fix"><pre><code class="language-sql">${escapeHtml(terminalSafeMultiline(f.remediation.sql))}</code></pre><button type="button" hidden>Copy</button></div>`);
+  }
+  if (f.evidence && Object.keys(f.evidence).length > 0) {
+    out.push(`<details><summary>Evidence</summary><pre>${escapeHtml(terminalSafeMultiline(JSON.stringify(f.evidence, null, 2)))}</pre></details>`);
+  }
+  out.push('</article>');
+  return out.join('\n');
+}
+
+/** The whole report as one HTML document. */
+export function renderHtml(report: Report, options: HtmlOptions = {}): string {
+  const bars = options.chartBars ?? 8;
+  const checkOf = checkById(report);
+  const t = report.target;
+  const roles = [...new Set([...report.blastRadius.map((r) => r.role), ...report.findings.flatMap((f) => f.roles)])];
+  const out: string[] = [];
+  out.push('<!doctype html>');
+  out.push('<html lang="en">');
+  out.push('<head>');
+  out.push('<meta charset="utf-8">');
+  out.push(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+  out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  out.push('<meta name="referrer" content="no-referrer">');
+  out.push(`<title>supaudit report · ${h(t.description ?? t.kind)}</title>`);
+  out.push(`<style>${STYLE}</style>`);
+  out.push('</head>');
+  out.push('<body>');
+  out.push('<header>');
+  out.push('<h1>supaudit report</h1>');
+  out.push(`<p class="meta">${h(t.description ?? t.kind)} · ${h(t.serverVersion.split(' on ')[0] ?? t.serverVersion)} · database <code>${h(t.database)}</code></p>`);
+  const source = report.exposedSchemas.source === 'default' ? 'assumed: no setting found' : `from ${h(report.exposedSchemas.source)}`;
+  out.push(`<p class="meta">Exposed schemas: ${report.exposedSchemas.schemas.map((s) => `<code>${h(s)}</code>`).join(', ')} (${source})</p>`);
+  out.push(
+    `<p class="meta">supaudit ${h(report.tool.version)} · ${report.stats.checksRun} checks · ${report.stats.queries} queries · ${(report.stats.durationMs / 1000).toFixed(1)} s</p>`,
+  );
+  const baseline = baselineLine(report);
+  if (baseline) out.push(`<p><strong>Baseline:</strong> ${h(baseline)} (<code>${h(report.baseline!.file)}</code>)</p>`);
+  out.push('</header>');
+
+  out.push('<h2 id="summary">Summary</h2>');
+  out.push('<table class="summary"><thead><tr><th>Level</th><th>Findings</th></tr></thead><tbody>');
+  for (const level of LEVELS) out.push(`<tr data-level="${level}"><td><span class="badge ${level}">${level}</span></td><td class="num">${report.summary[level]}</td></tr>`);
+  out.push(`<tr><th>Total</th><td class="num">${report.findings.length}</td></tr>`);
+  if (report.suppressed.length > 0) out.push(`<tr><td>Suppressed</td><td class="num">${report.suppressed.length}</td></tr>`);
+  out.push('</tbody></table>');
+
+  out.push('<form id="filters" class="filters" hidden>');
+  out.push('<strong>Show</strong>');
+  for (const level of LEVELS) {
+    out.push(`<label><input type="checkbox" data-filter-level value="${level}" checked> ${capitalize(level)} (${report.summary[level]})</label>`);
+  }
+  out.push('<label>Role <select id="filter-role"><option value="">all roles</option>');
+  for (const r of roles) out.push(`<option value="${h(r)}">${h(r)}</option>`);
+  out.push('</select></label>');
+  out.push('</form>');
+
+  if (report.blastRadius.length > 0) {
+    out.push('<h2 id="blast-radius">Blast radius</h2>');
+    out.push('<p>What each role can reach through the API, scored 0–100 (higher is worse); bars are the heaviest contributions.</p>');
+    out.push('<div class="roles">');
+    for (const r of report.blastRadius) {
+      out.push(`<section class="role" data-role="${h(r.role)}">`);
+      out.push(`<h3>${h(r.role)} <small>${r.bypassesRls ? 'bypasses RLS by design' : `${r.score}/100`}</small></h3>`);
+      out.push(`<p class="meta">${h(reachSummary(r))}</p>`);
+      out.push(roleChart(r, bars));
+      out.push('</section>');
+    }
+    out.push('</div>');
+  }
+
+  out.push('<h2 id="findings">Findings</h2>');
+  if (report.findings.length === 0) out.push('<p>No findings.</p>');
+  for (const group of byLevel(report.findings)) {
+    out.push(`<section class="level" data-level="${group.level}">`);
+    out.push(`<h3>${capitalize(group.level)} (${group.findings.length})</h3>`);
+    for (const f of group.findings) out.push(renderFinding(f, absoluteDocsUrl(checkOf(f.check)?.docs ?? f.docs)));
+    out.push('</section>');
+  }
+
+  if (report.suppressed.length > 0) {
+    out.push(`<h2 id="suppressed">Suppressed (${report.suppressed.length})</h2>`);
+    out.push('<table><thead><tr><th>Fingerprint</th><th>Level</th><th>Reason</th><th>By</th><th>Expires</th><th>Source</th></tr></thead><tbody>');
+    for (const s of report.suppressed) {
+      out.push(
+        `<tr><td><code>${h(s.finding.fingerprint)}</code></td><td><span class="badge ${s.finding.level}">${s.finding.level}</span></td><td>${h(s.reason)}</td><td>${h(s.by ?? '')}</td><td>${h(s.expires ?? '')}</td><td>${s.source === 'file' ? 'supaudit.ignore.json' : 'COMMENT ON'}</td></tr>`,
+      );
+    }
+    out.push('</tbody></table>');
+  }
+
+  if (report.baseline && report.baseline.fixed.length > 0) {
+    out.push(`<h2 id="fixed">Fixed since baseline (${report.baseline.fixed.length})</h2>`);
+    out.push(`<ul>${report.baseline.fixed.map((fp) => `<li><code>${h(fp)}</code></li>`).join('')}</ul>`);
+  }
+
+  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+    out.push('<h2 id="notes">Notes</h2>');
+    out.push('<p>The report is partial where these say so.</p><ul>');
+    for (const n of report.notes) out.push(`<li><strong>${h(n.area)}:</strong> ${h(n.message)}</li>`);
+    for (const e of report.checkErrors) out.push(`<li><strong>check <code>${h(e.check)}</code> failed:</strong> ${h(e.message)}</li>`);
+    out.push('</ul>');
+  }
+
+  out.push(`<script>${SCRIPT}</script>`);
+  out.push('</body>');
+  out.push('</html>');
+  return redact(out.join('\n')) + '\n';
+}

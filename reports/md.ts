@@ -1,0 +1,179 @@
+/**
+ * The Markdown report: for a PR comment, a wiki page or `$GITHUB_STEP_SUMMARY`. Every string that
+ * comes from the database is escaped (or put in a code span sized to its content), so an
+ * identifier such as `<script>` or `|a|` renders as text and cannot break a table.
+ */
+import type { Finding } from '../src/model/finding.ts';
+import { LEVELS } from '../src/model/level.ts';
+import type { Report } from '../src/model/report.ts';
+import { redact } from '../src/model/redact.ts';
+import { terminalSafe, terminalSafeMultiline } from './_format.ts';
+import { absoluteDocsUrl } from './_links.ts';
+import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
+
+export interface MarkdownOptions {
+  /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
+  readonly collapseAfter?: number;
+  /** Heaviest score contributions listed per role. Default 5. */
+  readonly topPaths?: number;
+}
+
+/** Escapes text for Markdown prose and table cells: control characters shown, HTML and Markdown syntax neutralised. */
+export function mdText(text: string): string {
+  const escaped = terminalSafe(text).replace(/[\\`*_[\]|~<>&]/g, (ch) => {
+    if (ch === '<') return '&lt;';
+    if (ch === '>') return '&gt;';
+    if (ch === '&') return '&amp;';
+    return `\\${ch}`;
+  });
+  return escaped;
+}
+
+/** `mdText` for text that starts a line or a list item: a leading `#`, `+`, `-`, `=` or `1.` would start a heading or a list. */
+export function mdLead(text: string): string {
+  return mdText(text).replace(/^([#+=-]|\d+[.)])/, '\\$1');
+}
+
+/** A code span that holds any text: the fence is longer than any backtick run inside. */
+export function mdCode(text: string): string {
+  const safe = terminalSafe(text);
+  const longest = Math.max(0, ...(safe.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = safe.startsWith('`') || safe.endsWith('`') || safe === '' ? ' ' : '';
+  return `${fence}${pad}${safe}${pad}${fence}`;
+}
+
+/** A fenced code block; the fence is longer than any backtick run inside. */
+export function mdFence(code: string, info: string): string {
+  const safe = terminalSafeMultiline(code);
+  const longest = Math.max(0, ...(safe.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${info}\n${safe}\n${fence}`;
+}
+
+function renderFinding(f: Finding, docs: string): string[] {
+  const out: string[] = [];
+  out.push(`#### ${mdCode(objectPath(f.object))} · ${mdText(f.title)}`);
+  out.push('');
+  out.push(mdLead(f.message));
+  out.push('');
+  const facts = [`**Check:** [${mdCode(f.check)}](${docs})`];
+  if (f.roles.length > 0) facts.push(`**Roles:** ${f.roles.map(mdCode).join(', ')}`);
+  if (f.location) facts.push(`**Defined at:** ${mdCode(`${f.location.file}:${f.location.line}`)}`);
+  facts.push(`**Fingerprint:** ${mdCode(f.fingerprint)}`);
+  out.push(facts.join(' · '));
+  out.push('');
+  out.push(`**Fix:** ${mdText(f.remediation.text)}`);
+  if (f.remediation.sql) {
+    out.push('');
+    out.push(mdFence(f.remediation.sql, 'sql'));
+  }
+  out.push('');
+  return out;
+}
+
+/** The whole report as GitHub-flavoured Markdown. */
+export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
+  const collapseAfter = options.collapseAfter ?? 20;
+  const topPaths = options.topPaths ?? 5;
+  const checkOf = checkById(report);
+  const out: string[] = [];
+  const t = report.target;
+  out.push(`# supaudit report`);
+  out.push('');
+  out.push(
+    `**Target:** ${mdText(t.description ?? t.kind)} · ${mdText(t.serverVersion.split(' on ')[0] ?? t.serverVersion)} · database ${mdCode(t.database)}  `,
+  );
+  const source = report.exposedSchemas.source === 'default' ? 'assumed: no setting found' : `from ${mdText(report.exposedSchemas.source)}`;
+  out.push(`**Exposed schemas:** ${report.exposedSchemas.schemas.map(mdCode).join(', ')} (${source})  `);
+  out.push(`**supaudit** ${mdText(report.tool.version)} · ${report.stats.checksRun} checks · ${report.stats.queries} queries · ${(report.stats.durationMs / 1000).toFixed(1)} s`);
+  const baseline = baselineLine(report);
+  if (baseline) {
+    out.push('');
+    out.push(`**Baseline:** ${baseline} (${mdCode(report.baseline!.file)})`);
+  }
+
+  out.push('');
+  out.push('## Summary');
+  out.push('');
+  out.push('| Level | Findings |');
+  out.push('|---|---:|');
+  for (const level of LEVELS) out.push(`| ${capitalize(level)} | ${report.summary[level]} |`);
+  out.push(`| **Total** | **${report.findings.length}** |`);
+  if (report.suppressed.length > 0) out.push(`| Suppressed | ${report.suppressed.length} |`);
+
+  if (report.blastRadius.length > 0) {
+    out.push('');
+    out.push('## Blast radius');
+    out.push('');
+    out.push('What each role can reach through the API, scored 0–100 (higher is worse).');
+    out.push('');
+    out.push('| Role | Score | Reach |');
+    out.push('|---|---:|---|');
+    for (const r of report.blastRadius) {
+      const score = r.bypassesRls ? 'bypasses RLS by design' : `${r.score}/100`;
+      out.push(`| ${mdText(r.role)} | ${score} | ${mdText(reachSummary(r))} |`);
+    }
+    for (const r of report.blastRadius) {
+      const top = topContributions(r, topPaths);
+      if (top.length === 0) continue;
+      out.push('');
+      out.push(`**${mdText(r.role)}**${r.bypassesRls ? '' : ` (${r.score}/100)`}`);
+      out.push('');
+      for (const c of top) out.push(`- ${mdLead(c.reason)}${r.bypassesRls ? '' : ` — ${c.points} points`}`);
+    }
+  }
+
+  out.push('');
+  out.push('## Findings');
+  if (report.findings.length === 0) {
+    out.push('');
+    out.push('No findings.');
+  }
+  for (const group of byLevel(report.findings)) {
+    out.push('');
+    out.push(`### ${capitalize(group.level)} (${group.findings.length})`);
+    out.push('');
+    const fold = group.findings.length > collapseAfter;
+    if (fold) {
+      out.push(`<details><summary>${group.findings.length} ${group.level} findings</summary>`);
+      out.push('');
+    }
+    for (const f of group.findings) out.push(...renderFinding(f, absoluteDocsUrl(checkOf(f.check)?.docs ?? f.docs)));
+    if (fold) {
+      out.push('</details>');
+      out.push('');
+    }
+  }
+
+  if (report.suppressed.length > 0) {
+    out.push('');
+    out.push(`## Suppressed (${report.suppressed.length})`);
+    out.push('');
+    out.push('| Fingerprint | Level | Reason | By | Expires | Source |');
+    out.push('|---|---|---|---|---|---|');
+    for (const s of report.suppressed) {
+      out.push(
+        `| ${mdText(s.finding.fingerprint)} | ${s.finding.level} | ${mdText(s.reason)} | ${mdText(s.by ?? '')} | ${mdText(s.expires ?? '')} | ${s.source === 'file' ? 'supaudit.ignore.json' : 'COMMENT ON'} |`,
+      );
+    }
+  }
+
+  if (report.baseline && report.baseline.fixed.length > 0) {
+    out.push('');
+    out.push(`## Fixed since baseline (${report.baseline.fixed.length})`);
+    out.push('');
+    for (const fp of report.baseline.fixed) out.push(`- ${mdCode(fp)}`);
+  }
+
+  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+    out.push('');
+    out.push('## Notes');
+    out.push('');
+    out.push('The report is partial where these say so.');
+    out.push('');
+    for (const n of report.notes) out.push(`- **${mdText(n.area)}:** ${mdText(n.message)}`);
+    for (const e of report.checkErrors) out.push(`- **check ${mdCode(e.check)} failed:** ${mdText(e.message)}`);
+  }
+  return redact(out.join('\n')) + '\n';
+}

@@ -61,6 +61,7 @@ export function renderText(report: Report, options: TextOptions): string {
         `(${report.findings.length} findings, ${report.stats.checksRun} checks, ${report.stats.queries} queries, ${(report.stats.durationMs / 1000).toFixed(1)} s)`,
       ),
   );
+  if (report.baseline) out.push(`${p.bold('Baseline:')} ${report.baseline.new.length} new, ${report.baseline.fixed.length} fixed since baseline ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
   const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
   for (const level of LEVELS) {
     const findings = report.findings.filter((f) => f.level === level);
@@ -78,6 +79,16 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.findings.length === 0) {
     out.push('');
     out.push(p.green('No findings.'));
+  }
+  if (report.suppressed.length > 0) {
+    out.push('');
+    out.push(p.bold(`Suppressed (${report.suppressed.length})`) + p.gray(' — not counted, never fail the run'));
+    for (const s of report.suppressed) {
+      const by = s.by ? `, by ${s.by}` : '';
+      const until = s.expires ? `, until ${s.expires}` : '';
+      const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
+      out.push(`  - ${terminalSafe(s.finding.fingerprint)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
+    }
   }
   if (report.notes.length > 0 || report.checkErrors.length > 0) {
     out.push('');

@@ -20,10 +20,10 @@ function where(instancePath: string, extra?: string): string {
   const parts = instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
   if (extra !== undefined) parts.push(extra);
   let entry = '';
-  if (parts.length > 0 && /^\d+$/.test(parts[0]!) ) entry = `entry ${Number(parts.shift()) + 1}`;
+  if (parts.length > 0 && /^\d+$/.test(parts[0]!)) entry = `entry ${Number(parts.shift()) + 1}`;
   const key = parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
   if (entry && key) return `${entry}, "${key}"`;
-  return entry || `"${key}"`;
+  return entry || (key ? `"${key}"` : 'the top level');
 }
 
 /** One readable sentence for the most useful of Ajv's errors. */

@@ -92,7 +92,8 @@ function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey:
 async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<AuditResult> {
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
   if (targetChoices.length > 1) throw new UserError('usage', `choose one target, not ${targetChoices.join(' and ')}`);
-  if (flags.dbUrl && /:\/\/[^/@:]*:[^@/]+@/.test(flags.dbUrl)) {
+  // CI runners keep no shell history: there the URL comes from a secret and the warning would be noise.
+  if (flags.dbUrl && io.env['CI'] !== 'true' && /:\/\/[^/@:]*:[^@/]+@/.test(flags.dbUrl)) {
     io.stderr('supaudit: warning: a password on the command line lands in shell history; prefer SUPABASE_DB_URL=… in the environment\n');
   }
   const target = resolveTarget({

@@ -47,32 +47,47 @@ function subjects(o: FindingObject): string[] {
   return part === undefined ? [base] : [base, `${base}.${part}`];
 }
 
+const globs = new Map<string, RegExp>();
+
 export function matches(entry: Suppression, finding: Finding): boolean {
   if (entry.fingerprint !== undefined && entry.fingerprint !== finding.fingerprint) return false;
   if (entry.check !== undefined && entry.check !== finding.check) return false;
   if (entry.object !== undefined) {
-    const re = globRegExp(entry.object);
+    let re = globs.get(entry.object);
+    if (!re) globs.set(entry.object, (re = globRegExp(entry.object)));
     if (!subjects(finding.object).some((s) => re.test(s))) return false;
   }
   return entry.fingerprint !== undefined || entry.check !== undefined;
 }
 
+interface CommentIndex {
+  readonly relations: ReadonlyMap<string, CommentSource['relations'][number]>;
+  readonly policies: ReadonlyMap<string, string | null>;
+  readonly functions: ReadonlyMap<string, string | null>;
+}
+
+const key = (...parts: string[]) => parts.join('\u0000');
+
+function indexComments(db: CommentSource): CommentIndex {
+  return {
+    relations: new Map(db.relations.map((r) => [key(r.schema, r.name), r])),
+    policies: new Map(db.policies.map((p) => [key(p.schema, p.table, p.name), p.comment])),
+    functions: new Map(db.functions.map((f) => [key(f.schema, f.name, `${f.name}(${f.identityArgs})`), f.comment])),
+  };
+}
+
 /** The comments that may carry a directive for the finding: its own object's first, then its table's. */
-function commentsFor(finding: Finding, db: CommentSource): { on: string; text: string }[] {
+function commentsFor(finding: Finding, db: CommentIndex): { on: string; text: string }[] {
   const o = finding.object;
   const out: { on: string; text: string | null | undefined }[] = [];
   if (o.type === 'function') {
-    const fn = db.functions.find((f) => f.schema === o.schema && f.name === o.name && (o.function === undefined || `${f.name}(${f.identityArgs})` === o.function));
-    out.push({ on: `function ${o.schema}.${o.function ?? o.name}`, text: fn?.comment });
-    return out.filter((c): c is { on: string; text: string } => Boolean(c.text));
+    out.push({ on: `function ${o.schema}.${o.function ?? o.name}`, text: db.functions.get(key(o.schema, o.name, o.function ?? `${o.name}()`)) });
+  } else {
+    const rel = db.relations.get(key(o.schema, o.name));
+    if (o.policy !== undefined) out.push({ on: `policy ${o.policy} on ${o.schema}.${o.name}`, text: db.policies.get(key(o.schema, o.name, o.policy)) });
+    if (o.column !== undefined) out.push({ on: `column ${o.schema}.${o.name}.${o.column}`, text: rel?.columns.find((c) => c.name === o.column)?.comment });
+    out.push({ on: `${o.schema}.${o.name}`, text: rel?.comment });
   }
-  const rel = db.relations.find((r) => r.schema === o.schema && r.name === o.name);
-  if (o.policy !== undefined) {
-    const p = db.policies.find((x) => x.schema === o.schema && x.table === o.name && x.name === o.policy);
-    out.push({ on: `policy ${o.policy} on ${o.schema}.${o.name}`, text: p?.comment });
-  }
-  if (o.column !== undefined) out.push({ on: `column ${o.schema}.${o.name}.${o.column}`, text: rel?.columns.find((c) => c.name === o.column)?.comment });
-  out.push({ on: `${o.schema}.${o.name}`, text: rel?.comment });
   return out.filter((c): c is { on: string; text: string } => Boolean(c.text));
 }
 
@@ -85,6 +100,7 @@ export function applySuppressions(findings: readonly Finding[], entries: readonl
   const suppressed: SuppressedFinding[] = [];
   const notes: IntrospectionNote[] = [];
   const warned = new Set<string>();
+  const comments = indexComments(db);
   for (const finding of findings) {
     const matching = entries.filter((e) => matches(e, finding));
     const active = matching.find((e) => e.expires === undefined || e.expires >= today);
@@ -101,7 +117,7 @@ export function applySuppressions(findings: readonly Finding[], entries: readonl
     for (const e of matching) {
       notes.push({ area: 'suppressions', message: `suppression for ${finding.fingerprint} expired on ${e.expires} (reason: ${e.reason}); the finding is reported again (${e.file})` });
     }
-    const fromComment = commentsFor(finding, db)
+    const fromComment = commentsFor(finding, comments)
       .flatMap((c) => parseIgnoreDirectives(c.text).map((d) => ({ ...d, on: c.on })))
       .filter((d) => d.check === finding.check);
     const usable = fromComment.find((d) => d.reason !== '');

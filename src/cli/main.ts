@@ -245,7 +245,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .description('compare two JSON reports (-f json): new, fixed and changed findings, blast-radius score per role')
     .argument('<old>', 'the earlier report (JSON)')
     .argument('<new>', 'the later report (JSON)')
-    .addOption(new Option('--format <format>', 'text or json').default('text'))
+    .addOption(new Option('-f, --format <format>', 'text or json').default('text'))
     .addOption(new Option('--fail-on <level>', `exit 1 when a new finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .exitOverride()

@@ -2,6 +2,7 @@
 import type { Finding, FindingObject } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
 import type { BlastRadius, Report, ReportCheck } from '../src/model/report.ts';
+import { baselineLine as comparisonLine } from '../src/engine/baseline.ts';
 
 /** `schema.name[.column][.policy]`, or `schema.function` for functions: the object a finding is about, unquoted. */
 export function objectPath(o: FindingObject): string {
@@ -24,9 +25,7 @@ export function checkById(report: Report): (id: string) => ReportCheck | undefin
 
 /** "3 new, 5 fixed since baseline", or null without a baseline. */
 export function baselineLine(report: Report): string | null {
-  const b = report.baseline;
-  if (!b) return null;
-  return `${b.new.length} new, ${b.fixed.length} fixed since baseline`;
+  return report.baseline ? comparisonLine(report.baseline) : null;
 }
 
 /** The heaviest contributions to a role's score (they come sorted by points). */

@@ -85,11 +85,12 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   if (report.suppressed.length > 0) {
     out.push('');
-    out.push(p.bold(`Suppressed (${report.suppressed.length})`));
+    out.push(p.bold(`Suppressed (${report.suppressed.length})`) + p.gray(' — not counted, never fail the run'));
     for (const s of report.suppressed) {
-      const by = s.by ? `, by ${terminalSafe(s.by)}` : '';
-      const expires = s.expires ? `, until ${terminalSafe(s.expires)}` : '';
-      out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)}${p.gray(by + expires)}`);
+      const by = s.by ? `, by ${s.by}` : '';
+      const until = s.expires ? `, until ${s.expires}` : '';
+      const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
+      out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
   }
   if (report.notes.length > 0 || report.checkErrors.length > 0) {

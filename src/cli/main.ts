@@ -1,13 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
-import { runAudit } from '../engine/audit.ts';
+import { displayPath, readBaseline } from '../config/load.ts';
+import { runAudit, type AuditResult } from '../engine/audit.ts';
+import { baselineLine, createBaseline, withBaseline } from '../engine/baseline.ts';
+import { githubStepSummary, renderGithub } from '../../reports/github.ts';
+import { publishToGithub } from './github.ts';
+import { diffReports } from '../engine/diff.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
-import { atLeast, isLevel, LEVELS, type Level } from '../model/level.ts';
+import { atLeast, LEVELS } from '../model/level.ts';
 import { redact, registerSecret } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
+import { newAtLeast, readReport, renderDiffText } from './diff.ts';
+import { failLevel, resolveSettings, splitList, type Settings } from './settings.ts';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, internal: 3, cancelled: 130 } as const;
 
@@ -21,16 +28,15 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-interface AuditFlags {
+/** Flags every command that runs an audit takes: target, config, session, probes. */
+interface TargetFlags {
   dbUrl?: string;
   migrations?: string;
   demo?: boolean;
   project?: string;
   schemas?: string;
-  format: string[];
-  out?: string;
-  failOn: string;
-  color: boolean;
+  config?: string;
+  ignoreFile?: string;
   statementTimeout: string;
   lockTimeout: string;
   connectTimeout: string;
@@ -45,8 +51,16 @@ interface AuditFlags {
   userJwt?: string;
 }
 
+interface AuditFlags extends TargetFlags {
+  format: string[];
+  out?: string;
+  failOn?: string;
+  baseline?: string;
+  color: boolean;
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [...(previous ?? []), ...splitList(value)];
 }
 
 function positiveInt(name: string, value: string): number {
@@ -55,14 +69,14 @@ function positiveInt(name: string, value: string): number {
   return n;
 }
 
-function useColor(flags: AuditFlags, io: CliIo): boolean {
+function useColor(flags: { color: boolean }, io: CliIo): boolean {
   if (!flags.color) return false;
   if (io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '') return false;
   if (io.env['FORCE_COLOR'] !== undefined && io.env['FORCE_COLOR'] !== '0') return true;
   return io.isTTY;
 }
 
-function apiProbeOptions(flags: AuditFlags, io: CliIo): { url: string; anonKey: string; userJwt?: string } {
+function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey: string; userJwt?: string } {
   const url = flags.apiUrl ?? io.env['SUPABASE_URL'];
   const anonKey = flags.anonKey ?? io.env['SUPABASE_ANON_KEY'];
   if (!url || !anonKey) throw new UserError('usage', 'the API probe needs both --api-url (or SUPABASE_URL) and --anon-key (or SUPABASE_ANON_KEY)');
@@ -77,18 +91,12 @@ function apiProbeOptions(flags: AuditFlags, io: CliIo): { url: string; anonKey: 
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
 }
 
-async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
-  const formats = flags.format.length > 0 ? flags.format : ['text'];
-  for (const f of formats) {
-    if (!isFormat(f)) throw new UserError('usage', `unknown format "${f}"`, `choose from ${Object.keys(reporters).join(', ')}`);
-  }
-  const failOn = flags.failOn.toLowerCase();
-  if (failOn !== 'none' && !isLevel(failOn)) {
-    throw new UserError('usage', `--fail-on must be one of ${LEVELS.join(', ')} or none, got "${flags.failOn}"`);
-  }
+/** Reads the config and suppressions, opens the target and runs the audit. */
+async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<AuditResult> {
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
   if (targetChoices.length > 1) throw new UserError('usage', `choose one target, not ${targetChoices.join(' and ')}`);
-  if (flags.dbUrl && /:\/\/[^/@:]*:[^@/]+@/.test(flags.dbUrl)) {
+  // CI runners keep no shell history: there the URL comes from a secret and the warning would be noise.
+  if (flags.dbUrl && io.env['CI'] !== 'true' && /:\/\/[^/@:]*:[^@/]+@/.test(flags.dbUrl)) {
     io.stderr('supaudit: warning: a password on the command line lands in shell history; prefer SUPABASE_DB_URL=… in the environment\n');
   }
   const target = resolveTarget({
@@ -100,8 +108,8 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     env: io.env,
     connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
   });
-  const { report } = await runAudit(target, {
-    exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
+  return runAudit(target, {
+    ...settings.options,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
@@ -111,6 +119,20 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
       : {}),
   });
+}
+
+async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
+  const formats = flags.format.length > 0 ? flags.format : ['text'];
+  for (const f of formats) {
+    if (!isFormat(f)) throw new UserError('usage', `unknown format "${f}"`, `choose from ${Object.keys(reporters).join(', ')}`);
+  }
+  const settings = resolveSettings(flags, io.cwd);
+  const failOn = failLevel(flags.failOn, settings.config.config.failOn);
+  // The baseline is read before the audit: a wrong path should not cost a whole run.
+  const baselinePath = flags.baseline !== undefined ? resolve(io.cwd, flags.baseline) : settings.config.config.baseline;
+  const baseline = baselinePath !== undefined ? readBaseline(baselinePath, io.cwd) : undefined;
+  const result = await runConfiguredAudit(flags, settings, io);
+  const report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
   const color = useColor(flags, io);
   const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
   const written: string[] = [];
@@ -129,31 +151,60 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     written.push(path);
   }
   if (written.length > 0 && !flags.quiet) io.stderr(`supaudit: wrote ${written.join(', ')}\n`);
+  if (report.baseline && !flags.quiet) io.stderr(`supaudit: ${baselineLine(report.baseline)} (${report.baseline.file})\n`);
+  // In GitHub Actions: job summary and annotations, unless -f github already printed the annotations.
+  publishToGithub(report, io.env, io.stdout, {
+    summary: githubStepSummary,
+    ...(formats.includes('github') ? {} : { annotations: renderGithub }),
+  });
   if (failOn === 'none') return EXIT.ok;
-  const threshold = failOn as Level;
-  const failing = report.findings.filter((f) => atLeast(f.level, threshold)).length;
+  // With a baseline only new findings can fail the run.
+  const fresh = report.baseline ? new Set(report.baseline.new) : null;
+  const failing = report.findings.filter((f) => atLeast(f.level, failOn) && (fresh === null || fresh.has(f.fingerprint))).length;
   if (failing > 0) {
-    io.stderr(`supaudit: ${failing} finding${failing === 1 ? '' : 's'} at or above ${threshold} (--fail-on ${threshold})\n`);
+    const what = `${failing}${fresh ? ' new' : ''} finding${failing === 1 ? '' : 's'}`;
+    io.stderr(`supaudit: ${what} at or above ${failOn}${fresh ? ' since the baseline' : ''} (--fail-on ${failOn})\n`);
     return EXIT.findings;
   }
   return EXIT.ok;
 }
 
-export function buildProgram(io: CliIo, onExit: (code: number) => void): Command {
-  const program = new Command();
-  program
-    .name('supaudit')
-    .description('Security and performance audit of a Supabase / PostgREST Postgres database.')
-    .version(VERSION, '-v, --version')
+async function writeBaseline(flags: TargetFlags & { outFile?: string }, io: CliIo): Promise<number> {
+  const settings = resolveSettings(flags, io.cwd);
+  const file = flags.outFile !== undefined ? resolve(io.cwd, flags.outFile) : (settings.config.config.baseline ?? resolve(io.cwd, 'supaudit.baseline.json'));
+  const result = await runConfiguredAudit(flags, settings, io);
+  const baseline = createBaseline(result.report, new Date().toISOString());
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(baseline, null, 2) + '\n');
+  const n = baseline.fingerprints.length;
+  io.stderr(`supaudit: wrote a baseline of ${n} finding${n === 1 ? '' : 's'} to ${displayPath(file, io.cwd)}\n`);
+  return EXIT.ok;
+}
+
+function diff(oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }, io: CliIo): number {
+  const format = flags.format.toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new UserError('usage', `diff --format must be text or json, got "${flags.format}"`);
+  const failOn = failLevel(flags.failOn, 'none');
+  const result = diffReports(readReport(oldPath, io.cwd), readReport(newPath, io.cwd));
+  io.stdout(format === 'json' ? redact(JSON.stringify(result, null, 2)) + '\n' : renderDiffText(result, { old: oldPath, new: newPath }, useColor(flags, io)));
+  if (failOn === 'none') return EXIT.ok;
+  const failing = newAtLeast(result, failOn);
+  if (failing > 0) {
+    io.stderr(`supaudit: ${failing} new finding${failing === 1 ? '' : 's'} at or above ${failOn} (--fail-on ${failOn})\n`);
+    return EXIT.findings;
+  }
+  return EXIT.ok;
+}
+
+function addTargetOptions(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--db-url <url>', 'live database to audit (or SUPABASE_DB_URL / DATABASE_URL)'))
     .addOption(new Option('--migrations <dir>', 'audit migrations loaded into the embedded database (default ./supabase/migrations)'))
     .addOption(new Option('--demo', 'audit the bundled demo project in the embedded database'))
     .addOption(new Option('--project <dir>', 'Supabase project folder holding config.toml (default ./supabase)'))
-    .addOption(new Option('--schemas <list>', 'exposed schemas, comma-separated (overrides pgrst.db_schemas and config.toml)'))
-    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${Object.keys(reporters).join(', ')}`).argParser(collect).default([], 'text'))
-    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
-    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default('none'))
-    .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
+    .addOption(new Option('--schemas <list>', 'exposed schemas, comma-separated (overrides the config file, pgrst.db_schemas and config.toml)'))
+    .addOption(new Option('-c, --config <file>', 'config file (default supaudit.config.json or .supaudit.json in the current folder)'))
+    .addOption(new Option('--ignore-file <file>', 'suppressions file (default supaudit.ignore.json in the current folder)'))
     .addOption(new Option('--statement-timeout <ms>', 'per-statement timeout on the audited database').default('30000'))
     .addOption(new Option('--lock-timeout <ms>', 'lock wait timeout on the audited database').default('3000'))
     .addOption(new Option('--connect-timeout <ms>', 'connection timeout').default('10000'))
@@ -164,13 +215,53 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--api-url <url>', 'probe the REST API as the internet sees it (or SUPABASE_URL)'))
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
-    .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
-    .addOption(new Option('--debug', 'print stack traces of internal errors'))
+    .addOption(new Option('--debug', 'print stack traces of internal errors'));
+}
+
+export function buildProgram(io: CliIo, onExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('supaudit')
+    .description('Security and performance audit of a Supabase / PostgREST Postgres database.')
+    .version(VERSION, '-v, --version')
+    // Options belong to the command they follow: `supaudit baseline write --db-url …` is the subcommand's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run supaudit --help for usage)')
+    .showHelpAfterError('(run supaudit --help for usage)');
+  addTargetOptions(program)
+    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${Object.keys(reporters).join(', ')}`).argParser(collect).default([], 'text'))
+    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
+    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
+    .addOption(new Option('--baseline <file>', 'compare with a baseline (supaudit baseline write): --fail-on counts only new findings'))
+    .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
+    .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
     .action(async (flags: AuditFlags) => {
       onExit(await audit(flags, io));
+    });
+
+  const baseline = program.command('baseline').description('store the fingerprints of the current findings, so CI fails only on new ones');
+  baseline.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  addTargetOptions(baseline.command('write').description('audit the target and write its findings\' fingerprints (sorted) to a baseline file'))
+    .addOption(new Option('--out-file <file>', 'baseline file to write').default(undefined, 'supaudit.baseline.json, or baseline in the config'))
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(async (flags: TargetFlags & { outFile?: string }) => {
+      onExit(await writeBaseline(flags, io));
+    });
+
+  program
+    .command('diff')
+    .description('compare two JSON reports (-f json): new, fixed and changed findings, blast-radius score per role')
+    .argument('<old>', 'the earlier report (JSON)')
+    .argument('<new>', 'the later report (JSON)')
+    .addOption(new Option('-f, --format <format>', 'text or json').default('text'))
+    .addOption(new Option('--fail-on <level>', `exit 1 when a new finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none'))
+    .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action((oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }) => {
+      onExit(diff(oldPath, newPath, flags, io));
     });
   return program;
 }

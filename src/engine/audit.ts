@@ -20,6 +20,7 @@ import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import unindexedPolicyColumn from '../../checks/unindexed_policy_column.ts';
 import { docsUrl } from './evaluate.ts';
+import { applySuppressions, type Suppression } from './suppress.ts';
 
 export interface AuditOptions {
   readonly exposedSchemas?: readonly string[];
@@ -40,6 +41,10 @@ export interface AuditOptions {
   readonly explain?: boolean;
   /** Told what the write probes will run before they run. */
   readonly onProbePlan?: (plan: string) => void;
+  /** Entries of `supaudit.ignore.json` (`COMMENT` directives in the database always apply). */
+  readonly suppressions?: readonly Suppression[];
+  /** Today (YYYY-MM-DD) for suppression expiry; default: the current UTC date. */
+  readonly today?: string;
 }
 
 export interface AuditResult {
@@ -156,11 +161,11 @@ export function withLocations(report: Report, locations: LocationMap): Report {
     const o = f.object;
     return (o.policy !== undefined ? locations.get(locationKey(o.schema, o.name, o.policy)) : undefined) ?? locations.get(locationKey(o.schema, o.name));
   };
-  const findings = report.findings.map((f) => {
+  const place = (f: Finding) => {
     const location = locate(f);
     return location ? { ...f, location } : f;
-  });
-  return { ...report, findings };
+  };
+  return { ...report, findings: report.findings.map(place), suppressed: report.suppressed.map((s) => ({ ...s, finding: place(s.finding) })) };
 }
 
 export function buildReport(
@@ -180,6 +185,10 @@ export function buildReport(
   const radii = evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context));
   const checksMs = performance.now() - checksStart;
   const probeNotes = [...probeSummaryNotes(radii, probes), ...apiNotes(radii, api)];
+  const accepted = applySuppressions(evaluation.findings, options.suppressions ?? [], snapshot, options.today ?? new Date().toISOString().slice(0, 10));
+  const missingRoles = (options.checkOptions?.extraRoles ?? [])
+    .filter((r) => !snapshot.roles.some((x) => x.name === r))
+    .map((r) => ({ area: 'config', message: `role "${r}" (config "roles") does not exist in this database: no blast radius for it` }));
   return {
     schemaVersion: 1,
     tool: { name: 'supaudit', version: VERSION },
@@ -190,9 +199,9 @@ export function buildReport(
       description: target.description,
     },
     exposedSchemas: { schemas: snapshot.exposedSchemas, source: snapshot.exposedSchemasSource },
-    summary: summarize(evaluation.findings),
-    findings: evaluation.findings,
-    suppressed: [],
+    summary: summarize(accepted.findings),
+    findings: accepted.findings,
+    suppressed: accepted.suppressed,
     checks: (options.checks ?? allChecks)
       .filter((c) => !(options.disabled ?? []).includes(c.meta.id))
       .map((c) => ({
@@ -206,7 +215,7 @@ export function buildReport(
         docs: docsUrl(c.meta.id),
       })),
     blastRadius: withProbes(radii, probes, api),
-    notes: [...snapshot.notes, ...probeNotes],
+    notes: [...snapshot.notes, ...probeNotes, ...missingRoles, ...accepted.notes],
     checkErrors: evaluation.errors,
     stats: {
       durationMs: Math.round(performance.now() - timing.started),

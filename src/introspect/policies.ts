@@ -2,7 +2,7 @@ import type { Policy, PolicyCommand } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
 import { NAMESPACE_FILTER } from './sql.ts';
 
-/** Row-level security policies with their expressions as Postgres prints them. Role OID 0 is PUBLIC. */
+/** Row-level security policies with their expressions as Postgres prints them, and their COMMENT. Role OID 0 is PUBLIC. */
 const SQL = `
 select n.nspname::text as schema, c.relname::text as table, p.polname::text as name,
   p.polcmd::text as cmd, p.polpermissive as permissive,
@@ -10,10 +10,12 @@ select n.nspname::text as schema, c.relname::text as table, p.polname::text as n
           from unnest(p.polroles) r(oid) left join pg_roles ro on ro.oid = r.oid
          order by 1) as roles,
   pg_get_expr(p.polqual, p.polrelid) as using_expr,
-  pg_get_expr(p.polwithcheck, p.polrelid) as check_expr
+  pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
+  descr.description as comment
 from pg_policy p
 join pg_class c on c.oid = p.polrelid
 join pg_namespace n on n.oid = c.relnamespace
+left join pg_description descr on descr.objoid = p.oid and descr.classoid = 'pg_policy'::regclass and descr.objsubid = 0
 where ${NAMESPACE_FILTER}
 order by n.nspname, c.relname, p.polname`;
 
@@ -28,6 +30,7 @@ interface Row {
   roles: string[];
   using_expr: string | null;
   check_expr: string | null;
+  comment: string | null;
 }
 
 export async function readPolicies(session: Session): Promise<Policy[]> {
@@ -41,5 +44,6 @@ export async function readPolicies(session: Session): Promise<Policy[]> {
     roles: row.roles,
     using: row.using_expr,
     withCheck: row.check_expr,
+    comment: row.comment,
   }));
 }

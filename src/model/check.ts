@@ -24,6 +24,8 @@ export interface CheckOptions {
   readonly sensitiveColumnPatterns: readonly string[];
   /** Assumed realtime subscribers per table when `realtime.subscription` is not readable. */
   readonly realtimeSubscribers: number;
+  /** Roles whose blast radius is computed besides the built-in ones (config `roles`). */
+  readonly extraRoles?: readonly string[];
 }
 
 /** Everything a check may use. Pure data: no database, no I/O. */

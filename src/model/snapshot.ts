@@ -181,6 +181,8 @@ export interface Policy {
   readonly roles: readonly string[];
   readonly using: string | null;
   readonly withCheck: string | null;
+  /** `COMMENT ON POLICY` (may carry `-- supaudit-ignore <check>: <reason>`). */
+  readonly comment: string | null;
 }
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';

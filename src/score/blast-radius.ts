@@ -54,7 +54,7 @@ type Command = (typeof COMMANDS)[number];
 const PRIVILEGE: Record<Command, Privilege> = { select: 'SELECT', insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
 const POLICY_COMMAND: Record<Command, PolicyCommand> = { select: 'SELECT', insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
 
-/** The roles whose reach matters: API roles, custom login roles, roles authenticator may switch to, and PUBLIC. */
+/** The roles whose reach matters: API roles, custom login roles, roles authenticator may switch to, roles the config names, and PUBLIC. */
 export function rolesOfInterest(ctx: CheckContext): string[] {
   const names = new Set<string>();
   for (const r of ['anon', 'authenticated', 'service_role']) if (ctx.privileges.role(r)) names.add(r);
@@ -64,6 +64,7 @@ export function rolesOfInterest(ctx: CheckContext): string[] {
   for (const role of ctx.snapshot.roles) {
     if (role.canLogin && !role.superuser && !isPlatformRole(role.name)) names.add(role.name);
   }
+  for (const r of ctx.options.extraRoles ?? []) if (r !== PUBLIC_ROLE && ctx.privileges.role(r)) names.add(r);
   const ordered = ['anon', 'authenticated', 'service_role'].filter((r) => names.has(r));
   const custom = [...names].filter((n) => !ordered.includes(n)).sort();
   return [...ordered, ...custom, PUBLIC_ROLE];

@@ -77,7 +77,7 @@ export function fn(
 export function policy(
   table: string,
   name: string,
-  options: { schema?: string; command?: PolicyCommand; using?: string | null; withCheck?: string | null; roles?: string[]; permissive?: boolean } = {},
+  options: { schema?: string; command?: PolicyCommand; using?: string | null; withCheck?: string | null; roles?: string[]; permissive?: boolean; comment?: string | null } = {},
 ): Policy {
   return {
     schema: options.schema ?? 'public',
@@ -88,6 +88,7 @@ export function policy(
     roles: options.roles ?? ['PUBLIC'],
     using: options.using ?? null,
     withCheck: options.withCheck ?? null,
+    comment: options.comment ?? null,
   };
 }
 

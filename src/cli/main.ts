@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
-import { runAudit } from '../engine/audit.ts';
+import { runAudit, type AuditOptions } from '../engine/audit.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { atLeast, isLevel, LEVELS, type Level } from '../model/level.ts';
@@ -42,6 +42,7 @@ interface AuditFlags {
   apiUrl?: string;
   anonKey?: string;
   userJwt?: string;
+  tui?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -76,6 +77,16 @@ function apiProbeOptions(flags: AuditFlags, io: CliIo): { url: string; anonKey: 
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
 }
 
+/**
+ * The interactive review runs when stdout and stdin are a terminal, `CI` is unset, and no
+ * machine output was asked for (`--format`, `--out -`, `--quiet`); `--no-tui` turns it off.
+ */
+export function interactive(flags: Pick<AuditFlags, 'tui' | 'format' | 'out' | 'quiet'>, io: Pick<CliIo, 'isTTY' | 'env'>, stdinIsTTY = Boolean(process.stdin.isTTY)): boolean {
+  if (flags.tui === false || !io.isTTY || !stdinIsTTY) return false;
+  if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
+  return flags.format.length === 0 && flags.out !== '-' && !flags.quiet;
+}
+
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const formats = flags.format.length > 0 ? flags.format : ['text'];
   for (const f of formats) {
@@ -99,7 +110,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     env: io.env,
     connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
   });
-  const { report } = await runAudit(target, {
+  const auditOptions: AuditOptions = {
     exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
@@ -108,7 +119,14 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
       : {}),
-  });
+  };
+  if (interactive(flags, io)) {
+    // Ink and React load only here: piped, CI and --format runs never import them.
+    const { runTui } = await import('../tui/index.ts');
+    const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
+    return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : (failOn as Level), reportsDir });
+  }
+  const { report } = await runAudit(target, auditOptions);
   const color = useColor(flags, io);
   const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
   const written: string[] = [];
@@ -162,6 +180,8 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
+    .addOption(new Option('--tui', 'interactive review (the default in a terminal; not with --format, --out -, --quiet or CI)'))
+    .addOption(new Option('--no-tui', 'print the text report even in a terminal'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'))
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

@@ -239,8 +239,11 @@ function cycle<T>(values: readonly T[], current: T | undefined): T | undefined {
   return i < 0 || i === values.length - 1 ? undefined : values[i + 1];
 }
 
+/** Roles the findings name: blast-radius order first (anon, authenticated, …), then the rest by name. */
 function rolesInFindings(report: Report | undefined): string[] {
-  return [...new Set((report?.findings ?? []).flatMap((f) => f.roles))].sort();
+  const named = new Set((report?.findings ?? []).flatMap((f) => f.roles));
+  const ranked = roleNames(report).filter((r) => named.has(r));
+  return [...ranked, ...[...named].filter((r) => !ranked.includes(r)).sort()];
 }
 
 function show(state: State, view: View): State {

@@ -1,7 +1,6 @@
 import { Box } from 'ink';
 import { FindingsView, Header, LinesView, ProgressView, RolesView, StatusLine } from './components.tsx';
-import { detailLines, helpLines, overviewLines } from './lines.ts';
-import { focusedFinding } from './state.ts';
+import { scrollingLines } from './lines.ts';
 import { useReview, type ReviewProps } from './use-review.ts';
 
 /** The interactive review: header, the current view, one status line. State lives in `useReview`. */
@@ -11,17 +10,13 @@ export function App(props: ReviewProps) {
   const { color } = props;
   const report = state.report;
   let body;
-  if (state.view === 'help') {
-    body = <LinesView lines={helpLines(width)} offset={state.detailScroll} height={height} color={color} />;
+  const scrolling = scrollingLines(state, width);
+  if (scrolling) {
+    body = <LinesView lines={scrolling} offset={state.detailScroll} height={height} color={color} />;
   } else if (state.view === 'progress' || !report) {
     body = <ProgressView state={state} now={now} height={height} width={width} color={color} />;
-  } else if (state.view === 'overview') {
-    body = <LinesView lines={overviewLines(report, width)} offset={state.detailScroll} height={height} color={color} />;
   } else if (state.view === 'findings') {
     body = <FindingsView state={state} height={height} width={width} color={color} />;
-  } else if (state.view === 'detail') {
-    const f = focusedFinding(state);
-    body = f ? <LinesView lines={detailLines(report, f, width, state.accepted[f.fingerprint])} offset={state.detailScroll} height={height} color={color} /> : null;
   } else {
     body = <RolesView report={report} state={state} height={height} width={width} color={color} />;
   }

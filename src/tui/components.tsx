@@ -2,9 +2,9 @@
 import { Spinner, TextInput } from '@inkjs/ui';
 import { Box, Text } from 'ink';
 import type { Report } from '../model/report.ts';
-import { clip, findingRow, levelCounts, roleLines, seg, type Line, type Segment, type Tone } from './lines.ts';
+import { clip, findingRow, levelCounts, roleLines, roleListWidth, seg, type Line, type Segment, type Tone } from './lines.ts';
 import type { Dialog, Message, Row, Stage, State } from './state.ts';
-import { roleNames, visibleCounts } from './state.ts';
+import { visibleCounts } from './state.ts';
 
 interface Style {
   color?: string;
@@ -167,8 +167,7 @@ export function FindingsView({ state, height, width, color }: { readonly state: 
 }
 
 export function RolesView({ report, state, height, width, color }: { readonly report: Report; readonly state: State; readonly height: number; readonly width: number; readonly color: boolean }) {
-  const names = roleNames(report);
-  const listWidth = Math.min(22, Math.max(14, Math.max(...names.map((n) => n.length)) + 8));
+  const listWidth = roleListWidth(report);
   const focused = report.blastRadius[state.roleCursor];
   const right = focused ? roleLines(focused, width - listWidth - 2) : [];
   const left: Line[] = report.blastRadius.map((b) => clip([seg(b.role.padEnd(listWidth - 5)), seg(b.bypassesRls ? '  — ' : String(Math.round(b.score)).padStart(4), 'dim')], listWidth));

@@ -16,12 +16,11 @@ export type Command =
 const act = (action: Action): Command => ({ kind: 'action', action });
 const none: Command = { kind: 'none' };
 
-/** `pageSize`: rows the findings list shows; `bodyHeight`: lines of the scrolling views. */
-export function commandFor(state: State, input: string, key: Key, layout: { readonly pageSize: number; readonly bodyHeight: number }): Command {
+/** `pageSize`: rows the findings list shows; `bodyHeight`: lines of the scrolling views; `scrollMax`: how far the current one scrolls. */
+export function commandFor(state: State, input: string, key: Key, layout: { readonly pageSize: number; readonly bodyHeight: number; readonly scrollMax: number }): Command {
   if (key.ctrl && input === 'c') return act({ type: 'quit' });
   const dialog = state.dialog;
   if (dialog) {
-    // Text inputs own every other key while they are open.
     if (key.escape) return act({ type: 'close-dialog' });
     if (dialog.kind === 'confirm-fixes') {
       if (input === 'y' || input === 'Y') return { kind: 'write-fixes' };
@@ -61,8 +60,9 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
         if (input === 'o') return act({ type: 'cycle-role' });
         if (input === 'x') return act({ type: 'clear-filters' });
       } else {
-        if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1 });
-        if (key.pageUp || key.pageDown) return act({ type: 'scroll-detail', delta: (key.pageUp ? -1 : 1) * Math.max(1, layout.bodyHeight - 2) });
+        if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1, max: layout.scrollMax });
+        if (key.pageUp || key.pageDown) return act({ type: 'scroll-detail', delta: (key.pageUp ? -1 : 1) * Math.max(1, layout.bodyHeight - 2), max: layout.scrollMax });
+        if (key.home || key.end) return act({ type: 'scroll-detail', delta: key.home ? -layout.scrollMax : layout.scrollMax, max: layout.scrollMax });
         if (key.leftArrow || key.rightArrow) return act({ type: 'move', delta: key.leftArrow ? -1 : 1, pageSize: layout.pageSize });
       }
       if (input === ' ') return act({ type: 'toggle-selected' });
@@ -75,11 +75,11 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
     }
     case 'roles':
       if (up || down) return act({ type: 'move-role', delta: up ? -1 : 1 });
-      if (key.pageUp || key.pageDown) return act({ type: 'scroll-role', delta: (key.pageUp ? -1 : 1) * Math.max(1, layout.bodyHeight - 3) });
+      if (key.pageUp || key.pageDown) return act({ type: 'scroll-role', delta: (key.pageUp ? -1 : 1) * Math.max(1, layout.bodyHeight - 3), max: layout.scrollMax });
       return none;
     case 'overview':
     case 'help':
-      if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1 });
+      if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1, max: layout.scrollMax });
       if (key.return && state.view === 'overview') return act({ type: 'show', view: 'findings' });
       return none;
     case 'progress':

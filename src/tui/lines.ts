@@ -7,7 +7,7 @@ import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
 import type { BlastRadius, Report, RoleTableExposure } from '../model/report.ts';
-import { objectLabel } from './state.ts';
+import { focusedFinding, objectLabel, type State } from './state.ts';
 
 export type Tone = 'critical' | 'high' | 'medium' | 'low' | 'info' | 'good' | 'dim' | 'bold' | 'accent' | 'mark';
 
@@ -216,6 +216,20 @@ export function policyEvidence(evidence: Readonly<Record<string, unknown>>): Hig
   return out;
 }
 
+/** Lists that read better one item per line: objects, or long strings. */
+function evidenceItems(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  if (value.every((v) => typeof v === 'string' && v.length <= 40)) return undefined;
+  if (value.every((v) => typeof v !== 'object' || v === null)) return value.map(String);
+  return value.map((v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.entries(v)
+          .map(([k, x]) => `${k}: ${evidenceValue(x)}`)
+          .join(', ')
+      : evidenceValue(v),
+  );
+}
+
 const POLICY_KEYS = new Set(['using', 'withCheck', 'calls', 'clauses', 'text', 'position']);
 
 function evidenceValue(value: unknown): string {
@@ -257,7 +271,15 @@ export function detailLines(report: Report, f: Finding, width: number, accepted:
       const parts = highlight(p.text, p.ranges).map((s) => ({ ...s, text: terminalSafe(s.text) }));
       out.push(...wrap([seg('  '), ...parts], width, '  '));
     }
-    for (const [key, value] of rest) out.push(...wrap([seg(`${key}: `, 'dim'), seg(terminalSafe(evidenceValue(value)))], width, '  '));
+    for (const [key, value] of rest) {
+      const items = evidenceItems(value);
+      if (!items) {
+        out.push(...wrap([seg(`${key}: `, 'dim'), seg(terminalSafe(evidenceValue(value)))], width, '  '));
+        continue;
+      }
+      out.push(line(seg(`${key}:`, 'dim')));
+      for (const item of items) out.push(...wrap([seg('  - '), seg(terminalSafe(item))], width, '    '));
+    }
   }
   heading('Fix');
   if (f.remediation.sql) {
@@ -361,4 +383,22 @@ export function helpLines(width: number): Line[] {
     blank,
     line(seg('Esc or ? closes this help.', 'dim')),
   ];
+}
+
+/** The lines of the current scrolling view (overview, detail, help), or undefined for the others. */
+export function scrollingLines(state: State, width: number): Line[] | undefined {
+  if (state.view === 'help') return helpLines(width);
+  const report = state.report;
+  if (!report) return undefined;
+  if (state.view === 'overview') return overviewLines(report, width);
+  if (state.view === 'detail') {
+    const f = focusedFinding(state);
+    return f ? detailLines(report, f, width, state.accepted[f.fingerprint]) : undefined;
+  }
+  return undefined;
+}
+
+/** Width of the role list on the left of the role view. */
+export function roleListWidth(report: Report): number {
+  return Math.min(22, Math.max(14, Math.max(0, ...report.blastRadius.map((b) => b.role.length)) + 8));
 }

@@ -85,9 +85,9 @@ export type Action =
   | { readonly type: 'back' }
   | { readonly type: 'move'; readonly delta: number; readonly pageSize: number }
   | { readonly type: 'move-to'; readonly edge: 'first' | 'last'; readonly pageSize: number }
-  | { readonly type: 'scroll-detail'; readonly delta: number }
+  | { readonly type: 'scroll-detail'; readonly delta: number; readonly max: number }
   | { readonly type: 'move-role'; readonly delta: number }
-  | { readonly type: 'scroll-role'; readonly delta: number }
+  | { readonly type: 'scroll-role'; readonly delta: number; readonly max: number }
   | { readonly type: 'cycle-grouping' }
   | { readonly type: 'cycle-level' }
   | { readonly type: 'cycle-category' }
@@ -300,14 +300,14 @@ export function reducer(state: State, action: Action): State {
       return { ...state, cursor, offset: follow(state.rows, state.offset, cursor, action.pageSize), detailScroll: 0 };
     }
     case 'scroll-detail':
-      return { ...state, detailScroll: Math.max(0, state.detailScroll + action.delta) };
+      return { ...state, detailScroll: Math.max(0, Math.min(action.max, state.detailScroll + action.delta)) };
     case 'move-role': {
       const count = roleNames(state.report).length;
       if (count === 0) return state;
       return { ...state, roleCursor: Math.max(0, Math.min(count - 1, state.roleCursor + action.delta)), roleOffset: 0 };
     }
     case 'scroll-role':
-      return { ...state, roleOffset: Math.max(0, state.roleOffset + action.delta) };
+      return { ...state, roleOffset: Math.max(0, Math.min(action.max, state.roleOffset + action.delta)) };
     case 'cycle-grouping':
       return withRows(state, { grouping: GROUPINGS[(GROUPINGS.indexOf(state.grouping) + 1) % GROUPINGS.length]! });
     case 'cycle-level':

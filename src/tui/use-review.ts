@@ -4,13 +4,14 @@
  */
 import { useApp, useInput, useStdout, type Key } from 'ink';
 import { join, relative } from 'node:path';
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useEffect, useReducer, useRef, useState } from 'react';
 import { UserError } from '../model/errors.ts';
 import type { Report } from '../model/report.ts';
 import { redact } from '../model/redact.ts';
 import { appendIgnore, fixesPath, writeFixes, writeReports } from './actions.ts';
 import { commandFor } from './keymap.ts';
-import { fixesToWrite, initialState, reducer, type State } from './state.ts';
+import { roleLines, roleListWidth, scrollingLines } from './lines.ts';
+import { fixesToWrite, initialState, reducer, type Action, type State } from './state.ts';
 
 export interface ReviewProps {
   /** Runs the audit, telling each stage as it starts. Called again on `r`. */
@@ -55,6 +56,14 @@ function useLayout(): Layout {
   return { ...size, bodyHeight, pageSize: bodyHeight - 1 };
 }
 
+/** How far the current view scrolls: its line count beyond the body's height. */
+function scrollMax(state: State, layout: Layout): number {
+  let lines = scrollingLines(state, layout.columns)?.length ?? 0;
+  const radius = state.view === 'roles' && state.report ? state.report.blastRadius[state.roleCursor] : undefined;
+  if (radius) lines = roleLines(radius, layout.columns - roleListWidth(state.report!) - 2).length;
+  return Math.max(0, lines - layout.bodyHeight);
+}
+
 function describeError(error: unknown): string {
   if (error instanceof UserError) return redact(error.hint ? `${error.message} (${error.hint})` : error.message);
   return `internal error: ${redact(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}`;
@@ -62,11 +71,16 @@ function describeError(error: unknown): string {
 
 export function useReview(props: ReviewProps) {
   const { exit } = useApp();
-  const [state, dispatch] = useReducer(reducer, Date.now(), initialState);
+  const [state, react] = useReducer(reducer, Date.now(), initialState);
+  // Keys can arrive faster than React renders (typing, pasting, key repeat): each key must see the
+  // state left by the previous one, so the latest state is also kept here, through the same reducer.
+  const latest = useRef(state);
+  const dispatch = (action: Action) => {
+    latest.current = reducer(latest.current, action);
+    react(action);
+  };
   const layout = useLayout();
   const [now, setNow] = useState(Date.now());
-  const stateRef = useRef(state);
-  stateRef.current = state;
   const show = (path: string) => relative(props.cwd, path) || path;
 
   useEffect(() => {
@@ -90,7 +104,7 @@ export function useReview(props: ReviewProps) {
   // The one exit point.
   useEffect(() => {
     if (!state.quit) return;
-    props.onQuit?.(stateRef.current);
+    props.onQuit?.(latest.current);
     exit();
   }, [state.quit]);
 
@@ -103,7 +117,8 @@ export function useReview(props: ReviewProps) {
   };
 
   const onKey = (input: string, key: Key) => {
-    const command = commandFor(state, input, key, layout);
+    const state = latest.current;
+    const command = commandFor(state, input, key, { ...layout, scrollMax: scrollMax(state, layout) });
     switch (command.kind) {
       case 'none':
         return;
@@ -138,23 +153,23 @@ export function useReview(props: ReviewProps) {
       }
     }
   };
-  useInput(onKey);
+  // While a text input is open it owns the keyboard (Enter submits it); only Esc reaches the review.
+  const typing = state.dialog?.kind === 'search' || state.dialog?.kind === 'accept';
+  useInput(onKey, { isActive: !typing });
+  useInput((_input, key) => key.escape && dispatch({ type: 'close-dialog' }), { isActive: typing });
 
-  const onAcceptSubmit = useCallback(
-    (reason: string) => {
-      const dialog = stateRef.current.dialog;
-      if (dialog?.kind !== 'accept') return;
-      try {
-        const entry = appendIgnore(props.ignorePath, dialog.fingerprint, reason, props.env);
-        dispatch({ type: 'accepted', fingerprint: dialog.fingerprint, reason: entry.reason, message: `accepted ${dialog.fingerprint} in ${show(props.ignorePath)}` });
-      } catch (error) {
-        dispatch({ type: 'message', text: describeError(error), tone: 'error' });
-      }
-    },
-    [props.ignorePath, props.env],
-  );
-  const onSearchChange = useCallback((text: string) => dispatch({ type: 'set-search', text }), []);
-  const onSearchSubmit = useCallback(() => dispatch({ type: 'close-dialog' }), []);
+  const onAcceptSubmit = (reason: string) => {
+    const dialog = latest.current.dialog;
+    if (dialog?.kind !== 'accept') return;
+    try {
+      const entry = appendIgnore(props.ignorePath, dialog.fingerprint, reason, props.env);
+      dispatch({ type: 'accepted', fingerprint: dialog.fingerprint, reason: entry.reason, message: `accepted ${dialog.fingerprint} in ${show(props.ignorePath)}` });
+    } catch (error) {
+      dispatch({ type: 'message', text: describeError(error), tone: 'error' });
+    }
+  };
+  const onSearchChange = (text: string) => dispatch({ type: 'set-search', text });
+  const onSearchSubmit = () => dispatch({ type: 'close-dialog' });
 
   return { state, layout, now, onAcceptSubmit, onSearchChange, onSearchSubmit };
 }

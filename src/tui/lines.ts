@@ -293,6 +293,26 @@ export function detailLines(report: Report, f: Finding, width: number, accepted:
   return out;
 }
 
+/** `GRANT SELECT ON t …` and `GRANT INSERT ON t …` with the same rest become `GRANT SELECT, INSERT ON t …`. */
+export function mergeGrants(via: readonly string[]): string[] {
+  const merged = new Map<string, string[]>();
+  const out: (string | { rest: string })[] = [];
+  for (const v of via) {
+    const m = /^GRANT ([A-Z]+) ON (.*)$/.exec(v);
+    if (!m) {
+      out.push(v);
+      continue;
+    }
+    const rest = m[2]!;
+    if (!merged.has(rest)) {
+      merged.set(rest, []);
+      out.push({ rest });
+    }
+    merged.get(rest)!.push(m[1]!);
+  }
+  return out.map((o) => (typeof o === 'string' ? o : `GRANT ${merged.get(o.rest)!.join(', ')} ON ${o.rest}`));
+}
+
 function access(t: RoleTableExposure): string {
   return `${t.select ? 'R' : '-'}${t.insert ? 'I' : '-'}${t.update ? 'U' : '-'}${t.delete ? 'D' : '-'}`;
 }
@@ -329,7 +349,7 @@ export function roleLines(b: BlastRadius, width: number): Line[] {
         width,
       ),
     );
-    for (const via of t.via.length > 0 ? t.via : ['table grant']) out.push(clip([seg(`  ↳ ${terminalSafe(via)}`, 'dim')], width));
+    for (const via of t.via.length > 0 ? mergeGrants(t.via) : ['table grant']) out.push(clip([seg(`  ↳ ${terminalSafe(via)}`, 'dim')], width));
   }
   if (b.tables.length === 0) out.push(line(seg('no table reachable', 'good')));
   if (b.functions.length > 0) {

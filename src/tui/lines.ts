@@ -133,7 +133,7 @@ export function overviewLines(report: Report, width: number): Line[] {
   if (report.suppressed.length > 0) out.push(line(seg(`         ${plural(report.suppressed.length, 'accepted finding')} not counted`, 'dim')));
   out.push(blank);
   out.push(line(seg('Blast radius per role', 'bold'), seg('  (0–100: what the role can read, write and call; 3 for detail)', 'dim')));
-  const barWidth = Math.max(10, Math.min(30, width - 40));
+  const barWidth = Math.max(10, Math.min(30, width - 70));
   for (const b of report.blastRadius) {
     const top = (b.breakdown ?? []).slice(0, 2).map((x) => x.reason);
     const tone: Tone = b.bypassesRls ? 'dim' : b.score >= 70 ? 'critical' : b.score >= 40 ? 'medium' : 'good';

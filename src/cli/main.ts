@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
 import { displayPath, readBaseline } from '../config/load.ts';
-import { runAudit, type AuditResult } from '../engine/audit.ts';
+import { runAudit, type AuditOptions, type AuditResult } from '../engine/audit.ts';
 import { baselineLine, createBaseline, withBaseline } from '../engine/baseline.ts';
 import { githubStepSummary, renderGithub } from '../../reports/github.ts';
 import { publishToGithub } from './github.ts';
@@ -49,6 +49,7 @@ interface TargetFlags {
   apiUrl?: string;
   anonKey?: string;
   userJwt?: string;
+  tui?: boolean;
 }
 
 interface AuditFlags extends TargetFlags {
@@ -91,8 +92,18 @@ function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey:
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
 }
 
-/** Reads the config and suppressions, opens the target and runs the audit. */
-async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<AuditResult> {
+/**
+ * The interactive review runs when stdout and stdin are a terminal, `CI` is unset, and no
+ * machine output was asked for (`--format`, `--out -`, `--quiet`); `--no-tui` turns it off.
+ */
+export function interactive(flags: Pick<AuditFlags, 'tui' | 'format' | 'out' | 'quiet'>, io: Pick<CliIo, 'isTTY' | 'env'>, stdinIsTTY = Boolean(process.stdin.isTTY)): boolean {
+  if (flags.tui === false || !io.isTTY || !stdinIsTTY) return false;
+  if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
+  return flags.format.length === 0 && flags.out !== '-' && !flags.quiet;
+}
+
+/** Reads the config and suppressions and opens the target: what the audit runs on and with. */
+function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): { target: ReturnType<typeof resolveTarget>; auditOptions: AuditOptions } {
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
   if (targetChoices.length > 1) throw new UserError('usage', `choose one target, not ${targetChoices.join(' and ')}`);
   // CI runners keep no shell history: there the URL comes from a secret and the warning would be noise.
@@ -108,7 +119,7 @@ async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: Cl
     env: io.env,
     connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
   });
-  return runAudit(target, {
+  const auditOptions: AuditOptions = {
     ...settings.options,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
@@ -118,7 +129,14 @@ async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: Cl
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
       : {}),
-  });
+  };
+  return { target, auditOptions };
+}
+
+/** Reads the config and suppressions, opens the target and runs the audit. */
+async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<AuditResult> {
+  const { target, auditOptions } = prepareAudit(flags, settings, io);
+  return runAudit(target, auditOptions);
 }
 
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
@@ -131,6 +149,13 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   // The baseline is read before the audit: a wrong path should not cost a whole run.
   const baselinePath = flags.baseline !== undefined ? resolve(io.cwd, flags.baseline) : settings.config.config.baseline;
   const baseline = baselinePath !== undefined ? readBaseline(baselinePath, io.cwd) : undefined;
+  if (interactive(flags, io)) {
+    // Ink and React load only here: piped, CI and --format runs never import them.
+    const { target, auditOptions } = prepareAudit(flags, settings, io);
+    const { runTui } = await import('../tui/index.ts');
+    const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
+    return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir });
+  }
   const result = await runConfiguredAudit(flags, settings, io);
   const report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
   const color = useColor(flags, io);
@@ -236,6 +261,8 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--baseline <file>', 'compare with a baseline (supaudit baseline write): --fail-on counts only new findings'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
+    .addOption(new Option('--tui', 'interactive review (the default in a terminal; not with --format, --out -, --quiet or CI)'))
+    .addOption(new Option('--no-tui', 'print the text report even in a terminal'))
     .action(async (flags: AuditFlags) => {
       onExit(await audit(flags, io));
     });

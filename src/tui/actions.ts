@@ -1,0 +1,107 @@
+/**
+ * What the review's keys write to disk: a fixes migration, an accepted finding in the suppression
+ * file, the reports. Plain functions (no Ink), each returning what it wrote.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { reporters, type Reporter } from '../../reports/index.ts';
+import { UserError } from '../model/errors.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Report } from '../model/report.ts';
+import { VERSION } from '../version.ts';
+
+/** Where fixes go: the project's migrations, except for the bundled demo, which is never touched. */
+export function fixesDir(target: { readonly kind: string; readonly projectDir: string | undefined }, cwd: string): string {
+  if (target.kind === 'demo') return join(cwd, 'supaudit-fixes');
+  return join(target.projectDir ?? join(cwd, 'supabase'), 'migrations');
+}
+
+/** `YYYYMMDDHHMMSS` in UTC, the Supabase CLI's migration prefix. */
+export function migrationTimestamp(now: Date): string {
+  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+export function fixesPath(dir: string, now: Date): string {
+  return join(dir, `${migrationTimestamp(now)}_supaudit_fixes.sql`);
+}
+
+/** Database names may hold anything: keep them on one comment line. */
+function commentSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+}
+
+export function fixesMigration(findings: readonly Finding[], now: Date): string {
+  const parts = [
+    `-- Fixes selected in the supaudit ${VERSION} interactive review, ${now.toISOString()}.`,
+    '-- Review each statement before applying it: they change grants, policies and indexes.',
+    '',
+  ];
+  for (const f of findings) {
+    if (!f.remediation.sql) continue;
+    parts.push(`-- ${commentSafe(f.fingerprint)} (${f.level})`, `-- ${commentSafe(f.title)}`, f.remediation.sql.trimEnd(), '');
+  }
+  return parts.join('\n');
+}
+
+/** Writes the migration; never overwrites an existing file. */
+export function writeFixes(path: string, findings: readonly Finding[], now: Date): string {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, fixesMigration(findings, now), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('usage', `${path} already exists; try again in a second`);
+    throw error;
+  }
+  return path;
+}
+
+/** One entry of `supaudit.ignore.json`, the suppression file CI runs read. */
+export interface IgnoreEntry {
+  readonly fingerprint?: string;
+  readonly check?: string;
+  readonly object?: string;
+  readonly reason: string;
+  readonly expires?: string;
+  readonly by?: string;
+}
+
+export const IGNORE_FILE = 'supaudit.ignore.json';
+
+function currentUser(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return env['USER'] ?? env['USERNAME'];
+  }
+}
+
+/** Appends an accepted finding to the suppression file (a JSON array), keeping what is there. */
+export function appendIgnore(path: string, fingerprint: string, reason: string, env: NodeJS.ProcessEnv): IgnoreEntry {
+  const trimmed = reason.trim();
+  if (!trimmed) throw new UserError('usage', 'a reason is required to accept a finding');
+  let entries: unknown[] = [];
+  if (existsSync(path)) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (!Array.isArray(parsed)) throw new Error('not a JSON array');
+      entries = parsed;
+    } catch (error) {
+      throw new UserError('config', `${path} is not a JSON array of suppressions (${(error as Error).message}); left unchanged`);
+    }
+  }
+  const by = currentUser(env);
+  const entry: IgnoreEntry = { fingerprint, reason: trimmed, ...(by ? { by } : {}) };
+  writeFileSync(path, JSON.stringify([...entries, entry], null, 2) + '\n');
+  return entry;
+}
+
+/** Writes every registered report format into `dir` as `supaudit.<extension>`. */
+export function writeReports(report: Report, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  return Object.values(reporters as Record<string, Reporter>).map((reporter) => {
+    const path = join(dir, `supaudit.${reporter.extension}`);
+    writeFileSync(path, reporter.render(report, { color: false }));
+    return path;
+  });
+}

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
 import { runAudit } from '../engine/audit.ts';
+import { DEFAULT_CHECK_OPTIONS } from '../engine/context.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { atLeast, isLevel, LEVELS, type Level } from '../model/level.ts';
@@ -42,6 +43,7 @@ interface AuditFlags {
   apiUrl?: string;
   anonKey?: string;
   userJwt?: string;
+  realtimeSubscribers?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -99,7 +101,12 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     env: io.env,
     connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
   });
+  const subscribers = flags.realtimeSubscribers === undefined ? undefined : Number(flags.realtimeSubscribers);
+  if (subscribers !== undefined && !(Number.isInteger(subscribers) && subscribers >= 0)) {
+    throw new UserError('usage', `--realtime-subscribers must be a whole number, got "${flags.realtimeSubscribers}"`);
+  }
   const { report } = await runAudit(target, {
+    ...(subscribers !== undefined ? { checkOptions: { ...DEFAULT_CHECK_OPTIONS, realtimeSubscribers: subscribers } } : {}),
     exposedSchemas: flags.schemas ? collect(flags.schemas, []) : undefined,
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
@@ -161,6 +168,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--api-url <url>', 'probe the REST API as the internet sees it (or SUPABASE_URL)'))
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
+    .addOption(new Option('--realtime-subscribers <n>', 'Realtime subscribers assumed per published table when realtime.subscription has none (default 100)'))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'))
     .exitOverride()

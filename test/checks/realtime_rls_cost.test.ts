@@ -11,7 +11,7 @@ describeAdvisorCheck(check, {
       const { report } = await auditFixture(engine, [fixtureSql('realtime_rls_cost.sql')], { checks: [check] });
       const byTable = Object.fromEntries(report.findings.map((f) => [f.object.name, f]));
       expect(byTable['rc_messages']?.remediation.sql).toBe(
-        'ALTER POLICY "rc users read their messages" ON public.rc_messages USING ((SELECT auth.uid()) = user_id);',
+        'ALTER POLICY "rc users read their messages" ON public.rc_messages USING (((SELECT auth.uid())) = user_id);',
       );
       expect(byTable['rc_messages']?.evidence).toMatchObject({ cost: 'per_row_function' });
       expect(byTable['rc_room_messages']?.evidence).toMatchObject({ cost: 'subquery_join' });

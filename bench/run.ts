@@ -2,6 +2,8 @@
  * `npm run bench`: audits generated schemas of several sizes on a throwaway real Postgres and
  * prints, per size, introspection time, round trips, check time, total and peak memory; then the
  * policy parser micro-benchmark. Sizes: `npm run bench -- 100 1000 5000` (default 100 1000 2000 5000).
+ * `SUPAUDIT_BENCH_COMPARE=<file.sql>` also times that SQL on each generated database (for example
+ * Supabase's splinter lint query), after supaudit, warm cache for both: best of three runs each.
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -15,6 +17,8 @@ import { generateSchemaChunks } from './generate.ts';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 1000, 2000, 5000];
+const COMPARE = process.env['SUPAUDIT_BENCH_COMPARE'];
+const COMPARE_SQL = COMPARE ? readFileSync(COMPARE, 'utf8') : null;
 const BASE_SQL = readFileSync(new URL('../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
 function mb(bytes: number): string {
@@ -29,6 +33,46 @@ async function load(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Best of three: the SQL's wall time and row count (of its last statement). */
+async function timeSql(url: string, sql: string): Promise<{ ms: number; rows: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    let best = { ms: Number.POSITIVE_INFINITY, rows: 0 };
+    for (let i = 0; i < 3; i++) {
+      const start = performance.now();
+      const result = await client.query(`begin; ${sql}; rollback`);
+      const ms = performance.now() - start;
+      const results = Array.isArray(result) ? result : [result];
+      const rows = results.filter((r) => r.command === 'SELECT').at(-1)?.rowCount ?? 0;
+      if (ms < best.ms) best = { ms, rows };
+    }
+    return best;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Best of three supaudit runs (introspection + checks), for the comparison. */
+async function timeSupaudit(url: string): Promise<{ introspectionMs: number; checksMs: number; total: number }> {
+  let best = { introspectionMs: 0, checksMs: 0, total: Number.POSITIVE_INFINITY };
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const session = await connectPg(url);
+    let snapshot;
+    try {
+      snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    } finally {
+      await session.close();
+    }
+    const introspectionMs = performance.now() - started;
+    const report = buildReport(snapshot, { kind: 'url', description: 'bench' }, { checks: allChecks }, { started, introspectionMs, queries: session.roundTrips });
+    const total = performance.now() - started;
+    if (total < best.total) best = { introspectionMs, checksMs: report.stats.checksMs, total };
+  }
+  return best;
 }
 
 async function main(): Promise<void> {
@@ -73,6 +117,14 @@ async function main(): Promise<void> {
           mb(peak).padStart(9),
         ].join(' '),
       );
+      if (COMPARE_SQL !== null) {
+        const mine = await timeSupaudit(url);
+        const theirs = await timeSql(url, COMPARE_SQL);
+        console.log(
+          `        best of 3: supaudit ${Math.round(mine.total)} ms (introspect ${Math.round(mine.introspectionMs)}, checks ${Math.round(mine.checksMs)})` +
+            ` · ${COMPARE} ${Math.round(theirs.ms)} ms (${theirs.rows} rows)`,
+        );
+      }
     }
   } finally {
     await cluster.stop();

@@ -1,19 +1,13 @@
 /** Helpers shared by the realtime_* checks: the load model, computed once per audit, and wording. */
 import type { CheckContext } from '../src/model/check.ts';
 import type { Relation } from '../src/model/snapshot.ts';
-import { formatRate, realtimeLoad, type RealtimeTableLoad } from '../src/score/realtime.ts';
+import { formatRate, realtimeLoads, userRealtimeLoads, type RealtimeTableLoad } from '../src/score/realtime.ts';
 
-/** The load of every table in `supabase_realtime`, memoised on the context (five checks read it). */
-export function realtimeLoads(ctx: CheckContext): readonly RealtimeTableLoad[] {
-  return ctx.memo('realtime-load', () => realtimeLoad(ctx.snapshot, { subscribers: ctx.options.realtimeSubscribers }));
-}
+export { realtimeLoads };
 
 /** Published tables in user schemas, with their relation: system tables are Supabase's to tune. */
 export function userRealtimeTables(ctx: CheckContext): { load: RealtimeTableLoad; relation: Relation }[] {
-  return realtimeLoads(ctx).flatMap((load) => {
-    const relation = ctx.relation(load.schema, load.name);
-    return relation && ctx.isUserObject(relation.schema, relation.extension) ? [{ load, relation }] : [];
-  });
+  return userRealtimeLoads(ctx).map((load) => ({ load, relation: ctx.relation(load.schema, load.name)! }));
 }
 
 /** `≈0.5 changes/s × 100 subscribers (assumed)`: the inputs of an estimate, for messages. */

@@ -1,27 +1,6 @@
 import { defineCheck } from '../src/model/check.ts';
 import { quoteIdent } from '../src/model/ident.ts';
 
-/**
- * Extensions whose control file says `relocatable = false` (ALTER EXTENSION … SET SCHEMA fails):
- * the common ones on Supabase. The snapshot does not carry `extrelocatable`.
- */
-const NOT_RELOCATABLE: ReadonlySet<string> = new Set([
-  'plpgsql',
-  'postgis',
-  'postgis_raster',
-  'postgis_sfcgal',
-  'postgis_topology',
-  'postgis_tiger_geocoder',
-  'address_standardizer',
-  'pg_graphql',
-  'pg_net',
-  'pg_cron',
-  'pgsodium',
-  'supabase_vault',
-  'pgmq',
-  'timescaledb',
-]);
-
 export default defineCheck({
   meta: {
     id: 'extension_in_public',
@@ -38,13 +17,12 @@ export default defineCheck({
       .filter((e) => e.schema === 'public')
       .map((extension) => {
         const name = quoteIdent(extension.name);
-        const relocatable = !NOT_RELOCATABLE.has(extension.name);
-        return {
+                return {
           message:
             `Extension ${extension.name} is installed in schema public: its functions ${ctx.isExposed('public') ? 'are callable through the API (/rest/v1/rpc) and ' : ''}` +
             'mix with the application\'s objects, and anyone with CREATE on public can shadow them.',
           object: { schema: extension.schema, name: extension.name, type: 'extension' as const },
-          remediation: relocatable
+          remediation: extension.relocatable
             ? {
                 text:
                   'Move it to the extensions schema (on the search_path of Supabase roles); code that calls its functions as public.<name> must be updated.',
@@ -55,7 +33,7 @@ export default defineCheck({
                   `${extension.name} cannot be relocated with ALTER EXTENSION … SET SCHEMA: drop it and create it again with ` +
                   `CREATE EXTENSION ${name} WITH SCHEMA extensions, in a migration that also recreates what depends on it (DROP EXTENSION … CASCADE removes dependent columns and functions).`,
               },
-          evidence: { version: extension.version },
+          evidence: { version: extension.version, relocatable: extension.relocatable },
         };
       });
   },

@@ -2,8 +2,12 @@ import { defineCheck } from '../src/model/check.ts';
 import { qualified } from '../src/model/ident.ts';
 import { apiRolesWith, enableRlsSql, relationObject, roleList } from './_shared.ts';
 
-/** pgmq keeps each queue in `pgmq.q_<name>` and its archive in `pgmq.a_<name>`. */
-const QUEUE_TABLE = /^[qa]_/;
+/**
+ * pgmq keeps each queue's messages in `pgmq.q_<name>` (archives in `pgmq.a_<name>` are only
+ * written through the queue functions, never read by them). The queue tables are recognised by
+ * schema and name, as splinter does: pgmq.create() makes them at run time.
+ */
+const QUEUE_TABLE = /^q_/;
 
 export default defineCheck({
   meta: {
@@ -14,12 +18,12 @@ export default defineCheck({
     facing: 'external',
     splinter: 'insecure_queue_exposed_in_api',
     description:
-      'With pgmq installed and pgmq_public exposed, a queue table without Row Level Security is readable and writable by anon or authenticated.',
+      'With pgmq_public exposed, a pgmq queue table without Row Level Security is readable and writable by anon or authenticated through the queue functions.',
   },
   run(ctx) {
-    if (!ctx.snapshot.extensions.some((e) => e.name === 'pgmq') || !ctx.isExposed('pgmq_public')) return [];
+    if (!ctx.isExposed('pgmq_public')) return [];
     return ctx.snapshot.relations
-      .filter((r) => r.schema === 'pgmq' && r.kind === 'table' && QUEUE_TABLE.test(r.name) && !r.rlsEnabled)
+      .filter((r) => r.schema === 'pgmq' && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && QUEUE_TABLE.test(r.name) && !r.rlsEnabled)
       .flatMap((table) => {
         const roles = apiRolesWith(ctx, table, ['SELECT', 'INSERT', 'UPDATE', 'DELETE']);
         if (roles.length === 0) return [];

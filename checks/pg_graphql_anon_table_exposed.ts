@@ -8,7 +8,9 @@ const KIND_NOUN = { table: 'table', partitioned_table: 'table', view: 'view', ma
 
 /**
  * Relations `role` can SELECT in any schema it has USAGE on, when pg_graphql is installed: its
- * introspection reflects every such relation (names, columns, relationships), exposed schema or not.
+ * introspection reflects every such relation (names, columns, relationships), whether or not the
+ * schema is exposed to /rest/v1. The /graphql/v1 endpoint itself is PostgREST calling
+ * graphql_public.graphql(), so it is off when the exposed schemas are known and leave graphql_public out.
  */
 export function graphqlExposure<Id extends string>(id: Id, role: 'anon' | 'authenticated', description: string): Check<Id> {
   const who = role === 'anon' ? 'anyone with the public anon key' : 'every signed-in user';
@@ -24,6 +26,7 @@ export function graphqlExposure<Id extends string>(id: Id, role: 'anon' | 'authe
     },
     run(ctx: CheckContext) {
       if (!ctx.snapshot.extensions.some((e) => e.name === 'pg_graphql')) return [];
+      if (ctx.snapshot.exposedSchemasSource !== 'default' && !ctx.isExposed('graphql_public')) return [];
       const out: FindingDraft[] = [];
       for (const relation of ctx.snapshot.relations) {
         if (relation.isPartition || !ctx.isUserObject(relation.schema, relation.extension)) continue;

@@ -1,6 +1,6 @@
 import type { Finding } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
-import type { Report } from '../src/model/report.ts';
+import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
 import { baselineLine } from './_report.ts';
@@ -41,6 +41,42 @@ function indent(text: string, prefix: string): string {
     .split('\n')
     .map((line) => prefix + line)
     .join('\n');
+}
+
+function rate(value: number | null): string {
+  if (value === null) return '?';
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value === 0 ? '0' : String(Number(value.toPrecision(2)));
+}
+
+/** The per-table Realtime load as a small aligned table, with where the subscriber counts come from. */
+function realtimeSection(realtime: RealtimeReport, p: Palette): string[] {
+  const header = ['table', 'changes/s', 'replica identity', 'row bytes', 'RLS', 'policy cost', 'subscribers', 'checks/s', 'load'];
+  const rows = realtime.tables.map((t) => [
+    terminalSafe(`${t.schema}.${t.name}`),
+    rate(t.changesPerSecond),
+    t.replicaIdentity,
+    t.rowWidthBytes === null ? '?' : t.rowWidthBytes.toLocaleString('en-US'),
+    t.rls ? 'on' : 'off',
+    t.policyCost ?? '-',
+    t.subscribers.toLocaleString('en-US'),
+    t.rls ? rate(t.checksPerSecond) : '-',
+    t.utilisation === null ? '?' : `${Math.round(t.utilisation * 100)}%`,
+  ]);
+  const numeric = new Set([1, 3, 6, 7, 8]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => '  ' + cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const source =
+    realtime.subscribersSource === 'realtime.subscription'
+      ? 'subscribers from realtime.subscription'
+      : `subscribers assumed: ${realtime.assumedSubscribers ?? '?'} per table (--realtime-subscribers)`;
+  const limits = `load = share of ≈${realtime.limits.withRlsPerSecond.toLocaleString('en-US')} checks/s with RLS, ${realtime.limits.withoutRlsPerSecond.toLocaleString('en-US')} messages/s without`;
+  return [
+    p.bold('Realtime load (supabase_realtime)') + p.gray(` — ${source}; ${limits}`),
+    p.gray(line(header)),
+    ...rows.map(line),
+    ...realtime.assumptions.map((a) => p.gray(`  * ${terminalSafe(a)}`)),
+  ];
 }
 
 /** The terminal report: summary first, then findings by level with their fix SQL. */
@@ -92,6 +128,10 @@ export function renderText(report: Report, options: TextOptions): string {
       const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
       out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
+  }
+  if (report.realtime && report.realtime.tables.length > 0) {
+    out.push('');
+    out.push(...realtimeSection(report.realtime, p));
   }
   if (report.notes.length > 0 || report.checkErrors.length > 0) {
     out.push('');

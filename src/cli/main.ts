@@ -8,6 +8,7 @@ import { baselineLine, createBaseline, withBaseline } from '../engine/baseline.t
 import { githubStepSummary, renderGithub } from '../../reports/github.ts';
 import { publishToGithub } from './github.ts';
 import { diffReports } from '../engine/diff.ts';
+import { DEFAULT_CHECK_OPTIONS } from '../engine/context.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { atLeast, LEVELS } from '../model/level.ts';
@@ -50,6 +51,7 @@ interface TargetFlags {
   anonKey?: string;
   userJwt?: string;
   tui?: boolean;
+  realtimeSubscribers?: string;
 }
 
 interface AuditFlags extends TargetFlags {
@@ -119,8 +121,13 @@ function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): { targ
     env: io.env,
     connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
   });
+  const subscribers = flags.realtimeSubscribers === undefined ? undefined : Number(flags.realtimeSubscribers);
+  if (subscribers !== undefined && !(Number.isInteger(subscribers) && subscribers >= 0)) {
+    throw new UserError('usage', `--realtime-subscribers must be a whole number, got "${flags.realtimeSubscribers}"`);
+  }
   const auditOptions: AuditOptions = {
     ...settings.options,
+    ...(subscribers !== undefined ? { checkOptions: { ...(settings.options.checkOptions ?? DEFAULT_CHECK_OPTIONS), realtimeSubscribers: subscribers } } : {}),
     statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
@@ -240,6 +247,7 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--api-url <url>', 'probe the REST API as the internet sees it (or SUPABASE_URL)'))
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
+    .addOption(new Option('--realtime-subscribers <n>', 'Realtime subscribers assumed per published table when realtime.subscription has none (default 100)'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'));
 }
 

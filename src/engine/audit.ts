@@ -10,6 +10,7 @@ import { probeTargets, runProbes, type RoleProbe } from '../introspect/probe.ts'
 import { isSystemSchema } from '../model/schemas.ts';
 import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
 import { compareApi, compareProbes } from '../score/probe-compare.ts';
+import { realtimeReport } from '../score/realtime.ts';
 import { runApiProbe, type ApiProbeOptions, type ApiProbeResult } from '../introspect/api-probe.ts';
 import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
@@ -183,6 +184,7 @@ export function buildReport(
     disabled: options.disabled,
   });
   const radii = evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context));
+  const realtime = realtimeReport(evaluation.context);
   const checksMs = performance.now() - checksStart;
   const probeNotes = [...probeSummaryNotes(radii, probes), ...apiNotes(radii, api)];
   const accepted = applySuppressions(evaluation.findings, options.suppressions ?? [], snapshot, options.today ?? new Date().toISOString().slice(0, 10));
@@ -215,6 +217,7 @@ export function buildReport(
         docs: docsUrl(c.meta.id),
       })),
     blastRadius: withProbes(radii, probes, api),
+    ...(realtime ? { realtime } : {}),
     notes: [...snapshot.notes, ...probeNotes, ...missingRoles, ...accepted.notes],
     checkErrors: evaluation.errors,
     stats: {

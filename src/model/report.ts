@@ -66,6 +66,38 @@ export interface BaselineComparison {
   readonly fixed: readonly string[];
 }
 
+/** One table of the `supabase_realtime` publication as Realtime's Postgres Changes sees it (src/score/realtime.ts). */
+export interface RealtimeTableReport {
+  readonly schema: string;
+  readonly name: string;
+  /** Published inserts + updates + deletes per second since the statistics reset; null when unknown. */
+  readonly changesPerSecond: number | null;
+  readonly replicaIdentity: 'default' | 'nothing' | 'full' | 'index';
+  /** Sum of the published columns' average widths (pg_stats); null when unknown. */
+  readonly rowWidthBytes: number | null;
+  readonly rls: boolean;
+  /** Most expensive SELECT policy: cheap, per_row_function or subquery_join; null with RLS off. */
+  readonly policyCost: 'cheap' | 'per_row_function' | 'subquery_join' | null;
+  readonly subscribers: number;
+  /** Authorization checks per second: changes/s × subscribers with RLS on, 0 with RLS off. */
+  readonly checksPerSecond: number | null;
+  /** Upper bound on messages sent per second: changes/s × subscribers. */
+  readonly messagesPerSecond: number | null;
+  /** Share of the published limit (checks/s with RLS, messages/s without); over 1 is over capacity. */
+  readonly utilisation: number | null;
+}
+
+/** Realtime publication load: present when the database has a `supabase_realtime` publication. */
+export interface RealtimeReport {
+  /** Where subscriber counts come from: `realtime.subscription`, or the assumption (`--realtime-subscribers`). */
+  readonly subscribersSource: 'realtime.subscription' | 'assumed';
+  readonly assumedSubscribers?: number;
+  /** Supabase's published throughput figures the estimates are compared with (messages/s). */
+  readonly limits: { readonly withRlsPerSecond: number; readonly withRlsLargePerSecond: number; readonly withoutRlsPerSecond: number };
+  readonly tables: readonly RealtimeTableReport[];
+  readonly assumptions: readonly string[];
+}
+
 export interface CheckError {
   readonly check: string;
   readonly message: string;
@@ -90,6 +122,8 @@ export interface Report {
   readonly checks: readonly ReportCheck[];
   readonly baseline?: BaselineComparison;
   readonly blastRadius: readonly BlastRadius[];
+  /** Per-table Realtime load (`supabase_realtime`); absent without the publication. */
+  readonly realtime?: RealtimeReport;
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];
   readonly checkErrors: readonly CheckError[];

@@ -242,6 +242,8 @@ export interface Extension {
   readonly schema: string;
   readonly version: string;
   readonly defaultVersion: string | null;
+  /** `extrelocatable`: ALTER EXTENSION … SET SCHEMA works. */
+  readonly relocatable: boolean;
 }
 
 export type DefaultAclObjectType = 'table' | 'sequence' | 'function' | 'type' | 'schema';

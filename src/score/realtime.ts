@@ -5,6 +5,8 @@
  * per subscriber, on one thread for the whole project; the estimate is compared with Supabase's
  * published throughput figures. The formulas are documented in checks/realtime_over_capacity.md.
  */
+import type { CheckContext } from '../model/check.ts';
+import type { RealtimeReport } from '../model/report.ts';
 import type { Column, Policy, Publication, Relation, ReplicaIdentity, Snapshot } from '../model/snapshot.ts';
 import { analyzePolicy } from '../policy/index.ts';
 import type { ExpressionAnalysis } from '../policy/index.ts';
@@ -119,6 +121,49 @@ export interface RealtimeTotals {
 
 export function realtimePublication(snapshot: Snapshot): Publication | undefined {
   return snapshot.publications.find((p) => p.name === REALTIME_PUBLICATION);
+}
+
+/** The load of every table in `supabase_realtime`, memoised on the context (five checks and the report read it). */
+export function realtimeLoads(ctx: CheckContext): readonly RealtimeTableLoad[] {
+  return ctx.memo('realtime-load', () => realtimeLoad(ctx.snapshot, { subscribers: ctx.options.realtimeSubscribers }));
+}
+
+/** Published tables in user schemas: tables of system schemas and extensions are Supabase's to tune. */
+export function userRealtimeLoads(ctx: CheckContext): readonly RealtimeTableLoad[] {
+  return realtimeLoads(ctx).filter((load) => {
+    const relation = ctx.relation(load.schema, load.name);
+    return relation !== undefined && ctx.isUserObject(relation.schema, relation.extension);
+  });
+}
+
+/**
+ * The per-table load for the report; undefined without a `supabase_realtime` publication. Rates
+ * rounded to 3 significant digits so that reports stay readable.
+ */
+export function realtimeReport(ctx: CheckContext): RealtimeReport | undefined {
+  if (!realtimePublication(ctx.snapshot)) return undefined;
+  const loads = userRealtimeLoads(ctx);
+  const measured = ctx.snapshot.realtimeSubscriptions !== null && ctx.snapshot.realtimeSubscriptions.length > 0;
+  const round = (n: number | null) => (n === null ? null : Number(n.toPrecision(3)));
+  return {
+    subscribersSource: measured ? 'realtime.subscription' : 'assumed',
+    ...(measured ? {} : { assumedSubscribers: ctx.options.realtimeSubscribers }),
+    limits: { withRlsPerSecond: REALTIME_CAPACITY.withRlsSmall, withRlsLargePerSecond: REALTIME_CAPACITY.withRlsLarge, withoutRlsPerSecond: REALTIME_CAPACITY.withoutRlsLow },
+    tables: loads.map((l) => ({
+      schema: l.schema,
+      name: l.name,
+      changesPerSecond: round(l.changesPerSecond),
+      replicaIdentity: l.replicaIdentity,
+      rowWidthBytes: l.rowWidthBytes === null ? null : Math.round(l.rowWidthBytes),
+      rls: l.rlsEnabled,
+      policyCost: l.cost,
+      subscribers: l.subscribers,
+      checksPerSecond: round(l.authorizationChecksPerSecond),
+      messagesPerSecond: round(l.messagesPerSecond),
+      utilisation: l.capacity.utilisation === null ? null : Number(l.capacity.utilisation.toFixed(3)),
+    })),
+    assumptions: [...new Set(loads.flatMap((l) => l.assumptions))],
+  };
 }
 
 /** Load of every table in `supabase_realtime`, in publication order (schema, name). Empty without the publication. */

@@ -1,0 +1,16 @@
+import { expect, it } from 'vitest';
+import check from '../../checks/extension_versions_outdated.ts';
+import { fixtureSql } from '../fixtures/advisor/index.ts';
+import { auditFixture, describeAdvisorCheck } from '../support/advisor.ts';
+
+describeAdvisorCheck(check, {
+  extra: (engine) => {
+    it('names the installed and the available version', async () => {
+      const { report, snapshot } = await auditFixture(engine, [fixtureSql('extension_versions_outdated.sql')], { checks: [check] });
+      const available = snapshot.extensions.find((e) => e.name === 'hstore')?.defaultVersion;
+      expect(available).not.toBe('1.4');
+      expect(report.findings[0]?.evidence).toEqual({ installed: '1.4', available });
+      expect(report.findings[0]?.remediation.sql).toBe('ALTER EXTENSION hstore UPDATE;');
+    });
+  },
+});

@@ -301,7 +301,9 @@ select
   format('Task #%s needs your attention', 1 + i % 20000),
   repeat('Someone updated a task you follow. ', 1 + i % 4),
   jsonb_build_object('task_id', 1 + i % 20000, 'project_id', ('00000000-0000-4000-9000-' || lpad(to_hex(1 + i % 240), 12, '0')),
-                     'preview', repeat('lorem ipsum ', 10)),
+                     'preview', repeat('lorem ipsum ', 10),
+                     -- the rendered e-mail is kept with the notification: ~1.3 KB per row
+                     'html', repeat('<p>Someone updated a task you follow.</p>', 32)),
   case when i % 3 <> 0 then timestamptz '2025-02-01 00:00:00+00' + (i || ' minutes')::interval end,
   timestamptz '2025-01-01 00:00:00+00' + (i || ' minutes')::interval * 5
 from generate_series(1, 10000) as i;

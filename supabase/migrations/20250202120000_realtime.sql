@@ -63,8 +63,8 @@ create index activity_feed_actor_id_idx on public.activity_feed (actor_id);
 alter publication supabase_realtime add table public.activity_feed;
 
 -- FLAW(realtime_replica_identity_full_wide): REPLICA IDENTITY FULL writes the whole old row
--- (body text and payload jsonb) to WAL on every UPDATE/DELETE, and Realtime ships it to every
--- subscriber; read_at flips on each notification.
+-- (payload jsonb carries the rendered e-mail, ~1.5 KB) to WAL on every UPDATE/DELETE, and Realtime decodes it for
+-- every change; read_at flips on each notification read.
 alter table public.notifications replica identity full;
 alter publication supabase_realtime add table public.notifications;
 

@@ -9,28 +9,7 @@ import { allChecks } from '../../checks/index.ts';
 import { reporters } from '../../reports/index.ts';
 import { quoteIdent } from '../../src/model/ident.ts';
 import { auditSession, loadOn, testEngines } from '../support/audit.ts';
-
-export const HOSTILE_NAMES = [
-  'Robert"); DROP TABLE students;--',
-  'name with spaces',
-  'Ünïcødé_表',
-  'line\nbreak',
-  'ansi\u001b[31mred\u001b[0m',
-  '<script>alert(1)</script>',
-  '| md | table |',
-  '`code` **bold**',
-  "it's",
-  'x'.repeat(63),
-  'Mixed"Quote"s',
-  'select',
-];
-
-function fixture(): string {
-  return HOSTILE_NAMES.map(
-    (name, i) => `create table public.${quoteIdent(name)} (id int primary key, ${quoteIdent(`pass word ${i}`)} text, ${quoteIdent(`${name}_col`.slice(0, 63))} text);
-create function public.${quoteIdent(`${name}`.slice(0, 60) + '_f')}() returns int language sql as 'select ${i}';`,
-  ).join('\n');
-}
+import { HOSTILE_NAMES, hostileFixture as fixture } from '../support/hostile.ts';
 
 describe.each(testEngines().filter((e) => e !== 'embedded'))('hostile identifiers (%s)', (engine) => {
   test('findings name them exactly, reports escape them, and the fix SQL applied clears every finding', async () => {

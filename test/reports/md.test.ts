@@ -100,7 +100,7 @@ describe('md reporter on the demo project (+ hostile migration)', () => {
     // The text reporter shows the same, briefly.
     const text = renderText(r, { color: false });
     expect(text).toContain('Baseline: 3 new, 2 fixed since baseline (supaudit.baseline.json)');
-    expect(text).toContain(`Suppressed (1)\n  - ${suppressedFingerprint} (critical): staging only <b>, | not | a table, by ops@example.com, until 2099-01-01`);
+    expect(text).toContain(`Suppressed (1) — not counted, never fail the run\n  - ${suppressedFingerprint} (critical): staging only <b>, | not | a table (suppressions file, by ops@example.com, until 2099-01-01)`);
     expect(renderText(report, { color: false })).not.toMatch(/Suppressed|Baseline/);
   });
 

@@ -86,10 +86,24 @@ export function ownerColumn(relation: Relation | null | undefined): string | nul
   return null;
 }
 
+/** Relation and index names per schema (built once per audit: thousands of findings ask). */
+function takenNames(ctx: CheckContext): ReadonlyMap<string, ReadonlySet<string>> {
+  return ctx.memo('relation-and-index-names', () => {
+    const map = new Map<string, Set<string>>();
+    const add = (schema: string, name: string) => {
+      const set = map.get(schema);
+      if (set) set.add(name);
+      else map.set(schema, new Set([name]));
+    };
+    for (const i of ctx.snapshot.indexes) add(i.schema, i.name);
+    for (const r of ctx.snapshot.relations) add(r.schema, r.name);
+    return map;
+  });
+}
+
 /** An index name that is free in the schema, at most 63 bytes. */
 export function freeIndexName(ctx: CheckContext, schema: string, table: string, column: string): string {
-  const taken = new Set(ctx.snapshot.indexes.filter((i) => i.schema === schema).map((i) => i.name));
-  for (const r of ctx.snapshot.relations) if (r.schema === schema) taken.add(r.name);
+  const taken = takenNames(ctx).get(schema) ?? new Set<string>();
   const fit = (s: string) => {
     let out = s;
     while (Buffer.byteLength(out, 'utf8') > 63) out = out.slice(0, -1);

@@ -28,6 +28,8 @@ export interface Settings {
   readonly config: LoadedConfig;
   /** Audit options that come from the config and suppression files (not the session or probes). */
   readonly options: Pick<AuditOptions, 'exposedSchemas' | 'checkOptions' | 'levels' | 'disabled' | 'suppressions'>;
+  /** The suppressions file in use (read, and appended to by the interactive review), if any. */
+  readonly ignoreFile?: string;
 }
 
 export function resolveSettings(flags: ConfigFlags, cwd: string): Settings {
@@ -37,6 +39,7 @@ export function resolveSettings(flags: ConfigFlags, cwd: string): Settings {
   const schemas = flags.schemas !== undefined ? splitList(flags.schemas) : c.schemas;
   return {
     config: loaded,
+    ...(ignore ? { ignoreFile: ignore } : {}),
     options: {
       ...(schemas ? { exposedSchemas: schemas } : {}),
       checkOptions: {

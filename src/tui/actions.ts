@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { reporters, type Reporter } from '../../reports/index.ts';
+import type { Suppression } from '../engine/suppress.ts';
 import { UserError } from '../model/errors.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Report } from '../model/report.ts';
@@ -57,14 +58,7 @@ export function writeFixes(path: string, findings: readonly Finding[], now: Date
 }
 
 /** One entry of `supaudit.ignore.json`, the suppression file CI runs read. */
-export interface IgnoreEntry {
-  readonly fingerprint?: string;
-  readonly check?: string;
-  readonly object?: string;
-  readonly reason: string;
-  readonly expires?: string;
-  readonly by?: string;
-}
+export type IgnoreEntry = Omit<Suppression, 'file'>;
 
 export const IGNORE_FILE = 'supaudit.ignore.json';
 

@@ -20,6 +20,8 @@ export interface TuiOptions {
   readonly color: boolean;
   /** Folder `e` writes the reports to (default `reports/`). */
   readonly reportsDir?: string;
+  /** The suppressions file `a` (accept) appends to (default `supaudit.ignore.json` in cwd). */
+  readonly ignorePath?: string;
   /** Exit code 1 when the last report has findings at or above this level. */
   readonly failOn?: Level;
 }
@@ -44,7 +46,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     createElement(App, {
       audit,
       fixesDir: fixesDir(options.target, options.cwd),
-      ignorePath: paths.ignorePath,
+      ignorePath: options.ignorePath ?? paths.ignorePath,
       reportsDir: options.reportsDir ?? paths.reportsDir,
       cwd: options.cwd,
       env: options.env,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { interactive } from '../../src/cli/main.ts';
+import { loadSuppressions } from '../../src/config/load.ts';
 import { appendIgnore, fixesDir, fixesMigration, fixesPath, migrationTimestamp } from '../../src/tui/actions.ts';
 import type { Finding } from '../../src/model/finding.ts';
 
@@ -56,6 +57,11 @@ describe('review actions', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual([
       { fingerprint: 'a:b.c', reason: 'staging only', by: expect.any(String) },
       { fingerprint: 'd:e.f', reason: 'accepted risk', by: expect.any(String) },
+    ]);
+    // The file the review writes is the one CI runs read: the same loader and validation.
+    expect(loadSuppressions(path, dir, []).map((s) => [s.fingerprint, s.reason])).toEqual([
+      ['a:b.c', 'staging only'],
+      ['d:e.f', 'accepted risk'],
     ]);
     writeFileSync(path, '{"not": "an array"}');
     expect(() => appendIgnore(path, 'g:h.i', 'x', {})).toThrow(/not a JSON array of suppressions.*left unchanged/);

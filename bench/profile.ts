@@ -4,18 +4,13 @@
  * shared work such as policy parsing is charged to every check that needs it) and the whole
  * report. Use it to find the check that grows faster than the schema.
  */
-import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { allChecks } from '../checks/index.ts';
 import { buildReport } from '../src/engine/audit.ts';
 import { evaluate } from '../src/engine/evaluate.ts';
-import { introspect } from '../src/introspect/index.ts';
-import { connectPg } from '../src/introspect/targets/pg.ts';
 import { initPolicyParser } from '../src/policy/index.ts';
 import { availableEngines, startCluster } from '../test/harness/postgres.ts';
-import { generateSchemaChunks } from './generate.ts';
+import { introspectUrl, loadGenerated } from './common.ts';
 
-const BASE_SQL = readFileSync(new URL('../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 const size = Number(process.argv[2] ?? 5000);
 const top = Number(process.argv[3] ?? 12);
 
@@ -24,21 +19,8 @@ const cluster = await startCluster(engine);
 await initPolicyParser();
 try {
   const url = await cluster.createDatabase(`profile_${size}`);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(BASE_SQL);
-    for (const chunk of generateSchemaChunks(size)) await client.query(chunk);
-  } finally {
-    await client.end();
-  }
-  const session = await connectPg(url);
-  let snapshot;
-  try {
-    snapshot = await introspect(session, { exposedSchemas: ['public'] });
-  } finally {
-    await session.close();
-  }
+  await loadGenerated(url, size);
+  const { snapshot, queries } = await introspectUrl(url);
   const times = allChecks.map((check) => {
     const start = performance.now();
     evaluate(snapshot, [check]);
@@ -48,7 +30,7 @@ try {
   console.log(`${size} tables, ${snapshot.policies.length} policies: slowest checks alone (ms)`);
   for (const t of times.slice(0, top)) console.log(`${Math.round(t.ms).toString().padStart(7)}  ${t.id}`);
   const started = performance.now();
-  const report = buildReport(snapshot, { kind: 'url', description: 'profile' }, { checks: allChecks }, { started, introspectionMs: 0, queries: session.roundTrips });
+  const report = buildReport(snapshot, { kind: 'url', description: 'profile' }, { checks: allChecks }, { started, introspectionMs: 0, queries });
   console.log(`all checks together (shared work once): ${report.stats.checksMs} ms`);
 } finally {
   await cluster.stop();

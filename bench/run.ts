@@ -7,32 +7,17 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { allChecks } from '../checks/index.ts';
-import { buildReport } from '../src/engine/audit.ts';
-import { introspect } from '../src/introspect/index.ts';
-import { connectPg } from '../src/introspect/targets/pg.ts';
 import { initPolicyParser } from '../src/policy/index.ts';
 import { availableEngines, startCluster } from '../test/harness/postgres.ts';
-import { generateSchemaChunks } from './generate.ts';
+import { auditUrl, loadGenerated } from './common.ts';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 1000, 2000, 5000];
 const COMPARE = process.env['SUPAUDIT_BENCH_COMPARE'];
 const COMPARE_SQL = COMPARE ? readFileSync(COMPARE, 'utf8') : null;
-const BASE_SQL = readFileSync(new URL('../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
 function mb(bytes: number): string {
   return `${Math.round(bytes / 1024 / 1024)} MB`;
-}
-
-async function load(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Best of three: the SQL's wall time and row count (of its last statement). */
@@ -59,17 +44,7 @@ async function timeSql(url: string, sql: string): Promise<{ ms: number; rows: nu
 async function timeSupaudit(url: string): Promise<{ introspectionMs: number; checksMs: number; total: number }> {
   let best = { introspectionMs: 0, checksMs: 0, total: Number.POSITIVE_INFINITY };
   for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    const session = await connectPg(url);
-    let snapshot;
-    try {
-      snapshot = await introspect(session, { exposedSchemas: ['public'] });
-    } finally {
-      await session.close();
-    }
-    const introspectionMs = performance.now() - started;
-    const report = buildReport(snapshot, { kind: 'url', description: 'bench' }, { checks: allChecks }, { started, introspectionMs, queries: session.roundTrips });
-    const total = performance.now() - started;
+    const { report, introspectionMs, total } = await auditUrl(url);
     if (total < best.total) best = { introspectionMs, checksMs: report.stats.checksMs, total };
   }
   return best;
@@ -85,23 +60,12 @@ async function main(): Promise<void> {
     for (const size of SIZES) {
       const url = await cluster.createDatabase(`bench_${size}`);
       const loadStart = performance.now();
-      await load(url, BASE_SQL);
-      for (const chunk of generateSchemaChunks(size)) await load(url, chunk);
+      await loadGenerated(url, size);
       const loadSeconds = (performance.now() - loadStart) / 1000;
       global.gc?.();
       let peak = process.memoryUsage().rss;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-      const started = performance.now();
-      const session = await connectPg(url);
-      let snapshot;
-      try {
-        snapshot = await introspect(session, { exposedSchemas: ['public'] });
-      } finally {
-        await session.close();
-      }
-      const introspectionMs = performance.now() - started;
-      const report = buildReport(snapshot, { kind: 'url', description: 'bench' }, { checks: allChecks }, { started, introspectionMs, queries: session.roundTrips });
-      const total = performance.now() - started;
+      const { snapshot, report, introspectionMs, queries, total } = await auditUrl(url);
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       console.log(
@@ -110,7 +74,7 @@ async function main(): Promise<void> {
           String(snapshot.policies.length).padStart(9),
           loadSeconds.toFixed(1).padStart(8),
           Math.round(introspectionMs).toString().padStart(15),
-          String(session.roundTrips).padStart(12),
+          String(queries).padStart(12),
           String(report.stats.checksMs).padStart(11),
           Math.round(total).toString().padStart(10),
           String(report.findings.length).padStart(9),

@@ -161,7 +161,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     const { target, auditOptions } = prepareAudit(flags, settings, io);
     const { runTui } = await import('../tui/index.ts');
     const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
-    return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir, ...(settings.ignoreFile ? { ignorePath: settings.ignoreFile } : {}) });
+    return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir, ...(settings.ignoreFile ? { ignorePath: settings.ignoreFile } : {}), ...(baseline ? { baseline } : {}) });
   }
   const result = await runConfiguredAudit(flags, settings, io);
   const report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;

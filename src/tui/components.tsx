@@ -2,7 +2,7 @@
 import { Spinner, TextInput } from '@inkjs/ui';
 import { Box, Text } from 'ink';
 import type { Report } from '../model/report.ts';
-import { clip, findingRow, levelCounts, roleLines, roleListWidth, seg, type Line, type Segment, type Tone } from './lines.ts';
+import { clip, findingRow, levelCounts, newFindings, roleLines, roleListWidth, seg, type Line, type Segment, type Tone } from './lines.ts';
 import type { Dialog, Message, Row, Stage, State } from './state.ts';
 import { visibleCounts } from './state.ts';
 
@@ -145,10 +145,11 @@ export function FindingsView({ state, height, width, color }: { readonly state: 
   const window: readonly Row[] = state.rows.slice(state.offset, state.offset + listHeight);
   const accepted = new Set(Object.keys(state.accepted));
   const selected = new Set(state.selected);
+  const fresh = state.report ? newFindings(state.report) : undefined;
   const lines: Line[] = window.map((row) =>
     row.kind === 'group'
       ? clip([seg(`${row.label} `, 'bold'), seg(`(${row.count})`, 'dim')], width)
-      : findingRow(row.finding, width, selected.has(row.finding.fingerprint), accepted.has(row.finding.fingerprint)),
+      : findingRow(row.finding, width, selected.has(row.finding.fingerprint), accepted.has(row.finding.fingerprint), fresh?.has(row.finding.fingerprint)),
   );
   const head: Segment[] = [
     seg(`${shown}/${total} `, 'bold'),

@@ -5,11 +5,12 @@
 import { render } from 'ink';
 import { createElement } from 'react';
 import { runAudit, type AuditOptions } from '../engine/audit.ts';
+import { withBaseline, type Baseline } from '../engine/baseline.ts';
 import type { Target } from '../introspect/targets/index.ts';
-import { atLeast, type Level } from '../model/level.ts';
+import type { Level } from '../model/level.ts';
 import { fixesDir } from './actions.ts';
 import { App } from './App.tsx';
-import type { State } from './state.ts';
+import { exitCode, type State } from './state.ts';
 import { defaultPaths } from './use-review.ts';
 
 export interface TuiOptions {
@@ -22,8 +23,10 @@ export interface TuiOptions {
   readonly reportsDir?: string;
   /** The suppressions file `a` (accept) appends to (default `supaudit.ignore.json` in cwd). */
   readonly ignorePath?: string;
-  /** Exit code 1 when the last report has findings at or above this level. */
+  /** Exit code 1 when the last report has findings at or above this level (only new ones with a baseline). */
   readonly failOn?: Level;
+  /** `--baseline`: findings it does not hold are marked new; only they count for `failOn`. */
+  readonly baseline?: Baseline & { readonly file: string };
 }
 
 /** Runs the review until the user quits; resolves to the process exit code. */
@@ -40,7 +43,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
       // The plan is shown as a stage; the terminal belongs to the review.
       onProbePlan: () => onStage('write probes (rolled back)'),
     });
-    return report;
+    return options.baseline ? withBaseline(report, options.baseline, options.baseline.file) : report;
   };
   const app = render(
     createElement(App, {
@@ -57,8 +60,5 @@ export async function runTui(options: TuiOptions): Promise<number> {
   );
   await app.waitUntilExit();
   cancel.abort();
-  if (!last?.report) return last?.run.status === 'failed' ? 2 : 0;
-  const threshold = options.failOn;
-  if (threshold && last.report.findings.some((f) => atLeast(f.level, threshold) && !(f.fingerprint in last!.accepted))) return 1;
-  return 0;
+  return exitCode(last, options.failOn);
 }

@@ -4,6 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
+import { baselineLine } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
 import type { BlastRadius, Report, RoleTableExposure } from '../model/report.ts';
@@ -131,6 +132,7 @@ export function overviewLines(report: Report, width: number): Line[] {
     ),
   );
   if (report.suppressed.length > 0) out.push(line(seg(`         ${plural(report.suppressed.length, 'accepted finding')} not counted`, 'dim')));
+  if (report.baseline) out.push(clip([seg('Baseline ', 'dim'), seg(baselineLine(report.baseline), 'accent'), seg(` (${terminalSafe(report.baseline.file)}): only new findings fail the run`, 'dim')], width));
   out.push(blank);
   out.push(line(seg('Blast radius per role', 'bold'), seg('  (0–100: what the role can read, write and call; 3 for detail)', 'dim')));
   const barWidth = Math.max(10, Math.min(30, width - 70));
@@ -152,17 +154,24 @@ export function overviewLines(report: Report, width: number): Line[] {
   }
   out.push(blank);
   out.push(line(seg('Worst findings', 'bold'), seg('  (2 for the full list)', 'dim')));
-  for (const f of report.findings.slice(0, 5)) out.push(findingRow(f, width, false, false));
+  const fresh = newFindings(report);
+  for (const f of report.findings.slice(0, 5)) out.push(findingRow(f, width, false, false, fresh?.has(f.fingerprint)));
   if (report.findings.length === 0) out.push(line(seg('No findings.', 'good')));
   return out;
 }
 
-/** One finding as a list row: level, check, object. */
-export function findingRow(f: Finding, width: number, selected: boolean, accepted: boolean): Line {
+/** With a baseline (`--baseline`): the fingerprints of the findings it does not hold. */
+export function newFindings(report: Report): ReadonlySet<string> | undefined {
+  return report.baseline ? new Set(report.baseline.new) : undefined;
+}
+
+/** One finding as a list row: level, check, object; `isNew` (only with a baseline) adds a "new" column. */
+export function findingRow(f: Finding, width: number, selected: boolean, accepted: boolean, isNew?: boolean): Line {
   const checkWidth = Math.max(16, Math.min(36, Math.floor(width * 0.36)));
   return clip(
     [
       seg(selected ? '● ' : accepted ? '✓ ' : '  ', selected ? 'accent' : 'good'),
+      ...(isNew === undefined ? [] : [seg(isNew ? 'new ' : '    ', 'accent')]),
       seg(pad(f.level.toUpperCase(), 9), levelTone(f.level)),
       seg(pad(terminalSafe(f.check), checkWidth), 'bold'),
       seg(terminalSafe(objectLabel(f))),
@@ -255,6 +264,10 @@ export function detailLines(report: Report, f: Finding, width: number, accepted:
   if (f.location) out.push(clip([seg('defined ', 'dim'), seg(`${terminalSafe(f.location.file)}:${f.location.line}`)], width));
   out.push(clip([seg('id      ', 'dim'), seg(terminalSafe(f.fingerprint), 'dim')], width));
   if (accepted !== undefined) out.push(...wrap([seg('accepted ', 'good'), seg(terminalSafe(accepted))], width, '         '));
+  if (report.baseline) {
+    const isNew = report.baseline.new.includes(f.fingerprint);
+    out.push(clip([seg('baseline', 'dim'), seg(isNew ? ' new since the baseline' : ' already in the baseline', isNew ? 'accent' : 'dim')], width));
+  }
   heading('What is wrong');
   out.push(...wrap([seg(terminalSafe(f.message))], width));
   if (check) {

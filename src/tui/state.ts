@@ -359,3 +359,16 @@ export function visibleCounts(state: State): Record<Level, number> {
   for (const row of state.rows) if (row.kind === 'finding') counts[row.finding.level]++;
   return counts;
 }
+
+/**
+ * The review's exit code once the user quits: 2 when the last audit failed, 1 when the last report
+ * has a finding at or above `failOn` that was not accepted during the review (with a baseline, only
+ * new findings count, as in a CI run), else 0.
+ */
+export function exitCode(state: State | undefined, failOn: Level | undefined): number {
+  if (!state?.report) return state?.run.status === 'failed' ? 2 : 0;
+  if (!failOn) return 0;
+  const fresh = state.report.baseline ? new Set(state.report.baseline.new) : undefined;
+  const counts = (f: Finding) => atLeast(f.level, failOn) && !(f.fingerprint in state.accepted) && (fresh === undefined || fresh.has(f.fingerprint));
+  return state.report.findings.some(counts) ? 1 : 0;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createBaseline, withBaseline } from '../../src/engine/baseline.ts';
 import type { Report } from '../../src/model/report.ts';
 import { App } from '../../src/tui/App.tsx';
 import type { State } from '../../src/tui/state.ts';
@@ -262,6 +263,27 @@ describe('interactive review', () => {
     for (let i = 0; i < 500 && !ui.final(); i++) await new Promise((r) => setTimeout(r, 10));
     expect(ui.final()?.quit).toBe(true);
     expect(ui.final()?.report).toBe(report);
+  });
+
+  test('with a baseline: the overview says how many are new and fixed, the list and the detail mark the new ones', async () => {
+    const fresh = report.findings[1]!;
+    const baseline = createBaseline({ findings: [...report.findings.filter((f) => f !== fresh), { fingerprint: 'gone-since' } as Report['findings'][number]] }, '2026-01-01T00:00:00Z');
+    const ui = review(withBaseline(report, baseline, 'supaudit.baseline.json'));
+    const overview = await ui.waitFor('Worst findings');
+    expect(overview).toContain('Baseline 1 new, 1 fixed since baseline (supaudit.baseline.json): only new findings fail the run');
+    await ui.press('2');
+    const list = await ui.waitFor(`${report.findings.length}/${report.findings.length}`);
+    const rows = list.split('\n').filter((l) => /^[ ●✓] (new|   ) /.test(l));
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.filter((l) => l.slice(2, 6) === 'new ')).toHaveLength(1);
+    expect(rows[1]).toMatch(new RegExp(`^  new ${fresh.level.toUpperCase()} +${fresh.check}`));
+    await ui.press(KEYS.down, KEYS.enter);
+    expect(await ui.waitFor('What is wrong')).toContain('baseline new since the baseline');
+    await ui.press(KEYS.escape);
+    await ui.waitFor('group level');
+    await ui.press(KEYS.up, KEYS.enter);
+    expect(await ui.waitFor('What is wrong')).toContain('baseline already in the baseline');
+    ui.app.unmount();
   });
 
   test('a failing audit shows its error in place on the progress view', async () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
+import { createBaseline, withBaseline } from '../../src/engine/baseline.ts';
 import type { Report } from '../../src/model/report.ts';
-import { buildRows, fixesToWrite, focusedFinding, initialState, reducer, visibleCounts, type Action, type State } from '../../src/tui/state.ts';
+import { buildRows, exitCode, fixesToWrite, focusedFinding, initialState, reducer, visibleCounts, type Action, type State } from '../../src/tui/state.ts';
 import { demoAudit, largeReport } from './fixture.ts';
 
 let report: Report;
@@ -130,5 +131,27 @@ describe('reducer', () => {
     expect(state.cursor - state.offset).toBe(19);
     expect(state.rows.filter((r) => r.kind === 'finding')).toHaveLength(5000);
     expect(buildRows(big, { text: 'nothing-matches-this' }, 'level')).toEqual([]);
+  });
+
+  test('exit code: failed run 2; --fail-on counts findings not accepted in the review; with a baseline only new ones', () => {
+    expect(exitCode(undefined, 'high')).toBe(0);
+    expect(exitCode(run(initialState(0), { type: 'run-failed', error: 'x', at: 1 }), 'high')).toBe(2);
+    const criticals = report.findings.filter((f) => f.level === 'critical');
+    expect(criticals.length).toBeGreaterThan(1);
+    expect(exitCode(loaded(), undefined)).toBe(0);
+    expect(exitCode(loaded(), 'critical')).toBe(1);
+    // Every critical accepted during the review: the run passes.
+    const accepted = run(loaded(), ...criticals.map((f): Action => ({ type: 'accepted', fingerprint: f.fingerprint, reason: 'ok', message: '' })));
+    expect(exitCode(accepted, 'critical')).toBe(0);
+    // A baseline holding every finding but one critical: only that one can fail the run.
+    const [fresh, ...known] = criticals;
+    const baseline = createBaseline({ findings: report.findings.filter((f) => f.fingerprint !== fresh!.fingerprint) }, '2026-01-01T00:00:00Z');
+    const compared = loaded(withBaseline(report, baseline, 'base.json'));
+    expect(compared.report!.baseline!.new).toEqual([fresh!.fingerprint]);
+    expect(exitCode(compared, 'critical')).toBe(1);
+    expect(exitCode(run(compared, { type: 'accepted', fingerprint: fresh!.fingerprint, reason: 'ok', message: '' }), 'critical')).toBe(0);
+    expect(known.length).toBeGreaterThan(0);
+    const allKnown = loaded(withBaseline(report, createBaseline(report, '2026-01-01T00:00:00Z'), 'base.json'));
+    expect(exitCode(allKnown, 'critical')).toBe(0);
   });
 });

@@ -108,7 +108,15 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     options.onStage?.('API probe');
     api = await runApiProbe(snapshot, options.apiProbe);
   }
-  snapshot = { ...snapshot, notes: [...opened.notes, ...snapshot.notes, ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message }))] };
+  const workloadNotes =
+    opened.noWorkload && (options.checks ?? allChecks).some((c) => c.meta.id === 'unused_index')
+      ? [{ area: 'statistics', message: 'unused_index not applied: the embedded database ran only the migrations and seed, so index scan counters say nothing; audit a live database (--db-url) for it' }]
+      : [];
+  snapshot = {
+    ...snapshot,
+    ...(opened.noWorkload ? { noWorkload: true } : {}),
+    notes: [...opened.notes, ...snapshot.notes, ...workloadNotes, ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message }))],
+  };
   options.onStage?.('parse policies');
   await initPolicyParser();
   options.onStage?.('checks');

@@ -309,6 +309,11 @@ export interface Snapshot {
   readonly realtimeSubscriptions: readonly RealtimeSubscriptionCount[] | null;
   /** `pg_stat_database.stats_reset` of the current database (ISO), if known. */
   readonly statsReset: string | null;
+  /**
+   * True when the database has run no workload: the embedded database, which ran only the
+   * migrations and the seed. Usage counters (index scans) then say nothing about the application.
+   */
+  readonly noWorkload?: boolean;
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];

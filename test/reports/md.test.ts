@@ -109,6 +109,8 @@ describe('md reporter on the demo project (+ hostile migration)', () => {
     expect(out).toContain('## Notes');
     expect(out).toContain('- **storage:** permission denied for &lt;table&gt; storage.objects');
     expect(out).toContain('- **check `duplicate_index` failed:** boom');
-    expect(md).not.toContain('## Notes');
+    // The demo's only note: the embedded database has no workload for unused_index to judge.
+    expect(report.notes.map((n) => n.area)).toEqual(['statistics']);
+    expect(md).toContain('- **statistics:** unused\\_index not applied: the embedded database ran only the migrations and seed');
   });
 });

@@ -1,13 +1,23 @@
 import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { bloom } from '@electric-sql/pglite/contrib/bloom';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { citext } from '@electric-sql/pglite/contrib/citext';
+import { cube } from '@electric-sql/pglite/contrib/cube';
+import { earthdistance } from '@electric-sql/pglite/contrib/earthdistance';
 import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
 import { hstore } from '@electric-sql/pglite/contrib/hstore';
+import { intarray } from '@electric-sql/pglite/contrib/intarray';
+import { isn } from '@electric-sql/pglite/contrib/isn';
+import { lo } from '@electric-sql/pglite/contrib/lo';
 import { ltree } from '@electric-sql/pglite/contrib/ltree';
 import { moddatetime } from '@electric-sql/pglite/contrib/moddatetime';
+import { pg_stat_statements } from '@electric-sql/pglite/contrib/pg_stat_statements';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+import { seg } from '@electric-sql/pglite/contrib/seg';
+import { tablefunc } from '@electric-sql/pglite/contrib/tablefunc';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
 import { loadModule, parseSync } from 'libpg-query';
@@ -31,8 +41,17 @@ export interface LoadedStatement {
   readonly sql: string;
 }
 
-/** Extensions Supabase projects commonly create that PGlite can load. */
-const EXTENSIONS = { btree_gin, btree_gist, citext, fuzzystrmatch, hstore, ltree, moddatetime, pg_trgm, pgcrypto, unaccent, uuid_ossp };
+/**
+ * Extensions of Supabase's list that PGlite can load (each is fetched only when a migration creates
+ * it). Missing, and so skipped with a note: pg_net, pg_cron, pgsodium, vault, plv8, postgis, http…
+ */
+const EXTENSIONS = {
+  bloom, btree_gin, btree_gist, citext, cube, earthdistance, fuzzystrmatch, hstore, intarray, isn, lo, ltree, moddatetime,
+  pg_stat_statements, pg_trgm, pgcrypto, seg, tablefunc, unaccent, uuid_ossp, vector,
+};
+
+/** The search_path hosted projects give `postgres`, who runs migrations (see supabase-base.sql). */
+const MIGRATION_SEARCH_PATH = `set search_path = "$user", public, extensions`;
 
 export interface EmbeddedDatabase {
   readonly session: Session;
@@ -56,8 +75,23 @@ function lineAt(text: string, byteOffset: number): number {
   return prefix.split('\n').length;
 }
 
+export interface SplitStatement {
+  readonly sql: string;
+  readonly line: number;
+  /** `begin` opens a transaction block, `end` closes it (COMMIT, ROLLBACK, PREPARE TRANSACTION). */
+  readonly transaction?: 'begin' | 'end';
+}
+
+function transactionEffect(node: unknown): SplitStatement['transaction'] {
+  const t = (node as { TransactionStmt?: { kind?: string; chain?: boolean } } | undefined)?.TransactionStmt;
+  if (!t) return undefined;
+  if (t.kind === 'TRANS_STMT_BEGIN' || t.kind === 'TRANS_STMT_START') return 'begin';
+  if (t.kind === 'TRANS_STMT_COMMIT' || t.kind === 'TRANS_STMT_ROLLBACK' || t.kind === 'TRANS_STMT_PREPARE') return t.chain ? undefined : 'end';
+  return undefined;
+}
+
 /** Splits a SQL file into statements with the real Postgres parser (dollar quotes, comments and all). */
-export function splitStatements(file: SqlFile, displayPath: string): { sql: string; line: number }[] {
+export function splitStatements(file: SqlFile, displayPath: string): SplitStatement[] {
   let parsed: ReturnType<typeof parseSync>;
   try {
     parsed = parseSync(file.text);
@@ -68,22 +102,42 @@ export function splitStatements(file: SqlFile, displayPath: string): { sql: stri
     throw new UserError('migration', `${displayPath}:${line}: ${message}`, 'fix the SQL in that file');
   }
   const bytes = Buffer.from(file.text, 'utf8');
-  const out: { sql: string; line: number }[] = [];
+  const out: SplitStatement[] = [];
   for (const stmt of parsed.stmts ?? []) {
     const start = stmt.stmt_location ?? 0;
     const end = stmt.stmt_len ? start + stmt.stmt_len : bytes.length;
     const sql = bytes.subarray(start, end).toString('utf8');
     // The statement text may start with comments/blank lines; point at its first real line.
     const leading = sql.length - sql.trimStart().length;
-    out.push({ sql, line: lineAt(file.text, start) + (sql.slice(0, leading).split('\n').length - 1) });
+    const transaction = transactionEffect(stmt.stmt);
+    out.push({ sql, line: lineAt(file.text, start) + (sql.slice(0, leading).split('\n').length - 1), ...(transaction ? { transaction } : {}) });
   }
   return out;
 }
 
-/** `CREATE EXTENSION` of something the embedded build does not ship (pgvector, pg_net…): skip, don't fail. */
-function isUnavailableExtension(sql: string, error: unknown): boolean {
+/**
+ * `CREATE EXTENSION` of something the embedded build does not ship (pg_net, pg_cron…): its name, to
+ * skip the statement rather than fail; undefined for any other statement or error.
+ */
+export function unavailableExtension(sql: string, error: unknown): string | undefined {
   const code = (error as { code?: string }).code;
-  return /^\s*create\s+extension\b/i.test(sql.replace(/^(\s*--[^\n]*\n)*/, '')) && (code === '0A000' || code === '58P01' || code === '42704');
+  if (code !== '0A000' && code !== '58P01' && code !== '42704') return undefined;
+  const m = /^\s*create\s+extension\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[^\s;]+)/i.exec(sql.replace(/^(\s*--[^\n]*\n|\s*\/\*[\s\S]*?\*\/)*/, ''));
+  if (!m) return undefined;
+  return m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!.toLowerCase();
+}
+
+/**
+ * Errors a statement gets when something it uses was never created: a type, language, function,
+ * schema, table or column. After an extension was skipped, such a statement most likely needs it
+ * (`vector(1536)`, `language plv8`, `cron.schedule(…)`, an index on a skipped table): it is skipped
+ * too, with a note, instead of stopping the whole audit. Without a skipped extension it is a real
+ * error in the migration and stops the load.
+ */
+const MISSING_OBJECT_CODES = new Set(['42704', '42883', '42P01', '3F000', '42703']);
+
+export function isMissingDependency(error: unknown): boolean {
+  return MISSING_OBJECT_CODES.has((error as { code?: string }).code ?? '');
 }
 
 function pgMessage(error: unknown): string {
@@ -116,17 +170,33 @@ export interface StartOptions {
 export async function startEmbedded(files: readonly string[], root: string, options: StartOptions = {}): Promise<EmbeddedDatabase> {
   await loadModule();
   const db = options.base ? await options.base.clone() : await createBaseDatabase();
+  await db.exec(MIGRATION_SEARCH_PATH);
   const statements: LoadedStatement[] = [];
   const skipped: string[] = [];
+  const missingExtensions: string[] = [];
+  // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
+  // there runs under a savepoint, rolled back to when it fails.
+  let inBlock = false;
   for (const path of files) {
     const display = relative(root, path) || basename(path);
     const text = readFileSync(path, 'utf8');
     for (const stmt of splitStatements({ path, text }, display)) {
+      const guarded = inBlock && stmt.transaction === undefined;
       try {
+        if (guarded) await db.exec('savepoint supaudit_statement');
         await db.exec(stmt.sql);
+        if (guarded) await db.exec('release savepoint supaudit_statement');
+        if (stmt.transaction) inBlock = stmt.transaction === 'begin';
       } catch (error) {
-        if (isUnavailableExtension(stmt.sql, error)) {
-          skipped.push(`${display}:${stmt.line}: ${pgMessage(error)}`);
+        if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+        const extension = unavailableExtension(stmt.sql, error);
+        if (extension !== undefined) {
+          if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
+          skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+          continue;
+        }
+        if (missingExtensions.length > 0 && isMissingDependency(error)) {
+          skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
           continue;
         }
         await db.close().catch(() => undefined);

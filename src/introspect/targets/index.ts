@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
+import { globSync } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import { redactUrl } from '../../model/redact.ts';
 import type { TargetKind } from '../../model/report.ts';
@@ -17,6 +18,8 @@ export interface OpenedTarget {
   /** Statements loaded from migrations (embedded targets), for locating objects. */
   readonly statements: readonly LoadedStatement[];
   readonly notes: readonly { area: string; message: string }[];
+  /** The database ran no application workload (embedded: migrations and seed only). */
+  readonly noWorkload?: boolean;
 }
 
 /** Where an audit reads from: a live database, or migrations loaded into the embedded database. */
@@ -42,38 +45,67 @@ export interface TargetOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** `[api] schemas` from a Supabase `config.toml`. */
-export function readConfigTomlSchemas(projectDir: string): string[] | undefined {
+function readConfigToml(projectDir: string): Record<string, unknown> | undefined {
   const path = join(projectDir, 'config.toml');
   if (!existsSync(path)) return undefined;
-  let parsed: Record<string, unknown>;
   try {
-    parsed = parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw new UserError('config', `${path}: ${(error as Error).message.split('\n')[0]}`, 'fix the TOML syntax');
   }
-  const api = parsed['api'] as { schemas?: unknown; enabled?: unknown } | undefined;
+}
+
+/** `[api] schemas` from a Supabase `config.toml`. */
+export function readConfigTomlSchemas(projectDir: string): string[] | undefined {
+  const api = readConfigToml(projectDir)?.['api'] as { schemas?: unknown; enabled?: unknown } | undefined;
   if (!api || !Array.isArray(api.schemas)) return undefined;
   return api.schemas.filter((s): s is string => typeof s === 'string');
 }
 
-function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, projectDir: string | undefined): Target {
+/**
+ * The seed files `supabase db reset` loads after the migrations: `[db.seed] sql_paths` of
+ * `config.toml` (globs relative to the project folder, each sorted, in the listed order; none when
+ * `enabled = false`), else `seed.sql` when present. Patterns that match nothing are returned apart.
+ */
+export function seedFiles(projectDir: string): { files: string[]; unmatched: string[] } {
+  const seed = (readConfigToml(projectDir)?.['db'] as { seed?: { enabled?: unknown; sql_paths?: unknown } } | undefined)?.seed;
+  if (seed?.enabled === false) return { files: [], unmatched: [] };
+  const patterns = Array.isArray(seed?.sql_paths) ? seed.sql_paths.filter((p): p is string => typeof p === 'string') : ['./seed.sql'];
+  const files: string[] = [];
+  const unmatched: string[] = [];
+  for (const pattern of patterns) {
+    const matched = globSync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true, expandDirectories: false }).sort();
+    if (matched.length === 0 && (Array.isArray(seed?.sql_paths) || pattern !== './seed.sql')) unmatched.push(pattern);
+    for (const file of matched) if (!files.includes(resolve(file))) files.push(resolve(file));
+  }
+  return { files, unmatched };
+}
+
+/**
+ * Migrations loaded into the embedded database. The project folder (config.toml, seed files) is
+ * the one given, else the migrations folder's parent, as in a Supabase project.
+ */
+function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, projectDir: string): Target {
   const dir = resolve(migrationsDir);
   const files = migrationFiles(dir);
-  const seed = projectDir ? join(projectDir, 'seed.sql') : join(dirname(dir), 'seed.sql');
-  const all = existsSync(seed) ? [...files, seed] : files;
-  const root = projectDir ? dirname(resolve(projectDir)) : dirname(dir);
+  const seeds = seedFiles(projectDir);
+  const all = [...files, ...seeds.files];
+  const root = dirname(resolve(projectDir));
   return {
     kind,
     description: kind === 'demo' ? 'bundled demo project (supabase/)' : `migrations in ${migrationsDir}`,
-    configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : readConfigTomlSchemas(dirname(dir)),
-    projectDir: projectDir ?? dirname(dir),
+    configTomlSchemas: readConfigTomlSchemas(projectDir),
+    projectDir,
     async open() {
       const db = await startEmbedded(all, root);
       return {
         session: db.session,
         statements: db.statements,
-        notes: db.skipped.map((s) => ({ area: 'migrations', message: `skipped (extension not available in the embedded database): ${s}` })),
+        noWorkload: true,
+        notes: [
+          ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
+          ...db.skipped.map((s) => ({ area: 'migrations', message: `skipped ${s}` })),
+        ],
       };
     },
   };
@@ -90,8 +122,8 @@ export function resolveTarget(options: TargetOptions): Target {
   if (options.demo) return embeddedTarget('demo', join(DEMO_PROJECT, 'migrations'), DEMO_PROJECT);
   if (options.migrations) {
     const dir = resolve(cwd, options.migrations);
-    const parent = dirname(dir);
-    return embeddedTarget('migrations', dir, existsSync(join(parent, 'config.toml')) ? parent : projectDir);
+    // config.toml and the seed belong to the migrations' project, not to the folder supaudit runs in.
+    return embeddedTarget('migrations', dir, options.projectDir ? resolve(cwd, options.projectDir) : dirname(dir));
   }
   const url = options.dbUrl ?? env['SUPABASE_DB_URL'] ?? env['DATABASE_URL'];
   if (url) {

@@ -31,7 +31,8 @@
 --     postgres or supabase_admin creates in public is granted ALL to anon,
 --     authenticated and service_role
 --   * pgcrypto and uuid-ossp in schema extensions, only where the server has
---     them (real Postgres, or PGlite started with those extensions)
+--     them (real Postgres, or PGlite started with those extensions), and
+--     postgres's search_path "$user", public, extensions
 --
 -- What it leaves out:
 --   * postgres stays a superuser and supabase_admin is not one (hosted:
@@ -40,7 +41,8 @@
 --     init script; hosted projects made them INHERIT in 2023 (it changes
 --     nothing here: they are members of no other role)
 --   * passwords, database-level grants, per-database PostgREST settings (the
---     exposed schemas come from supabase/config.toml), role search_path
+--     exposed schemas come from supabase/config.toml), the other roles'
+--     search_path
 --   * every other auth table (identities, sessions, refresh_tokens, mfa_*...),
 --     storage.migrations/prefixes/s3_*, realtime.messages, vault, pgsodium,
 --     pg_graphql, pg_net, pg_cron, pg_stat_statements, pgbouncer
@@ -146,6 +148,17 @@ begin
   end if;
   if exists (select 1 from pg_available_extensions where name = 'pgcrypto') then
     create extension if not exists pgcrypto with schema extensions;
+  end if;
+end
+$$;
+
+-- Hosted projects call extension functions without a schema (gen_random_bytes(),
+-- uuid_generate_v4()): postgres, who runs the migrations, has extensions on its
+-- search_path. (The embedded loader sets the same path for its session.)
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'postgres') then
+    alter role postgres set search_path = "$user", public, extensions;
   end if;
 end
 $$;

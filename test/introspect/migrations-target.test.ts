@@ -1,0 +1,122 @@
+/**
+ * The migrations target as a user's project meets it: the project is the folder above the
+ * migrations (not the folder supaudit runs in), seeds come from config.toml, extension functions
+ * resolve unqualified as on a hosted project, and what the embedded database cannot load is
+ * skipped with a note instead of stopping the audit, inside BEGIN … COMMIT too.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveTarget } from '../../src/introspect/targets/index.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A Supabase project folder with the given files (paths relative to `supabase/`). */
+function project(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'supaudit-project-'));
+  dirs.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    const full = join(root, 'supabase', path);
+    mkdirSync(join(full, '..'), { recursive: true });
+    writeFileSync(full, text);
+  }
+  return root;
+}
+
+async function open(root: string, cwd: string = process.cwd()) {
+  const target = resolveTarget({ migrations: join(root, 'supabase', 'migrations'), cwd, env: {} });
+  const opened = await target.open();
+  return { target, opened, query: <T extends Record<string, unknown>>(sql: string) => opened.session.query<T>(sql) };
+}
+
+describe('--migrations target', () => {
+  it("takes config.toml and the seed files from the migrations' project, not from the current folder", async () => {
+    const root = project({
+      'config.toml': '[api]\nschemas = ["public", "api"]\n[db.seed]\nenabled = true\nsql_paths = ["./seeds/*.sql", "./missing/*.sql"]\n',
+      'migrations/20240101000000_init.sql': 'create table public.things (id int primary key, token text);',
+      'seeds/02_more.sql': 'insert into public.things values (2);',
+      'seeds/01_first.sql': 'insert into public.things values (1);',
+      'seed.sql': 'insert into public.things values (99);',
+    });
+    // Run from this repository, whose own supabase/ holds the demo project and its seed.
+    const { target, opened, query } = await open(root, process.cwd());
+    try {
+      expect(target.projectDir).toBe(join(root, 'supabase'));
+      expect(target.configTomlSchemas).toEqual(['public', 'api']);
+      expect(await query<{ id: number }>('select id from public.things order by id')).toEqual([{ id: 1 }, { id: 2 }]);
+      expect(opened.notes).toEqual([{ area: 'migrations', message: 'seed pattern ./missing/*.sql of config.toml matched no file' }]);
+      expect(await query("select to_regclass('public.organizations') as demo")).toEqual([{ demo: null }]);
+      expect(opened.noWorkload).toBe(true);
+    } finally {
+      await opened.session.close();
+    }
+  });
+
+  it('without config.toml the seed is seed.sql beside the migrations; enabled = false loads none', async () => {
+    const plain = project({ 'migrations/1_init.sql': 'create table public.t (id int);', 'seed.sql': 'insert into public.t values (7);' });
+    const a = await open(plain);
+    try {
+      expect(await a.query('select id from public.t')).toEqual([{ id: 7 }]);
+    } finally {
+      await a.opened.session.close();
+    }
+    const off = project({ 'config.toml': '[db.seed]\nenabled = false\n', 'migrations/1_init.sql': 'create table public.t (id int);', 'seed.sql': 'insert into public.t values (7);' });
+    const b = await open(off);
+    try {
+      expect(await b.query('select count(*)::int as n from public.t')).toEqual([{ n: 0 }]);
+    } finally {
+      await b.opened.session.close();
+    }
+  });
+
+  it('extension functions resolve without a schema, pgvector loads, and a missing extension skips what needs it, with notes', async () => {
+    const root = project({
+      'migrations/1_init.sql': `
+create table public.invites (token text not null default encode(gen_random_bytes(12), 'hex'), id uuid default uuid_generate_v4());
+create extension if not exists vector with schema extensions;
+create table public.documents (id bigint primary key, embedding vector(3));
+create index on public.documents using hnsw (embedding vector_l2_ops);
+create extension if not exists plv8;
+create function public.hook(event jsonb) returns jsonb language plv8 as $$ return event; $$;
+grant execute on function public.hook(jsonb) to supabase_auth_admin;
+begin;
+create extension if not exists pg_cron;
+select cron.schedule('nightly', '0 3 * * *', 'select 1');
+create table public.after_cron (id int);
+commit;
+alter table public.documents enable row level security;
+`,
+    });
+    const { opened, query } = await open(root);
+    try {
+      // Show names as a session without the migrations' search_path sees them.
+      await opened.session.exec('set search_path = pg_catalog');
+      expect(await query("select pg_get_expr(adbin, adrelid) as d from pg_attrdef where adrelid = 'public.invites'::regclass order by adnum")).toEqual([
+        { d: "encode(extensions.gen_random_bytes(12), 'hex'::text)" },
+        { d: 'extensions.uuid_generate_v4()' },
+      ]);
+      expect(await query("select format_type(atttypid, atttypmod) as t from pg_attribute where attrelid = 'public.documents'::regclass and attname = 'embedding'")).toEqual([{ t: 'extensions.vector(3)' }]);
+      expect(await query("select to_regclass('public.after_cron') is not null as created, relrowsecurity as rls from pg_class where oid = 'public.documents'::regclass")).toEqual([{ created: true, rls: true }]);
+      expect(await query("select to_regprocedure('public.hook(jsonb)') as hook")).toEqual([{ hook: null }]);
+      expect(opened.notes.map((n) => n.message.replace(/^skipped supabase\/migrations\//, ''))).toEqual([
+        '1_init.sql:6: extension plv8 is not available in the embedded database',
+        '1_init.sql:7: language "plv8" does not exist (SQLSTATE 42704) (probably needs plv8)',
+        '1_init.sql:8: function public.hook(jsonb) does not exist (SQLSTATE 42883) (probably needs plv8)',
+        '1_init.sql:10: extension pg_cron is not available in the embedded database',
+        '1_init.sql:11: schema "cron" does not exist (SQLSTATE 3F000) (probably needs plv8, pg_cron)',
+      ]);
+    } finally {
+      await opened.session.close();
+    }
+  });
+
+  it('without a skipped extension, a statement that names a missing object still stops the load with file and line', async () => {
+    const root = project({ 'migrations/1_init.sql': 'create table public.a (id int);\n\ncreate index on public.nope (id);\n' });
+    const target = resolveTarget({ migrations: join(root, 'supabase', 'migrations'), cwd: root, env: {} });
+    await expect(target.open()).rejects.toThrow(/^supabase\/migrations\/1_init\.sql:3: relation "public\.nope" does not exist \(SQLSTATE 42P01\)$/);
+  });
+});

@@ -19,6 +19,7 @@ import multiple_permissive_policies from './multiple_permissive_policies.ts';
 import no_primary_key from './no_primary_key.ts';
 import nullable_policy_column from './nullable_policy_column.ts';
 import policy_exists_rls_disabled from './policy_exists_rls_disabled.ts';
+import policy_infinite_recursion from './policy_infinite_recursion.ts';
 import policy_join_slow_shape from './policy_join_slow_shape.ts';
 import policy_role_unrestricted from './policy_role_unrestricted.ts';
 import policy_unparseable from './policy_unparseable.ts';
@@ -78,6 +79,7 @@ export const allChecks = [
   insert_without_owner_check,
   multiple_permissive_policies,
   policy_role_unrestricted,
+  policy_infinite_recursion,
   policy_join_slow_shape,
   policy_unparseable,
   extension_in_public,

@@ -34,6 +34,31 @@ create index organizations_created_at_idx on public.organizations (created_at);
 
 
 -- ---------------------------------------------------------------------------
+-- Shared dashboards
+-- ---------------------------------------------------------------------------
+create table public.dashboard_shares (
+  dashboard_id uuid not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  shared_at timestamptz not null default now(),
+  primary key (dashboard_id, user_id)
+);
+create index dashboard_shares_user_id_idx on public.dashboard_shares (user_id);
+alter table public.dashboard_shares enable row level security;
+
+-- FLAW(policy_infinite_recursion): "see who else a dashboard is shared with" written as a
+-- policy on the share table itself: its subquery reads dashboard_shares under RLS, whose SELECT
+-- policy holds a subquery again, so every read by authenticated fails with "infinite recursion
+-- detected in policy for relation dashboard_shares". The fix is a SECURITY DEFINER helper in
+-- private (like private.is_org_member), called as `dashboard_id in (select private.…())`.
+create policy "Users see the shares of dashboards shared with them" on public.dashboard_shares
+  for select to authenticated
+  using (exists (
+    select 1 from public.dashboard_shares mine
+    where mine.dashboard_id = dashboard_shares.dashboard_id and mine.user_id = (select auth.uid())
+  ));
+
+
+-- ---------------------------------------------------------------------------
 -- Dashboard views
 -- ---------------------------------------------------------------------------
 -- FLAW(security_definer_view): no security_invoker, so the view reads projects and tasks with

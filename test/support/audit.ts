@@ -124,3 +124,29 @@ export async function auditOn(engine: Engine, sql: string, options: AuditSqlOpti
     await session.close();
   }
 }
+
+/** The user id the `*As` helpers sign in as. */
+export const TEST_USER = '00000000-0000-0000-0000-000000000001';
+
+/**
+ * Runs `sql` as `role` with a signed-in user's claims (as PostgREST sets them) in a transaction
+ * that is rolled back: its rows, or the error (with its SQLSTATE in `code`) thrown.
+ */
+export async function queryAs<T extends Record<string, unknown>>(session: Session, role: string, sql: string, sub: string = TEST_USER): Promise<T[]> {
+  await session.exec(`begin; set local role ${role}; select set_config('request.jwt.claims', '{"sub":"${sub}","role":"${role}"}', true)`);
+  try {
+    return await session.query<T>(sql);
+  } finally {
+    await session.exec('rollback');
+  }
+}
+
+/** `queryAs`, reduced to 'ok' or the error's SQLSTATE. */
+export async function outcomeAs(session: Session, role: string, sql: string): Promise<string> {
+  try {
+    await queryAs(session, role, sql);
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}

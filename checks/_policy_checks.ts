@@ -4,11 +4,11 @@ import type { FindingObject } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import type { Index, Policy, Relation } from '../src/model/snapshot.ts';
 import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
-import { analyzePolicies, type ExpressionAnalysis, type PolicyAnalysis } from '../src/policy/index.ts';
+import { policyAnalysesOf, type ExpressionAnalysis, type PolicyAnalysis } from '../src/policy/index.ts';
 import { leadingExpressionMentions, leadingExpressionUsed, policyShape, predicateImplied, type PolicyShape } from '../src/policy/index-match.ts';
 
 export function policyAnalyses(ctx: CheckContext): readonly PolicyAnalysis[] {
-  return ctx.memo('policy-analysis', () => analyzePolicies(ctx.snapshot));
+  return policyAnalysesOf(ctx);
 }
 
 /** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */

@@ -1,6 +1,6 @@
 import { defineCheck, type Check, type CheckContext } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { quoteIdent } from '../src/model/ident.ts';
+import { closeFunctionSql, policyTablesCalling } from '../src/policy/index.ts';
 import type { Level } from '../src/model/level.ts';
 import { apiRolesExecuting, functionObject, functionSignature } from './_shared.ts';
 
@@ -22,7 +22,8 @@ export function definerExecutable<Id extends string>(id: Id, role: 'anon' | 'aut
         const grant = ctx.privileges.grantFor(fn.acl, role, 'EXECUTE');
         const via = grant === undefined ? 'superuser' : grant.grantee === role ? `a grant to ${role}` : `a grant to ${grant.grantee}`;
         const signature = functionSignature(fn);
-        const revoke = `REVOKE EXECUTE ON FUNCTION ${signature} FROM PUBLIC, ${quoteIdent(role)};`;
+        const revoke = closeFunctionSql(ctx, fn, role);
+        const calledByPolicies = policyTablesCalling(ctx, fn, role);
         out.push({
           message:
             `SECURITY DEFINER function ${signature} runs with the rights of its owner ${fn.owner}, bypassing RLS, and ${role} can call it ` +
@@ -32,13 +33,16 @@ export function definerExecutable<Id extends string>(id: Id, role: 'anon' | 'aut
           roles: [role],
           remediation: {
             text:
+              (calledByPolicies.length > 0
+                ? `RLS policies that ${role} runs call it (on ${calledByPolicies.join(', ')}), so revoking EXECUTE would break them: move it to a schema the API does not expose (the policies keep working), and make sure it checks its caller. `
+                : '') +
               (role === 'anon'
                 ? `Revoke EXECUTE from PUBLIC and anon (revoking from anon alone leaves the PUBLIC grant every new function gets); if signed-in users should keep calling it, also GRANT EXECUTE ON FUNCTION ${signature} TO authenticated. `
                 : `Revoke EXECUTE from PUBLIC and authenticated if users should not call it, or make sure the function checks the caller (auth.uid()) before acting. `) +
               'A function the API should not call at all belongs in a schema the API does not expose; one that must run as its owner should check its caller and set search_path.',
             sql: revoke,
           },
-          evidence: { owner: fn.owner, grantee: grant?.grantee ?? null, language: fn.language },
+          evidence: { owner: fn.owner, grantee: grant?.grantee ?? null, language: fn.language, calledByPolicies },
         });
       }
       return out;

@@ -5,6 +5,7 @@ export { analyzeExpression, analyzePolicies, analyzePolicy } from './analyze.ts'
 export type { ExpressionContext } from './analyze.ts';
 export { alterPolicySql, rewritePerRowCalls, wrapPerRowCalls } from './rewrite.ts';
 export type { PolicyChanges, RewriteOptions, RewriteResult } from './rewrite.ts';
-export { scanFunctionBody, snapshotIndex } from './resolve.ts';
+export { scanFunctionBody, snapshotIndex, unqualifiedSchemas } from './resolve.ts';
 export type { BodyInfo, ResolvedFunction, SnapshotIndex } from './resolve.ts';
+export { closeFunctionSql, policyAnalysesOf, policyTablesCalling } from './usage.ts';
 export type * from './types.ts';

@@ -11,7 +11,7 @@ import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../mo
 import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
 import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../model/snapshot.ts';
 import { PUBLIC_ROLE } from '../model/snapshot.ts';
-import { analyzePolicies, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
+import { closeFunctionSql, policyAnalysesOf, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
 import type { PolicyAnalysis } from '../policy/index.ts';
 
 /** How much of a table a command reaches for a role. */
@@ -183,7 +183,7 @@ export const DEFINER_FUNCTION_RLS_POINTS = 20;
 
 export function blastRadius(ctx: CheckContext): RoleRadius[] {
   const snapshot = ctx.snapshot;
-  const analyses = analyzePolicies(snapshot);
+  const analyses = policyAnalysesOf(ctx);
   const byTable = new Map<string, PolicyAnalysis[]>();
   for (const a of analyses) {
     const key = `${a.policy.schema}\u0000${a.policy.table}`;
@@ -309,7 +309,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
         paths.push({
           columns: [],
           via: `SECURITY DEFINER function ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) runs as ${fn.owner}`,
-          fix: `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC, ${role === PUBLIC_ROLE ? 'anon' : quoteIdent(role)};`,
+          fix: closeFunctionSql(ctx, fn, role),
         });
       }
       // PostgREST never issues TRUNCATE, so for API roles the (default) grant is not reachable.
@@ -370,7 +370,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
         via,
         readsRlsTables: body.readsRlsTables,
         volatile: fn.volatility === 'volatile',
-        fix: `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC${role === PUBLIC_ROLE ? '' : `, ${quoteIdent(role)}`};`,
+        fix: fn.securityDefiner ? closeFunctionSql(ctx, fn, role) : `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC${role === PUBLIC_ROLE ? '' : `, ${quoteIdent(role)}`};`,
       });
       if (fn.securityDefiner && !bypass) {
         s.add(

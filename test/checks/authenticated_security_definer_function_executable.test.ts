@@ -1,16 +1,34 @@
 import { expect, it } from 'vitest';
 import check from '../../checks/authenticated_security_definer_function_executable.ts';
 import { fixtureSql } from '../fixtures/advisor/index.ts';
-import { auditFixture, describeAdvisorCheck } from '../support/advisor.ts';
+import { auditFixtureSession, describeAdvisorCheck } from '../support/advisor.ts';
+import { loadOn, outcomeAs, queryAs } from '../support/audit.ts';
 
 describeAdvisorCheck(check, {
   extra: (engine) => {
-    it('revokes from PUBLIC and authenticated, and says where EXECUTE comes from', async () => {
-      const { report } = await auditFixture(engine, [fixtureSql('security_definer_function_executable.sql')], { checks: [check] });
-      const mine = report.findings.find((f) => f.object.name === 'sd_my_account');
-      expect(mine?.remediation.sql).toBe('REVOKE EXECUTE ON FUNCTION public.sd_my_account() FROM PUBLIC, authenticated;');
-      expect(mine?.message).toContain('EXECUTE through a grant to authenticated');
-      expect(mine?.roles).toEqual(['authenticated']);
+    it('a helper that authenticated\'s policies call is moved out of the API, not revoked: the policy still works, /rpc is closed', async () => {
+      const file = fixtureSql('security_definer_function_executable.sql');
+      const before = await loadOn(engine, file);
+      let fix: string;
+      try {
+        const { report } = await auditFixtureSession(before, { checks: [check] });
+        fix = report.findings.find((f) => f.object.name === 'sd_is_owner')!.remediation.sql!;
+        // What a plain REVOKE would do: the policy fails for authenticated.
+        await before.exec('begin read write; revoke execute on function public.sd_is_owner(bigint) from public, authenticated');
+        expect(await outcomeAs(before, 'authenticated', 'select count(*) from public.sd_groups')).toBe('42501');
+        await before.exec('rollback');
+      } finally {
+        await before.close();
+      }
+      expect(fix).toContain('CREATE SCHEMA IF NOT EXISTS private;\nALTER FUNCTION public.sd_is_owner(g bigint) SET SCHEMA private;');
+      expect(fix).toContain('RLS policies on public.sd_groups call public.sd_is_owner(g bigint) as authenticated');
+      const after = await loadOn(engine, file, fix);
+      try {
+        expect(await queryAs(after, 'authenticated', 'select count(*)::int as n from public.sd_groups')).toEqual([{ n: 1 }]);
+        expect(await outcomeAs(after, 'authenticated', 'select public.sd_is_owner(1)')).toBe('42883');
+      } finally {
+        await after.close();
+      }
     });
   },
 });

@@ -1,6 +1,7 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { qualified } from '../src/model/ident.ts';
+import { qualified, quoteIdent } from '../src/model/ident.ts';
+import { unqualifiedSchemas } from '../src/policy/index.ts';
 import { functionObject, functionSignature } from './_shared.ts';
 
 export default defineCheck({
@@ -21,6 +22,10 @@ export default defineCheck({
       if (!ctx.isUserObject(fn.schema, fn.extension)) continue;
       if (fn.config.some((c) => c.toLowerCase().startsWith('search_path='))) continue;
       const keyword = fn.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION';
+      // An empty search_path would break a body that names objects without their schema: pin the
+      // schemas it uses instead, with pg_temp last so temporary objects cannot shadow them.
+      const bare = unqualifiedSchemas(fn, ctx.snapshot);
+      const path = bare.length === 0 ? "''" : [...bare.map(quoteIdent), 'pg_temp'].join(', ');
       out.push({
         level: fn.securityDefiner ? 'high' : 'medium',
         message:
@@ -28,10 +33,13 @@ export default defineCheck({
           (fn.securityDefiner ? `: it runs as ${fn.owner}, and a caller who controls search_path can make it use their own objects.` : '.'),
         object: functionObject(fn),
         remediation: {
-          text: 'Pin search_path to an empty string and schema-qualify every name in the body.',
-          sql: `ALTER ${keyword} ${functionSignature(fn)} SET search_path = '';`,
+          text:
+            bare.length === 0
+              ? 'Pin search_path to an empty string: the body already names every object with its schema.'
+              : `The body names objects of ${bare.join(', ')} without their schema, so an empty search_path would break it: the fix pins those schemas (pg_temp last). Better still, schema-qualify every name and pin search_path = ''.`,
+          sql: `ALTER ${keyword} ${functionSignature(fn)} SET search_path = ${path};`,
         },
-        evidence: { securityDefiner: fn.securityDefiner, owner: fn.owner, language: fn.language },
+        evidence: { securityDefiner: fn.securityDefiner, owner: fn.owner, language: fn.language, unqualifiedSchemas: bare },
       });
     }
     return out;

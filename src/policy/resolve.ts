@@ -358,3 +358,46 @@ export function scanFunctionBody(fn: FunctionInfo, index: SnapshotIndex): BodyIn
   });
   return { readsTables, readsRlsTables, referencesCaller };
 }
+
+const SYSTEM_SCHEMAS_FOR_PATH: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+/**
+ * The schemas whose objects a SQL or PL/pgSQL body names without a schema: bare calls of
+ * functions and bare relation names (after FROM, JOIN, INTO, UPDATE…, or before %ROWTYPE) that
+ * exist outside pg_catalog, in the order a search_path should list them (the function's own
+ * schema, public, extensions, then the rest by name). Empty when the body qualifies everything it
+ * uses (or is in another language). A rough scan like `scanFunctionBody`: user types named bare in
+ * casts and names built in dynamic SQL are not seen.
+ */
+export function unqualifiedSchemas(fn: FunctionInfo, snapshot: Snapshot): string[] {
+  const lang = fn.language.toLowerCase();
+  if (!fn.source || (lang !== 'sql' && lang !== 'plpgsql')) return [];
+  const index = (names: Iterable<{ name: string; schema: string }>) => {
+    const map = new Map<string, Set<string>>();
+    for (const { name, schema } of names) {
+      if (SYSTEM_SCHEMAS_FOR_PATH.has(schema)) continue;
+      const set = map.get(name) ?? new Set<string>();
+      set.add(schema);
+      map.set(name, set);
+    }
+    return map;
+  };
+  const relations = index(snapshot.relations);
+  const functions = index(snapshot.functions);
+  const text = stripCommentsAndStrings(fn.source);
+  const found = new Set<string>();
+  // Calls: a bare name followed by `(` (not after a dot, not a qualified name).
+  for (const m of text.matchAll(new RegExp(String.raw`(^|[^.\w$"])(${IDENT})\s*\(`, 'g'))) {
+    for (const schema of functions.get(unquote(m[2] ?? '')) ?? []) found.add(schema);
+  }
+  // Relations: a bare name after FROM / JOIN / INTO / UPDATE / TABLE …, or before %ROWTYPE / %TYPE.
+  for (const m of text.matchAll(AFTER_KEYWORD)) {
+    if (m[2] !== undefined) continue;
+    for (const schema of relations.get(unquote(m[1] ?? '')) ?? []) found.add(schema);
+  }
+  for (const m of text.matchAll(new RegExp(String.raw`(^|[^.\w$"])(${IDENT})(?:\s*\.\s*${IDENT})?\s*%\s*(?:row)?type\b`, 'gi'))) {
+    for (const schema of relations.get(unquote(m[2] ?? '')) ?? []) found.add(schema);
+  }
+  const rank = (s: string) => (s === fn.schema ? 0 : s === 'public' ? 1 : s === 'extensions' ? 2 : 3);
+  return [...found].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,58 @@
+/**
+ * function_search_path_mutable's fix must keep the function working: an empty search_path only
+ * when the body qualifies every name, else the schemas the body uses, with pg_temp last.
+ */
+import { describe, expect, it } from 'vitest';
+import check from '../../checks/function_search_path_mutable.ts';
+import { auditSession, loadOn, outcomeAs, queryAs, testEngines, TEST_USER } from '../support/audit.ts';
+
+const FIXTURE = `
+create schema app;
+create table public.posts (id bigint primary key, author_id uuid not null);
+create table app.settings (key text primary key, value text);
+insert into public.posts values (1, '${TEST_USER}');
+insert into app.settings values ('theme', 'dark');
+grant usage on schema app to authenticated;
+grant select on public.posts, app.settings to authenticated;
+create function app.setting(k text) returns text language sql stable as $$ select value from app.settings where key = k $$;
+-- bare table of public
+create function public.is_author(post_id bigint) returns boolean language sql stable security definer
+  as $$ select exists (select 1 from posts where id = post_id and author_id = auth.uid()) $$;
+-- bare call of a function of another schema, and a bare %ROWTYPE
+create function app.theme() returns text language plpgsql stable
+  as $$ declare p posts%rowtype; begin return setting('theme'); end $$;
+-- everything qualified
+create function public.post_count() returns bigint language sql stable
+  as $$ select count(*) from public.posts $$;
+grant execute on all functions in schema public, app to authenticated;
+`;
+
+describe.each(testEngines())('function_search_path_mutable on %s', (engine) => {
+  it('pins what the body uses, and the functions still work after the fix', async () => {
+    const before = await loadOn(engine, FIXTURE);
+    let fixes: Record<string, string>;
+    try {
+      const { findings } = await auditSession(before, { checks: [check], exposedSchemas: ['public'] });
+      fixes = Object.fromEntries(findings.map((f) => [f.object.name, f.remediation.sql!]));
+      // What an empty search_path would do to a body with bare names.
+      await before.exec(`begin read write; alter function public.is_author(bigint) set search_path = ''`);
+      expect(await outcomeAs(before, 'authenticated', 'select public.is_author(1)')).toBe('42P01');
+      await before.exec('rollback');
+    } finally {
+      await before.close();
+    }
+    expect(fixes).toEqual({
+      is_author: 'ALTER FUNCTION public.is_author(post_id bigint) SET search_path = public, pg_temp;',
+      setting: "ALTER FUNCTION app.setting(k text) SET search_path = '';",
+      theme: 'ALTER FUNCTION app.theme() SET search_path = app, public, pg_temp;',
+      post_count: "ALTER FUNCTION public.post_count() SET search_path = '';",
+    });
+    const after = await loadOn(engine, FIXTURE, Object.values(fixes).join('\n'));
+    try {
+      expect((await auditSession(after, { checks: [check], exposedSchemas: ['public'] })).findings).toEqual([]);
+      expect(await queryAs(after, 'authenticated', 'select public.is_author(1) as a, app.theme() as t, public.post_count()::int as n')).toEqual([{ a: true, t: 'dark', n: 1 }]);
+    } finally {
+      await after.close();
+    }
+  });
+});

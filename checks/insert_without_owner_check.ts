@@ -29,6 +29,27 @@ export default defineCheck({
       if (check.callerTied || check.ownerTie.some((t) => t.conjunctive)) continue;
       // Storage's own convention: the first folder of the object path is the owner's id.
       if (check.usesAuthUid && /\bfoldername\s*\(/.test(check.text)) continue;
+      if (p.schema === 'storage' && p.table === 'objects') {
+        // The Storage API records the uploader in owner / owner_id itself: a client cannot set
+        // them. What a bucket-only check leaves open is the object path.
+        const tiedBefore = a.using !== null && (a.using.callerTied || a.using.ownerTie.some((t) => t.conjunctive));
+        if (p.command !== 'INSERT' && tiedBefore) continue;
+        out.push({
+          level: 'medium',
+          message:
+            `${policyLabel(p)} lets ${p.roles.join(', ')} ${p.command === 'INSERT' ? 'upload' : 'write'} objects at any path its check allows: ` +
+            'the Storage API records the uploader as owner, but nothing keeps one user from taking the names another user will need (another user\'s folder or file name).',
+          object: policyObject(p),
+          roles: p.roles,
+          remediation: {
+            text:
+              "Tie the path to the caller, Supabase's convention being a first folder named after the user: " +
+              "`(storage.foldername(name))[1] = (select auth.uid())::text`; and limit the policy to authenticated unless anonymous uploads are intended.",
+          },
+          evidence: { withCheck: check.text, ownerColumn: null },
+        });
+        continue;
+      }
       const owner = ownerColumn(a.relation);
       const tie = owner ? `(select auth.uid()) = ${quoteIdent(owner)}` : null;
       out.push({

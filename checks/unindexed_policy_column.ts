@@ -66,6 +66,8 @@ export default defineCheck({
       const relation = ctx.relation(schema, table);
       if (!relation || (relation.kind !== 'table' && relation.kind !== 'partitioned_table')) continue;
       if (!relation.columns.some((c) => c.name === column)) continue;
+      // Supabase-managed tables (storage.objects, auth.users) belong to supabase_* roles: a project cannot index them.
+      if (relation.owner.startsWith('supabase_')) continue;
       const name = qualified(schema, table);
       const index = freeIndexName(ctx, schema, table, expression === null ? column : `${column}_expr`);
       const rows = relation.rowEstimate;

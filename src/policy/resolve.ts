@@ -361,6 +361,28 @@ export function scanFunctionBody(fn: FunctionInfo, index: SnapshotIndex): BodyIn
 
 const SYSTEM_SCHEMAS_FOR_PATH: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
 
+const byNameCache = new WeakMap<Snapshot, { relations: Map<string, Set<string>>; functions: Map<string, Set<string>> }>();
+
+/** Schemas (outside pg_catalog & co.) holding a relation / a function of each name: built once per snapshot. */
+function schemasByName(snapshot: Snapshot): { relations: Map<string, Set<string>>; functions: Map<string, Set<string>> } {
+  let cached = byNameCache.get(snapshot);
+  if (!cached) {
+    const index = (names: Iterable<{ name: string; schema: string }>) => {
+      const map = new Map<string, Set<string>>();
+      for (const { name, schema } of names) {
+        if (SYSTEM_SCHEMAS_FOR_PATH.has(schema)) continue;
+        const set = map.get(name) ?? new Set<string>();
+        set.add(schema);
+        map.set(name, set);
+      }
+      return map;
+    };
+    cached = { relations: index(snapshot.relations), functions: index(snapshot.functions) };
+    byNameCache.set(snapshot, cached);
+  }
+  return cached;
+}
+
 /**
  * The schemas whose objects a SQL or PL/pgSQL body names without a schema: bare calls of
  * functions and bare relation names (after FROM, JOIN, INTO, UPDATE…, or before %ROWTYPE) that
@@ -372,18 +394,7 @@ const SYSTEM_SCHEMAS_FOR_PATH: ReadonlySet<string> = new Set(['pg_catalog', 'inf
 export function unqualifiedSchemas(fn: FunctionInfo, snapshot: Snapshot): string[] {
   const lang = fn.language.toLowerCase();
   if (!fn.source || (lang !== 'sql' && lang !== 'plpgsql')) return [];
-  const index = (names: Iterable<{ name: string; schema: string }>) => {
-    const map = new Map<string, Set<string>>();
-    for (const { name, schema } of names) {
-      if (SYSTEM_SCHEMAS_FOR_PATH.has(schema)) continue;
-      const set = map.get(name) ?? new Set<string>();
-      set.add(schema);
-      map.set(name, set);
-    }
-    return map;
-  };
-  const relations = index(snapshot.relations);
-  const functions = index(snapshot.functions);
+  const { relations, functions } = schemasByName(snapshot);
   const text = stripCommentsAndStrings(fn.source);
   const found = new Set<string>();
   // Calls: a bare name followed by `(` (not after a dot, not a qualified name).

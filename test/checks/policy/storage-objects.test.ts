@@ -24,7 +24,7 @@ create policy "Owners read" on public.uploads for select using (auth.uid() = own
 describe.each(testEngines())('storage.objects policies on %s', (engine) => {
   it('an open upload path is reported without the owner claim, owner-tied updates are not, and no index is asked of storage.objects', async () => {
     const { findings } = await auditOn(engine, POLICIES, { checks: [insert_without_owner_check, unindexed_policy_column] });
-    const summary = findings.map((f) => `${f.check} ${f.level} ${f.object.schema}.${f.object.name} ${f.object.policy ?? f.detail ?? ''}`.trim()).sort();
+    const summary = findings.map((f) => `${f.check} ${f.level} ${f.object.schema}.${f.object.name} ${f.object.policy ?? ''}`.trim()).sort();
     expect(summary).toEqual([
       'insert_without_owner_check high public.uploads Anyone can upload',
       'insert_without_owner_check medium storage.objects Anyone can upload an avatar.',

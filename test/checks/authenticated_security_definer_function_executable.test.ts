@@ -1,22 +1,18 @@
 import { expect, it } from 'vitest';
 import check from '../../checks/authenticated_security_definer_function_executable.ts';
 import { fixtureSql } from '../fixtures/advisor/index.ts';
-import { auditFixtureSession, describeAdvisorCheck } from '../support/advisor.ts';
+import { describeAdvisorCheck, fixtureFix } from '../support/advisor.ts';
 import { loadOn, outcomeAs, queryAs } from '../support/audit.ts';
 
 describeAdvisorCheck(check, {
   extra: (engine) => {
     it('a helper that authenticated\'s policies call is moved out of the API, not revoked: the policy still works, /rpc is closed', async () => {
       const file = fixtureSql('security_definer_function_executable.sql');
-      const before = await loadOn(engine, file);
-      let fix: string;
+      const fix = await fixtureFix(engine, check, 'security_definer_function_executable.sql', 'sd_is_owner');
+      // What a plain REVOKE would do: the policy fails for authenticated.
+      const before = await loadOn(engine, file, 'revoke execute on function public.sd_is_owner(bigint) from public, authenticated;');
       try {
-        const { report } = await auditFixtureSession(before, { checks: [check] });
-        fix = report.findings.find((f) => f.object.name === 'sd_is_owner')!.remediation.sql!;
-        // What a plain REVOKE would do: the policy fails for authenticated.
-        await before.exec('begin read write; revoke execute on function public.sd_is_owner(bigint) from public, authenticated');
         expect(await outcomeAs(before, 'authenticated', 'select count(*) from public.sd_groups')).toBe('42501');
-        await before.exec('rollback');
       } finally {
         await before.close();
       }

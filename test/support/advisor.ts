@@ -88,3 +88,14 @@ export function describeAdvisorCheck(
     spec.extra?.(engine);
   });
 }
+
+/** The fix SQL `check` gives for the object named `name` of an advisor fixture file, on `engine`. */
+export async function fixtureFix(engine: Engine, check: Check, file: string, name: string): Promise<string> {
+  const session = await loadOn(engine, fixtureSql(file));
+  try {
+    const { report } = await auditFixtureSession(session, { checks: [check] });
+    return report.findings.find((f) => f.object.name === name)!.remediation.sql!;
+  } finally {
+    await session.close();
+  }
+}

@@ -11,20 +11,16 @@ import { generateSchemaChunks } from './generate.ts';
 
 const BASE_SQL = readFileSync(new URL('../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
-export async function load(url: string, sql: string): Promise<void> {
+/** The Supabase base, then a generated schema of `size` tables, over one connection. */
+export async function loadGenerated(url: string, size: number): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    await client.query(BASE_SQL);
+    for (const chunk of generateSchemaChunks(size)) await client.query(chunk);
   } finally {
     await client.end();
   }
-}
-
-/** The Supabase base, then a generated schema of `size` tables. */
-export async function loadGenerated(url: string, size: number): Promise<void> {
-  await load(url, BASE_SQL);
-  for (const chunk of generateSchemaChunks(size)) await load(url, chunk);
 }
 
 export async function introspectUrl(url: string): Promise<{ snapshot: Snapshot; started: number; introspectionMs: number; queries: number }> {

@@ -3,12 +3,20 @@ import type { CheckContext } from '../src/model/check.ts';
 import type { FindingObject } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import type { Index, Policy, Relation } from '../src/model/snapshot.ts';
+import { isPlatformRole } from '../src/model/schemas.ts';
 import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
 import { policyAnalysesOf, type ExpressionAnalysis, type PolicyAnalysis } from '../src/policy/index.ts';
 import { leadingExpressionMentions, leadingExpressionUsed, policyShape, predicateImplied, type PolicyShape } from '../src/policy/index-match.ts';
 
 export function policyAnalyses(ctx: CheckContext): readonly PolicyAnalysis[] {
   return policyAnalysesOf(ctx);
+}
+
+/** Roles whose API requests go through RLS: anon, authenticated and custom roles; not BYPASSRLS, superusers or platform roles. */
+export function rlsSubjectRoles(ctx: CheckContext): string[] {
+  return ctx.snapshot.roles
+    .filter((r) => !r.superuser && !r.bypassRls && (r.name === 'anon' || r.name === 'authenticated' || (!isPlatformRole(r.name) && r.name !== 'service_role')))
+    .map((r) => r.name);
 }
 
 /** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */

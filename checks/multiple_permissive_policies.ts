@@ -1,9 +1,8 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
-import { isPlatformRole } from '../src/model/schemas.ts';
 import { PUBLIC_ROLE, type PolicyCommand } from '../src/model/snapshot.ts';
-import { policyAnalyses } from './_policy_checks.ts';
+import { policyAnalyses, rlsSubjectRoles } from './_policy_checks.ts';
 
 const COMMANDS: readonly PolicyCommand[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
@@ -19,10 +18,7 @@ export default defineCheck({
       'More than one permissive policy applies to the same table, role and command (PUBLIC expanded to the roles that use RLS, ALL to the four commands; restrictive policies not counted), so Postgres evaluates every one of them for each row.',
   },
   run(ctx) {
-    // Roles whose requests go through RLS: the API roles and custom roles, not BYPASSRLS or platform roles.
-    const roles = ctx.snapshot.roles
-      .filter((r) => !r.superuser && !r.bypassRls && (r.name === 'anon' || r.name === 'authenticated' || (!isPlatformRole(r.name) && r.name !== 'service_role')))
-      .map((r) => r.name);
+    const roles = rlsSubjectRoles(ctx);
     const byTable = new Map<string, { schema: string; table: string; names: { name: string; roles: readonly string[]; command: PolicyCommand }[] }>();
     for (const a of policyAnalyses(ctx)) {
       const p = a.policy;

@@ -1,10 +1,9 @@
 import { defineCheck, type CheckContext } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
-import { isPlatformRole } from '../src/model/schemas.ts';
 import { PUBLIC_ROLE, type Policy, type Relation } from '../src/model/snapshot.ts';
-import type { PolicyAnalysis } from '../src/policy/index.ts';
-import { clauses, policyAnalyses, policyLabel, policyObject } from './_policy_checks.ts';
+import { policyAnalysesByTable, type PolicyAnalysis } from '../src/policy/index.ts';
+import { clauses, policyAnalyses, policyLabel, policyObject, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
 
 /** `schema\0name` of a relation. */
 type Node = string;
@@ -91,11 +90,7 @@ export default defineCheck({
   },
   run(ctx) {
     const snapshot = ctx.snapshot;
-    // Roles whose requests go through RLS, as in multiple_permissive_policies.
-    const roles = snapshot.roles.filter(
-      (r) => !r.superuser && !r.bypassRls && (r.name === 'anon' || r.name === 'authenticated' || (!isPlatformRole(r.name) && r.name !== 'service_role')),
-    );
-    const roleNames = new Set(roles.map((r) => r.name));
+    const roleNames = new Set(rlsSubjectRoles(ctx));
     const viewRefs = new Map<Node, Node[]>();
     for (const d of snapshot.viewDependencies) {
       const k = key(d.schema, d.view);
@@ -113,14 +108,11 @@ export default defineCheck({
       if (!r) reads.set(a, (r = policyReads(ctx, a, viewRefs, byDotted)));
       return r;
     };
-    const byTable = new Map<Node, PolicyAnalysis[]>();
-    for (const a of analyses) {
-      const k = key(a.policy.schema, a.policy.table);
-      const list = byTable.get(k) ?? [];
-      list.push(a);
-      byTable.set(k, list);
-    }
+    const byTable = policyAnalysesByTable(ctx);
     const appliesTo = (p: Policy, role: string) => p.roles.includes(PUBLIC_ROLE) || p.roles.includes(role);
+    /** What a subquery on the table meets: its SELECT and ALL policies for the role. */
+    const selectPolicies = (node: Node, role: string): PolicyAnalysis[] =>
+      (byTable.get(node) ?? []).filter((a) => a.relation !== null && (a.policy.command === 'SELECT' || a.policy.command === 'ALL') && appliesTo(a.policy, role));
     /** RLS runs for this role on the relation: enabled, and the role is not its owner (unless forced). */
     const rlsFor = (node: Node, role: string): boolean => {
       const [schema, name] = node.split('\u0000') as [string, string];
@@ -129,9 +121,7 @@ export default defineCheck({
     };
     /** A subquery reads with SELECT: the SELECT and ALL policies of the table apply. */
     const selectSteps = (node: Node, role: string): Step[] =>
-      (byTable.get(node) ?? [])
-        .filter((a) => (a.policy.command === 'SELECT' || a.policy.command === 'ALL') && appliesTo(a.policy, role))
-        .flatMap((a) => readsOf(a).filter((r) => rlsFor(r.to, role)).map((r) => ({ from: node, to: r.to, policy: a.policy.name, through: r.through })));
+      selectPolicies(node, role).flatMap((a) => readsOf(a).filter((r) => rlsFor(r.to, role)).map((r) => ({ from: node, to: r.to, policy: a.policy.name, through: r.through })));
     // What each table reaches through SELECT policies, per role: computed once per table that a policy reads.
     const reachMemo = new Map<string, Map<Node, Step | null>>();
     /** Every node reachable from `start` (itself included), each with the step that first reached it. */
@@ -153,21 +143,18 @@ export default defineCheck({
       return seen;
     };
 
-    /** The expression holds a sub-select of any kind (`EXISTS`, `IN (SELECT …)`, even `(select auth.uid())`). */
-    const hasSublink = (text: string | null | undefined): boolean =>
-      text != null && /\bselect\b/i.test(text.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""'));
     /**
      * Postgres stops with "infinite recursion detected in policy" when, while expanding a table's
      * policies, it meets the same table again and the policies it would add there hold a
-     * sub-select: here the SELECT/ALL policies of the home table (a subquery reads with SELECT).
+     * sub-select of any kind (`EXISTS`, `IN (SELECT …)`, even `(select auth.uid())`: a subquery
+     * depth above 0): here the SELECT/ALL policies of the home table (a subquery reads with SELECT).
      */
-    const revisitFails = (node: Node, role: string): boolean =>
-      (byTable.get(node) ?? []).some((a) => (a.policy.command === 'SELECT' || a.policy.command === 'ALL') && appliesTo(a.policy, role) && hasSublink(a.using?.text));
+    const revisitFails = (node: Node, role: string): boolean => selectPolicies(node, role).some((a) => (a.using?.maxDepth ?? 0) > 0);
 
     const out: FindingDraft[] = [];
-    for (const a of analyses) {
+    for (const a of userPolicyAnalyses(ctx)) {
+      if (a.relation === null) continue;
       const p = a.policy;
-      if (!ctx.isUserObject(p.schema, null) && !(p.schema === 'storage' && p.table === 'objects')) continue;
       const home = key(p.schema, p.table);
       const applying = p.roles.includes(PUBLIC_ROLE) ? [...roleNames] : p.roles.filter((r) => roleNames.has(r));
       const failing: string[] = [];

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { palette, terminalSafe } from '../../reports/_format.ts';
-import { diffReports, type DiffInput, type ReportDiff } from '../engine/diff.ts';
+import type { DiffInput, ReportDiff } from '../engine/diff.ts';
 import { UserError } from '../model/errors.ts';
 import type { Finding } from '../model/finding.ts';
 import { atLeast, type Level } from '../model/level.ts';

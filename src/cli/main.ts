@@ -4,14 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
 import { displayPath, readBaseline } from '../config/load.ts';
 import { runAudit, type AuditOptions, type AuditResult } from '../engine/audit.ts';
-import { baselineLine, createBaseline, withBaseline } from '../engine/baseline.ts';
+import { baselineLine, createBaseline, failsRun, newFingerprints, withBaseline } from '../engine/baseline.ts';
 import { githubStepSummary, renderGithub } from '../../reports/github.ts';
 import { publishToGithub } from './github.ts';
 import { diffReports } from '../engine/diff.ts';
 import { DEFAULT_CHECK_OPTIONS } from '../engine/context.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
-import { atLeast, LEVELS } from '../model/level.ts';
+import { LEVELS } from '../model/level.ts';
 import { redact, registerSecret } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
 import { newAtLeast, readReport, renderDiffText } from './diff.ts';
@@ -191,8 +191,8 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   });
   if (failOn === 'none') return EXIT.ok;
   // With a baseline only new findings can fail the run.
-  const fresh = report.baseline ? new Set(report.baseline.new) : null;
-  const failing = report.findings.filter((f) => atLeast(f.level, failOn) && (fresh === null || fresh.has(f.fingerprint))).length;
+  const fresh = newFingerprints(report);
+  const failing = report.findings.filter(failsRun(report, failOn)).length;
   if (failing > 0) {
     const what = `${failing}${fresh ? ' new' : ''} finding${failing === 1 ? '' : 's'}`;
     io.stderr(`supaudit: ${what} at or above ${failOn}${fresh ? ' since the baseline' : ''} (--fail-on ${failOn})\n`);

@@ -2,6 +2,8 @@
  * Baselines: the fingerprints of an accepted state. With a baseline, `--fail-on` counts only
  * findings that are new since then, and the report lists what was fixed.
  */
+import type { Finding } from '../model/finding.ts';
+import { atLeast, type Level } from '../model/level.ts';
 import type { BaselineComparison, Report } from '../model/report.ts';
 
 export interface Baseline {
@@ -31,6 +33,17 @@ export function compareWithBaseline(report: Pick<Report, 'findings' | 'suppresse
 
 export function withBaseline<R extends Report>(report: R, baseline: Baseline, file: string): R {
   return { ...report, baseline: compareWithBaseline(report, baseline, file) };
+}
+
+/** With a baseline: the fingerprints of the findings it does not hold (only they fail a run); else undefined. */
+export function newFingerprints(report: Pick<Report, 'baseline'>): ReadonlySet<string> | undefined {
+  return report.baseline ? new Set(report.baseline.new) : undefined;
+}
+
+/** The `--fail-on` rule: a finding at or above the level fails the run; with a baseline, only a new one. */
+export function failsRun(report: Pick<Report, 'baseline'>, failOn: Level): (f: Finding) => boolean {
+  const fresh = newFingerprints(report);
+  return (f) => atLeast(f.level, failOn) && (fresh === undefined || fresh.has(f.fingerprint));
 }
 
 /** "3 new, 5 fixed since baseline". */

@@ -7,5 +7,5 @@ export { alterPolicySql, rewritePerRowCalls, wrapPerRowCalls } from './rewrite.t
 export type { PolicyChanges, RewriteOptions, RewriteResult } from './rewrite.ts';
 export { scanFunctionBody, snapshotIndex, unqualifiedSchemas } from './resolve.ts';
 export type { BodyInfo, ResolvedFunction, SnapshotIndex } from './resolve.ts';
-export { closeFunctionSql, policyAnalysesOf, policyTablesCalling } from './usage.ts';
+export { closeFunctionSql, policyAnalysesByTable, policyAnalysesOf, policyTablesCalling } from './usage.ts';
 export type * from './types.ts';

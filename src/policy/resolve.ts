@@ -127,9 +127,14 @@ export interface SnapshotIndex {
   resolveRelation(schema: string | null, name: string, policySchema: string): { schema: string; relation: Relation | null };
   resolveFunction(schema: string | null, name: string, argCount: number, policySchema: string): ResolvedFunction;
   bodyInfo(fn: FunctionInfo): BodyInfo;
+  /** Schemas outside pg_catalog & co. holding a relation / a function of this name (built on first use). */
+  schemasNaming(kind: 'relation' | 'function', name: string): ReadonlySet<string>;
 }
 
 const key = (schema: string, name: string): string => `${schema}\u0000${name}`;
+
+const SYSTEM_SCHEMAS_FOR_PATH: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+const NO_SCHEMAS: ReadonlySet<string> = new Set();
 
 const indexes = new WeakMap<Snapshot, SnapshotIndex>();
 
@@ -155,6 +160,7 @@ function buildIndex(snapshot: Snapshot): SnapshotIndex {
   const columns = new WeakMap<Relation, ReadonlySet<string>>();
   const bodies = new WeakMap<FunctionInfo, BodyInfo>();
   const resolvedFns = new Map<string, ResolvedFunction>();
+  let byName: { relation: Map<string, Set<string>>; function: Map<string, Set<string>> } | undefined;
 
   const relation = (schema: string, name: string): Relation | null => relations.get(key(schema, name)) ?? null;
 
@@ -286,6 +292,22 @@ function buildIndex(snapshot: Snapshot): SnapshotIndex {
       }
       return b;
     },
+    schemasNaming(kind, name) {
+      if (!byName) {
+        const group = (objects: readonly { name: string; schema: string }[]) => {
+          const map = new Map<string, Set<string>>();
+          for (const { name: n, schema } of objects) {
+            if (SYSTEM_SCHEMAS_FOR_PATH.has(schema)) continue;
+            const set = map.get(n) ?? new Set<string>();
+            set.add(schema);
+            map.set(n, set);
+          }
+          return map;
+        };
+        byName = { relation: group(snapshot.relations), function: group(snapshot.functions) };
+      }
+      return byName[kind].get(name) ?? NO_SCHEMAS;
+    },
   };
   return index;
 }
@@ -296,6 +318,10 @@ const AFTER_KEYWORD = new RegExp(
   String.raw`\b(?:from|join|update|insert\s+into|merge\s+into|delete\s+from|truncate(?:\s+table)?|only)\s+(${IDENT})(?:\s*\.\s*(${IDENT}))?`,
   'gi',
 );
+/** A bare name called as a function (not after a dot, not itself qualified). */
+const BARE_CALL = new RegExp(String.raw`(^|[^.\w$"])(${IDENT})\s*\(`, 'g');
+/** A bare relation name before %ROWTYPE / %TYPE (`posts%rowtype`, `posts.id%type`). */
+const BARE_ROWTYPE = new RegExp(String.raw`(^|[^.\w$"])(${IDENT})(?:\s*\.\s*${IDENT})?\s*%\s*(?:row)?type\b`, 'gi');
 const CALLER_RE = /\bauth\s*\.\s*(?:uid|jwt|email)\s*\(|request\.jwt\.claim/i;
 
 function unquote(ident: string): string {
@@ -359,30 +385,6 @@ export function scanFunctionBody(fn: FunctionInfo, index: SnapshotIndex): BodyIn
   return { readsTables, readsRlsTables, referencesCaller };
 }
 
-const SYSTEM_SCHEMAS_FOR_PATH: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
-
-const byNameCache = new WeakMap<Snapshot, { relations: Map<string, Set<string>>; functions: Map<string, Set<string>> }>();
-
-/** Schemas (outside pg_catalog & co.) holding a relation / a function of each name: built once per snapshot. */
-function schemasByName(snapshot: Snapshot): { relations: Map<string, Set<string>>; functions: Map<string, Set<string>> } {
-  let cached = byNameCache.get(snapshot);
-  if (!cached) {
-    const index = (names: Iterable<{ name: string; schema: string }>) => {
-      const map = new Map<string, Set<string>>();
-      for (const { name, schema } of names) {
-        if (SYSTEM_SCHEMAS_FOR_PATH.has(schema)) continue;
-        const set = map.get(name) ?? new Set<string>();
-        set.add(schema);
-        map.set(name, set);
-      }
-      return map;
-    };
-    cached = { relations: index(snapshot.relations), functions: index(snapshot.functions) };
-    byNameCache.set(snapshot, cached);
-  }
-  return cached;
-}
-
 /**
  * The schemas whose objects a SQL or PL/pgSQL body names without a schema: bare calls of
  * functions and bare relation names (after FROM, JOIN, INTO, UPDATE…, or before %ROWTYPE) that
@@ -394,21 +396,15 @@ function schemasByName(snapshot: Snapshot): { relations: Map<string, Set<string>
 export function unqualifiedSchemas(fn: FunctionInfo, snapshot: Snapshot): string[] {
   const lang = fn.language.toLowerCase();
   if (!fn.source || (lang !== 'sql' && lang !== 'plpgsql')) return [];
-  const { relations, functions } = schemasByName(snapshot);
+  const index = snapshotIndex(snapshot);
   const text = stripCommentsAndStrings(fn.source);
   const found = new Set<string>();
-  // Calls: a bare name followed by `(` (not after a dot, not a qualified name).
-  for (const m of text.matchAll(new RegExp(String.raw`(^|[^.\w$"])(${IDENT})\s*\(`, 'g'))) {
-    for (const schema of functions.get(unquote(m[2] ?? '')) ?? []) found.add(schema);
-  }
-  // Relations: a bare name after FROM / JOIN / INTO / UPDATE / TABLE …, or before %ROWTYPE / %TYPE.
-  for (const m of text.matchAll(AFTER_KEYWORD)) {
-    if (m[2] !== undefined) continue;
-    for (const schema of relations.get(unquote(m[1] ?? '')) ?? []) found.add(schema);
-  }
-  for (const m of text.matchAll(new RegExp(String.raw`(^|[^.\w$"])(${IDENT})(?:\s*\.\s*${IDENT})?\s*%\s*(?:row)?type\b`, 'gi'))) {
-    for (const schema of relations.get(unquote(m[2] ?? '')) ?? []) found.add(schema);
-  }
+  const add = (kind: 'relation' | 'function', ident: string | undefined) => {
+    for (const schema of index.schemasNaming(kind, unquote(ident ?? ''))) found.add(schema);
+  };
+  for (const m of text.matchAll(BARE_CALL)) add('function', m[2]);
+  for (const m of text.matchAll(AFTER_KEYWORD)) if (m[2] === undefined) add('relation', m[1]);
+  for (const m of text.matchAll(BARE_ROWTYPE)) add('relation', m[2]);
   const rank = (s: string) => (s === fn.schema ? 0 : s === 'public' ? 1 : s === 'extensions' ? 2 : 3);
   return [...found].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -10,6 +10,20 @@ export function policyAnalysesOf(ctx: Pick<CheckContext, 'snapshot' | 'memo'>): 
   return ctx.memo('policy-analysis', () => analyzePolicies(ctx.snapshot));
 }
 
+/** The parsed policies grouped by table (`schema\0table`), computed once per audit. */
+export function policyAnalysesByTable(ctx: Pick<CheckContext, 'snapshot' | 'memo'>): ReadonlyMap<string, readonly PolicyAnalysis[]> {
+  return ctx.memo('policy-analysis-by-table', () => {
+    const map = new Map<string, PolicyAnalysis[]>();
+    for (const a of policyAnalysesOf(ctx)) {
+      const key = `${a.policy.schema}\u0000${a.policy.table}`;
+      const list = map.get(key) ?? [];
+      list.push(a);
+      map.set(key, list);
+    }
+    return map;
+  });
+}
+
 interface PolicyCall {
   /** `schema.table` of the policy. */
   readonly table: string;
@@ -35,9 +49,13 @@ function callsByFunction(ctx: Pick<CheckContext, 'snapshot' | 'memo'>): Readonly
   });
 }
 
+function callsOf(ctx: Pick<CheckContext, 'snapshot' | 'memo'>, fn: FunctionInfo): readonly PolicyCall[] {
+  return callsByFunction(ctx).get(`${fn.schema}\u0000${fn.name}\u0000${fn.argCount}`) ?? [];
+}
+
 /** Tables whose policies call `fn` and apply to `role` (directly or through PUBLIC), sorted. */
 export function policyTablesCalling(ctx: Pick<CheckContext, 'snapshot' | 'memo'>, fn: FunctionInfo, role: string): string[] {
-  const calls = callsByFunction(ctx).get(`${fn.schema}\u0000${fn.name}\u0000${fn.argCount}`) ?? [];
+  const calls = callsOf(ctx, fn);
   const applies = (roles: readonly string[]) => roles.includes(PUBLIC_ROLE) || roles.includes(role) || (role === PUBLIC_ROLE && roles.includes('anon'));
   return [...new Set(calls.filter((c) => applies(c.roles)).map((c) => c.table))].sort();
 }
@@ -55,7 +73,7 @@ export function closeFunctionSql(ctx: Pick<CheckContext, 'snapshot' | 'memo' | '
   const tables = policyTablesCalling(ctx, fn, role);
   if (tables.length === 0) {
     // Policies of other roles call it: those roles may hold EXECUTE only through PUBLIC, so grant it to them by name.
-    const others = [...new Set((callsByFunction(ctx).get(`${fn.schema}\u0000${fn.name}\u0000${fn.argCount}`) ?? []).flatMap((c) => c.roles))]
+    const others = [...new Set(callsOf(ctx, fn).flatMap((c) => c.roles))]
       .filter((r) => r !== role && r !== PUBLIC_ROLE && r !== 'anon')
       .sort();
     const keep = others.length > 0 ? `\nGRANT EXECUTE ON FUNCTION ${signature} TO ${others.map(quoteIdent).join(', ')};` : '';

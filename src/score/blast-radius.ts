@@ -11,7 +11,7 @@ import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../mo
 import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
 import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../model/snapshot.ts';
 import { PUBLIC_ROLE } from '../model/snapshot.ts';
-import { closeFunctionSql, policyAnalysesOf, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
+import { closeFunctionSql, policyAnalysesByTable, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
 import type { PolicyAnalysis } from '../policy/index.ts';
 
 /** How much of a table a command reaches for a role. */
@@ -183,14 +183,7 @@ export const DEFINER_FUNCTION_RLS_POINTS = 20;
 
 export function blastRadius(ctx: CheckContext): RoleRadius[] {
   const snapshot = ctx.snapshot;
-  const analyses = policyAnalysesOf(ctx);
-  const byTable = new Map<string, PolicyAnalysis[]>();
-  for (const a of analyses) {
-    const key = `${a.policy.schema}\u0000${a.policy.table}`;
-    const list = byTable.get(key) ?? [];
-    list.push(a);
-    byTable.set(key, list);
-  }
+  const byTable = policyAnalysesByTable(ctx);
   const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
   const index = snapshotIndex(snapshot);
   const userRelations = snapshot.relations.filter((r) => r.extension === null && r.schema !== 'pg_catalog');

@@ -1,8 +1,9 @@
 /** Display-only pieces of the review: they take readonly props and draw; no state, no effects of their own. */
 import { Spinner, TextInput } from '@inkjs/ui';
 import { Box, Text } from 'ink';
+import { newFingerprints } from '../engine/baseline.ts';
 import type { Report } from '../model/report.ts';
-import { clip, findingRow, levelCounts, newFindings, roleLines, roleListWidth, seg, type Line, type Segment, type Tone } from './lines.ts';
+import { clip, findingRow, levelCounts, roleLines, roleListWidth, seg, type Line, type Segment, type Tone } from './lines.ts';
 import type { Dialog, Message, Row, Stage, State } from './state.ts';
 import { visibleCounts } from './state.ts';
 
@@ -145,7 +146,7 @@ export function FindingsView({ state, height, width, color }: { readonly state: 
   const window: readonly Row[] = state.rows.slice(state.offset, state.offset + listHeight);
   const accepted = new Set(Object.keys(state.accepted));
   const selected = new Set(state.selected);
-  const fresh = state.report ? newFindings(state.report) : undefined;
+  const fresh = state.report ? newFingerprints(state.report) : undefined;
   const lines: Line[] = window.map((row) =>
     row.kind === 'group'
       ? clip([seg(`${row.label} `, 'bold'), seg(`(${row.count})`, 'dim')], width)

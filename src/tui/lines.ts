@@ -4,7 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
-import { baselineLine } from '../engine/baseline.ts';
+import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
 import type { BlastRadius, Report, RoleTableExposure } from '../model/report.ts';
@@ -154,15 +154,10 @@ export function overviewLines(report: Report, width: number): Line[] {
   }
   out.push(blank);
   out.push(line(seg('Worst findings', 'bold'), seg('  (2 for the full list)', 'dim')));
-  const fresh = newFindings(report);
+  const fresh = newFingerprints(report);
   for (const f of report.findings.slice(0, 5)) out.push(findingRow(f, width, false, false, fresh?.has(f.fingerprint)));
   if (report.findings.length === 0) out.push(line(seg('No findings.', 'good')));
   return out;
-}
-
-/** With a baseline (`--baseline`): the fingerprints of the findings it does not hold. */
-export function newFindings(report: Report): ReadonlySet<string> | undefined {
-  return report.baseline ? new Set(report.baseline.new) : undefined;
 }
 
 /** One finding as a list row: level, check, object; `isNew` (only with a baseline) adds a "new" column. */

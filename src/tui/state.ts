@@ -2,6 +2,7 @@
  * The interactive review's whole state and its reducer. Pure: no Ink, no I/O, so every
  * transition is unit-tested without a terminal. Components only draw what is here.
  */
+import { failsRun } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { atLeast, LEVELS, levelRank, type Level } from '../model/level.ts';
 import type { Report, ReportCheck } from '../model/report.ts';
@@ -368,7 +369,6 @@ export function visibleCounts(state: State): Record<Level, number> {
 export function exitCode(state: State | undefined, failOn: Level | undefined): number {
   if (!state?.report) return state?.run.status === 'failed' ? 2 : 0;
   if (!failOn) return 0;
-  const fresh = state.report.baseline ? new Set(state.report.baseline.new) : undefined;
-  const counts = (f: Finding) => atLeast(f.level, failOn) && !(f.fingerprint in state.accepted) && (fresh === undefined || fresh.has(f.fingerprint));
-  return state.report.findings.some(counts) ? 1 : 0;
+  const fails = failsRun(state.report, failOn);
+  return state.report.findings.some((f) => fails(f) && !(f.fingerprint in state.accepted)) ? 1 : 0;
 }

@@ -96,8 +96,6 @@ insert into public.likes values (1, '00000000-0000-0000-0000-000000000001');
 insert into public.orders values (1, '00000000-0000-0000-0000-000000000001');
 `;
 
-const USER = TEST_USER;
-
 describe.each(testEngines())('policy_infinite_recursion on %s', (engine: Engine) => {
   let session: Session;
   let outcome: AuditOutcome;
@@ -144,7 +142,7 @@ describe.each(testEngines())('policy_infinite_recursion on %s', (engine: Engine)
     if (engine !== 'pglite') expect(await outcomeAs(session, 'authenticated', 'select count(*) from public.docs')).toBe('54001');
     // Near misses: the definer helper, an INSERT-only self-read (planned: the rewriter would have failed), roles apart, owner view.
     expect(await outcomeAs(session, 'authenticated', 'select count(*) from public.safe_members')).toBe('ok');
-    expect(await outcomeAs(session, 'authenticated', `explain insert into public.notes values (5, '${USER}')`)).toBe('ok');
+    expect(await outcomeAs(session, 'authenticated', `explain insert into public.notes values (5, '${TEST_USER}')`)).toBe('ok');
     expect(await outcomeAs(session, 'authenticated', 'select count(*) from public.notes')).toBe('ok');
     expect(await outcomeAs(session, 'anon', 'select count(*) from public.posts')).toBe('ok');
     expect(await outcomeAs(session, 'authenticated', 'select count(*) from public.likes')).toBe('ok');

@@ -119,7 +119,7 @@ export function splitStatements(file: SqlFile, displayPath: string): SplitStatem
  * `CREATE EXTENSION` of something the embedded build does not ship (pg_net, pg_cron…): its name, to
  * skip the statement rather than fail; undefined for any other statement or error.
  */
-export function unavailableExtension(sql: string, error: unknown): string | undefined {
+function unavailableExtension(sql: string, error: unknown): string | undefined {
   const code = (error as { code?: string }).code;
   if (code !== '0A000' && code !== '58P01' && code !== '42704') return undefined;
   const m = /^\s*create\s+extension\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[^\s;]+)/i.exec(sql.replace(/^(\s*--[^\n]*\n|\s*\/\*[\s\S]*?\*\/)*/, ''));
@@ -136,7 +136,7 @@ export function unavailableExtension(sql: string, error: unknown): string | unde
  */
 const MISSING_OBJECT_CODES = new Set(['42704', '42883', '42P01', '3F000', '42703']);
 
-export function isMissingDependency(error: unknown): boolean {
+function isMissingDependency(error: unknown): boolean {
   return MISSING_OBJECT_CODES.has((error as { code?: string }).code ?? '');
 }
 

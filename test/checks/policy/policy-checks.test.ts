@@ -19,7 +19,7 @@ import unindexed_policy_column from '../../../checks/unindexed_policy_column.ts'
 import type { Finding } from '../../../src/model/finding.ts';
 import { evaluate } from '../../../src/engine/evaluate.ts';
 import type { Session } from '../../../src/introspect/session.ts';
-import { auditOn, auditSession, loadOn, testEngines, type AuditOutcome, type Engine } from '../../support/audit.ts';
+import { auditOn, auditSession, loadOn, queryAs, testEngines, type AuditOutcome, type Engine } from '../../support/audit.ts';
 import { POLICY_FIXTURE } from './fixture.ts';
 
 const checks = [
@@ -44,13 +44,8 @@ const find = (findings: readonly Finding[], fp: string) => findings.find((f) => 
 
 /** Rows visible to a signed-in user (claims as PostgREST sets them), in a rolled-back transaction. */
 async function visibleAs(session: Session, sub: string, table: string): Promise<number> {
-  await session.exec(`begin; set local role authenticated; select set_config('request.jwt.claims', '{"sub":"${sub}","role":"authenticated"}', true)`);
-  try {
-    const [row] = await session.query<{ n: string | number }>(`select count(*) as n from ${table}`);
-    return Number(row!.n);
-  } finally {
-    await session.exec('rollback');
-  }
+  const [row] = await queryAs<{ n: string | number }>(session, 'authenticated', `select count(*) as n from ${table}`, sub);
+  return Number(row!.n);
 }
 
 describe.each(testEngines())('parsed-policy checks on %s', (engine: Engine) => {

@@ -13,6 +13,7 @@ export default defineCheck({
     level: 'medium',
     category: 'performance',
     facing: 'internal',
+    needs: ['columnStats'],
     description:
       'A table in the supabase_realtime publication has REPLICA IDENTITY FULL and wide rows, so every update and delete writes and decodes the whole old row.',
   },

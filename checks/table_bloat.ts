@@ -60,6 +60,7 @@ export default defineCheck({
     level: 'info',
     category: 'performance',
     facing: 'internal',
+    needs: ['columnStats'],
     splinter: 'table_bloat',
     description:
       'Estimated from row count, column widths and pages, most of a table\'s pages are dead or free space (over 70% and over 20 MiB), which every sequential scan still reads.',

@@ -5,7 +5,7 @@
  * characters (ANSI escapes, newlines, carriage returns, bidi overrides) are shown escaped.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+  return text.replace(INVISIBLE_ALL, (ch) => {
     switch (ch) {
       case '\n':
         return '\\n';
@@ -14,9 +14,26 @@ export function terminalSafe(text: string): string {
       case '\t':
         return '\\t';
       default:
-        return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+        return escapeChar(ch);
     }
   });
+}
+
+/** Controls, bidi overrides and isolates, zero-width and other format characters, separators, private and unassigned code points. */
+const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
+const INVISIBLE_BUT_BREAKS = /(?![\n\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
+
+function escapeChar(ch: string): string {
+  const code = ch.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * For report formats read in other tools (SARIF viewers, JUnit dashboards): invisible characters
+ * spelled out as `\uXXXX`, line breaks and tabs kept. A name cannot display as another name.
+ */
+export function visibleText(text: string): string {
+  return text.replace(INVISIBLE_BUT_BREAKS, escapeChar);
 }
 
 /** Like `terminalSafe`, but keeps line breaks (for multi-line SQL we generated ourselves). */

@@ -237,11 +237,12 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
     out.push(`<ul>${report.baseline.fixed.map((fp) => `<li><code>${h(fp)}</code></li>`).join('')}</ul>`);
   }
 
-  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+  if (report.notes.length > 0 || report.checkErrors.length > 0 || (report.inconclusive ?? []).length > 0) {
     out.push('<h2 id="notes">Notes</h2>');
     out.push('<p>The report is partial where these say so.</p><ul>');
     for (const n of report.notes) out.push(`<li><strong>${h(n.area)}:</strong> ${h(n.message)}</li>`);
     for (const e of report.checkErrors) out.push(`<li><strong>check <code>${h(e.check)}</code> failed:</strong> ${h(e.message)}</li>`);
+    for (const i of report.inconclusive ?? []) out.push(`<li><strong>inconclusive: <code>${h(i.check)}</code></strong> (${h(i.reason)})</li>`);
     out.push('</ul>');
   }
 

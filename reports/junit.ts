@@ -6,6 +6,7 @@
 import type { Finding } from '../src/model/finding.ts';
 import type { Report, ReportCheck } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
+import { visibleText } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
 import { objectPath } from './_report.ts';
 
@@ -14,7 +15,8 @@ import { objectPath } from './_report.ts';
  * (most C0 controls, lone surrogates, U+FFFE/U+FFFF) are written as `\uXXXX`.
  */
 export function xmlEscape(text: string): string {
-  return text.replace(/[&<>"'\r\n\t]|[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (ch) => {
+  // Bidi overrides and other invisible characters are spelled out: a name must not display as another.
+  return visibleText(text).replace(/[&<>"'\r\n\t]|[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (ch) => {
     switch (ch) {
       case '&':
         return '&amp;';
@@ -73,7 +75,10 @@ export function renderJunit(report: Report): string {
     for (const check of inCategory) {
       const findings = report.findings.filter((f) => f.check === check.id);
       const suppressed = report.suppressed.filter((s) => s.finding.check === check.id);
-      const errors = report.checkErrors.filter((e) => e.check === check.id);
+      const errors = [
+        ...report.checkErrors.filter((e) => e.check === check.id),
+        ...(report.inconclusive ?? []).filter((i) => i.check === check.id).map((i) => ({ check: i.check, message: `inconclusive: ${i.reason}` })),
+      ];
       counts.tests += 1;
       counts.failures += findings.length;
       counts.errors += errors.length;

@@ -166,7 +166,8 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     for (const fp of report.baseline.fixed) out.push(`- ${mdCode(fp)}`);
   }
 
-  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+  const inconclusive = report.inconclusive ?? [];
+  if (report.notes.length > 0 || report.checkErrors.length > 0 || inconclusive.length > 0) {
     out.push('');
     out.push('## Notes');
     out.push('');
@@ -174,6 +175,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     out.push('');
     for (const n of report.notes) out.push(`- **${mdText(n.area)}:** ${mdText(n.message)}`);
     for (const e of report.checkErrors) out.push(`- **check ${mdCode(e.check)} failed:** ${mdText(e.message)}`);
+    for (const i of inconclusive) out.push(`- **inconclusive: ${mdCode(i.check)}** (${mdText(i.reason)})`);
   }
   return redact(out.join('\n')) + '\n';
 }

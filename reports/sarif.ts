@@ -9,6 +9,7 @@ import type { Finding } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
 import type { Report, ReportCheck } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
+import { visibleText } from './_format.ts';
 import { absoluteDocsUrl, PROJECT_URL } from './_links.ts';
 import { objectPath } from './_report.ts';
 
@@ -67,7 +68,7 @@ function fallbackCheck(f: Finding): ReportCheck {
 }
 
 function location(f: Finding): Location {
-  const logical = { fullyQualifiedName: objectPath(f.object), name: f.object.policy ?? f.object.column ?? f.object.function ?? f.object.name, kind: f.object.type };
+  const logical = { fullyQualifiedName: visibleText(objectPath(f.object)), name: visibleText(f.object.policy ?? f.object.column ?? f.object.function ?? f.object.name), kind: f.object.type };
   if (!f.location) return { logicalLocations: [logical] };
   return {
     physicalLocation: {
@@ -94,15 +95,15 @@ export function toSarif(report: Report): Log {
     ruleId: f.check,
     ruleIndex: index.get(f.check)!,
     level: sarifLevel(f.level),
-    message: { text: f.message },
+    message: { text: visibleText(f.message) },
     locations: [location(f)],
     partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint },
     ...(newSinceBaseline ? { baselineState: newSinceBaseline.has(f.fingerprint) ? 'new' : 'unchanged' } : {}),
     properties: {
       supauditLevel: f.level,
-      title: f.title,
+      title: visibleText(f.title),
       roles: [...f.roles],
-      remediation: f.remediation.text,
+      remediation: visibleText(f.remediation.text),
       ...(f.remediation.sql ? { fixSql: f.remediation.sql } : {}),
     },
   });
@@ -143,16 +144,23 @@ export function toSarif(report: Report): Log {
           ...(report.baseline ? { baseline: { file: report.baseline.file, new: report.baseline.new.length, fixed: [...report.baseline.fixed] } } : {}),
           notes: report.notes.map((n) => `${n.area}: ${n.message}`),
         },
-        ...(report.checkErrors.length > 0
+        ...(report.checkErrors.length > 0 || (report.inconclusive ?? []).length > 0
           ? {
               invocations: [
                 {
                   executionSuccessful: true,
-                  toolExecutionNotifications: report.checkErrors.map((e) => ({
-                    level: 'error' as const,
-                    message: { text: `check ${e.check} failed: ${e.message}` },
-                    descriptor: { id: e.check },
-                  })),
+                  toolExecutionNotifications: [
+                    ...report.checkErrors.map((e) => ({
+                      level: 'error' as const,
+                      message: { text: `check ${e.check} failed: ${e.message}` },
+                      descriptor: { id: e.check },
+                    })),
+                    ...(report.inconclusive ?? []).map((i) => ({
+                      level: 'warning' as const,
+                      message: { text: `check ${i.check} inconclusive: ${i.reason}` },
+                      descriptor: { id: i.check },
+                    })),
+                  ],
                 },
               ],
             }

@@ -133,11 +133,13 @@ export function renderText(report: Report, options: TextOptions): string {
     out.push('');
     out.push(...realtimeSection(report.realtime, p));
   }
-  if (report.notes.length > 0 || report.checkErrors.length > 0) {
+  const inconclusive = report.inconclusive ?? [];
+  if (report.notes.length > 0 || report.checkErrors.length > 0 || inconclusive.length > 0) {
     out.push('');
     out.push(p.bold('Notes'));
     for (const n of report.notes) out.push(`  - ${terminalSafe(n.area)}: ${terminalSafe(n.message)}`);
     for (const e of report.checkErrors) out.push(p.red(`  - check ${e.check} failed: ${terminalSafe(e.message)}`));
+    for (const i of inconclusive) out.push(p.yellow(`  - inconclusive: ${i.check} (${terminalSafe(i.reason)})`));
   }
   return redact(out.join('\n')) + '\n';
 }

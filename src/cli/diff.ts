@@ -1,5 +1,5 @@
 /** `supaudit diff old.json new.json`: reads two JSON reports and prints what changed between them. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { palette, terminalSafe } from '../../reports/_format.ts';
 import type { DiffInput, ReportDiff } from '../engine/diff.ts';
@@ -7,15 +7,17 @@ import { UserError } from '../model/errors.ts';
 import type { Finding } from '../model/finding.ts';
 import { atLeast, type Level } from '../model/level.ts';
 import { redact } from '../model/redact.ts';
-import { displayPath } from '../config/load.ts';
+import { displayPath, readSmallFile } from '../config/load.ts';
 
 export function readReport(path: string, cwd: string): DiffInput {
   const file = resolve(cwd, path);
   const shown = displayPath(file, cwd);
   if (!existsSync(file)) throw new UserError('usage', `report not found: ${shown}`, 'write reports with supaudit -f json (reports/supaudit.json)');
+  // Reports of very large databases reach tens of megabytes; a device or endless file is still refused.
+  const text = readSmallFile(file, shown, 'report', 1024 * 1024 * 1024);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new UserError('usage', `${shown}: invalid JSON (${(error as Error).message.split('\n')[0]})`);
   }

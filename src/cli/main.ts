@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
 import { displayPath, readBaseline } from '../config/load.ts';
@@ -12,7 +12,7 @@ import { DEFAULT_CHECK_OPTIONS } from '../engine/context.ts';
 import { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
-import { redact, registerSecret } from '../model/redact.ts';
+import { redact } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
 import { newAtLeast, readReport, renderDiffText } from './diff.ts';
 import { failLevel, resolveSettings, splitList, type Settings } from './settings.ts';
@@ -88,9 +88,7 @@ function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey:
   } catch {
     throw new UserError('usage', `--api-url is not a URL: ${url}`, 'expected https://<project>.supabase.co');
   }
-  registerSecret(anonKey);
   const userJwt = flags.userJwt ?? io.env['SUPAUDIT_USER_JWT'];
-  registerSecret(userJwt);
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
 }
 
@@ -109,7 +107,7 @@ function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): { targ
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
   if (targetChoices.length > 1) throw new UserError('usage', `choose one target, not ${targetChoices.join(' and ')}`);
   // CI runners keep no shell history: there the URL comes from a secret and the warning would be noise.
-  if (flags.dbUrl && io.env['CI'] !== 'true' && /:\/\/[^/@:]*:[^@/]+@/.test(flags.dbUrl)) {
+  if (flags.dbUrl && io.env['CI'] !== 'true' && (/:\/\/[^/@:]*:[^@]+@/.test(flags.dbUrl) || /(^|\s)password\s*=/i.test(flags.dbUrl))) {
     io.stderr('supaudit: warning: a password on the command line lands in shell history; prefer SUPABASE_DB_URL=… in the environment\n');
   }
   const target = resolveTarget({
@@ -146,6 +144,39 @@ async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: Cl
   return runAudit(target, auditOptions);
 }
 
+/** A folder reports can be written to, made now: a wrong --out must not cost a whole audit. */
+function prepareOutDir(dir: string, io: CliIo): void {
+  const shown = displayPath(dir, io.cwd);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError('usage', `--out ${shown} is a file, not a folder`, 'give a folder for the report files, or "-" for stdout');
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UserError('usage', `cannot write reports to ${shown} (${(error as { code?: string }).code ?? 'not writable'})`, 'choose a writable folder with --out');
+  }
+}
+
+/** The file's folder exists (or is made) and is writable, and the path is not a folder: checked before the audit. */
+function prepareOutFile(file: string, io: CliIo, what: string): void {
+  const shown = displayPath(file, io.cwd);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserError('usage', `${what} ${shown} is a folder, not a file`);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    accessSync(dirname(file), constants.W_OK);
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+  } catch (error) {
+    throw new UserError('usage', `cannot write ${what} ${shown} (${(error as { code?: string }).code ?? 'not writable'})`, 'choose a writable path');
+  }
+}
+
+function writeOutput(file: string, text: string, io: CliIo, what: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw new UserError('usage', `cannot write ${what} ${displayPath(file, io.cwd)} (${(error as { code?: string }).code ?? 'failed'})`);
+  }
+}
+
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const formats = flags.format.length > 0 ? flags.format : ['text'];
   for (const f of formats) {
@@ -156,6 +187,10 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   // The baseline is read before the audit: a wrong path should not cost a whole run.
   const baselinePath = flags.baseline !== undefined ? resolve(io.cwd, flags.baseline) : settings.config.config.baseline;
   const baseline = baselinePath !== undefined ? readBaseline(baselinePath, io.cwd) : undefined;
+  const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
+  // Only a run that writes files needs the folder; check it before connecting.
+  const writesFiles = outDir !== null && (flags.out !== undefined || formats.some((f) => f !== 'text'));
+  if (writesFiles && !interactive(flags, io)) prepareOutDir(outDir, io);
   if (interactive(flags, io)) {
     // Ink and React load only here: piped, CI and --format runs never import them.
     const { target, auditOptions } = prepareAudit(flags, settings, io);
@@ -166,7 +201,6 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const result = await runConfiguredAudit(flags, settings, io);
   const report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
   const color = useColor(flags, io);
-  const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
   const written: string[] = [];
   for (const name of formats as FormatName[]) {
     const reporter = reporters[name];
@@ -177,9 +211,8 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     }
     // Text goes to the terminal; it is written to a file only when --out was asked for explicitly.
     if (name === 'text' && flags.out === undefined) continue;
-    mkdirSync(outDir, { recursive: true });
     const path = join(outDir, `supaudit.${reporter.extension}`);
-    writeFileSync(path, reporter.render(report, { color: false }));
+    writeOutput(path, reporter.render(report, { color: false }), io, 'report');
     written.push(path);
   }
   if (written.length > 0 && !flags.quiet) io.stderr(`supaudit: wrote ${written.join(', ')}\n`);
@@ -193,21 +226,25 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   // With a baseline only new findings can fail the run.
   const fresh = newFingerprints(report);
   const failing = report.findings.filter(failsRun(report, failOn)).length;
+  const inconclusive = report.inconclusive?.length ?? 0;
   if (failing > 0) {
     const what = `${failing}${fresh ? ' new' : ''} finding${failing === 1 ? '' : 's'}`;
     io.stderr(`supaudit: ${what} at or above ${failOn}${fresh ? ' since the baseline' : ''} (--fail-on ${failOn})\n`);
-    return EXIT.findings;
   }
-  return EXIT.ok;
+  // A check that could not read what it needs may hide a finding: under --fail-on that fails the run too.
+  if (inconclusive > 0) {
+    io.stderr(`supaudit: ${inconclusive} check${inconclusive === 1 ? '' : 's'} inconclusive: part of the catalog could not be read (see the notes) (--fail-on ${failOn})\n`);
+  }
+  return failing > 0 || inconclusive > 0 ? EXIT.findings : EXIT.ok;
 }
 
 async function writeBaseline(flags: TargetFlags & { outFile?: string }, io: CliIo): Promise<number> {
   const settings = resolveSettings(flags, io.cwd);
   const file = flags.outFile !== undefined ? resolve(io.cwd, flags.outFile) : (settings.config.config.baseline ?? resolve(io.cwd, 'supaudit.baseline.json'));
+  prepareOutFile(file, io, 'baseline');
   const result = await runConfiguredAudit(flags, settings, io);
   const baseline = createBaseline(result.report, new Date().toISOString());
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(baseline, null, 2) + '\n');
+  writeOutput(file, JSON.stringify(baseline, null, 2) + '\n', io, 'baseline');
   const n = baseline.fingerprints.length;
   io.stderr(`supaudit: wrote a baseline of ${n} finding${n === 1 ? '' : 's'} to ${displayPath(file, io.cwd)}\n`);
   return EXIT.ok;

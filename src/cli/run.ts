@@ -1,13 +1,28 @@
+import { killOpenSessions } from '../introspect/session.ts';
 import { main } from './main.ts';
 
-/** Process entry: wires the CLI to the real streams and signals, and exits with its code. */
+/**
+ * Process entry: wires the CLI to the real streams and signals, and exits with its code.
+ *
+ * Ctrl-C (SIGINT) and SIGTERM (what CI runners and process managers send) both cancel: the running
+ * statement gets a protocol-level cancel request (which PgBouncer forwards to the right server
+ * connection), the connection is dropped, and nothing more is sent. A second signal drops every
+ * connection at once and exits; the server then ends the session on its own (every transaction
+ * sets client_connection_check_interval and idle_in_transaction_session_timeout).
+ */
 const controller = new AbortController();
-process.on('SIGINT', () => {
-  // First Ctrl-C: cancel the running query and close the connection cleanly. Second: leave now.
-  if (controller.signal.aborted) process.exit(130);
-  process.stderr.write('\nsupaudit: cancelling… (Ctrl-C again to quit at once)\n');
+const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  if (controller.signal.aborted) {
+    killOpenSessions();
+    process.exit(code);
+  }
+  process.stderr.write(`\nsupaudit: cancelling… (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)\n`);
   controller.abort();
-});
+  process.exitCode = code;
+};
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
 const code = await main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
@@ -16,4 +31,4 @@ const code = await main(process.argv.slice(2), {
   isTTY: Boolean(process.stdout.isTTY),
   signal: controller.signal,
 });
-process.exitCode = code;
+process.exitCode = code === 130 && controller.signal.aborted ? (process.exitCode ?? code) : code;

@@ -2,7 +2,7 @@
  * Reading the files a CI run depends on: config, suppressions, baseline. Every problem is a
  * UserError naming the file and the key (exit 2); nothing here is silently ignored.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError } from '../model/errors.ts';
 import type { Level } from '../model/level.ts';
@@ -39,14 +39,41 @@ export function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
+/** Config, suppressions and baselines are small: anything larger (or endless, like /dev/zero) is refused before it is read. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a small text input: a regular file of at most `MAX_INPUT_BYTES`, read through a bounded
+ * buffer so that a device or a file that grows cannot exhaust memory.
+ */
+export function readSmallFile(file: string, shown: string, what: string, maxBytes = MAX_INPUT_BYTES): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    throw new UserError('config', `cannot read ${what} ${shown} (${(error as { code?: string }).code ?? 'unreadable'})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new UserError('config', `${what} ${shown} is a folder, not a file`);
+    if (!st.isFile()) throw new UserError('config', `${what} ${shown} is not a regular file`, 'give the path of a JSON file');
+    if (st.size > maxBytes) throw new UserError('config', `${what} ${shown} is too large (${st.size} bytes; at most ${maxBytes})`);
+    const buffer = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buffer.length; n += got) got = readSync(fd, buffer, n, buffer.length - n, n);
+    if (n > maxBytes) throw new UserError('config', `${what} ${shown} is too large (at most ${maxBytes} bytes)`);
+    return buffer.subarray(0, n).toString('utf8');
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError('config', `cannot read ${what} ${shown} (${(error as { code?: string }).code ?? 'unreadable'})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readJson(file: string, shown: string, what: string, hint: string): unknown {
   if (!existsSync(file)) throw new UserError('config', `${what} not found: ${shown}`, hint);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError('config', `cannot read ${what} ${shown}: ${(error as Error).message}`);
-  }
+  const text = readSmallFile(file, shown, what);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -1,12 +1,13 @@
 import { allChecks } from '../../checks/index.ts';
 import { introspect } from '../introspect/index.ts';
 import type { Target } from '../introspect/targets/index.ts';
-import type { Check, CheckOptions } from '../model/check.ts';
+import { InconclusiveError, type Check, type CheckOptions } from '../model/check.ts';
 import type { Level } from '../model/level.ts';
 import type { Report } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
-import { probeTargets, runProbes, type RoleProbe } from '../introspect/probe.ts';
+import { probeTargets, runProbes, type ProbeCost, type RoleProbe } from '../introspect/probe.ts';
+import { throwIfCancelled } from '../introspect/session.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
 import { compareApi, compareProbes } from '../score/probe-compare.ts';
@@ -59,12 +60,15 @@ export interface AuditResult {
 export async function runAudit(target: Target, options: AuditOptions = {}): Promise<AuditResult> {
   const started = performance.now();
   options.onStage?.(target.kind === 'url' ? 'connect' : 'load migrations');
+  throwIfCancelled(options.signal);
   const opened = await target.open();
   const onAbort = () => void opened.session.cancel?.().catch(() => undefined);
+  if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let snapshot: Snapshot;
   let queries: number;
   let probes: RoleProbe[] | undefined;
+  let probeCost: ProbeCost | null | undefined;
   let explained: ExplainResult | undefined;
   const introStart = performance.now();
   try {
@@ -74,6 +78,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       statementTimeoutMs: options.statementTimeoutMs,
       lockTimeoutMs: options.lockTimeoutMs,
       onStage: options.onStage,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     queries = opened.session.roundTrips;
     if (options.probe) {
@@ -83,16 +88,33 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       if (options.probe.writes) {
         options.onProbePlan?.(
           `probe: will run INSERT, UPDATE and DELETE (one row each) as ${roles.join(', ')} on ${tables.length} tables, ` +
-            `each in a savepoint of a transaction that is rolled back; sequences may advance` +
+            `each in a savepoint rolled back at once, in a transaction that is rolled back; no write that would cascade to other tables` +
             (options.probe.triggers ? '; triggers will fire (and roll back)' : '; tables with triggers are skipped'),
         );
       }
-      probes = await runProbes(opened.session, { roles, tables, writes: options.probe.writes, writesOnTriggerTables: options.probe.triggers, statementTimeoutMs: options.statementTimeoutMs });
+      const run = await runProbes(opened.session, {
+        roles,
+        tables,
+        writes: options.probe.writes,
+        writesOnTriggerTables: options.probe.triggers,
+        constraints: snapshot.unavailable?.constraints === undefined ? snapshot.constraints : [],
+        statementTimeoutMs: options.statementTimeoutMs,
+        lockTimeoutMs: options.lockTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      probes = run.roles;
+      probeCost = run.cost;
     }
     if (options.explain) {
+      throwIfCancelled(options.signal);
       options.onStage?.('explain');
       await initPolicyParser();
-      explained = await explainTables(opened.session, snapshot, { tables: explainTargets(snapshot), statementTimeoutMs: options.statementTimeoutMs });
+      explained = await explainTables(opened.session, snapshot, {
+        tables: explainTargets(snapshot),
+        statementTimeoutMs: options.statementTimeoutMs,
+        lockTimeoutMs: options.lockTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     }
   } catch (error) {
     if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
@@ -105,6 +127,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const introspectionMs = performance.now() - introStart;
   let api: ApiProbeResult[] | undefined;
   if (options.apiProbe) {
+    throwIfCancelled(options.signal);
     options.onStage?.('API probe');
     api = await runApiProbe(snapshot, options.apiProbe);
   }
@@ -115,7 +138,13 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
-    notes: [...opened.notes, ...snapshot.notes, ...workloadNotes, ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message }))],
+    notes: [
+      ...opened.notes,
+      ...snapshot.notes,
+      ...workloadNotes,
+      ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
+      ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
+    ],
   };
   options.onStage?.('parse policies');
   await initPolicyParser();
@@ -123,6 +152,18 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
   const locations = objectLocations(opened.statements);
   return { report: withPlans(withLocations(report, locations), explained), snapshot, locations };
+}
+
+/** What the probes left behind, in one line for the notes. */
+export function probeCostText(cost: ProbeCost | null, writes: boolean): string {
+  if (cost === null) return 'probe cost: the transaction counters (pg_stat_xact_user_tables) could not be read';
+  const scans = `${cost.seqScans} sequential and ${cost.idxScans} index scans added to the table statistics`;
+  if (!writes) return `probe cost: ${scans} (read-only; nothing else changed)`;
+  return (
+    `probe cost: ${cost.inserted} inserted, ${cost.updated} updated and ${cost.deleted} deleted rows, all rolled back, ` +
+    `leaving ${cost.deadRows} dead row version${cost.deadRows === 1 ? '' : 's'} for VACUUM in ${cost.tables} table${cost.tables === 1 ? '' : 's'}; ` +
+    `${scans}; no sequence advanced by an INSERT's serial or identity column (explicit values); no cascading write`
+  );
 }
 
 /** Checks whose findings are about what a table's policies cost: they get the table's plan. */
@@ -191,8 +232,18 @@ export function buildReport(
     levels: options.levels,
     disabled: options.disabled,
   });
-  const radii = evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context));
-  const realtime = realtimeReport(evaluation.context);
+  const inconclusive = [...evaluation.inconclusive];
+  const partial = <T,>(what: string, compute: () => T, fallback: T): T => {
+    try {
+      return compute();
+    } catch (error) {
+      if (!(error instanceof InconclusiveError)) throw error;
+      inconclusive.push({ check: what, reason: `${error.area}: ${error.reason}` });
+      return fallback;
+    }
+  };
+  const radii = partial('blast radius', () => evaluation.context.memo('blast-radius', () => blastRadius(evaluation.context)), [] as RoleRadius[]);
+  const realtime = partial('realtime load', () => realtimeReport(evaluation.context), undefined);
   const checksMs = performance.now() - checksStart;
   const probeNotes = [...probeSummaryNotes(radii, probes), ...apiNotes(radii, api)];
   const accepted = applySuppressions(evaluation.findings, options.suppressions ?? [], snapshot, options.today ?? new Date().toISOString().slice(0, 10));
@@ -228,6 +279,7 @@ export function buildReport(
     ...(realtime ? { realtime } : {}),
     notes: [...snapshot.notes, ...probeNotes, ...missingRoles, ...accepted.notes],
     checkErrors: evaluation.errors,
+    ...(inconclusive.length > 0 ? { inconclusive } : {}),
     stats: {
       durationMs: Math.round(performance.now() - timing.started),
       queries: timing.queries,
@@ -277,6 +329,18 @@ function probeSummaryNotes(radii: readonly RoleRadius[], probes: readonly RolePr
     })),
   ]);
   const total = summaries.reduce((n, s) => n + s.disagreements.length, 0);
-  notes.unshift({ area: 'probes', message: `probes ran as ${summaries.map((s) => s.role).join(', ')} in a rolled-back transaction: ${total} disagreement${total === 1 ? '' : 's'} with the static model` });
+  // Only statements the database answered count as probes that ran.
+  const ran = summaries.filter((s) => !s.error && s.tables.some((t) => t.outcomes.some((o) => o.result !== 'skipped' && o.result !== 'inconclusive')));
+  if (ran.length === 0) {
+    notes.unshift({ area: 'probes', message: 'no probe could run (see the notes above): the blast-radius model is unverified' });
+    return notes;
+  }
+  const failed = summaries.filter((s) => !ran.includes(s)).map((s) => s.role);
+  notes.unshift({
+    area: 'probes',
+    message:
+      `probes ran as ${ran.map((s) => s.role).join(', ')} in a rolled-back transaction: ${total} disagreement${total === 1 ? '' : 's'} with the static model` +
+      (failed.length > 0 ? `; none ran as ${failed.join(', ')}` : ''),
+  });
   return notes;
 }

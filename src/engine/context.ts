@@ -1,4 +1,4 @@
-import type { CheckContext, CheckOptions } from '../model/check.ts';
+import { guardedSnapshot, InconclusiveError, type CheckContext, type CheckOptions } from '../model/check.ts';
 import { PrivilegeModel } from '../model/privileges.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
@@ -61,15 +61,23 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
 export function createContext(snapshot: Snapshot, options: CheckOptions = DEFAULT_CHECK_OPTIONS): CheckContext {
   const exposed = new Set(snapshot.exposedSchemas);
   const relations = new Map<string, Relation>();
-  for (const r of snapshot.relations) relations.set(`${r.schema}\u0000${r.name}`, r);
+  for (const r of snapshot.unavailable?.relations === undefined ? snapshot.relations : []) relations.set(`${r.schema}\u0000${r.name}`, r);
   const memo = new Map<string, unknown>();
+  const guarded = guardedSnapshot(snapshot);
+  let privileges: PrivilegeModel | undefined;
   return {
-    snapshot,
-    privileges: new PrivilegeModel(snapshot),
+    snapshot: guarded,
+    // Built on first use: building it reads roles, which may be unavailable (then only the checks that use it are inconclusive).
+    get privileges() {
+      return (privileges ??= new PrivilegeModel(guarded));
+    },
     options,
     isExposed: (schema) => exposed.has(schema),
     isUserObject: (schema, extension) => extension === null && !isSystemSchema(schema),
-    relation: (schema, name) => relations.get(`${schema}\u0000${name}`),
+    relation: (schema, name) => {
+      if (snapshot.unavailable?.relations !== undefined) throw new InconclusiveError('relations', snapshot.unavailable.relations);
+      return relations.get(`${schema}\u0000${name}`);
+    },
     memo<T>(key: string, compute: () => T): T {
       if (!memo.has(key)) memo.set(key, compute());
       return memo.get(key) as T;

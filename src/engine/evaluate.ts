@@ -1,7 +1,8 @@
-import type { Check, CheckContext, CheckOptions } from '../model/check.ts';
+import { InconclusiveError, type Check, type CheckContext, type CheckOptions } from '../model/check.ts';
 import { fingerprint, type Finding } from '../model/finding.ts';
+import { visibleSql } from '../model/ident.ts';
 import { LEVELS, levelRank, type Level } from '../model/level.ts';
-import type { CheckError } from '../model/report.ts';
+import type { CheckError, InconclusiveCheck } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { createContext, DEFAULT_CHECK_OPTIONS } from './context.ts';
 
@@ -18,6 +19,8 @@ export interface Evaluation {
   readonly context: CheckContext;
   readonly findings: Finding[];
   readonly errors: CheckError[];
+  /** Checks that needed a part of the catalog that could not be read. */
+  readonly inconclusive: InconclusiveCheck[];
   readonly checksRun: number;
 }
 
@@ -34,15 +37,25 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
   const disabled = new Set(options.disabled ?? []);
   const findings: Finding[] = [];
   const errors: CheckError[] = [];
+  const inconclusive: InconclusiveCheck[] = [];
   const seen = new Set<string>();
   let checksRun = 0;
   for (const check of checks) {
     if (disabled.has(check.meta.id)) continue;
     checksRun++;
+    const missing = (check.meta.needs ?? []).find((area) => snapshot.unavailable?.[area] !== undefined);
+    if (missing) {
+      inconclusive.push({ check: check.meta.id, reason: `${missing}: ${snapshot.unavailable![missing]}` });
+      continue;
+    }
     let drafts;
     try {
       drafts = check.run(ctx);
     } catch (error) {
+      if (error instanceof InconclusiveError) {
+        inconclusive.push({ check: check.meta.id, reason: `${error.area}: ${error.reason}` });
+        continue;
+      }
       errors.push({ check: check.meta.id, message: error instanceof Error ? error.message : String(error) });
       continue;
     }
@@ -58,14 +71,15 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
         message: draft.message,
         object: draft.object,
         roles: [...(draft.roles ?? [])].sort(),
-        remediation: draft.remediation,
+        // Fix SQL is copied and run: names with invisible characters are written so they cannot display as another name.
+        remediation: draft.remediation.sql !== undefined ? { ...draft.remediation, sql: visibleSql(draft.remediation.sql) } : draft.remediation,
         docs: docsUrl(check.meta.id),
         ...(draft.evidence ? { evidence: draft.evidence } : {}),
       });
     }
   }
   findings.sort(compareFindings);
-  return { context: ctx, findings, errors, checksRun };
+  return { context: ctx, findings, errors, inconclusive, checksRun };
 }
 
 export function compareFindings(a: Finding, b: Finding): number {

@@ -28,7 +28,8 @@ export interface SuppressionOutcome {
 
 export type CommentSource = Pick<Snapshot, 'relations' | 'policies' | 'functions'>;
 
-const DIRECTIVE = /--\s*supaudit-ignore\s+([A-Za-z0-9_]+)\s*:?([^\n]*)/g;
+/** A directive is a line of its own: quoted in prose ("add -- supaudit-ignore x: y to ...") it does not count. */
+const DIRECTIVE = /^[ \t]*--[ \t]*supaudit-ignore[ \t]+([A-Za-z0-9_]+)[ \t]*:?([^\n]*)$/gm;
 
 /** `-- supaudit-ignore <check>: <reason>` directives in a comment; reason may be empty (then it does not count). */
 export function parseIgnoreDirectives(comment: string | null | undefined): { check: string; reason: string }[] {
@@ -36,9 +37,32 @@ export function parseIgnoreDirectives(comment: string | null | undefined): { che
   return [...comment.matchAll(DIRECTIVE)].map((m) => ({ check: m[1]!, reason: (m[2] ?? '').trim() }));
 }
 
-function globRegExp(glob: string): RegExp {
-  const source = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`);
+/**
+ * `*` (any run) and `?` (one character) matching, in O(pattern × text) time whatever the pattern:
+ * the classic greedy matcher with one backtrack point (a regular expression of many `.*` can take
+ * exponential time on a near miss).
+ */
+export function globMatch(glob: string, text: string): boolean {
+  const p = [...glob];
+  const t = [...text];
+  let pi = 0;
+  let ti = 0;
+  let star = -1;
+  let mark = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '?' || (p[pi] !== '*' && p[pi] === t[ti]))) {
+      pi++;
+      ti++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ti = ++mark;
+    } else return false;
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 function subjects(o: FindingObject): string[] {
@@ -47,15 +71,12 @@ function subjects(o: FindingObject): string[] {
   return part === undefined ? [base] : [base, `${base}.${part}`];
 }
 
-const globs = new Map<string, RegExp>();
-
 export function matches(entry: Suppression, finding: Finding): boolean {
   if (entry.fingerprint !== undefined && entry.fingerprint !== finding.fingerprint) return false;
   if (entry.check !== undefined && entry.check !== finding.check) return false;
   if (entry.object !== undefined) {
-    let re = globs.get(entry.object);
-    if (!re) globs.set(entry.object, (re = globRegExp(entry.object)));
-    if (!subjects(finding.object).some((s) => re.test(s))) return false;
+    const glob = entry.object;
+    if (!subjects(finding.object).some((s) => globMatch(glob, s))) return false;
   }
   return entry.fingerprint !== undefined || entry.check !== undefined;
 }

@@ -6,7 +6,7 @@
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import ws from 'ws';
-import { redact, registerSecret } from '../model/redact.ts';
+import { redact } from '../model/redact.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 
@@ -62,6 +62,14 @@ export function readOnlyCallable(snapshot: Snapshot) {
   );
 }
 
+/**
+ * An API error without its message: PostgREST passes Postgres messages through, and those can
+ * quote row values. The HTTP status and the error code (SQLSTATE or PGRST…) say what happened.
+ */
+function apiError(status: number, error: { code?: string }): string {
+  return `HTTP ${status}${error.code ? ` ${error.code}` : ''}`;
+}
+
 function withTimeout(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
 }
@@ -76,7 +84,7 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
       name: rel.name,
       count: res.error ? null : (res.count ?? 0),
       status: res.status,
-      ...(res.error ? { error: redact(res.error.message || `HTTP ${res.status}`) } : {}),
+      ...(res.error ? { error: apiError(res.status, res.error) } : {}),
     });
   }
   const functions: ApiFunctionResult[] = [];
@@ -87,7 +95,7 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
       name: fn.name,
       status: res.status,
       ok: !res.error,
-      ...(res.error ? { error: redact(res.error.message || `HTTP ${res.status}`) } : {}),
+      ...(res.error ? { error: apiError(res.status, res.error) } : {}),
     });
   }
   let buckets: ApiBucketResult[] | null = [];
@@ -106,8 +114,6 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
 }
 
 export async function runApiProbe(snapshot: Snapshot, options: ApiProbeOptions): Promise<ApiProbeResult[]> {
-  registerSecret(options.anonKey);
-  registerSecret(options.userJwt);
   const common = {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: withTimeout(options.timeoutMs ?? 10_000) },

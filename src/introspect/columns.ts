@@ -19,6 +19,7 @@ select n.nspname::text as schema, c.relname::text as table,
   a.attgenerated <> '' as generated,
   ${aclJson('a.attacl')} as acl,
   st.avg_width::float8 as avg_width,
+  ${withStats ? `c.relkind in ('r', 'p', 'm') and not (has_column_privilege(c.oid, a.attnum, 'select') and (not c.relrowsecurity or not row_security_active(c.oid)))` : 'false'} as stats_hidden,
   descr.description as comment
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
@@ -40,6 +41,7 @@ interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth'> {
   type_name: string;
   not_null: boolean;
   avg_width: number | null;
+  stats_hidden: boolean;
 }
 
 /** Columns keyed by `schema.table` (joined with a NUL so no name can collide). */
@@ -61,6 +63,7 @@ export async function readColumns(session: Session, withStats = true): Promise<M
       generated: row.generated,
       acl: row.acl,
       avgWidth: row.avg_width === null ? null : Number(row.avg_width),
+      ...(row.stats_hidden ? { statsHidden: true } : {}),
       comment: row.comment,
     });
   }

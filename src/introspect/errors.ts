@@ -21,6 +21,42 @@ export function describePgError(error: unknown): string {
   return e.code ? `${message} (SQLSTATE ${e.code})` : message;
 }
 
+const CONDITIONS: Record<string, string> = {
+  '42501': 'insufficient privilege',
+  '23505': 'unique violation',
+  '23503': 'foreign key violation',
+  '23502': 'not-null violation',
+  '23514': 'check violation',
+  '23P01': 'exclusion violation',
+  '22P02': 'invalid input syntax',
+  '22001': 'value too long',
+  '22003': 'numeric value out of range',
+  '22007': 'invalid datetime format',
+  '22023': 'invalid parameter value',
+  '25006': 'read-only transaction',
+  '40001': 'serialization failure',
+  '40P01': 'deadlock detected',
+  '42P17': 'infinite recursion in policy',
+  '54001': 'stack depth limit exceeded',
+  '55P03': 'lock not available (lock_timeout)',
+  '57014': 'statement timeout or cancel',
+  P0001: 'raised by a function or trigger',
+};
+
+/**
+ * An error of a statement run on user data (probes, EXPLAIN), without its message text: Postgres
+ * quotes row values in messages and details ("Key (email)=(a@b.c) already exists", "Failing row
+ * contains (…)", a trigger's RAISE). Only the SQLSTATE, its condition and object names are kept.
+ */
+export function describePgErrorSafely(error: unknown): string {
+  const e = asPgError(error) as PgErrorLike & { schema?: string; table?: string; column?: string; constraint?: string };
+  if (!e.code) return 'failed (no SQLSTATE)';
+  const condition = CONDITIONS[e.code] ?? `SQLSTATE class ${e.code.slice(0, 2)}`;
+  const rls = e.code === '42501' && /row-level security/i.test(e.message ?? '') ? ' (row-level security)' : '';
+  const on = [e.table ? `table ${e.schema ? `${e.schema}.` : ''}${e.table}` : null, e.column ? `column ${e.column}` : null, e.constraint ? `constraint ${e.constraint}` : null].filter(Boolean);
+  return `${condition}${rls}${on.length ? ` on ${on.join(', ')}` : ''} (SQLSTATE ${e.code})`;
+}
+
 /** An introspection stage failed: says which, and why, in one line. */
 export class IntrospectionError extends UserError {
   constructor(

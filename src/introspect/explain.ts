@@ -9,8 +9,8 @@
  */
 import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { describePgError } from './errors.ts';
-import type { Session } from './session.ts';
+import { describePgErrorSafely } from './errors.ts';
+import { throwIfCancelled, type Session } from './session.ts';
 
 /** Who the plans are made for: a signed-in user that matches no row owner. */
 const EXPLAIN_CLAIMS = { sub: '00000000-0000-4000-8000-00000000e7a1', role: 'authenticated', aud: 'authenticated', email: 'explain@supaudit.invalid' };
@@ -41,6 +41,8 @@ export interface ExplainResult {
 export interface ExplainOptions {
   readonly tables: readonly { readonly schema: string; readonly name: string; readonly columns?: readonly string[] }[];
   readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  readonly signal?: AbortSignal;
 }
 
 interface PlanNode {
@@ -79,14 +81,16 @@ export async function explainTables(session: Session, snapshot: Snapshot, option
   const hypopg = hypopgSchema(snapshot);
   const plans: TablePlan[] = [];
   const notes: string[] = [];
-  await session.exec(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeout}; SET LOCAL lock_timeout = 1000`);
+  throwIfCancelled(options.signal);
+  await session.begin({ access: 'read only', statementTimeoutMs: timeout, lockTimeoutMs: Math.min(1_000, options.lockTimeoutMs ?? 1_000) });
   try {
     try {
       await session.query(`SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [JSON.stringify(EXPLAIN_CLAIMS)]);
     } catch (error) {
-      return { plans: [], notes: [`explain: cannot plan as authenticated (${describePgError(error)}); grant the auditing role membership in authenticated or drop --explain`] };
+      return { plans: [], notes: [`explain: cannot plan as authenticated (${describePgErrorSafely(error)}); grant the auditing role membership in authenticated or drop --explain`] };
     }
     for (const table of options.tables) {
+      throwIfCancelled(options.signal);
       const select = `SELECT * FROM ${qualified(table.schema, table.name)}`;
       await session.exec('SAVEPOINT supaudit_explain');
       try {
@@ -114,7 +118,7 @@ export async function explainTables(session: Session, snapshot: Snapshot, option
         await session.exec('RELEASE SAVEPOINT supaudit_explain');
       } catch (error) {
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_explain');
-        notes.push(`explain: ${table.schema}.${table.name} could not be planned as authenticated (${describePgError(error)})`);
+        notes.push(`explain: ${table.schema}.${table.name} could not be planned as authenticated (${describePgErrorSafely(error)})`);
       }
     }
   } finally {

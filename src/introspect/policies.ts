@@ -2,15 +2,16 @@ import type { Policy, PolicyCommand } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
 import { NAMESPACE_FILTER } from './sql.ts';
 
-/** Row-level security policies with their expressions as Postgres prints them, and their COMMENT. Role OID 0 is PUBLIC. */
+/**
+ * Row-level security policies and their COMMENT. Role OID 0 is PUBLIC. The expressions are printed
+ * later, outside the main transaction (definitions.ts): printing them locks the tables they read.
+ */
 const SQL = `
 select n.nspname::text as schema, c.relname::text as table, p.polname::text as name,
   p.polcmd::text as cmd, p.polpermissive as permissive,
-  array(select case when r.oid = 0 then 'PUBLIC' else coalesce(ro.rolname::text, 'unknown') end
-          from unnest(p.polroles) r(oid) left join pg_roles ro on ro.oid = r.oid
-         order by 1) as roles,
-  pg_get_expr(p.polqual, p.polrelid) as using_expr,
-  pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
+  array(select case when r.oid = 0 then 'PUBLIC' else pg_get_userbyid(r.oid)::text end
+          from unnest(p.polroles) r(oid) order by 1) as roles,
+  p.polqual is not null as has_using, p.polwithcheck is not null as has_check,
   descr.description as comment
 from pg_policy p
 join pg_class c on c.oid = p.polrelid
@@ -28,12 +29,15 @@ interface Row {
   cmd: string;
   permissive: boolean;
   roles: string[];
-  using_expr: string | null;
-  check_expr: string | null;
+  has_using: boolean;
+  has_check: boolean;
   comment: string | null;
 }
 
-export async function readPolicies(session: Session): Promise<Policy[]> {
+/** A policy as read, before its expressions are printed: `hasUsing`/`hasCheck` say whether it has them. */
+export type BarePolicy = Policy & { readonly hasUsing: boolean; readonly hasCheck: boolean };
+
+export async function readPolicies(session: Session): Promise<BarePolicy[]> {
   const rows = await session.query<Row>(SQL);
   return rows.map((row) => ({
     schema: row.schema,
@@ -42,8 +46,10 @@ export async function readPolicies(session: Session): Promise<Policy[]> {
     command: COMMANDS[row.cmd] ?? 'ALL',
     permissive: row.permissive,
     roles: row.roles,
-    using: row.using_expr,
-    withCheck: row.check_expr,
+    using: null,
+    withCheck: null,
+    hasUsing: row.has_using,
+    hasCheck: row.has_check,
     comment: row.comment,
   }));
 }

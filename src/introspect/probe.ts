@@ -1,13 +1,20 @@
 /**
  * Probes: verify the static blast-radius model by running real statements as each role, with
  * synthetic JWT claims, inside a transaction that always rolls back. Read probes run in a
- * READ ONLY transaction; write probes (opt-in) each sit in a SAVEPOINT that is rolled back, and
- * the whole transaction is rolled back at the end. Nothing persists (sequences may advance).
+ * READ ONLY transaction; write probes (opt-in) each sit in a SAVEPOINT that is rolled back at once
+ * (which also releases that statement's row and table locks), and the whole transaction is rolled
+ * back at the end. What they cannot avoid is counted and reported (`ProbeCost`).
+ *
+ * Write probes never cascade: a DELETE is not probed on a table that another table references with
+ * ON DELETE CASCADE / SET NULL / SET DEFAULT, an UPDATE never touches a referenced key column, so no
+ * child row is touched and no child trigger fires. INSERTs give serial and identity columns an
+ * explicit value, so no sequence advances. Error outcomes keep the SQLSTATE and object names only,
+ * never the message text (which can quote row values: "Key (email)=(…)", "Failing row contains …").
  */
 import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
-import type { Relation, Snapshot } from '../model/snapshot.ts';
-import { describePgError } from './errors.ts';
-import type { Session } from './session.ts';
+import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+import { describePgErrorSafely } from './errors.ts';
+import { throwIfCancelled, type Session } from './session.ts';
 
 export const PROBE_USER_ID = '00000000-0000-4000-8000-00000000beef';
 
@@ -44,7 +51,55 @@ export interface ProbeOptions {
   readonly writes: boolean;
   /** Probe writes on tables with triggers too (they fire, then roll back). */
   readonly writesOnTriggerTables: boolean;
+  /** Every constraint of the snapshot: foreign keys decide which writes could cascade. */
+  readonly constraints?: readonly Constraint[];
   readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  /** Checked before every statement. */
+  readonly signal?: AbortSignal;
+}
+
+/** What the probes left behind, counted by the server for this transaction (`pg_stat_xact_user_tables`) before the rollback. */
+export interface ProbeCost {
+  /** Rows the rolled-back INSERT/UPDATE probes wrote: dead row versions until VACUUM removes them. */
+  readonly deadRows: number;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+  /** Scans added to pg_stat_*_tables (later audits read idx_scan for unused_index). */
+  readonly seqScans: number;
+  readonly idxScans: number;
+  /** Tables whose counters moved. */
+  readonly tables: number;
+}
+
+export interface ProbeRun {
+  readonly roles: RoleProbe[];
+  /** Null when the counters could not be read. */
+  readonly cost: ProbeCost | null;
+}
+
+const CASCADING = /\bON (DELETE|UPDATE) (CASCADE|SET NULL|SET DEFAULT)\b/gi;
+
+/** Foreign keys that reference `rel` and would change child rows on a DELETE / an UPDATE of `column`. */
+function cascades(rel: Relation, constraints: readonly Constraint[]): { delete: string[]; update: Map<string, string[]> } {
+  const out = { delete: [] as string[], update: new Map<string, string[]>() };
+  for (const c of constraints) {
+    if (c.type !== 'foreign_key' || c.refSchema !== rel.schema || c.refTable !== rel.name) continue;
+    for (const m of c.definition.matchAll(CASCADING)) {
+      const label = `${c.schema}.${c.table} (${c.name}: ON ${m[1]!.toUpperCase()} ${m[2]!.toUpperCase()})`;
+      if (m[1]!.toUpperCase() === 'DELETE') out.delete.push(label);
+      else for (const col of c.refColumns) out.update.set(col, [...(out.update.get(col) ?? []), label]);
+    }
+  }
+  return out;
+}
+
+/** Columns that some foreign key references: an UPDATE probe leaves them alone. */
+function referencedColumns(rel: Relation, constraints: readonly Constraint[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of constraints) if (c.type === 'foreign_key' && c.refSchema === rel.schema && c.refTable === rel.name) for (const col of c.refColumns) out.add(col);
+  return out;
 }
 
 function claimsFor(role: string): Record<string, unknown> {
@@ -65,12 +120,28 @@ function probeValue(type: string, column: string): string | null {
   return null;
 }
 
+/** An explicit value for a serial or identity column, far from any value a sequence hands out. */
+function sequenceFreeValue(type: string): string | null {
+  const t = type.toLowerCase();
+  if (t === 'smallint') return '-32767';
+  if (t === 'integer') return '-2147483647';
+  if (t === 'bigint') return '-9223372036854775807';
+  if (t.startsWith('numeric')) return '-2147483647';
+  return null;
+}
+
+const USES_SEQUENCE = /\bnextval\s*\(/i;
+
 function insertSql(rel: Relation): string | null {
+  // Serial and identity columns get an explicit value: a rolled-back INSERT would still advance their sequence.
+  const sequenced = rel.columns.filter((c) => !c.generated && (c.identity || (c.default !== null && USES_SEQUENCE.test(c.default))));
   const required = rel.columns.filter((c) => c.notNull && c.default === null && !c.identity && !c.generated);
-  if (required.length === 0) return `INSERT INTO ${qualified(rel.schema, rel.name)} DEFAULT VALUES`;
-  const values = required.map((c) => probeValue(c.type, c.name));
+  const columns = [...sequenced, ...required];
+  if (columns.length === 0) return `INSERT INTO ${qualified(rel.schema, rel.name)} DEFAULT VALUES`;
+  const values = [...sequenced.map((c) => sequenceFreeValue(c.type)), ...required.map((c) => probeValue(c.type, c.name))];
   if (values.some((v) => v === null)) return null;
-  return `INSERT INTO ${qualified(rel.schema, rel.name)} (${required.map((c) => quoteIdent(c.name)).join(', ')}) VALUES (${values.join(', ')})`;
+  const overriding = sequenced.some((c) => c.identity) ? ' OVERRIDING SYSTEM VALUE' : '';
+  return `INSERT INTO ${qualified(rel.schema, rel.name)} (${columns.map((c) => quoteIdent(c.name)).join(', ')})${overriding} VALUES (${values.join(', ')})`;
 }
 
 function classify(error: unknown): ProbeOutcome['result'] {
@@ -85,14 +156,21 @@ function classify(error: unknown): ProbeOutcome['result'] {
  * Runs the probes. Every statement is wrapped in a savepoint so one failure does not abort the
  * others; the transaction is always rolled back, also on error.
  */
-export async function runProbes(session: Session, options: ProbeOptions): Promise<RoleProbe[]> {
+export async function runProbes(session: Session, options: ProbeOptions): Promise<ProbeRun> {
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 5_000));
-  // The audit session defaults to read-only, so write probes ask for READ WRITE explicitly.
-  const begin = options.writes ? 'BEGIN READ WRITE' : 'BEGIN READ ONLY';
-  await session.exec(`${begin}; SET LOCAL statement_timeout = ${timeout}; SET LOCAL lock_timeout = 1000`);
+  const constraints = options.constraints ?? [];
+  const check = () => throwIfCancelled(options.signal);
+  check();
+  await session.begin({
+    access: options.writes ? 'read write' : 'read only',
+    statementTimeoutMs: timeout,
+    // A probe never queues behind another session's lock for long: that table's probe is inconclusive.
+    lockTimeoutMs: Math.min(1_000, options.lockTimeoutMs ?? 1_000),
+  });
   try {
     const totals = new Map<string, number | null>();
     for (const rel of options.tables) {
+      check();
       await session.exec('SAVEPOINT supaudit_probe');
       try {
         const [row] = await session.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${qualified(rel.schema, rel.name)}`);
@@ -107,11 +185,12 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
     for (const role of options.roles) {
       const claims = claimsFor(role);
       const tables: TableProbe[] = [];
+      check();
       await session.exec('SAVEPOINT supaudit_probe');
       try {
         await session.query(`SELECT set_config('role', $1, true)`, [role]);
       } catch (error) {
-        results.push({ role, claims, tables: [], error: `cannot switch to role ${role}: ${describePgError(error)}` });
+        results.push({ role, claims, tables: [], error: `cannot switch to role ${role}: ${describePgErrorSafely(error)}` });
         continue;
       } finally {
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_probe');
@@ -119,7 +198,16 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
       for (const rel of options.tables) {
         const outcomes: ProbeOutcome[] = [];
         const commands: ProbeCommand[] = options.writes ? ['select', 'insert', 'update', 'delete'] : ['select'];
+        const cascade = cascades(rel, constraints);
+        const referenced = referencedColumns(rel, constraints);
+        // UPDATE sets a column to itself; never a referenced key (an ON UPDATE action could fire).
+        const updateColumn = rel.columns.find((c) => !referenced.has(c.name) && !c.generated) ?? null;
         for (const command of commands) {
+          check();
+          if (command === 'delete' && cascade.delete.length > 0) {
+            outcomes.push({ command, result: 'skipped', error: `a DELETE would cascade to ${cascade.delete.join(', ')}` });
+            continue;
+          }
           if (command !== 'select' && rel.hasTriggers && !options.writesOnTriggerTables) {
             outcomes.push({ command, result: 'skipped', error: 'table has triggers (use --probe-triggers to include it)' });
             continue;
@@ -129,7 +217,7 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
             continue;
           }
           const name = qualified(rel.schema, rel.name);
-          const firstColumn = rel.columns[0] ? quoteIdent(rel.columns[0].name) : null;
+          const firstColumn = updateColumn ? quoteIdent(updateColumn.name) : null;
           let sql: string | null;
           switch (command) {
             case 'select':
@@ -146,7 +234,7 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
               break;
           }
           if (sql === null) {
-            outcomes.push({ command, result: 'skipped', error: 'no safe value for a required column' });
+            outcomes.push({ command, result: 'skipped', error: command === 'update' ? 'every column is a referenced key or generated' : 'no safe value for a required column' });
             continue;
           }
           await session.exec('SAVEPOINT supaudit_probe');
@@ -164,7 +252,7 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
               outcomes.push({ command, result: 'allowed', rows: Number((rows[0] as { n?: number } | undefined)?.n ?? 0) });
             }
           } catch (error) {
-            outcomes.push({ command, result: classify(error), error: describePgError(error) });
+            outcomes.push({ command, result: classify(error), error: describePgErrorSafely(error) });
           } finally {
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_probe');
           }
@@ -173,9 +261,26 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
       }
       results.push({ role, claims, tables });
     }
-    return results;
+    return { roles: results, cost: await probeCost(session) };
   } finally {
     await session.exec('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** This transaction's own counters, read before the rollback: exactly what the probes add to pg_stat_*_tables. */
+async function probeCost(session: Session): Promise<ProbeCost | null> {
+  try {
+    const [row] = await session.query<Record<string, number>>(
+      `SELECT coalesce(sum(n_tup_ins), 0)::float8 AS ins, coalesce(sum(n_tup_upd), 0)::float8 AS upd, coalesce(sum(n_tup_del), 0)::float8 AS del,
+              coalesce(sum(seq_scan), 0)::float8 AS seq, coalesce(sum(idx_scan), 0)::float8 AS idx,
+              count(*) FILTER (WHERE n_tup_ins + n_tup_upd + n_tup_del + seq_scan + coalesce(idx_scan, 0) > 0)::float8 AS tables
+         FROM pg_catalog.pg_stat_xact_user_tables`,
+    );
+    if (!row) return null;
+    const n = (k: string) => Number(row[k] ?? 0);
+    return { deadRows: n('ins') + n('upd'), inserted: n('ins'), updated: n('upd'), deleted: n('del'), seqScans: n('seq'), idxScans: n('idx'), tables: n('tables') };
+  } catch {
+    return null;
   }
 }
 

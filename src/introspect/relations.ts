@@ -21,7 +21,6 @@ select n.nspname::text as schema, c.relname::text as name, c.relkind::text as ki
   ${aclJson('c.relacl', `(case when c.relkind = 'S' then 's' else 'r' end)::"char"`, 'c.relowner')} as acl,
   descr.description as comment,
   ext.extname::text as extension,
-  case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as view_definition,
   c.relhastriggers and exists (select 1 from pg_trigger tg where tg.tgrelid = c.oid and not tg.tgisinternal) as has_triggers,
   s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
   s.n_tup_ins::float8 as n_tup_ins, s.n_tup_upd::float8 as n_tup_upd, s.n_tup_del::float8 as n_tup_del,
@@ -53,7 +52,6 @@ interface Row {
   acl: AclItem[];
   comment: string | null;
   extension: string | null;
-  view_definition: string | null;
   has_triggers: boolean;
   seq_scan: number | null;
   idx_scan: number | null;
@@ -134,7 +132,7 @@ export async function readRelations(
       acl: row.acl,
       comment: row.comment,
       extension: row.extension,
-      viewDefinition: row.view_definition,
+      viewDefinition: null,
       hasTriggers: row.has_triggers,
       stats: stats(row),
     });

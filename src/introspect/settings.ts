@@ -8,8 +8,15 @@ export interface ServerSettings {
   /** `pgrst.db_schemas` from the session or from the `authenticator` role's settings. */
   readonly pgrstDbSchemas: string | null;
   readonly statsReset: string | null;
+  /** False when `pg_db_role_setting`/`pg_roles` could not be read: `pgrstDbSchemas` is then unknown, not absent. */
+  readonly roleSettingsRead: boolean;
   readonly hasBuckets: boolean;
   readonly canReadBuckets: boolean;
+  /** RLS applies to the auditing role on storage.buckets: it would see only some rows (or none). */
+  /** The role has SELECT on storage.buckets, which RLS may still filter (`rlsHidesBuckets`). */
+  readonly canSelectBuckets: boolean;
+  readonly rlsHidesBuckets: boolean;
+  readonly rlsHidesRealtimeSubscriptions: boolean;
   readonly hasRealtimeSubscriptions: boolean;
   readonly canReadRealtimeSubscriptions: boolean;
 }
@@ -18,7 +25,8 @@ export interface ServerSettings {
 function optionalTable(schema: string, table: string, alias: string): string {
   const from = `from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = '${schema}' and c.relname = '${table}'`;
   return `exists (select 1 ${from}) as has_${alias},
-    coalesce((select has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, 'select') ${from}), false) as can_read_${alias}`;
+    coalesce((select has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, 'select') ${from}), false) as can_read_${alias},
+    coalesce((select c.relrowsecurity and row_security_active(c.oid) ${from}), false) as rls_hides_${alias}`;
 }
 
 function sql(full: boolean): string {
@@ -54,8 +62,10 @@ interface Row {
   stats_reset: string | null;
   has_buckets: boolean;
   can_read_buckets: boolean;
+  rls_hides_buckets: boolean;
   has_subscriptions: boolean;
   can_read_subscriptions: boolean;
+  rls_hides_subscriptions: boolean;
 }
 
 export async function readSettings(session: Session, full = true): Promise<ServerSettings> {
@@ -68,9 +78,13 @@ export async function readSettings(session: Session, full = true): Promise<Serve
     currentUser: row.current_user,
     pgrstDbSchemas: row.session_db_schemas ?? row.role_db_schemas,
     statsReset: row.stats_reset,
+    roleSettingsRead: full,
     hasBuckets: row.has_buckets,
-    canReadBuckets: row.can_read_buckets,
+    canReadBuckets: row.can_read_buckets && !row.rls_hides_buckets,
+    canSelectBuckets: row.can_read_buckets,
+    rlsHidesBuckets: row.rls_hides_buckets,
+    rlsHidesRealtimeSubscriptions: row.rls_hides_subscriptions && row.can_read_subscriptions,
     hasRealtimeSubscriptions: row.has_subscriptions,
-    canReadRealtimeSubscriptions: row.can_read_subscriptions,
+    canReadRealtimeSubscriptions: row.can_read_subscriptions && !row.rls_hides_subscriptions,
   };
 }

@@ -1,7 +1,7 @@
 import type { FindingDraft } from './finding.ts';
 import type { Level } from './level.ts';
 import type { PrivilegeModel } from './privileges.ts';
-import type { Relation, Snapshot } from './snapshot.ts';
+import type { Relation, Snapshot, SnapshotArea } from './snapshot.ts';
 
 export type CheckCategory = 'security' | 'performance' | 'schema';
 
@@ -17,6 +17,11 @@ export interface CheckMeta<Id extends string = string> {
   readonly facing: 'external' | 'internal';
   /** Peer tool lint id this check corresponds to (splinter), when the concept is the same. */
   readonly splinter?: string;
+  /**
+   * Inputs the check needs besides the snapshot fields it reads (those are tracked on their own):
+   * e.g. `columnStats` for a check that reads column widths.
+   */
+  readonly needs?: readonly SnapshotArea[];
 }
 
 export interface CheckOptions {
@@ -51,4 +56,36 @@ export interface Check<Id extends string = string> {
 /** Typed factory: keeps a check's shape checked at compile time. */
 export function defineCheck<Id extends string>(check: Check<Id>): Check<Id> {
   return check;
+}
+
+/**
+ * Thrown when a check (or an analysis it uses) reads a part of the catalog that could not be read:
+ * the check is inconclusive, its partial result is dropped.
+ */
+export class InconclusiveError extends Error {
+  constructor(
+    readonly area: SnapshotArea,
+    readonly reason: string,
+  ) {
+    super(`${area} unavailable: ${reason}`);
+    this.name = 'InconclusiveError';
+  }
+}
+
+/**
+ * The snapshot as checks see it: reading a field whose area could not be read throws
+ * `InconclusiveError`, so no check computes a result from an empty stand-in.
+ */
+export function guardedSnapshot(snapshot: Snapshot): Snapshot {
+  const unavailable = snapshot.unavailable;
+  if (!unavailable || Object.keys(unavailable).length === 0) return snapshot;
+  return new Proxy(snapshot, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && property in unavailable && property !== 'columnStats') {
+        const area = property as SnapshotArea;
+        throw new InconclusiveError(area, unavailable[area]!);
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }

@@ -15,8 +15,29 @@ const RESERVED = new Set(
   ).split(' '),
 );
 
+/**
+ * Characters that change how text looks without being seen: controls, bidi overrides and
+ * isolates, zero-width and other format characters, line/paragraph separators. A name holding
+ * one is written with Unicode escapes, so the SQL is byte-exact and reads the same on any screen.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u;
+
+function unicodeEscaped(text: string, quote: '"' | "'"): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += quote + quote;
+    else if (INVISIBLE.test(ch) || code > 0xffff) out += code > 0xffff ? `\\+${code.toString(16).toUpperCase().padStart(6, '0')}` : `\\${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
 export function quoteIdent(name: string): string {
   if (SAFE_IDENT.test(name) && !RESERVED.has(name)) return name;
+  // U&"…" names the same identifier, with the invisible characters spelled out.
+  if (INVISIBLE.test(name)) return `U&"${unicodeEscaped(name, '"')}"`;
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -25,6 +46,18 @@ export function qualified(schema: string, name: string): string {
 }
 
 export function quoteLiteral(value: string): string {
+  if (INVISIBLE.test(value)) {
+    // E'…' understands \uXXXX and \UXXXXXXXX whatever standard_conforming_strings says.
+    let out = '';
+    for (const ch of value) {
+      const code = ch.codePointAt(0)!;
+      if (ch === '\\') out += '\\\\';
+      else if (ch === "'") out += "''";
+      else if (INVISIBLE.test(ch)) out += code > 0xffff ? `\\U${code.toString(16).toUpperCase().padStart(8, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      else out += ch;
+    }
+    return `E'${out}'`;
+  }
   const escaped = value.replaceAll("'", "''");
   return value.includes('\\') ? `E'${escaped.replaceAll('\\', '\\\\')}'` : `'${escaped}'`;
 }
@@ -40,4 +73,53 @@ export function displayName(schema: string, name: string): string {
  */
 export function sqlComment(text: string): string {
   return `-- ${text.replace(/[\r\n\u2028\u2029]+/g, ' ')}`;
+}
+
+/**
+ * SQL text (e.g. from the deparser) with every quoted identifier or string literal that holds an
+ * invisible character rewritten to its Unicode-escape form (`U&"…"`, `E'…\u…'`): the same SQL,
+ * byte for byte in meaning, that cannot display as something else. Text without such characters
+ * is returned unchanged.
+ */
+export function visibleSql(sql: string): string {
+  if (!INVISIBLE.test(sql.replace(/[\n\t\r]/g, ''))) return sql;
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    const prev = sql[i - 1];
+    const unicodePrefixed = (ch === '"' || ch === "'") && (prev === '&') && /u/i.test(sql[i - 2] ?? '');
+    const escapeString = ch === "'" && /e/i.test(prev ?? '') && !/[A-Za-z0-9_$]/.test(sql[i - 2] ?? '');
+    if ((ch === '"' || ch === "'") && !unicodePrefixed && !escapeString) {
+      // Find the closing quote (doubled quotes stay inside).
+      let j = i + 1;
+      let body = '';
+      for (; j < sql.length; j++) {
+        if (sql[j] === ch) {
+          if (sql[j + 1] === ch) {
+            body += ch;
+            j++;
+            continue;
+          }
+          break;
+        }
+        body += sql[j];
+      }
+      if (j >= sql.length) return out + sql.slice(i); // unterminated: leave as is
+      out += INVISIBLE.test(body) ? (ch === '"' ? quoteIdent(body) : quoteLiteral(body)) : sql.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (ch === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const line = end < 0 ? sql.slice(i) : sql.slice(i, end);
+      // A comment that holds invisible characters: spell them out (comments carry no meaning).
+      out += line.replace(new RegExp(INVISIBLE.source, 'gu'), (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+      i = end < 0 ? sql.length : end;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return out;
 }

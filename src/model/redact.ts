@@ -1,32 +1,23 @@
 /**
- * Secrets never reach output: connection-string passwords, API keys and JWTs are masked in
- * every message, report and log line.
+ * Secrets never reach output. Redaction works on structure, never on the value: a connection
+ * string's password is dropped where it is parsed (introspect/targets/conninfo.ts) and never
+ * echoed, and text that may carry secrets (reports, error lines) has its URL passwords, JWTs,
+ * Supabase keys and key-like query parameters masked by their shape. No value is searched for and
+ * replaced as a substring: a short password like "postgres" or "admin" would otherwise rewrite
+ * unrelated text (a URL scheme, a table name) and make fingerprints depend on the password.
  */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 const KEY_PARAM = /([?&](?:password|apikey|api_key|key|token|sslpassword)=)[^&\s]+/gi;
 const SUPABASE_KEY = /\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}/g;
 
-const registered = new Set<string>();
-
-/** Remember a secret value (password, key) so that it is masked wherever it appears later. */
-export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 4) registered.add(value);
-}
-
 export function redact(text: string): string {
-  let out = text
-    .replace(URL_PASSWORD, '$1***@')
-    .replace(JWT, 'eyJ***')
-    .replace(KEY_PARAM, '$1***')
-    .replace(SUPABASE_KEY, 'sb_***');
-  for (const secret of registered) {
-    if (out.includes(secret)) out = out.split(secret).join('***');
-  }
-  return out;
+  // Cheap pre-test: most report text holds none of these shapes.
+  if (!text.includes('://') && !text.includes('eyJ') && !text.includes('sb_') && !text.includes('=')) return text;
+  return text.replace(URL_PASSWORD, '$1***@').replace(JWT, 'eyJ***').replace(KEY_PARAM, '$1***').replace(SUPABASE_KEY, 'sb_***');
 }
 
-/** A connection URL for display: password masked, everything else kept. */
+/** A URL for display: password and key-like parameters masked, everything else kept; unparseable input is not shown. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -36,6 +27,6 @@ export function redactUrl(url: string): string {
     }
     return redact(parsed.toString());
   } catch {
-    return redact(url);
+    return '(a URL that does not parse; not shown)';
   }
 }

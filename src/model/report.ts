@@ -103,6 +103,12 @@ export interface CheckError {
   readonly message: string;
 }
 
+export interface InconclusiveCheck {
+  readonly check: string;
+  /** The unreadable area, and why. */
+  readonly reason: string;
+}
+
 export interface Report {
   readonly schemaVersion: 1;
   readonly tool: { readonly name: 'supaudit'; readonly version: string };
@@ -127,6 +133,8 @@ export interface Report {
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];
   readonly checkErrors: readonly CheckError[];
+  /** Checks that could not run because a part of the catalog they need was unreadable. */
+  readonly inconclusive?: readonly InconclusiveCheck[];
   readonly stats: {
     readonly durationMs: number;
     readonly queries: number;

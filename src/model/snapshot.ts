@@ -75,6 +75,8 @@ export interface Column {
   readonly acl: readonly AclItem[];
   /** Average width in bytes from `pg_stats`, when statistics exist and are readable. */
   readonly avgWidth: number | null;
+  /** `pg_stats` hides this column from the auditing role (no SELECT on it, or RLS applies): `avgWidth` is unknown. */
+  readonly statsHidden?: boolean;
   readonly comment: string | null;
 }
 
@@ -183,6 +185,8 @@ export interface Policy {
   readonly withCheck: string | null;
   /** `COMMENT ON POLICY` (may carry `-- supaudit-ignore <check>: <reason>`). */
   readonly comment: string | null;
+  /** Set when the expressions could not be read (then `using`/`withCheck` are null and mean nothing). */
+  readonly unreadable?: string;
 }
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
@@ -284,6 +288,27 @@ export interface IntrospectionNote {
   readonly message: string;
 }
 
+/**
+ * What an unreadable catalog area leaves unknown: the snapshot fields, plus `columnStats` (pg_stats
+ * hidden for some columns). A check that reads one of these is inconclusive, not run on empty data.
+ */
+export type SnapshotArea =
+  | 'roles'
+  | 'memberships'
+  | 'schemas'
+  | 'relations'
+  | 'sequences'
+  | 'constraints'
+  | 'indexes'
+  | 'policies'
+  | 'functions'
+  | 'viewDependencies'
+  | 'publications'
+  | 'extensions'
+  | 'defaultPrivileges'
+  | 'buckets'
+  | 'columnStats';
+
 export interface Snapshot {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
@@ -317,4 +342,6 @@ export interface Snapshot {
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];
+  /** Areas that could not be read, with the reason (absent when everything was read). */
+  readonly unavailable?: Readonly<Partial<Record<SnapshotArea, string>>>;
 }

@@ -4,6 +4,7 @@
  * Requires `await initPolicyParser()` once beforehand; without it every expression reports a `parseError`
  * (and nothing is cached).
  */
+import { InconclusiveError } from '../model/check.ts';
 import type { Policy, Snapshot } from '../model/snapshot.ts';
 import { isPolicyParserReady, parseExpression } from './parse.ts';
 import { snapshotIndex, type SnapshotIndex } from './resolve.ts';
@@ -50,6 +51,7 @@ function analyzeWithIndex(text: string, context: ExpressionContext, index: Snaps
     }).run(parsed.ast);
     return walker.analysis(parsed.ast);
   } catch (err) {
+    if (err instanceof InconclusiveError) throw err;
     // Defensive: an AST shape we did not anticipate must not take the whole audit down.
     return failed(text, `analysis failed: ${err instanceof Error ? err.message : String(err)}`, null);
   }
@@ -69,8 +71,9 @@ export function analyzePolicy(policy: Policy, snapshot: Snapshot): PolicyAnalysi
   if (cached) return cached;
   const index = snapshotIndex(snapshot);
   const context: ExpressionContext = { schema: policy.schema, table: policy.table };
-  const using = policy.using !== null ? analyzeWithIndex(policy.using, context, index) : null;
-  const withCheck = policy.withCheck !== null ? analyzeWithIndex(policy.withCheck, context, index) : null;
+  const unread = policy.unreadable !== undefined ? failed('', `not read: ${policy.unreadable}`, null) : null;
+  const using = unread ?? (policy.using !== null ? analyzeWithIndex(policy.using, context, index) : null);
+  const withCheck = unread ?? (policy.withCheck !== null ? analyzeWithIndex(policy.withCheck, context, index) : null);
   const usingAppliesToNewRows = (policy.command === 'UPDATE' || policy.command === 'ALL') && withCheck === null;
   const result: PolicyAnalysis = {
     policy,

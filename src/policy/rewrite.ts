@@ -12,6 +12,7 @@
  * volatile function would change how often it runs). The outermost wrappable call is wrapped, e.g.
  * `private.has_role(auth.uid(), 'admin')` as a whole when `has_role` is STABLE.
  */
+import { InconclusiveError } from '../model/check.ts';
 import { deparseSync } from 'pgsql-deparser';
 import type { Policy, Snapshot } from '../model/snapshot.ts';
 import { quoteIdent } from '../model/ident.ts';
@@ -101,6 +102,7 @@ export function rewritePerRowCalls(text: string, options: RewriteOptions = {}): 
     walker = walk(text, parsed.ast, parsed.sourceOffset, options);
     calls = selectCalls(walker, options);
   } catch (err) {
+    if (err instanceof InconclusiveError) throw err;
     return { status: 'failed', text: null, wrapped: [], error: `analysis failed: ${errorMessage(err)}` };
   }
   if (calls.length === 0) return { status: 'unchanged', text: null, wrapped: [], error: null };

@@ -29,7 +29,7 @@ describe('usage and connection errors: one clear line, exit 2, no secret', () =>
   test('garbage instead of a URL', async () => {
     const r = await runCli(['--db-url', 'not a url at all']);
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, /not a valid database URL/);
+    expectOneLineError(r.stderr, /not a database URL or connection string \(it is not shown: it may hold a password\)/);
   });
 
   test('a host name that does not resolve', async () => {

@@ -74,7 +74,7 @@ describe('blast radius on the demo project (PGlite)', () => {
   test('probes (reads and writes) agree with the static model and leave every row unchanged', async () => {
     const before = await fingerprintData(session, snapshot);
     const tables = probeTargets(snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-    const probes = await runProbes(session, { roles: ['anon', 'authenticated', 'service_role'], tables, writes: true, writesOnTriggerTables: true });
+    const { roles: probes } = await runProbes(session, { roles: ['anon', 'authenticated', 'service_role'], tables, writes: true, writesOnTriggerTables: true, constraints: snapshot.constraints });
     const after = await fingerprintData(session, snapshot);
     expect(after).toEqual(before);
     expect(Object.keys(before).length).toBeGreaterThan(10);

@@ -206,14 +206,14 @@ export async function startEmbedded(files: readonly string[], root: string, opti
     }
   }
   await db.exec('ANALYZE');
-  const session = new CountingSession(
-    async (sql, params) => (await db.query<Record<string, unknown>>(sql, params as unknown[] | undefined)).rows,
-    async (sql) => {
+  const session = new CountingSession({
+    run: async (sql, params) => (await db.query<Record<string, unknown>>(sql, params as unknown[] | undefined)).rows,
+    runMany: async (sql) => {
       await db.exec(sql);
     },
-    async () => {
+    close: async () => {
       await db.close().catch(() => undefined);
     },
-  );
+  });
   return { session, statements, skipped, files: files.map((f) => relative(root, f) || basename(f)) };
 }

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readSmallFile } from '../../config/load.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { globSync } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
-import { redactUrl } from '../../model/redact.ts';
 import type { TargetKind } from '../../model/report.ts';
 import type { Session } from '../session.ts';
 import { migrationFiles, startEmbedded, type LoadedStatement } from './embedded.ts';
@@ -48,8 +48,9 @@ export interface TargetOptions {
 function readConfigToml(projectDir: string): Record<string, unknown> | undefined {
   const path = join(projectDir, 'config.toml');
   if (!existsSync(path)) return undefined;
+  const text = readSmallFile(path, path, 'config.toml');
   try {
-    return parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return parseToml(text) as Record<string, unknown>;
   } catch (error) {
     throw new UserError('config', `${path}: ${(error as Error).message.split('\n')[0]}`, 'fix the TOML syntax');
   }
@@ -130,12 +131,12 @@ export function resolveTarget(options: TargetOptions): Target {
     const parsed = parseDatabaseUrl(url);
     return {
       kind: 'url',
-      description: redactUrl(url),
+      description: parsed.display,
       configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : undefined,
       projectDir,
       async open() {
         const session = await connectPg(url, { connectTimeoutMs: options.connectTimeoutMs });
-        return { session, statements: [], notes: parsed.pooled ? [{ area: 'connection', message: 'pooler (transaction mode) detected: session settings are set per transaction only' }] : [] };
+        return { session, statements: [], notes: [] };
       },
     };
   }

@@ -1,82 +1,20 @@
+import net from 'node:net';
 import pg from 'pg';
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { UserError } from '../../model/errors.ts';
-import { redact, redactUrl, registerSecret } from '../../model/redact.ts';
-import { CountingSession, type Session } from '../session.ts';
-
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '']);
+import { redact } from '../../model/redact.ts';
+import { CountingSession, type Session, type TransactionSpec } from '../session.ts';
+import { parseConnInfo, type ConnInfo } from './conninfo.ts';
 
 export interface PgConnectOptions {
   readonly connectTimeoutMs?: number;
-  readonly statementTimeoutMs?: number;
 }
 
-interface ParsedUrl {
-  readonly connectionString: string;
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly database: string;
-  readonly ssl: false | ConnectionOptions;
-  readonly sslExplicit: boolean;
-  readonly pooled: boolean;
-}
+/** Parsed target plus what the connection notes need. */
+export type ParsedUrl = ConnInfo;
 
-/**
- * Parses a `postgres://` URL. TLS follows libpq's `sslmode` (require = encrypted, unverified;
- * verify-ca/verify-full = verified); without it, non-local hosts get TLS (Supabase requires it).
- */
+/** Parses a `postgres://` URL or a keyword/value connection string (see conninfo.ts). */
 export function parseDatabaseUrl(url: string): ParsedUrl {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UserError('usage', `not a valid database URL: ${redactUrl(url)}`, 'expected a URL like postgres://user@host:5432/database?sslmode=require');
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new UserError('usage', `not a Postgres URL (scheme ${parsed.protocol}): ${redactUrl(url)}`, 'expected a URL like postgres://user@host:5432/database?sslmode=require');
-  }
-  registerSecret(decodeURIComponent(parsed.password));
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  const sslmode = parsed.searchParams.get('sslmode');
-  const rootCert = parsed.searchParams.get('sslrootcert');
-  for (const key of ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat', 'pgbouncer']) parsed.searchParams.delete(key);
-  const local = LOCAL_HOSTS.has(host) || host.startsWith('/');
-  let ssl: false | ConnectionOptions;
-  switch (sslmode) {
-    case 'disable':
-      ssl = false;
-      break;
-    case 'allow':
-    case 'prefer':
-      ssl = local ? false : { rejectUnauthorized: false };
-      break;
-    case 'require':
-      ssl = { rejectUnauthorized: false };
-      break;
-    case 'verify-ca':
-    case 'verify-full':
-      ssl = { rejectUnauthorized: true, ...(rootCert ? { ca: readFileSync(rootCert, 'utf8') } : {}) };
-      break;
-    case null:
-      ssl = local ? false : { rejectUnauthorized: false };
-      break;
-    default:
-      throw new UserError('usage', `unknown sslmode "${sslmode}"`, 'use disable, require, verify-ca or verify-full');
-  }
-  const port = parsed.port ? Number(parsed.port) : 5432;
-  return {
-    connectionString: parsed.toString(),
-    host,
-    port,
-    user: decodeURIComponent(parsed.username || 'postgres'),
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '') || parsed.username || 'postgres'),
-    ssl,
-    sslExplicit: sslmode !== null,
-    // Supavisor/PgBouncer transaction mode: session-level SET would leak to other clients.
-    pooled: port === 6543 || /(^|\.)pooler\.supabase\.com$/i.test(host) || url.includes('pgbouncer=true'),
-  };
+  return parseConnInfo(url);
 }
 
 /** Turns a driver error on connect into one line a user can act on. */
@@ -128,64 +66,144 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
   return new UserError('connection', `could not connect to ${where}: ${message}`);
 }
 
-/** Opens a read-only session on a live database through `pg`. */
+/** How long one round trip may stay unanswered before the link counts as dead: the statement's own limit plus a grace period. */
+export function roundTripDeadlineMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + Math.min(10_000, Math.max(2_000, Math.floor(statementTimeoutMs / 2)));
+}
+
+/** Sends a protocol-level CancelRequest (what psql's Ctrl-C sends): PgBouncer forwards it to the right server. */
+function sendCancelRequest(target: ConnInfo, processId: number, secretKey: number, timeoutMs: number): Promise<void> {
+  return new Promise((done) => {
+    const socket = target.host.startsWith('/') ? net.connect(`${target.host}/.s.PGSQL.${target.port}`) : net.connect(target.port, target.host);
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      done();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('error', finish);
+    socket.on('close', finish);
+    socket.on('connect', () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4);
+      packet.writeInt32BE(processId, 8);
+      packet.writeInt32BE(secretKey, 12);
+      // The server closes the socket once it has read the request.
+      socket.end(packet);
+    });
+  });
+}
+
+/**
+ * Opens a session on a live database through `pg`. Nothing is set for the session: every
+ * transaction sets its own limits (see session.ts), so a transaction-mode pooler on any port hands
+ * a clean connection back. A watchdog drops the connection when the server stays silent past the
+ * transaction's statement_timeout plus a grace period (a dead network path sends no RST), and the
+ * server side ends on its own too: idle_in_transaction_session_timeout, tcp_user_timeout and, from
+ * PostgreSQL 14, client_connection_check_interval are set in every transaction.
+ */
 export async function connectPg(url: string, options: PgConnectOptions = {}): Promise<Session> {
   const target = parseDatabaseUrl(url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const client = new pg.Client({
-    connectionString: target.connectionString,
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    database: target.database,
     ssl: target.ssl,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'supaudit',
   });
   // A dropped connection later surfaces as a failing query; don't crash on the emitter.
   client.on('error', () => undefined);
+  const socket = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
   try {
     await client.connect();
   } catch (error) {
+    socket()?.destroy();
     await client.end().catch(() => undefined);
     throw connectionError(error, target);
   }
-  // A connection that drops after start-up (server restart, proxy timeout) is a connection error
+  const where = `${target.host}:${target.port}`;
+  let spec: TransactionSpec | null = null;
+  let silentFor: number | null = null;
+  let closed = false;
+  const kill = () => {
+    closed = true;
+    socket()?.destroy();
+  };
+  /** The longest the server may take to answer one round trip before the link counts as dead. */
+  const deadline = () => roundTripDeadlineMs(spec?.statementTimeoutMs ?? connectTimeoutMs);
+  // A connection that drops (server restart, proxy timeout, silent link) is a connection error
   // naming the target, not an internal one; SQL errors pass through for their stage to describe.
   const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (closed) throw new UserError('connection', `the connection to ${where} is closed`);
+    const limit = deadline();
+    const timer = setTimeout(() => {
+      silentFor = limit;
+      kill();
+    }, limit);
     try {
       return await run();
     } catch (error) {
+      if (silentFor !== null) {
+        throw new UserError(
+          'connection',
+          `no answer from ${where} for ${Math.round(silentFor / 1000)} s: the connection was dropped`,
+          'the network path went silent (firewall, NAT or VPN drop); the server ends the session on its own (idle_in_transaction_session_timeout), so nothing stays locked',
+          { cause: error },
+        );
+      }
       const e = error as { code?: string; message?: string };
-      if (e.code === undefined && /Connection terminated|connection error|ECONNRESET|socket/i.test(String(e.message ?? ''))) {
-        throw new UserError('connection', `the server at ${target.host}:${target.port} closed the connection during the audit`, 'the server restarted or a proxy dropped the session; run the audit again', { cause: error });
+      if (e.code === undefined && /Connection terminated|connection error|ECONNRESET|socket|not queryable/i.test(String(e.message ?? ''))) {
+        throw new UserError('connection', `the server at ${where} closed the connection during the audit`, 'the server restarted or a proxy dropped the session; run the audit again', { cause: error });
       }
       if (e.code === 'ECONNRESET' || e.code === 'EPIPE') throw connectionError(error, target);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   };
-  if (!target.pooled) {
-    // Belt and braces: even a statement outside our explicit READ ONLY transactions cannot write.
-    await guard(() => client.query('SET default_transaction_read_only = on')).catch(async (error: unknown) => {
-      await client.end().catch(() => undefined);
-      throw error;
-    });
-  }
-  const processId = (client as unknown as { processID?: number }).processID;
-  return new CountingSession(
-    async (sql, params) => (await guard(() => client.query(sql, params as unknown[] | undefined))).rows,
-    async (sql) => {
+  /** Belt and braces: CountingSession only ever sends statements inside a transaction that `begin` opened. */
+  const inTransaction = (sql: string) => {
+    if (spec === null) throw new Error(`supaudit sent a statement outside a transaction: ${sql.slice(0, 40)}`);
+  };
+  const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
+  return new CountingSession({
+    run: async (sql, params) => {
+      inTransaction(sql);
+      return (await guard(() => client.query(sql, params as unknown[] | undefined))).rows;
+    },
+    runMany: async (sql) => {
+      if (!/^\s*(BEGIN|ROLLBACK|COMMIT)\b/i.test(sql)) inTransaction(sql);
       await guard(() => client.query(sql));
     },
-    async () => {
-      await client.end().catch(() => undefined);
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      const ended = client.end().catch(() => undefined);
+      // A silent link never acknowledges the goodbye: don't wait for it.
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      socket()?.destroy();
     },
-    async () => {
-      if (processId === undefined) return;
-      // Cancel through a second short-lived connection, as psql's Ctrl-C does.
-      const canceller = new pg.Client({ connectionString: target.connectionString, ssl: target.ssl, connectionTimeoutMillis: 5_000 });
-      canceller.on('error', () => undefined);
-      try {
-        await canceller.connect();
-        await canceller.query('select pg_cancel_backend($1)', [processId]);
-      } finally {
-        await canceller.end().catch(() => undefined);
-      }
+    cancel: async () => {
+      if (!closed && processID !== undefined && secretKey !== undefined) await sendCancelRequest(target, processID, secretKey, 2_000);
+      kill();
     },
-  );
+    kill,
+    localSettings: (s) =>
+      [
+        // The server gives up sending to a client that stopped acknowledging (a silent link).
+        `SET LOCAL tcp_user_timeout = ${roundTripDeadlineMs(s.statementTimeoutMs)}`,
+        // From PostgreSQL 14 the server notices a closed client during a long query and stops it.
+        `SELECT set_config('client_connection_check_interval', '1000', true) WHERE current_setting('server_version_num')::int >= 140000`,
+      ].join('; '),
+    onTransaction: (s) => {
+      spec = s;
+    },
+  });
 }

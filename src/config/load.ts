@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError } from '../model/errors.ts';
+import { compileUserPattern } from '../engine/context.ts';
 import type { Level } from '../model/level.ts';
 import type { Baseline } from '../engine/baseline.ts';
 import type { Suppression } from '../engine/suppress.ts';
@@ -121,9 +122,13 @@ export function loadConfig(options: { cwd: string; explicit?: string; knownCheck
   for (const id of config.disable ?? []) if (!options.knownChecks.includes(id)) throw unknownCheck(shown, 'disable', id, options.knownChecks);
   (config.sensitiveColumns ?? []).forEach((source, i) => {
     try {
-      new RegExp(source, 'i');
+      compileUserPattern(source);
     } catch (error) {
-      throw new UserError('config', `${shown}: "sensitiveColumns[${i}]" is not a valid regular expression: ${(error as Error).message}`);
+      throw new UserError(
+        'config',
+        `${shown}: "sensitiveColumns[${i}]" is not a valid regular expression: ${(error as Error).message.split('\n')[0]}`,
+        'patterns use RE2 syntax (linear-time matching): no backreferences or lookaround',
+      );
     }
   });
   const dir = dirname(file);

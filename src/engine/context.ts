@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { guardedSnapshot, InconclusiveError, type CheckContext, type CheckOptions } from '../model/check.ts';
 import { PrivilegeModel } from '../model/privileges.ts';
 import { isSystemSchema } from '../model/schemas.ts';
@@ -85,14 +86,29 @@ export function createContext(snapshot: Snapshot, options: CheckOptions = DEFAUL
   };
 }
 
+/**
+ * A user-supplied pattern (config `sensitiveColumns`) compiled for RE2: matching takes linear time
+ * whatever the pattern, so `(a+)+b` cannot hang an audit. Backreferences and lookaround, which RE2
+ * does not have, are refused when the config is read.
+ */
+export function compileUserPattern(source: string): (text: string) => boolean {
+  const re = RE2JS.compile(`(?:^|_)(?:${source})(?:_|$)`, RE2JS.CASE_INSENSITIVE);
+  return (text) => re.matcher(text).find();
+}
+
 /** Compiled sensitive-column matcher; null when the name is not sensitive, else the pattern that matched. */
 export function sensitiveMatcher(patterns: readonly string[]): (column: string) => string | null {
-  const compiled = patterns.map((p) => ({ p, re: new RegExp(`(?:^|_)(?:${p})(?:_|$)`, 'i') }));
+  const compiled = patterns.map((p) => ({ p, test: compileUserPattern(p) }));
+  const cache = new Map<string, string | null>();
   return (column) => {
+    const cached = cache.get(column);
+    if (cached !== undefined) return cached;
     const words = column
       .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
       .replace(/[^A-Za-z0-9]+/g, '_')
       .toLowerCase();
-    return compiled.find(({ re }) => re.test(words))?.p ?? null;
+    const found = compiled.find(({ test }) => test(words))?.p ?? null;
+    cache.set(column, found);
+    return found;
   };
 }

@@ -1,6 +1,6 @@
 import type { Column } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
-import { aclJson, NAMESPACE_FILTER } from './sql.ts';
+import { aclJson, NAMESPACE_FILTER, rlsAppliesToCurrentUser } from './sql.ts';
 
 /** Columns of every relation read by `relations.ts`, with column grants and average widths. */
 function sql(withStats: boolean): string {
@@ -19,7 +19,7 @@ select n.nspname::text as schema, c.relname::text as table,
   a.attgenerated <> '' as generated,
   ${aclJson('a.attacl')} as acl,
   st.avg_width::float8 as avg_width,
-  ${withStats ? `c.relkind in ('r', 'p', 'm') and not (has_column_privilege(c.oid, a.attnum, 'select') and (not c.relrowsecurity or not row_security_active(c.oid)))` : 'false'} as stats_hidden,
+  ${withStats ? `c.relkind in ('r', 'p', 'm') and not (has_column_privilege(c.oid, a.attnum, 'select') and not ${rlsAppliesToCurrentUser('c')})` : 'false'} as stats_hidden,
   descr.description as comment
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid

@@ -88,7 +88,9 @@ export function killOpenSessions(): number {
 /** The limits of a statement sent with no transaction open: it gets one of its own. */
 export const DEFAULT_SPEC: TransactionSpec = { access: 'read only', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 };
 
-const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|ROLLBACK|COMMIT|END|ABORT)\b/i;
+/** Statements that open, end or work inside the current transaction (savepoints): never wrapped. */
+const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|ROLLBACK|COMMIT|END|ABORT|SAVEPOINT|RELEASE)\b/i;
+const OPENS = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const ENDS = /^\s*(ROLLBACK|COMMIT|END|ABORT)\s*;?\s*$/i;
 
 /**
@@ -130,7 +132,7 @@ export class CountingSession implements Session {
     const control = TRANSACTION_CONTROL.test(sql);
     if (this.open === null && !control) return this.alone(() => this.exec(sql));
     this.count++;
-    if (control && !ENDS.test(sql)) {
+    if (OPENS.test(sql)) {
       // A hand-written BEGIN (tests that set up their own transaction): supaudit itself uses begin().
       this.open = DEFAULT_SPEC;
       this.driver.onTransaction?.(DEFAULT_SPEC);

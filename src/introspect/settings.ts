@@ -1,4 +1,5 @@
 import type { Session } from './session.ts';
+import { rlsAppliesToCurrentUser } from './sql.ts';
 
 export interface ServerSettings {
   readonly version: string;
@@ -22,11 +23,11 @@ export interface ServerSettings {
 }
 
 /** Whether a table exists and is readable, without `to_regclass` (which errors without USAGE on the schema). */
-function optionalTable(schema: string, table: string, alias: string): string {
+function optionalTable(schema: string, table: string, alias: string, readRoles: boolean): string {
   const from = `from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = '${schema}' and c.relname = '${table}'`;
   return `exists (select 1 ${from}) as has_${alias},
     coalesce((select has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, 'select') ${from}), false) as can_read_${alias},
-    coalesce((select c.relrowsecurity and row_security_active(c.oid) ${from}), false) as rls_hides_${alias}`;
+    coalesce((select ${rlsAppliesToCurrentUser('c', readRoles)} ${from}), false) as rls_hides_${alias}`;
 }
 
 function sql(full: boolean): string {
@@ -47,8 +48,8 @@ select version() as version,
   nullif(current_setting('pgrst.db_schemas', true), '') as session_db_schemas,
   ${roleSchemas} as role_db_schemas,
   ${statsReset} as stats_reset,
-  ${optionalTable('storage', 'buckets', 'buckets')},
-  ${optionalTable('realtime', 'subscription', 'subscriptions')}
+  ${optionalTable('storage', 'buckets', 'buckets', full)},
+  ${optionalTable('realtime', 'subscription', 'subscriptions', full)}
 `;
 }
 

@@ -26,3 +26,16 @@ export function extensionOwned(catalog: string): string {
   return `(select d.objid, e.extname from pg_depend d join pg_extension e on e.oid = d.refobjid
      where d.deptype = 'e' and d.classid = '${catalog}'::regclass and d.refclassid = 'pg_extension'::regclass)`;
 }
+
+/**
+ * Whether row-level security filters what the current user reads from relation `c` (alias of a
+ * pg_class row), as check_enable_rls decides, from catalog columns only: `row_security_active()`
+ * would build each table's relcache entry (reading pg_policy) and so wait behind any lock on it.
+ */
+export function rlsAppliesToCurrentUser(c: string, readRoles = true): string {
+  // Without pg_roles, BYPASSRLS is unknown: assume RLS applies (the answer is then "unknown", never "all rows").
+  const bypass = readRoles ? `coalesce((select r.rolbypassrls from pg_roles r where r.rolname = current_user), false)` : 'false';
+  return `(${c}.relrowsecurity and not (current_setting('is_superuser') = 'on'
+    or ${bypass}
+    or (pg_has_role(${c}.relowner, 'USAGE') and not ${c}.relforcerowsecurity)))`;
+}

@@ -132,6 +132,8 @@ export async function connectPg(url: string, options: PgConnectOptions = {}): Pr
   let spec: TransactionSpec | null = null;
   let silentFor: number | null = null;
   let closed = false;
+  /** Once the link is known dead, every later call fails with the reason (not a bare "closed"). */
+  let fatal: UserError | null = null;
   const kill = () => {
     closed = true;
     socket()?.destroy();
@@ -141,6 +143,7 @@ export async function connectPg(url: string, options: PgConnectOptions = {}): Pr
   // A connection that drops (server restart, proxy timeout, silent link) is a connection error
   // naming the target, not an internal one; SQL errors pass through for their stage to describe.
   const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (fatal) throw fatal;
     if (closed) throw new UserError('connection', `the connection to ${where} is closed`);
     const limit = deadline();
     const timer = setTimeout(() => {
@@ -151,12 +154,13 @@ export async function connectPg(url: string, options: PgConnectOptions = {}): Pr
       return await run();
     } catch (error) {
       if (silentFor !== null) {
-        throw new UserError(
+        fatal ??= new UserError(
           'connection',
           `no answer from ${where} for ${Math.round(silentFor / 1000)} s: the connection was dropped`,
           'the network path went silent (firewall, NAT or VPN drop); the server ends the session on its own (idle_in_transaction_session_timeout), so nothing stays locked',
           { cause: error },
         );
+        throw fatal;
       }
       const e = error as { code?: string; message?: string };
       if (e.code === undefined && /Connection terminated|connection error|ECONNRESET|socket|not queryable/i.test(String(e.message ?? ''))) {

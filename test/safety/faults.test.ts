@@ -1,0 +1,278 @@
+/**
+ * Production safety under faults, on real servers: a network path that goes silent, a
+ * transaction-mode pooler on its default port, Ctrl-C and SIGTERM through a pooler and from a real
+ * process, and locks: the catalog transaction locks no user relation, and another session's
+ * exclusive lock neither fails the audit nor makes supaudit queue behind it.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, describe, expect, test } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { introspect } from '../../src/introspect/index.ts';
+import { connectPg } from '../../src/introspect/targets/pg.ts';
+import type { Report } from '../../src/model/report.ts';
+import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
+import { runCli } from '../support/cli.ts';
+import { havePgBouncer, startPgBouncer, type PgBouncer } from '../support/pgbouncer.ts';
+import { startSilentProxy, type SilentProxy } from '../support/proxy.ts';
+
+const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
+const BIN = new URL('../../bin/supaudit.js', import.meta.url).pathname;
+
+const ITEMS = `
+create table public.items (id bigint primary key, label text not null);
+insert into public.items select g, 'item ' || g from generate_series(1, 20) g;
+grant select, insert, update, delete on public.items to anon, authenticated;
+create table public.notes (id bigint primary key, user_id uuid not null, body text);
+alter table public.notes enable row level security;
+create policy notes_own on public.notes for select using ((select auth.uid()) = user_id);
+create policy notes_team on public.notes for select using (exists (select 1 from public.items i where i.id = notes.id));
+create materialized view public.item_counts as select count(*) as n from public.items;
+create view public.item_labels as select id, label from public.items;
+`;
+
+const proxies: SilentProxy[] = [];
+const bouncers: PgBouncer[] = [];
+afterAll(async () => {
+  for (const p of proxies) await p.close();
+  for (const b of bouncers) b.stop();
+});
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, ssl: false });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Backends of this database other than the asking one, by application_name (or all). */
+async function backends(url: string, where = "application_name = 'supaudit'"): Promise<number> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and ${where}`);
+    return rows[0].n as number;
+  });
+}
+
+async function settle(check: () => Promise<number>, ms = 10_000): Promise<number> {
+  const until = Date.now() + ms;
+  let n = await check();
+  while (n > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    n = await check();
+  }
+  return n;
+}
+
+async function fixture(engine: ReturnType<typeof realEnginesOrFail>[number], sql = ITEMS): Promise<{ url: string; database: string }> {
+  const url = await freshDatabase(engine);
+  await runSql(url, BASE);
+  await runSql(url, sql);
+  await runSql(url, 'analyze');
+  return { url, database: new URL(url).pathname.slice(1) };
+}
+
+describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
+  test('a network path that goes silent mid-probe: exit 2 within the deadline, and the server frees the probe\'s locks on its own', async () => {
+    const info = cluster(engine);
+    const { url, database } = await fixture(engine);
+    // Goes silent right after forwarding the UPDATE probe: the server runs it (row lock taken) and its answer is lost.
+    const proxy = await startSilentProxy({ host: info.host, port: info.port }, { silenceAfterClientSends: 'WITH probe AS (UPDATE' });
+    proxies.push(proxy);
+    const through = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${proxy.port}/${database}?sslmode=disable`;
+    const started = Date.now();
+    const run = await runCli(['--db-url', through, '--schemas', 'public', '--probe-writes', '--statement-timeout', '1000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const elapsed = Date.now() - started;
+    await proxy.silenced;
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n').slice(1).join('\n')).toMatch(/^supaudit: error: no answer from 127\.0\.0\.1:\d+ for 3 s: the connection was dropped\n  hint: the network path went silent/);
+    expect(elapsed).toBeLessThan(20_000);
+    // The server ends the session that was left idle in its transaction (idle_in_transaction_session_timeout)...
+    expect(await settle(() => backends(url))).toBe(0);
+    // ...so an application's UPDATE and a migration's ALTER TABLE go through.
+    await withClient(url, async (c) => {
+      await c.query("set lock_timeout = '3s'");
+      expect((await c.query('update public.items set label = label')).rowCount).toBe(20);
+      await c.query('alter table public.items add column touched boolean');
+    });
+  });
+
+  test('the catalog transaction locks no user relation; definitions are printed in a one-statement transaction of their own', async () => {
+    const { url } = await fixture(engine);
+    const session = await connectPg(url);
+    const held: string[][] = [];
+    const exec = session.exec.bind(session);
+    // Look at this backend's locks just before each transaction ends.
+    session.exec = async (sql: string) => {
+      if (/^\s*ROLLBACK\s*$/i.test(sql)) {
+        const rows = await session.query<{ r: string }>(
+          `select c.relnamespace::regnamespace::text || '.' || c.relname as r from pg_locks l join pg_class c on c.oid = l.relation
+            where l.pid = pg_backend_pid() and c.relnamespace::regnamespace::text not in ('pg_catalog', 'information_schema') order by 1`,
+        );
+        held.push(rows.map((x) => x.r));
+      }
+      return exec(sql);
+    };
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      expect(snapshot.relations.find((r) => r.name === 'item_labels')?.viewDefinition).toContain('FROM public.items');
+      expect(snapshot.policies.find((p) => p.name === 'notes_team')?.using).toContain('public.items');
+    } finally {
+      await session.close();
+    }
+    // Before: 18 relations (every view, and every table a view or policy reads) stayed locked for the whole read.
+    expect(held[0]).toEqual([]);
+    expect(held).toHaveLength(2);
+    expect(held[1]).toContain('public.items');
+  });
+
+  test('another session\'s ACCESS EXCLUSIVE lock (REFRESH MATERIALIZED VIEW, ALTER TABLE): the audit completes and names what it skipped', async () => {
+    const { url } = await fixture(engine);
+    await withClient(url, async (locker) => {
+      await locker.query('begin');
+      // What a REFRESH MATERIALIZED VIEW and a migration's ALTER TABLE hold until they commit.
+      await locker.query('refresh materialized view public.item_counts');
+      await locker.query('alter table public.items add column added_by_migration int');
+      const started = Date.now();
+      const run = await runCli(['--db-url', url, '--schemas', 'public', '--lock-timeout', '2000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      const elapsed = Date.now() - started;
+      await locker.query('rollback');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      // It never waited for the lock (2 s lock_timeout): it did not queue behind it.
+      expect(elapsed).toBeLessThan(2_000 + 8_000);
+      const report = JSON.parse(run.stdout) as Report;
+      const notes = report.notes.filter((n) => n.area === 'locks').map((n) => n.message);
+      expect(notes).toEqual(
+        expect.arrayContaining([
+          'view public.item_counts not read: another session holds or awaits an ACCESS EXCLUSIVE lock on public.item_counts, public.items (supaudit does not queue behind it); audit again later for it',
+          'policy "notes_team" on public.notes not read: another session holds or awaits an ACCESS EXCLUSIVE lock on public.items (supaudit does not queue behind it); audit again later for it',
+        ]),
+      );
+      // The policy whose text is unknown is reported, not treated as absent or as always true.
+      expect(report.findings.filter((f) => f.check === 'policy_unparseable').map((f) => f.object.policy)).toContain('notes_team');
+      expect(report.findings.map((f) => f.fingerprint)).not.toContain('rls_enabled_no_policy:public.notes');
+    });
+    expect(await settle(() => backends(url))).toBe(0);
+  });
+
+  test('SIGTERM to a real process blocked on a lock: the query is cancelled on the server, exit 143', async () => {
+    const { url } = await fixture(engine);
+    await withClient(url, async (locker) => {
+      await locker.query('begin');
+      await locker.query('lock table pg_catalog.pg_policy in access exclusive mode');
+      const child = spawn(process.execPath, [BIN, '--db-url', url, '--lock-timeout', '60000', '--statement-timeout', '60000', '--no-tui', '-q'], {
+        env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        const waiting = () => backends(url, "application_name = 'supaudit' and wait_event_type = 'Lock'");
+        for (let i = 0; i < 300 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await waiting()).toBe(1);
+        const sent = Date.now();
+        child.kill('SIGTERM');
+        expect(await exited).toBe(143);
+        expect(Date.now() - sent).toBeLessThan(5_000);
+        expect(stderr).toContain('supaudit: cancelling… (SIGTERM again to quit at once)');
+        // Before: the process died at once and the backend went on waiting on the lock.
+        expect(await settle(waiting, 3_000)).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+        await locker.query('rollback');
+      }
+    });
+  });
+});
+
+describe('through PgBouncer on its own port, without any flag', () => {
+  test('a full audit with --probe --probe-writes --explain leaves a concurrent application client able to write', async () => {
+    if (!havePgBouncer()) return;
+    const engine = realEnginesOrFail()[0]!;
+    const info = cluster(engine);
+    const { database } = await fixture(engine);
+    // One server connection: the application and supaudit share it, transaction by transaction.
+    const bouncer = await startPgBouncer(info.host, info.port, database, info.superUser, info.password, 1);
+    bouncers.push(bouncer);
+    const pooled = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${bouncer.port}/${database}?sslmode=disable`;
+    const app = new pg.Client({ connectionString: pooled, ssl: false });
+    app.on('error', () => undefined);
+    await app.connect();
+    const errors: string[] = [];
+    let writes = 0;
+    let running = true;
+    const writer = (async () => {
+      for (let i = 1000; running; i++) {
+        try {
+          await app.query('insert into public.items (id, label) values ($1, $2)', [i, 'from the app']);
+          writes++;
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      const run = await runCli(['--db-url', pooled, '--schemas', 'public', '--probe', '--probe-writes', '--explain', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      running = false;
+      await writer;
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.notes.map((n) => n.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^probes ran as anon, authenticated, service_role/)]));
+      // After the audit, on the very server connection it used: still writable, nothing left set.
+      await app.query('insert into public.items (id, label) values (999999, $1)', ['after the audit']);
+      const { rows } = await app.query('show default_transaction_read_only');
+      expect(rows[0].default_transaction_read_only).toBe('off');
+      expect(errors).toEqual([]);
+      expect(writes).toBeGreaterThan(0);
+    } finally {
+      running = false;
+      await app.end().catch(() => undefined);
+    }
+  });
+
+  test('Ctrl-C through the pooler reaches the server: the blocked query is cancelled (PgBouncer forwards the cancel request)', async () => {
+    if (!havePgBouncer()) return;
+    const engine = realEnginesOrFail()[0]!;
+    const info = cluster(engine);
+    const { url, database } = await fixture(engine);
+    const bouncer = await startPgBouncer(info.host, info.port, database, info.superUser, info.password, 2);
+    bouncers.push(bouncer);
+    const pooled = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${bouncer.port}/${database}?sslmode=disable`;
+    await withClient(url, async (locker) => {
+      await locker.query('begin');
+      await locker.query('lock table pg_catalog.pg_policy in access exclusive mode');
+      const controller = new AbortController();
+      let stderr = '';
+      const running = main(['--db-url', pooled, '--lock-timeout', '60000', '--statement-timeout', '60000', '-q'], {
+        stdout: () => undefined,
+        stderr: (t) => (stderr += t),
+        env: { NO_COLOR: '1', CI: 'true' },
+        cwd: process.cwd(),
+        isTTY: false,
+        signal: controller.signal,
+      });
+      // Through PgBouncer the backend's application_name is PgBouncer's: find it by its wait.
+      const waiting = () => backends(url, "wait_event_type = 'Lock'");
+      try {
+        for (let i = 0; i < 300 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await waiting()).toBe(1);
+        const sent = Date.now();
+        controller.abort();
+        expect(await running).toBe(130);
+        expect(Date.now() - sent).toBeLessThan(5_000);
+        expect(stderr).toBe('supaudit: cancelled: the running query was stopped and the connection closed\n');
+        // Before: pg_cancel_backend got PgBouncer's made-up process id, and the query went on waiting.
+        expect(await settle(waiting, 3_000)).toBe(0);
+      } finally {
+        await locker.query('rollback');
+      }
+    });
+  });
+});

@@ -171,5 +171,8 @@ export function toSarif(report: Report): Log {
 }
 
 export function renderSarif(report: Report): string {
-  return redact(JSON.stringify(toSarif(report), null, 2)) + '\n';
+  // Identity strings (fingerprints, rule ids) keep their characters, written as JSON escapes: no
+  // invisible character reaches a viewer raw.
+  const json = redact(JSON.stringify(toSarif(report), null, 2));
+  return json.replace(/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\u007f-\u009f]/gu, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join('')) + '\n';
 }

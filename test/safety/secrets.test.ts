@@ -1,9 +1,12 @@
 /** Secrets never reach output: every reporter and every error path masks URLs' passwords, keys and JWTs. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { reporters } from '../../reports/index.ts';
 import type { Report } from '../../src/model/report.ts';
 import { redact, redactUrl } from '../../src/model/redact.ts';
-import { cluster, realEnginesOrFail, urlOf } from '../harness/db.ts';
+import { parseConnInfo } from '../../src/introspect/targets/conninfo.ts';
+import { UserError } from '../../src/model/errors.ts';
+import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 
 const PASSWORD = 'Sup3r-S3cret!pw';
@@ -50,6 +53,40 @@ describe('redaction', () => {
     expect(redactUrl(`postgresql://u:${encodeURIComponent(PASSWORD)}@h:6543/db?password=${PASSWORD}`)).not.toContain('S3cret');
   });
 
+  test('a connection string that does not parse is never echoed, whatever the password holds', async () => {
+    const hostile = 'p@ss:w/rd%?#&= xZ';
+    const inputs = [
+      `postgres://admin:${hostile}@db.example.com:5432/postgres`,
+      `postgresql://admin:pa%zzss-${'Q'.repeat(6)}@db.example.com/postgres`,
+      `postgres://admin:${hostile}@`,
+      `host=db.example.com password='UNTERM${hostile}`,
+      `just-a-password-${hostile}`,
+    ];
+    for (const input of inputs) {
+      let error: unknown;
+      try {
+        parseConnInfo(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, input).toBeInstanceOf(UserError);
+      const text = `${(error as UserError).message} ${(error as UserError).hint ?? ''}`;
+      for (const part of ['ss:w', 'xZ', 'rd%', 'zzss', 'QQQQQQ', 'UNTERM']) expect(text, input).not.toContain(part);
+      const r = await runCli(['--db-url', input], { env: { CI: 'true' } });
+      expect(r.code, input).toBe(2);
+      expect(r.stderr.trimEnd().split('\n').length, input).toBeLessThanOrEqual(2);
+      for (const part of ['ss:w', 'xZ', 'zzss', 'QQQQQQ']) expect(r.stderr, input).not.toContain(part);
+    }
+  });
+
+  test('display is built from the parsed parts: a password equal to a common word rewrites nothing', () => {
+    expect(parseConnInfo('postgres://postgres:postgres@127.0.0.1:5432/postgres').display).toBe('postgres://postgres:***@127.0.0.1:5432/postgres');
+    expect(parseConnInfo("host=127.0.0.1 port=6432 user=admin password='a b\\'c' dbname=admin sslmode=disable").display).toBe('postgres://admin:***@127.0.0.1:6432/admin');
+    expect(parseConnInfo("host=127.0.0.1 port=6432 user=admin password='a b\\'c' dbname=admin sslmode=disable").password).toBe("a b'c");
+    expect(redact('ALTER TABLE public.admin_users ENABLE ROW LEVEL SECURITY;')).toBe('ALTER TABLE public.admin_users ENABLE ROW LEVEL SECURITY;');
+    expect(() => parseConnInfo('postgres://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem')).toThrow('cannot read sslrootcert "/nonexistent/ca.pem" (ENOENT)');
+  });
+
   test('no reporter prints a password, a JWT or a key', () => {
     const report = reportWithSecrets();
     for (const [name, reporter] of Object.entries(reporters)) {
@@ -87,5 +124,42 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`"description": "postgres://postgres:***@127.0.0.1:${info.port}/postgres"`);
     expect(r.stdout).not.toContain(info.password);
+  });
+
+  test('keyword/value connection strings connect; a wrong password in one is never printed', async () => {
+    const info = cluster(engine);
+    const kv = (password: string) => `host=${info.host} port=${info.port} user=${info.superUser} password='${password.replaceAll("'", "\\'")}' dbname=postgres sslmode=disable`;
+    const ok = await runCli(['--format', 'json', '--out', '-', '--quiet'], { env: { SUPABASE_DB_URL: kv(info.password) } });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`"description": "postgres://${info.superUser}:***@${info.host}:${info.port}/postgres"`);
+    const wrong = await runCli(['--db-url', kv('p@ss:w/rd%?#&= xZ')], { env: {} });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`supaudit: error: password authentication failed for user "${info.superUser}"`);
+    expect(wrong.stderr).not.toContain('xZ');
+  });
+
+  test('short passwords ("admin", "postgres") rewrite nothing: names, fix SQL and fingerprints are those of any other run', async () => {
+    const info = cluster(engine);
+    const url = await freshDatabase(engine);
+    const database = new URL(url).pathname.slice(1);
+    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    await runSql(url, 'create table public.admin_users (id int primary key, email text); create table public.postgres_settings (id int primary key)');
+    // runSql serialises role DDL across test workers (roles are cluster-wide).
+    await runSql(url, `do $$ begin
+      if not exists (select 1 from pg_roles where rolname = 'supaudit_pw_admin') then create role supaudit_pw_admin login password 'admin'; end if;
+      if not exists (select 1 from pg_roles where rolname = 'supaudit_pw_postgres') then create role supaudit_pw_postgres login password 'postgres'; end if;
+    end $$`);
+    const args = ['--schemas', 'public', '--format', 'json', '--out', '-', '--quiet'];
+    const owner = JSON.parse((await runCli(['--db-url', url, ...args], { env: { CI: 'true' } })).stdout) as Report;
+    for (const [user, password] of [['supaudit_pw_admin', 'admin'], ['supaudit_pw_postgres', 'postgres']] as const) {
+      const r = await runCli(['--db-url', urlOf(info, database, user, password), ...args], { env: { CI: 'true' } });
+      expect(r.code, user).toBe(0);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.target.description).toBe(`postgres://${user}:***@${info.host}:${info.port}/${database}`);
+      expect(report.findings.map((f) => f.fingerprint)).toEqual(owner.findings.map((f) => f.fingerprint));
+      expect(report.findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.admin_users');
+      expect(r.stdout).toContain('ALTER TABLE public.admin_users ENABLE ROW LEVEL SECURITY;');
+      expect(r.stdout).not.toContain('***_');
+    }
   });
 });

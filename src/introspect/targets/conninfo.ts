@@ -24,6 +24,16 @@ export interface ConnInfo {
   readonly display: string;
 }
 
+/** The keywords libpq takes; another one is a typo (or a password that lost its quotes). */
+const KEYWORDS = new Set(
+  (
+    'host hostaddr port dbname user password passfile connect_timeout client_encoding options application_name ' +
+    'fallback_application_name keepalives keepalives_idle keepalives_interval keepalives_count tcp_user_timeout ' +
+    'sslmode sslrootcert sslcert sslkey sslpassword sslcrl sslcrldir sslsni sslcompression requiressl ssl_min_protocol_version ' +
+    'ssl_max_protocol_version gssencmode krbsrvname gsslib channel_binding require_auth target_session_attrs load_balance_hosts service replication'
+  ).split(' '),
+);
+
 /** libpq keyword/value: `key = value` pairs, values optionally single-quoted with `\'` and `\\` escapes. */
 function parseKeywordValue(input: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -36,7 +46,7 @@ function parseKeywordValue(input: string): Map<string, string> {
     let key = '';
     while (i < n && input[i] !== '=' && !space(input[i])) key += input[i++];
     while (space(input[i])) i++;
-    if (input[i] !== '=' || key === '') throw new UserError('usage', `not a valid connection string: expected "=" after "${key.slice(0, 40)}"`, USAGE_HINT);
+    if (input[i] !== '=' || key === '') throw new UserError('usage', 'not a valid connection string: expected keyword=value pairs (not shown: it may hold a password)', USAGE_HINT);
     i++;
     while (space(input[i])) i++;
     let value = '';
@@ -51,7 +61,7 @@ function parseKeywordValue(input: string): Map<string, string> {
           break;
         } else value += c;
       }
-      if (!closed) throw new UserError('usage', `not a valid connection string: unterminated quoted value for "${key}"`, USAGE_HINT);
+      if (!closed) throw new UserError('usage', `not a valid connection string: the quoted value of ${KEYWORDS.has(key.toLowerCase()) ? key.toLowerCase() : 'a keyword'} is not closed`, USAGE_HINT);
     } else {
       while (i < n && !space(input[i])) {
         const c = input[i++]!;
@@ -59,6 +69,8 @@ function parseKeywordValue(input: string): Map<string, string> {
         else value += c;
       }
     }
+    // The key is not shown: an unquoted password with "=" in it would be split into one.
+    if (!KEYWORDS.has(key.toLowerCase())) throw new UserError('usage', 'not a valid connection string: it has an unknown keyword (not shown: it may hold a password)', USAGE_HINT);
     out.set(key.toLowerCase(), value);
   }
   return out;

@@ -37,7 +37,7 @@ export interface AuditOptions {
   readonly probe?: { readonly writes: boolean; readonly triggers: boolean };
   /** Ask the REST API what anon (and a user JWT) can see (`--api-url`, `--anon-key`, `--user-jwt`). */
   readonly apiProbe?: ApiProbeOptions;
-  /** Aborting cancels the statement in flight (pg_cancel_backend) and closes the connection. */
+  /** Aborting sends a cancel request for the statement in flight, closes the connection and sends nothing more. */
   readonly signal?: AbortSignal;
   /** `--explain`: plan `SELECT *` as authenticated on each table with policies (rolled back) and attach the cost to policy findings. */
   readonly explain?: boolean;

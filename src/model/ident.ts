@@ -87,15 +87,21 @@ export function visibleSql(sql: string): string {
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i]!;
-    const prev = sql[i - 1];
-    const unicodePrefixed = (ch === '"' || ch === "'") && (prev === '&') && /u/i.test(sql[i - 2] ?? '');
-    const escapeString = ch === "'" && /e/i.test(prev ?? '') && !/[A-Za-z0-9_$]/.test(sql[i - 2] ?? '');
-    if ((ch === '"' || ch === "'") && !unicodePrefixed && !escapeString) {
-      // Find the closing quote (doubled quotes stay inside).
+    if (ch === '"' || ch === "'") {
+      const before = sql.slice(Math.max(0, i - 2), i);
+      // U&"…" / U&'…' and E'…' are already escape forms: copied as they are (E'' takes backslash escapes).
+      const unicode = /^[uU]&$/.test(before);
+      const escaped = ch === "'" && /(^|[^A-Za-z0-9_$])[eE]$/.test(before);
       let j = i + 1;
       let body = '';
       for (; j < sql.length; j++) {
-        if (sql[j] === ch) {
+        const c = sql[j]!;
+        if (escaped && c === '\\') {
+          body += c + (sql[j + 1] ?? '');
+          j++;
+          continue;
+        }
+        if (c === ch) {
           if (sql[j + 1] === ch) {
             body += ch;
             j++;
@@ -103,10 +109,11 @@ export function visibleSql(sql: string): string {
           }
           break;
         }
-        body += sql[j];
+        body += c;
       }
       if (j >= sql.length) return out + sql.slice(i); // unterminated: leave as is
-      out += INVISIBLE.test(body) ? (ch === '"' ? quoteIdent(body) : quoteLiteral(body)) : sql.slice(i, j + 1);
+      if (unicode || escaped || !INVISIBLE.test(body)) out += sql.slice(i, j + 1);
+      else out += ch === '"' ? quoteIdent(body) : quoteLiteral(body);
       i = j + 1;
       continue;
     }

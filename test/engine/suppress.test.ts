@@ -73,14 +73,13 @@ describe('suppressions file entries', () => {
 });
 
 describe('COMMENT directives', () => {
-  test('parsing: several directives, anywhere in the comment, reason after the colon', () => {
+  test('parsing: several directives, each on a line of its own, reason after the colon', () => {
     expect(parseIgnoreDirectives('Stripe webhooks.\n-- supaudit-ignore rls_enabled_no_policy: only service_role writes here\n--supaudit-ignore  no_primary_key:append-only log')).toEqual([
       { check: 'rls_enabled_no_policy', reason: 'only service_role writes here' },
       { check: 'no_primary_key', reason: 'append-only log' },
     ]);
-    expect(parseIgnoreDirectives('Public price list. -- supaudit-ignore rls_disabled_in_public: read-only reference data')).toEqual([
-      { check: 'rls_disabled_in_public', reason: 'read-only reference data' },
-    ]);
+    // Behind prose on the same line it is a mention, not a directive.
+    expect(parseIgnoreDirectives('Public price list. -- supaudit-ignore rls_disabled_in_public: read-only reference data')).toEqual([]);
     expect(parseIgnoreDirectives(null)).toEqual([]);
     expect(parseIgnoreDirectives('no directive here')).toEqual([]);
   });

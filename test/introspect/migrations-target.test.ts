@@ -94,7 +94,7 @@ alter table public.documents enable row level security;
     const { opened, query } = await open(root);
     try {
       // Show names as a session without the migrations' search_path sees them.
-      await opened.session.exec('set search_path = pg_catalog');
+      await opened.session.begin({ access: 'read only', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000, searchPath: 'pg_catalog' });
       expect(await query("select pg_get_expr(adbin, adrelid) as d from pg_attrdef where adrelid = 'public.invites'::regclass order by adnum")).toEqual([
         { d: "encode(extensions.gen_random_bytes(12), 'hex'::text)" },
         { d: 'extensions.uuid_generate_v4()' },

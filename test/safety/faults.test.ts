@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { runAudit } from '../../src/engine/audit.ts';
 import { introspect } from '../../src/introspect/index.ts';
+import { resolveTarget } from '../../src/introspect/targets/index.ts';
 import { connectPg } from '../../src/introspect/targets/pg.ts';
 import type { Report } from '../../src/model/report.ts';
 import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
@@ -158,6 +160,30 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
       expect(report.findings.map((f) => f.fingerprint)).not.toContain('rls_enabled_no_policy:public.notes');
     });
     expect(await settle(() => backends(url))).toBe(0);
+  });
+
+  test('Ctrl-C during the probes stops them at once: no further statement, the connection closed', async () => {
+    const tables = Array.from({ length: 300 }, (_, i) => `create table public.t${i} (id int primary key, v text); insert into public.t${i} values (1, 'x'); grant all on public.t${i} to anon, authenticated;`).join('\n');
+    const { url } = await fixture(engine, tables);
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const running = runAudit(resolveTarget({ dbUrl: url, env: {} }), {
+      exposedSchemas: ['public'],
+      probe: { writes: true, triggers: false },
+      signal: controller.signal,
+      onStage: (stage) => {
+        if (stage === 'probes') {
+          setTimeout(() => {
+            abortedAt = Date.now();
+            controller.abort();
+          }, 200);
+        }
+      },
+    });
+    await expect(running).rejects.toMatchObject({ kind: 'cancelled' });
+    // Before: each cancelled statement was just one failed probe, and the 3,600 others still ran.
+    expect(Date.now() - abortedAt).toBeLessThan(1_500);
+    expect(await settle(() => backends(url), 3_000)).toBe(0);
   });
 
   test('SIGTERM to a real process blocked on a lock: the query is cancelled on the server, exit 143', async () => {

@@ -11,6 +11,7 @@ import blast_radius_custom_role from './blast_radius_custom_role.ts';
 import duplicate_index from './duplicate_index.ts';
 import fkey_to_auth_unique from './fkey_to_auth_unique.ts';
 import function_search_path_mutable from './function_search_path_mutable.ts';
+import hardcoded_secret from './hardcoded_secret.ts';
 import insert_without_owner_check from './insert_without_owner_check.ts';
 import invalid_index from './invalid_index.ts';
 import missing_foreign_key from './missing_foreign_key.ts';
@@ -58,6 +59,7 @@ export const allChecks = [
   sensitive_columns_exposed,
   security_definer_view,
   function_search_path_mutable,
+  hardcoded_secret,
   auth_users_exposed,
   blast_radius_anon,
   blast_radius_authenticated,

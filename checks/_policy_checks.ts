@@ -19,6 +19,50 @@ export function rlsSubjectRoles(ctx: CheckContext): string[] {
     .map((r) => r.name);
 }
 
+/**
+ * Roles a request can run as: login roles, and every role a login role may SET ROLE to through
+ * memberships (anon and authenticated through authenticator), transitively. Memoised per audit.
+ */
+export function reachableRoles(ctx: CheckContext): ReadonlySet<string> {
+  return ctx.memo('reachable-roles', () => {
+    const reachable = new Set(ctx.snapshot.roles.filter((r) => r.canLogin).map((r) => r.name));
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const m of ctx.snapshot.memberships) {
+        if (m.canSet && reachable.has(m.member) && !reachable.has(m.role)) {
+          reachable.add(m.role);
+          grew = true;
+        }
+      }
+    }
+    return reachable;
+  });
+}
+
+const COMMAND_PRIVILEGES = { SELECT: ['SELECT'], INSERT: ['INSERT'], UPDATE: ['UPDATE'], DELETE: ['DELETE'], ALL: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] } as const;
+
+/**
+ * The roles this policy really constrains: a role it names (PUBLIC: every role; or a role whose
+ * privileges the role has), that a request can run as, that RLS applies to on the table (not a
+ * superuser, not BYPASSRLS, not the owner of a non-forced table), and that holds the privilege
+ * for the policy's command. Empty for a policy that cannot matter: only for service_role, for a
+ * role nobody can become, on a table with RLS off, or for a command nobody is granted.
+ */
+export function policyEffectiveRoles(ctx: CheckContext, a: PolicyAnalysis): string[] {
+  const rel = a.relation;
+  if (!rel || !rel.rlsEnabled) return [];
+  const reachable = reachableRoles(ctx);
+  const names = a.policy.roles;
+  const privileges = COMMAND_PRIVILEGES[a.policy.command];
+  return ctx.snapshot.roles
+    .filter((r) => reachable.has(r.name) && !isPlatformRole(r.name))
+    .filter((r) => names.includes(PUBLIC_ROLE) || names.some((n) => ctx.privileges.privilegeHolders(r.name).has(n)))
+    .filter((r) => !ctx.privileges.bypassesRls(rel, r.name))
+    .filter((r) => privileges.some((p) => ctx.privileges.hasOnRelation(rel, r.name, p)))
+    .map((r) => r.name);
+}
+
 /** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */
 export function userPolicyAnalyses(ctx: CheckContext): PolicyAnalysis[] {
   return policyAnalyses(ctx).filter(

@@ -3,7 +3,8 @@ import type { FindingDraft } from '../src/model/finding.ts';
 import { quoteIdent } from '../src/model/ident.ts';
 import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
 import { alterPolicySql } from '../src/policy/index.ts';
-import { ownerColumn, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { privilegeGate } from '../src/policy/index-match.ts';
+import { ownerColumn, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 
 const API_GRANTEES = new Set([PUBLIC_ROLE, 'anon', 'authenticated']);
 
@@ -23,10 +24,16 @@ export default defineCheck({
       const p = a.policy;
       if (!p.permissive || !(p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL')) continue;
       if (!p.roles.some((r) => API_GRANTEES.has(r))) continue;
+      // Only roles that an API request can run as, that RLS applies to and that hold the privilege.
+      const effective = policyEffectiveRoles(ctx, a);
+      if (effective.length === 0) continue;
       const check = a.effectiveWithCheck;
       // No check at all, or one that is always true, is rls_policy_always_true's finding.
       if (check === null || check.parseError !== null || check.alwaysTrue !== 'no') continue;
       if (check.callerTied || check.ownerTie.some((t) => t.conjunctive)) continue;
+      // Admin- and service-gated writes (auth.role() = 'service_role', is_admin(), an app_metadata role) are
+      // writes by privileged callers on purpose, not rows any user writes for others.
+      if (privilegeGate(check.text) !== null) continue;
       // Storage's own convention: the first folder of the object path is the owner's id.
       if (check.usesAuthUid && /\bfoldername\s*\(/.test(check.text)) continue;
       if (p.schema === 'storage' && p.table === 'objects') {
@@ -37,10 +44,10 @@ export default defineCheck({
         out.push({
           level: 'medium',
           message:
-            `${policyLabel(p)} lets ${p.roles.join(', ')} ${p.command === 'INSERT' ? 'upload' : 'write'} objects at any path its check allows: ` +
+            `${policyLabel(p)} lets ${effective.join(', ')} ${p.command === 'INSERT' ? 'upload' : 'write'} objects at any path its check allows: ` +
             'the Storage API records the uploader as owner, but nothing keeps one user from taking the names another user will need (another user\'s folder or file name).',
           object: policyObject(p),
-          roles: p.roles,
+          roles: effective,
           remediation: {
             text:
               "Tie the path to the caller, Supabase's convention being a first folder named after the user: " +
@@ -55,10 +62,10 @@ export default defineCheck({
       out.push({
         level: owner ? 'high' : 'medium',
         message:
-          `${policyLabel(p)} lets ${p.roles.join(', ')} ${p.command === 'INSERT' ? 'insert' : 'write'} rows without tying them to the caller` +
+          `${policyLabel(p)} lets ${effective.join(', ')} ${p.command === 'INSERT' ? 'insert' : 'write'} rows without tying them to the caller` +
           (owner ? `: nothing stops a user from setting ${owner} to someone else's id.` : ' (no owner column like user_id was found on the table; check the tenant column).'),
         object: policyObject(p),
-        roles: p.roles,
+        roles: effective,
         remediation: {
           text: owner
             ? `Require the new row's ${owner} to be the caller in WITH CHECK.`

@@ -4,7 +4,7 @@ import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import type { Level } from '../src/model/level.ts';
 import { alterPolicySql } from '../src/policy/index.ts';
-import { appliesToAnon, ownerColumn, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { appliesToAnon, ownerColumn, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 
 export default defineCheck({
   meta: {
@@ -15,7 +15,7 @@ export default defineCheck({
     facing: 'external',
     splinter: 'rls_policy_always_true',
     description:
-      'A permissive policy whose USING or WITH CHECK is true for every row (true, 1 = 1, x OR true, coalesce(…, true), a missing INSERT check), or for every anonymous caller (auth.uid() IS NULL OR …), found on the parsed expression.',
+      'A permissive policy whose USING or WITH CHECK is true for every row (true, 1 = 1, x OR true, coalesce(…, true)), or for every anonymous caller (auth.uid() IS NULL OR …), found on the parsed expression.',
   },
   run(ctx) {
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
@@ -23,8 +23,11 @@ export default defineCheck({
     for (const a of userPolicyAnalyses(ctx)) {
       const p = a.policy;
       if (!p.permissive) continue;
+      // A policy no API request can meet (only service_role, a role nobody becomes, RLS off, no grant) opens nothing.
+      const effective = policyEffectiveRoles(ctx, a);
+      if (effective.length === 0) continue;
       const command = p.command;
-      const anon = appliesToAnon(p);
+      const anon = appliesToAnon(p) && effective.includes('anon');
       // Which clause lets every row through: USING for reads/updates/deletes, WITH CHECK for writes.
       let clause: 'USING' | 'WITH CHECK' | null = null;
       let anonymousOnly = false;
@@ -33,9 +36,9 @@ export default defineCheck({
         else if (a.using.alwaysTrue === 'anonymous' && anon) [clause, anonymousOnly] = ['USING', true];
       }
       if (clause === null && (command === 'INSERT' || command === 'UPDATE' || command === 'ALL')) {
+        // No WITH CHECK (and, for UPDATE/ALL, no USING) admits no new row: Postgres denies, it does not allow.
         const check = a.effectiveWithCheck;
-        if (command === 'INSERT' && check === null) clause = 'WITH CHECK';
-        else if (check?.alwaysTrue === 'always') clause = 'WITH CHECK';
+        if (check?.alwaysTrue === 'always') clause = 'WITH CHECK';
         else if (check?.alwaysTrue === 'anonymous' && anon) [clause, anonymousOnly] = ['WITH CHECK', true];
       }
       if (clause === null) continue;
@@ -49,7 +52,7 @@ export default defineCheck({
       // a table (profiles, posts): intended, not reported.
       else continue;
       const what = command === 'SELECT' ? 'read' : command === 'ALL' ? 'read and change' : command === 'INSERT' ? 'insert' : command.toLowerCase();
-      const who = anonymousOnly ? 'every anonymous caller (the anon key)' : p.roles.join(', ');
+      const who = anonymousOnly ? 'every anonymous caller (the anon key)' : effective.join(', ');
       const owner = ownerColumn(relation);
       let sql: string | undefined;
       if (anonymousOnly) {
@@ -68,7 +71,7 @@ export default defineCheck({
           (anonymousOnly ? ': auth.uid() is NULL without a JWT, which makes the expression true.' : command === 'SELECT' && !anon ? ' (fine if the table is meant to be readable by every signed-in user).' : '.') +
           (sensitive.length > 0 && command !== 'INSERT' ? ` The table has sensitive columns: ${sensitive.join(', ')}.` : ''),
         object: policyObject(p),
-        roles: p.roles,
+        roles: effective,
         remediation: {
           text: anonymousOnly
             ? 'Restrict the policy to signed-in users (the anonymous branch then never applies), or remove the IS NULL branch.'

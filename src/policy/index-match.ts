@@ -168,3 +168,51 @@ export function leadingExpressionMentions(expressions: string, column: string): 
   }
   return false;
 }
+
+/** The top-level AND operands of an expression, each deparsed; the whole expression when it is no AND. */
+export function conjunctTexts(text: string): string[] | null {
+  let stmt: Json;
+  try {
+    stmt = (parseSync(`SELECT ${text}`) as Json).stmts?.[0]?.stmt?.SelectStmt;
+  } catch {
+    return null;
+  }
+  const root = stmt?.targetList?.[0]?.ResTarget?.val;
+  if (!root) return null;
+  const out: string[] = [];
+  const visit = (node: Json) => {
+    const b = node?.BoolExpr;
+    if (b && b.boolop === 'AND_EXPR') for (const arg of b.args ?? []) visit(arg);
+    else {
+      try {
+        out.push(deparseSync(node).trim());
+      } catch {
+        out.push('');
+      }
+    }
+  };
+  visit(root);
+  return out;
+}
+
+/** The caller's role, as policies read it: auth.role(), the JWT role claim, current_user. */
+const ROLE_READ = /\bauth\.role\s*\(\s*\)|->>\s*'role'|request\.jwt\.claim\.role|\bcurrent_user\b|\bsession_user\b/i;
+const IS_SERVICE_ROLE = /=\s*'service_role'|'service_role'(::\w+)?\s*=/i;
+const ADMIN_CLAIM_GATE = /app_metadata'(::text)?\s*\)*\s*->>\s*'(role|roles|is_admin|admin|claims_admin)'/i;
+const ADMIN_HELPER = /(^|[\s.(])"?((is|has|check|current_user_is)_?(an?_)?(super_?|org_|workspace_|team_|site_|platform_|project_)?(admin|administrator|staff|moderator|superuser|owner_role)s?|has_role|has_permission|authorize)"?\s*\(/i;
+
+/**
+ * The expression can only hold for privileged callers: one of its AND operands is a service_role
+ * test (`auth.role() = 'service_role'`), a server-set app_metadata role claim, or a call to an
+ * admin/permission helper (`is_admin()`, `has_role(…)`, `authorize(…)`). Writes gated this way are
+ * not "rows written for others by any user".
+ */
+export function privilegeGate(text: string): string | null {
+  for (const conjunct of conjunctTexts(text) ?? []) {
+    if (!/\bOR\b/i.test(conjunct) && ROLE_READ.test(conjunct) && IS_SERVICE_ROLE.test(conjunct) && !/app_metadata|user_metadata/i.test(conjunct)) return 'service_role';
+    if (ADMIN_CLAIM_GATE.test(conjunct) && /=/.test(conjunct)) return 'app_metadata claim';
+    const helper = ADMIN_HELPER.exec(conjunct);
+    if (helper) return `${helper[2]}()`;
+  }
+  return null;
+}

@@ -92,12 +92,15 @@ function applicable(analyses: readonly PolicyAnalysis[], holders: ReadonlySet<st
  */
 function policyReach(policies: readonly PolicyAnalysis[], command: Command, anonymous: boolean): { reach: Reach; opening: Policy[] } {
   const clause = (a: PolicyAnalysis) => (command === 'insert' ? a.effectiveWithCheck : a.using);
-  const permissive = policies.filter((a) => a.policy.permissive);
+  // A permissive policy without the clause this command needs (an INSERT policy with no WITH CHECK,
+  // FOR ALL with neither) admits no row: Postgres skips it, it does not allow everything.
+  const permissive = policies.filter((a) => a.policy.permissive && clause(a) !== null);
   const restrictive = policies.filter((a) => !a.policy.permissive);
   if (permissive.length === 0) return { reach: 'none', opening: [] };
   const trueFor = (a: PolicyAnalysis) => {
     const e = clause(a);
-    if (e === null) return command === 'insert'; // INSERT with no WITH CHECK admits every row
+    // A restrictive policy without the clause adds no condition.
+    if (e === null) return true;
     return e.parseError === null && (e.alwaysTrue === 'always' || (anonymous && e.alwaysTrue === 'anonymous'));
   };
   const restricted = restrictive.some((a) => !trueFor(a));

@@ -1,0 +1,84 @@
+/**
+ * Precision of the write and always-true policy findings: a policy that no API request can meet
+ * (only service_role, a role nobody becomes, RLS off, a command nobody is granted) opens nothing;
+ * a missing WITH CHECK denies (Postgres skips the policy); admin- and service-gated writes are not
+ * "rows written for others". Each claim about Postgres is checked on Postgres.
+ */
+import { describe, expect, it } from 'vitest';
+import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.ts';
+import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
+import { auditSession, loadOn, objectsOf, outcomeAs, testEngines } from '../../support/audit.ts';
+
+const SCHEMA = `
+create function public.is_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false)
+$$;
+create role ghost_role nologin;
+
+-- positives
+create table public.open_notes (id bigint primary key, user_id uuid not null, body text);
+alter table public.open_notes enable row level security;
+grant select, insert on public.open_notes to authenticated;
+create policy "anyone inserts" on public.open_notes for insert to authenticated with check (true);
+create table public.posts (id bigint primary key, user_id uuid not null, body text);
+alter table public.posts enable row level security;
+grant select, insert on public.posts to authenticated;
+create policy "insert posts" on public.posts for insert to authenticated with check (body is not null);
+
+-- near misses
+create table public.service_only (id bigint primary key, user_id uuid, secret_token text);
+alter table public.service_only enable row level security;
+grant all on public.service_only to anon, authenticated, service_role;
+create policy "service writes" on public.service_only for all to service_role using (true) with check (true);
+create table public.ghostly (id bigint primary key, user_id uuid, email text);
+alter table public.ghostly enable row level security;
+grant all on public.ghostly to anon, authenticated, ghost_role;
+create policy "ghost reads" on public.ghostly for all to ghost_role using (true) with check (true);
+create table public.no_rls (id bigint primary key, user_id uuid);
+create policy "dead policy" on public.no_rls for insert to authenticated with check (true);
+create table public.read_only (id bigint primary key, user_id uuid, phone text);
+alter table public.read_only enable row level security;
+revoke all on public.read_only from anon, authenticated;
+grant select on public.read_only to authenticated;
+create policy "delete all" on public.read_only for delete to authenticated using (true);
+create table public.no_check (id bigint primary key, user_id uuid not null);
+alter table public.no_check enable row level security;
+grant select, insert on public.no_check to anon, authenticated;
+create policy "insert without check" on public.no_check for insert to public;
+create table public.gated (id bigint primary key, user_id uuid not null, body text);
+alter table public.gated enable row level security;
+grant select, insert, update on public.gated to authenticated;
+create policy "service inserts" on public.gated for insert to authenticated with check ((select auth.role()) = 'service_role');
+create policy "admins update" on public.gated for update to authenticated using ((select public.is_admin())) with check ((select public.is_admin()));
+create policy "claim admins insert" on public.gated for insert to authenticated with check ((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin' and body is not null);
+`;
+
+describe.each(testEngines())('policy precision on %s', (engine) => {
+  it('reports what a request can reach, and nothing for policies that cannot matter or deny', async () => {
+    const session = await loadOn(engine, SCHEMA);
+    try {
+      const { findings, report } = await auditSession(session, { checks: [rlsPolicyAlwaysTrue, insertWithoutOwnerCheck] });
+      expect(objectsOf(findings, 'rls_policy_always_true')).toEqual(['public.open_notes:anyone inserts']);
+      expect(findings.find((f) => f.check === 'rls_policy_always_true')!.roles).toEqual(['authenticated']);
+      expect(objectsOf(findings, 'insert_without_owner_check')).toEqual(['public.posts:insert posts']);
+      // The blast radius agrees: an INSERT policy without WITH CHECK lets nobody in.
+      // Listed tables are the ones a role reaches: no_check (its only policy has no WITH CHECK) and the
+      // tables only service_role or ghost_role policies open are not among them, open_notes is, for insert.
+      for (const role of ['anon', 'authenticated']) {
+        const tables = report.blastRadius.find((b) => b.role === role)!.tables;
+        expect(tables.find((t) => t.name === 'no_check')?.insert ?? false, role).toBe(false);
+        expect(tables.find((t) => t.name === 'service_only')?.insert ?? false, role).toBe(false);
+        expect(tables.find((t) => t.name === 'ghostly')?.select ?? false, role).toBe(false);
+      }
+      expect(report.blastRadius.find((b) => b.role === 'authenticated')!.tables.find((t) => t.name === 'open_notes')?.insert).toBe(true);
+      // What those claims rest on, in Postgres itself.
+      expect(await outcomeAs(session, 'authenticated', "insert into public.no_check values (1, '00000000-0000-0000-0000-000000000001')")).toBe('42501');
+      expect(await outcomeAs(session, 'anon', "insert into public.no_check values (1, '00000000-0000-0000-0000-000000000001')")).toBe('42501');
+      expect(await outcomeAs(session, 'authenticated', "insert into public.gated values (1, '00000000-0000-0000-0000-000000000001', 'x')")).toBe('42501');
+      expect(await outcomeAs(session, 'authenticated', 'delete from public.read_only')).toBe('42501');
+      expect(await outcomeAs(session, 'authenticated', "insert into public.open_notes values (1, '00000000-0000-0000-0000-000000000002', 'x')")).toBe('ok');
+    } finally {
+      await session.close();
+    }
+  });
+});

@@ -135,3 +135,16 @@ export function realEnginesOrFail(): ClusterEngine[] {
   if (started.length === 0) throw new Error('no real PostgreSQL cluster was started for this run');
   return started;
 }
+
+/** Runs `fn` with a connected client of `url` (no TLS), and always ends it. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, ssl: false });
+  // A server-side disconnect must fail the query that sees it, not crash the worker.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -3,23 +3,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { binaryVersion, embeddedBinDir, newPglite, selectedEngines, systemBinDir, type ClusterEngine, type ClusterInfo } from './postgres.ts';
-import { cluster, clusters, engines, freshDatabase, openFreshDatabase, runSql, urlOf } from './db.ts';
+import { cluster, clusters, engines, freshDatabase, openFreshDatabase, runSql, urlOf, withClient } from './db.ts';
 
 /** The major each engine must report, read from its binaries (never hard-coded for `system`). */
 function expectedMajor(engine: ClusterEngine): number {
   const bin = engine === 'system' ? systemBinDir() : embeddedBinDir();
   return Number(binaryVersion(bin!).split('.')[0]);
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, ssl: false });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function scalar(url: string, sql: string, params: unknown[] = []): Promise<unknown> {

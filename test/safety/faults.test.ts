@@ -14,7 +14,7 @@ import { introspect } from '../../src/introspect/index.ts';
 import { resolveTarget } from '../../src/introspect/targets/index.ts';
 import { connectPg } from '../../src/introspect/targets/pg.ts';
 import type { Report } from '../../src/model/report.ts';
-import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
+import { cluster, freshDatabase, realEnginesOrFail, runSql, withClient } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 import { havePgBouncer, startPgBouncer, type PgBouncer } from '../support/pgbouncer.ts';
 import { startSilentProxy, type SilentProxy } from '../support/proxy.ts';
@@ -40,17 +40,6 @@ afterAll(async () => {
   for (const p of proxies) await p.close();
   for (const b of bouncers) b.stop();
 });
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, ssl: false });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Backends of this database other than the asking one, by application_name (or all). */
 async function backends(url: string, where = "application_name = 'supaudit'"): Promise<number> {

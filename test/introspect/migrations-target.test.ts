@@ -119,4 +119,46 @@ alter table public.documents enable row level security;
     const target = resolveTarget({ migrations: join(root, 'supabase', 'migrations'), cwd: root, env: {} });
     await expect(target.open()).rejects.toThrow(/^supabase\/migrations\/1_init\.sql:3: relation "public\.nope" does not exist \(SQLSTATE 42P01\)$/);
   });
+
+  it('loads what real projects hold: an empty seed, files the CLI skips, users with identities, bodies that name a missing extension', async () => {
+    const root = project({
+      'migrations/20240101000000_init.sql': `
+create table public.profiles (id uuid primary key references auth.users on delete cascade, name text);
+-- pgmq is not in the embedded database: a SQL function naming its table still loads (bodies are not checked at CREATE).
+create function public.queue_length() returns bigint language sql as $$ select count(*) from pgmq.q_jobs $$;`,
+      // The Supabase CLI runs only <version>_<name>.sql files: this one is not a migration.
+      'migrations/seed.sql': 'insert into public.profiles values (gen_random_uuid(), \'never\');',
+      'seed.sql': `
+insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token, email_change, email_change_token_new, recovery_token)
+values ('00000000-0000-0000-0000-000000000000', '11111111-1111-1111-1111-111111111111', 'authenticated', 'authenticated', 'a@example.com',
+  extensions.crypt('pw', extensions.gen_salt('bf')), now(), '{"provider":"email"}', '{}', now(), now(), '', '', '', '');
+insert into auth.identities (id, user_id, provider_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+values (gen_random_uuid(), '11111111-1111-1111-1111-111111111111', '11111111-1111-1111-1111-111111111111',
+  '{"sub":"11111111-1111-1111-1111-111111111111","email":"a@example.com"}', 'email', now(), now(), now());
+insert into auth.sessions (id, user_id, created_at, aal) values (gen_random_uuid(), '11111111-1111-1111-1111-111111111111', now(), 'aal1');
+insert into auth.mfa_factors (id, user_id, factor_type, status, created_at, updated_at) values (gen_random_uuid(), '11111111-1111-1111-1111-111111111111', 'totp', 'verified', now(), now());
+insert into public.profiles values ('11111111-1111-1111-1111-111111111111', 'A');`,
+    });
+    const { opened, query } = await open(root);
+    try {
+      expect(await query('select name from public.profiles')).toEqual([{ name: 'A' }]);
+      expect(await query("select email from auth.identities")).toEqual([{ email: 'a@example.com' }]);
+      expect(await query("select to_regprocedure('public.queue_length()') is not null as loaded")).toEqual([{ loaded: true }]);
+      expect(opened.notes).toEqual([
+        { area: 'migrations', message: 'not loaded: seed.sql in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)' },
+      ]);
+    } finally {
+      await opened.session.close();
+    }
+    // A project whose seed.sql is empty (or comments only), as `supabase init` leaves it.
+    for (const seed of ['', '-- seed data goes here\n/* nothing yet */\n']) {
+      const fresh = project({ 'migrations/20240101000000_init.sql': 'create table public.t (id int primary key);', 'seed.sql': seed });
+      const { opened: o2, query: q2 } = await open(fresh);
+      try {
+        expect(await q2('select count(*)::int as n from public.t')).toEqual([{ n: 0 }]);
+      } finally {
+        await o2.session.close();
+      }
+    }
+  });
 });

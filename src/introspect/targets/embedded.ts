@@ -51,7 +51,11 @@ const EXTENSIONS = {
 };
 
 /** The search_path hosted projects give `postgres`, who runs migrations (see supabase-base.sql). */
-const MIGRATION_SEARCH_PATH = `set search_path = "$user", public, extensions`;
+/**
+ * The hosted search_path, and function bodies not checked at CREATE time (as pg_dump and restores
+ * do): a function whose body names an object of an extension the embedded database lacks still loads.
+ */
+const MIGRATION_SEARCH_PATH = `set search_path = "$user", public, extensions; set check_function_bodies = off`;
 
 export interface EmbeddedDatabase {
   readonly session: Session;
@@ -61,13 +65,24 @@ export interface EmbeddedDatabase {
   readonly files: readonly string[];
 }
 
-/** Migration files in file-name order (`supabase db reset` order): `*.sql` only. */
+/** The Supabase CLI applies only files named `<version>_<name>.sql` (version: digits); it skips the rest. */
+const MIGRATION_NAME = /^\d+_.*\.sql$/;
+
+/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql` only. */
 export function migrationFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
+    .filter((f) => MIGRATION_NAME.test(f))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** `.sql` files in the migrations folder that the Supabase CLI would not run (e.g. `seed.sql`, `schema.sql`). */
+export function ignoredMigrationFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f))
+    .sort();
 }
 
 function lineAt(text: string, byteOffset: number): number {
@@ -92,6 +107,8 @@ function transactionEffect(node: unknown): SplitStatement['transaction'] {
 
 /** Splits a SQL file into statements with the real Postgres parser (dollar quotes, comments and all). */
 export function splitStatements(file: SqlFile, displayPath: string): SplitStatement[] {
+  // An empty file, or one of comments only (a fresh project's seed.sql), has nothing to run.
+  if (file.text.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '').trim() === '') return [];
   let parsed: ReturnType<typeof parseSync>;
   try {
     parsed = parseSync(file.text);

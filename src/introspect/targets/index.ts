@@ -7,7 +7,7 @@ import { globSync } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
 import type { Session } from '../session.ts';
-import { migrationFiles, startEmbedded, type LoadedStatement } from './embedded.ts';
+import { ignoredMigrationFiles, migrationFiles, startEmbedded, type LoadedStatement } from './embedded.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
 
 /** The repository's bundled demo project. */
@@ -105,6 +105,10 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         noWorkload: true,
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
+          ...ignoredMigrationFiles(dir).map((f) => ({
+            area: 'migrations',
+            message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,
+          })),
           ...db.skipped.map((s) => ({ area: 'migrations', message: `skipped ${s}` })),
         ],
       };

@@ -249,6 +249,139 @@ alter table auth.users enable row level security;
 grant select on auth.users to postgres with grant option;
 grant all on auth.users to dashboard_user;
 
+-- The rest of the auth schema a hosted project has (supabase/auth migrations), so that seeds that
+-- create users with their identities, sessions or factors load, and policies that read them resolve.
+do $$ begin
+  create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+exception when duplicate_object then null; end $$;
+do $$ begin
+  create type auth.factor_type as enum ('totp', 'webauthn', 'phone');
+exception when duplicate_object then null; end $$;
+do $$ begin
+  create type auth.factor_status as enum ('unverified', 'verified');
+exception when duplicate_object then null; end $$;
+do $$ begin
+  create type auth.code_challenge_method as enum ('s256', 'plain');
+exception when duplicate_object then null; end $$;
+do $$ begin
+  create type auth.one_time_token_type as enum ('confirmation_token', 'reauthentication_token', 'recovery_token',
+    'email_change_token_new', 'email_change_token_current', 'phone_change_token');
+exception when duplicate_object then null; end $$;
+
+create table if not exists auth.instances (
+  id uuid not null primary key, uuid uuid, raw_base_config text, created_at timestamptz, updated_at timestamptz
+);
+create table if not exists auth.schema_migrations (version varchar(255) not null primary key);
+create table if not exists auth.audit_log_entries (
+  instance_id uuid, id uuid not null primary key, payload json, created_at timestamptz,
+  ip_address varchar(64) not null default ''
+);
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid not null default gen_random_uuid() primary key,
+  constraint identities_provider_id_provider_unique unique (provider_id, provider)
+);
+create index if not exists identities_user_id_idx on auth.identities (user_id);
+create table if not exists auth.sessions (
+  id uuid not null primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz, updated_at timestamptz,
+  factor_id uuid, aal auth.aal_level, not_after timestamptz,
+  refreshed_at timestamp, user_agent text, ip inet, tag text
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+create table if not exists auth.refresh_tokens (
+  instance_id uuid,
+  id bigserial primary key,
+  token varchar(255) unique,
+  user_id varchar(255),
+  revoked boolean,
+  created_at timestamptz, updated_at timestamptz,
+  parent varchar(255),
+  session_id uuid references auth.sessions (id) on delete cascade
+);
+create table if not exists auth.mfa_factors (
+  id uuid not null primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  friendly_name text,
+  factor_type auth.factor_type not null,
+  status auth.factor_status not null,
+  created_at timestamptz not null, updated_at timestamptz not null,
+  secret text, phone text, last_challenged_at timestamptz unique,
+  web_authn_credential jsonb, web_authn_aaguid uuid
+);
+create table if not exists auth.mfa_challenges (
+  id uuid not null primary key,
+  factor_id uuid not null references auth.mfa_factors (id) on delete cascade,
+  created_at timestamptz not null, verified_at timestamptz,
+  ip_address inet not null, otp_code text, web_authn_session_data jsonb
+);
+create table if not exists auth.mfa_amr_claims (
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  created_at timestamptz not null, updated_at timestamptz not null,
+  authentication_method text not null,
+  id uuid not null primary key,
+  constraint mfa_amr_claims_session_id_authentication_method_pkey unique (session_id, authentication_method)
+);
+create table if not exists auth.one_time_tokens (
+  id uuid not null primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  token_type auth.one_time_token_type not null,
+  token_hash text not null check (char_length(token_hash) > 0),
+  relates_to text not null,
+  created_at timestamp not null default now(),
+  updated_at timestamp not null default now()
+);
+create table if not exists auth.flow_state (
+  id uuid not null primary key,
+  user_id uuid, auth_code text not null,
+  code_challenge_method auth.code_challenge_method not null,
+  code_challenge text not null, provider_type text not null,
+  provider_access_token text, provider_refresh_token text,
+  created_at timestamptz, updated_at timestamptz,
+  authentication_method text not null, auth_code_issued_at timestamptz
+);
+create table if not exists auth.sso_providers (
+  id uuid not null primary key, resource_id text, created_at timestamptz, updated_at timestamptz
+);
+create table if not exists auth.sso_domains (
+  id uuid not null primary key,
+  sso_provider_id uuid not null references auth.sso_providers (id) on delete cascade,
+  domain text not null, created_at timestamptz, updated_at timestamptz
+);
+create table if not exists auth.saml_providers (
+  id uuid not null primary key,
+  sso_provider_id uuid not null references auth.sso_providers (id) on delete cascade,
+  entity_id text not null unique, metadata_xml text not null, metadata_url text,
+  attribute_mapping jsonb, created_at timestamptz, updated_at timestamptz, name_id_format text
+);
+create table if not exists auth.saml_relay_states (
+  id uuid not null primary key,
+  sso_provider_id uuid not null references auth.sso_providers (id) on delete cascade,
+  request_id text not null, for_email text, redirect_to text,
+  created_at timestamptz, updated_at timestamptz,
+  flow_state_id uuid references auth.flow_state (id) on delete cascade
+);
+do $$
+declare t text;
+begin
+  foreach t in array array['instances', 'schema_migrations', 'audit_log_entries', 'identities', 'sessions', 'refresh_tokens',
+    'mfa_factors', 'mfa_challenges', 'mfa_amr_claims', 'one_time_tokens', 'flow_state', 'sso_providers', 'sso_domains',
+    'saml_providers', 'saml_relay_states'] loop
+    execute format('alter table auth.%I owner to supabase_auth_admin', t);
+    execute format('alter table auth.%I enable row level security', t);
+    execute format('grant all on auth.%I to dashboard_user', t);
+    execute format('grant select on auth.%I to postgres with grant option', t);
+  end loop;
+end $$;
+
 create or replace function auth.uid()
 returns uuid
 language sql stable

@@ -20,12 +20,13 @@ export function rlsSubjectRoles(ctx: CheckContext): string[] {
 }
 
 /**
- * Roles a request can run as: login roles, and every role a login role may SET ROLE to through
- * memberships (anon and authenticated through authenticator), transitively. Memoised per audit.
+ * Roles a request can run as: anon and authenticated (PostgREST's roles, whatever role it logs in
+ * as), login roles, and every role one of those may SET ROLE to through memberships, transitively.
+ * Memoised per audit.
  */
 export function reachableRoles(ctx: CheckContext): ReadonlySet<string> {
   return ctx.memo('reachable-roles', () => {
-    const reachable = new Set(ctx.snapshot.roles.filter((r) => r.canLogin).map((r) => r.name));
+    const reachable = new Set(ctx.snapshot.roles.filter((r) => r.canLogin || r.name === 'anon' || r.name === 'authenticated').map((r) => r.name));
     let grew = true;
     while (grew) {
       grew = false;
@@ -44,23 +45,25 @@ const COMMAND_PRIVILEGES = { SELECT: ['SELECT'], INSERT: ['INSERT'], UPDATE: ['U
 
 /**
  * The roles this policy really constrains: a role it names (PUBLIC: every role; or a role whose
- * privileges the role has), that a request can run as, that RLS applies to on the table (not a
- * superuser, not BYPASSRLS, not the owner of a non-forced table), and that holds the privilege
- * for the policy's command. Empty for a policy that cannot matter: only for service_role, for a
- * role nobody can become, on a table with RLS off, or for a command nobody is granted.
+ * privileges the role has), that a request can run as, and that RLS applies to on the table (not
+ * a superuser, not BYPASSRLS, not the owner of a non-forced table). `roles` is empty for a policy
+ * that cannot matter: only for service_role, for a role nobody can become, on a table with RLS off.
+ * `granted` are those that also hold the privilege for the policy's command today; a policy whose
+ * `granted` is empty is latent: it opens nothing until someone grants the privilege.
  */
-export function policyEffectiveRoles(ctx: CheckContext, a: PolicyAnalysis): string[] {
+export function policyEffectiveRoles(ctx: CheckContext, a: PolicyAnalysis): { readonly roles: string[]; readonly granted: string[] } {
   const rel = a.relation;
-  if (!rel || !rel.rlsEnabled) return [];
+  if (!rel || !rel.rlsEnabled) return { roles: [], granted: [] };
   const reachable = reachableRoles(ctx);
   const names = a.policy.roles;
   const privileges = COMMAND_PRIVILEGES[a.policy.command];
-  return ctx.snapshot.roles
+  const roles = ctx.snapshot.roles
     .filter((r) => reachable.has(r.name) && !isPlatformRole(r.name))
     .filter((r) => names.includes(PUBLIC_ROLE) || names.some((n) => ctx.privileges.privilegeHolders(r.name).has(n)))
     .filter((r) => !ctx.privileges.bypassesRls(rel, r.name))
-    .filter((r) => privileges.some((p) => ctx.privileges.hasOnRelation(rel, r.name, p)))
     .map((r) => r.name);
+  const granted = roles.filter((r) => privileges.some((p) => ctx.privileges.hasOnRelation(rel, r, p)));
+  return { roles, granted };
 }
 
 /** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */

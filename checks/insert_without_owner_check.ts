@@ -25,7 +25,7 @@ export default defineCheck({
       if (!p.permissive || !(p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL')) continue;
       if (!p.roles.some((r) => API_GRANTEES.has(r))) continue;
       // Only roles that an API request can run as, that RLS applies to and that hold the privilege.
-      const effective = policyEffectiveRoles(ctx, a);
+      const effective = policyEffectiveRoles(ctx, a).granted;
       if (effective.length === 0) continue;
       const check = a.effectiveWithCheck;
       // No check at all, or one that is always true, is rls_policy_always_true's finding.

@@ -23,9 +23,12 @@ export default defineCheck({
     for (const a of userPolicyAnalyses(ctx)) {
       const p = a.policy;
       if (!p.permissive) continue;
-      // A policy no API request can meet (only service_role, a role nobody becomes, RLS off, no grant) opens nothing.
-      const effective = policyEffectiveRoles(ctx, a);
-      if (effective.length === 0) continue;
+      // A policy no API request can meet (only service_role, a role nobody becomes, RLS off) opens nothing.
+      const reach = policyEffectiveRoles(ctx, a);
+      if (reach.roles.length === 0) continue;
+      // Latent: no role holds the command's privilege today; it opens every row once one is granted.
+      const latent = reach.granted.length === 0;
+      const effective = latent ? reach.roles : reach.granted;
       const command = p.command;
       const anon = appliesToAnon(p) && effective.includes('anon');
       // Which clause lets every row through: USING for reads/updates/deletes, WITH CHECK for writes.
@@ -45,7 +48,8 @@ export default defineCheck({
       const relation = a.relation;
       const sensitive = relation?.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null) ?? [];
       let level: Level;
-      if (anonymousOnly || command !== 'SELECT') level = 'high';
+      if (latent) level = 'low';
+      else if (anonymousOnly || command !== 'SELECT') level = 'high';
       else if (!anon) level = 'low';
       else if (sensitive.length > 0) level = 'high';
       // A public read policy on a table without sensitive columns is the documented way to publish
@@ -69,7 +73,8 @@ export default defineCheck({
         message:
           `${policyLabel(p)} is true for every row in its ${clause}, so ${who} can ${what} every row` +
           (anonymousOnly ? ': auth.uid() is NULL without a JWT, which makes the expression true.' : command === 'SELECT' && !anon ? ' (fine if the table is meant to be readable by every signed-in user).' : '.') +
-          (sensitive.length > 0 && command !== 'INSERT' ? ` The table has sensitive columns: ${sensitive.join(', ')}.` : ''),
+          (sensitive.length > 0 && command !== 'INSERT' ? ` The table has sensitive columns: ${sensitive.join(', ')}.` : '') +
+          (latent ? ` Latent today: ${effective.join(', ')} hold no ${command === 'ALL' ? 'privilege' : command} on the table, so it opens nothing until one is granted (Supabase's default privileges grant all).` : ''),
         object: policyObject(p),
         roles: effective,
         remediation: {
@@ -80,7 +85,7 @@ export default defineCheck({
               : 'Replace the condition with one that ties rows to the caller (an owner column, a membership subquery), or drop the policy.',
           ...(sql ? { sql } : {}),
         },
-        evidence: { clause, command, using: a.using?.text ?? null, withCheck: a.withCheck?.text ?? null, anonymousOnly, sensitiveColumns: sensitive },
+        evidence: { clause, command, using: a.using?.text ?? null, withCheck: a.withCheck?.text ?? null, anonymousOnly, sensitiveColumns: sensitive, latent },
       });
     }
     return out;

@@ -7,7 +7,7 @@
  */
 import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
-import { deepEqual, nodeType, stripLocations, type Json } from './ast.ts';
+import { deepEqual, nodeType, stripCasts, stripLocations, type Json } from './ast.ts';
 import { parseExpression } from './parse.ts';
 
 /** Conjuncts and every sub-expression of a policy clause, normalised, for matching. */
@@ -215,4 +215,90 @@ export function privilegeGate(text: string): string | null {
     if (helper) return `${helper[2]}()`;
   }
   return null;
+}
+
+/** A disjunct of a check that the caller satisfies by sending NULL in a column of the new row. */
+export interface NullBypass {
+  /** The column whose NULL satisfies the disjunct. */
+  readonly column: string;
+  /** The disjunct as Postgres prints it (`(join_code IS NULL)`, `COALESCE(x, true)`). */
+  readonly disjunct: string;
+  /** The whole expression with that disjunct removed: the check without the bypass. */
+  readonly without: string;
+}
+
+function ownColumn(node: Json, table: string): string | null {
+  const fields = stripCasts(node)?.ColumnRef?.fields;
+  if (!Array.isArray(fields)) return null;
+  const names = fields.map((f: Json) => f?.String?.sval).filter((x: unknown): x is string => typeof x === 'string');
+  if (names.length === 1) return names[0]!;
+  if (names.length === 2 && names[0] === table) return names[1]!;
+  return null;
+}
+
+/** `col IS NULL`, `coalesce(col, true)`, `col IS NOT DISTINCT FROM NULL`: true when the caller sends NULL in col. */
+function nullArm(node: Json, table: string): string | null {
+  const n = node?.NullTest;
+  if (n && n.nulltesttype === 'IS_NULL') return ownColumn(n.arg, table);
+  const c = node?.CoalesceExpr;
+  if (c && Array.isArray(c.args) && c.args.length >= 2) {
+    const last = c.args[c.args.length - 1];
+    const value = last?.A_Const?.boolval?.boolval ?? (last?.TypeCast?.arg?.A_Const?.sval?.sval === 't' ? true : undefined);
+    if (value === true) return ownColumn(c.args[0], table);
+  }
+  return null;
+}
+
+/**
+ * OR arms, reached from the root through AND only, that hold when the caller writes NULL into a
+ * column of the row: `join_code IS NULL OR project_id IN (…)` lets a caller skip the second arm
+ * by sending `join_code = null`. Each with the expression minus that arm (the fix).
+ */
+export function nullBypasses(text: string, table: string): NullBypass[] {
+  let stmt: Json;
+  try {
+    stmt = (parseSync(`SELECT ${text}`) as Json).stmts?.[0]?.stmt?.SelectStmt;
+  } catch {
+    return [];
+  }
+  const root = stmt?.targetList?.[0]?.ResTarget?.val;
+  if (!root) return [];
+  const out: NullBypass[] = [];
+  const box = { root };
+  const whole = () => {
+    try {
+      return deparseSync(box.root, { pretty: false }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const visit = (node: Json, set: (n: Json) => void) => {
+    const b = node?.BoolExpr;
+    if (b?.boolop === 'AND_EXPR') {
+      (b.args as Json[]).forEach((arg, i) => visit(arg, (n) => (b.args[i] = n)));
+      return;
+    }
+    // Only an OR arm is a way around the rest: a bare `x IS NULL` conjunct demands NULL instead.
+    if (b?.boolop !== 'OR_EXPR') return;
+    const arms = [...(b.args as Json[])];
+    const hits = arms.map((arm) => ({ arm, column: nullArm(arm, table) })).filter((h): h is { arm: Json; column: string } => h.column !== null);
+    const rest = arms.filter((arm) => nullArm(arm, table) === null);
+    // An OR of null tests only demands NULLs; nothing is bypassed.
+    if (hits.length === 0 || rest.length === 0) return;
+    b.args = rest;
+    if (rest.length === 1) set(rest[0]);
+    const without = whole();
+    b.args = arms;
+    set(node);
+    if (without === null) return;
+    for (const { arm, column } of hits) {
+      try {
+        out.push({ column, disjunct: deparseSync(arm, { pretty: false }).trim(), without });
+      } catch {
+        // not printable: skip
+      }
+    }
+  };
+  visit(box.root, (n) => (box.root = n));
+  return out;
 }

@@ -1,0 +1,1 @@
+import { loadOn, outcomeAs } from '../test/support/audit.ts';

@@ -1,0 +1,67 @@
+import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import { alterPolicySql } from '../src/policy/index.ts';
+import { nullBypasses } from '../src/policy/index-match.ts';
+import { policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+
+/** `CHECK (col IS NOT NULL)` (or NOT NULL itself) forbids the NULL the bypass needs. */
+function notNullByConstraint(definitions: readonly string[], column: string): boolean {
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^CHECK \\(+"?${name}"? IS NOT NULL\\)+$`, 'i');
+  return definitions.some((d) => re.test(d.trim()));
+}
+
+export default defineCheck({
+  meta: {
+    id: 'check_null_bypass',
+    title: 'Write check skipped by sending NULL',
+    level: 'high',
+    category: 'security',
+    facing: 'external',
+    description:
+      'A WITH CHECK (or the USING that stands in for it) has an OR arm that holds when the new row has NULL in a column the caller writes (`join_code IS NULL OR …`, `coalesce(x, true) OR …`): the caller sends NULL and the rest of the check is never applied.',
+  },
+  run(ctx) {
+    const out: FindingDraft[] = [];
+    for (const a of userPolicyAnalyses(ctx)) {
+      const p = a.policy;
+      if (p.command !== 'INSERT' && p.command !== 'UPDATE' && p.command !== 'ALL') continue;
+      const check = a.effectiveWithCheck;
+      const rel = a.relation;
+      if (!check || check.parseError !== null || !rel) continue;
+      const roles = policyEffectiveRoles(ctx, a).granted;
+      if (roles.length === 0) continue;
+      const constraints = ctx.snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'check').map((c) => c.definition);
+      const privilege = p.command === 'UPDATE' ? 'UPDATE' : 'INSERT';
+      for (const bypass of nullBypasses(check.text, p.table)) {
+        const column = rel.columns.find((c) => c.name === bypass.column);
+        if (!column || column.notNull || column.generated || notNullByConstraint(constraints, column.name)) continue;
+        // Who can get NULL there: a grant to write the column, or (INSERT) no default, so that leaving it out is NULL.
+        const omitted = privilege === 'INSERT' && (column.default === null || /^NULL(::.*)?$/i.test(column.default.trim()));
+        const writers = roles.filter((r) => omitted || ctx.privileges.has(rel.acl, r, privilege) || ctx.privileges.has(column.acl, r, privilege));
+        if (writers.length === 0) continue;
+        const skipsMembership = /\bSELECT\b|\bEXISTS\b/i.test(bypass.without) || /\w+\s*\(/.test(bypass.without);
+        const level = !p.permissive || skipsMembership ? 'high' : 'medium';
+        const clause = a.withCheck ? 'WITH CHECK' : 'USING (which checks new rows when there is no WITH CHECK)';
+        out.push({
+          level,
+          message:
+            `${policyLabel(p)}: its ${clause} holds whenever ${column.name} is NULL (${bypass.disjunct}), and ${writers.join(', ')} ${omitted ? `get NULL there by leaving ${column.name} out (it has no default) or sending null` : `may write ${column.name}`}: ` +
+            `a caller sends ${column.name} = null and the rest of the check (${bypass.without.length > 160 ? `${bypass.without.slice(0, 157)}...` : bypass.without}) is never applied` +
+            (p.permissive ? '.' : ', though the policy is RESTRICTIVE and meant to hold for every row.'),
+          object: policyObject(p),
+          roles: writers,
+          detail: column.name,
+          remediation: {
+            text:
+              `Remove the NULL arm, or make it require the rest too. If NULL has a legitimate meaning, state it (${column.name} IS NULL AND <what makes that row acceptable>), ` +
+              `or forbid NULL (ALTER TABLE … ALTER COLUMN ${column.name} SET NOT NULL).`,
+            sql: alterPolicySql(p, { withCheck: bypass.without }),
+          },
+          evidence: { column: column.name, disjunct: bypass.disjunct, check: check.text, withoutBypass: bypass.without, restrictive: !p.permissive },
+        });
+      }
+    }
+    return out;
+  },
+});

@@ -6,6 +6,7 @@ import type { Check } from '../src/model/check.ts';
 import auth_rls_initplan from './auth_rls_initplan.ts';
 import auth_users_exposed from './auth_users_exposed.ts';
 import check_null_bypass from './check_null_bypass.ts';
+import storage_bucket_open from './storage_bucket_open.ts';
 import blast_radius_anon from './blast_radius_anon.ts';
 import blast_radius_authenticated from './blast_radius_authenticated.ts';
 import blast_radius_custom_role from './blast_radius_custom_role.ts';
@@ -63,6 +64,7 @@ export const allChecks = [
   hardcoded_secret,
   auth_users_exposed,
   check_null_bypass,
+  storage_bucket_open,
   blast_radius_anon,
   blast_radius_authenticated,
   blast_radius_custom_role,

@@ -1,0 +1,84 @@
+import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import type { Level } from '../src/model/level.ts';
+import { privilegeGate } from '../src/policy/index-match.ts';
+import { policyAnalyses, policyEffectiveRoles, policyLabel, policyObject } from './_policy_checks.ts';
+
+const BUCKET_LITERAL = /bucket_id\s*=\s*'((?:[^']|'')*)'(?:::text)?|'((?:[^']|'')*)'(?:::text)?\s*=\s*(?:objects\.)?bucket_id/gi;
+
+type Action = 'read' | 'overwrite' | 'delete' | 'upload';
+
+const ACTIONS: Record<string, readonly Action[]> = {
+  SELECT: ['read'],
+  UPDATE: ['overwrite'],
+  DELETE: ['delete'],
+  INSERT: ['upload'],
+  ALL: ['read', 'overwrite', 'delete', 'upload'],
+};
+
+/** What each role reaching a bucket-only policy can do to every object of the bucket. */
+function level(actions: readonly Action[], anon: boolean, publicBucket: boolean): Level | null {
+  const writes = actions.some((a) => a === 'overwrite' || a === 'delete');
+  const reads = actions.includes('read');
+  if (writes) return anon ? 'critical' : 'high';
+  // Objects of a public bucket are readable by URL anyway: a read policy on them adds listing (public_bucket_allows_listing).
+  if (reads && !publicBucket) return anon ? 'critical' : 'high';
+  if (actions.includes('upload')) return anon ? 'high' : null; // authenticated uploads: insert_without_owner_check
+  return null;
+}
+
+export default defineCheck({
+  meta: {
+    id: 'storage_bucket_open',
+    title: 'Storage objects of a bucket open to every caller',
+    level: 'high',
+    category: 'security',
+    facing: 'external',
+    description:
+      'A policy on storage.objects that lets anon or authenticated read (private bucket), overwrite or delete objects, gated only by the bucket (bucket_id = …) with no tie to the caller (owner, a folder named after auth.uid()) and no admin gate: every user can touch every object of that bucket.',
+  },
+  run(ctx) {
+    const out: FindingDraft[] = [];
+    const buckets = ctx.snapshot.buckets;
+    for (const a of policyAnalyses(ctx)) {
+      const p = a.policy;
+      if (p.schema !== 'storage' || p.table !== 'objects' || !p.permissive) continue;
+      const clause = p.command === 'INSERT' ? a.withCheck : a.using;
+      if (!clause || clause.parseError !== null) continue;
+      // Tied to the caller in any way (owner, owner_id, a folder or file name compared with auth.uid()), or admin-gated: not open.
+      if (clause.usesAuthUid || clause.callerTied || clause.ownerTie.length > 0 || privilegeGate(clause.text) !== null) continue;
+      if (/auth\.(jwt|email)\s*\(|request\.jwt/i.test(clause.text)) continue;
+      const ids = [...clause.text.matchAll(BUCKET_LITERAL)].map((m) => (m[1] ?? m[2] ?? '').replaceAll("''", "'"));
+      // Not bucket-scoped at all: an always-true or other policy, another check's concern.
+      if (ids.length === 0) continue;
+      const roles = policyEffectiveRoles(ctx, a).granted.filter((r) => r === 'anon' || r === 'authenticated');
+      if (roles.length === 0) continue;
+      const anon = roles.includes('anon');
+      for (const id of [...new Set(ids)]) {
+        const bucket = buckets.find((b) => b.id === id);
+        const publicBucket = bucket?.public ?? false;
+        const actions = ACTIONS[p.command] ?? [];
+        const lvl = level(actions, anon, publicBucket);
+        if (lvl === null) continue;
+        const what = actions.filter((x) => x !== 'read' || !publicBucket).join(', ');
+        out.push({
+          level: lvl,
+          message:
+            `${policyLabel(p)} lets ${roles.join(' and ')} ${what} every object in bucket '${id}'${bucket ? (publicBucket ? ' (public)' : ' (private)') : ' (not found in storage.buckets)'}: ` +
+            `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).` +
+            (anon ? ' anon is anyone with the project URL and the anon key.' : ' authenticated is anyone who signs up.'),
+          object: policyObject(p),
+          roles,
+          detail: id,
+          remediation: {
+            text:
+              "Tie the objects to their owner: `owner_id = (select auth.uid())::text` (set by the Storage API on upload), or Supabase's folder convention " +
+              "`(storage.foldername(name))[1] = (select auth.uid())::text`; give anon no write policy at all. If the bucket is meant to be shared, say who may write (a team membership), not everyone.",
+          },
+          evidence: { bucket: id, public: publicBucket, command: p.command, using: a.using?.text ?? null, withCheck: a.withCheck?.text ?? null },
+        });
+      }
+    }
+    return out;
+  },
+});

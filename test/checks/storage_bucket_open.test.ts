@@ -1,0 +1,57 @@
+/**
+ * storage_bucket_open on real Postgres: every finding is a write or a private read another user's
+ * object really allows (checked as that role), and owner-, folder- and admin-gated policies are silent.
+ */
+import { describe, expect, it } from 'vitest';
+import check from '../../checks/storage_bucket_open.ts';
+import { auditSession, loadOn, queryAs, testEngines } from '../support/audit.ts';
+
+const A = '00000000-0000-0000-0000-00000000000a';
+const B = '00000000-0000-0000-0000-00000000000b';
+
+const SCHEMA = `
+create function public.is_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false)
+$$;
+insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true), ('invoices', 'invoices', false), ('shared', 'shared', false);
+insert into storage.objects (bucket_id, name, owner_id) values
+  ('avatars', '${B}/me.png', '${B}'), ('invoices', '${B}/2025-01.pdf', '${B}'), ('shared', '${B}/notes.txt', '${B}');
+-- positives
+create policy "anyone updates avatars" on storage.objects for update to anon using (bucket_id = 'avatars');
+create policy "signed-in delete invoices" on storage.objects for delete to authenticated using (bucket_id = 'invoices');
+create policy "anyone reads invoices" on storage.objects for select to anon, authenticated using (bucket_id = 'invoices');
+-- near misses
+create policy "owner reads" on storage.objects for select to authenticated using (bucket_id = 'shared' and owner_id = (select auth.uid())::text);
+create policy "owner updates" on storage.objects for update to authenticated using (bucket_id = 'shared' and owner_id = (select auth.uid())::text);
+create policy "folder deletes" on storage.objects for delete to authenticated using (bucket_id = 'shared' and (storage.foldername(name))[1] = (select auth.uid())::text);
+create policy "public read avatars" on storage.objects for select to anon using (bucket_id = 'avatars');
+create policy "admin deletes" on storage.objects for delete to authenticated using (bucket_id = 'shared' and (select public.is_admin()));
+create policy "service cleans" on storage.objects for delete to service_role using (bucket_id = 'shared');
+`;
+
+describe.each(testEngines())('storage_bucket_open on %s', (engine) => {
+  it('reports bucket-only writes and private reads at their level, each one a real reach in Postgres', async () => {
+    const session = await loadOn(engine, SCHEMA);
+    try {
+      const { findings } = await auditSession(session, { checks: [check] });
+      expect(findings.map((f) => [f.object.policy, f.level, f.roles]).sort()).toEqual(
+        [
+          ['anyone reads invoices', 'critical', ['anon', 'authenticated']],
+          ['anyone updates avatars', 'critical', ['anon']],
+          ['signed-in delete invoices', 'high', ['authenticated']],
+        ].sort(),
+      );
+      const count = async (role: string, sql: string, sub = A) => Number((await queryAs<{ n: string }>(session, role, `with x as (${sql} returning 1) select count(*) as n from x`, sub))[0]!.n);
+      // Reaches that the findings claim: anon overwrites B's avatar, A deletes B's invoice, anon reads it.
+      expect(await count('anon', `update storage.objects set name = name where bucket_id = 'avatars' and owner_id = '${B}'`)).toBe(1);
+      expect(await count('authenticated', `delete from storage.objects where bucket_id = 'invoices' and owner_id = '${B}'`)).toBe(1);
+      expect(Number((await queryAs<{ n: string }>(session, 'anon', "select count(*) as n from storage.objects where bucket_id = 'invoices'"))[0]!.n)).toBe(1);
+      // Near misses: A cannot touch B's object in 'shared'; B can update its own.
+      expect(await count('authenticated', `update storage.objects set name = name where bucket_id = 'shared'`)).toBe(0);
+      expect(await count('authenticated', `delete from storage.objects where bucket_id = 'shared'`)).toBe(0);
+      expect(await count('authenticated', `update storage.objects set name = name where bucket_id = 'shared'`, B)).toBe(1);
+    } finally {
+      await session.close();
+    }
+  });
+});

@@ -37,6 +37,8 @@ export default defineCheck({
       // Storage's own convention: the first folder of the object path is the owner's id.
       if (check.usesAuthUid && /\bfoldername\s*\(/.test(check.text)) continue;
       if (p.schema === 'storage' && p.table === 'objects') {
+        // Anonymous uploads into a bucket are storage_bucket_open's finding (high): one finding per hole.
+        if (effective.includes('anon')) continue;
         // The Storage API records the uploader in owner / owner_id itself: a client cannot set
         // them. What a bucket-only check leaves open is the object path.
         const tiedBefore = a.using !== null && (a.using.callerTied || a.using.ownerTie.some((t) => t.conjunctive));

@@ -56,15 +56,18 @@ export default defineCheck({
       const anon = roles.includes('anon');
       for (const id of [...new Set(ids)]) {
         const bucket = buckets.find((b) => b.id === id);
-        const publicBucket = bucket?.public ?? false;
+        // A bucket storage.buckets does not hold (created later, by the dashboard): reading it is not judged.
+        const publicBucket = bucket?.public ?? true;
         const actions = ACTIONS[p.command] ?? [];
         const lvl = level(actions, anon, publicBucket);
         if (lvl === null) continue;
-        const what = actions.filter((x) => x !== 'read' || !publicBucket).join(', ');
+        const verbs = actions.filter((x) => (x !== 'read' || !publicBucket) && (x !== 'upload' || anon));
+        const onExisting = verbs.filter((v) => v !== 'upload');
+        const what = [onExisting.length > 0 ? `${onExisting.join(', ')} every object` : '', verbs.includes('upload') ? 'upload any object' : ''].filter(Boolean).join(' and ');
         out.push({
           level: lvl,
           message:
-            `${policyLabel(p)} lets ${roles.join(' and ')} ${what} every object in bucket '${id}'${bucket ? (publicBucket ? ' (public)' : ' (private)') : ' (not found in storage.buckets)'}: ` +
+            `${policyLabel(p)} lets ${roles.join(' and ')} ${what} in bucket '${id}'${bucket ? (publicBucket ? ' (public)' : ' (private)') : ' (not found in storage.buckets)'}: ` +
             `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).` +
             (anon ? ' anon is anyone with the project URL and the anon key.' : ' authenticated is anyone who signs up.'),
           object: policyObject(p),

@@ -239,11 +239,13 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
           }
           await session.exec('SAVEPOINT supaudit_probe');
           try {
+            check();
             await session.query(`SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
               role,
               JSON.stringify(claims),
               typeof claims['sub'] === 'string' ? claims['sub'] : '',
             ]);
+            check();
             if (command === 'select') {
               const [row] = await session.query<{ n: number }>(sql);
               outcomes.push({ command, result: 'allowed', rows: Number(row?.n ?? 0) });
@@ -252,6 +254,7 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
               outcomes.push({ command, result: 'allowed', rows: Number((rows[0] as { n?: number } | undefined)?.n ?? 0) });
             }
           } catch (error) {
+            if (options.signal?.aborted) throw error;
             outcomes.push({ command, result: classify(error), error: describePgErrorSafely(error) });
           } finally {
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_probe');

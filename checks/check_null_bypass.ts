@@ -26,6 +26,8 @@ export default defineCheck({
     for (const a of userPolicyAnalyses(ctx)) {
       const p = a.policy;
       if (p.command !== 'INSERT' && p.command !== 'UPDATE' && p.command !== 'ALL') continue;
+      // A client writes the row directly only in an exposed schema (storage.objects through the Storage API).
+      if (!ctx.isExposed(p.schema) && !(p.schema === 'storage' && p.table === 'objects')) continue;
       const check = a.effectiveWithCheck;
       const rel = a.relation;
       if (!check || check.parseError !== null || !rel) continue;

@@ -113,6 +113,8 @@ export interface Relation {
   readonly extension: string | null;
   /** `pg_get_viewdef` for views and materialized views. */
   readonly viewDefinition: string | null;
+  /** Functions (`schema.name`) of enabled BEFORE INSERT row triggers, in firing order. */
+  readonly beforeInsertFunctions?: readonly string[];
   readonly hasTriggers: boolean;
   readonly stats: TableStats | null;
 }

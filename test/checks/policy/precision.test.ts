@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.ts';
 import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
-import { auditSession, loadOn, objectsOf, outcomeAs, testEngines } from '../../support/audit.ts';
+import { auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
 
 const SCHEMA = `
 create function public.is_admin() returns boolean language sql stable security definer set search_path = '' as $$
@@ -51,6 +51,22 @@ grant select, insert, update on public.gated to authenticated;
 create policy "service inserts" on public.gated for insert to authenticated with check ((select auth.role()) = 'service_role');
 create policy "admins update" on public.gated for update to authenticated using ((select public.is_admin())) with check ((select public.is_admin()));
 create policy "claim admins insert" on public.gated for insert to authenticated with check ((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin' and body is not null);
+create table public.tracked (id bigint primary key, created_by uuid, body text);
+alter table public.tracked enable row level security;
+create function public.set_created_by() returns trigger language plpgsql as $$
+begin
+  new.created_by := auth.uid();
+  return new;
+end $$;
+create trigger tracked_created_by before insert on public.tracked for each row execute function public.set_created_by();
+create policy "insert tracked" on public.tracked for insert to authenticated with check (body is not null);
+create policy "read tracked" on public.tracked for select to authenticated using (created_by = (select auth.uid()));
+create schema private;
+create table private.drafts (id bigint primary key, user_id uuid not null, body text);
+alter table private.drafts enable row level security;
+grant usage on schema private to authenticated;
+grant all on private.drafts to authenticated;
+create policy "insert drafts" on private.drafts for insert to authenticated with check (body is not null);
 `;
 
 describe.each(testEngines())('policy precision on %s', (engine) => {
@@ -81,6 +97,8 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       expect(await outcomeAs(session, 'authenticated', "insert into public.gated values (1, '00000000-0000-0000-0000-000000000001', 'x')")).toBe('42501');
       expect(await outcomeAs(session, 'authenticated', 'delete from public.read_only')).toBe('42501');
       expect(await outcomeAs(session, 'authenticated', "insert into public.open_notes values (1, '00000000-0000-0000-0000-000000000002', 'x')")).toBe('ok');
+      // The trigger overwrites whatever owner the caller sends: the row is the caller's.
+      expect(await queryAs(session, 'authenticated', "insert into public.tracked values (1, '00000000-0000-0000-0000-000000000002', 'x') returning created_by")).toEqual([{ created_by: TEST_USER }]);
     } finally {
       await session.close();
     }

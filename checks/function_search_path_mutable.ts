@@ -26,11 +26,16 @@ export default defineCheck({
       // schemas it uses instead, with pg_temp last so temporary objects cannot shadow them.
       const bare = unqualifiedSchemas(fn, ctx.snapshot);
       const path = bare.length === 0 ? "''" : [...bare.map(quoteIdent), 'pg_temp'].join(', ');
+      // A trigger function is not callable through the API: it runs in the session of whoever writes
+      // the table (for a trigger on auth.users, the Auth server), whose search_path an API caller does not set.
+      const trigger = fn.returnType === 'trigger' || fn.returnType === 'event_trigger';
       out.push({
-        level: fn.securityDefiner ? 'high' : 'medium',
+        level: fn.securityDefiner && !trigger ? 'high' : 'medium',
         message:
-          `${fn.securityDefiner ? 'SECURITY DEFINER ' : ''}${fn.kind} ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) has no fixed search_path` +
-          (fn.securityDefiner ? `: it runs as ${fn.owner}, and a caller who controls search_path can make it use their own objects.` : '.'),
+          `${fn.securityDefiner ? 'SECURITY DEFINER ' : ''}${trigger ? 'trigger ' : ''}${fn.kind} ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) has no fixed search_path` +
+          (fn.securityDefiner && !trigger ? `: it runs as ${fn.owner}, and a caller who controls search_path can make it use their own objects.` : '') +
+          (fn.securityDefiner && trigger ? `: it runs as ${fn.owner} in the session of whoever writes its table; pin it so that session's search_path cannot decide what it uses.` : '') +
+          (fn.securityDefiner ? '' : '.'),
         object: functionObject(fn),
         remediation: {
           text:

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.ts';
 import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
+import functionSearchPathMutable from '../../../checks/function_search_path_mutable.ts';
 import { auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
 
 const SCHEMA = `
@@ -99,6 +100,28 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       expect(await outcomeAs(session, 'authenticated', "insert into public.open_notes values (1, '00000000-0000-0000-0000-000000000002', 'x')")).toBe('ok');
       // The trigger overwrites whatever owner the caller sends: the row is the caller's.
       expect(await queryAs(session, 'authenticated', "insert into public.tracked values (1, '00000000-0000-0000-0000-000000000002', 'x') returning created_by")).toEqual([{ created_by: TEST_USER }]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a SECURITY DEFINER trigger function without search_path is medium (not callable through the API); a callable one is high', async () => {
+    const session = await loadOn(
+      engine,
+      `create table public.profiles (id uuid primary key, name text);
+       create function public.handle_new_user() returns trigger language plpgsql security definer as $$
+       begin insert into public.profiles (id) values (new.id); return new; end $$;
+       create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+       create function public.profile_count() returns bigint language sql security definer as $$ select count(*) from public.profiles $$;`,
+    );
+    try {
+      const { findings } = await auditSession(session, { checks: [functionSearchPathMutable] });
+      expect(findings.map((f) => [f.object.name, f.level])).toEqual([
+        ['profile_count', 'high'],
+        ['handle_new_user', 'medium'],
+      ]);
+      // Postgres agrees that the trigger function cannot be called directly (the API's /rpc would do exactly this).
+      expect(await outcomeAs(session, 'authenticated', 'select public.handle_new_user()')).toBe('0A000');
     } finally {
       await session.close();
     }

@@ -17,6 +17,8 @@ export default defineCheck({
   run(ctx) {
     const out: FindingDraft[] = [];
     for (const a of userPolicyAnalyses(ctx)) {
+      // Policies of a table with RLS off are never evaluated: they cost nothing (the finding there is RLS being off).
+      if (a.relation && !a.relation.rlsEnabled) continue;
       const calls = clauses(a).flatMap(({ clause, analysis }) =>
         analysis.authCalls.filter((c) => c.perRow && c.wrappable).map((c) => ({ clause, text: c.text, location: c.location, length: c.length, kind: c.kind })),
       );

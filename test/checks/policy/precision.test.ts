@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.ts';
 import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
 import functionSearchPathMutable from '../../../checks/function_search_path_mutable.ts';
+import authRlsInitplan from '../../../checks/auth_rls_initplan.ts';
 import { auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
 
 const SCHEMA = `
@@ -122,6 +123,23 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       ]);
       // Postgres agrees that the trigger function cannot be called directly (the API's /rpc would do exactly this).
       expect(await outcomeAs(session, 'authenticated', 'select public.handle_new_user()')).toBe('0A000');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('auth_rls_initplan is not reported for the policies of a table with RLS off (never evaluated)', async () => {
+    const session = await loadOn(
+      engine,
+      `create table public.off (id bigint primary key, user_id uuid);
+       create policy "own" on public.off for select using (auth.uid() = user_id);
+       create table public.on_ (id bigint primary key, user_id uuid);
+       alter table public.on_ enable row level security;
+       create policy "own" on public.on_ for select using (auth.uid() = user_id);`,
+    );
+    try {
+      const { findings } = await auditSession(session, { checks: [authRlsInitplan] });
+      expect(objectsOf(findings, 'auth_rls_initplan')).toEqual(['public.on_:own']);
     } finally {
       await session.close();
     }

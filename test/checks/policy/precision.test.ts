@@ -9,7 +9,7 @@ import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.
 import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
 import functionSearchPathMutable from '../../../checks/function_search_path_mutable.ts';
 import authRlsInitplan from '../../../checks/auth_rls_initplan.ts';
-import { auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
+import { auditOn, auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
 
 const SCHEMA = `
 create function public.is_admin() returns boolean language sql stable security definer set search_path = '' as $$
@@ -129,19 +129,15 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
   });
 
   it('auth_rls_initplan is not reported for the policies of a table with RLS off (never evaluated)', async () => {
-    const session = await loadOn(
+    const { findings } = await auditOn(
       engine,
       `create table public.off (id bigint primary key, user_id uuid);
        create policy "own" on public.off for select using (auth.uid() = user_id);
        create table public.on_ (id bigint primary key, user_id uuid);
        alter table public.on_ enable row level security;
        create policy "own" on public.on_ for select using (auth.uid() = user_id);`,
+      { checks: [authRlsInitplan] },
     );
-    try {
-      const { findings } = await auditSession(session, { checks: [authRlsInitplan] });
-      expect(objectsOf(findings, 'auth_rls_initplan')).toEqual(['public.on_:own']);
-    } finally {
-      await session.close();
-    }
+    expect(objectsOf(findings, 'auth_rls_initplan')).toEqual(['public.on_:own']);
   });
 });

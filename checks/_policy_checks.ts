@@ -66,6 +66,15 @@ export function policyEffectiveRoles(ctx: CheckContext, a: PolicyAnalysis): { re
   return { roles, granted };
 }
 
+/**
+ * A client writes the rows of this policy's table directly: the table is in an exposed schema, or it
+ * is storage.objects (written through the Storage API). Other tables are written through functions,
+ * whose own checks apply.
+ */
+export function clientWritable(ctx: CheckContext, policy: Policy): boolean {
+  return ctx.isExposed(policy.schema) || (policy.schema === 'storage' && policy.table === 'objects');
+}
+
 /** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */
 export function userPolicyAnalyses(ctx: CheckContext): PolicyAnalysis[] {
   return policyAnalyses(ctx).filter(

@@ -102,3 +102,8 @@ export function rowsText(relation: Relation): string {
   const n = Math.round(relation.rowEstimate);
   return `about ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
 }
+
+/** `text` as a regular expression that matches it literally (a column name inside a pattern). */
+export function literalPattern(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

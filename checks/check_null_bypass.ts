@@ -2,11 +2,12 @@ import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { alterPolicySql } from '../src/policy/index.ts';
 import { nullBypasses } from '../src/policy/index-match.ts';
-import { policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { clientWritable, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { literalPattern } from './_shared.ts';
 
 /** `CHECK (col IS NOT NULL)` (or NOT NULL itself) forbids the NULL the bypass needs. */
 function notNullByConstraint(definitions: readonly string[], column: string): boolean {
-  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = literalPattern(column);
   const re = new RegExp(`^CHECK \\(+"?${name}"? IS NOT NULL\\)+$`, 'i');
   return definitions.some((d) => re.test(d.trim()));
 }
@@ -26,8 +27,7 @@ export default defineCheck({
     for (const a of userPolicyAnalyses(ctx)) {
       const p = a.policy;
       if (p.command !== 'INSERT' && p.command !== 'UPDATE' && p.command !== 'ALL') continue;
-      // A client writes the row directly only in an exposed schema (storage.objects through the Storage API).
-      if (!ctx.isExposed(p.schema) && !(p.schema === 'storage' && p.table === 'objects')) continue;
+      if (!clientWritable(ctx, p)) continue;
       const check = a.effectiveWithCheck;
       const rel = a.relation;
       if (!check || check.parseError !== null || !rel) continue;

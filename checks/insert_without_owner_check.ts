@@ -1,18 +1,18 @@
 import { defineCheck, type CheckContext } from '../src/model/check.ts';
-import type { Relation } from '../src/model/snapshot.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { quoteIdent } from '../src/model/ident.ts';
-import { PUBLIC_ROLE } from '../src/model/snapshot.ts';
+import { PUBLIC_ROLE, type Relation } from '../src/model/snapshot.ts';
 import { alterPolicySql } from '../src/policy/index.ts';
 import { privilegeGate } from '../src/policy/index-match.ts';
-import { ownerColumn, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { clientWritable, ownerColumn, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
+import { literalPattern } from './_shared.ts';
 
 const API_GRANTEES = new Set([PUBLIC_ROLE, 'anon', 'authenticated']);
 
 /** `NEW.owner := auth.uid()` (or `= (select auth.uid())`) in the body of a BEFORE INSERT trigger function of the table. */
 function triggerSetsCaller(ctx: CheckContext, rel: Relation | null, owner: string): boolean {
   if (!rel?.beforeInsertFunctions) return false;
-  const column = owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const column = literalPattern(owner);
   const assigns = new RegExp(`\\bnew\\s*\\.\\s*"?${column}"?\\s*:?=\\s*\\(?\\s*(select\\s+)?auth\\.uid\\s*\\(\\s*\\)`, 'i');
   return rel.beforeInsertFunctions.some((name) => {
     const fn = ctx.snapshot.functions.find((f) => `${f.schema}.${f.name}` === name && f.returnType === 'trigger');
@@ -36,10 +36,7 @@ export default defineCheck({
       const p = a.policy;
       if (!p.permissive || !(p.command === 'INSERT' || p.command === 'UPDATE' || p.command === 'ALL')) continue;
       if (!p.roles.some((r) => API_GRANTEES.has(r))) continue;
-      // Only rows a client can write directly: a table in a schema the API does not expose is written
-      // through functions, whose own checks apply (storage.objects is written through the Storage API).
-      const storage = p.schema === 'storage' && p.table === 'objects';
-      if (!storage && !ctx.isExposed(p.schema)) continue;
+      if (!clientWritable(ctx, p)) continue;
       // Only roles that an API request can run as, that RLS applies to and that hold the privilege.
       const effective = policyEffectiveRoles(ctx, a).granted;
       if (effective.length === 0) continue;

@@ -1,4 +1,5 @@
 /** Shared text helpers for reporters: terminal-safe strings and colours. */
+import { INVISIBLE_CLASS } from '../src/model/ident.ts';
 
 /**
  * Makes any database-provided string safe to print in a terminal or a plain-text file: control
@@ -20,8 +21,8 @@ export function terminalSafe(text: string): string {
 }
 
 /** Controls, bidi overrides and isolates, zero-width and other format characters, separators, private and unassigned code points. */
-const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
-const INVISIBLE_BUT_BREAKS = /(?![\n\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
+const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
+const INVISIBLE_BUT_BREAKS = new RegExp(`(?![\\n\\t])${INVISIBLE_CLASS}`, 'gu');
 
 function escapeChar(ch: string): string {
   const code = ch.codePointAt(0)!;

@@ -9,6 +9,7 @@ import type { Finding } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
 import type { Report, ReportCheck } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
+import { INVISIBLE_CLASS } from '../src/model/ident.ts';
 import { visibleText } from './_format.ts';
 import { absoluteDocsUrl, PROJECT_URL } from './_links.ts';
 import { objectPath } from './_report.ts';
@@ -170,9 +171,12 @@ export function toSarif(report: Report): Log {
   };
 }
 
+/** Invisible characters, less the C0 controls JSON.stringify already escapes (and the layout's own newlines). */
+const INVISIBLE_OUTSIDE_JSON_ESCAPES = new RegExp(`(?![\\u0000-\\u001f])${INVISIBLE_CLASS}`, 'gu');
+
 export function renderSarif(report: Report): string {
   // Identity strings (fingerprints, rule ids) keep their characters, written as JSON escapes: no
   // invisible character reaches a viewer raw.
   const json = redact(JSON.stringify(toSarif(report), null, 2));
-  return json.replace(/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\u007f-\u009f]/gu, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join('')) + '\n';
+  return json.replace(INVISIBLE_OUTSIDE_JSON_ESCAPES, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join('')) + '\n';
 }

@@ -190,8 +190,9 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const outDir = flags.out === '-' ? null : resolve(io.cwd, flags.out ?? 'reports');
   // Only a run that writes files needs the folder; check it before connecting.
   const writesFiles = outDir !== null && (flags.out !== undefined || formats.some((f) => f !== 'text'));
-  if (writesFiles && !interactive(flags, io)) prepareOutDir(outDir, io);
-  if (interactive(flags, io)) {
+  const review = interactive(flags, io);
+  if (writesFiles && !review) prepareOutDir(outDir, io);
+  if (review) {
     // Ink and React load only here: piped, CI and --format runs never import them.
     const { target, auditOptions } = prepareAudit(flags, settings, io);
     const { runTui } = await import('../tui/index.ts');

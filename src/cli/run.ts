@@ -11,6 +11,8 @@ import { main } from './main.ts';
  * sets client_connection_check_interval and idle_in_transaction_session_timeout).
  */
 const controller = new AbortController();
+/** 130 after Ctrl-C, 143 after SIGTERM: set by the first signal. */
+let signalExitCode: number | undefined;
 const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
   const code = signal === 'SIGINT' ? 130 : 143;
   if (controller.signal.aborted) {
@@ -18,8 +20,8 @@ const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     process.exit(code);
   }
   process.stderr.write(`\nsupaudit: cancelling… (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)\n`);
+  signalExitCode = code;
   controller.abort();
-  process.exitCode = code;
 };
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
@@ -31,4 +33,5 @@ const code = await main(process.argv.slice(2), {
   isTTY: Boolean(process.stdout.isTTY),
   signal: controller.signal,
 });
-process.exitCode = code === 130 && controller.signal.aborted ? (process.exitCode ?? code) : code;
+// main reports a cancel as 130; after SIGTERM the process says so with 143.
+process.exitCode = code === 130 && signalExitCode !== undefined ? signalExitCode : code;

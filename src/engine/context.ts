@@ -62,7 +62,7 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
 export function createContext(snapshot: Snapshot, options: CheckOptions = DEFAULT_CHECK_OPTIONS): CheckContext {
   const exposed = new Set(snapshot.exposedSchemas);
   const relations = new Map<string, Relation>();
-  for (const r of snapshot.unavailable?.relations === undefined ? snapshot.relations : []) relations.set(`${r.schema}\u0000${r.name}`, r);
+  for (const r of snapshot.relations) relations.set(`${r.schema}\u0000${r.name}`, r);
   const memo = new Map<string, unknown>();
   const guarded = guardedSnapshot(snapshot);
   let privileges: PrivilegeModel | undefined;

@@ -29,7 +29,6 @@ export interface IntrospectOptions {
   readonly signal?: AbortSignal;
 }
 
-
 /** The areas in order. Each is exactly one round trip (plus transaction setup and end). */
 export const STAGES = [
   'settings',
@@ -70,6 +69,11 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       // text and fix SQL mean the same thing whatever search_path the user later runs them with.
       searchPath: 'pg_catalog',
     });
+  /** Ends the failed transaction and opens the next one with the same limits. */
+  const restart = async (isolation?: 'repeatable read') => {
+    await session.exec('ROLLBACK');
+    await begin(isolation);
+  };
 
   /**
    * Runs one area. On permission denied, the transaction is restarted and the degraded variant
@@ -91,16 +95,14 @@ export async function introspect(session: Session, options: IntrospectOptions = 
     } catch (error) {
       throwIfCancelled(options.signal);
       if (lockTolerant && (error as { code?: string }).code === '55P03') {
-        await session.exec('ROLLBACK');
-        await begin();
+        await restart();
         const reason = `${stage}: another session holds a lock on it (lock_timeout); audit again later for it`;
         notes.push({ area: 'locks', message: `partial: ${reason}` });
         for (const field of fields) unavailable[field] ??= reason;
         return empty;
       }
       if (!isPermissionDenied(error)) throw new IntrospectionError(stage, error);
-      await session.exec('ROLLBACK');
-      await begin('repeatable read');
+      await restart('repeatable read');
       if (degraded) {
         try {
           const value = await degraded();
@@ -108,8 +110,7 @@ export async function introspect(session: Session, options: IntrospectOptions = 
           return value;
         } catch (second) {
           if (!isPermissionDenied(second)) throw new IntrospectionError(stage, second);
-          await session.exec('ROLLBACK');
-          await begin('repeatable read');
+          await restart('repeatable read');
         }
       }
       const reason = `could not read ${stage} (${describePgError(error)})`;
@@ -219,8 +220,7 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       const read = () =>
         readDefinitions(session).catch(async (error: unknown) => {
           if ((error as { code?: string }).code !== '55P03') throw error;
-          await session.exec('ROLLBACK');
-          await begin();
+          await restart();
           return readDefinitions(session);
         });
       definitions = await area('definitions', read, null, definitions, ['policies'], true);

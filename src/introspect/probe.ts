@@ -79,18 +79,18 @@ export interface ProbeRun {
   readonly cost: ProbeCost | null;
 }
 
-const CASCADING = /\bON (DELETE|UPDATE) (CASCADE|SET NULL|SET DEFAULT)\b/gi;
+const ON_DELETE_CASCADING = /\bON DELETE (CASCADE|SET NULL|SET DEFAULT)\b/i;
 
-/** Foreign keys that reference `rel` and would change child rows on a DELETE / an UPDATE of `column`. */
-function cascades(rel: Relation, constraints: readonly Constraint[]): { delete: string[]; update: Map<string, string[]> } {
-  const out = { delete: [] as string[], update: new Map<string, string[]>() };
+/**
+ * Foreign keys that reference `rel` and would change child rows on a DELETE, as labels. (UPDATE
+ * probes need no such list: they never write a referenced column, see `referencedColumns`.)
+ */
+function deleteCascades(rel: Relation, constraints: readonly Constraint[]): string[] {
+  const out: string[] = [];
   for (const c of constraints) {
     if (c.type !== 'foreign_key' || c.refSchema !== rel.schema || c.refTable !== rel.name) continue;
-    for (const m of c.definition.matchAll(CASCADING)) {
-      const label = `${c.schema}.${c.table} (${c.name}: ON ${m[1]!.toUpperCase()} ${m[2]!.toUpperCase()})`;
-      if (m[1]!.toUpperCase() === 'DELETE') out.delete.push(label);
-      else for (const col of c.refColumns) out.update.set(col, [...(out.update.get(col) ?? []), label]);
-    }
+    const m = ON_DELETE_CASCADING.exec(c.definition);
+    if (m) out.push(`${c.schema}.${c.table} (${c.name}: ON DELETE ${m[1]!.toUpperCase()})`);
   }
   return out;
 }
@@ -198,14 +198,14 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
       for (const rel of options.tables) {
         const outcomes: ProbeOutcome[] = [];
         const commands: ProbeCommand[] = options.writes ? ['select', 'insert', 'update', 'delete'] : ['select'];
-        const cascade = cascades(rel, constraints);
+        const cascade = deleteCascades(rel, constraints);
         const referenced = referencedColumns(rel, constraints);
         // UPDATE sets a column to itself; never a referenced key (an ON UPDATE action could fire).
         const updateColumn = rel.columns.find((c) => !referenced.has(c.name) && !c.generated) ?? null;
         for (const command of commands) {
           check();
-          if (command === 'delete' && cascade.delete.length > 0) {
-            outcomes.push({ command, result: 'skipped', error: `a DELETE would cascade to ${cascade.delete.join(', ')}` });
+          if (command === 'delete' && cascade.length > 0) {
+            outcomes.push({ command, result: 'skipped', error: `a DELETE would cascade to ${cascade.join(', ')}` });
             continue;
           }
           if (command !== 'select' && rel.hasTriggers && !options.writesOnTriggerTables) {

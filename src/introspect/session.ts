@@ -72,17 +72,13 @@ export interface SessionDriver {
   onTransaction?(spec: TransactionSpec | null): void;
 }
 
-const open = new Set<Session>();
+/** Sessions not yet closed, so that a second signal can drop them all. */
+const liveSessions = new Set<Session>();
 
 /** Drops every open connection at once: for a second Ctrl-C or a SIGTERM, before the process exits. */
-export function killOpenSessions(): number {
-  let n = 0;
-  for (const session of open) {
-    session.kill?.();
-    n++;
-  }
-  open.clear();
-  return n;
+export function killOpenSessions(): void {
+  for (const session of liveSessions) session.kill?.();
+  liveSessions.clear();
 }
 
 /** The limits of a statement sent with no transaction open: it gets one of its own. */
@@ -106,7 +102,7 @@ export class CountingSession implements Session {
   constructor(private readonly driver: SessionDriver) {
     if (driver.cancel) this.cancel = () => driver.cancel!();
     if (driver.kill) this.kill = () => driver.kill!();
-    open.add(this);
+    liveSessions.add(this);
   }
 
   get roundTrips(): number {
@@ -163,7 +159,7 @@ export class CountingSession implements Session {
   }
 
   close(): Promise<void> {
-    open.delete(this);
+    liveSessions.delete(this);
     return this.driver.close();
   }
 }

@@ -20,7 +20,8 @@ const RESERVED = new Set(
  * isolates, zero-width and other format characters, line/paragraph separators. A name holding
  * one is written with Unicode escapes, so the SQL is byte-exact and reads the same on any screen.
  */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u;
+export const INVISIBLE_CLASS = '[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Co}\\p{Cn}]';
+const INVISIBLE = new RegExp(INVISIBLE_CLASS, 'u');
 
 function unicodeEscaped(text: string, quote: '"' | "'"): string {
   let out = '';

@@ -171,21 +171,16 @@ export function leadingExpressionMentions(expressions: string, column: string): 
 
 /** The top-level AND operands of an expression, each deparsed; the whole expression when it is no AND. */
 export function conjunctTexts(text: string): string[] | null {
-  let stmt: Json;
-  try {
-    stmt = (parseSync(`SELECT ${text}`) as Json).stmts?.[0]?.stmt?.SelectStmt;
-  } catch {
-    return null;
-  }
-  const root = stmt?.targetList?.[0]?.ResTarget?.val;
-  if (!root) return null;
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return null;
+  const root = parsed.ast as Json;
   const out: string[] = [];
   const visit = (node: Json) => {
     const b = node?.BoolExpr;
     if (b && b.boolop === 'AND_EXPR') for (const arg of b.args ?? []) visit(arg);
     else {
       try {
-        out.push(deparseSync(node).trim());
+        out.push(deparseSync(node, { pretty: false }).trim());
       } catch {
         out.push('');
       }
@@ -236,7 +231,7 @@ function ownColumn(node: Json, table: string): string | null {
   return null;
 }
 
-/** `col IS NULL`, `coalesce(col, true)`, `col IS NOT DISTINCT FROM NULL`: true when the caller sends NULL in col. */
+/** `col IS NULL`, `coalesce(col, true)`: true when the caller sends NULL in col. */
 function nullArm(node: Json, table: string): string | null {
   const n = node?.NullTest;
   if (n && n.nulltesttype === 'IS_NULL') return ownColumn(n.arg, table);
@@ -255,16 +250,11 @@ function nullArm(node: Json, table: string): string | null {
  * by sending `join_code = null`. Each with the expression minus that arm (the fix).
  */
 export function nullBypasses(text: string, table: string): NullBypass[] {
-  let stmt: Json;
-  try {
-    stmt = (parseSync(`SELECT ${text}`) as Json).stmts?.[0]?.stmt?.SelectStmt;
-  } catch {
-    return [];
-  }
-  const root = stmt?.targetList?.[0]?.ResTarget?.val;
-  if (!root) return [];
+  // A fresh tree each call: it is edited in place below to print the expression without an arm.
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return [];
   const out: NullBypass[] = [];
-  const box = { root };
+  const box = { root: parsed.ast as Json };
   const whole = () => {
     try {
       return deparseSync(box.root, { pretty: false }).trim();
@@ -282,7 +272,7 @@ export function nullBypasses(text: string, table: string): NullBypass[] {
     if (b?.boolop !== 'OR_EXPR') return;
     const arms = [...(b.args as Json[])];
     const hits = arms.map((arm) => ({ arm, column: nullArm(arm, table) })).filter((h): h is { arm: Json; column: string } => h.column !== null);
-    const rest = arms.filter((arm) => nullArm(arm, table) === null);
+    const rest = arms.filter((arm) => !hits.some((h) => h.arm === arm));
     // An OR of null tests only demands NULLs; nothing is bypassed.
     if (hits.length === 0 || rest.length === 0) return;
     b.args = rest;

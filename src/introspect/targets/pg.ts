@@ -9,7 +9,7 @@ export interface PgConnectOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Parsed target plus what the connection notes need. */
+/** The parsed connection target (conninfo.ts). */
 export type ParsedUrl = ConnInfo;
 
 /** Parses a `postgres://` URL or a keyword/value connection string (see conninfo.ts). */

@@ -4,6 +4,9 @@ import { alterPolicySql } from '../src/policy/index.ts';
 import { nullBypasses } from '../src/policy/index-match.ts';
 import { clientWritable, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 import { literalPattern } from './_shared.ts';
+import { freeArm, observed, reachOf, trustSources } from './_authz.ts';
+import { sensitiveMatcher } from '../src/engine/context.ts';
+import { qualified } from '../src/model/ident.ts';
 
 /** `CHECK (col IS NOT NULL)` (or NOT NULL itself) forbids the NULL the bypass needs. */
 function notNullByConstraint(definitions: readonly string[], column: string): boolean {
@@ -17,6 +20,7 @@ export default defineCheck({
     id: 'check_null_bypass',
     title: 'Write check skipped by sending NULL',
     level: 'high',
+    proves: true,
     category: 'security',
     facing: 'external',
     description:
@@ -44,13 +48,20 @@ export default defineCheck({
         if (writers.length === 0) continue;
         const skipsMembership = /\bSELECT\b|\bEXISTS\b/i.test(bypass.without) || /\w+\s*\(/.test(bypass.without);
         const level = !p.permissive || skipsMembership ? 'high' : 'medium';
+        const fix = alterPolicySql(p, { withCheck: bypass.without });
+        // Provable when the table is a membership table whose tenant the rest of the check pins: insert a row of one's own for another tenant, leaving the column NULL.
+        const src = omitted && privilege === 'INSERT' ? trustSources(ctx).find((t) => t.source === rel && [...t.tenantColumns].some((c) => c !== column.name && freeArm(ctx, bypass.without, rel.name, c) === null)) : undefined;
+        const tenant = src ? [...src.tenantColumns].find((c) => c !== column.name && freeArm(ctx, bypass.without, rel.name, c) === null) : undefined;
+        // Joining any tenant is what the bypass reaches: its level is the reach of that tenant's data.
+        const reach = src ? reachOf(ctx, src, sensitiveMatcher(ctx.options.sensitiveColumnPatterns)) : undefined;
         const clause = a.withCheck ? 'WITH CHECK' : 'USING (which checks new rows when there is no WITH CHECK)';
         out.push({
-          level,
+          level: reach ? (reach.severe ? 'critical' : 'high') : level,
           message:
             `${policyLabel(p)}: its ${clause} holds whenever ${column.name} is NULL (${bypass.disjunct}), and ${writers.join(', ')} ${omitted ? `get NULL there by leaving ${column.name} out (it has no default) or sending null` : `may write ${column.name}`}: ` +
             `a caller sends ${column.name} = null and the rest of the check (${bypass.without.length > 160 ? `${bypass.without.slice(0, 157)}...` : bypass.without}) is never applied` +
-            (p.permissive ? '.' : ', though the policy is RESTRICTIVE and meant to hold for every row.'),
+            (p.permissive ? '.' : ', though the policy is RESTRICTIVE and meant to hold for every row.') +
+            (reach && tenant ? ` ${qualified(rel.schema, rel.name)} decides access for ${reach.policies.length} polic${reach.policies.length === 1 ? 'y' : 'ies'}: a caller joins any ${tenant} this way and reads ${reach.tables.join(', ')}.` : ''),
           object: policyObject(p),
           roles: writers,
           detail: column.name,
@@ -58,9 +69,22 @@ export default defineCheck({
             text:
               `Remove the NULL arm, or make it require the rest too. If NULL has a legitimate meaning, state it (${column.name} IS NULL AND <what makes that row acceptable>), ` +
               `or forbid NULL (ALTER TABLE … ALTER COLUMN ${column.name} SET NOT NULL).`,
-            sql: alterPolicySql(p, { withCheck: bypass.without }),
+            sql: fix,
           },
           evidence: { column: column.name, disjunct: bypass.disjunct, check: check.text, withoutBypass: bypass.without, restrictive: !p.permissive },
+          ...(src && tenant
+            ? {
+                exploit: {
+                  role: writers.includes('authenticated') ? 'authenticated' : writers[0]!,
+                  table: { schema: rel.schema, name: rel.name },
+                  write: 'insert' as const,
+                  actorColumn: src.keyColumn,
+                  column: tenant,
+                  observe: observed(src),
+                  fix,
+                },
+              }
+            : {}),
         });
       }
     }

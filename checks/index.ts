@@ -7,6 +7,8 @@ import auth_rls_initplan from './auth_rls_initplan.ts';
 import auth_users_exposed from './auth_users_exposed.ts';
 import check_null_bypass from './check_null_bypass.ts';
 import storage_bucket_open from './storage_bucket_open.ts';
+import tenant_self_join from './tenant_self_join.ts';
+import privilege_escalation from './privilege_escalation.ts';
 import blast_radius_anon from './blast_radius_anon.ts';
 import blast_radius_authenticated from './blast_radius_authenticated.ts';
 import blast_radius_custom_role from './blast_radius_custom_role.ts';
@@ -65,6 +67,8 @@ export const allChecks = [
   auth_users_exposed,
   check_null_bypass,
   storage_bucket_open,
+  tenant_self_join,
+  privilege_escalation,
   blast_radius_anon,
   blast_radius_authenticated,
   blast_radius_custom_role,

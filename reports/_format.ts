@@ -1,3 +1,4 @@
+import type { Finding } from '../src/model/finding.ts';
 /** Shared text helpers for reporters: terminal-safe strings and colours. */
 import { INVISIBLE_CLASS } from '../src/model/ident.ts';
 
@@ -68,4 +69,19 @@ export function palette(color: boolean): Palette {
     green: wrap(32, 39),
     magenta: wrap(35, 39),
   };
+}
+
+/**
+ * One line for a finding's exploit proof: its status, the row counts that changed (as the signed-in
+ * user, before → after the write) and whether the fix was verified. Null when no proof ran.
+ */
+export function proofText(f: Finding): string | null {
+  const proof = f.proof;
+  if (!proof) return null;
+  const changed = Object.keys(proof.after ?? {})
+    .filter((k) => proof.before?.[k] !== proof.after?.[k])
+    .slice(0, 5)
+    .map((k) => `${k} ${proof.before?.[k] ?? '?'} → ${proof.after?.[k] ?? '?'}`);
+  const fix = proof.fixVerified ? `; fix ${proof.fixVerified.status.replace('_', ' ')}${proof.fixVerified.status === 'verified' ? '' : ` (${proof.fixVerified.reason})`}` : '';
+  return `${proof.status}${changed.length > 0 ? `: rows visible to the user before → after the write: ${changed.join(', ')}` : ` (${proof.reason})`}${fix}`;
 }

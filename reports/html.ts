@@ -9,7 +9,7 @@ import type { Finding } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
 import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
-import { terminalSafe, terminalSafeMultiline } from './_format.ts';
+import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
 import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
 
@@ -140,6 +140,8 @@ function renderFinding(f: Finding, docs: string): string {
   if (f.location) facts.push(`defined at <code>${h(`${f.location.file}:${f.location.line}`)}</code>`);
   facts.push(`fingerprint <code>${h(f.fingerprint)}</code>`);
   out.push(`<p class="facts">${facts.join(' · ')}</p>`);
+  const proof = proofText(f);
+  if (proof) out.push(`<p><strong>Proof:</strong> ${h(proof)}</p>`);
   out.push(`<p><strong>Fix:</strong> ${h(f.remediation.text)}</p>`);
   if (f.remediation.sql) {
     out.push(`<div class="fix"><pre><code class="language-sql">${escapeHtml(terminalSafeMultiline(f.remediation.sql))}</code></pre><button type="button" hidden>Copy</button></div>`);

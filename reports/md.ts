@@ -7,7 +7,7 @@ import type { Finding } from '../src/model/finding.ts';
 import { LEVELS } from '../src/model/level.ts';
 import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
-import { terminalSafe, terminalSafeMultiline } from './_format.ts';
+import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
 import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
 
@@ -63,6 +63,11 @@ function renderFinding(f: Finding, docs: string): string[] {
   facts.push(`**Fingerprint:** ${mdCode(f.fingerprint)}`);
   out.push(facts.join(' · '));
   out.push('');
+  const proof = proofText(f);
+  if (proof) {
+    out.push(`**Proof:** ${mdText(proof)}`);
+    out.push('');
+  }
   out.push(`**Fix:** ${mdText(f.remediation.text)}`);
   if (f.remediation.sql) {
     out.push('');

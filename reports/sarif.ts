@@ -106,6 +106,7 @@ export function toSarif(report: Report): Log {
       roles: [...f.roles],
       remediation: visibleText(f.remediation.text),
       ...(f.remediation.sql ? { fixSql: f.remediation.sql } : {}),
+      ...(f.proof ? { proof: f.proof } : {}),
     },
   });
   const results: Result[] = [

@@ -2,7 +2,7 @@ import type { Finding } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
-import { palette, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
+import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
 import { baselineLine } from './_report.ts';
 
 export interface TextOptions {
@@ -110,6 +110,8 @@ export function renderText(report: Report, options: TextOptions): string {
     for (const f of findings.slice(0, max)) {
       out.push(`${levelLabel(f.level, p)} ${p.bold(f.check)}  ${objectLabel(f)}`);
       out.push(indent(terminalSafe(f.message), '         '));
+      const proof = proofText(f);
+      if (proof) out.push(p.gray(indent(terminalSafe(proof), '       proof: ')));
       if (f.remediation.sql) out.push(indent(p.green(terminalSafeMultiline(f.remediation.sql)), '         fix: ').replace(/\n {9}fix: /g, '\n              '));
       else out.push(p.gray(indent(terminalSafe(f.remediation.text), '         fix: ')));
     }

@@ -15,11 +15,15 @@ import { realtimeReport } from '../score/realtime.ts';
 import { runApiProbe, type ApiProbeOptions, type ApiProbeResult } from '../introspect/api-probe.ts';
 import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
-import { evaluate, summarize } from './evaluate.ts';
+import { compareFindings, evaluate, summarize, type Evaluation } from './evaluate.ts';
 import { UserError } from '../model/errors.ts';
 import { locationKey, objectLocations, type LocationMap } from '../introspect/targets/locations.ts';
 import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
+import { runExploits } from '../introspect/exploit.ts';
+import type { Proof } from '../model/finding.ts';
+import { levelRank, LEVELS } from '../model/level.ts';
+import type { Session } from '../introspect/session.ts';
 import unindexedPolicyColumn from '../../checks/unindexed_policy_column.ts';
 import { docsUrl } from './evaluate.ts';
 import { applySuppressions, type Suppression } from './suppress.ts';
@@ -70,6 +74,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let probes: RoleProbe[] | undefined;
   let probeCost: ProbeCost | null | undefined;
   let explained: ExplainResult | undefined;
+  let proofs: Map<string, Proof> | undefined;
+  let unproven = 0;
   const introStart = performance.now();
   try {
     snapshot = await introspect(opened.session, {
@@ -89,7 +95,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         options.onProbePlan?.(
           `probe: will run INSERT, UPDATE and DELETE (one row each) as ${roles.join(', ')} on ${tables.length} tables, ` +
             `each in a savepoint rolled back at once, in a transaction that is rolled back; no write that would cascade to other tables` +
-            (options.probe.triggers ? '; triggers will fire (and roll back)' : '; tables with triggers are skipped'),
+            (options.probe.triggers ? '; triggers will fire (and roll back)' : '; tables with triggers are skipped') +
+            '; findings that can be proven are then exploited as a signed-in user, the same way (rolled back; their fixes are not applied)',
         );
       }
       const run = await runProbes(opened.session, {
@@ -116,6 +123,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         ...(options.signal ? { signal: options.signal } : {}),
       });
     }
+    if (target.kind !== 'url' || options.probe?.writes) {
+      throwIfCancelled(options.signal);
+      options.onStage?.('exploit proofs');
+      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url');
+    } else unproven = (await pendingExploits(snapshot, options)).length;
   } catch (error) {
     if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
     throw error;
@@ -144,6 +156,10 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...workloadNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
+      ...(unproven > 0
+        ? [{ area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }]
+        : []),
+      ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
     ],
   };
   options.onStage?.('parse policies');
@@ -151,7 +167,56 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   options.onStage?.('checks');
   const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
   const locations = objectLocations(opened.statements);
-  return { report: withPlans(withLocations(report, locations), explained), snapshot, locations };
+  return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
+}
+
+/** Exploit plans of the findings the checks that prove (`meta.proves`) would report. */
+async function pendingExploits(snapshot: Snapshot, options: AuditOptions): Promise<Evaluation['exploits']> {
+  const provers = (options.checks ?? allChecks).filter((c) => c.meta.proves === true && !(options.disabled ?? []).includes(c.meta.id));
+  if (provers.length === 0) return [];
+  await initPolicyParser();
+  return evaluate(snapshot, provers, { checkOptions: options.checkOptions }).exploits;
+}
+
+/**
+ * Runs the exploit of every finding that has one, as signed-in users, in a transaction that is
+ * rolled back; `applyFixes` (embedded targets only) also applies each fix and runs the exploit again.
+ */
+export async function proveFindings(session: Session, snapshot: Snapshot, options: AuditOptions, applyFixes: boolean): Promise<Map<string, Proof>> {
+  return runExploits(session, snapshot, await pendingExploits(snapshot, options), {
+    applyFixes,
+    triggers: Boolean(options.probe?.triggers),
+    statementTimeoutMs: options.statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+function proofSummary(proofs: ReadonlyMap<string, Proof>, embedded: boolean): string {
+  const n = (s: Proof['status']) => [...proofs.values()].filter((p) => p.status === s).length;
+  const fixed = [...proofs.values()].filter((p) => p.fixVerified?.status === 'verified').length;
+  return (
+    `exploit proofs as signed-in users, rolled back: ${n('confirmed')} confirmed, ${n('refuted')} refuted, ${n('inconclusive')} inconclusive` +
+    (embedded ? `; fix verified for ${fixed}` : '; fixes not applied (live database)')
+  );
+}
+
+/** Puts each proof on its finding: a refuted finding drops one level (it is not hidden), a confirmed one says so. */
+export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | undefined): Report {
+  if (!proofs || proofs.size === 0) return report;
+  const findings = report.findings
+    .map((f) => {
+      const proof = proofs.get(f.fingerprint);
+      if (!proof) return f;
+      if (proof.status === 'refuted') {
+        const level = LEVELS[Math.min(LEVELS.length - 1, levelRank(f.level) + 1)]!;
+        return { ...f, level, message: `${f.message} Exploit probe: refuted (${proof.reason}); level lowered from ${f.level}.`, proof };
+      }
+      const said = proof.status === 'confirmed' ? 'confirmed as a signed-in user (see proof)' : `inconclusive (${proof.reason})`;
+      return { ...f, message: `${f.message} Exploit probe: ${said}.`, proof };
+    })
+    .sort(compareFindings);
+  return { ...report, findings, summary: summarize(findings) };
 }
 
 /** What the probes left behind, in one line for the notes. */

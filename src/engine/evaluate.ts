@@ -1,5 +1,5 @@
 import { InconclusiveError, type Check, type CheckContext, type CheckOptions } from '../model/check.ts';
-import { fingerprint, type Finding } from '../model/finding.ts';
+import { fingerprint, type ExploitPlan, type Finding } from '../model/finding.ts';
 import { visibleSql } from '../model/ident.ts';
 import { LEVELS, levelRank, type Level } from '../model/level.ts';
 import type { CheckError, InconclusiveCheck } from '../model/report.ts';
@@ -22,6 +22,8 @@ export interface Evaluation {
   /** Checks that needed a part of the catalog that could not be read. */
   readonly inconclusive: InconclusiveCheck[];
   readonly checksRun: number;
+  /** Findings that carry a way to prove them in the database, by fingerprint. */
+  readonly exploits: { readonly fingerprint: string; readonly plan: ExploitPlan }[];
 }
 
 export function docsUrl(checkId: string): string {
@@ -39,6 +41,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
   const errors: CheckError[] = [];
   const inconclusive: InconclusiveCheck[] = [];
   const seen = new Set<string>();
+  const exploits: { fingerprint: string; plan: ExploitPlan }[] = [];
   let checksRun = 0;
   for (const check of checks) {
     if (disabled.has(check.meta.id)) continue;
@@ -63,6 +66,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
       const id = fingerprint(check.meta.id, draft.object, draft.detail);
       if (seen.has(id)) continue;
       seen.add(id);
+      if (draft.exploit) exploits.push({ fingerprint: id, plan: draft.exploit });
       findings.push({
         check: check.meta.id,
         level: options.levels?.[check.meta.id] ?? draft.level ?? check.meta.level,
@@ -79,7 +83,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
     }
   }
   findings.sort(compareFindings);
-  return { context: ctx, findings, errors, inconclusive, checksRun };
+  return { context: ctx, findings, errors, inconclusive, checksRun, exploits };
 }
 
 export function compareFindings(a: Finding, b: Finding): number {

@@ -30,6 +30,47 @@ export interface Remediation {
   readonly sql?: string;
 }
 
+/**
+ * How to prove a finding in the database (pure data; `src/introspect/exploit.ts` runs it): a signed-in
+ * user A writes `column` of `table` (an INSERT of a row of its own, or an UPDATE of its own row) with a
+ * value taken from another user's row (or one of `candidates`), inside a savepoint as A, and counts
+ * what A sees in `observe` before and after. Everything is rolled back.
+ */
+export interface ExploitPlan {
+  /** The database role the attacker's requests run as. */
+  readonly role: string;
+  readonly table: { readonly schema: string; readonly name: string };
+  readonly write: 'insert' | 'update';
+  /** The column that holds the caller's user id (compared with auth.uid()). */
+  readonly actorColumn: string;
+  /** The column the attacker sets. */
+  readonly column: string;
+  /** Values worth trying besides other rows' values (constants the policies compare the column with). */
+  readonly candidates?: readonly string[];
+  /** Tables whose rows the attacker counts before and after the write. */
+  readonly observe: readonly { readonly schema: string; readonly name: string }[];
+  /** The finding's fix SQL, applied on the embedded target to verify it closes the hole. */
+  readonly fix?: string;
+  /** A column of `table` the owner must still be able to update after the fix (update plans). */
+  readonly ownerColumn?: string;
+}
+
+/** What running an exploit plan showed (row counts only, never row values). */
+export interface Proof {
+  readonly status: 'confirmed' | 'refuted' | 'inconclusive';
+  /** The statements, with `:actor` and `:value` standing for the user id and the value used. */
+  readonly steps: readonly string[];
+  /** Rows the attacker saw in each observed table before and after the write (`schema.name` → count). */
+  readonly before?: Readonly<Record<string, number>>;
+  readonly after?: Readonly<Record<string, number>>;
+  readonly reason: string;
+  /** The fix, applied and the exploit run again (embedded targets only: DDL is never run on a live database). */
+  readonly fixVerified?: {
+    readonly status: 'verified' | 'failed' | 'not_attempted';
+    readonly reason: string;
+  };
+}
+
 /** What a check returns; the engine adds `check`, `fingerprint` and `docs`. */
 export interface FindingDraft {
   readonly level?: Level;
@@ -42,6 +83,8 @@ export interface FindingDraft {
   readonly detail?: string;
   /** Structured evidence for reports and the interactive review (grant, policy text, estimates). */
   readonly evidence?: Readonly<Record<string, unknown>>;
+  /** How to prove it in the database (rolled back): run with --probe-writes and on embedded targets. */
+  readonly exploit?: ExploitPlan;
 }
 
 export interface Finding {
@@ -57,6 +100,8 @@ export interface Finding {
   readonly evidence?: Readonly<Record<string, unknown>>;
   /** The migration file and line that created the object, when the target was loaded from migrations. */
   readonly location?: { readonly file: string; readonly line: number };
+  /** The rolled-back exploit's outcome, when it ran. */
+  readonly proof?: Proof;
 }
 
 /**

@@ -115,6 +115,8 @@ export interface Relation {
   readonly viewDefinition: string | null;
   /** Functions (`schema.name`) of enabled BEFORE INSERT row triggers, in firing order. */
   readonly beforeInsertFunctions?: readonly string[];
+  /** Functions (`schema.name`) of enabled BEFORE UPDATE row triggers, in firing order. */
+  readonly beforeUpdateFunctions?: readonly string[];
   readonly hasTriggers: boolean;
   readonly stats: TableStats | null;
 }

@@ -13,6 +13,41 @@ import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../mod
 import { PUBLIC_ROLE } from '../model/snapshot.ts';
 import { closeFunctionSql, policyAnalysesByTable, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
 import type { PolicyAnalysis } from '../policy/index.ts';
+import { trustSources, writePaths } from '../../checks/_authz.ts';
+
+interface Escalation {
+  readonly commands: Set<Command>;
+  readonly via: string;
+}
+
+/**
+ * Tables whose policies trust a row or column the role can write for itself (see checks/_authz.ts):
+ * after the write, those policies let it act on any tenant's rows, so they count as `all`.
+ */
+function escalationsOf(ctx: CheckContext, role: string): Map<string, Escalation> {
+  const out = new Map<string, Escalation>();
+  for (const src of trustSources(ctx)) {
+    const s = src.source;
+    const analyses = policyAnalysesByTable(ctx).get(`${s.schema}\u0000${s.name}`) ?? [];
+    const ways: string[] = [];
+    for (const column of src.tenantColumns) {
+      if (writePaths(ctx, s, src.keyColumn, column, analyses).some((p) => p.role === role)) ways.push(`joins any ${column} through ${qualified(s.schema, s.name)}`);
+    }
+    for (const column of src.privilegeColumns) {
+      const commands = src.tenantColumns.size > 0 ? (['UPDATE'] as const) : (['UPDATE', 'INSERT'] as const);
+      if (writePaths(ctx, s, src.keyColumn, column, analyses, commands).some((p) => p.role === role)) ways.push(`writes ${qualified(s.schema, s.name)}.${quoteIdent(column)} of its own row`);
+    }
+    if (ways.length === 0) continue;
+    for (const g of src.gated) {
+      const key = `${g.policy.schema}\u0000${g.policy.table}`;
+      const e = out.get(key) ?? { commands: new Set<Command>(), via: `escalation: ${role} ${ways.join(' and ')}, which policy "${g.policy.name}" trusts` };
+      const cmd = g.policy.command.toLowerCase();
+      for (const c of COMMANDS) if (cmd === 'all' || cmd === c) e.commands.add(c);
+      out.set(key, e);
+    }
+  }
+  return out;
+}
 
 /** How much of a table a command reaches for a role. */
 export type Reach = 'all' | 'own rows' | 'unknown' | 'none';
@@ -221,6 +256,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
     const tables: TablePowers[] = [];
 
     const reachable = (schema: string) => (isApiRole ? ctx.isExposed(schema) : true) && ctx.privileges.hasSchemaUsage(schema, role);
+    const escalated = bypass || anonymous ? new Map<string, Escalation>() : escalationsOf(ctx, role);
 
     for (const rel of userRelations) {
       const name = qualified(rel.schema, rel.name);
@@ -307,6 +343,12 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
           via: `SECURITY DEFINER function ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) runs as ${fn.owner}`,
           fix: closeFunctionSql(ctx, fn, role),
         });
+      }
+      // Escalation: the role writes a row or column these policies trust (tenant_self_join, privilege_escalation), then they grant it every tenant's rows.
+      const escalation = escalated.get(`${rel.schema}\u0000${rel.name}`);
+      if (escalation) {
+        for (const command of escalation.commands) reach[command] = widest(reach[command], 'all');
+        paths.push({ via: escalation.via, fix: null });
       }
       // PostgREST never issues TRUNCATE, so for API roles the (default) grant is not reachable.
       const truncate = !isApiRole && api && rel.kind !== 'view' && ctx.privileges.has(rel.acl, role, 'TRUNCATE');

@@ -102,6 +102,24 @@ describe('the demo project', () => {
     expect(missed).toEqual([]);
   });
 
+  test('every escalation flaw is proven by a rolled-back exploit and its fix verified by running it again', () => {
+    const proven = findings.filter((f) => f.proof).map((f) => [f.check, f.object.name, f.proof!.status, f.proof!.fixVerified?.status]);
+    expect(proven.sort()).toEqual(
+      [
+        ['check_null_bypass', 'organization_members', 'confirmed', 'verified'],
+        ['privilege_escalation', 'profiles', 'confirmed', 'verified'],
+        ['tenant_self_join', 'team_members', 'confirmed', 'verified'],
+      ].sort(),
+    );
+    // Support staff: the user read every organization's audit log after setting is_support on its own profile.
+    const support = findings.find((f) => f.check === 'privilege_escalation')!.proof!;
+    expect(support.after!['public.audit_log']).toBe(30_000);
+    expect(support.before!['public.audit_log']).toBeLessThan(30_000);
+    expect(report.notes.find((n) => n.area === 'proofs')?.message).toBe(
+      'exploit proofs as signed-in users, rolled back: 3 confirmed, 0 refuted, 0 inconclusive; fix verified for 3',
+    );
+  });
+
   test('no OK object is reported by the check it is marked OK for', () => {
     // OK markers name one object: the statement's own (same location) is the one that must stay clean.
     const flagged = all

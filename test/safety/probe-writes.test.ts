@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import type { Report } from '../../src/model/report.ts';
 import { freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
+import { ESCALATION_SQL } from '../checks/escalation.fixture.ts';
 
 const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
@@ -118,5 +119,36 @@ describe.each(realEnginesOrFail())('write probes (%s)', (engine) => {
       result: 'inconclusive',
       error: 'check violation on table public.accounts, constraint accounts_iban_check (SQLSTATE 23514)',
     });
+  });
+
+  test('exploit proofs on a live database: confirmed as a real user, fixes not applied, data and sequences unchanged', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    await runSql(url, ESCALATION_SQL);
+    const checksum = `select md5(string_agg(x, '|' order by x)) from (
+      select 'm' || t::text as x from app."Workspace Members" t union all select 'a' || t::text from public.accounts t
+      union all select 'e' || t::text from public.members t union all select 'g' || t::text from public.user_grants t) s`;
+    const before = await scalar<string>(url, checksum);
+    const plain = await runCli(['--db-url', url, '--schemas', 'public,app', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const planned = JSON.parse(plain.stdout) as Report;
+    // Without --probe-writes nothing is written: the report says what could be proven.
+    expect(planned.findings.filter((f) => f.proof).length).toBe(0);
+    expect(planned.notes.find((n) => n.area === 'proofs')?.message).toBe('4 findings can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes');
+    const run = await runCli(['--db-url', url, '--schemas', 'public,app', '--probe-writes', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    const proven = report.findings.filter((f) => f.proof).map((f) => [f.check, f.object.name, f.proof!.status, f.proof!.fixVerified?.status]);
+    expect(proven.sort()).toEqual(
+      [
+        ['privilege_escalation', 'accounts', 'confirmed', 'not_attempted'],
+        ['privilege_escalation', 'members', 'confirmed', 'not_attempted'],
+        ['privilege_escalation', 'user_grants', 'confirmed', 'not_attempted'],
+        ['tenant_self_join', 'Workspace Members', 'confirmed', 'not_attempted'],
+      ].sort(),
+    );
+    expect(await scalar<string>(url, checksum)).toBe(before);
+    // No ACCESS EXCLUSIVE lock was ever taken: no fix (DDL) ran; the policies are as they were.
+    expect(await scalar<string>(url, `select count(*)::text from pg_policies where policyname = 'join as yourself' and with_check like '%auth.uid()%'`)).toBe('1');
+    expect(await scalar<string>(url, `select has_table_privilege('authenticated', 'public.members', 'UPDATE')::text`)).toBe('true');
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allChecks } from '../../checks/index.ts';
-import { buildReport } from '../../src/engine/audit.ts';
+import { buildReport, proveFindings, withProofs } from '../../src/engine/audit.ts';
 import { introspect } from '../../src/introspect/index.ts';
 import type { Session } from '../../src/introspect/session.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
@@ -29,6 +29,8 @@ export interface AuditOutcome {
 export interface AuditSqlOptions {
   readonly checks?: readonly Check[];
   readonly exposedSchemas?: readonly string[];
+  /** Run the exploit proofs (and verify fixes), as the embedded target does. */
+  readonly prove?: boolean;
 }
 
 let base: Promise<PGlite> | undefined;
@@ -50,7 +52,9 @@ export async function auditSession(session: Session, options: AuditSqlOptions = 
     { checks: options.checks ?? allChecks },
     { started, introspectionMs: performance.now() - started, queries: session.roundTrips },
   );
-  return { snapshot, report, findings: report.findings };
+  if (!options.prove) return { snapshot, report, findings: report.findings };
+  const proved = withProofs(report, await proveFindings(session, snapshot, { checks: options.checks ?? allChecks }, true));
+  return { snapshot, report: proved, findings: proved.findings };
 }
 
 /** Loads `sql` into a fresh PGlite (PostgreSQL 18) on the Supabase base; the caller closes the session. */

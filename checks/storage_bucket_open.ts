@@ -1,4 +1,6 @@
-import { defineCheck } from '../src/model/check.ts';
+import { defineCheck, type CheckContext } from '../src/model/check.ts';
+import { quoteIdent, quoteLiteral } from '../src/model/ident.ts';
+import type { Policy } from '../src/model/snapshot.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
 import { privilegeGate } from '../src/policy/index-match.ts';
@@ -27,11 +29,36 @@ function level(actions: readonly Action[], anon: boolean, publicBucket: boolean)
   return null;
 }
 
+/** storage.objects' owner column: owner_id (text, current Storage) or the older owner (uuid). */
+function ownerColumnOf(ctx: CheckContext): string {
+  return ctx.relation('storage', 'objects')?.columns.some((c) => c.name === 'owner_id') ? 'owner_id' : 'owner';
+}
+
+/**
+ * The policy with an owner tie added (uploads: the caller's own folder), and limited to
+ * authenticated when it was open to anon. Null for a policy whose clauses cannot be extended.
+ */
+function fixSql(ctx: CheckContext, p: Policy, using: string | null, withCheck: string | null, anon: boolean): { sql: string } | null {
+  const owner = ownerColumnOf(ctx);
+  const tie = owner === 'owner_id' ? 'owner_id = (SELECT auth.uid())::text' : 'owner = (SELECT auth.uid())';
+  const folder = '(storage.foldername(name))[1] = (SELECT auth.uid())::text';
+  const parts: string[] = [];
+  if (anon) parts.push('TO authenticated');
+  if (p.command !== 'INSERT' && using) parts.push(`USING ((${using}) AND ${tie})`);
+  if (p.command === 'INSERT' || p.command === 'ALL' || p.command === 'UPDATE') {
+    const base = withCheck ?? (p.command === 'INSERT' ? null : using);
+    if (base) parts.push(`WITH CHECK ((${base}) AND ${p.command === 'INSERT' ? folder : tie})`);
+  }
+  if (parts.length === (anon ? 1 : 0)) return null;
+  return { sql: `ALTER POLICY ${quoteIdent(p.name)} ON storage.objects ${parts.join(' ')};` };
+}
+
 export default defineCheck({
   meta: {
     id: 'storage_bucket_open',
     title: 'Storage objects of a bucket open to every caller',
     level: 'high',
+    proves: true,
     category: 'security',
     facing: 'external',
     description:
@@ -64,6 +91,8 @@ export default defineCheck({
         const verbs = actions.filter((x) => (x !== 'read' || !publicBucket) && (x !== 'upload' || anon));
         const onExisting = verbs.filter((v) => v !== 'upload');
         const what = [onExisting.length > 0 ? `${onExisting.join(', ')} every object` : '', verbs.includes('upload') ? 'upload any object' : ''].filter(Boolean).join(' and ');
+        const fix = fixSql(ctx, p, a.using?.text ?? null, a.withCheck?.text ?? null, anon);
+        const command = p.command === 'SELECT' ? 'select' : p.command === 'DELETE' ? 'delete' : p.command === 'INSERT' ? 'insert' : 'update';
         out.push({
           level: lvl,
           message:
@@ -76,9 +105,25 @@ export default defineCheck({
           remediation: {
             text:
               "Tie the objects to their owner: `owner_id = (select auth.uid())::text` (set by the Storage API on upload), or Supabase's folder convention " +
-              "`(storage.foldername(name))[1] = (select auth.uid())::text`; give anon no write policy at all. If the bucket is meant to be shared, say who may write (a team membership), not everyone.",
+              "`(storage.foldername(name))[1] = (select auth.uid())::text`; give anon no write policy at all. If the bucket is meant to be shared, say who may write (a team membership), not everyone." +
+              (anon ? ' The SQL below also limits the policy to signed-in users.' : ''),
+            ...(fix ? { sql: fix.sql } : {}),
           },
           evidence: { bucket: id, public: publicBucket, command: p.command, using: a.using?.text ?? null, withCheck: a.withCheck?.text ?? null },
+          ...(fix
+            ? {
+                exploit: {
+                  kind: 'reach' as const,
+                  role: anon ? 'anon' : 'authenticated',
+                  table: { schema: 'storage', name: 'objects' },
+                  command,
+                  scope: `bucket_id = ${quoteLiteral(id)}`,
+                  bucket: id,
+                  ownerColumn: ownerColumnOf(ctx),
+                  fix: fix.sql,
+                },
+              }
+            : {}),
         });
       }
     }

@@ -37,6 +37,7 @@ export interface Remediation {
  * what A sees in `observe` before and after. Everything is rolled back.
  */
 export interface ExploitPlan {
+  readonly kind?: 'gain';
   /** The database role the attacker's requests run as. */
   readonly role: string;
   readonly table: { readonly schema: string; readonly name: string };
@@ -53,6 +54,25 @@ export interface ExploitPlan {
   readonly fix?: string;
   /** A column of `table` the owner must still be able to update after the fix (update plans). */
   readonly ownerColumn?: string;
+}
+
+/**
+ * How to prove that a role reaches rows of someone else directly (storage objects gated by bucket
+ * only): as the role (a synthetic signed-in user, or anon), read / overwrite / delete one row of
+ * `scope` owned by another user, or insert one into another user's folder. Rolled back.
+ */
+export interface ReachPlan {
+  readonly kind: 'reach';
+  readonly role: string;
+  readonly table: { readonly schema: string; readonly name: string };
+  readonly command: 'select' | 'update' | 'delete' | 'insert';
+  /** The rows in question, as a condition on the table (`bucket_id = 'avatars'`). */
+  readonly scope: string;
+  /** The bucket (insert plans put the object there). */
+  readonly bucket: string;
+  /** The column that names each row's owner (`owner_id`). */
+  readonly ownerColumn: string;
+  readonly fix?: string;
 }
 
 /** What running an exploit plan showed (row counts only, never row values). */
@@ -84,7 +104,7 @@ export interface FindingDraft {
   /** Structured evidence for reports and the interactive review (grant, policy text, estimates). */
   readonly evidence?: Readonly<Record<string, unknown>>;
   /** How to prove it in the database (rolled back): run with --probe-writes and on embedded targets. */
-  readonly exploit?: ExploitPlan;
+  readonly exploit?: ExploitPlan | ReachPlan;
 }
 
 export interface Finding {

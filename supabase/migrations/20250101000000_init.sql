@@ -493,6 +493,8 @@ create policy "Avatar images are publicly accessible." on storage.objects
 
 -- FLAW(blast_radius): anyone, signed in or not, can upload into the avatars bucket (the
 -- quickstart's policy): an anon write path.
+-- FLAW(storage_bucket_open): the check is the bucket alone, so anon uploads into any user's
+-- folder (proven on the embedded database: anon writes `<another user's id>/…`).
 create policy "Anyone can upload an avatar." on storage.objects
   for insert with check (bucket_id = 'avatars');
 

@@ -33,7 +33,18 @@ describe.each(testEngines())('storage_bucket_open on %s', (engine) => {
   it('reports bucket-only writes and private reads at their level, each one a real reach in Postgres', async () => {
     const session = await loadOn(engine, SCHEMA);
     try {
-      const { findings } = await auditSession(session, { checks: [check] });
+      const { findings } = await auditSession(session, { checks: [check], prove: true });
+      // Each one proven in Postgres (as anon, or a signed-in user who owns nothing), its fix applied and the exploit refused, the owner's access kept.
+      expect(findings.map((f) => [f.object.policy, f.proof?.status, f.proof?.fixVerified?.status]).sort()).toEqual(
+        [
+          ['anyone reads invoices', 'confirmed', 'verified'],
+          ['anyone updates avatars', 'confirmed', 'verified'],
+          ['signed-in delete invoices', 'confirmed', 'verified'],
+        ].sort(),
+      );
+      expect(findings.find((f) => f.object.policy === 'signed-in delete invoices')!.remediation.sql).toBe(
+        `ALTER POLICY "signed-in delete invoices" ON storage.objects USING (((bucket_id = 'invoices'::text)) AND owner_id = (SELECT auth.uid())::text);`,
+      );
       expect(findings.map((f) => [f.object.policy, f.level, f.roles]).sort()).toEqual(
         [
           ['anyone reads invoices', 'critical', ['anon', 'authenticated']],

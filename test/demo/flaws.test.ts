@@ -108,6 +108,7 @@ describe('the demo project', () => {
       [
         ['check_null_bypass', 'organization_members', 'confirmed', 'verified'],
         ['privilege_escalation', 'profiles', 'confirmed', 'verified'],
+        ['storage_bucket_open', 'objects', 'confirmed', 'verified'],
         ['tenant_self_join', 'team_members', 'confirmed', 'verified'],
       ].sort(),
     );
@@ -116,7 +117,7 @@ describe('the demo project', () => {
     expect(support.after!['public.audit_log']).toBe(30_000);
     expect(support.before!['public.audit_log']).toBeLessThan(30_000);
     expect(report.notes.find((n) => n.area === 'proofs')?.message).toBe(
-      'exploit proofs as signed-in users, rolled back: 3 confirmed, 0 refuted, 0 inconclusive; fix verified for 3',
+      'exploit proofs as signed-in users, rolled back: 4 confirmed, 0 refuted, 0 inconclusive; fix verified for 4',
     );
   });
 

@@ -3,6 +3,7 @@ import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import { unqualifiedSchemas } from '../src/policy/index.ts';
 import { functionObject, functionSignature } from './_shared.ts';
+import { isPlatformRole } from '../src/model/schemas.ts';
 
 export default defineCheck({
   meta: {
@@ -17,6 +18,8 @@ export default defineCheck({
   },
   run(ctx) {
     const out: FindingDraft[] = [];
+    // Only a SQL session sets its own search_path (PostgREST does not let an API caller): the roles that can open one.
+    const sqlLogins = ctx.snapshot.roles.filter((r) => r.canLogin && !r.superuser && !isPlatformRole(r.name) && r.name !== 'authenticator').map((r) => r.name);
     for (const fn of ctx.snapshot.functions) {
       if (fn.kind !== 'function' && fn.kind !== 'procedure') continue;
       if (!ctx.isUserObject(fn.schema, fn.extension)) continue;
@@ -29,11 +32,17 @@ export default defineCheck({
       // A trigger function is not callable through the API: it runs in the session of whoever writes
       // the table (for a trigger on auth.users, the Auth server), whose search_path an API caller does not set.
       const trigger = fn.returnType === 'trigger' || fn.returnType === 'event_trigger';
+      const callers = fn.securityDefiner && !trigger ? sqlLogins.filter((r) => ctx.privileges.has(fn.acl, r, 'EXECUTE')) : [];
       out.push({
-        level: fn.securityDefiner && !trigger ? 'high' : 'medium',
+        level: callers.length > 0 ? 'high' : 'medium',
         message:
           `${fn.securityDefiner ? 'SECURITY DEFINER ' : ''}${trigger ? 'trigger ' : ''}${fn.kind} ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) has no fixed search_path` +
-          (fn.securityDefiner && !trigger ? `: it runs as ${fn.owner}, and a caller who controls search_path can make it use their own objects.` : '') +
+          (fn.securityDefiner && !trigger
+            ? `: it runs as ${fn.owner}, and a caller who controls search_path can make it use their own objects` +
+              (callers.length > 0
+                ? ` (login role${callers.length === 1 ? '' : 's'} ${callers.join(', ')} can call it from a SQL session).`
+                : ' (only a SQL session can set it, not an API request, and no login role of the project besides the platform\'s can call it today).')
+            : '') +
           (fn.securityDefiner && trigger ? `: it runs as ${fn.owner} in the session of whoever writes its table; pin it so that session's search_path cannot decide what it uses.` : '') +
           (fn.securityDefiner ? '' : '.'),
         object: functionObject(fn),

@@ -30,12 +30,12 @@ function mask(value: string): string {
   return `${value.slice(0, Math.min(6, Math.floor(value.length / 4)))}…(${value.length} characters)`;
 }
 
-function jwtRole(payload: string): string | null {
+function jwtClaims(payload: string): { role: string | null; iss: string | null } {
   try {
-    const json = JSON.parse(Buffer.from(payload.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as { role?: unknown };
-    return typeof json.role === 'string' ? json.role : null;
+    const json = JSON.parse(Buffer.from(payload.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as { role?: unknown; iss?: unknown };
+    return { role: typeof json.role === 'string' ? json.role : null, iss: typeof json.iss === 'string' ? json.iss : null };
   } catch {
-    return null;
+    return { role: null, iss: null };
   }
 }
 
@@ -43,9 +43,14 @@ function jwtRole(payload: string): string | null {
 export function findSecrets(text: string): SecretHit[] {
   const hits: SecretHit[] = [];
   for (const m of text.matchAll(JWT)) {
-    const role = jwtRole(m[1]!);
+    const { role, iss } = jwtClaims(m[1]!);
     if (role === null || role === 'anon') continue;
     const admin = role === 'service_role' || role === 'supabase_admin' || role === 'postgres';
+    // The Supabase CLI's local development keys (iss "supabase-demo") are published with the CLI: no secret, and not valid on a hosted project.
+    if (iss === 'supabase-demo') {
+      hits.push({ kind: `the Supabase CLI's public local-development JWT for role ${role} (iss supabase-demo: valid only on a local stack, so the code breaks once deployed)`, level: 'low', masked: mask(m[0]) });
+      continue;
+    }
     hits.push({ kind: `JWT for role ${role}${admin ? ' (bypasses RLS)' : ''}`, level: admin ? 'critical' : 'high', masked: mask(m[0]) });
   }
   for (const m of text.matchAll(POSTGRES_URL)) {

@@ -3,7 +3,7 @@ import { quoteIdent, quoteLiteral } from '../src/model/ident.ts';
 import type { Policy } from '../src/model/snapshot.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
-import { privilegeGate } from '../src/policy/index-match.ts';
+import { conjunctTexts, privilegeGate } from '../src/policy/index-match.ts';
 import { policyAnalyses, policyEffectiveRoles, policyLabel, policyObject } from './_policy_checks.ts';
 
 const BUCKET_LITERAL = /bucket_id\s*=\s*'((?:[^']|'')*)'(?:::text)?|'((?:[^']|'')*)'(?:::text)?\s*=\s*(?:objects\.)?bucket_id/gi;
@@ -27,6 +27,24 @@ function level(actions: readonly Action[], anon: boolean, publicBucket: boolean)
   if (reads && !publicBucket) return anon ? 'critical' : 'high';
   if (actions.includes('upload')) return anon ? 'high' : null; // authenticated uploads: insert_without_owner_check
   return null;
+}
+
+const BUCKET_ONLY = /^\(*\s*(?:(?:storage\.)?objects\.)?bucket_id\s*=\s*'(?:[^']|'')*'(?:::text)?\s*\)*$|^\(*\s*'(?:[^']|'')*'(?:::text)?\s*=\s*(?:(?:storage\.)?objects\.)?bucket_id\s*\)*$/i;
+/** Calls that only look at the path or type of the object, which every user's objects share. */
+const PATH_ONLY_CALL = /^(?:storage\.)?(?:extension|filename|foldername)$|^(?:lower|upper|split_part|substring|substr|left|right|length|char_length|array_length|position|starts_with|coalesce)$/i;
+
+/**
+ * An AND-operand besides the bucket test that limits which objects are reached: a subquery, or a
+ * call of a function other than the storage path helpers (`public.non_private_file_exists(name)`).
+ * A constant folder or extension (`(storage.foldername(name))[1] = 'public'`) limits nothing per user.
+ */
+function restricts(conjunct: string): boolean {
+  if (BUCKET_ONLY.test(conjunct.trim())) return false;
+  if (/\b(SELECT|EXISTS)\b/i.test(conjunct)) return true;
+  for (const m of conjunct.matchAll(/((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)\s*\(/g)) {
+    if (!PATH_ONLY_CALL.test(m[1]!.replaceAll('"', ''))) return true;
+  }
+  return false;
 }
 
 /** storage.objects' owner column: owner_id (text, current Storage) or the older owner (uuid). */
@@ -75,6 +93,11 @@ export default defineCheck({
       // Tied to the caller in any way (owner, owner_id, a folder or file name compared with auth.uid()), or admin-gated: not open.
       if (clause.usesAuthUid || clause.callerTied || clause.ownerTie.length > 0 || privilegeGate(clause.text) !== null) continue;
       if (/auth\.(jwt|email)\s*\(|request\.jwt/i.test(clause.text)) continue;
+      // Another condition ANDed with the bucket (a helper on the file name, a subquery) decides which objects: not bucket-only.
+      const conjuncts = conjunctTexts(clause.text) ?? [];
+      if (conjuncts.some(restricts)) continue;
+      // Limited to a constant folder or file type (`(storage.foldername(name))[1] = 'public'`): a deliberate public corner, most likely.
+      const pathLimited = conjuncts.find((c) => !BUCKET_ONLY.test(c.trim()));
       const ids = [...clause.text.matchAll(BUCKET_LITERAL)].map((m) => (m[1] ?? m[2] ?? '').replaceAll("''", "'"));
       // Not bucket-scoped at all: an always-true or other policy, another check's concern.
       if (ids.length === 0) continue;
@@ -86,7 +109,8 @@ export default defineCheck({
         // A bucket storage.buckets does not hold (created later, by the dashboard): reading it is not judged.
         const publicBucket = bucket?.public ?? true;
         const actions = ACTIONS[p.command] ?? [];
-        const lvl = level(actions, anon, publicBucket);
+        const readOnly = actions.every((x) => x === 'read');
+        const lvl = pathLimited !== undefined && readOnly && level(actions, anon, publicBucket) !== null ? 'low' : level(actions, anon, publicBucket);
         if (lvl === null) continue;
         const verbs = actions.filter((x) => (x !== 'read' || !publicBucket) && (x !== 'upload' || anon));
         const onExisting = verbs.filter((v) => v !== 'upload');
@@ -97,7 +121,9 @@ export default defineCheck({
           level: lvl,
           message:
             `${policyLabel(p)} lets ${roles.join(' and ')} ${what} in bucket '${id}'${bucket ? (publicBucket ? ' (public)' : ' (private)') : ' (not found in storage.buckets)'}: ` +
-            `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).` +
+            (pathLimited !== undefined && readOnly
+              ? `it checks the bucket and ${pathLimited}, not who owns the object: if that part of the bucket is meant to be public, this is by design (then say so in a suppression); if not, every object put there is readable.`
+              : `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).`) +
             (anon ? ' anon is anyone with the project URL and the anon key.' : ' authenticated is anyone who signs up.'),
           object: policyObject(p),
           roles,

@@ -1,8 +1,9 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import check from '../../checks/authenticated_security_definer_function_executable.ts';
+import anonCheck from '../../checks/anon_security_definer_function_executable.ts';
 import { fixtureSql } from '../fixtures/advisor/index.ts';
 import { describeAdvisorCheck, fixtureFix } from '../support/advisor.ts';
-import { loadOn, outcomeAs, queryAs } from '../support/audit.ts';
+import { auditOn, loadOn, outcomeAs, queryAs, testEngines } from '../support/audit.ts';
 
 describeAdvisorCheck(check, {
   extra: (engine) => {
@@ -27,4 +28,44 @@ describeAdvisorCheck(check, {
       }
     });
   },
+});
+
+describe.each(testEngines())('definer functions graded by what their body does (%s)', (engine) => {
+  it('an unguarded writer is high, a caller-checking one medium, a read-only existence check low, for anon and authenticated', async () => {
+    const { findings } = await auditOn(
+      engine,
+      `
+create table public.accounts (id uuid primary key, plan text, balance int);
+alter table public.accounts enable row level security;
+create function public.set_plan(p_id uuid, p_plan text) returns void language sql security definer set search_path = '' as $$
+  update public.accounts set plan = p_plan where id = p_id
+$$;
+create function public.topup(p_user uuid, amount int) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if p_user <> auth.uid() then raise exception 'not yours'; end if;
+  update public.accounts set balance = balance + amount where id = p_user;
+end $$;
+create function public.plan_exists(p_plan text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.accounts where plan = p_plan)
+$$;
+create function public.user_emails() returns setof text language sql stable security definer set search_path = '' as $$
+  select email from auth.users
+$$;
+`,
+      { checks: [check, anonCheck] },
+    );
+    expect(findings.map((f) => [f.check.startsWith('anon') ? 'anon' : 'authenticated', f.object.name, f.level]).sort()).toEqual(
+      [
+        ['anon', 'plan_exists', 'low'],
+        ['anon', 'set_plan', 'high'],
+        ['anon', 'topup', 'low'],
+        ['anon', 'user_emails', 'high'],
+        ['authenticated', 'plan_exists', 'low'],
+        ['authenticated', 'set_plan', 'high'],
+        ['authenticated', 'topup', 'medium'],
+        ['authenticated', 'user_emails', 'high'],
+      ].sort(),
+    );
+    expect(findings.find((f) => f.object.name === 'set_plan')!.message).toContain('Its body writes tables and never looks at who calls it.');
+  });
 });

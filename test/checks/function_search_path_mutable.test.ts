@@ -56,3 +56,31 @@ describe.each(testEngines())('function_search_path_mutable on %s', (engine) => {
     }
   });
 });
+
+describe('function_search_path_mutable levels', () => {
+  const fn = `create function public.bump(p int) returns int language sql security definer as $$ select p + 1 $$;`;
+  // PGlite: a database of its own (roles are cluster-wide, and other tests leave login roles on the shared servers).
+  it('a definer function nobody can call from a SQL session is medium (the API cannot set search_path)', async () => {
+    const alone = await loadOn('pglite', fn);
+    try {
+      const { findings } = await auditSession(alone, { checks: [check] });
+      expect(findings.map((f) => [f.object.name, f.level])).toEqual([['bump', 'medium']]);
+      expect(findings[0]!.message).toContain('only a SQL session can set it, not an API request');
+    } finally {
+      await alone.close();
+    }
+  });
+  it.each(testEngines())('it is high once a login role of the project can call it (%s)', async (engine) => {
+    const role = `supaudit_analyst_${Date.now() % 1000000}`;
+    const withLogin = await loadOn(engine, fn, `create role ${role} login;`);
+    try {
+      const { findings } = await auditSession(withLogin, { checks: [check] });
+      expect(findings.map((f) => [f.object.name, f.level])).toEqual([['bump', 'high']]);
+      expect(findings[0]!.message).toContain(`login role${findings[0]!.message.includes('login roles ') ? 's' : ''} `);
+      expect(findings[0]!.message).toContain(role);
+    } finally {
+      await withLogin.exec(`begin; drop role ${role}; commit`).catch(() => undefined);
+      await withLogin.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import check from '../../checks/storage_bucket_open.ts';
-import { auditSession, loadOn, queryAs, testEngines } from '../support/audit.ts';
+import { auditOn, auditSession, loadOn, queryAs, testEngines } from '../support/audit.ts';
 
 const A = '00000000-0000-0000-0000-00000000000a';
 const B = '00000000-0000-0000-0000-00000000000b';
@@ -64,5 +64,26 @@ describe.each(testEngines())('storage_bucket_open on %s', (engine) => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe.each(testEngines())('storage_bucket_open near misses (%s)', (engine) => {
+  it('a bucket test ANDed with a helper or a subquery that picks the objects is not bucket-only; a constant folder is', async () => {
+    const { findings } = await auditOn(
+      engine,
+      `
+insert into storage.buckets (id, name, public) values ('files', 'files', false), ('docs', 'docs', false);
+create table public.files (id uuid primary key, sharing text not null default 'private');
+create function public.non_private_file_exists(p_name text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.files where id::text = (storage.foldername(p_name))[2] and sharing <> 'private')
+$$;
+create policy "shared files are readable" on storage.objects for select to public using (bucket_id = 'files' and public.non_private_file_exists(name));
+create policy "listed files" on storage.objects for select to authenticated
+  using (bucket_id = 'files' and name in (select f.id::text from public.files f where f.sharing = 'public'));
+create policy "public folder of docs" on storage.objects for select to anon using (bucket_id = 'docs' and (storage.foldername(name))[1] = 'public');
+`,
+      { checks: [check] },
+    );
+    expect(findings.map((f) => [f.object.policy, f.level])).toEqual([['public folder of docs', 'low']]);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
-import { deepEqual, nodeType, stripCasts, stripLocations, type Json } from './ast.ts';
+import { deepEqual, nodeType, operatorName, stripCasts, stripLocations, type Json } from './ast.ts';
 import { parseExpression } from './parse.ts';
 
 /** Conjuncts and every sub-expression of a policy clause, normalised, for matching. */
@@ -291,4 +291,47 @@ export function nullBypasses(text: string, table: string): NullBypass[] {
   };
   visit(box.root, (n) => (box.root = n));
   return out;
+}
+
+/** `auth.uid()`, `(select auth.uid())`, `auth.uid()::text`, `auth.jwt() ->> 'sub'`: the caller's id, NULL for anon. */
+function isCallerId(node: Json): boolean {
+  let n = stripCasts(node);
+  const sub = n?.SubLink;
+  if (sub && sub.subLinkType === 'EXPR_SUBLINK') {
+    const target = sub.subselect?.SelectStmt;
+    if (!target || (target.fromClause ?? []).length > 0 || (target.targetList ?? []).length !== 1) return false;
+    n = stripCasts(target.targetList[0]?.ResTarget?.val);
+  }
+  const fc = n?.FuncCall;
+  if (fc) {
+    const name = (fc.funcname ?? []).map((p: Json) => p?.String?.sval).join('.');
+    return name === 'auth.uid' && (fc.args ?? []).length === 0;
+  }
+  const a = n?.A_Expr;
+  if (a && a.kind === 'AEXPR_OP' && operatorName(a) === '->>') {
+    const l = stripCasts(a.lexpr)?.FuncCall;
+    const key = a.rexpr?.A_Const?.sval?.sval;
+    return Boolean(l && (l.funcname ?? []).map((p: Json) => p?.String?.sval).join('.') === 'auth.jwt' && key === 'sub');
+  }
+  return false;
+}
+
+/**
+ * The expression can only be true for a signed-in caller: every way of satisfying it (each OR arm,
+ * through AND) compares something with the caller's id by `=`, which is NULL, so not true, for
+ * anon. `(storage.foldername(name))[1] = auth.uid()::text OR owner_id = auth.uid()` is; an arm
+ * without such a comparison (`sharing <> 'private'`) makes it not.
+ */
+export function requiresCaller(text: string): boolean {
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return false;
+  const visit = (node: Json): boolean => {
+    const b = node?.BoolExpr;
+    if (b?.boolop === 'AND_EXPR') return (b.args as Json[]).some(visit);
+    if (b?.boolop === 'OR_EXPR') return (b.args as Json[]).every(visit);
+    const a = node?.A_Expr;
+    if (a && a.kind === 'AEXPR_OP' && operatorName(a) === '=') return isCallerId(a.lexpr) || isCallerId(a.rexpr);
+    return false;
+  };
+  return visit(parsed.ast as Json);
 }

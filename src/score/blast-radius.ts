@@ -14,6 +14,8 @@ import { PUBLIC_ROLE } from '../model/snapshot.ts';
 import { closeFunctionSql, policyAnalysesByTable, scanFunctionBody, snapshotIndex } from '../policy/index.ts';
 import type { PolicyAnalysis } from '../policy/index.ts';
 import { trustSources, writePaths } from '../../checks/_authz.ts';
+import { requiresCaller } from '../policy/index-match.ts';
+import { gradeDefiner } from '../../checks/_definer.ts';
 
 interface Escalation {
   readonly commands: Set<Command>;
@@ -129,7 +131,8 @@ function policyReach(policies: readonly PolicyAnalysis[], command: Command, anon
   const clause = (a: PolicyAnalysis) => (command === 'insert' ? a.effectiveWithCheck : a.using);
   // A permissive policy without the clause this command needs (an INSERT policy with no WITH CHECK,
   // FOR ALL with neither) admits no row: Postgres skips it, it does not allow everything.
-  const permissive = policies.filter((a) => a.policy.permissive && clause(a) !== null);
+  // For anon, a clause that needs the caller's id (`… = auth.uid()` on every way through) admits nothing.
+  const permissive = policies.filter((a) => a.policy.permissive && clause(a) !== null && !(anonymous && clause(a)!.parseError === null && requiresCaller(clause(a)!.text)));
   const restrictive = policies.filter((a) => !a.policy.permissive);
   if (permissive.length === 0) return { reach: 'none', opening: [] };
   const trueFor = (a: PolicyAnalysis) => {
@@ -411,9 +414,12 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
         fix: fn.securityDefiner ? closeFunctionSql(ctx, fn, role) : `REVOKE EXECUTE ON FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) FROM PUBLIC${role === PUBLIC_ROLE ? '' : `, ${quoteIdent(role)}`};`,
       });
       if (fn.securityDefiner && !bypass) {
+        // Points follow what the body does (checks/_definer.ts): an unguarded writer counts most, a read-only existence check little.
+        const grade = gradeDefiner(fn, anonymous ? 'anon' : 'authenticated', 'medium').level;
+        const base = body.readsRlsTables.length > 0 ? DEFINER_FUNCTION_RLS_POINTS : DEFINER_FUNCTION_POINTS;
         s.add(
-          `call SECURITY DEFINER ${qualified(fn.schema, fn.name)}(${fn.identityArgs})${body.readsRlsTables.length > 0 ? ` reading RLS tables ${body.readsRlsTables.join(', ')}` : ''}`,
-          body.readsRlsTables.length > 0 ? DEFINER_FUNCTION_RLS_POINTS : DEFINER_FUNCTION_POINTS,
+          `call SECURITY DEFINER ${qualified(fn.schema, fn.name)}(${fn.identityArgs})${body.readsRlsTables.length > 0 ? ` reading RLS tables ${body.readsRlsTables.join(', ')}` : ''}${grade === 'high' ? ' (writes or reads secrets without checking its caller)' : grade === 'low' ? ' (read-only, one value)' : ''}`,
+          grade === 'high' ? Math.max(base, DEFINER_FUNCTION_RLS_POINTS) * 1.5 : grade === 'low' ? base / 5 : base,
         );
       }
     }

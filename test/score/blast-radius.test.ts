@@ -182,3 +182,40 @@ describe('score is monotonic', () => {
     }
   });
 });
+
+describe.each(testEngines())('blast radius reads what a path really gives (%s)', (engine) => {
+  test('anon gets nothing from policies that compare with auth.uid(); definer points follow the body; an escalation counts as every row', async () => {
+    const session = await loadOn(
+      engine,
+      `
+insert into storage.buckets (id, name, public) values ('docs', 'docs', false);
+create policy "own folder" on storage.objects for update using (bucket_id = 'docs' and (storage.foldername(name))[1] = auth.uid()::text);
+create policy "own or shared" on storage.objects for select using (bucket_id = 'docs' and ((storage.foldername(name))[1] = auth.uid()::text or owner_id = (select auth.uid())::text));
+create table public.accounts (id uuid primary key, kind text not null default 'customer');
+create table public.reports (id bigint primary key, title text);
+alter table public.accounts enable row level security;
+alter table public.reports enable row level security;
+create policy "own account" on public.accounts for all to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+create policy "staff read reports" on public.reports for select to authenticated
+  using (exists (select 1 from public.accounts a where a.id = (select auth.uid()) and a.kind = 'staff'));
+create function public.kind_exists(k text) returns boolean language sql stable security definer set search_path = '' as $$ select exists (select 1 from public.accounts where kind = k) $$;
+create function public.make_staff(p uuid) returns void language sql security definer set search_path = '' as $$ update public.accounts set kind = 'staff' where id = p $$;
+`,
+    );
+    try {
+      const { report } = await auditSession(session, { checks: [] });
+      const anon = report.blastRadius.find((b) => b.role === 'anon')!;
+      const objects = anon.tables.find((t) => t.schema === 'storage' && t.name === 'objects');
+      expect([objects?.select ?? false, objects?.update ?? false]).toEqual([false, false]);
+      const reasons = Object.fromEntries((anon.breakdown ?? []).map((b) => [b.reason, b.points]));
+      expect(reasons['call SECURITY DEFINER public.kind_exists(k text) reading RLS tables public.accounts (read-only, one value)']).toBe(4);
+      expect(reasons['call SECURITY DEFINER public.make_staff(p uuid) reading RLS tables public.accounts (writes or reads secrets without checking its caller)']).toBe(30);
+      const authenticated = report.blastRadius.find((b) => b.role === 'authenticated')!;
+      const reports = authenticated.tables.find((t) => t.name === 'reports')!;
+      expect(reports.select).toBe(true);
+      expect(reports.via).toContain('escalation: authenticated writes public.accounts.kind of its own row, which policy "staff read reports" trusts');
+    } finally {
+      await session.close();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+/** What a SECURITY DEFINER function does, read from its body: the level "role can call it" deserves. */
+import type { Level } from '../src/model/level.ts';
+import type { FunctionInfo } from '../src/model/snapshot.ts';
+
+const WRITES = /\b(insert\s+into|update\s+[\w."]+\s+(?:as\s+\w+\s+)?set|delete\s+from|truncate|merge\s+into|alter\s+(?:table|role|user|policy|function)|drop\s+\w+|create\s+(?:table|role|user|policy|function|or)|grant\s|revoke\s|copy\s)/i;
+const DYNAMIC = /\bexecute\s+(?!procedure\b|function\b)|\b(?:net\.http_\w+|http_(?:get|post|put|patch|delete)|extensions\.http|dblink\w*)\s*\(/i;
+const SECRETS = /\b(auth\.(users|identities|sessions|refresh_tokens|mfa_factors|one_time_tokens)|vault\.|decrypted_secrets|pgsodium\.)/i;
+const CALLER = /\bauth\.(uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_setting\s*\(\s*'request\.jwt/i;
+const SCALAR = /^(boolean|integer|bigint|smallint|numeric|text|character varying|uuid|date|timestamp with time zone|double precision|real|void)$/;
+
+/** Comments and string literals out of a body, so keywords inside them do not count. */
+function code(source: string): string {
+  return source.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/'(?:[^']|'')*'/g, "''");
+}
+
+/**
+ * What a definer function does, from its body (SQL and PL/pgSQL): writes, dynamic SQL or HTTP
+ * calls, reads of auth/vault, whether it looks at its caller, whether it returns rows. The level
+ * of "role can call it" follows: an unguarded writer or secret reader is high; a read-only function
+ * that returns one value (an existence check, a count) is low; one that checks its caller is
+ * medium (low for anon, whom such a check refuses); others stay at the check's level.
+ */
+export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', base: Level): { level: Level; why: string } {
+  if (fn.source === null || !/^(sql|plpgsql)$/i.test(fn.language)) return { level: base, why: '' };
+  const body = code(fn.source);
+  const writes = WRITES.test(body);
+  const dynamic = DYNAMIC.test(fn.source);
+  const secrets = SECRETS.test(body);
+  const caller = CALLER.test(fn.source);
+  const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
+  if ((writes || dynamic || secrets) && !caller) {
+    const what = [writes ? 'writes tables' : '', dynamic ? 'runs dynamic SQL or HTTP calls' : '', secrets ? 'reads auth/vault tables' : ''].filter(Boolean).join(', ');
+    return { level: 'high', why: ` Its body ${what} and never looks at who calls it.` };
+  }
+  if (caller) return { level: role === 'anon' ? 'low' : 'medium', why: ` Its body checks its caller (auth.uid()/auth.jwt()${role === 'anon' ? ', which anon does not have' : ''}); make sure every path does.` };
+  if (!writes && !dynamic && !secrets && scalar) return { level: 'low', why: ` Its body only reads and returns one ${fn.returnType} value.` };
+  return { level: base, why: '' };
+}
+
+/**
+ * SECURITY DEFINER functions in exposed schemas that `role` may call over /rest/v1/rpc (EXECUTE,
+ * directly, through PUBLIC or a parent role, plus USAGE on the schema).
+ */

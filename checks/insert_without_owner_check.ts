@@ -1,9 +1,9 @@
 import { defineCheck, type CheckContext } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { quoteIdent } from '../src/model/ident.ts';
-import { PUBLIC_ROLE, type Relation } from '../src/model/snapshot.ts';
-import { alterPolicySql } from '../src/policy/index.ts';
-import { privilegeGate } from '../src/policy/index-match.ts';
+import { PUBLIC_ROLE, type Policy, type Relation } from '../src/model/snapshot.ts';
+import { alterPolicySql, analyzeExpression } from '../src/policy/index.ts';
+import { disjunctTexts, privilegeGate } from '../src/policy/index-match.ts';
 import { clientWritable, ownerColumn, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 import { literalPattern } from './_shared.ts';
 
@@ -18,6 +18,21 @@ function triggerSetsCaller(ctx: CheckContext, rel: Relation | null, owner: strin
     const fn = ctx.snapshot.functions.find((f) => `${f.schema}.${f.name}` === name && f.returnType === 'trigger');
     return fn?.source ? assigns.test(fn.source) : false;
   });
+}
+
+/**
+ * `auth.uid() = author_id OR auth.role() = 'service_role'`: the arms only a privileged caller
+ * satisfies (service_role, an admin helper, an app_metadata claim) aside, every way through ties
+ * the row to the caller.
+ */
+function tiedBesidesPrivileged(ctx: CheckContext, policy: Policy, text: string): boolean {
+  const arms = disjunctTexts(text);
+  if (!arms || arms.length < 2 || arms.includes('')) return false;
+  const user = arms.filter((arm) => privilegeGate(arm) === null);
+  if (user.length === arms.length) return false;
+  if (user.length === 0) return true;
+  const rest = analyzeExpression(user.map((arm) => `(${arm})`).join(' OR '), { schema: policy.schema, table: policy.table }, ctx.snapshot);
+  return rest.parseError === null && (rest.callerTied || (user.length === 1 && rest.ownerTie.some((t) => t.conjunctive)));
 }
 
 export default defineCheck({
@@ -47,6 +62,7 @@ export default defineCheck({
       // Admin- and service-gated writes (auth.role() = 'service_role', is_admin(), an app_metadata role) are
       // writes by privileged callers on purpose, not rows any user writes for others.
       if (privilegeGate(check.text) !== null) continue;
+      if (tiedBesidesPrivileged(ctx, a.policy, check.text)) continue;
       // Storage's own convention: the first folder of the object path is the owner's id.
       if (check.usesAuthUid && /\bfoldername\s*\(/.test(check.text)) continue;
       if (p.schema === 'storage' && p.table === 'objects') {

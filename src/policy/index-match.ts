@@ -319,8 +319,9 @@ function isCallerId(node: Json): boolean {
 /**
  * The expression can only be true for a signed-in caller: every way of satisfying it (each OR arm,
  * through AND) compares something with the caller's id by `=`, which is NULL, so not true, for
- * anon. `(storage.foldername(name))[1] = auth.uid()::text OR owner_id = auth.uid()` is; an arm
- * without such a comparison (`sharing <> 'private'`) makes it not.
+ * anon, or is only met by a privileged caller (`auth.role() = 'service_role'`, `is_admin()`).
+ * `(storage.foldername(name))[1] = auth.uid()::text OR owner_id = auth.uid()` is; an arm without
+ * such a comparison (`sharing <> 'private'`) makes it not.
  */
 export function requiresCaller(text: string): boolean {
   const parsed = parseExpression(text);
@@ -330,8 +331,33 @@ export function requiresCaller(text: string): boolean {
     if (b?.boolop === 'AND_EXPR') return (b.args as Json[]).some(visit);
     if (b?.boolop === 'OR_EXPR') return (b.args as Json[]).every(visit);
     const a = node?.A_Expr;
-    if (a && a.kind === 'AEXPR_OP' && operatorName(a) === '=') return isCallerId(a.lexpr) || isCallerId(a.rexpr);
-    return false;
+    if (a && a.kind === 'AEXPR_OP' && operatorName(a) === '=' && (isCallerId(a.lexpr) || isCallerId(a.rexpr))) return true;
+    // An arm only a privileged caller meets (service_role, an admin helper or claim) is no way in for anon either.
+    try {
+      return privilegeGate(deparseSync(node, { pretty: false })) !== null;
+    } catch {
+      return false;
+    }
   };
   return visit(parsed.ast as Json);
+}
+
+/** The top-level OR arms of an expression, each deparsed; the whole expression when it is no OR. */
+export function disjunctTexts(text: string): string[] | null {
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return null;
+  const out: string[] = [];
+  const visit = (node: Json) => {
+    const b = node?.BoolExpr;
+    if (b && b.boolop === 'OR_EXPR') for (const arg of b.args ?? []) visit(arg);
+    else {
+      try {
+        out.push(deparseSync(node, { pretty: false }).trim());
+      } catch {
+        out.push('');
+      }
+    }
+  };
+  visit(parsed.ast as Json);
+  return out;
 }

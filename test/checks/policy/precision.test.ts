@@ -69,6 +69,11 @@ alter table private.drafts enable row level security;
 grant usage on schema private to authenticated;
 grant all on private.drafts to authenticated;
 create policy "insert drafts" on private.drafts for insert to authenticated with check (body is not null);
+create table public.blog_posts (id bigint primary key, author_id uuid not null, body text);
+alter table public.blog_posts enable row level security;
+grant select, insert, update on public.blog_posts to anon, authenticated;
+create policy "authors insert" on public.blog_posts for insert with check (auth.uid() = author_id or auth.role() = 'service_role');
+create policy "authors or admins update" on public.blog_posts for update using (auth.uid() = author_id or public.is_admin()) with check (auth.uid() = author_id or public.is_admin());
 `;
 
 describe.each(testEngines())('policy precision on %s', (engine) => {
@@ -98,6 +103,8 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       expect(await outcomeAs(session, 'anon', "insert into public.no_check values (1, '00000000-0000-0000-0000-000000000001')")).toBe('42501');
       expect(await outcomeAs(session, 'authenticated', "insert into public.gated values (1, '00000000-0000-0000-0000-000000000001', 'x')")).toBe('42501');
       expect(await outcomeAs(session, 'authenticated', 'delete from public.read_only')).toBe('42501');
+      // The service_role arm is no way in for a user: a post in someone else's name is refused.
+      expect(await outcomeAs(session, 'authenticated', "insert into public.blog_posts values (1, '00000000-0000-0000-0000-000000000002', 'x')")).toBe('42501');
       expect(await outcomeAs(session, 'authenticated', "insert into public.open_notes values (1, '00000000-0000-0000-0000-000000000002', 'x')")).toBe('ok');
       // The trigger overwrites whatever owner the caller sends: the row is the caller's.
       expect(await queryAs(session, 'authenticated', "insert into public.tracked values (1, '00000000-0000-0000-0000-000000000002', 'x') returning created_by")).toEqual([{ created_by: TEST_USER }]);
@@ -106,10 +113,12 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
     }
   });
 
-  it('a SECURITY DEFINER trigger function without search_path is medium (not callable through the API); a callable one is high', async () => {
+  it('a SECURITY DEFINER trigger function without search_path is medium (not callable through the API); one a SQL login can call is high', async () => {
+    const login = `supaudit_reporter_${Date.now() % 1000000}`;
     const session = await loadOn(
       engine,
-      `create table public.profiles (id uuid primary key, name text);
+      `create role ${login} login;
+       create table public.profiles (id uuid primary key, name text);
        create function public.handle_new_user() returns trigger language plpgsql security definer as $$
        begin insert into public.profiles (id) values (new.id); return new; end $$;
        create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
@@ -124,6 +133,7 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       // Postgres agrees that the trigger function cannot be called directly (the API's /rpc would do exactly this).
       expect(await outcomeAs(session, 'authenticated', 'select public.handle_new_user()')).toBe('0A000');
     } finally {
+      await session.exec(`begin; drop role ${login}; commit`).catch(() => undefined);
       await session.close();
     }
   });

@@ -2,21 +2,45 @@
 import type { Check, CheckContext } from '../src/model/check.ts';
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import type { Level } from '../src/model/level.ts';
+import { LEVELS, type Level } from '../src/model/level.ts';
 import { blastRadius, type RoleRadius, type TablePowers } from '../src/score/blast-radius.ts';
 
 export function radii(ctx: CheckContext): RoleRadius[] {
   return ctx.memo('blast-radius', () => blastRadius(ctx));
 }
 
-/** Score bands; anon writing every row of a table is critical whatever the score. */
+function band(score: number): Level | null {
+  if (score >= 70) return 'critical';
+  if (score >= 40) return 'high';
+  if (score >= 20) return 'medium';
+  if (score >= 10) return 'low';
+  return null;
+}
+
+/** A breakdown entry that rests on a proven reach: every row (`read all of …`), TRUNCATE, an escalation, an unguarded writer. */
+function proven(reason: string): boolean {
+  return /^(read|insert|update|delete) all of |^truncate |\(writes or reads secrets without checking its caller\)/.test(reason);
+}
+
+/** The part of the score that proven paths make up (combined as the score is). */
+export function provenScore(radius: RoleRadius): number {
+  const rest = radius.breakdown.filter((b) => proven(b.reason)).reduce((acc, b) => acc * (1 - b.points / 100), 1);
+  return Math.round((1 - rest) * 100);
+}
+
+/**
+ * Score bands, set by what is proven: paths whose row limits supaudit cannot prove (a helper, a
+ * claim, a definer function that may filter) raise the score but not the level above medium.
+ * Anon writing every row of a table is critical whatever the score.
+ */
 export function levelFor(radius: RoleRadius): Level | null {
   const anonWritesAll = radius.role === 'anon' && radius.tables.some((t) => t.reach.insert === 'all' || t.reach.update === 'all' || t.reach.delete === 'all');
-  if (anonWritesAll || radius.score >= 70) return 'critical';
-  if (radius.score >= 40) return 'high';
-  if (radius.score >= 20) return 'medium';
-  if (radius.score >= 10) return 'low';
-  return null;
+  if (anonWritesAll) return 'critical';
+  const total = band(radius.score);
+  const sure = band(provenScore(radius));
+  if (total === null) return null;
+  if (sure !== null && LEVELS.indexOf(sure) <= LEVELS.indexOf('medium')) return sure;
+  return LEVELS.indexOf(total) < LEVELS.indexOf('medium') ? 'medium' : total;
 }
 
 function weight(t: TablePowers): number {
@@ -49,7 +73,10 @@ export function findingFor(radius: RoleRadius, id: string): FindingDraft[] {
   return [
     {
       level,
-      message: `${radius.role} scores ${radius.score}/100: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? `; and ${lines.length - 3} more` : ''}.`,
+      message:
+        `${radius.role} scores ${radius.score}/100` +
+        (provenScore(radius) < radius.score ? ` (${provenScore(radius)} from proven paths; the rest from policies or functions whose row limits supaudit cannot prove)` : '') +
+        `: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? `; and ${lines.length - 3} more` : ''}.`,
       object: top ? { schema: top.schema, name: top.name, type: 'table' } : { schema: definers[0]?.schema ?? 'public', name: definers[0]?.name ?? radius.role, type: definers[0] ? 'function' : 'schema' },
       roles: [radius.role],
       detail: radius.role,

@@ -20,13 +20,14 @@ function code(source: string): string {
  * that returns one value (an existence check, a count) is low; one that checks its caller is
  * medium (low for anon, whom such a check refuses); others stay at the check's level.
  */
-export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', base: Level): { level: Level; why: string } {
+export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', base: Level, functions: readonly FunctionInfo[] = []): { level: Level; why: string } {
   if (fn.source === null || !/^(sql|plpgsql)$/i.test(fn.language)) return { level: base, why: '' };
   const body = code(fn.source);
   const writes = WRITES.test(body);
   const dynamic = DYNAMIC.test(fn.source);
   const secrets = SECRETS.test(body);
-  const caller = CALLER.test(fn.source);
+  // A guard in a helper it calls counts (`perform public.current_user_account_role(account_id)` raising for non-members).
+  const caller = calledBodies(fn, functions).some((b) => CALLER.test(b));
   const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
   if ((writes || dynamic || secrets) && !caller) {
     const what = [writes ? 'writes tables' : '', dynamic ? 'runs dynamic SQL or HTTP calls' : '', secrets ? 'reads auth/vault tables' : ''].filter(Boolean).join(', ');
@@ -41,3 +42,26 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
  * SECURITY DEFINER functions in exposed schemas that `role` may call over /rest/v1/rpc (EXECUTE,
  * directly, through PUBLIC or a parent role, plus USAGE on the schema).
  */
+
+/** The bodies of fn and of the user functions it calls, transitively (by name; at most 50). */
+export function calledBodies(fn: FunctionInfo, functions: readonly FunctionInfo[]): string[] {
+  const byName = new Map<string, FunctionInfo[]>();
+  for (const f of functions) if (f.source !== null && f.extension === null) byName.set(f.name.toLowerCase(), [...(byName.get(f.name.toLowerCase()) ?? []), f]);
+  const out: string[] = [];
+  const seen = new Set<FunctionInfo>([fn]);
+  const stack = [fn];
+  while (stack.length > 0 && out.length < 50) {
+    const f = stack.pop()!;
+    const src = f.source ?? '';
+    out.push(src);
+    for (const m of code(src).matchAll(/([A-Za-z_][\w$]*)"?\s*\(/g)) {
+      for (const g of byName.get(m[1]!.toLowerCase()) ?? []) {
+        if (!seen.has(g)) {
+          seen.add(g);
+          stack.push(g);
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -21,7 +21,7 @@ export function definerExecutable<Id extends string>(id: Id, role: 'anon' | 'aut
         const signature = functionSignature(fn);
         const revoke = closeFunctionSql(ctx, fn, role);
         const calledByPolicies = policyTablesCalling(ctx, fn, role);
-        const grade = gradeDefiner(fn, role, level);
+        const grade = gradeDefiner(fn, role, level, ctx.snapshot.functions);
         out.push({
           level: grade.level,
           message:

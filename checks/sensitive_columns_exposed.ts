@@ -1,5 +1,8 @@
 import { sensitiveMatcher } from '../src/engine/context.ts';
-import { defineCheck } from '../src/model/check.ts';
+import { defineCheck, type CheckContext } from '../src/model/check.ts';
+import { policyAnalysesByTable } from '../src/policy/index.ts';
+import { privilegeGate, requiresCaller } from '../src/policy/index-match.ts';
+import { policyEffectiveRoles } from './_policy_checks.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import { API_ROLES } from '../src/model/schemas.ts';
@@ -65,6 +68,61 @@ export default defineCheck({
         evidence: { columns, rowEstimate: table.rowEstimate },
       });
     }
+    out.push(...sharedSecrets(ctx));
     return out;
   },
 });
+
+/** Credentials, not personal data: a shared row may show its owner's name or e-mail by design, never its key. */
+const SECRET = /(^|_)(passw(or)?d|secret|token|api_?key|private_?key|access_?key|refresh_?token|client_?secret|webhook_?secret|signing_?secret|otp|totp)(_|$)/i;
+
+/**
+ * With RLS on, a SELECT policy that lets a role read rows it does not own (`sharing <> 'private'`,
+ * `true`, a membership) on a table whose credential columns the role may read: every row it can
+ * see carries someone else's key.
+ */
+function sharedSecrets(ctx: CheckContext): FindingDraft[] {
+  const out: FindingDraft[] = [];
+  for (const table of userTables(ctx)) {
+    if (!ctx.isExposed(table.schema) || !table.rlsEnabled) continue;
+    const analyses = (policyAnalysesByTable(ctx).get(`${table.schema}\u0000${table.name}`) ?? []).filter(
+      (a) => a.policy.permissive && (a.policy.command === 'SELECT' || a.policy.command === 'ALL'),
+    );
+    const byRole = new Map<string, { columns: string[]; policies: string[] }>();
+    for (const role of API_ROLES) {
+      if (!ctx.privileges.role(role) || !ctx.privileges.hasSchemaUsage(table.schema, role)) continue;
+      const columns = ctx.privileges.readableColumns(table, role).filter((c) => SECRET.test(c.replace(/([a-z0-9])([A-Z])/g, '$1_$2')));
+      if (columns.length === 0) continue;
+      const opening = analyses.filter((a) => {
+        if (!policyEffectiveRoles(ctx, a).granted.includes(role)) return false;
+        const using = a.using;
+        if (!using || using.parseError !== null || using.callerTied || privilegeGate(using.text) !== null) return false;
+        if (role === 'anon' && requiresCaller(using.text)) return false;
+        return true;
+      });
+      if (opening.length > 0) byRole.set(role, { columns, policies: opening.map((a) => a.policy.name) });
+    }
+    if (byRole.size === 0) continue;
+    const roles = [...byRole.keys()].sort();
+    const columns = [...new Set([...byRole.values()].flatMap((v) => v.columns))];
+    const policies = [...new Set([...byRole.values()].flatMap((v) => v.policies))];
+    const name = qualified(table.schema, table.name);
+    out.push({
+      level: 'high',
+      message:
+        `${name} has RLS, but ${policies.map((p) => `policy ${quoteIdent(p)}`).join(' and ')} lets ${roleList(roles)} read rows they do not own, and ${roleList(roles)} may read ` +
+        `the credential column${columns.length > 1 ? 's' : ''} ${columns.map((c) => quoteIdent(c)).join(', ')}: every such row hands over its owner's secret (${rowsText(table)}).`,
+      object: relationObject(table),
+      roles,
+      detail: 'shared-rows',
+      remediation: {
+        text:
+          'Keep credentials out of rows others can read: move them to a table only the owner (or only the server) reads, or hide the columns from the API roles. ' +
+          'The SQL below hides them from every client, the owner included: if the owner\'s client reads its own key, move the column to an owner-only table instead.',
+        sql: columnRevokeSql(table, columns, roles).slice(1).join('\n'),
+      },
+      evidence: { columns, policies, shared: true },
+    });
+  }
+  return out;
+}

@@ -415,7 +415,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       });
       if (fn.securityDefiner && !bypass) {
         // Points follow what the body does (checks/_definer.ts): an unguarded writer counts most, a read-only existence check little.
-        const grade = gradeDefiner(fn, anonymous ? 'anon' : 'authenticated', 'medium').level;
+        const grade = gradeDefiner(fn, anonymous ? 'anon' : 'authenticated', 'medium', snapshot.functions).level;
         const base = body.readsRlsTables.length > 0 ? DEFINER_FUNCTION_RLS_POINTS : DEFINER_FUNCTION_POINTS;
         s.add(
           `call SECURITY DEFINER ${qualified(fn.schema, fn.name)}(${fn.identityArgs})${body.readsRlsTables.length > 0 ? ` reading RLS tables ${body.readsRlsTables.join(', ')}` : ''}${grade === 'high' ? ' (writes or reads secrets without checking its caller)' : grade === 'low' ? ' (read-only, one value)' : ''}`,

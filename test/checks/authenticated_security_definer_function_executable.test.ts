@@ -48,6 +48,16 @@ end $$;
 create function public.plan_exists(p_plan text) returns boolean language sql stable security definer set search_path = '' as $$
   select exists (select 1 from public.accounts where plan = p_plan)
 $$;
+create function public.require_member(p_user uuid) returns void language plpgsql stable security definer set search_path = '' as $$
+begin
+  if p_user is distinct from auth.uid() then raise exception 'not a member'; end if;
+end $$;
+revoke execute on function public.require_member(uuid) from public, anon, authenticated;
+create function public.billing_email(p_user uuid) returns text language plpgsql stable security definer set search_path = '' as $$
+begin
+  perform public.require_member(p_user);
+  return (select email from auth.users where id = p_user);
+end $$;
 create function public.user_emails() returns setof text language sql stable security definer set search_path = '' as $$
   select email from auth.users
 $$;
@@ -56,10 +66,12 @@ $$;
     );
     expect(findings.map((f) => [f.check.startsWith('anon') ? 'anon' : 'authenticated', f.object.name, f.level]).sort()).toEqual(
       [
+        ['anon', 'billing_email', 'low'],
         ['anon', 'plan_exists', 'low'],
         ['anon', 'set_plan', 'high'],
         ['anon', 'topup', 'low'],
         ['anon', 'user_emails', 'high'],
+        ['authenticated', 'billing_email', 'medium'],
         ['authenticated', 'plan_exists', 'low'],
         ['authenticated', 'set_plan', 'high'],
         ['authenticated', 'topup', 'medium'],

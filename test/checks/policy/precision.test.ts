@@ -9,6 +9,7 @@ import insertWithoutOwnerCheck from '../../../checks/insert_without_owner_check.
 import rlsPolicyAlwaysTrue from '../../../checks/rls_policy_always_true.ts';
 import functionSearchPathMutable from '../../../checks/function_search_path_mutable.ts';
 import authRlsInitplan from '../../../checks/auth_rls_initplan.ts';
+import sensitiveColumnsExposed from '../../../checks/sensitive_columns_exposed.ts';
 import { auditOn, auditSession, loadOn, objectsOf, outcomeAs, queryAs, TEST_USER, testEngines } from '../../support/audit.ts';
 
 const SCHEMA = `
@@ -149,5 +150,43 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       { checks: [authRlsInitplan] },
     );
     expect(objectsOf(findings, 'auth_rls_initplan')).toEqual(['public.on_:own']);
+  });
+});
+
+describe.each(testEngines())('credentials in shared rows (%s)', (engine) => {
+  it('a key column in rows a policy shares with other users is high; owner-only rows and personal data are not', async () => {
+    const session = await loadOn(
+      engine,
+      `create table public.models (id bigint primary key, user_id uuid not null, name text, api_key text, sharing text not null default 'private');
+       alter table public.models enable row level security;
+       create policy "own models" on public.models using (user_id = auth.uid()) with check (user_id = auth.uid());
+       create policy "shared models" on public.models for select using (sharing <> 'private');
+       create table public.keys (id bigint primary key, user_id uuid not null, api_key text);
+       alter table public.keys enable row level security;
+       create policy "own keys" on public.keys for select using (user_id = (select auth.uid()));
+       create table public.people (id bigint primary key, email text, phone text);
+       alter table public.people enable row level security;
+       create policy "directory" on public.people for select using (true);
+       insert into public.models values (1, '00000000-0000-0000-0000-000000000002', 'gpt', 'sk-shared', 'public');`,
+    );
+    try {
+      const { findings } = await auditSession(session, { checks: [sensitiveColumnsExposed] });
+      expect(findings.map((f) => [f.object.name, f.level, f.roles.join()])).toEqual([['models', 'high', 'anon,authenticated']]);
+      // Postgres agrees: a signed-in stranger (and anon) reads the shared model's key.
+      expect(await queryAs(session, 'anon', 'select api_key from public.models')).toEqual([{ api_key: 'sk-shared' }]);
+      const fix = findings[0]!.remediation.sql!;
+      await session.exec('begin');
+      try {
+        await session.exec(fix);
+        await session.exec('commit');
+      } catch (error) {
+        await session.exec('rollback');
+        throw error;
+      }
+      expect(await outcomeAs(session, 'anon', 'select api_key from public.models')).toBe('42501');
+      expect(await queryAs(session, 'anon', 'select name from public.models')).toEqual([{ name: 'gpt' }]);
+    } finally {
+      await session.close();
+    }
   });
 });

@@ -87,6 +87,12 @@ function helperClosure(ctx: CheckContext, fn: FunctionInfo): FunctionInfo[] {
   return out;
 }
 
+function uniqueAlone(ctx: CheckContext, rel: Relation, column: string): boolean {
+  return ctx.snapshot.constraints.some(
+    (c) => c.schema === rel.schema && c.table === rel.name && (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === column,
+  );
+}
+
 function foreignKeys(ctx: CheckContext, rel: Relation): readonly Constraint[] {
   return ctx.snapshot.constraints.filter((c) => c.type === 'foreign_key' && c.schema === rel.schema && c.table === rel.name);
 }
@@ -195,6 +201,14 @@ export function trustSources(ctx: CheckContext): readonly TrustSource[] {
             }
           }
         }
+      }
+    }
+    // A column unique on its own (the row's id, an identity) names the row itself, not a tenant many rows share:
+    // `document_id IN (SELECT id FROM documents WHERE created_by = auth.uid())` is ownership, and a new row cannot take an existing id.
+    for (const e of acc.values()) {
+      for (const c of [...e.tenant]) {
+        const col = e.source.columns.find((x) => x.name === c);
+        if (col?.identity || uniqueAlone(ctx, e.source, c)) e.tenant.delete(c);
       }
     }
     return [...acc.values()]

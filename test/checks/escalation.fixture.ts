@@ -115,6 +115,14 @@ alter table public.squad_members enable row level security;
 alter table public.squad_docs enable row level security;
 create policy "read squad docs" on public.squad_docs for select to authenticated
   using (squad_id in (select sm.squad_id from public.squad_members sm where sm.user_id = (select auth.uid())));
+-- (f) an ownership chain, not a membership: the parent's id is unique, a new row cannot take another's
+create table public.documents (id bigint primary key generated always as identity, name text not null, created_by uuid not null references auth.users default auth.uid());
+create table public.document_sections (id bigint primary key generated always as identity, document_id bigint not null references public.documents, content text not null);
+alter table public.documents enable row level security;
+alter table public.document_sections enable row level security;
+create policy "insert documents" on public.documents for insert to authenticated with check (auth.uid() = created_by);
+create policy "own documents" on public.documents for select to authenticated using (auth.uid() = created_by);
+create policy "own sections" on public.document_sections for select to authenticated using (document_id in (select id from public.documents where created_by = auth.uid()));
 create policy "service adds" on public.squad_members for insert to service_role with check (true);
 create policy "join with code" on public.squad_members for insert to authenticated
   with check (user_id = (select auth.uid()) and join_code is not null and squad_id in (select s.id from public.squads s where s.join_code = squad_members.join_code));

@@ -1,12 +1,24 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { alterPolicySql } from '../src/policy/index.ts';
+import { alterPolicySql, policyAnalysesByTable, type PolicyAnalysis } from '../src/policy/index.ts';
+import type { CheckContext } from '../src/model/check.ts';
 import { nullBypasses } from '../src/policy/index-match.ts';
 import { clientWritable, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 import { literalPattern } from './_shared.ts';
 import { freeArm, observed, reachOf, trustSources } from './_authz.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { qualified } from '../src/model/ident.ts';
+
+/** The column a permissive INSERT policy of the table ties to auth.uid() (the caller's own rows), if any. */
+function actorColumnOf(ctx: CheckContext, a: PolicyAnalysis): string | null {
+  const all = policyAnalysesByTable(ctx).get(`${a.policy.schema}\u0000${a.policy.table}`) ?? [];
+  for (const x of [a, ...all]) {
+    if (!x.policy.permissive || (x.policy.command !== 'INSERT' && x.policy.command !== 'ALL')) continue;
+    const tie = x.effectiveWithCheck?.ownerTie.find((t) => t.via === 'eq_auth_uid' && t.conjunctive);
+    if (tie) return tie.column;
+  }
+  return null;
+}
 
 /** `CHECK (col IS NOT NULL)` (or NOT NULL itself) forbids the NULL the bypass needs. */
 function notNullByConstraint(definitions: readonly string[], column: string): boolean {
@@ -72,6 +84,9 @@ export default defineCheck({
             sql: fix,
           },
           evidence: { column: column.name, disjunct: bypass.disjunct, check: check.text, withoutBypass: bypass.without, restrictive: !p.permissive },
+          ...(!(src && tenant) && omitted && privilege === 'INSERT'
+            ? { exploit: { kind: 'bypass' as const, role: writers.includes('authenticated') ? 'authenticated' : writers[0]!, table: { schema: rel.schema, name: rel.name }, column: column.name, actorColumn: actorColumnOf(ctx, a), fix } }
+            : {}),
           ...(src && tenant
             ? {
                 exploit: {

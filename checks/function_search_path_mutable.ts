@@ -1,9 +1,31 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
-import { unqualifiedSchemas } from '../src/policy/index.ts';
+import { scanFunctionBody, snapshotIndex, unqualifiedSchemas } from '../src/policy/index.ts';
+import type { CheckContext } from '../src/model/check.ts';
+import type { FunctionInfo } from '../src/model/snapshot.ts';
 import { functionObject, functionSignature } from './_shared.ts';
 import { isPlatformRole } from '../src/model/schemas.ts';
+
+const NOT_USER_TYPES = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+/** Schemas of the non-built-in types the function takes, returns, or reads from the tables its body names. */
+function typeSchemas(ctx: CheckContext, fn: FunctionInfo): string[] {
+  const out = new Set<string>();
+  for (const m of `${fn.identityArgs} ${fn.returnType}`.matchAll(/(?:^|[\s(,])("?[A-Za-z_][\w$]*"?)\.("?[A-Za-z_][\w$]*"?)/g)) {
+    const schema = m[1]!.replaceAll('"', '');
+    if (!NOT_USER_TYPES.has(schema)) out.add(schema);
+  }
+  for (const name of scanFunctionBody(fn, snapshotIndex(ctx.snapshot)).readsTables) {
+    const dot = name.indexOf('.');
+    const rel = ctx.relation(name.slice(0, dot), name.slice(dot + 1));
+    for (const c of rel?.columns ?? []) {
+      const schema = c.typeName.slice(0, Math.max(0, c.typeName.lastIndexOf('.')));
+      if (schema !== '' && !NOT_USER_TYPES.has(schema) && ctx.snapshot.extensions.some((e) => e.schema === schema)) out.add(schema);
+    }
+  }
+  return [...out].sort();
+}
 
 export default defineCheck({
   meta: {
@@ -28,7 +50,11 @@ export default defineCheck({
       // An empty search_path would break a body that names objects without their schema: pin the
       // schemas it uses instead, with pg_temp last so temporary objects cannot shadow them.
       const bare = unqualifiedSchemas(fn, ctx.snapshot);
-      const path = bare.length === 0 ? "''" : [...bare.map(quoteIdent), 'pg_temp'].join(', ');
+      // Operators and functions of a type live in the type's schema (pgvector's <#> in extensions): keep the schemas of
+      // the types the function takes, returns or reads, or `a <#> b` stops resolving once search_path is pinned.
+      const typed = typeSchemas(ctx, fn).filter((x) => !bare.includes(x));
+      const kept = [...bare, ...typed];
+      const path = kept.length === 0 ? "''" : [...kept.map(quoteIdent), 'pg_temp'].join(', ');
       // A trigger function is not callable through the API: it runs in the session of whoever writes
       // the table (for a trigger on auth.users, the Auth server), whose search_path an API caller does not set.
       const trigger = fn.returnType === 'trigger' || fn.returnType === 'event_trigger';
@@ -48,9 +74,10 @@ export default defineCheck({
         object: functionObject(fn),
         remediation: {
           text:
-            bare.length === 0
+            (bare.length === 0
               ? 'Pin search_path to an empty string: the body already names every object with its schema.'
-              : `The body names objects of ${bare.join(', ')} without their schema, so an empty search_path would break it: the fix pins those schemas (pg_temp last). Better still, schema-qualify every name and pin search_path = ''.`,
+              : `The body names objects of ${bare.join(', ')} without their schema, so an empty search_path would break it: the fix pins those schemas (pg_temp last). Better still, schema-qualify every name and pin search_path = ''.`) +
+            (typed.length > 0 ? ` It also keeps ${typed.join(', ')}, the schema of types it uses, whose operators (like pgvector's <#>) are found through search_path.` : ''),
           sql: `ALTER ${keyword} ${functionSignature(fn)} SET search_path = ${path};`,
         },
         evidence: { securityDefiner: fn.securityDefiner, owner: fn.owner, language: fn.language, unqualifiedSchemas: bare },

@@ -1,5 +1,5 @@
 import { InconclusiveError, type Check, type CheckContext, type CheckOptions } from '../model/check.ts';
-import { fingerprint, type ExploitPlan, type Finding, type ReachPlan } from '../model/finding.ts';
+import { fingerprint, type BypassPlan, type ExploitPlan, type Finding, type ReachPlan } from '../model/finding.ts';
 import { visibleSql } from '../model/ident.ts';
 import { LEVELS, levelRank, type Level } from '../model/level.ts';
 import type { CheckError, InconclusiveCheck } from '../model/report.ts';
@@ -23,7 +23,7 @@ export interface Evaluation {
   readonly inconclusive: InconclusiveCheck[];
   readonly checksRun: number;
   /** Findings that carry a way to prove them in the database, by fingerprint. */
-  readonly exploits: { readonly fingerprint: string; readonly plan: ExploitPlan | ReachPlan }[];
+  readonly exploits: { readonly fingerprint: string; readonly plan: ExploitPlan | ReachPlan | BypassPlan }[];
 }
 
 export function docsUrl(checkId: string): string {
@@ -41,7 +41,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
   const errors: CheckError[] = [];
   const inconclusive: InconclusiveCheck[] = [];
   const seen = new Set<string>();
-  const exploits: { fingerprint: string; plan: ExploitPlan | ReachPlan }[] = [];
+  const exploits: { fingerprint: string; plan: ExploitPlan | ReachPlan | BypassPlan }[] = [];
   let checksRun = 0;
   for (const check of checks) {
     if (disabled.has(check.meta.id)) continue;

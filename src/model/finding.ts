@@ -75,6 +75,21 @@ export interface ReachPlan {
   readonly fix?: string;
 }
 
+/**
+ * How to prove a NULL short-circuit: as a signed-in user, insert a row (values of an existing row,
+ * the caller's id in `actorColumn`) with `column` NULL, then the same row with `column` set to a
+ * made-up value. Accepted with NULL and refused with the value: the rest of the check was skipped.
+ */
+export interface BypassPlan {
+  readonly kind: 'bypass';
+  readonly role: string;
+  readonly table: { readonly schema: string; readonly name: string };
+  readonly column: string;
+  /** The column the permissive policy ties to auth.uid(), if any. */
+  readonly actorColumn: string | null;
+  readonly fix?: string;
+}
+
 /** What running an exploit plan showed (row counts only, never row values). */
 export interface Proof {
   readonly status: 'confirmed' | 'refuted' | 'inconclusive';
@@ -104,7 +119,7 @@ export interface FindingDraft {
   /** Structured evidence for reports and the interactive review (grant, policy text, estimates). */
   readonly evidence?: Readonly<Record<string, unknown>>;
   /** How to prove it in the database (rolled back): run with --probe-writes and on embedded targets. */
-  readonly exploit?: ExploitPlan | ReachPlan;
+  readonly exploit?: ExploitPlan | ReachPlan | BypassPlan;
 }
 
 export interface Finding {

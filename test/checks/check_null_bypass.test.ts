@@ -53,7 +53,12 @@ describe.each(testEngines())('check_null_bypass on %s', (engine) => {
   it('finds the NULL arm a caller can take, proves it, and its fix closes it without breaking the invited join', async () => {
     const session = await loadOn(engine, SCHEMA);
     try {
-      const { findings } = await auditSession(session, { checks: [check] });
+      const { findings } = await auditSession(session, { checks: [check], prove: true });
+      // Each proven in Postgres as a signed-in user: refused with a made-up value, accepted with NULL; the fix refuses NULL.
+      expect(findings.map((f) => [f.object.name, f.proof?.status, f.proof?.fixVerified?.status])).toEqual([
+        ['Team Seats', 'confirmed', 'verified'],
+        ['project_members', 'confirmed', 'verified'],
+      ]);
       expect(findings.map((f) => [f.object.name, f.object.policy, f.level, f.roles])).toEqual([
         ['Team Seats', 'seat in your org', 'high', ['authenticated']],
         ['project_members', 'invite needed', 'high', ['authenticated']],

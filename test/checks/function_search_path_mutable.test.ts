@@ -84,3 +84,40 @@ describe('function_search_path_mutable levels', () => {
     }
   });
 });
+
+describe.each(testEngines())('function_search_path_mutable keeps the schema of the types a function uses (%s)', (engine) => {
+  it("an operator of an extension's type (pgvector's <#> in schema extensions) still resolves after the fix", async () => {
+    // A stand-in for pgvector that every engine has: a type and its operator in schema extensions.
+    const session = await loadOn(
+      engine,
+      `create type extensions.vec as (x float8, y float8);
+       create function extensions.vec_ip(a extensions.vec, b extensions.vec) returns float8 language sql immutable as $$ select -(a.x * b.x + a.y * b.y) $$;
+       create operator extensions.<#> (leftarg = extensions.vec, rightarg = extensions.vec, function = extensions.vec_ip);
+       create table public.sections (id bigint primary key, embedding extensions.vec);
+       insert into public.sections values (1, row(1, 0)::extensions.vec), (2, row(0, 1)::extensions.vec);
+       grant select on public.sections to authenticated;
+       create function public.match_sections(embedding extensions.vec, threshold float8) returns setof public.sections language plpgsql stable as $$
+       #variable_conflict use_variable
+       begin
+         return query select * from public.sections s where s.embedding <#> embedding < -threshold;
+       end $$;`,
+    );
+    try {
+      const { findings } = await auditSession(session, { checks: [check] });
+      const fix = findings.find((f) => f.object.name === 'match_sections')!.remediation.sql!;
+      expect(fix).toBe('ALTER FUNCTION public.match_sections(embedding extensions.vec, threshold double precision) SET search_path = extensions, public, pg_temp;');
+      await session.exec('begin');
+      try {
+        await session.exec(fix);
+        expect((await session.query<{ id: unknown }>('select id from public.match_sections(row(1, 0)::extensions.vec, 0.5)')).map((r) => Number(r.id))).toEqual([1]);
+        // What an empty search_path (the lint's usual advice) would have done: the operator no longer resolves.
+        await session.exec(`alter function public.match_sections(extensions.vec, float8) set search_path = ''`);
+        await expect(session.query('select id from public.match_sections(row(1, 0)::extensions.vec, 0.5)')).rejects.toMatchObject({ code: '42883' });
+      } finally {
+        await session.exec('rollback');
+      }
+    } finally {
+      await session.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { quoteIdent, quoteLiteral } from '../src/model/ident.ts';
 import { API_ROLES } from '../src/model/schemas.ts';
 import { PUBLIC_ROLE, type Policy, type StorageBucket } from '../src/model/snapshot.ts';
 import { analyzePolicy } from '../src/policy/index.ts';
+import { conjunctTexts } from '../src/policy/index-match.ts';
 import { apiRolesWith } from './_shared.ts';
 
 const CALLER_TEXT = /\bauth\.(?:uid|jwt)\s*\(|request\.jwt\.claim/i;
@@ -21,14 +22,22 @@ interface ListingPolicy {
  * Permissive SELECT/ALL policies on storage.objects for anon/authenticated that are not keyed to the
  * caller (auth.uid(), the JWT): whoever has the role may list what they match.
  */
+/** `name LIKE 'public/%'`, `starts_with(name, 'x')`, `(storage.foldername(name))[1] = 'public'`: a listing of one prefix, not of every file. */
+const PREFIX_LIMIT = /\bname\s+(?:~~|like|ilike|~~\*)\s+'[^'%_]+[^']*'|starts_with\s*\(\s*(?:objects\.)?name\b|\(\s*storage\.foldername\s*\(\s*(?:objects\.)?name\s*\)\s*\)\s*\[\s*1\s*\]\s*=\s*'/i;
+
 function listingPolicies(ctx: CheckContext): ListingPolicy[] {
   const objects = ctx.relation('storage', 'objects');
-  const readers = objects ? apiRolesWith(ctx, objects, ['SELECT']) : [...API_ROLES];
+  // Supabase grants anon and authenticated every privilege on storage.objects; a storage schema whose
+  // objects table no API role holds anything on is not Supabase's (a test shim): assume the hosted grants.
+  const granted = objects ? apiRolesWith(ctx, objects, ['SELECT']) : [];
+  const anyGrant = objects ? API_ROLES.some((r) => ctx.privileges.role(r) && ['SELECT', 'INSERT', 'UPDATE', 'DELETE'].some((p) => ctx.privileges.hasOnRelation(objects, r, p as 'SELECT'))) : false;
+  const readers = objects && anyGrant ? granted : [...API_ROLES];
   return ctx.snapshot.policies.flatMap((policy) => {
     if (policy.schema !== 'storage' || policy.table !== 'objects' || !policy.permissive) return [];
     if (policy.command !== 'SELECT' && policy.command !== 'ALL') return [];
     const roles = readers.filter((r) => policy.roles.includes(r) || policy.roles.includes(PUBLIC_ROLE));
     if (roles.length === 0 || keyedToCaller(policy, ctx)) return [];
+    if (policy.using !== null && (conjunctTexts(policy.using) ?? []).some((c) => PREFIX_LIMIT.test(c))) return [];
     return [{ policy, roles, everyBucket: policy.using === null || !/bucket_id/i.test(policy.using) }];
   });
 }
@@ -47,7 +56,11 @@ function keyedToCaller(policy: Policy, ctx: CheckContext): boolean {
 
 /** Matches the bucket: no bucket mentioned at all, or its id as a string literal in the expression. */
 function matches(listing: ListingPolicy, bucket: StorageBucket): boolean {
-  return listing.everyBucket || listing.policy.using!.includes(quoteLiteral(bucket.id));
+  if (listing.everyBucket) return true;
+  const using = listing.policy.using!;
+  // Postgres prints the literal as written under standard_conforming_strings ('a\z'), quoteLiteral writes E'a\\z': try both.
+  const plain = `'${bucket.id.replaceAll("'", "''")}'`;
+  return using.includes(plain) || using.includes(quoteLiteral(bucket.id));
 }
 
 export default defineCheck({

@@ -1,7 +1,8 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import check from '../../checks/public_bucket_allows_listing.ts';
 import { fixtureSql } from '../fixtures/advisor/index.ts';
 import { auditFixture, describeAdvisorCheck } from '../support/advisor.ts';
+import { auditOn, testEngines } from '../support/audit.ts';
 
 describeAdvisorCheck(check, {
   extra: (engine) => {
@@ -21,4 +22,19 @@ describeAdvisorCheck(check, {
       expect(logos?.remediation.text).toContain("bucket_id <> 'pb-logos'");
     });
   },
+});
+
+describe.each(testEngines())('public_bucket_allows_listing: literals, prefixes and a storage schema without grants (%s)', (engine) => {
+  it('matches a bucket id with a backslash, skips a prefix-limited listing, and assumes hosted grants when storage.objects has none', async () => {
+    const { findings } = await auditOn(
+      engine,
+      `insert into storage.buckets (id, name, public) values ('a|b[1]^{x}\\z', 'metachar', true), ('docs', 'docs', true), ('media', 'media', true);
+       create policy "metachar listable" on storage.objects for select to authenticated using (bucket_id = 'a|b[1]^{x}\\z');
+       create policy "only the public folder" on storage.objects for select to authenticated using (bucket_id = 'docs' and name like 'public/%');
+       create policy "media listable" on storage.objects for select to anon using (bucket_id = 'media');
+       revoke all on storage.objects from anon, authenticated, public;`,
+      { checks: [check] },
+    );
+    expect(findings.map((f) => f.object.name).sort()).toEqual(['a|b[1]^{x}\\z', 'media']);
+  });
 });

@@ -29,7 +29,8 @@ export function graphqlExposure<Id extends string>(id: Id, role: 'anon' | 'authe
       if (ctx.snapshot.exposedSchemasSource !== 'default' && !ctx.isExposed('graphql_public')) return [];
       const out: FindingDraft[] = [];
       for (const relation of ctx.snapshot.relations) {
-        if (relation.isPartition || !ctx.isUserObject(relation.schema, relation.extension)) continue;
+        // pg_graphql's own rule: it reflects the partitions (ordinary tables) and not the partitioned root.
+        if (relation.kind === 'partitioned_table' || !ctx.isUserObject(relation.schema, relation.extension)) continue;
         if (!apiRolesWith(ctx, relation, ['SELECT']).includes(role)) continue;
         const noun = KIND_NOUN[relation.kind];
         out.push({

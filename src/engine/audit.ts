@@ -212,7 +212,7 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
         const level = LEVELS[Math.min(LEVELS.length - 1, levelRank(f.level) + 1)]!;
         return { ...f, level, message: `${f.message} Exploit probe: refuted (${proof.reason}); level lowered from ${f.level}.`, proof };
       }
-      const said = proof.status === 'confirmed' ? 'confirmed as a signed-in user (see proof)' : `inconclusive (${proof.reason})`;
+      const said = proof.status === 'confirmed' ? `confirmed: ${proof.reason}` : `inconclusive (${proof.reason})`;
       return { ...f, message: `${f.message} Exploit probe: ${said}.`, proof };
     })
     .sort(compareFindings);

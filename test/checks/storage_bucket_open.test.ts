@@ -42,6 +42,10 @@ describe.each(testEngines())('storage_bucket_open on %s', (engine) => {
           ['signed-in delete invoices', 'confirmed', 'verified'],
         ].sort(),
       );
+      expect(findings.find((f) => f.object.policy === 'signed-in delete invoices')!.proof).toMatchObject({
+        kind: 'reach',
+        reason: 'a signed-in user who owns nothing there deleted 1 object of another user',
+      });
       expect(findings.find((f) => f.object.policy === 'signed-in delete invoices')!.remediation.sql).toBe(
         `ALTER POLICY "signed-in delete invoices" ON storage.objects USING (((bucket_id = 'invoices'::text)) AND owner_id = (SELECT auth.uid())::text);`,
       );

@@ -14,10 +14,11 @@ import type { CheckContext } from '../src/model/check.ts';
 import type { Constraint, FunctionInfo, Policy, Relation } from '../src/model/snapshot.ts';
 import { nodeType, type Json } from '../src/policy/ast.ts';
 import { parseExpression, scanFunctionBody, snapshotIndex, type PolicyAnalysis, type SubqueryTable } from '../src/policy/index.ts';
-import { privilegeGate } from '../src/policy/index-match.ts';
+import { bodyAdminGuard, privilegeGate } from '../src/policy/index-match.ts';
 import { deparseSync } from 'pgsql-deparser';
 import { literalPattern } from './_shared.ts';
 import { policyEffectiveRoles, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
+import { apiRolesExecuting } from './_shared.ts';
 
 export interface GatedPolicy {
   readonly policy: Policy;
@@ -483,4 +484,35 @@ export function harmlessColumns(src: TrustSource): string[] {
   return src.source.columns
     .filter((c) => !c.generated && !c.identity && c.name !== src.keyColumn && !src.tenantColumns.has(c.name) && !src.privilegeColumns.has(c.name))
     .map((c) => c.name);
+}
+
+// ---------- SECURITY DEFINER functions that write a trusted column ----------
+
+export interface DefinerWrite {
+  readonly fn: FunctionInfo;
+  readonly roles: readonly string[];
+}
+
+/**
+ * SECURITY DEFINER functions callable over /rest/v1/rpc that write `column` of `rel` (an UPDATE
+ * setting it, an INSERT listing it) from their arguments, without an admin or service-role check:
+ * the caller picks the value, and RLS does not apply to the function's own statements.
+ */
+export function definerWrites(ctx: CheckContext, rel: Relation, column: string): DefinerWrite[] {
+  const out: DefinerWrite[] = [];
+  const table = String.raw`(?:"?${literalPattern(rel.schema)}"?\s*\.\s*)?"?${literalPattern(rel.name)}"?`;
+  const col = String.raw`(?<![\w"])"?${literalPattern(column)}"?(?![\w"])`;
+  const update = new RegExp(String.raw`\bupdate\s+(?:only\s+)?${table}(?:\s+(?:as\s+)?\w+)?\s+set\b[^;]*?${col}\s*=`, 'i');
+  const insert = new RegExp(String.raw`\binsert\s+into\s+${table}(?:\s+(?:as\s+)?\w+)?\s*\([^)]*${col}`, 'i');
+  const subjects = new Set(rlsSubjectRoles(ctx));
+  for (const fn of ctx.snapshot.functions) {
+    if (!fn.securityDefiner || fn.kind !== 'function' || fn.source === null || fn.argCount === 0) continue;
+    if (fn.returnType === 'trigger' || fn.returnType === 'event_trigger' || !ctx.isExposed(fn.schema) || !ctx.isUserObject(fn.schema, fn.extension)) continue;
+    const body = fn.source.replace(/--[^\n]*/g, ' ');
+    if (!update.test(body) && !insert.test(body)) continue;
+    if (bodyAdminGuard(body) || adminRowGate(body)) continue;
+    const roles = apiRolesExecuting(ctx, fn).filter((r) => r !== 'anon' && subjects.has(r));
+    if (roles.length > 0) out.push({ fn, roles });
+  }
+  return out;
 }

@@ -3,7 +3,9 @@ import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import { policyAnalysesByTable } from '../src/policy/index.ts';
-import { harmlessColumns, observed, reachOf, trustSources, writePaths } from './_authz.ts';
+import { definerWrites, harmlessColumns, observed, reachOf, trustSources, writePaths } from './_authz.ts';
+import { closeFunctionSql } from '../src/policy/index.ts';
+import { functionObject } from './_shared.ts';
 import { policyLabel, policyObject } from './_policy_checks.ts';
 import { relationObject } from './_shared.ts';
 
@@ -77,6 +79,25 @@ export default defineCheck({
               fix: sql,
               ...(first.command === 'UPDATE' && keep.length > 0 ? { ownerColumn: keep[0]! } : {}),
             },
+          });
+        }
+        for (const w of definerWrites(ctx, s, column)) {
+          const signature = `${qualified(w.fn.schema, w.fn.name)}(${w.fn.identityArgs})`;
+          out.push({
+            level: reach.severe ? 'critical' : 'high',
+            message:
+              `SECURITY DEFINER function ${signature} writes ${qualified(s.schema, s.name)}.${column} from its arguments with its owner's rights (RLS does not apply) and checks no admin role; ` +
+              `${w.roles.join(', ')} call${w.roles.length === 1 ? 's' : ''} it at /rest/v1/rpc/${w.fn.name}. ${qualified(s.schema, s.name)}.${column} is trusted by ${reach.policies.slice(0, 6).join(', ')}` +
+              (reach.tables.length > 0 ? `, so a user who sets it gains what they grant on ${reach.tables.join(', ')}` : '') +
+              '. (Not exploited automatically: the function\'s arguments are not modelled; read its body.)',
+            object: functionObject(w.fn),
+            roles: w.roles,
+            detail: `${s.schema}.${s.name}.${column}`,
+            remediation: {
+              text: `Make the function refuse to set ${column} for ordinary callers (check an admin role inside it), or revoke EXECUTE from the API roles and call it from the server.`,
+              sql: w.roles.map((r) => closeFunctionSql(ctx, w.fn, r)).join('\n'),
+            },
+            evidence: { source: `${s.schema}.${s.name}`, column, via: 'security definer function', trustedBy: reach.policies, opens: reach.tables },
           });
         }
       }

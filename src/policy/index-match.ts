@@ -361,3 +361,12 @@ export function disjunctTexts(text: string): string[] | null {
   visit(parsed.ast as Json);
   return out;
 }
+
+/**
+ * A function body (not an expression) that checks for a privileged caller anywhere: an app_metadata
+ * role claim, an admin/permission helper call, or a service_role test. Used to tell an admin-only RPC
+ * from one every user can call to the same effect.
+ */
+export function bodyAdminGuard(body: string): boolean {
+  return ADMIN_CLAIM_GATE.test(body) || ADMIN_HELPER.test(body) || (ROLE_READ.test(body) && IS_SERVICE_ROLE.test(body));
+}

@@ -57,6 +57,16 @@ create policy "own account" on public.accounts for all to authenticated using (i
 create policy "staff read reports" on public.reports for select to authenticated
   using (exists (select 1 from public.accounts a where a.id = (select auth.uid()) and a.kind = 'staff'));
 insert into public.accounts values ('${A}', 'customer', 'a'), ('${B}', 'staff', 'b');
+-- An RPC that writes the trusted column from its argument, with its owner's rights.
+create function public.set_my_kind(k text) returns void language sql security definer set search_path = '' as $$
+  update public.accounts set kind = k where id = (select auth.uid())
+$$;
+-- Near miss: the same write behind an admin check.
+create function public.admin_set_kind(p_id uuid, k text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if not coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false) then raise exception 'admins only'; end if;
+  update public.accounts set kind = k where id = p_id;
+end $$;
 insert into public.reports values (1, 'q3');
 
 -- A grants table whose "insert own rows" policy does not restrict the permission.

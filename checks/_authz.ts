@@ -19,6 +19,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { literalPattern } from './_shared.ts';
 import { policyEffectiveRoles, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
 import { apiRolesExecuting } from './_shared.ts';
+import { calledFunctions } from './_definer.ts';
 
 export interface GatedPolicy {
   readonly policy: Policy;
@@ -63,29 +64,6 @@ function constantsFor(text: string, column: string): string[] {
   for (const m of text.matchAll(new RegExp(String.raw`${col}\s+IN\s*\(([^()]*)\)`, 'gi'))) for (const v of m[1]!.matchAll(/'((?:[^']|'')*)'/g)) out.add(v[1]!.replaceAll("''", "'"));
   for (const m of text.matchAll(new RegExp(String.raw`${col}\s*=\s*ANY\s*\(\s*'\{([^}]*)\}'`, 'gi'))) for (const v of m[1]!.split(',')) out.add(v.trim().replace(/^"|"$/g, ''));
   return [...out];
-}
-
-/** The functions a body calls (by name among the snapshot's user functions), transitively, the function itself first. */
-function helperClosure(ctx: CheckContext, fn: FunctionInfo): FunctionInfo[] {
-  const byName = ctx.memo('authz-functions-by-name', () => {
-    const map = new Map<string, FunctionInfo[]>();
-    for (const f of ctx.snapshot.functions) {
-      if (f.extension !== null || !ctx.isUserObject(f.schema, null) || f.source === null) continue;
-      map.set(f.name, [...(map.get(f.name) ?? []), f]);
-    }
-    return map;
-  });
-  const out: FunctionInfo[] = [];
-  const seen = new Set<FunctionInfo>();
-  const stack = [fn];
-  while (stack.length > 0 && out.length < 50) {
-    const f = stack.pop()!;
-    if (seen.has(f)) continue;
-    seen.add(f);
-    out.push(f);
-    for (const w of words(f.source ?? '')) for (const g of byName.get(w) ?? []) if (!seen.has(g) && new RegExp(String.raw`\b${literalPattern(g.name)}"?\s*\(`, 'i').test(f.source ?? '')) stack.push(g);
-  }
-  return out;
 }
 
 function uniqueAlone(ctx: CheckContext, rel: Relation, column: string): boolean {
@@ -183,7 +161,7 @@ export function trustSources(ctx: CheckContext): readonly TrustSource[] {
           if (!fc.known || fc.builtin || fc.schema === null || !ctx.isUserObject(fc.schema, null)) continue;
           const fn = ctx.snapshot.functions.find((f) => f.schema === fc.schema && f.name === fc.name && f.argCount === fc.argCount);
           if (!fn || fn.source === null) continue;
-          const closure = helperClosure(ctx, fn);
+          const closure = calledFunctions(fn, ctx.snapshot.functions).filter((f) => f === fn || ctx.isUserObject(f.schema, null));
           const bodies = closure.map((f) => f.source ?? '');
           if (!bodies.some((b) => /auth\.(uid|jwt|email)\s*\(|request\.jwt\.claim/i.test(b)) && !/auth\.uid\s*\(/i.test(clause.text)) continue;
           for (const f of closure) {

@@ -27,7 +27,7 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
   const dynamic = DYNAMIC.test(fn.source);
   const secrets = SECRETS.test(body);
   // A guard in a helper it calls counts (`perform public.current_user_account_role(account_id)` raising for non-members).
-  const caller = calledBodies(fn, functions).some((b) => CALLER.test(b));
+  const caller = calledFunctions(fn, functions).some((f) => CALLER.test(f.source ?? ''));
   const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
   if ((writes || dynamic || secrets) && !caller) {
     const what = [writes ? 'writes tables' : '', dynamic ? 'runs dynamic SQL or HTTP calls' : '', secrets ? 'reads auth/vault tables' : ''].filter(Boolean).join(', ');
@@ -43,18 +43,26 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
  * directly, through PUBLIC or a parent role, plus USAGE on the schema).
  */
 
-/** The bodies of fn and of the user functions it calls, transitively (by name; at most 50). */
-export function calledBodies(fn: FunctionInfo, functions: readonly FunctionInfo[]): string[] {
-  const byName = new Map<string, FunctionInfo[]>();
-  for (const f of functions) if (f.source !== null && f.extension === null) byName.set(f.name.toLowerCase(), [...(byName.get(f.name.toLowerCase()) ?? []), f]);
-  const out: string[] = [];
+const functionsByName = new WeakMap<readonly FunctionInfo[], Map<string, FunctionInfo[]>>();
+
+/**
+ * fn and the functions with a SQL/PL/pgSQL body it calls, transitively (by name, comments and
+ * strings aside; at most 50). The name index is built once per function list.
+ */
+export function calledFunctions(fn: FunctionInfo, functions: readonly FunctionInfo[]): FunctionInfo[] {
+  let byName = functionsByName.get(functions);
+  if (!byName) {
+    byName = new Map();
+    for (const f of functions) if (f.source !== null && f.extension === null) byName.set(f.name.toLowerCase(), [...(byName.get(f.name.toLowerCase()) ?? []), f]);
+    functionsByName.set(functions, byName);
+  }
+  const out: FunctionInfo[] = [];
   const seen = new Set<FunctionInfo>([fn]);
   const stack = [fn];
   while (stack.length > 0 && out.length < 50) {
     const f = stack.pop()!;
-    const src = f.source ?? '';
-    out.push(src);
-    for (const m of code(src).matchAll(/([A-Za-z_][\w$]*)"?\s*\(/g)) {
+    out.push(f);
+    for (const m of code(f.source ?? '').matchAll(/([A-Za-z_][\w$]*)"?\s*\(/g)) {
       for (const g of byName.get(m[1]!.toLowerCase()) ?? []) {
         if (!seen.has(g)) {
           seen.add(g);

@@ -12,7 +12,7 @@
  * never the message text (which can quote row values: "Key (email)=(…)", "Failing row contains …").
  */
 import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
-import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
@@ -121,7 +121,7 @@ function probeValue(type: string, column: string): string | null {
 }
 
 /** An explicit value for a serial or identity column, far from any value a sequence hands out. */
-function sequenceFreeValue(type: string): string | null {
+export function sequenceFreeValue(type: string): string | null {
   const t = type.toLowerCase();
   if (t === 'smallint') return '-32767';
   if (t === 'integer') return '-2147483647';
@@ -132,9 +132,14 @@ function sequenceFreeValue(type: string): string | null {
 
 const USES_SEQUENCE = /\bnextval\s*\(/i;
 
+/** A serial or identity column: a rolled-back INSERT that leaves it to its default still advances its sequence. */
+export function sequencedColumn(c: Column): boolean {
+  return !c.generated && (c.identity || (c.default !== null && USES_SEQUENCE.test(c.default)));
+}
+
 function insertSql(rel: Relation): string | null {
   // Serial and identity columns get an explicit value: a rolled-back INSERT would still advance their sequence.
-  const sequenced = rel.columns.filter((c) => !c.generated && (c.identity || (c.default !== null && USES_SEQUENCE.test(c.default))));
+  const sequenced = rel.columns.filter(sequencedColumn);
   const required = rel.columns.filter((c) => c.notNull && c.default === null && !c.identity && !c.generated);
   const columns = [...sequenced, ...required];
   if (columns.length === 0) return `INSERT INTO ${qualified(rel.schema, rel.name)} DEFAULT VALUES`;

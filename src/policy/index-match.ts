@@ -169,15 +169,14 @@ export function leadingExpressionMentions(expressions: string, column: string): 
   return false;
 }
 
-/** The top-level AND operands of an expression, each deparsed; the whole expression when it is no AND. */
-export function conjunctTexts(text: string): string[] | null {
+/** The operands of the top-level AND (or OR) of an expression, each deparsed; the whole expression when it is neither. */
+function armTexts(text: string, boolop: 'AND_EXPR' | 'OR_EXPR'): string[] | null {
   const parsed = parseExpression(text);
   if (!parsed.ok) return null;
-  const root = parsed.ast as Json;
   const out: string[] = [];
   const visit = (node: Json) => {
     const b = node?.BoolExpr;
-    if (b && b.boolop === 'AND_EXPR') for (const arg of b.args ?? []) visit(arg);
+    if (b && b.boolop === boolop) for (const arg of b.args ?? []) visit(arg);
     else {
       try {
         out.push(deparseSync(node, { pretty: false }).trim());
@@ -186,8 +185,18 @@ export function conjunctTexts(text: string): string[] | null {
       }
     }
   };
-  visit(root);
+  visit(parsed.ast as Json);
   return out;
+}
+
+/** The top-level AND operands of an expression, each deparsed; the whole expression when it is no AND. */
+export function conjunctTexts(text: string): string[] | null {
+  return armTexts(text, 'AND_EXPR');
+}
+
+/** The top-level OR arms of an expression, each deparsed; the whole expression when it is no OR. */
+export function disjunctTexts(text: string): string[] | null {
+  return armTexts(text, 'OR_EXPR');
 }
 
 /** The caller's role, as policies read it: auth.role(), the JWT role claim, current_user. */
@@ -340,26 +349,6 @@ export function requiresCaller(text: string): boolean {
     }
   };
   return visit(parsed.ast as Json);
-}
-
-/** The top-level OR arms of an expression, each deparsed; the whole expression when it is no OR. */
-export function disjunctTexts(text: string): string[] | null {
-  const parsed = parseExpression(text);
-  if (!parsed.ok) return null;
-  const out: string[] = [];
-  const visit = (node: Json) => {
-    const b = node?.BoolExpr;
-    if (b && b.boolop === 'OR_EXPR') for (const arg of b.args ?? []) visit(arg);
-    else {
-      try {
-        out.push(deparseSync(node, { pretty: false }).trim());
-      } catch {
-        out.push('');
-      }
-    }
-  };
-  visit(parsed.ast as Json);
-  return out;
 }
 
 /**

@@ -68,18 +68,25 @@ export function policyEffectiveRoles(ctx: CheckContext, a: PolicyAnalysis): { re
 
 /**
  * A client writes the rows of this policy's table directly: the table is in an exposed schema, or it
- * is storage.objects (written through the Storage API). Other tables are written through functions,
- * whose own checks apply.
+ * is storage.objects (written through the Storage API) or realtime.messages (broadcasts sent through
+ * Realtime). Other tables are written through functions, whose own checks apply.
  */
 export function clientWritable(ctx: CheckContext, policy: Policy): boolean {
-  return ctx.isExposed(policy.schema) || (policy.schema === 'storage' && policy.table === 'objects');
+  return ctx.isExposed(policy.schema) || isAppPolicyTable(policy.schema, policy.table);
 }
 
-/** Policies users wrote: user schemas, plus storage.objects (bucket policies are the app's own). */
+/**
+ * Tables of platform schemas whose policies the app writes: storage.objects (bucket policies) and
+ * realtime.messages (Realtime Authorization: who may receive and send broadcast and presence
+ * messages on a channel). Clients reach both through Supabase's own APIs, as themselves.
+ */
+export function isAppPolicyTable(schema: string, table: string): boolean {
+  return (schema === 'storage' && table === 'objects') || (schema === 'realtime' && table === 'messages');
+}
+
+/** Policies users wrote: user schemas, plus storage.objects and realtime.messages (see isAppPolicyTable). */
 export function userPolicyAnalyses(ctx: CheckContext): PolicyAnalysis[] {
-  return policyAnalyses(ctx).filter(
-    (a) => ctx.isUserObject(a.policy.schema, null) || (a.policy.schema === 'storage' && a.policy.table === 'objects'),
-  );
+  return policyAnalyses(ctx).filter((a) => ctx.isUserObject(a.policy.schema, null) || isAppPolicyTable(a.policy.schema, a.policy.table));
 }
 
 export function policyObject(policy: Policy): FindingObject {

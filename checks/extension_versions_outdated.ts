@@ -13,7 +13,9 @@ export default defineCheck({
   },
   run(ctx) {
     return ctx.snapshot.extensions
-      .filter((e) => e.defaultVersion !== null && e.version !== e.defaultVersion)
+      // Only when ALTER EXTENSION … UPDATE can get there: an installed version the server has no
+      // script for (a hand-edited catalog, a removed package) cannot be updated (splinter skips it too).
+      .filter((e) => e.defaultVersion !== null && e.version !== e.defaultVersion && e.updatePath !== null)
       .map((extension) => ({
         message:
           `Extension ${extension.name} is at version ${extension.version}, but the server ships ${extension.defaultVersion}: ` +
@@ -25,7 +27,7 @@ export default defineCheck({
             'On hosted Supabase, extensions owned by supabase_admin are updated by the platform or from the dashboard.',
           sql: `ALTER EXTENSION ${quoteIdent(extension.name)} UPDATE;`,
         },
-        evidence: { installed: extension.version, available: extension.defaultVersion },
+        evidence: { installed: extension.version, available: extension.defaultVersion, ...(extension.updatePath ? { updatePath: extension.updatePath } : {}) },
       }));
   },
 });

@@ -256,6 +256,12 @@ export async function introspect(session: Session, options: IntrospectOptions = 
         message: `pgrst.db_schemas could not be read (no access to pg_db_role_setting or pg_roles): exposed schemas ${exposed.source === 'config.toml' ? 'taken from config.toml' : 'assumed'}, which may not match the server; pass --schemas to be sure`,
       });
     }
+    if (exposed.source === 'pgrst.db_schemas' && exposed.schemas.length === 0) {
+      notes.push({
+        area: 'exposed schemas',
+        message: 'pgrst.db_schemas is set to the empty string: no schema is exposed through the Data API, so the API-exposure checks report nothing; pass --schemas to audit as if some were',
+      });
+    }
     if (exposed.source === 'default') {
       notes.push({
         area: 'exposed schemas',
@@ -308,7 +314,7 @@ function exposedSchemas(
   settings: ServerSettings,
 ): { schemas: readonly string[]; source: ExposedSchemasSource } {
   if (options.exposedSchemas && options.exposedSchemas.length > 0) return { schemas: options.exposedSchemas, source: 'option' };
-  if (settings.pgrstDbSchemas) return { schemas: splitSchemas(settings.pgrstDbSchemas), source: 'pgrst.db_schemas' };
+  if (settings.pgrstDbSchemas !== null) return { schemas: splitSchemas(settings.pgrstDbSchemas), source: 'pgrst.db_schemas' };
   if (options.configTomlSchemas && options.configTomlSchemas.length > 0) {
     return { schemas: options.configTomlSchemas, source: 'config.toml' };
   }

@@ -19,7 +19,10 @@ select
      from pg_publication p) as publications,
   (select coalesce(json_agg(json_build_object(
       'name', e.extname::text, 'schema', n.nspname::text, 'version', e.extversion,
-      'defaultVersion', av.default_version, 'relocatable', e.extrelocatable) order by e.extname), '[]'::json)
+      'defaultVersion', av.default_version, 'relocatable', e.extrelocatable,
+      'updatePath', case when av.default_version is not null and av.default_version <> e.extversion
+        then (select up.path from pg_extension_update_paths(e.extname) up
+               where up.source = e.extversion and up.target = av.default_version) end) order by e.extname), '[]'::json)
      from pg_extension e join pg_namespace n on n.oid = e.extnamespace
      left join pg_available_extensions av on av.name = e.extname) as extensions,
   (select coalesce(json_agg(json_build_object(

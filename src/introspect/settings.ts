@@ -6,7 +6,10 @@ export interface ServerSettings {
   readonly versionNum: number;
   readonly database: string;
   readonly currentUser: string;
-  /** `pgrst.db_schemas` from the session or from the `authenticator` role's settings. */
+  /**
+   * `pgrst.db_schemas` from the session, or from the `authenticator` role's or the database's settings
+   * (Postgres's precedence). The empty string is an explicit setting (nothing exposed), null is "not set".
+   */
   readonly pgrstDbSchemas: string | null;
   readonly statsReset: string | null;
   /** False when `pg_db_role_setting`/`pg_roles` could not be read: `pgrstDbSchemas` is then unknown, not absent. */
@@ -34,10 +37,10 @@ function sql(full: boolean): string {
   const roleSchemas = full
     ? `(select substr(s, length('pgrst.db_schemas=') + 1)
      from pg_db_role_setting rs cross join lateral unnest(rs.setconfig) s
-    where rs.setrole = (select oid from pg_roles where rolname = 'authenticator')
+    where rs.setrole in (0, coalesce((select oid from pg_roles where rolname = 'authenticator'), 0))
       and rs.setdatabase in (0, (select oid from pg_database where datname = current_database()))
       and s like 'pgrst.db\\_schemas=%'
-    order by rs.setdatabase desc limit 1)`
+    order by (rs.setrole <> 0) desc, rs.setdatabase desc limit 1)`
     : 'null::text';
   const statsReset = full ? `(select stats_reset::text from pg_stat_database where datname = current_database())` : 'null::text';
   return `

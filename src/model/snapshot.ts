@@ -252,6 +252,12 @@ export interface Extension {
   readonly defaultVersion: string | null;
   /** `extrelocatable`: ALTER EXTENSION … SET SCHEMA works. */
   readonly relocatable: boolean;
+  /**
+   * The chain of update scripts from the installed to the default version (`1.0--1.1--1.2`), null
+   * when there is none (an unknown installed version, no script). Absent in snapshots from older
+   * versions of supaudit.
+   */
+  readonly updatePath?: string | null;
 }
 
 export type DefaultAclObjectType = 'table' | 'sequence' | 'function' | 'type' | 'schema';

@@ -17,7 +17,7 @@
 --                      auth.role(), auth.email() as of 20220224000811, auth.jwt()
 --                      as of 20220531120530; RLS on auth tables, 20240612123726)
 --   supabase/storage   migrations/tenant (buckets, objects, helper functions)
---   supabase/realtime  realtime.subscription
+--   supabase/realtime  realtime.subscription, realtime.messages, realtime.topic()
 --
 -- What it emulates:
 --   * roles anon, authenticated, service_role, authenticator, supabase_admin,
@@ -43,8 +43,7 @@
 --   * passwords, database-level grants, per-database PostgREST settings (the
 --     exposed schemas come from supabase/config.toml), the other roles'
 --     search_path
---   * every other auth table (identities, sessions, refresh_tokens, mfa_*...),
---     storage.migrations/prefixes/s3_*, realtime.messages, vault, pgsodium,
+--   * storage.migrations/prefixes/s3_*, realtime.messages' partitions, vault, pgsodium,
 --     pg_graphql, pg_net, pg_cron, pg_stat_statements, pgbouncer
 --   * event triggers (pgrst_ddl_watch, grant_pg_*_access, auth schema DDL lock)
 --   * realtime.subscription.filters is jsonb here, not
@@ -544,6 +543,34 @@ create table if not exists realtime.subscription (
 create index if not exists ix_realtime_subscription_entity on realtime.subscription (entity);
 alter table realtime.subscription owner to supabase_admin;
 grant select on realtime.subscription to postgres, dashboard_user;
+
+-- realtime.messages: Realtime Authorization (broadcast and presence on private
+-- channels) checks the app's RLS policies on it as the connecting user
+create table if not exists realtime.messages (
+  topic          text not null,
+  extension      text not null,
+  payload        jsonb,
+  event          text,
+  private        boolean default false,
+  updated_at     timestamp without time zone not null default now(),
+  inserted_at    timestamp without time zone not null default now(),
+  id             uuid not null default gen_random_uuid(),
+  binary_payload bytea,
+  skip_broadcast boolean not null default false,
+  constraint messages_payload_exclusive check (payload is null or binary_payload is null),
+  constraint messages_pkey primary key (id, inserted_at)
+) partition by range (inserted_at);
+alter table realtime.messages enable row level security;
+alter table realtime.messages owner to supabase_admin;
+grant insert, select, update on realtime.messages to anon, authenticated, service_role;
+grant all on realtime.messages to postgres, dashboard_user;
+
+-- the channel a Realtime Authorization policy is evaluated for
+create or replace function realtime.topic() returns text
+  language sql stable
+  as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
+alter function realtime.topic() owner to supabase_admin;
+grant execute on function realtime.topic() to postgres, anon, authenticated, service_role, dashboard_user;
 
 do $$
 begin

@@ -19,7 +19,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { literalPattern } from './_shared.ts';
 import { policyEffectiveRoles, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
 import { apiRolesExecuting } from './_shared.ts';
-import { calledFunctions } from './_definer.ts';
+import { calledFunctions, serviceRoleGuard } from './_definer.ts';
 
 export interface GatedPolicy {
   readonly policy: Policy;
@@ -466,6 +466,64 @@ export function harmlessColumns(src: TrustSource): string[] {
 
 // ---------- SECURITY DEFINER functions that write a trusted column ----------
 
+/** Splits at commas outside parentheses and string literals. */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'") quoted = !quoted;
+    else if (quoted) continue;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === ',' && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** Index of the parenthesis that closes the one just before `text`. */
+function closingParen(text: string): number {
+  let depth = 1;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return text.length;
+}
+
+/** Parameter names of a function, from `pg_get_function_identity_arguments` (`uid uuid, VARIADIC n integer[]`). */
+function parameterNames(fn: FunctionInfo): string[] {
+  if (!fn.identityArgs.trim()) return [];
+  return splitTopLevel(fn.identityArgs)
+    .map((a) => a.trim().replace(/^(?:in|out|inout|variadic)\s+/i, ''))
+    .map((a) => /^("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s+\S/.exec(a)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map((n) => (n.startsWith('"') ? n.slice(1, -1).replaceAll('""', '"') : n));
+}
+
+/**
+ * Whether an expression of the body carries a value the caller chose: it names a parameter (by
+ * name, `fn.param` or `$n`), or a local variable the body assigns from one (`v := p_role`).
+ */
+function argumentTest(fn: FunctionInfo, body: string): (expression: string) => boolean {
+  const params = parameterNames(fn);
+  const word = (names: readonly string[]) =>
+    names.length === 0 ? null : new RegExp(String.raw`(?<![\w$."])(?:${literalPattern(fn.name)}\.)?"?(?:${names.map(literalPattern).join('|')})"?(?![\w$"])`, 'i');
+  const direct = word(params);
+  const positional = /\$\d+\b/;
+  const isArg = (e: string) => positional.test(e) || (direct?.test(e) ?? false);
+  const derived: string[] = [];
+  for (const m of body.matchAll(/(?<![\w$.])([A-Za-z_][\w$]*)\s*:?=\s*([^;]*);/g)) if (isArg(m[2]!)) derived.push(m[1]!);
+  const variables = word(derived);
+  return (e) => isArg(e) || (variables?.test(e) ?? false);
+}
+
 export interface DefinerWrite {
   readonly fn: FunctionInfo;
   readonly roles: readonly string[];
@@ -480,15 +538,28 @@ export function definerWrites(ctx: CheckContext, rel: Relation, column: string):
   const out: DefinerWrite[] = [];
   const table = String.raw`(?:"?${literalPattern(rel.schema)}"?\s*\.\s*)?"?${literalPattern(rel.name)}"?`;
   const col = String.raw`(?<![\w"])"?${literalPattern(column)}"?(?![\w"])`;
-  const update = new RegExp(String.raw`\bupdate\s+(?:only\s+)?${table}(?:\s+(?:as\s+)?\w+)?\s+set\b[^;]*?${col}\s*=`, 'i');
-  const insert = new RegExp(String.raw`\binsert\s+into\s+${table}(?:\s+(?:as\s+)?\w+)?\s*\([^)]*${col}`, 'i');
+  const update = new RegExp(String.raw`\bupdate\s+(?:only\s+)?${table}(?:\s+(?:as\s+)?\w+)?\s+set\b([^;]*?)${col}\s*=\s*([^,;]*?)(?=\s*(?:,|\bwhere\b|\bfrom\b|\breturning\b|;|$))`, 'gi');
+  const insert = new RegExp(String.raw`\binsert\s+into\s+${table}(?:\s+(?:as\s+)?\w+)?\s*\(([^)]*)\)\s*(values\s*\(|select\b)([^;]*)`, 'gi');
   const subjects = new Set(rlsSubjectRoles(ctx));
   for (const fn of ctx.snapshot.functions) {
     if (!fn.securityDefiner || fn.kind !== 'function' || fn.source === null || fn.argCount === 0) continue;
     if (fn.returnType === 'trigger' || fn.returnType === 'event_trigger' || !ctx.isExposed(fn.schema) || !ctx.isUserObject(fn.schema, fn.extension)) continue;
     const body = fn.source.replace(/--[^\n]*/g, ' ');
-    if (!update.test(body) && !insert.test(body)) continue;
-    if (bodyAdminGuard(body) || adminRowGate(body)) continue;
+    const fromArgs = argumentTest(fn, body);
+    const values: string[] = [...body.matchAll(update)].map((m) => m[2] ?? '');
+    for (const m of body.matchAll(insert)) {
+      const columns = splitTopLevel(m[1] ?? '').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+      const at = columns.indexOf(column.toLowerCase());
+      if (at < 0) continue;
+      // VALUES (…) or the select list of INSERT … SELECT: the expression in the column's position.
+      const rest = m[3] ?? '';
+      const list = m[2]!.toLowerCase().startsWith('values') ? rest.slice(0, closingParen(rest)) : rest.split(/\bfrom\b/i)[0]!;
+      values.push(splitTopLevel(list)[at] ?? rest);
+    }
+    // Only a value the caller picks: a parameter, or a variable assigned from one. A value read
+    // from a table (an invitation's role, looked up by its token) is the function's own decision.
+    if (!values.some(fromArgs)) continue;
+    if (bodyAdminGuard(body) || adminRowGate(body) || serviceRoleGuard(body)) continue;
     const roles = apiRolesExecuting(ctx, fn).filter((r) => r !== 'anon' && subjects.has(r));
     if (roles.length > 0) out.push({ fn, roles });
   }

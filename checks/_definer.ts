@@ -5,7 +5,28 @@ import type { FunctionInfo } from '../src/model/snapshot.ts';
 const WRITES = /\b(insert\s+into|update\s+[\w."]+\s+(?:as\s+\w+\s+)?set|delete\s+from|truncate|merge\s+into|alter\s+(?:table|role|user|policy|function)|drop\s+\w+|create\s+(?:table|role|user|policy|function|or)|grant\s|revoke\s|copy\s)/i;
 const DYNAMIC = /\bexecute\s+(?!procedure\b|function\b)|\b(?:net\.http_\w+|http_(?:get|post|put|patch|delete)|extensions\.http|dblink\w*)\s*\(/i;
 const SECRETS = /\b(auth\.(users|identities|sessions|refresh_tokens|mfa_factors|one_time_tokens)|vault\.|decrypted_secrets|pgsodium\.)/i;
-const CALLER = /\bauth\.(uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_setting\s*\(\s*'request\.jwt/i;
+const CALLER = /\bauth\.(uid|jwt|role|email)\s*\(|request\.jwt\.claim|\bcurrent_setting\s*\(\s*'(?:request\.jwt|role')/i;
+
+/**
+ * The caller's role as a body reads it: the `role` setting (PostgREST runs each request under SET
+ * LOCAL ROLE, and SECURITY DEFINER does not change it), auth.role(), or the JWT's role claim.
+ */
+const ROLE = String.raw`(?:current_setting\s*\(\s*'(?:role|request\.jwt\.claim\.role)'(?:\s*,\s*\w+)?\s*\)|auth\.role\s*\(\s*\)|auth\.jwt\s*\(\s*\)\s*->>\s*'role'|\(?\s*current_setting\s*\(\s*'request\.jwt\.claims'(?:\s*,\s*\w+)?\s*\)\s*::\s*jsonb?\s*\)?\s*->>\s*'role')(?:\s*::\s*text)?`;
+const ROLE_IN_PARENS = String.raw`\(*\s*${ROLE}\s*\)*`;
+const SERVICE_GUARD = new RegExp(
+  String.raw`\bif\s+(?:${ROLE_IN_PARENS}\s*(?:!=|<>)\s*'service_role'|'service_role'\s*(?:!=|<>)\s*${ROLE_IN_PARENS}|not\s*\(*\s*(?:${ROLE_IN_PARENS}\s*=\s*'service_role'|'service_role'\s*=\s*${ROLE_IN_PARENS}))[^;]*?\bthen\s+raise\b`,
+  'i',
+);
+
+/** Comments out of a body (string literals kept: `current_setting('role')` is read through one). */
+function uncommented(source: string): string {
+  return source.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+}
+
+/** The body raises unless the caller is service_role (`if current_setting('role') != 'service_role' then raise …`). */
+export function serviceRoleGuard(source: string): boolean {
+  return SERVICE_GUARD.test(uncommented(source));
+}
 const SCALAR = /^(boolean|integer|bigint|smallint|numeric|text|character varying|uuid|date|timestamp with time zone|double precision|real|void)$/;
 
 /** Comments and string literals out of a body, so keywords inside them do not count. */
@@ -27,8 +48,11 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
   const dynamic = DYNAMIC.test(fn.source);
   const secrets = SECRETS.test(body);
   // A guard in a helper it calls counts (`perform public.current_user_account_role(account_id)` raising for non-members).
-  const caller = calledFunctions(fn, functions).some((f) => CALLER.test(f.source ?? ''));
+  const caller = calledFunctions(fn, functions).some((f) => CALLER.test(uncommented(f.source ?? '')));
   const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
+  if (calledFunctions(fn, functions).some((f) => serviceRoleGuard(f.source ?? ''))) {
+    return { level: 'low', why: ' Its body raises an error unless the caller is service_role, so the anon and user keys get no further than that check.' };
+  }
   if ((writes || dynamic || secrets) && !caller) {
     const what = [writes ? 'writes tables' : '', dynamic ? 'runs dynamic SQL or HTTP calls' : '', secrets ? 'reads auth/vault tables' : ''].filter(Boolean).join(', ');
     return { level: 'high', why: ` Its body ${what} and never looks at who calls it.` };

@@ -200,7 +200,7 @@ export function disjunctTexts(text: string): string[] | null {
 }
 
 /** The caller's role, as policies read it: auth.role(), the JWT role claim, current_user. */
-const ROLE_READ = /\bauth\.role\s*\(\s*\)|->>\s*'role'|request\.jwt\.claim\.role|\bcurrent_user\b|\bsession_user\b/i;
+const ROLE_READ = /\bauth\.role\s*\(\s*\)|->>\s*'role'|request\.jwt\.claim\.role|\bcurrent_setting\s*\(\s*'role'|\bcurrent_user\b|\bsession_user\b/i;
 const IS_SERVICE_ROLE = /=\s*'service_role'|'service_role'(::\w+)?\s*=/i;
 const ADMIN_CLAIM_GATE = /app_metadata'(::text)?\s*\)*\s*->>\s*'(role|roles|is_admin|admin|claims_admin)'/i;
 const ADMIN_HELPER = /(^|[\s.(])"?((is|has|check|current_user_is)_?(an?_)?(super_?|org_|workspace_|team_|site_|platform_|project_)?(admin|administrator|staff|moderator|superuser|owner_role)s?|has_role|has_permission|authorize)"?\s*\(/i;

@@ -80,4 +80,49 @@ $$;
     );
     expect(findings.find((f) => f.object.name === 'set_plan')!.message).toContain('Its body writes tables and never looks at who calls it.');
   });
+
+  it('a body that raises unless the caller is service_role is low: Postgres refuses anon and authenticated there, service_role passes', async () => {
+    const SQL = `
+create table public.secrets (id uuid primary key default gen_random_uuid(), name text unique, value text);
+alter table public.secrets enable row level security;
+create function public.read_secret(p_name text) returns text language plpgsql security definer set search_path = public as $$
+declare v text;
+begin
+  if current_setting('role') != 'service_role' then
+    raise exception 'authentication required';
+  end if;
+  select value into v from public.secrets where name = p_name;
+  return v;
+end $$;
+create function public.put_secret(p_name text, p_value text) returns void language plpgsql security definer set search_path = public as $$
+begin
+  if not ((auth.jwt() ->> 'role') = 'service_role') then raise exception 'service only'; end if;
+  insert into public.secrets (name, value) values (p_name, p_value);
+end $$;
+create function public.vault_value() returns text language plpgsql security definer as $$
+declare v text;
+begin
+  -- a comment that says: if current_setting('role') != 'service_role' then raise
+  select email into v from auth.users limit 1;
+  return v;
+end $$;
+insert into public.secrets (name, value) values ('stripe', 'sk_test_x');
+grant usage on schema public to service_role;
+`;
+    const session = await loadOn(engine, SQL);
+    try {
+      expect(await outcomeAs(session, 'anon', "select public.read_secret('stripe')")).toBe('P0001');
+      expect(await outcomeAs(session, 'authenticated', "select public.read_secret('stripe')")).toBe('P0001');
+      expect(await queryAs(session, 'service_role', "select public.read_secret('stripe') as v")).toEqual([{ v: 'sk_test_x' }]);
+    } finally {
+      await session.close();
+    }
+    const { findings } = await auditOn(engine, SQL, { checks: [check, anonCheck] });
+    const levels = (name: string) => findings.filter((f) => f.object.name === name).map((f) => f.level).sort();
+    expect(levels('read_secret')).toEqual(['low', 'low']);
+    expect(levels('put_secret')).toEqual(['low', 'low']);
+    expect(findings.find((f) => f.object.name === 'read_secret')!.message).toContain('raises an error unless the caller is service_role');
+    // a guard only in a comment guards nothing
+    expect(levels('vault_value')).toEqual(['high', 'high']);
+  });
 });

@@ -68,6 +68,24 @@ begin
   update public.accounts set kind = k where id = p_id;
 end $$;
 insert into public.reports values (1, 'q3');
+-- An RPC that passes its argument through a variable first: still the caller's value.
+create function public.set_kind_via_variable(p_kind text) returns void language plpgsql security definer set search_path = '' as $$
+declare v_kind text;
+begin
+  v_kind := lower(p_kind);
+  update public.accounts set kind = v_kind where id = (select auth.uid());
+end $$;
+-- Near miss: an invitation redeemed by its token; the kind comes from the invitation row, which
+-- only its creator chose (the token is the capability).
+create table public.invitations (token text primary key, kind text not null);
+alter table public.invitations enable row level security;
+create function public.redeem_invitation(p_token text) returns void language plpgsql security definer set search_path = '' as $$
+declare v_kind text;
+begin
+  select i.kind into v_kind from public.invitations i where i.token = p_token;
+  if v_kind is null then raise exception 'invitation not found'; end if;
+  update public.accounts set kind = v_kind where id = (select auth.uid());
+end $$;
 
 -- A grants table whose "insert own rows" policy does not restrict the permission.
 create table public.user_grants (user_id uuid not null references auth.users, permission text not null, primary key (user_id, permission));

@@ -27,10 +27,11 @@ describe.each(testEngines())('escalation on %s', (engine) => {
         ['tenant_self_join', 'app.Workspace Members', 'join as yourself', 'critical', 'authenticated'],
         ['privilege_escalation', 'public.accounts', 'own account', 'high', 'authenticated'],
         ['privilege_escalation', 'public.members', 'update own member row', 'high', 'authenticated'],
+        ['privilege_escalation', 'public.set_kind_via_variable', undefined, 'high', 'authenticated'],
         ['privilege_escalation', 'public.set_my_kind', undefined, 'high', 'authenticated'],
       ]);
       // The RPC path is static only (its arguments are not modelled); by hand it is the same escalation.
-      const rpc = findings.find((f) => f.object.type === 'function')!;
+      const rpc = findings.find((f) => f.object.name === 'set_my_kind')!;
       expect(rpc.proof).toBeUndefined();
       expect(rpc.remediation.sql).toContain('REVOKE EXECUTE ON FUNCTION public.set_my_kind(k text)');
       for (const f of findings.filter((x) => x.object.type !== 'function')) {
@@ -58,6 +59,9 @@ describe.each(testEngines())('escalation on %s', (engine) => {
       expect(await asA(`update public.accounts set kind = 'staff' where id = '${A}'`)).toBe('ok');
       expect(await asA(`select public.set_my_kind('staff')`)).toBe('ok');
       expect(await asA(`select public.admin_set_kind('${A}', 'staff')`)).toBe('P0001');
+      expect(await asA(`select public.set_kind_via_variable('STAFF')`)).toBe('ok');
+      // the invitation path needs a token nobody holds: no row, no kind
+      expect(await asA(`select public.redeem_invitation('guess')`)).toBe('P0001');
       expect(await asA(`insert into app."Workspace Members" (workspace_id, user_id) values (2, '${A}')`)).toBe('ok');
       // Near misses hold in Postgres: the column grant refuses kind, the trigger refuses role, joining a team needs an admin row.
       expect(await asA(`update public.staff_accounts set kind = 'staff' where id = '${A}'`)).toBe('42501');

@@ -18,6 +18,27 @@ const SERVICE_GUARD = new RegExp(
   'i',
 );
 
+/** Secret names that designate an address, which clients already know: a project URL, an API endpoint, a host. */
+const CONFIG_NAME = /(?:^|_)(?:url|uri|endpoint|host|hostname|domain|base_url|origin)$/i;
+/** …unless it may carry credentials (a database or broker connection string). */
+const CONNECTION_NAME = /(?:db|database|postgres|pg|conn|connection|dsn|redis|mongo|amqp|smtp|webhook)/i;
+
+/**
+ * The Vault secret names a body reads, when it reads Vault only through `decrypted_secrets` by
+ * constant names that all look like configuration; null otherwise (any other secret, any name
+ * from a parameter, any other auth/vault table).
+ */
+function configVaultNames(source: string): string[] | null {
+  const text = uncommented(source);
+  if (/\bauth\.(users|identities|sessions|refresh_tokens|mfa_factors|one_time_tokens)\b|pgsodium\.|vault\.(?!decrypted_secrets\b)/i.test(text)) return null;
+  const reads = [...text.matchAll(/\bdecrypted_secrets\b[^;]*?\bname\s*=\s*('(?:[^']|'')*'|[^\s;)]+)/gi)];
+  if (reads.length === 0 || reads.length !== (text.match(/\bdecrypted_secrets\b/gi) ?? []).length) return null;
+  const names = reads.map((m) => m[1]!);
+  if (names.some((n) => !n.startsWith("'"))) return null;
+  const plain = names.map((n) => n.slice(1, -1).replaceAll("''", "'"));
+  return plain.every((n) => CONFIG_NAME.test(n) && !CONNECTION_NAME.test(n)) ? [...new Set(plain)] : null;
+}
+
 /** Comments out of a body (string literals kept: `current_setting('role')` is read through one). */
 function uncommented(source: string): string {
   return source.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
@@ -52,6 +73,16 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
   const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
   if (calledFunctions(fn, functions).some((f) => serviceRoleGuard(f.source ?? ''))) {
     return { level: 'low', why: ' Its body raises an error unless the caller is service_role, so the anon and user keys get no further than that check.' };
+  }
+  // A Vault read by constant names that all say "configuration" (supabase_url, api_endpoint) and
+  // nothing else of auth/vault: it hands out a value the app treats as public. Still reported,
+  // since whatever is stored under that name is readable by anyone, but not as a credential leak.
+  const config = !writes && !dynamic && secrets ? configVaultNames(fn.source) : null;
+  if (config && !caller) {
+    return {
+      level: 'medium',
+      why: ` Its body returns the Vault secret${config.length > 1 ? 's' : ''} ${config.map((n) => `'${n}'`).join(', ')}, which by ${config.length > 1 ? 'their names hold' : 'its name holds'} configuration (an address), not a credential; whatever is stored under ${config.length > 1 ? 'those names' : 'that name'} is readable by anyone who can call it.`,
+    };
   }
   if ((writes || dynamic || secrets) && !caller) {
     const what = [writes ? 'writes tables' : '', dynamic ? 'runs dynamic SQL or HTTP calls' : '', secrets ? 'reads auth/vault tables' : ''].filter(Boolean).join(', ');

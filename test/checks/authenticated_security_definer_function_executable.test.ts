@@ -125,4 +125,30 @@ grant usage on schema public to service_role;
     // a guard only in a comment guards nothing
     expect(levels('vault_value')).toEqual(['high', 'high']);
   });
+
+  it('a Vault read by a name that says "address" (supabase_url) is medium; a credential, a connection string or a name from the caller stays high', async () => {
+    const vaultRead = (fn: string, where: string, args = '') =>
+      `create function public.${fn}(${args}) returns text language plpgsql security definer set search_path = '' as $$
+declare v text;
+begin
+  select decrypted_secret into v from vault.decrypted_secrets where ${where};
+  return v;
+end $$;`;
+    const { findings } = await auditOn(
+      engine,
+      [
+        vaultRead('project_url', "name = 'supabase_url'"),
+        vaultRead('stripe_key', "name = 'stripe_secret_key'"),
+        vaultRead('database_url', "name = 'database_url'"),
+        vaultRead('any_secret', 'name = p_name', 'p_name text'),
+      ].join('\n'),
+      { checks: [check, anonCheck] },
+    );
+    const levels = (name: string) => findings.filter((f) => f.object.name === name).map((f) => f.level).sort();
+    expect(levels('project_url')).toEqual(['medium', 'medium']);
+    expect(findings.find((f) => f.object.name === 'project_url')!.message).toContain("returns the Vault secret 'supabase_url'");
+    expect(levels('stripe_key')).toEqual(['high', 'high']);
+    expect(levels('database_url')).toEqual(['high', 'high']);
+    expect(levels('any_secret')).toEqual(['high', 'high']);
+  });
 });

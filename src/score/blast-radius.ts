@@ -15,7 +15,7 @@ import { closeFunctionSql, policyAnalysesByTable, scanFunctionBody, snapshotInde
 import type { PolicyAnalysis } from '../policy/index.ts';
 import { trustSources, writePaths } from '../../checks/_authz.ts';
 import { requiresCaller } from '../policy/index-match.ts';
-import { gradeDefiner } from '../../checks/_definer.ts';
+import { calledFunctions, gradeDefiner, serviceRoleGuard } from '../../checks/_definer.ts';
 
 interface Escalation {
   readonly commands: Set<Command>;
@@ -401,6 +401,8 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       if (fn.extension !== null || isSystemSchema(fn.schema) || fn.kind !== 'function') continue;
       if (/^(trigger|event_trigger)$/.test(fn.returnType)) continue;
       if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
+      // A body that raises unless the caller is service_role gives any other role nothing but the error.
+      if (role !== 'service_role' && calledFunctions(fn, snapshot.functions).some((f) => serviceRoleGuard(f.source ?? ''))) continue;
       const grant = grantText(ctx.privileges.grantFor(fn.acl, role, 'EXECUTE'), 'EXECUTE', `${qualified(fn.schema, fn.name)}(${fn.identityArgs})`, role);
       const body = bodies.get(fn) ?? { readsRlsTables: [] as readonly string[] };
       const via = fn.securityDefiner ? [`${grant}; SECURITY DEFINER, runs as ${fn.owner}`] : [grant];

@@ -117,9 +117,16 @@ grant usage on schema public to service_role;
     } finally {
       await session.close();
     }
-    const { findings } = await auditOn(engine, SQL, { checks: [check, anonCheck] });
+    const { findings, report } = await auditOn(engine, SQL, { checks: [check, anonCheck] });
     const levels = (name: string) => findings.filter((f) => f.object.name === name).map((f) => f.level).sort();
     expect(levels('read_secret')).toEqual(['low', 'low']);
+    // …and not part of what anon or a user can do (the blast radius), while the unguarded one is
+    for (const role of ['anon', 'authenticated']) {
+      const callable = report.blastRadius.find((r) => r.role === role)!.functions.map((f) => f.name);
+      expect(callable).toContain('vault_value');
+      expect(callable).not.toContain('read_secret');
+      expect(callable).not.toContain('put_secret');
+    }
     expect(levels('put_secret')).toEqual(['low', 'low']);
     expect(findings.find((f) => f.object.name === 'read_secret')!.message).toContain('raises an error unless the caller is service_role');
     // a guard only in a comment guards nothing

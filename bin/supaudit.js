@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced it, else the TypeScript source through tsx.
+// The installed package runs the compiled CLI in dist/. A checkout (the TypeScript sources are
+// present) runs the sources through tsx, a development dependency, so edits need no rebuild.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/src/cli/run.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
+const source = new URL('../src/cli/run.ts', import.meta.url);
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/run.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL('../dist/src/cli/run.js', import.meta.url).href);
 }

@@ -12,7 +12,7 @@ import { isSystemSchema } from '../model/schemas.ts';
 import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
 import { compareApi, compareProbes } from '../score/probe-compare.ts';
 import { realtimeReport } from '../score/realtime.ts';
-import { runApiProbe, type ApiProbeOptions, type ApiProbeResult } from '../introspect/api-probe.ts';
+import type { ApiProbeOptions, ApiProbeResult } from '../introspect/api-probe.ts';
 import type { BlastRadius } from '../model/report.ts';
 import { VERSION } from '../version.ts';
 import { compareFindings, evaluate, summarize, type Evaluation } from './evaluate.ts';
@@ -141,6 +141,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (options.apiProbe) {
     throwIfCancelled(options.signal);
     options.onStage?.('API probe');
+    // supabase-js and ws load only when the API probe runs.
+    const { runApiProbe } = await import('../introspect/api-probe.ts');
     api = await runApiProbe(snapshot, options.apiProbe);
   }
   const workloadNotes =

@@ -20,26 +20,17 @@ import { seg } from '@electric-sql/pglite/contrib/seg';
 import { tablefunc } from '@electric-sql/pglite/contrib/tablefunc';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
-import { loadModule, parseSync } from 'libpg-query';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { loadModule } from 'libpg-query';
+import { readFileSync } from 'node:fs';
+import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../model/errors.ts';
 import { CountingSession, type Session } from '../session.ts';
+import { splitStatements, type LoadedStatement } from './sql-files.ts';
+
+export { ignoredMigrationFiles, migrationFiles, readStatements, splitStatements, type LoadedStatement, type SplitStatement, type SqlFile } from './sql-files.ts';
 
 const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
-
-export interface SqlFile {
-  readonly path: string;
-  readonly text: string;
-}
-
-/** Where each statement of a loaded file starts, so findings can point at the migration that created an object. */
-export interface LoadedStatement {
-  readonly file: string;
-  readonly line: number;
-  readonly sql: string;
-}
 
 /**
  * Extensions of Supabase's list that PGlite can load (each is fetched only when a migration creates
@@ -50,7 +41,6 @@ const EXTENSIONS = {
   pg_stat_statements, pg_trgm, pgcrypto, seg, tablefunc, unaccent, uuid_ossp, vector,
 };
 
-/** The search_path hosted projects give `postgres`, who runs migrations (see supabase-base.sql). */
 /**
  * The hosted search_path, and function bodies not checked at CREATE time (as pg_dump and restores
  * do): a function whose body names an object of an extension the embedded database lacks still loads.
@@ -63,73 +53,6 @@ export interface EmbeddedDatabase {
   readonly skipped: readonly string[];
   readonly statements: readonly LoadedStatement[];
   readonly files: readonly string[];
-}
-
-/** The Supabase CLI applies only files named `<version>_<name>.sql` (version: digits); it skips the rest. */
-const MIGRATION_NAME = /^\d+_.*\.sql$/;
-
-/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql` only. */
-export function migrationFiles(dir: string): string[] {
-  if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
-  return readdirSync(dir)
-    .filter((f) => MIGRATION_NAME.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
-
-/** `.sql` files in the migrations folder that the Supabase CLI would not run (e.g. `seed.sql`, `schema.sql`). */
-export function ignoredMigrationFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f))
-    .sort();
-}
-
-function lineAt(text: string, byteOffset: number): number {
-  const prefix = Buffer.from(text, 'utf8').subarray(0, byteOffset).toString('utf8');
-  return prefix.split('\n').length;
-}
-
-export interface SplitStatement {
-  readonly sql: string;
-  readonly line: number;
-  /** `begin` opens a transaction block, `end` closes it (COMMIT, ROLLBACK, PREPARE TRANSACTION). */
-  readonly transaction?: 'begin' | 'end';
-}
-
-function transactionEffect(node: unknown): SplitStatement['transaction'] {
-  const t = (node as { TransactionStmt?: { kind?: string; chain?: boolean } } | undefined)?.TransactionStmt;
-  if (!t) return undefined;
-  if (t.kind === 'TRANS_STMT_BEGIN' || t.kind === 'TRANS_STMT_START') return 'begin';
-  if (t.kind === 'TRANS_STMT_COMMIT' || t.kind === 'TRANS_STMT_ROLLBACK' || t.kind === 'TRANS_STMT_PREPARE') return t.chain ? undefined : 'end';
-  return undefined;
-}
-
-/** Splits a SQL file into statements with the real Postgres parser (dollar quotes, comments and all). */
-export function splitStatements(file: SqlFile, displayPath: string): SplitStatement[] {
-  // An empty file, or one of comments only (a fresh project's seed.sql), has nothing to run.
-  if (file.text.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '').trim() === '') return [];
-  let parsed: ReturnType<typeof parseSync>;
-  try {
-    parsed = parseSync(file.text);
-  } catch (error) {
-    const details = (error as { sqlDetails?: { cursorPosition?: number; message?: string } }).sqlDetails;
-    const line = details?.cursorPosition !== undefined ? lineAt(file.text, details.cursorPosition) : 1;
-    const message = details?.message ?? (error as Error).message;
-    throw new UserError('migration', `${displayPath}:${line}: ${message}`, 'fix the SQL in that file');
-  }
-  const bytes = Buffer.from(file.text, 'utf8');
-  const out: SplitStatement[] = [];
-  for (const stmt of parsed.stmts ?? []) {
-    const start = stmt.stmt_location ?? 0;
-    const end = stmt.stmt_len ? start + stmt.stmt_len : bytes.length;
-    const sql = bytes.subarray(start, end).toString('utf8');
-    // The statement text may start with comments/blank lines; point at its first real line.
-    const leading = sql.length - sql.trimStart().length;
-    const transaction = transactionEffect(stmt.stmt);
-    out.push({ sql, line: lineAt(file.text, start) + (sql.slice(0, leading).split('\n').length - 1), ...(transaction ? { transaction } : {}) });
-  }
-  return out;
 }
 
 /**

@@ -7,15 +7,18 @@ import { globSync } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
 import type { Session } from '../session.ts';
-import { ignoredMigrationFiles, migrationFiles, startEmbedded, type LoadedStatement } from './embedded.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
+import { ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
 
 /** The repository's bundled demo project. */
 export const DEMO_PROJECT = fileURLToPath(new URL('../../../supabase/', import.meta.url));
 
 export interface OpenedTarget {
   readonly session: Session;
-  /** Statements loaded from migrations (embedded targets), for locating objects. */
+  /**
+   * Statements of the migrations, for locating objects: those loaded (embedded targets), or those of
+   * the project's `migrations/` folder, parsed but not run (a live database with a project folder).
+   */
   readonly statements: readonly LoadedStatement[];
   readonly notes: readonly { area: string; message: string }[];
   /** The database ran no application workload (embedded: migrations and seed only). */
@@ -98,6 +101,8 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
     configTomlSchemas: readConfigTomlSchemas(projectDir),
     projectDir,
     async open() {
+      // PGlite loads only for an embedded target: a --db-url run never imports it.
+      const { startEmbedded } = await import('./embedded.ts');
       const db = await startEmbedded(all, root);
       return {
         session: db.session,
@@ -140,7 +145,9 @@ export function resolveTarget(options: TargetOptions): Target {
       projectDir,
       async open() {
         const session = await connectPg(url, { connectTimeoutMs: options.connectTimeoutMs });
-        return { session, statements: [], notes: [] };
+        const migrations = projectDir ? join(projectDir, 'migrations') : undefined;
+        const statements = migrations && existsSync(migrations) ? readStatements(migrationFiles(migrations), dirname(resolve(projectDir!))) : [];
+        return { session, statements, notes: [] };
       },
     };
   }

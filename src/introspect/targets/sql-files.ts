@@ -1,0 +1,106 @@
+/**
+ * SQL files as the Supabase CLI sees them: which files of a migrations folder it runs, and each
+ * file split into statements with the real Postgres parser (with the line each starts on). Used to
+ * load migrations into the embedded database and, for a live database, to point findings at the
+ * migration that created their object. No database here: importing this loads no PGlite.
+ */
+import { parseSync } from 'libpg-query';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { UserError } from '../../model/errors.ts';
+
+export interface SqlFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** Where each statement of a loaded file starts, so findings can point at the migration that created an object. */
+export interface LoadedStatement {
+  readonly file: string;
+  readonly line: number;
+  readonly sql: string;
+}
+
+/** The Supabase CLI applies only files named `<version>_<name>.sql` (version: digits); it skips the rest. */
+const MIGRATION_NAME = /^\d+_.*\.sql$/;
+
+/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql` only. */
+export function migrationFiles(dir: string): string[] {
+  if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
+  return readdirSync(dir)
+    .filter((f) => MIGRATION_NAME.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** `.sql` files in the migrations folder that the Supabase CLI would not run (e.g. `seed.sql`, `schema.sql`). */
+export function ignoredMigrationFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f))
+    .sort();
+}
+
+function lineAt(text: string, byteOffset: number): number {
+  const prefix = Buffer.from(text, 'utf8').subarray(0, byteOffset).toString('utf8');
+  return prefix.split('\n').length;
+}
+
+export interface SplitStatement {
+  readonly sql: string;
+  readonly line: number;
+  /** `begin` opens a transaction block, `end` closes it (COMMIT, ROLLBACK, PREPARE TRANSACTION). */
+  readonly transaction?: 'begin' | 'end';
+}
+
+function transactionEffect(node: unknown): SplitStatement['transaction'] {
+  const t = (node as { TransactionStmt?: { kind?: string; chain?: boolean } } | undefined)?.TransactionStmt;
+  if (!t) return undefined;
+  if (t.kind === 'TRANS_STMT_BEGIN' || t.kind === 'TRANS_STMT_START') return 'begin';
+  if (t.kind === 'TRANS_STMT_COMMIT' || t.kind === 'TRANS_STMT_ROLLBACK' || t.kind === 'TRANS_STMT_PREPARE') return t.chain ? undefined : 'end';
+  return undefined;
+}
+
+/** Splits a SQL file into statements with the real Postgres parser (dollar quotes, comments and all). */
+export function splitStatements(file: SqlFile, displayPath: string): SplitStatement[] {
+  // An empty file, or one of comments only (a fresh project's seed.sql), has nothing to run.
+  if (file.text.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '').trim() === '') return [];
+  let parsed: ReturnType<typeof parseSync>;
+  try {
+    parsed = parseSync(file.text);
+  } catch (error) {
+    const details = (error as { sqlDetails?: { cursorPosition?: number; message?: string } }).sqlDetails;
+    const line = details?.cursorPosition !== undefined ? lineAt(file.text, details.cursorPosition) : 1;
+    const message = details?.message ?? (error as Error).message;
+    throw new UserError('migration', `${displayPath}:${line}: ${message}`, 'fix the SQL in that file');
+  }
+  const bytes = Buffer.from(file.text, 'utf8');
+  const out: SplitStatement[] = [];
+  for (const stmt of parsed.stmts ?? []) {
+    const start = stmt.stmt_location ?? 0;
+    const end = stmt.stmt_len ? start + stmt.stmt_len : bytes.length;
+    const sql = bytes.subarray(start, end).toString('utf8');
+    // The statement text may start with comments/blank lines; point at its first real line.
+    const leading = sql.length - sql.trimStart().length;
+    const transaction = transactionEffect(stmt.stmt);
+    out.push({ sql, line: lineAt(file.text, start) + (sql.slice(0, leading).split('\n').length - 1), ...(transaction ? { transaction } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Statements of the files, for locating objects only (nothing runs): a file the parser rejects
+ * locates nothing rather than failing the audit of a live database.
+ */
+export function readStatements(files: readonly string[], root: string): LoadedStatement[] {
+  const out: LoadedStatement[] = [];
+  for (const path of files) {
+    const display = relative(root, path) || basename(path);
+    try {
+      for (const s of splitStatements({ path, text: readFileSync(path, 'utf8') }, display)) out.push({ file: display, line: s.line, sql: s.sql });
+    } catch {
+      // unparseable or unreadable: no locations from this file
+    }
+  }
+  return out;
+}

@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { baselineLine, objectPath } from './_report.ts';
-import { renderMarkdown, type MarkdownOptions } from './md.ts';
+import { renderMarkdownWithin, type MarkdownOptions } from './md.ts';
 
 export type AnnotationCommand = 'error' | 'warning' | 'notice';
 
@@ -57,7 +57,10 @@ export function renderGithub(report: Report): string {
   return redact(lines.join('\n')) + '\n';
 }
 
-/** The Markdown to append to the file named by `$GITHUB_STEP_SUMMARY` (the job summary page). */
-export function githubStepSummary(report: Report, options: MarkdownOptions = {}): string {
-  return renderMarkdown(report, options);
+/** GitHub refuses a step summary over 1 MiB (and then shows none). */
+export const STEP_SUMMARY_LIMIT = 1024 * 1024;
+
+/** The Markdown to append to the file named by `$GITHUB_STEP_SUMMARY` (the job summary page), within GitHub's limit. */
+export function githubStepSummary(report: Report, options: MarkdownOptions & { readonly maxBytes?: number } = {}): string {
+  return renderMarkdownWithin(report, options.maxBytes ?? STEP_SUMMARY_LIMIT - 1024, options);
 }

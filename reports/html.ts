@@ -129,13 +129,13 @@ export function roleChart(radius: BlastRadius, bars: number): string {
   return parts.join('');
 }
 
-function renderFinding(f: Finding, docs: string): string {
+function renderFinding(f: Finding, docs: string | null): string {
   const roles = f.roles.map(h).join(' ');
   const out: string[] = [];
   out.push(`<article class="finding ${f.level}" data-level="${f.level}" data-roles="${roles}" id="${h(`f-${f.fingerprint}`)}">`);
   out.push(`<h4><span class="badge ${f.level}">${f.level}</span> <code>${h(objectPath(f.object))}</code> · ${h(f.title)}</h4>`);
   out.push(`<p>${h(f.message)}</p>`);
-  const facts = [`check <a href="${h(docs)}" rel="noopener noreferrer"><code>${h(f.check)}</code></a>`];
+  const facts = [docs ? `check <a href="${h(docs)}" rel="noopener noreferrer"><code>${h(f.check)}</code></a>` : `check <code>${h(f.check)}</code> (<code>supaudit explain ${h(f.check)}</code>)`];
   if (f.roles.length > 0) facts.push(`roles ${f.roles.map((r) => `<code>${h(r)}</code>`).join(', ')}`);
   if (f.location) facts.push(`defined at <code>${h(`${f.location.file}:${f.location.line}`)}</code>`);
   facts.push(`fingerprint <code>${h(f.fingerprint)}</code>`);

@@ -1,4 +1,5 @@
 import type { Report } from '../src/model/report.ts';
+import { renderComment } from './comment.ts';
 import { githubStepSummary, renderGithub } from './github.ts';
 import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
@@ -27,6 +28,8 @@ export const reporters = {
   junit: { extension: 'junit.xml', render: (r) => renderJunit(r) },
   /** Workflow commands (annotations); with `-o -` they go to stdout, where GitHub Actions reads them. */
   github: { extension: 'github.txt', render: (r) => renderGithub(r) },
+  /** A pull-request comment: new findings first, under 64 KB, with a marker to edit it in place. */
+  comment: { extension: 'comment.md', render: (r) => renderComment(r) },
 } as const satisfies Record<string, Reporter>;
 
 export type FormatName = keyof typeof reporters;

@@ -1,7 +1,7 @@
 /**
  * JUnit XML for CI systems that show test results: one `<testsuite>` per check category, one
- * `<testcase>` per check that ran, a `<failure>` per finding (type = level), a `<skipped>` per
- * suppressed finding, an `<error>` when the check itself crashed.
+ * failing `<testcase>` per finding (type = level), a skipped one per suppressed finding, a passing
+ * one per check that found nothing, an `<error>` when the check itself crashed.
  */
 import type { Finding } from '../src/model/finding.ts';
 import type { Report, ReportCheck } from '../src/model/report.ts';
@@ -53,11 +53,16 @@ function failureBody(f: Finding): string {
   if (f.location) lines.push(`defined at: ${f.location.file}:${f.location.line}`);
   lines.push(`fingerprint: ${f.fingerprint}`, `fix: ${f.remediation.text}`);
   if (f.remediation.sql) lines.push('', f.remediation.sql);
-  lines.push('', `docs: ${absoluteDocsUrl(f.docs)}`);
+  lines.push('', `docs: ${absoluteDocsUrl(f.docs) ?? `supaudit explain ${f.check}`}`);
   return lines.join('\n');
 }
 
-/** The report as a JUnit `<testsuites>` document. */
+/**
+ * The report as a JUnit `<testsuites>` document: one `<testsuite>` per category; in it, one failing
+ * `<testcase>` per finding (named `check: object`, so CI dashboards count and track findings, not
+ * checks), one skipped testcase per suppressed finding, one passing testcase per check that found
+ * nothing, and an `<error>` testcase when a check crashed or could not read what it needs.
+ */
 export function renderJunit(report: Report): string {
   const checks: ReportCheck[] = [...report.checks];
   for (const f of [...report.findings, ...report.suppressed.map((s) => s.finding)]) {
@@ -72,6 +77,11 @@ export function renderJunit(report: Report): string {
     if (inCategory.length === 0) continue;
     const cases: string[] = [];
     const counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+    const testcase = (classname: string, name: string, child?: string) => {
+      counts.tests += 1;
+      const open = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(name)}" time="0"`;
+      cases.push(child === undefined ? `${open}/>` : `${open}>\n${child}\n    </testcase>`);
+    };
     for (const check of inCategory) {
       const findings = report.findings.filter((f) => f.check === check.id);
       const suppressed = report.suppressed.filter((s) => s.finding.check === check.id);
@@ -79,19 +89,20 @@ export function renderJunit(report: Report): string {
         ...report.checkErrors.filter((e) => e.check === check.id),
         ...(report.inconclusive ?? []).filter((i) => i.check === check.id).map((i) => ({ check: i.check, message: `inconclusive: ${i.reason}` })),
       ];
-      counts.tests += 1;
-      counts.failures += findings.length;
-      counts.errors += errors.length;
-      counts.skipped += suppressed.length;
-      const children = [
-        ...findings.map(
-          (f) => `      <failure message="${xmlEscape(`${objectPath(f.object)}: ${f.message}`)}" type="${f.level}">${xmlBody(failureBody(f))}</failure>`,
-        ),
-        ...suppressed.map((s) => `      <skipped message="${xmlEscape(`suppressed: ${s.reason}`)}">${xmlBody(s.finding.fingerprint)}</skipped>`),
-        ...errors.map((e) => `      <error message="${xmlEscape(e.message)}" type="check-error">${xmlBody(`check ${e.check} failed: ${e.message}`)}</error>`),
-      ];
-      const open = `    <testcase classname="${xmlEscape(category)}" name="${xmlEscape(check.id)}" time="0"`;
-      cases.push(children.length === 0 ? `${open}/>` : `${open}>\n${children.join('\n')}\n    </testcase>`);
+      const classname = `supaudit.${category}.${check.id}`;
+      for (const f of findings) {
+        counts.failures += 1;
+        testcase(classname, `${check.id}: ${objectPath(f.object)}`, `      <failure message="${xmlEscape(f.message)}" type="${f.level}">${xmlBody(failureBody(f))}</failure>`);
+      }
+      for (const s of suppressed) {
+        counts.skipped += 1;
+        testcase(classname, `${check.id}: ${objectPath(s.finding.object)}`, `      <skipped message="${xmlEscape(`suppressed: ${s.reason}`)}">${xmlBody(s.finding.fingerprint)}</skipped>`);
+      }
+      for (const e of errors) {
+        counts.errors += 1;
+        testcase(classname, check.id, `      <error message="${xmlEscape(e.message)}" type="check-error">${xmlBody(`check ${e.check} failed: ${e.message}`)}</error>`);
+      }
+      if (findings.length === 0 && suppressed.length === 0 && errors.length === 0) testcase(classname, check.id);
     }
     totals.tests += counts.tests;
     totals.failures += counts.failures;

@@ -16,6 +16,31 @@ export interface MarkdownOptions {
   readonly collapseAfter?: number;
   /** Heaviest score contributions listed per role. Default 5. */
   readonly topPaths?: number;
+  /** Findings written in full (most severe first); the rest are counted in one line. Default: all. */
+  readonly maxFindings?: number;
+}
+
+/**
+ * The report in at most `maxBytes` (UTF-8): the whole report when it fits, else as many findings
+ * as fit, most severe first, and a line that says how many were left out and where to find them.
+ * GitHub's job summary takes 1 MiB per step.
+ */
+export function renderMarkdownWithin(report: Report, maxBytes: number, options: MarkdownOptions = {}): string {
+  const size = (text: string) => Buffer.byteLength(text, 'utf8');
+  const full = renderMarkdown(report, options);
+  if (size(full) <= maxBytes) return full;
+  let lo = 0;
+  let hi = report.findings.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (size(renderMarkdown(report, { ...options, maxFindings: mid })) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  const fitted = renderMarkdown(report, { ...options, maxFindings: lo });
+  if (size(fitted) <= maxBytes) return fitted;
+  // Even the summary does not fit (a pathological number of notes): cut at a line.
+  const cut = Buffer.from(fitted, 'utf8').subarray(0, Math.max(0, maxBytes - 200)).toString('utf8').replace(/\n[^\n]*$/, '');
+  return `${cut}\n\n_…cut at ${maxBytes} bytes; the full report is in the report files._\n`;
 }
 
 /** Escapes text for Markdown prose and table cells: control characters shown, HTML and Markdown syntax neutralised. */
@@ -51,13 +76,13 @@ export function mdFence(code: string, info: string): string {
   return `${fence}${info}\n${safe}\n${fence}`;
 }
 
-function renderFinding(f: Finding, docs: string): string[] {
+function renderFinding(f: Finding, docs: string | null): string[] {
   const out: string[] = [];
   out.push(`#### ${mdCode(objectPath(f.object))} · ${mdText(f.title)}`);
   out.push('');
   out.push(mdLead(f.message));
   out.push('');
-  const facts = [`**Check:** [${mdCode(f.check)}](${docs})`];
+  const facts = [docs ? `**Check:** [${mdCode(f.check)}](${docs})` : `**Check:** ${mdCode(f.check)} (${mdCode(`supaudit explain ${f.check}`)})`];
   if (f.roles.length > 0) facts.push(`**Roles:** ${f.roles.map(mdCode).join(', ')}`);
   if (f.location) facts.push(`**Defined at:** ${mdCode(`${f.location.file}:${f.location.line}`)}`);
   facts.push(`**Fingerprint:** ${mdCode(f.fingerprint)}`);
@@ -135,20 +160,31 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     out.push('');
     out.push('No findings.');
   }
+  let budget = options.maxFindings ?? Infinity;
+  const left: Finding[] = [];
   for (const group of byLevel(report.findings)) {
+    const shown = group.findings.slice(0, Math.max(0, budget));
+    budget -= shown.length;
+    left.push(...group.findings.slice(shown.length));
+    if (shown.length === 0) continue;
     out.push('');
     out.push(`### ${capitalize(group.level)} (${group.findings.length})`);
     out.push('');
-    const fold = group.findings.length > collapseAfter;
+    const fold = shown.length > collapseAfter;
     if (fold) {
-      out.push(`<details><summary>${group.findings.length} ${group.level} findings</summary>`);
+      out.push(`<details><summary>${shown.length} ${group.level} findings</summary>`);
       out.push('');
     }
-    for (const f of group.findings) out.push(...renderFinding(f, absoluteDocsUrl(checkOf(f.check)?.docs ?? f.docs)));
+    for (const f of shown) out.push(...renderFinding(f, absoluteDocsUrl(checkOf(f.check)?.docs ?? f.docs)));
     if (fold) {
       out.push('</details>');
       out.push('');
     }
+  }
+  if (left.length > 0) {
+    const counts = byLevel(left).map((g) => `${g.findings.length} ${g.level}`).join(', ');
+    out.push('');
+    out.push(`_${left.length} more finding${left.length === 1 ? '' : 's'} (${counts}) not shown here, to stay within the size limit; every finding is in the report files (JSON, SARIF)._`);
   }
 
   if (report.suppressed.length > 0) {

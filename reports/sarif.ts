@@ -1,9 +1,11 @@
 /**
  * SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. Rules come from the checks that
- * ran; each finding is a result keyed by its fingerprint (`partialFingerprints`), located at the
- * migration file and line that created its object when known, else at a logical location
- * `schema.object`. Suppressed findings are results with an accepted external suppression.
+ * ran, each with its doc as help; each finding is a result keyed by its fingerprint
+ * (`partialFingerprints`), located at the migration file and line that created its object, or at
+ * its line of the schema file the CLI writes beside the report (`withSchemaFile`), plus the
+ * logical location `schema.object`. Suppressed findings are results with an accepted suppression.
  */
+import { createHash } from 'node:crypto';
 import type { Location, Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
@@ -12,6 +14,7 @@ import { redact } from '../src/model/redact.ts';
 import { INVISIBLE_CLASS } from '../src/model/ident.ts';
 import { visibleText } from './_format.ts';
 import { absoluteDocsUrl, PROJECT_URL } from './_links.ts';
+import { checkDoc } from '../src/docs.ts';
 import { objectPath } from './_report.ts';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -43,17 +46,19 @@ function ruleName(id: string): string {
 
 function rule(check: ReportCheck): ReportingDescriptor {
   const helpUri = absoluteDocsUrl(check.docs);
+  const doc = checkDoc(check.id);
   const tags: string[] = [check.category, check.facing === 'external' ? 'api-facing' : 'internal', 'supabase', 'postgres'];
+  const pointer = helpUri ?? `supaudit explain ${check.id}`;
   return {
     id: check.id,
     name: ruleName(check.id),
     shortDescription: { text: check.title },
     fullDescription: { text: check.description },
-    help: {
-      text: `${check.description}\n\nHow to fix, bad and good SQL, and false positives: ${helpUri}`,
-      markdown: `${check.description}\n\nHow to fix, bad and good SQL, and false positives: [${check.id}](${helpUri})`,
-    },
-    helpUri,
+    // The check's own doc (why, how to fix, bad and good SQL, false positives), shipped with supaudit.
+    help: doc
+      ? { text: doc, markdown: doc }
+      : { text: `${check.description}\n\nMore: ${pointer}`, markdown: `${check.description}\n\nMore: \`${pointer}\`` },
+    ...(helpUri ? { helpUri } : {}),
     defaultConfiguration: { level: sarifLevel(check.level) },
     properties: {
       tags,
@@ -98,7 +103,9 @@ export function toSarif(report: Report): Log {
     level: sarifLevel(f.level),
     message: { text: visibleText(f.message) },
     locations: [location(f)],
-    partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint },
+    // GitHub matches alerts across runs by primaryLocationLineHash: derived from the fingerprint,
+    // an alert follows its object when a migration moves it to another line.
+    partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint, primaryLocationLineHash: `${createHash('sha256').update(f.fingerprint).digest('hex').slice(0, 16)}:1` },
     ...(newSinceBaseline ? { baselineState: newSinceBaseline.has(f.fingerprint) ? 'new' : 'unchanged' } : {}),
     properties: {
       supauditLevel: f.level,
@@ -133,7 +140,7 @@ export function toSarif(report: Report): Log {
             name: 'supaudit',
             version: report.tool.version,
             semanticVersion: report.tool.version,
-            informationUri: PROJECT_URL,
+            ...(PROJECT_URL ? { informationUri: PROJECT_URL } : {}),
             rules: checks.map(rule),
           },
         },

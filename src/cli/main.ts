@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
 import { displayPath, readBaseline } from '../config/load.ts';
 import { runAudit, type AuditOptions, type AuditResult } from '../engine/audit.ts';
@@ -14,6 +14,10 @@ import { UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
 import { redact } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
+import { checkDoc } from '../docs.ts';
+import { SCHEMA_FILE_NAME, withSchemaFile } from '../engine/schema-file.ts';
+import { planFixes } from '../engine/fix-plan.ts';
+import { initPolicyParser } from '../policy/index.ts';
 import { newAtLeast, readReport, renderDiffText } from './diff.ts';
 import { failLevel, resolveSettings, splitList, type Settings } from './settings.ts';
 
@@ -57,6 +61,7 @@ interface TargetFlags {
 interface AuditFlags extends TargetFlags {
   format: string[];
   out?: string;
+  fixOut?: string;
   failOn?: string;
   baseline?: string;
   color: boolean;
@@ -177,6 +182,28 @@ function writeOutput(file: string, text: string, io: CliIo, what: string): void 
   }
 }
 
+/**
+ * `--fix-out <file>`: the fix SQL of every finding as one migration (merged per policy, indexes
+ * deduplicated; see planFixes), and the CONCURRENTLY statements in `<file>.concurrently.sql`.
+ */
+async function writeFixOut(file: string, report: AuditResult['report'], snapshot: AuditResult['snapshot'], io: CliIo): Promise<string[]> {
+  await initPolicyParser();
+  const categories = new Map(report.checks.map((c) => [c.id, c.category]));
+  const plan = planFixes(report.findings, {
+    header: [`Fixes for ${report.findings.filter((f) => f.remediation.sql).length} findings of supaudit ${VERSION} on ${report.target.description ?? report.target.kind}.`, 'Review each statement before applying it: they change grants, policies and indexes.'],
+    categoryOf: (id) => categories.get(id),
+    snapshot,
+  });
+  writeOutput(file, plan.migration, io, '--fix-out');
+  const files = [file];
+  if (plan.concurrent) {
+    const concurrent = file.replace(/(\.sql)?$/, '.concurrently.sql');
+    writeOutput(concurrent, plan.concurrent, io, '--fix-out');
+    files.push(concurrent);
+  }
+  return files;
+}
+
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const formats = flags.format.length > 0 ? flags.format : ['text'];
   for (const f of formats) {
@@ -199,10 +226,25 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
     return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir, ...(settings.ignoreFile ? { ignorePath: settings.ignoreFile } : {}), ...(baseline ? { baseline } : {}) });
   }
+  const fixOut = flags.fixOut !== undefined ? resolve(io.cwd, flags.fixOut) : undefined;
+  if (fixOut) prepareOutFile(fixOut, io, '--fix-out');
   const result = await runConfiguredAudit(flags, settings, io);
-  const report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
+  let report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
   const color = useColor(flags, io);
   const written: string[] = [];
+  const alsoWritten: string[] = [];
+  // Report files get a file and line for every finding (code scanning rejects results without
+  // one): the migration that created the object, else a line of a schema file written beside them.
+  if (writesFiles && outDir !== null) {
+    const schemaPath = join(outDir, SCHEMA_FILE_NAME);
+    const located = withSchemaFile(report, result.snapshot, relative(io.cwd, schemaPath).split(sep).join('/'));
+    report = located.report;
+    if (located.text !== null) {
+      writeOutput(schemaPath, located.text, io, 'schema file');
+      alsoWritten.push(schemaPath);
+    }
+  }
+  if (fixOut) alsoWritten.push(...(await writeFixOut(fixOut, report, result.snapshot, io)));
   for (const name of formats as FormatName[]) {
     const reporter = reporters[name];
     if (name === 'text' && !flags.quiet) io.stdout(reporter.render(report, { color }));
@@ -216,6 +258,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
     writeOutput(path, reporter.render(report, { color: false }), io, 'report');
     written.push(path);
   }
+  written.push(...alsoWritten);
   if (written.length > 0 && !flags.quiet) io.stderr(`supaudit: wrote ${written.join(', ')}\n`);
   if (report.baseline && !flags.quiet) io.stderr(`supaudit: ${baselineLine(report.baseline)} (${report.baseline.file})\n`);
   // In GitHub Actions: job summary and annotations, unless -f github already printed the annotations.
@@ -266,6 +309,33 @@ function diff(oldPath: string, newPath: string, flags: { format: string; failOn?
   return EXIT.ok;
 }
 
+async function listChecks(json: boolean, io: CliIo): Promise<number> {
+  const { allChecks } = await import('../../checks/index.ts');
+  const rows = allChecks.map((c) => ({ id: c.meta.id, level: c.meta.level, category: c.meta.category, facing: c.meta.facing, splinter: c.meta.splinter ?? null, title: c.meta.title }));
+  if (json) {
+    io.stdout(JSON.stringify(rows, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const head = { id: 'CHECK', level: 'LEVEL', category: 'CATEGORY', facing: 'FACING', splinter: 'SPLINTER', title: 'WHAT IT FINDS' };
+  const width = (k: keyof typeof head) => Math.max(head[k].length, ...rows.map((r) => String(r[k] ?? '-').length));
+  const cols = ['id', 'level', 'category', 'facing', 'splinter'] as const;
+  const line = (r: Record<string, string | null>) => cols.map((k) => String(r[k] ?? '-').padEnd(width(k))).join('  ') + '  ' + (r['title'] ?? '');
+  io.stdout([line(head), ...rows.map(line)].join('\n') + `\n\n${rows.length} checks. supaudit explain <check> prints one's documentation.\n`);
+  return EXIT.ok;
+}
+
+async function explain(idOrFingerprint: string, io: CliIo): Promise<number> {
+  const id = idOrFingerprint.split(':')[0]!.trim();
+  const doc = checkDoc(id);
+  if (doc === null) {
+    const { allChecks } = await import('../../checks/index.ts');
+    const near = allChecks.map((c) => c.meta.id).filter((c) => c.includes(id) || id.includes(c));
+    throw new UserError('usage', `no check named ${JSON.stringify(id.slice(0, 80))}`, near.length > 0 ? `did you mean ${near.slice(0, 3).join(', ')}?` : 'run supaudit checks for the list');
+  }
+  io.stdout(doc.endsWith('\n') ? doc : `${doc}\n`);
+  return EXIT.ok;
+}
+
 function addTargetOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--db-url <url>', 'live database to audit (or SUPABASE_DB_URL / DATABASE_URL)'))
@@ -305,6 +375,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
     .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
     .addOption(new Option('--baseline <file>', 'compare with a baseline (supaudit baseline write): --fail-on counts only new findings'))
+    .addOption(new Option('--fix-out <file>', 'write the fix SQL of every finding as one migration (CONCURRENTLY statements in <file>.concurrently.sql)'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .addOption(new Option('-q, --quiet', 'no terminal report, only files and the exit code'))
     .addOption(new Option('--tui', 'interactive review (the default in a terminal; not with --format, --out -, --quiet or CI)'))
@@ -335,6 +406,26 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .action((oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }) => {
       onExit(diff(oldPath, newPath, flags, io));
+    });
+
+  program
+    .command('checks')
+    .description('list every check: id, level, category, what it faces, the splinter lint it matches')
+    .addOption(new Option('--json', 'as JSON'))
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(async (flags: { json?: boolean }) => {
+      onExit(await listChecks(Boolean(flags.json), io));
+    });
+
+  program
+    .command('explain')
+    .description("print a check's documentation: why it matters, how to fix it, bad and good SQL, false positives")
+    .argument('<check>', 'check id (see supaudit checks), or a fingerprint')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(async (id: string) => {
+      onExit(await explain(id, io));
     });
   return program;
 }

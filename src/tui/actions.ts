@@ -4,8 +4,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { reporters, type Reporter } from '../../reports/index.ts';
+import { planFixes, type FixPlan } from '../engine/fix-plan.ts';
 import type { Suppression } from '../engine/suppress.ts';
 import { UserError } from '../model/errors.ts';
 import type { Finding } from '../model/finding.ts';
@@ -27,34 +28,42 @@ export function fixesPath(dir: string, now: Date): string {
   return join(dir, `${migrationTimestamp(now)}_supaudit_fixes.sql`);
 }
 
-/** Database names may hold anything: keep them on one comment line. */
-function commentSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+/**
+ * The selected fixes as one migration (merged per policy, deduplicated; see planFixes), and the
+ * CONCURRENTLY statements apart.
+ */
+export function fixesMigration(findings: readonly Finding[], now: Date, categoryOf: (check: string) => string | undefined = () => undefined): FixPlan {
+  return planFixes(findings, {
+    header: [`Fixes selected in the supaudit ${VERSION} interactive review, ${now.toISOString()}.`, 'Review each statement before applying it: they change grants, policies and indexes.'],
+    categoryOf,
+  });
 }
 
-export function fixesMigration(findings: readonly Finding[], now: Date): string {
-  const parts = [
-    `-- Fixes selected in the supaudit ${VERSION} interactive review, ${now.toISOString()}.`,
-    '-- Review each statement before applying it: they change grants, policies and indexes.',
-    '',
-  ];
-  for (const f of findings) {
-    if (!f.remediation.sql) continue;
-    parts.push(`-- ${commentSafe(f.fingerprint)} (${f.level})`, `-- ${commentSafe(f.title)}`, f.remediation.sql.trimEnd(), '');
-  }
-  return parts.join('\n');
+/**
+ * Where the CONCURRENTLY statements go: not in a migrations folder (the Supabase CLI would run them
+ * in a transaction and fail), but in `supaudit-fixes/` beside it.
+ */
+export function concurrentPath(path: string): string {
+  const dir = dirname(path);
+  const name = basename(path).replace(/\.sql$/, '.concurrently.sql');
+  return basename(dir) === 'migrations' ? join(dirname(dir), 'supaudit-fixes', name) : join(dir, name);
 }
 
-/** Writes the migration; never overwrites an existing file. */
-export function writeFixes(path: string, findings: readonly Finding[], now: Date): string {
-  mkdirSync(dirname(path), { recursive: true });
-  try {
-    writeFileSync(path, fixesMigration(findings, now), { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('usage', `${path} already exists; try again in a second`);
-    throw error;
+/** Writes the migration (and the CONCURRENTLY file when there is one); never overwrites an existing file. */
+export function writeFixes(path: string, findings: readonly Finding[], now: Date, categoryOf?: (check: string) => string | undefined): string[] {
+  const plan = fixesMigration(findings, now, categoryOf);
+  const files: [string, string][] = [[path, plan.migration]];
+  if (plan.concurrent) files.push([concurrentPath(path), plan.concurrent]);
+  for (const [file, text] of files) {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, text, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('usage', `${file} already exists; try again in a second`);
+      throw error;
+    }
   }
-  return path;
+  return files.map(([file]) => file);
 }
 
 /** One entry of `supaudit.ignore.json`, the suppression file CI runs read. */

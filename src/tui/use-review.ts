@@ -144,8 +144,9 @@ export function useReview(props: ReviewProps) {
       case 'write-fixes': {
         const fixes = fixesToWrite(state);
         try {
-          const written = writeFixes(fixesPath(props.fixesDir, new Date()), fixes, new Date());
-          dispatch({ type: 'fixes-written', message: `wrote ${fixes.length} fix${fixes.length === 1 ? '' : 'es'} to ${show(written)}` });
+          const categories = new Map(state.report?.checks.map((c) => [c.id, c.category]) ?? []);
+          const written = writeFixes(fixesPath(props.fixesDir, new Date()), fixes, new Date(), (id) => categories.get(id));
+          dispatch({ type: 'fixes-written', message: `wrote ${fixes.length} fix${fixes.length === 1 ? '' : 'es'} to ${written.map(show).join(' and ')}` });
         } catch (error) {
           dispatch({ type: 'message', text: describeError(error), tone: 'error' });
         }

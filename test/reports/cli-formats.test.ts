@@ -23,8 +23,10 @@ describe('supaudit --demo -f md -f html -f sarif -f junit -f json -o <dir>', () 
 
   test('exit 0, every file written and named on stderr', () => {
     expect(run.code).toBe(0);
-    const files = ['supaudit.md', 'supaudit.html', 'supaudit.sarif', 'supaudit.junit.xml', 'supaudit.json'];
+    // …and the schema file that gives the findings no migration created a file and line
+    const files = ['supaudit.md', 'supaudit.html', 'supaudit.sarif', 'supaudit.junit.xml', 'supaudit.json', 'supaudit-schema.sql'];
     expect(readdirSync(out).sort()).toEqual([...files].sort());
+    for (const f of report.findings) expect(f.location).toBeDefined();
     for (const f of files) expect(run.stderr).toContain(join(out, f));
     expect(report.findings.length).toBeGreaterThan(20);
   });
@@ -40,7 +42,7 @@ describe('supaudit --demo -f md -f html -f sarif -f junit -f json -o <dir>', () 
     expect(sarif.runs[0]!.results!.map((r) => r.partialFingerprints!['supauditFingerprint/v1'])).toEqual(report.findings.map((f) => f.fingerprint));
     const junit = parseXml(read('supaudit.junit.xml'));
     expect(Number(junit.attributes['failures'])).toBe(n);
-    expect(Number(junit.attributes['tests'])).toBe(report.checks.length);
+    expect(Number(junit.attributes['tests'])).toBe(n + report.checks.filter((c) => !report.findings.some((f) => f.check === c.id)).length);
     for (const level of LEVELS) {
       expect(sarif.runs[0]!.results!.filter((r) => (r.properties as { supauditLevel: string }).supauditLevel === level)).toHaveLength(report.summary[level]);
     }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../../src/model/report.ts';
 import { renderJunit, xmlEscape } from '../../reports/junit.ts';
+import { objectPath } from '../../reports/_report.ts';
 import { auditHostileDemo, HOSTILE_TABLE, withSuppressionAndBaseline } from './_demo.ts';
 import { parseXml, type XmlElement } from './_xml.ts';
 
@@ -14,40 +15,43 @@ beforeAll(async () => {
 const all = (el: XmlElement, name: string): XmlElement[] => [...(el.name === name ? [el] : []), ...el.children.flatMap((c) => all(c, name))];
 
 describe('junit reporter on the demo project (+ hostile migration)', () => {
-  test('well-formed XML: testsuites > testsuite per category > testcase per check that ran', () => {
+  test('well-formed XML: testsuites > testsuite per category > one testcase per finding, one per clean check', () => {
     expect(doc.name).toBe('testsuites');
     const categories = [...new Set(report.checks.map((c) => c.category))];
     expect(doc.children.map((s) => s.attributes['name'])).toEqual(['security', 'performance', 'schema'].filter((c) => categories.includes(c as never)).map((c) => `supaudit.${c}`));
     const cases = all(doc, 'testcase');
-    expect(cases.map((c) => c.attributes['name']).sort()).toEqual(report.checks.map((c) => c.id).sort());
+    const clean = report.checks.filter((c) => !report.findings.some((f) => f.check === c.id)).map((c) => c.id);
+    const expected = [...report.findings.map((f) => `${f.check}: ${objectPath(f.object)}`), ...clean];
+    expect(cases.map((c) => c.attributes['name']).sort()).toEqual(expected.sort());
     for (const suite of doc.children) {
       for (const c of suite.children) {
-        expect(c.attributes['classname']).toBe(suite.attributes['name']!.replace('supaudit.', ''));
-        expect(report.checks.find((k) => k.id === c.attributes['name'])!.category).toBe(c.attributes['classname']);
+        const check = c.attributes['classname']!.split('.').at(-1)!;
+        expect(c.attributes['classname']).toBe(`${suite.attributes['name']}.${check}`);
+        expect(c.attributes['name']!.startsWith(check)).toBe(true);
       }
       expect(Number(suite.attributes['tests'])).toBe(suite.children.length);
       expect(Number(suite.attributes['failures'])).toBe(all(suite, 'failure').length);
     }
-    expect(Number(doc.attributes['tests'])).toBe(report.checks.length);
+    expect(Number(doc.attributes['tests'])).toBe(report.findings.length + clean.length);
   });
 
-  test('failure count equals the findings count, per check and in total; type is the level', () => {
+  test('failure count equals the findings count, one per testcase; type is the level', () => {
     const failures = all(doc, 'failure');
     expect(failures).toHaveLength(report.findings.length);
     expect(Number(doc.attributes['failures'])).toBe(report.findings.length);
-    for (const c of all(doc, 'testcase')) {
-      const findings = report.findings.filter((f) => f.check === c.attributes['name']);
-      expect(c.children.filter((x) => x.name === 'failure').map((x) => x.attributes['type'])).toEqual(findings.map((f) => f.level));
+    for (const f of report.findings) {
+      const c = all(doc, 'testcase').filter((x) => x.attributes['name'] === `${f.check}: ${objectPath(f.object)}`);
+      expect(c.flatMap((x) => x.children.filter((y) => y.name === 'failure').map((y) => y.attributes['type']))).toContain(f.level);
     }
   });
 
   test('failure body: object, message, fingerprint and fix SQL, escaped and read back intact', () => {
     const f = report.findings.find((x) => x.check === 'rls_disabled_in_public' && x.object.name === HOSTILE_TABLE)!;
     const failure = all(doc, 'failure').find((x) => x.text.includes(`fingerprint: ${f.fingerprint}`))!;
-    expect(failure.attributes['message']).toBe(`public.${HOSTILE_TABLE}: ${f.message}`);
+    expect(failure.attributes['message']).toBe(f.message);
     expect(failure.text).toContain(`CRITICAL rls_disabled_in_public on public.${HOSTILE_TABLE} (table)`);
     expect(failure.text).toContain(f.remediation.sql!);
-    expect(failure.text).toMatch(/docs: https:\/\/.+\/checks\/rls_disabled_in_public\.md$/);
+    expect(failure.text).toMatch(/docs: (https:\/\/.+\/checks\/rls_disabled_in_public\.md|supaudit explain rls_disabled_in_public)$/);
   });
 
   test('suppressed findings are <skipped message="suppressed: reason">', () => {

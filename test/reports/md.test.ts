@@ -1,3 +1,4 @@
+import { DOCS_BASE } from '../../reports/_links.ts';
 import { loadModule, parse } from 'libpg-query';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { LEVELS } from '../../src/model/level.ts';
@@ -40,8 +41,7 @@ describe('md reporter on the demo project (+ hostile migration)', () => {
   test('every finding appears with its fingerprint, object and docs link', () => {
     for (const f of report.findings) {
       expect(md).toContain(mdCode(f.fingerprint));
-      expect(md).toContain(`https://`);
-      expect(md).toContain(`/checks/${f.check}.md)`);
+      expect(md).toContain(DOCS_BASE === null ? `\`supaudit explain ${f.check}\`` : `/checks/${f.check}.md)`);
     }
     expect(md).toContain('`public.payment_methods`');
     // Headings per level carry the count.

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Log, Result } from 'sarif';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../../src/model/report.ts';
-import { DOCS_BASE, linksFrom } from '../../reports/_links.ts';
+import { DOCS_BASE, linksFrom, PROJECT_URL } from '../../reports/_links.ts';
+import { checkDoc } from '../../src/docs.ts';
 import { FINGERPRINT_KEY, renderSarif, sarifLevel } from '../../reports/sarif.ts';
 import { auditHostileDemo, demoLine, HOSTILE_MIGRATION, HOSTILE_TABLE, withSuppressionAndBaseline } from './_demo.ts';
 
@@ -41,18 +42,22 @@ describe('sarif reporter on the demo project (+ hostile migration)', () => {
     expect(validate({ ...log, runs: [{ ...log.runs[0], results: [{ message: {}, level: 'fatal' }] }] })).toBe(false);
   });
 
-  test('tool.driver: name, version, absolute informationUri, one rule per check that ran', () => {
+  test('tool.driver: name, version, informationUri only when package.json names the project, one rule per check that ran', () => {
     const driver = log.runs[0]!.tool.driver;
     expect(driver.name).toBe('supaudit');
     expect(driver.version).toBe(report.tool.version);
-    expect(driver.informationUri).toMatch(/^https:\/\//);
+    if (PROJECT_URL === null) expect(driver.informationUri).toBeUndefined();
+    else expect(driver.informationUri).toBe(PROJECT_URL);
     expect(driver.rules!.map((r) => r.id)).toEqual(report.checks.map((c) => c.id));
     for (const [i, rule] of driver.rules!.entries()) {
       const check = report.checks[i]!;
       expect(rule.shortDescription?.text).toBe(check.title);
       expect(rule.fullDescription?.text).toBe(check.description);
-      expect(rule.helpUri).toBe(new URL(`checks/${check.id}.md`, DOCS_BASE).href);
-      expect(rule.help?.text).toContain(rule.helpUri);
+      if (DOCS_BASE === null) expect(rule.helpUri).toBeUndefined();
+      else expect(rule.helpUri).toBe(new URL(`checks/${check.id}.md`, DOCS_BASE).href);
+      // the doc that ships with supaudit, whole
+      expect(rule.help?.markdown).toBe(checkDoc(check.id));
+      expect(rule.help?.markdown).toContain('## How to fix');
       expect(rule.defaultConfiguration?.level).toBe(sarifLevel(check.level));
       expect(rule.properties?.tags).toContain(check.category);
       if (check.category === 'security') expect(rule.properties?.['security-severity']).toMatch(/^\d+\.\d$/);
@@ -73,7 +78,7 @@ describe('sarif reporter on the demo project (+ hostile migration)', () => {
       expect(run.tool.driver.rules![r.ruleIndex!]!.id).toBe(f.check);
       expect(r.level).toBe(expectedLevel[f.level]);
       expect(r.message.text).toBe(f.message);
-      expect(r.partialFingerprints).toEqual({ [FINGERPRINT_KEY]: f.fingerprint });
+      expect(r.partialFingerprints).toEqual({ [FINGERPRINT_KEY]: f.fingerprint, primaryLocationLineHash: expect.stringMatching(/^[0-9a-f]{16}:1$/) });
       expect(r.suppressions).toBeUndefined();
     }
     expect(new Set(results.map((r) => r.level))).toEqual(new Set(['error', 'warning', 'note']));
@@ -131,12 +136,12 @@ describe('sarif reporter on the demo project (+ hostile migration)', () => {
     expect(states.filter((s) => s === 'unchanged')).toHaveLength(r.findings.length - 3);
   });
 
-  test('helpUri base: package.json repository or homepage, else the documented fallback', () => {
-    expect(linksFrom({ repository: { url: 'git+https://github.com/acme/supaudit.git' } }).docsBase).toBe('https://github.com/acme/supaudit/blob/main/');
-    expect(linksFrom({ repository: 'github:acme/tool' }).project).toBe('https://github.com/acme/tool');
-    expect(linksFrom({ repository: 'acme/tool' }).docsBase).toBe('https://github.com/acme/tool/blob/main/');
-    expect(linksFrom({ homepage: 'https://supaudit.dev/docs' }).docsBase).toBe('https://supaudit.dev/docs/');
-    expect(linksFrom({ repository: 'https://gitlab.com/acme/tool', homepage: 'https://github.com/acme/tool#readme' }).project).toBe('https://github.com/acme/tool');
-    expect(linksFrom({}).docsBase).toMatch(/^https:\/\/github\.com\/[^/]+\/[^/]+\/blob\/main\/$/);
+  test('helpUri base: package.json repository or homepage; without either no link at all (never a guessed repository)', () => {
+    expect(linksFrom({ repository: { url: 'git+https://github.com/acme/supaudit.git' } })?.docsBase).toBe('https://github.com/acme/supaudit/blob/main/');
+    expect(linksFrom({ repository: 'github:acme/tool' })?.project).toBe('https://github.com/acme/tool');
+    expect(linksFrom({ repository: 'acme/tool' })?.docsBase).toBe('https://github.com/acme/tool/blob/main/');
+    expect(linksFrom({ homepage: 'https://supaudit.dev/docs' })?.docsBase).toBe('https://supaudit.dev/docs/');
+    expect(linksFrom({ repository: 'https://gitlab.com/acme/tool', homepage: 'https://github.com/acme/tool#readme' })?.project).toBe('https://github.com/acme/tool');
+    expect(linksFrom({})).toBeNull();
   });
 });

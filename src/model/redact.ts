@@ -2,7 +2,7 @@
  * Secrets never reach output. Redaction works on structure, never on the value: a connection
  * string's password is dropped where it is parsed (introspect/targets/conninfo.ts) and never
  * echoed, and text that may carry secrets (reports, error lines) has its URL passwords, JWTs,
- * Supabase keys and key-like query parameters masked by their shape. No value is searched for and
+ * Supabase and Stripe keys and key-like query parameters masked by their shape. No value is searched for and
  * replaced as a substring: a short password like "postgres" or "admin" would otherwise rewrite
  * unrelated text (a URL scheme, a table name) and make fingerprints depend on the password.
  */
@@ -10,11 +10,18 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 const KEY_PARAM = /([?&](?:password|apikey|api_key|key|token|sslpassword)=)[^&\s]+/gi;
 const SUPABASE_KEY = /\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}/g;
+/** Stripe secret and restricted keys (`sk_live_…`, `rk_test_…`), the other key shape hardcoded_secret reports. */
+const STRIPE_KEY = /\b([sr]k_(?:live|test)_)[A-Za-z0-9]{10,}/g;
 
 export function redact(text: string): string {
   // Cheap pre-test: most report text holds none of these shapes.
-  if (!text.includes('://') && !text.includes('eyJ') && !text.includes('sb_') && !text.includes('=')) return text;
-  return text.replace(URL_PASSWORD, '$1***@').replace(JWT, 'eyJ***').replace(KEY_PARAM, '$1***').replace(SUPABASE_KEY, 'sb_***');
+  if (!text.includes('://') && !text.includes('eyJ') && !text.includes('sb_') && !text.includes('=') && !text.includes('k_live_') && !text.includes('k_test_')) return text;
+  return text
+    .replace(URL_PASSWORD, '$1***@')
+    .replace(JWT, 'eyJ***')
+    .replace(KEY_PARAM, '$1***')
+    .replace(SUPABASE_KEY, 'sb_***')
+    .replace(STRIPE_KEY, '$1***');
 }
 
 /** A URL for display: password and key-like parameters masked, everything else kept; unparseable input is not shown. */

@@ -1,4 +1,5 @@
 import type { Report } from '../src/model/report.ts';
+import type { FormatName } from './formats.ts';
 import { renderComment } from './comment.ts';
 import { githubStepSummary, renderGithub } from './github.ts';
 import { renderHtml } from './html.ts';
@@ -30,13 +31,9 @@ export const reporters = {
   github: { extension: 'github.txt', render: (r) => renderGithub(r) },
   /** A pull-request comment: new findings first, under 64 KB, with a marker to edit it in place. */
   comment: { extension: 'comment.md', render: (r) => renderComment(r) },
-} as const satisfies Record<string, Reporter>;
+} as const satisfies Record<FormatName, Reporter>;
 
-export type FormatName = keyof typeof reporters;
-
-export function isFormat(name: string): name is FormatName {
-  return Object.hasOwn(reporters, name);
-}
+export { FORMAT_NAMES, isFormat, type FormatName } from './formats.ts';
 
 /** For the CLI under GitHub Actions: the Markdown to append to `$GITHUB_STEP_SUMMARY`. */
 export { githubStepSummary };

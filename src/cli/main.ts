@@ -1,25 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { isFormat, reporters, type FormatName } from '../../reports/index.ts';
-import { displayPath, readBaseline } from '../config/load.ts';
-import { runAudit, type AuditOptions, type AuditResult } from '../engine/audit.ts';
-import { baselineLine, createBaseline, failsRun, newFingerprints, withBaseline } from '../engine/baseline.ts';
-import { githubStepSummary, renderGithub } from '../../reports/github.ts';
-import { publishToGithub } from './github.ts';
-import { diffReports } from '../engine/diff.ts';
-import { DEFAULT_CHECK_OPTIONS } from '../engine/context.ts';
-import { resolveTarget } from '../introspect/targets/index.ts';
+import { FORMAT_NAMES, isFormat, type FormatName } from '../../reports/formats.ts';
+import type { AuditOptions, AuditResult } from '../engine/audit.ts';
+import type { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
+import { displayPath } from '../model/paths.ts';
 import { redact } from '../model/redact.ts';
 import { VERSION } from '../version.ts';
 import { checkDoc } from '../docs.ts';
-import { SCHEMA_FILE_NAME, withSchemaFile } from '../engine/schema-file.ts';
-import { planFixes } from '../engine/fix-plan.ts';
-import { initPolicyParser } from '../policy/index.ts';
-import { newAtLeast, readReport, renderDiffText } from './diff.ts';
-import { failLevel, resolveSettings, splitList, type Settings } from './settings.ts';
+import { splitList } from './lists.ts';
+import type { Settings } from './settings.ts';
+
+// Only what parsing the command line needs is imported up front: `--version` and `--help` load no
+// database driver, parser, check or reporter. Each command imports what it uses when it runs.
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, internal: 3, cancelled: 130 } as const;
 
@@ -108,7 +103,9 @@ export function interactive(flags: Pick<AuditFlags, 'tui' | 'format' | 'out' | '
 }
 
 /** Reads the config and suppressions and opens the target: what the audit runs on and with. */
-function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): { target: ReturnType<typeof resolveTarget>; auditOptions: AuditOptions } {
+async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<{ target: ReturnType<typeof resolveTarget>; auditOptions: AuditOptions }> {
+  const { resolveTarget } = await import('../introspect/targets/index.ts');
+  const { DEFAULT_CHECK_OPTIONS } = await import('../engine/context.ts');
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
   if (targetChoices.length > 1) throw new UserError('usage', `choose one target, not ${targetChoices.join(' and ')}`);
   // CI runners keep no shell history: there the URL comes from a secret and the warning would be noise.
@@ -145,7 +142,8 @@ function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): { targ
 
 /** Reads the config and suppressions, opens the target and runs the audit. */
 async function runConfiguredAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<AuditResult> {
-  const { target, auditOptions } = prepareAudit(flags, settings, io);
+  const { target, auditOptions } = await prepareAudit(flags, settings, io);
+  const { runAudit } = await import('../engine/audit.ts');
   return runAudit(target, auditOptions);
 }
 
@@ -187,6 +185,8 @@ function writeOutput(file: string, text: string, io: CliIo, what: string): void 
  * deduplicated; see planFixes), and the CONCURRENTLY statements in `<file>.concurrently.sql`.
  */
 async function writeFixOut(file: string, report: AuditResult['report'], snapshot: AuditResult['snapshot'], io: CliIo): Promise<string[]> {
+  const { initPolicyParser } = await import('../policy/index.ts');
+  const { planFixes } = await import('../engine/fix-plan.ts');
   await initPolicyParser();
   const categories = new Map(report.checks.map((c) => [c.id, c.category]));
   const plan = planFixes(report.findings, {
@@ -207,8 +207,10 @@ async function writeFixOut(file: string, report: AuditResult['report'], snapshot
 async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const formats = flags.format.length > 0 ? flags.format : ['text'];
   for (const f of formats) {
-    if (!isFormat(f)) throw new UserError('usage', `unknown format "${f}"`, `choose from ${Object.keys(reporters).join(', ')}`);
+    if (!isFormat(f)) throw new UserError('usage', `unknown format "${f}"`, `choose from ${FORMAT_NAMES.join(', ')}`);
   }
+  const { failLevel, resolveSettings } = await import('./settings.ts');
+  const { readBaseline } = await import('../config/load.ts');
   const settings = resolveSettings(flags, io.cwd);
   const failOn = failLevel(flags.failOn, settings.config.config.failOn);
   // The baseline is read before the audit: a wrong path should not cost a whole run.
@@ -221,7 +223,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   if (writesFiles && !review) prepareOutDir(outDir, io);
   if (review) {
     // Ink and React load only here: piped, CI and --format runs never import them.
-    const { target, auditOptions } = prepareAudit(flags, settings, io);
+    const { target, auditOptions } = await prepareAudit(flags, settings, io);
     const { runTui } = await import('../tui/index.ts');
     const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
     return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir, ...(settings.ignoreFile ? { ignorePath: settings.ignoreFile } : {}), ...(baseline ? { baseline } : {}) });
@@ -229,6 +231,11 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   const fixOut = flags.fixOut !== undefined ? resolve(io.cwd, flags.fixOut) : undefined;
   if (fixOut) prepareOutFile(fixOut, io, '--fix-out');
   const result = await runConfiguredAudit(flags, settings, io);
+  const { baselineLine, failsRun, newFingerprints, withBaseline } = await import('../engine/baseline.ts');
+  const { withSchemaFile, SCHEMA_FILE_NAME } = await import('../engine/schema-file.ts');
+  const { reporters, githubStepSummary } = await import('../../reports/index.ts');
+  const { renderGithub } = await import('../../reports/github.ts');
+  const { publishToGithub } = await import('./github.ts');
   let report = baseline ? withBaseline(result.report, baseline, baseline.file) : result.report;
   const color = useColor(flags, io);
   const written: string[] = [];
@@ -283,6 +290,8 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
 }
 
 async function writeBaseline(flags: TargetFlags & { outFile?: string }, io: CliIo): Promise<number> {
+  const { resolveSettings } = await import('./settings.ts');
+  const { createBaseline } = await import('../engine/baseline.ts');
   const settings = resolveSettings(flags, io.cwd);
   const file = flags.outFile !== undefined ? resolve(io.cwd, flags.outFile) : (settings.config.config.baseline ?? resolve(io.cwd, 'supaudit.baseline.json'));
   prepareOutFile(file, io, 'baseline');
@@ -294,7 +303,10 @@ async function writeBaseline(flags: TargetFlags & { outFile?: string }, io: CliI
   return EXIT.ok;
 }
 
-function diff(oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }, io: CliIo): number {
+async function diff(oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }, io: CliIo): Promise<number> {
+  const { failLevel } = await import('./settings.ts');
+  const { diffReports } = await import('../engine/diff.ts');
+  const { newAtLeast, readReport, renderDiffText } = await import('./diff.ts');
   const format = flags.format.toLowerCase();
   if (format !== 'text' && format !== 'json') throw new UserError('usage', `diff --format must be text or json, got "${flags.format}"`);
   const failOn = failLevel(flags.failOn, 'none');
@@ -371,7 +383,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run supaudit --help for usage)');
   addTargetOptions(program)
-    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${Object.keys(reporters).join(', ')}`).argParser(collect).default([], 'text'))
+    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${FORMAT_NAMES.join(', ')}`).argParser(collect).default([], 'text'))
     .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
     .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
     .addOption(new Option('--baseline <file>', 'compare with a baseline (supaudit baseline write): --fail-on counts only new findings'))
@@ -404,8 +416,8 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .action((oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }) => {
-      onExit(diff(oldPath, newPath, flags, io));
+    .action(async (oldPath: string, newPath: string, flags: { format: string; failOn?: string; color: boolean }) => {
+      onExit(await diff(oldPath, newPath, flags, io));
     });
 
   program

@@ -17,12 +17,8 @@ export interface ConfigFlags {
 
 export const KNOWN_CHECKS: readonly string[] = allChecks.map((c) => c.meta.id);
 
-export function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
+import { splitList } from './lists.ts';
+export { splitList };
 
 export interface Settings {
   readonly config: LoadedConfig;

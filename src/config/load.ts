@@ -35,10 +35,8 @@ export interface LoadedConfig {
 }
 
 /** A path for messages: relative to the working folder when inside it. */
-export function displayPath(file: string, cwd: string): string {
-  const rel = relative(cwd, file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
+import { displayPath } from '../model/paths.ts';
+export { displayPath };
 
 /** Config, suppressions and baselines are small: anything larger (or endless, like /dev/zero) is refused before it is read. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;

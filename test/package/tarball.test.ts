@@ -19,7 +19,7 @@ const socket = `supaudit-pack-${process.pid}`;
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 
 function run(cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...process.env, NO_COLOR: '1', CI: 'true', ...extraEnv };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', ...extraEnv };
   delete env['NODE_OPTIONS'];
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
 }

@@ -20,6 +20,7 @@ import { literalPattern } from './_shared.ts';
 import { policyEffectiveRoles, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
 import { apiRolesExecuting } from './_shared.ts';
 import { calledFunctions, serviceRoleGuard } from './_definer.ts';
+import { constraintsOf } from './_indexes.ts';
 
 export interface GatedPolicy {
   readonly policy: Policy;
@@ -67,13 +68,13 @@ function constantsFor(text: string, column: string): string[] {
 }
 
 function uniqueAlone(ctx: CheckContext, rel: Relation, column: string): boolean {
-  return ctx.snapshot.constraints.some(
+  return constraintsOf(ctx, rel).some(
     (c) => c.schema === rel.schema && c.table === rel.name && (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === column,
   );
 }
 
 function foreignKeys(ctx: CheckContext, rel: Relation): readonly Constraint[] {
-  return ctx.snapshot.constraints.filter((c) => c.type === 'foreign_key' && c.schema === rel.schema && c.table === rel.name);
+  return constraintsOf(ctx, rel).filter((c) => c.type === 'foreign_key');
 }
 
 /** A column that references another table than auth.users (a tenant, project, org…). */
@@ -371,9 +372,7 @@ export function writePaths(
   const col = rel.columns.find((c) => c.name === column);
   if (!col || col.generated) return out;
   const roles = rlsSubjectRoles(ctx).filter((r) => r !== 'anon');
-  const keyUnique = ctx.snapshot.constraints.some(
-    (c) => c.schema === rel.schema && c.table === rel.name && (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === keyColumn,
-  );
+  const keyUnique = constraintsOf(ctx, rel).some((c) => (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === keyColumn);
   for (const role of roles) {
     for (const command of commands) {
       if (command === 'INSERT' && keyUnique) continue;

@@ -8,6 +8,7 @@ import { literalPattern } from './_shared.ts';
 import { freeArm, observed, reachOf, trustSources } from './_authz.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { qualified } from '../src/model/ident.ts';
+import { constraintsOf } from './_indexes.ts';
 
 /** The column a permissive INSERT policy of the table ties to auth.uid() (the caller's own rows), if any. */
 function actorColumnOf(ctx: CheckContext, a: PolicyAnalysis): string | null {
@@ -49,9 +50,11 @@ export default defineCheck({
       if (!check || check.parseError !== null || !rel) continue;
       const roles = policyEffectiveRoles(ctx, a).granted;
       if (roles.length === 0) continue;
-      const constraints = ctx.snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'check').map((c) => c.definition);
+      const bypasses = nullBypasses(check.text, p.table);
+      if (bypasses.length === 0) continue;
+      const constraints = constraintsOf(ctx, rel).filter((c) => c.type === 'check').map((c) => c.definition);
       const privilege = p.command === 'UPDATE' ? 'UPDATE' : 'INSERT';
-      for (const bypass of nullBypasses(check.text, p.table)) {
+      for (const bypass of bypasses) {
         const column = rel.columns.find((c) => c.name === bypass.column);
         if (!column || column.notNull || column.generated || notNullByConstraint(constraints, column.name)) continue;
         // Who can get NULL there: a grant to write the column, or (INSERT) no default, so that leaving it out is NULL.

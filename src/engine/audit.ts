@@ -127,7 +127,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       throwIfCancelled(options.signal);
       options.onStage?.('exploit proofs');
       proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url');
-    } else unproven = (await pendingExploits(snapshot, options)).length;
+    }
   } catch (error) {
     if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
     throw error;
@@ -158,16 +158,23 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...workloadNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
-      ...(unproven > 0
-        ? [{ area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }]
-        : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
     ],
   };
   options.onStage?.('parse policies');
   await initPolicyParser();
   options.onStage?.('checks');
-  const report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api);
+  // Findings that could be proven (live database without --probe-writes): counted from the same
+  // evaluation the report comes from, not from a second run of the checks.
+  let report = buildReport(snapshot, target, options, { started, introspectionMs, queries }, probes, api, (e) => {
+    if (!proofs) unproven = e.exploits.length;
+  });
+  if (unproven > 0) {
+    report = {
+      ...report,
+      notes: [...report.notes, { area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }],
+    };
+  }
   const locations = objectLocations(opened.statements);
   return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
 }
@@ -292,6 +299,7 @@ export function buildReport(
   timing: { started: number; introspectionMs: number; queries: number },
   probes?: readonly RoleProbe[],
   api?: readonly ApiProbeResult[],
+  onEvaluated?: (evaluation: Evaluation) => void,
 ): Report {
   const checksStart = performance.now();
   const evaluation = evaluate(snapshot, options.checks ?? allChecks, {
@@ -299,6 +307,7 @@ export function buildReport(
     levels: options.levels,
     disabled: options.disabled,
   });
+  onEvaluated?.(evaluation);
   const inconclusive = [...evaluation.inconclusive];
   const partial = <T,>(what: string, compute: () => T, fallback: T): T => {
     try {

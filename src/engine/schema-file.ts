@@ -11,7 +11,7 @@
 import type { Finding, FindingObject } from '../model/finding.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Report } from '../model/report.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { FunctionInfo, Policy, Relation, Snapshot } from '../model/snapshot.ts';
 
 export const SCHEMA_FILE_NAME = 'supaudit-schema.sql';
 
@@ -28,10 +28,24 @@ function objectKey(o: FindingObject): string {
   return `${o.type}\u0000${o.schema}\u0000${o.name}`;
 }
 
-function definition(o: FindingObject, snapshot: Snapshot): string {
-  const rel = snapshot.relations.find((r) => r.schema === o.schema && r.name === o.name);
+interface Index {
+  readonly relations: ReadonlyMap<string, Relation>;
+  readonly policies: ReadonlyMap<string, Policy>;
+  readonly functions: ReadonlyMap<string, FunctionInfo>;
+}
+
+function indexOf(snapshot: Snapshot): Index {
+  return {
+    relations: new Map(snapshot.relations.map((r) => [`${r.schema}\u0000${r.name}`, r])),
+    policies: new Map(snapshot.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p])),
+    functions: new Map(snapshot.functions.map((f) => [`${f.schema}\u0000${f.name}(${f.identityArgs})`, f])),
+  };
+}
+
+function definition(o: FindingObject, index: Index): string {
+  const rel = index.relations.get(`${o.schema}\u0000${o.name}`);
   if (o.type === 'policy') {
-    const p = snapshot.policies.find((x) => x.schema === o.schema && x.table === o.name && x.name === o.policy);
+    const p = index.policies.get(`${o.schema}\u0000${o.name}\u0000${o.policy ?? ''}`);
     if (!p) return `-- policy ${quoteIdent(o.policy ?? '')} on ${qualified(o.schema, o.name)}`;
     const roles = p.roles.map((r) => (r === 'PUBLIC' ? 'public' : quoteIdent(r))).join(', ');
     const using = p.using !== null ? ` USING (${oneLine(p.using)})` : '';
@@ -40,7 +54,7 @@ function definition(o: FindingObject, snapshot: Snapshot): string {
   }
   if (o.type === 'function') {
     const signature = o.function ?? `${o.name}()`;
-    const fn = snapshot.functions.find((f) => f.schema === o.schema && `${f.name}(${f.identityArgs})` === signature);
+    const fn = index.functions.get(`${o.schema}\u0000${signature}`);
     if (!fn) return `-- function ${o.schema}.${signature}`;
     const config = fn.config.length > 0 ? ` SET ${fn.config.map((c) => oneLine(c)).join(' SET ')}` : '';
     return `CREATE FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) RETURNS ${fn.returnsSet ? 'SETOF ' : ''}${fn.returnType} LANGUAGE ${fn.language} ${fn.volatility.toUpperCase()}${fn.securityDefiner ? ' SECURITY DEFINER' : ''}${config} AS $$ … $$;`;
@@ -79,7 +93,8 @@ export function withSchemaFile(report: Report, snapshot: Snapshot, path: string)
   ];
   const keys = [...objects.keys()].sort();
   const lines = new Map(keys.map((k, i) => [k, header.length + i + 1]));
-  const text = [...header, ...keys.map((k) => definition(objects.get(k)!, snapshot))].join('\n') + '\n';
+  const index = indexOf(snapshot);
+  const text = [...header, ...keys.map((k) => definition(objects.get(k)!, index))].join('\n') + '\n';
   const place = (f: Finding): Finding => (f.location ? f : { ...f, location: { file: path, line: lines.get(objectKey(f.object))! } });
   return {
     report: { ...report, findings: report.findings.map(place), suppressed: report.suppressed.map((s) => ({ ...s, finding: place(s.finding) })) },

@@ -1,6 +1,6 @@
 import type { Column } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
-import { aclJson, NAMESPACE_FILTER, rlsAppliesToCurrentUser } from './sql.ts';
+import { aclText, parseAcl, NAMESPACE_FILTER, rlsAppliesToCurrentUser } from './sql.ts';
 
 /** Columns of every relation read by `relations.ts`, with column grants and average widths. */
 function sql(withStats: boolean): string {
@@ -17,7 +17,7 @@ select n.nspname::text as schema, c.relname::text as table,
   pg_get_expr(ad.adbin, ad.adrelid) as default,
   a.attidentity <> '' as identity,
   a.attgenerated <> '' as generated,
-  ${aclJson('a.attacl')} as acl,
+  ${aclText('a.attacl')} as acl,
   st.avg_width::float8 as avg_width,
   ${withStats ? `c.relkind in ('r', 'p', 'm') and not (has_column_privilege(c.oid, a.attnum, 'select') and not ${rlsAppliesToCurrentUser('c')})` : 'false'} as stats_hidden,
   descr.description as comment
@@ -35,7 +35,8 @@ where a.attnum > 0 and not a.attisdropped
 order by n.nspname, c.relname, a.attnum`;
 }
 
-interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth'> {
+interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth' | 'acl'> {
+  acl: string[] | null;
   schema: string;
   table: string;
   type_name: string;
@@ -61,7 +62,7 @@ export async function readColumns(session: Session, withStats = true): Promise<M
       default: row.default,
       identity: row.identity,
       generated: row.generated,
-      acl: row.acl,
+      acl: parseAcl(row.acl),
       avgWidth: row.avg_width === null ? null : Number(row.avg_width),
       ...(row.stats_hidden ? { statsHidden: true } : {}),
       comment: row.comment,

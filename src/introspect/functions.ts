@@ -1,6 +1,6 @@
 import type { AclItem, FunctionInfo, Volatility } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
-import { aclJson, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
+import { aclText, parseAcl, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
 
 /** Functions and procedures. Bodies are kept for SQL and PL/pgSQL (policy helpers are analysed). */
 const SQL = `
@@ -16,7 +16,7 @@ select n.nspname::text as schema, p.proname::text as name,
   p.proleakproof as leakproof,
   pg_get_userbyid(p.proowner)::text as owner,
   coalesce(p.proconfig, '{}')::text[] as config,
-  ${aclJson('p.proacl', `'f'`, 'p.proowner')} as acl,
+  ${aclText('p.proacl', `'f'`, 'p.proowner')} as acl,
   ext.extname::text as extension,
   case when l.lanname in ('sql', 'plpgsql') then
     case when p.prosqlbody is not null then pg_get_functiondef(p.oid) else p.prosrc end
@@ -47,7 +47,7 @@ interface Row {
   leakproof: boolean;
   owner: string;
   config: string[];
-  acl: AclItem[];
+  acl: string[] | null;
   extension: string | null;
   source: string | null;
   comment: string | null;
@@ -69,7 +69,7 @@ export async function readFunctions(session: Session): Promise<FunctionInfo[]> {
     leakproof: row.leakproof,
     owner: row.owner,
     config: row.config ?? [],
-    acl: row.acl,
+    acl: parseAcl(row.acl),
     extension: row.extension,
     source: row.source,
     comment: row.comment,

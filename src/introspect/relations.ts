@@ -1,6 +1,6 @@
 import type { AclItem, Relation, RelationKind, ReplicaIdentity, SequenceInfo, TableStats } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
-import { aclJson, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
+import { aclText, parseAcl, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
 
 /** Tables, views, materialized views, foreign tables and sequences, with their statistics. Columns come separately. */
 function sql(withStats: boolean): string {
@@ -18,7 +18,7 @@ select n.nspname::text as schema, c.relname::text as name, c.relkind::text as ki
   c.relreplident::text as replica_identity,
   coalesce(c.reloptions, '{}')::text[] as options,
   c.relispartition as is_partition,
-  ${aclJson('c.relacl', `(case when c.relkind = 'S' then 's' else 'r' end)::"char"`, 'c.relowner')} as acl,
+  ${aclText('c.relacl', `(case when c.relkind = 'S' then 's' else 'r' end)::"char"`, 'c.relowner')} as acl,
   descr.description as comment,
   ext.extname::text as extension,
   c.relhastriggers and exists (select 1 from pg_trigger tg where tg.tgrelid = c.oid and not tg.tgisinternal) as has_triggers,
@@ -59,7 +59,7 @@ interface Row {
   replica_identity: string;
   options: string[];
   is_partition: boolean;
-  acl: AclItem[];
+  acl: string[] | null;
   comment: string | null;
   extension: string | null;
   has_triggers: boolean;
@@ -123,7 +123,7 @@ export async function readRelations(
   const sequences: SequenceInfo[] = [];
   for (const row of rows) {
     if (row.kind === 'S') {
-      sequences.push({ schema: row.schema, name: row.name, owner: row.owner, acl: row.acl });
+      sequences.push({ schema: row.schema, name: row.name, owner: row.owner, acl: parseAcl(row.acl) });
       continue;
     }
     const kind = KINDS[row.kind];
@@ -141,7 +141,7 @@ export async function readRelations(
       replicaIdentity: REPLICA[row.replica_identity] ?? 'default',
       options: parseOptions(row.options ?? []),
       isPartition: row.is_partition,
-      acl: row.acl,
+      acl: parseAcl(row.acl),
       comment: row.comment,
       extension: row.extension,
       viewDefinition: null,

@@ -1,11 +1,11 @@
 import type { SchemaInfo } from '../model/snapshot.ts';
 import type { Session } from './session.ts';
-import { aclJson, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
+import { aclText, parseAcl, extensionOwned, NAMESPACE_FILTER } from './sql.ts';
 
 const SQL = `
 select n.nspname::text as name,
   pg_get_userbyid(n.nspowner)::text as owner,
-  ${aclJson('n.nspacl', `'n'`, 'n.nspowner')} as acl,
+  ${aclText('n.nspacl', `'n'`, 'n.nspowner')} as acl,
   obj_description(n.oid, 'pg_namespace') as comment,
   ext.extname::text as extension
 from pg_namespace n
@@ -14,5 +14,6 @@ where ${NAMESPACE_FILTER}
 order by n.nspname`;
 
 export async function readSchemas(session: Session): Promise<SchemaInfo[]> {
-  return session.query<SchemaInfo>(SQL);
+  const rows = await session.query<Omit<SchemaInfo, 'acl'> & { acl: string[] | null }>(SQL);
+  return rows.map((r) => ({ ...r, acl: parseAcl(r.acl) }));
 }

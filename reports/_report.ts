@@ -3,6 +3,7 @@ import type { Finding, FindingObject } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
 import type { BlastRadius, Report, ReportCheck } from '../src/model/report.ts';
 import { baselineLine as comparisonLine } from '../src/engine/baseline.ts';
+import { STRIDE, STRIDE_NAMES, type Stride } from '../src/model/stride.ts';
 
 /** `schema.name[.column][.policy]`, or `schema.function` for functions: the object a finding is about, unquoted. */
 export function objectPath(o: FindingObject): string {
@@ -44,4 +45,33 @@ export function reachSummary(radius: BlastRadius): string {
 /** "critical" → "Critical". */
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export interface ThreatRow {
+  readonly category: Stride;
+  readonly name: string;
+  readonly findings: number;
+  /** Levels of its findings, most severe first: `2 critical, 1 high`. */
+  readonly levels: string;
+  /** The worst finding a caller with only the anon key can use, and the worst for any signed-up account. */
+  readonly anon: Finding | undefined;
+  readonly user: Finding | undefined;
+}
+
+/**
+ * The threat model: per STRIDE category, how many findings and the worst one an attacker with the
+ * public anon key, and one with any signed-up account, can use (findings come sorted by level).
+ */
+export function threatModel(report: Report): ThreatRow[] {
+  return STRIDE.map((category) => {
+    const findings = report.findings.filter((f) => f.stride?.includes(category));
+    return {
+      category,
+      name: STRIDE_NAMES[category],
+      findings: findings.length,
+      levels: byLevel(findings).map((g) => `${g.findings.length} ${g.level}`).join(', '),
+      anon: findings.find((f) => f.roles.includes('anon') || f.roles.includes('PUBLIC')),
+      user: findings.find((f) => f.roles.includes('authenticated') || f.roles.includes('PUBLIC')),
+    };
+  }).filter((r) => r.findings > 0);
 }

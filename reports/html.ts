@@ -11,7 +11,7 @@ import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
 
 export interface HtmlOptions {
   /** Contributions drawn per role in the chart. Default 8. */
@@ -199,6 +199,15 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
   for (const r of roles) out.push(`<option value="${h(r)}">${h(r)}</option>`);
   out.push('</select></label>');
   out.push('</form>');
+
+  const threats = threatModel(report);
+  if (threats.length > 0) {
+    out.push('<h2 id="threats">Threat model (STRIDE)</h2>');
+    out.push('<table><thead><tr><th>Threat</th><th>Findings</th><th>Worst with the anon key</th><th>Worst with any signed-up account</th></tr></thead><tbody>');
+    const cell = (f: Finding | undefined) => (f ? `${h(f.level)} <code>${h(f.check)}</code>: <code>${h(objectPath(f.object))}</code>` : '—');
+    for (const t of threats) out.push(`<tr><td><b>${t.category}</b> ${h(t.name)}</td><td>${h(t.levels)}</td><td>${cell(t.anon)}</td><td>${cell(t.user)}</td></tr>`);
+    out.push('</tbody></table>');
+  }
 
   if (report.blastRadius.length > 0) {
     out.push('<h2 id="blast-radius">Blast radius</h2>');

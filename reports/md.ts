@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -131,6 +131,17 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   for (const level of LEVELS) out.push(`| ${capitalize(level)} | ${report.summary[level]} |`);
   out.push(`| **Total** | **${report.findings.length}** |`);
   if (report.suppressed.length > 0) out.push(`| Suppressed | ${report.suppressed.length} |`);
+
+  const threats = threatModel(report);
+  if (threats.length > 0) {
+    out.push('');
+    out.push('## Threat model (STRIDE)');
+    out.push('');
+    out.push('| Threat | Findings | Worst with the anon key | Worst with any signed-up account |');
+    out.push('|---|---|---|---|');
+    const cell = (f: Finding | undefined) => (f ? `${f.level} ${mdCode(f.check)}: ${mdCode(objectPath(f.object))}` : '—');
+    for (const t of threats) out.push(`| **${t.category}** ${t.name} | ${t.levels} | ${cell(t.anon)} | ${cell(t.user)} |`);
+  }
 
   if (report.blastRadius.length > 0) {
     out.push('');

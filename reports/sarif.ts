@@ -114,6 +114,7 @@ export function toSarif(report: Report): Log {
       remediation: visibleText(f.remediation.text),
       ...(f.remediation.sql ? { fixSql: f.remediation.sql } : {}),
       ...(f.proof ? { proof: f.proof } : {}),
+      ...(f.stride && f.stride.length > 0 ? { stride: [...f.stride] } : {}),
     },
   });
   const results: Result[] = [

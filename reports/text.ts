@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { baselineLine } from './_report.ts';
+import { baselineLine, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -100,6 +100,17 @@ export function renderText(report: Report, options: TextOptions): string {
   );
   if (report.baseline) {
     out.push(`${p.bold('Baseline:')} ${baselineLine(report)} ${p.gray(`(${terminalSafe(report.baseline.file)})`)}`);
+  }
+  const threats = threatModel(report);
+  if (threats.length > 0) {
+    out.push('');
+    out.push(p.bold('Threat model (STRIDE)'));
+    const who = (f: Finding | undefined) => (f ? `${f.level} ${f.check} on ${terminalSafe(objectPath(f.object))}` : '-');
+    for (const t of threats) {
+      out.push(`  ${t.category} ${t.name.padEnd(24)} ${t.levels}`);
+      if (t.anon) out.push(p.gray(`      anon key: ${who(t.anon)}`));
+      if (t.user) out.push(p.gray(`      any account: ${who(t.user)}`));
+    }
   }
   const max = options.maxPerLevel ?? Number.POSITIVE_INFINITY;
   for (const level of LEVELS) {

@@ -1,3 +1,4 @@
+import { strideOf } from '../model/stride.ts';
 import { InconclusiveError, type Check, type CheckContext, type CheckOptions } from '../model/check.ts';
 import { fingerprint, type BypassPlan, type ExploitPlan, type Finding, type ReachPlan } from '../model/finding.ts';
 import { visibleSql } from '../model/ident.ts';
@@ -78,6 +79,7 @@ export function evaluate(snapshot: Snapshot, checks: readonly Check[], options: 
         // Fix SQL is copied and run: names with invisible characters are written so they cannot display as another name.
         remediation: draft.remediation.sql !== undefined ? { ...draft.remediation, sql: visibleSql(draft.remediation.sql) } : draft.remediation,
         docs: docsUrl(check.meta.id),
+        stride: strideOf(check.meta.id),
         ...(draft.evidence ? { evidence: draft.evidence } : {}),
       });
     }

@@ -1,4 +1,5 @@
 import type { Level } from './level.ts';
+import type { Stride } from './stride.ts';
 
 export const OBJECT_TYPES = [
   'table',
@@ -139,6 +140,8 @@ export interface Finding {
   readonly location?: { readonly file: string; readonly line: number };
   /** The rolled-back exploit's outcome, when it ran. */
   readonly proof?: Proof;
+  /** STRIDE categories of the threat (src/model/stride.ts). */
+  readonly stride?: readonly Stride[];
 }
 
 /**

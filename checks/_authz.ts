@@ -68,9 +68,7 @@ function constantsFor(text: string, column: string): string[] {
 }
 
 function uniqueAlone(ctx: CheckContext, rel: Relation, column: string): boolean {
-  return constraintsOf(ctx, rel).some(
-    (c) => c.schema === rel.schema && c.table === rel.name && (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === column,
-  );
+  return constraintsOf(ctx, rel).some((c) => (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && c.columns[0] === column);
 }
 
 function foreignKeys(ctx: CheckContext, rel: Relation): readonly Constraint[] {

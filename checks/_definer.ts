@@ -48,11 +48,17 @@ function uncommented(source: string): string {
 export function serviceRoleGuard(source: string): boolean {
   return SERVICE_GUARD.test(uncommented(source));
 }
+
+/** fn, or a helper it calls, raises unless the caller is service_role: other roles get only the error. */
+export function serviceOnly(fn: FunctionInfo, functions: readonly FunctionInfo[]): boolean {
+  return calledFunctions(fn, functions).some((f) => serviceRoleGuard(f.source ?? ''));
+}
+
 const SCALAR = /^(boolean|integer|bigint|smallint|numeric|text|character varying|uuid|date|timestamp with time zone|double precision|real|void)$/;
 
 /** Comments and string literals out of a body, so keywords inside them do not count. */
 function code(source: string): string {
-  return source.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/'(?:[^']|'')*'/g, "''");
+  return uncommented(source).replace(/'(?:[^']|'')*'/g, "''");
 }
 
 /**
@@ -69,9 +75,10 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
   const dynamic = DYNAMIC.test(fn.source);
   const secrets = SECRETS.test(body);
   // A guard in a helper it calls counts (`perform public.current_user_account_role(account_id)` raising for non-members).
-  const caller = calledFunctions(fn, functions).some((f) => CALLER.test(uncommented(f.source ?? '')));
+  const called = calledFunctions(fn, functions);
+  const caller = called.some((f) => CALLER.test(uncommented(f.source ?? '')));
   const scalar = !fn.returnsSet && SCALAR.test(fn.returnType);
-  if (calledFunctions(fn, functions).some((f) => serviceRoleGuard(f.source ?? ''))) {
+  if (called.some((f) => serviceRoleGuard(f.source ?? ''))) {
     return { level: 'low', why: ' Its body raises an error unless the caller is service_role, so the anon and user keys get no further than that check.' };
   }
   // A Vault read by constant names that all say "configuration" (supabase_url, api_endpoint) and

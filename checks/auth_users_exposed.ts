@@ -49,7 +49,7 @@ export default defineCheck({
       let level: 'critical' | 'high' | 'medium' | 'low' = 'critical';
       let tail = ': user emails, phone numbers and metadata of every account may leak.';
       if (invoker) {
-        const users = ctx.snapshot.relations.find((r) => r.schema === 'auth' && r.name === 'users');
+        const users = ctx.relation('auth', 'users');
         const reach = users ? roles.map((role) => invokerReach(ctx, users, role)) : ['denied' as const];
         if (reach.every((r) => r === 'none')) continue; // RLS on auth.users with no policy for these roles: nothing to read
         if (reach.includes('rows')) {

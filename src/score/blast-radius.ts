@@ -15,7 +15,7 @@ import { closeFunctionSql, policyAnalysesByTable, scanFunctionBody, snapshotInde
 import type { PolicyAnalysis } from '../policy/index.ts';
 import { trustSources, writePaths } from '../../checks/_authz.ts';
 import { requiresCaller } from '../policy/index-match.ts';
-import { calledFunctions, gradeDefiner, serviceRoleGuard } from '../../checks/_definer.ts';
+import { gradeDefiner, serviceOnly } from '../../checks/_definer.ts';
 
 interface Escalation {
   readonly commands: Set<Command>;
@@ -402,7 +402,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       if (/^(trigger|event_trigger)$/.test(fn.returnType)) continue;
       if (!reachable(fn.schema) || !ctx.privileges.has(fn.acl, role, 'EXECUTE')) continue;
       // A body that raises unless the caller is service_role gives any other role nothing but the error.
-      if (role !== 'service_role' && calledFunctions(fn, snapshot.functions).some((f) => serviceRoleGuard(f.source ?? ''))) continue;
+      if (role !== 'service_role' && serviceOnly(fn, snapshot.functions)) continue;
       const grant = grantText(ctx.privileges.grantFor(fn.acl, role, 'EXECUTE'), 'EXECUTE', `${qualified(fn.schema, fn.name)}(${fn.identityArgs})`, role);
       const body = bodies.get(fn) ?? { readsRlsTables: [] as readonly string[] };
       const via = fn.securityDefiner ? [`${grant}; SECURITY DEFINER, runs as ${fn.owner}`] : [grant];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runAudit } from '../../src/engine/audit.ts';
 import { resolveTarget } from '../../src/introspect/targets/index.ts';
-import type { LoadedStatement } from '../../src/introspect/targets/embedded.ts';
+import type { LoadedStatement } from '../../src/introspect/targets/sql-files.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import type { Report } from '../../src/model/report.ts';
 
@@ -86,7 +86,8 @@ describe('the demo project', () => {
     findings = opened.report.findings;
     report = opened.report;
     // Statements as loaded (file:line of each), rebuilt from the locations the audit recorded.
-    const { startEmbedded, migrationFiles } = await import('../../src/introspect/targets/embedded.ts');
+    const { startEmbedded } = await import('../../src/introspect/targets/embedded.ts');
+    const { migrationFiles } = await import('../../src/introspect/targets/sql-files.ts');
     const { pgliteBase } = await import('../support/audit.ts');
     const db = await startEmbedded([...migrationFiles('supabase/migrations'), 'supabase/seed.sql'], process.cwd(), { base: await pgliteBase() });
     await db.session.close();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { migrationFiles, startEmbedded } from '../../src/introspect/targets/embedded.ts';
+import { startEmbedded } from '../../src/introspect/targets/embedded.ts';
+import { migrationFiles } from '../../src/introspect/targets/sql-files.ts';
 import { locationKey, objectLocations } from '../../src/introspect/targets/locations.ts';
 import { pgliteBase } from '../support/audit.ts';
 

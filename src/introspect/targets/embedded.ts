@@ -28,8 +28,6 @@ import { UserError } from '../../model/errors.ts';
 import { CountingSession, type Session } from '../session.ts';
 import { splitStatements, type LoadedStatement } from './sql-files.ts';
 
-export { ignoredMigrationFiles, migrationFiles, readStatements, splitStatements, type LoadedStatement, type SplitStatement, type SqlFile } from './sql-files.ts';
-
 const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
 
 /**

@@ -5,7 +5,7 @@
  * Unqualified names are taken as `public` (the search_path migrations run with).
  */
 import { parseSync } from 'libpg-query';
-import type { LoadedStatement } from './embedded.ts';
+import type { LoadedStatement } from './sql-files.ts';
 
 export interface SourceLocation {
   readonly file: string;

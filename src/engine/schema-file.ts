@@ -20,11 +20,13 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** Object types defined by a relation's line (a column finding points at its table's line). */
+const RELATION_TYPES: ReadonlySet<string> = new Set(['table', 'view', 'materialized_view', 'foreign_table', 'column']);
+
 function objectKey(o: FindingObject): string {
   if (o.type === 'policy') return `policy\u0000${o.schema}\u0000${o.name}\u0000${o.policy ?? ''}`;
   if (o.type === 'function') return `function\u0000${o.schema}\u0000${o.function ?? o.name}`;
-  if (o.type === 'column') return `relation\u0000${o.schema}\u0000${o.name}`;
-  if (['table', 'view', 'materialized_view', 'foreign_table'].includes(o.type)) return `relation\u0000${o.schema}\u0000${o.name}`;
+  if (RELATION_TYPES.has(o.type)) return `relation\u0000${o.schema}\u0000${o.name}`;
   return `${o.type}\u0000${o.schema}\u0000${o.name}`;
 }
 
@@ -59,7 +61,7 @@ function definition(o: FindingObject, index: Index): string {
     const config = fn.config.length > 0 ? ` SET ${fn.config.map((c) => oneLine(c)).join(' SET ')}` : '';
     return `CREATE FUNCTION ${qualified(fn.schema, fn.name)}(${fn.identityArgs}) RETURNS ${fn.returnsSet ? 'SETOF ' : ''}${fn.returnType} LANGUAGE ${fn.language} ${fn.volatility.toUpperCase()}${fn.securityDefiner ? ' SECURITY DEFINER' : ''}${config} AS $$ … $$;`;
   }
-  if (rel && (o.type === 'column' || ['table', 'view', 'materialized_view', 'foreign_table'].includes(o.type))) {
+  if (rel && RELATION_TYPES.has(o.type)) {
     const columns = rel.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`).join(', ');
     switch (rel.kind) {
       case 'view':

@@ -55,6 +55,15 @@ import realtime_replica_identity_full_wide from './realtime_replica_identity_ful
 import realtime_rls_cost from './realtime_rls_cost.ts';
 import realtime_over_capacity from './realtime_over_capacity.ts';
 import realtime_publication_all_tables from './realtime_publication_all_tables.ts';
+import auth_jwt_expiry_long from './auth_jwt_expiry_long.ts';
+import auth_password_policy_weak from './auth_password_policy_weak.ts';
+import auth_email_unconfirmed from './auth_email_unconfirmed.ts';
+import auth_otp_expiry_long from './auth_otp_expiry_long.ts';
+import auth_mfa_disabled from './auth_mfa_disabled.ts';
+import auth_anonymous_sign_ins from './auth_anonymous_sign_ins.ts';
+import auth_redirect_url_wildcard from './auth_redirect_url_wildcard.ts';
+import auth_site_url_insecure from './auth_site_url_insecure.ts';
+import api_max_rows_high from './api_max_rows_high.ts';
 
 export const allChecks = [
   rls_disabled_in_public,
@@ -109,6 +118,15 @@ export const allChecks = [
   realtime_rls_cost,
   realtime_over_capacity,
   realtime_publication_all_tables,
+  auth_jwt_expiry_long,
+  auth_password_policy_weak,
+  auth_email_unconfirmed,
+  auth_otp_expiry_long,
+  auth_mfa_disabled,
+  auth_anonymous_sign_ins,
+  auth_redirect_url_wildcard,
+  auth_site_url_insecure,
+  api_max_rows_high,
 ] as const satisfies readonly Check[];
 
 export function checkById(id: string): Check | undefined {

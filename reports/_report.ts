@@ -8,6 +8,7 @@ import { STRIDE, STRIDE_NAMES, type Stride } from '../src/model/stride.ts';
 /** `schema.name[.column][.policy]`, or `schema.function` for functions: the object a finding is about, unquoted. */
 export function objectPath(o: FindingObject): string {
   if (o.type === 'function' && o.function) return `${o.schema}.${o.function}`;
+  if (o.type === 'setting') return `${o.schema} ${o.name}`;
   let s = `${o.schema}.${o.name}`;
   if (o.column !== undefined) s += `.${o.column}`;
   if (o.policy !== undefined) s += `.${o.policy}`;

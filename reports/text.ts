@@ -33,6 +33,7 @@ function objectLabel(f: Finding): string {
   if (o.column) s += `.${o.column}`;
   if (o.policy) s += ` policy "${o.policy}"`;
   if (o.function && o.type === 'function') s = `${o.schema}.${o.function}`;
+  if (o.type === 'setting') s = `${o.schema} ${o.name}`;
   return terminalSafe(s);
 }
 

@@ -30,7 +30,7 @@ export function readReport(path: string, cwd: string): DiffInput {
 
 function line(f: Finding): string {
   const o = f.object;
-  const subject = o.type === 'function' && o.function ? `${o.schema}.${o.function}` : `${o.schema}.${o.name}${o.column ? `.${o.column}` : ''}${o.policy ? ` policy "${o.policy}"` : ''}`;
+  const subject = o.type === 'setting' ? `${o.schema} ${o.name}` : o.type === 'function' && o.function ? `${o.schema}.${o.function}` : `${o.schema}.${o.name}${o.column ? `.${o.column}` : ''}${o.policy ? ` policy "${o.policy}"` : ''}`;
   return `${f.level.toUpperCase().padEnd(8)} ${f.check}  ${terminalSafe(subject)}\n           ${terminalSafe(f.message)}`;
 }
 

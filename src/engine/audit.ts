@@ -149,13 +149,28 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     opened.noWorkload && (options.checks ?? allChecks).some((c) => c.meta.id === 'unused_index')
       ? [{ area: 'statistics', message: 'unused_index not applied: the embedded database ran only the migrations and seed, so index scan counters say nothing; audit a live database (--db-url) for it' }]
       : [];
+  const configChecks = (options.checks ?? allChecks).filter((c) => c.meta.source === 'config.toml' && !(options.disabled ?? []).includes(c.meta.id));
+  const configNotes =
+    configChecks.length > 0 && !target.projectConfig
+      ? [
+          {
+            area: 'auth settings',
+            message:
+              target.kind === 'url'
+                ? 'auth settings not audited: no supabase/config.toml (pass --project <dir>); a hosted project keeps them in the dashboard (Authentication settings)'
+                : `auth settings not audited: the project has no config.toml${target.projectDir ? ` (${target.projectDir})` : ''}`,
+          },
+        ]
+      : [];
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
+    projectConfig: target.projectConfig ?? null,
     notes: [
       ...opened.notes,
       ...snapshot.notes,
       ...workloadNotes,
+      ...configNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
@@ -175,7 +190,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       notes: [...report.notes, { area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }],
     };
   }
-  const locations = objectLocations(opened.statements);
+  const locations = withSettingLocations(objectLocations(opened.statements), target.projectConfig);
   return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
 }
 
@@ -279,10 +294,27 @@ export function withPlans(report: Report, explained: ExplainResult | undefined):
 }
 
 /** Points each finding at the migration file and line that created its object (policy, else relation or function). */
+/** Locations of the project's config.toml settings (`config.toml` findings point at their key, else its table, else line 1). */
+function withSettingLocations(locations: LocationMap, config: Target['projectConfig']): LocationMap {
+  if (!config) return locations;
+  const map = new Map(locations);
+  for (const [key, line] of Object.entries(config.lines)) map.set(locationKey(config.file, key), { file: config.file, line });
+  return map;
+}
+
 export function withLocations(report: Report, locations: LocationMap): Report {
   if (locations.size === 0) return report;
   const locate = (f: Finding) => {
     const o = f.object;
+    if (o.type === 'setting') {
+      // The key, else the nearest table header that holds it, else the file's first line.
+      const parts = o.name.split('.');
+      for (let n = parts.length; n > 0; n--) {
+        const hit = locations.get(locationKey(o.schema, parts.slice(0, n).join('.')));
+        if (hit) return hit;
+      }
+      return { file: o.schema, line: 1 };
+    }
     return (o.policy !== undefined ? locations.get(locationKey(o.schema, o.name, o.policy)) : undefined) ?? locations.get(locationKey(o.schema, o.name));
   };
   const place = (f: Finding) => {

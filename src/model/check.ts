@@ -22,6 +22,8 @@ export interface CheckMeta<Id extends string = string> {
    * e.g. `columnStats` for a check that reads column widths.
    */
   readonly needs?: readonly SnapshotArea[];
+  /** `config.toml`: judges the project's `supabase/config.toml` (Auth and API settings), not the catalog. */
+  readonly source?: 'config.toml';
   /** Its findings carry an exploit plan: the audit proves them in a rolled-back transaction (embedded targets, --probe-writes). */
   readonly proves?: boolean;
 }

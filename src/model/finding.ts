@@ -14,6 +14,8 @@ export const OBJECT_TYPES = [
   'bucket',
   'extension',
   'schema',
+  /** A setting of the project's `supabase/config.toml`: `schema` is the file, `name` the dotted key. */
+  'setting',
 ] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 

@@ -319,6 +319,18 @@ export type SnapshotArea =
   | 'buckets'
   | 'columnStats';
 
+/**
+ * The project's `supabase/config.toml` (Auth, API settings), parsed. `values` is the TOML as parsed;
+ * `lines` maps each dotted key (`auth.email.enable_confirmations`) and each table header
+ * (`auth.email`) to its 1-based line.
+ */
+export interface ProjectConfig {
+  /** The file, relative to the folder above the project (`supabase/config.toml`). */
+  readonly file: string;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly lines: Readonly<Record<string, number>>;
+}
+
 export interface Snapshot {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
@@ -349,6 +361,11 @@ export interface Snapshot {
    * migrations and the seed. Usage counters (index scans) then say nothing about the application.
    */
   readonly noWorkload?: boolean;
+  /**
+   * The project's `config.toml`: null when the audit had none (a live database without `--project`),
+   * absent in snapshots taken without an audit (then the config checks are silent too).
+   */
+  readonly projectConfig?: ProjectConfig | null;
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];

@@ -74,6 +74,16 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   no_primary_key: ['D'],
   fkey_to_auth_unique: ['D'],
   unsupported_reg_types: ['D'],
+  // Auth and API settings (supabase/config.toml)
+  auth_jwt_expiry_long: ['S', 'E'],
+  auth_password_policy_weak: ['S'],
+  auth_email_unconfirmed: ['S', 'E'],
+  auth_otp_expiry_long: ['S'],
+  auth_mfa_disabled: ['S'],
+  auth_anonymous_sign_ins: ['S', 'E', 'T'],
+  auth_redirect_url_wildcard: ['S', 'I'],
+  auth_site_url_insecure: ['S', 'I'],
+  api_max_rows_high: ['D'],
 };
 
 /** The STRIDE categories of a check's findings; empty for a check not in the table (a test forbids that). */

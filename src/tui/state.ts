@@ -129,6 +129,7 @@ function categoryOf(report: Report, check: string): Category | undefined {
 export function objectLabel(f: Finding): string {
   const o = f.object;
   if (o.type === 'function' && o.function) return `${o.schema}.${o.function}`;
+  if (o.type === 'setting') return `${o.schema} ${o.name}`;
   let label = `${o.schema}.${o.name}`;
   if (o.column) label += `.${o.column}`;
   if (o.policy) label += ` policy "${o.policy}"`;

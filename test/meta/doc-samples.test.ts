@@ -17,6 +17,8 @@ import type { Check } from '../../src/model/check.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
 import { loadOn, realEngines, type Engine } from '../support/audit.ts';
+import { parse as parseToml } from 'smol-toml';
+import { tomlKeyLines } from '../../src/introspect/targets/index.ts';
 
 const CHECKS_DIR = fileURLToPath(new URL('../../checks/', import.meta.url));
 const EXPOSED = ['public'];
@@ -29,11 +31,11 @@ const EXPOSED = ['public'];
 const FIX_SQL_KEEPS_FINDING: ReadonlySet<string> = new Set<string>([]);
 
 /** The `sql bad` / `sql good` blocks of a check's doc; none when the doc is missing (the registry test names it). */
-function samples(id: string, kind: 'bad' | 'good'): string[] {
+function samples(id: string, kind: 'bad' | 'good' | 'context', lang = 'sql'): string[] {
   const path = join(CHECKS_DIR, `${id}.md`);
   if (!existsSync(path)) return [];
   const doc = readFileSync(path, 'utf8');
-  return [...doc.matchAll(new RegExp('^```sql ' + kind + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]!);
+  return [...doc.matchAll(new RegExp('^```' + lang + ' ' + kind + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]!);
 }
 
 /**
@@ -73,7 +75,30 @@ async function withSample<T>(sql: string | readonly string[], use: (session: Ses
 const summary = (findings: readonly Finding[]) => findings.map((f) => `${f.fingerprint}: ${f.message}`);
 
 describe('doc samples', () => {
-  it.each(allChecks.map((check) => [check.meta.id, check] as const))(
+  // config.toml checks: each TOML sample is the project's config.toml, over the doc's `sql context` (if any).
+  it.each(allChecks.filter((c) => c.meta.source === 'config.toml').map((check) => [check.meta.id, check] as const))(
+    '%s: bad config.toml samples fire, good ones are silent',
+    async (id, check) => {
+      const bad = samples(id, 'bad', 'toml');
+      const good = samples(id, 'good', 'toml');
+      expect(bad.length, `checks/${id}.md: no \`\`\`toml bad block`).toBeGreaterThan(0);
+      expect(good.length, `checks/${id}.md: no \`\`\`toml good block`).toBeGreaterThan(0);
+      await withSample(samples(id, 'context').join('\n') || 'select 1', async (session) => {
+        const snapshot = await introspect(session, { exposedSchemas: EXPOSED });
+        const run = (toml: string) => {
+          const projectConfig = { file: 'supabase/config.toml', values: parseToml(toml) as Record<string, unknown>, lines: tomlKeyLines(toml) };
+          const { findings, errors } = evaluate({ ...snapshot, projectConfig }, [check]);
+          expect(errors).toEqual([]);
+          return findings.filter((f) => f.check === id);
+        };
+        for (const [i, toml] of bad.entries()) expect(run(toml).length, `toml bad #${i + 1} of checks/${id}.md raised nothing`).toBeGreaterThan(0);
+        for (const [i, toml] of good.entries()) expect(summary(run(toml)), `toml good #${i + 1} of checks/${id}.md`).toEqual([]);
+      });
+    },
+    120_000,
+  );
+
+  it.each(allChecks.filter((c) => c.meta.source !== 'config.toml').map((check) => [check.meta.id, check] as const))(
     '%s: bad samples fire, fixes and good samples are silent',
     async (id, check) => {
       const bad = samples(id, 'bad');

@@ -110,9 +110,11 @@ describe.each(allChecks.map((check) => [check.meta.id, check] as const))('%s', (
 
     const { headings, fences } = outline(doc);
     expect(headings).toEqual(SECTIONS);
-    const samples = fences.filter((f) => f.info === 'sql bad' || f.info === 'sql good');
-    expect(samples.some((f) => f.info === 'sql bad'), 'at least one ```sql bad block').toBe(true);
-    expect(samples.some((f) => f.info === 'sql good'), 'at least one ```sql good block').toBe(true);
+    // Checks of supabase/config.toml show TOML (with an optional ```sql context the samples run on).
+    const lang = check.meta.source === 'config.toml' ? 'toml' : 'sql';
+    const samples = fences.filter((f) => f.info === `${lang} bad` || f.info === `${lang} good` || f.info === 'sql context');
+    expect(samples.some((f) => f.info === `${lang} bad`), `at least one \`\`\`${lang} bad block`).toBe(true);
+    expect(samples.some((f) => f.info === `${lang} good`), `at least one \`\`\`${lang} good block`).toBe(true);
     expect(samples.every((f) => f.section === 'How to fix'), 'samples belong under ## How to fix').toBe(true);
   });
 });

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readSmallFile } from '../../config/load.ts';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { globSync } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
+import type { ProjectConfig } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
 import { ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
@@ -34,6 +35,8 @@ export interface Target {
   readonly configTomlSchemas: readonly string[] | undefined;
   /** The `supabase/` folder the target came from, if any. */
   readonly projectDir: string | undefined;
+  /** The project's `config.toml`, parsed (undefined when there is none). */
+  readonly projectConfig: ProjectConfig | undefined;
   open(): Promise<OpenedTarget>;
 }
 
@@ -57,6 +60,58 @@ function readConfigToml(projectDir: string): Record<string, unknown> | undefined
   } catch (error) {
     throw new UserError('config', `${path}: ${(error as Error).message.split('\n')[0]}`, 'fix the TOML syntax');
   }
+}
+
+/**
+ * The 1-based line of each key (dotted: `auth.email.otp_expiry`) and table header (`auth.email`) of a
+ * TOML text. Lines inside multi-line arrays and strings are skipped; quoted key parts are unquoted.
+ */
+export function tomlKeyLines(text: string): Record<string, number> {
+  const lines: Record<string, number> = {};
+  const unquote = (k: string) => k.split('.').map((p) => p.trim().replace(/^"(.*)"$|^'(.*)'$/, '$1$2')).join('.');
+  let table = '';
+  let open: string | null = null;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (open !== null) {
+      if (line.includes(open)) open = null;
+      return;
+    }
+    if (line === '' || line.startsWith('#')) return;
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line);
+    if (header) {
+      table = unquote(header[1]!);
+      lines[table] ??= i + 1;
+      return;
+    }
+    const kv = /^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=\s*(.*)$/.exec(line);
+    if (!kv) return;
+    const key = (table ? `${table}.` : '') + unquote(kv[1]!);
+    lines[key] ??= i + 1;
+    const value = kv[2]!;
+    if (value.startsWith('"""') && value.indexOf('"""', 3) < 0) open = '"""';
+    else if (value.startsWith("'''") && value.indexOf("'''", 3) < 0) open = "'''";
+    else if (value.startsWith('[') && !balanced(value)) open = ']';
+  });
+  return lines;
+}
+
+function balanced(value: string): boolean {
+  let depth = 0;
+  for (const ch of value.replace(/"(?:[^"\\]|\\.)*"|'[^']*'|#.*$/g, '')) {
+    if (ch === '[') depth++;
+    else if (ch === ']') depth--;
+  }
+  return depth <= 0;
+}
+
+/** The project's `config.toml` with its key lines, or undefined when the folder has none. */
+export function readProjectConfig(projectDir: string): ProjectConfig | undefined {
+  const path = join(projectDir, 'config.toml');
+  const values = readConfigToml(projectDir);
+  if (!values) return undefined;
+  const file = relative(dirname(resolve(projectDir)), path).split('\\').join('/');
+  return { file, values, lines: tomlKeyLines(readSmallFile(path, path, 'config.toml')) };
 }
 
 /** `[api] schemas` from a Supabase `config.toml`. */
@@ -100,6 +155,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
     description: kind === 'demo' ? 'bundled demo project (supabase/)' : `migrations in ${migrationsDir}`,
     configTomlSchemas: readConfigTomlSchemas(projectDir),
     projectDir,
+    projectConfig: readProjectConfig(projectDir),
     async open() {
       // PGlite loads only for an embedded target: a --db-url run never imports it.
       const { startEmbedded } = await import('./embedded.ts');
@@ -143,6 +199,7 @@ export function resolveTarget(options: TargetOptions): Target {
       description: parsed.display,
       configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : undefined,
       projectDir,
+      projectConfig: projectDir ? readProjectConfig(projectDir) : undefined,
       async open() {
         const session = await connectPg(url, { connectTimeoutMs: options.connectTimeoutMs });
         const migrations = projectDir ? join(projectDir, 'migrations') : undefined;

@@ -76,3 +76,55 @@ export function threatModel(report: Report): ThreatRow[] {
     };
   }).filter((r) => r.findings > 0);
 }
+
+/** Milliseconds for a table cell: 3 significant digits, at most 2 decimals. */
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–';
+  if (value >= 100) return String(Math.round(value));
+  return String(Number(value.toFixed(value >= 10 ? 1 : 2)));
+}
+
+export const LOAD_HEADER = ['table', 'role', 'shape', 'clients', 'samples', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s', 'no-RLS p50', 'RLS ×', 'fixed p95', 'flags'] as const;
+/** Columns of LOAD_HEADER that are numbers (right-aligned). */
+export const LOAD_NUMERIC: ReadonlySet<number> = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+
+/** `supaudit load` rows as table cells (LOAD_HEADER), worst first: SLO breaches, then by overhead. */
+export function loadCells(report: Report): string[][] {
+  const load = report.load;
+  if (!load) return [];
+  const rows = [...load.tables].sort(
+    (a, b) => Number(b.flags.includes('slo')) - Number(a.flags.includes('slo')) || (b.overhead ?? 0) - (a.overhead ?? 0) || b.p95Ms - a.p95Ms,
+  );
+  return rows.map((r) => [
+    `${r.schema}.${r.name}`,
+    r.role,
+    r.shape,
+    String(r.concurrency),
+    r.errors > 0 ? `${r.samples} (${r.errors} failed)` : String(r.samples),
+    r.samples > 0 ? ms(r.p50Ms) : '–',
+    r.samples > 0 ? ms(r.p95Ms) : '–',
+    r.samples > 0 ? ms(r.p99Ms) : '–',
+    String(r.throughputPerSec),
+    ms(r.bypassP50Ms),
+    r.overhead === null ? '–' : `${r.overhead}×`,
+    r.fixed ? ms(r.fixed.p95Ms) : '',
+    [...r.flags.map((f) => (f === 'slo' ? `p99 > ${load.sloMs} ms` : 'worse under load')), ...(r.findings.length > 0 ? [`${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`] : [])].join(', '),
+  ]);
+}
+
+/** One line about the load run: what was measured, as whom, and the worst overhead. */
+export function loadSummary(report: Report): string | null {
+  const load = report.load;
+  if (!load) return null;
+  const tables = new Set(load.tables.map((t) => `${t.schema}.${t.name}`)).size;
+  const worst = [...load.tables].filter((t) => t.overhead !== null).sort((a, b) => b.overhead! - a.overhead!)[0];
+  const slo = load.tables.filter((t) => t.flags.includes('slo')).length;
+  const fixed = load.tables.filter((t) => t.fixed);
+  const best = fixed.sort((a, b) => b.p95Ms / Math.max(b.fixed!.p95Ms, 0.001) - a.p95Ms / Math.max(a.fixed!.p95Ms, 0.001))[0];
+  return (
+    `${tables} table${tables === 1 ? '' : 's'} measured as ${load.users} real user${load.users === 1 ? '' : 's'} and anon at ${load.concurrency.join(', ')} client${load.concurrency.length === 1 && load.concurrency[0] === 1 ? '' : 's'}` +
+    (worst ? `; worst RLS overhead ${worst.overhead}× (${worst.schema}.${worst.name} ${worst.shape} as ${worst.role}: p50 ${ms(worst.p50Ms)} ms vs ${ms(worst.bypassP50Ms)} ms without RLS)` : '') +
+    `; ${slo} over the ${load.sloMs} ms p99 budget` +
+    (best ? `; with the fixes applied, ${best.schema}.${best.name} ${best.shape}: p95 ${ms(best.p95Ms)} → ${ms(best.fixed!.p95Ms)} ms` : '')
+  );
+}

@@ -11,7 +11,7 @@ import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
 
 export interface HtmlOptions {
   /** Contributions drawn per role in the chart. Default 8. */
@@ -48,6 +48,8 @@ ${LEVELS.map((l) => `.badge.${l} { background: ${LEVEL_COLOR[l]}; }`).join('\n')
 .roles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
 .role { border: 1px solid var(--border); border-radius: .5rem; padding: .75rem 1rem; background: var(--panel); }
 .role h3 { margin: 0 0 .25rem; } .role svg { width: 100%; height: auto; display: block; } .role svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
+.load-chart svg { width: 100%; max-width: 900px; height: auto; display: block; } .load-chart svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
+.load-chart .rls { fill: var(--bar); } .load-chart .rls.slo { fill: ${LEVEL_COLOR.critical}; } .load-chart .bypass { fill: var(--track); } .load-chart .fixed { fill: #2e7d32; } table.load td.num { text-align: right; }
 .role svg .track { fill: var(--track); } .role svg .bar { fill: var(--bar); } .role svg .score { fill: ${LEVEL_COLOR.critical}; }
 .finding { border: 1px solid var(--border); border-left: 4px solid var(--muted); border-radius: .4rem; padding: .6rem 1rem; margin: .75rem 0; background: var(--panel); }
 ${LEVELS.map((l) => `.finding.${l} { border-left-color: ${LEVEL_COLOR[l]}; }`).join('\n')}
@@ -124,6 +126,42 @@ export function roleChart(radius: BlastRadius, bars: number): string {
     if (!radius.bypassesRls) parts.push(`<text x="${width}" y="${y + 10}" text-anchor="end">${c.points}</text>`);
     parts.push(`<rect class="track" x="0" y="${y + 14}" width="${width}" height="8" rx="2"/>`);
     if (w > 0) parts.push(`<rect class="bar" x="0" y="${y + 14}" width="${w.toFixed(1)}" height="8" rx="2"><title>${h(`${c.points} points`)}</title></rect>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * `supaudit load`: for each measured table × shape as authenticated (the most clients measured),
+ * p95 with RLS and p50 without, on one logarithmic scale (overheads span 1× to 1000×).
+ */
+export function loadChart(report: Report, bars = 16): string {
+  const load = report.load;
+  if (!load) return '';
+  const most = Math.max(...load.concurrency);
+  const rows = load.tables
+    .filter((r) => r.role === 'authenticated' && r.concurrency === most && r.samples > 0)
+    .sort((a, b) => b.p95Ms - a.p95Ms)
+    .slice(0, bars);
+  if (rows.length === 0) return '';
+  const width = 720;
+  const label = 230;
+  const rowHeight = 26;
+  const height = 24 + rows.length * rowHeight;
+  const top = Math.max(...rows.map((r) => Math.max(r.p95Ms, r.fixed?.p95Ms ?? 0, r.bypassP50Ms ?? 0)), 0.01);
+  const floor = 0.01;
+  const scale = (v: number) => ((Math.log10(Math.max(v, floor)) - Math.log10(floor)) / (Math.log10(top * 1.2) - Math.log10(floor))) * (width - label - 60);
+  const title = `p95 latency with RLS vs p50 without, as authenticated, ${most} client${most === 1 ? '' : 's'} (log scale)`;
+  const parts = [`<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${h(title)}"><title>${h(title)}</title>`];
+  parts.push(`<text x="0" y="12">${h(title)}</text>`);
+  rows.forEach((r, i) => {
+    const y = 22 + i * rowHeight;
+    const name = `${r.schema}.${r.name} ${r.shape}`;
+    parts.push(`<text x="0" y="${y + 12}">${h(name.length > 36 ? `${name.slice(0, 35)}…` : name)}<title>${h(name)}</title></text>`);
+    parts.push(`<rect class="rls${r.flags.includes('slo') ? ' slo' : ''}" x="${label}" y="${y}" width="${scale(r.p95Ms).toFixed(1)}" height="9" rx="2"><title>${h(`p95 ${ms(r.p95Ms)} ms with RLS`)}</title></rect>`);
+    if (r.bypassP50Ms !== null) parts.push(`<rect class="bypass" x="${label}" y="${y + 10}" width="${scale(r.bypassP50Ms).toFixed(1)}" height="5" rx="2"><title>${h(`p50 ${ms(r.bypassP50Ms)} ms without RLS`)}</title></rect>`);
+    if (r.fixed) parts.push(`<rect class="fixed" x="${label}" y="${y + 16}" width="${scale(r.fixed.p95Ms).toFixed(1)}" height="5" rx="2"><title>${h(`p95 ${ms(r.fixed.p95Ms)} ms with the fixes applied`)}</title></rect>`);
+    parts.push(`<text x="${width}" y="${y + 9}" text-anchor="end">${h(`${ms(r.p95Ms)} ms${r.overhead !== null ? ` · ${r.overhead}×` : ''}`)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -221,6 +259,19 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
       out.push('</section>');
     }
     out.push('</div>');
+  }
+
+  if (report.load) {
+    out.push('<h2 id="load">Load</h2>');
+    out.push(`<p>${h(loadSummary(report) ?? '')}</p>`);
+    out.push(`<div class="load-chart">${loadChart(report)}</div>`);
+    out.push('<p class="meta">Bars: p95 with RLS (red when over the p99 budget), p50 without RLS (grey), p95 with the fixes applied (green, embedded database).</p>');
+    out.push(`<table class="load"><thead><tr>${LOAD_HEADER.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>`);
+    for (const r of loadCells(report)) out.push(`<tr>${r.map((c, i) => `<td${LOAD_NUMERIC.has(i) ? ' class="num"' : ''}>${i === 0 ? `<code>${h(c)}</code>` : h(c)}</td>`).join('')}</tr>`);
+    out.push('</tbody></table>');
+    for (const r of report.load.realtime ?? []) {
+      out.push(`<p>Realtime <code>${h(`${r.schema}.${r.name}`)}</code>: ${h(ms(r.perCheckMs))} ms to authorise one change for one subscriber; ${r.subscribers} subscribers → at most ${r.changesPerSec} changes/s (measured).</p>`);
+    }
   }
 
   out.push('<h2 id="findings">Findings</h2>');

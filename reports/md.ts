@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -162,6 +162,21 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       out.push(`**${mdText(r.role)}**${r.bypassesRls ? '' : ` (${r.score}/100)`}`);
       out.push('');
       for (const c of top) out.push(`- ${mdLead(c.reason)}${r.bypassesRls ? '' : ` — ${c.points} points`}`);
+    }
+  }
+
+  if (report.load) {
+    out.push('');
+    out.push('## Load');
+    out.push('');
+    out.push(mdText(loadSummary(report) ?? ''));
+    out.push('');
+    out.push(`| ${LOAD_HEADER.join(' | ')} |`);
+    out.push(`|${LOAD_HEADER.map((_, i) => (LOAD_NUMERIC.has(i) ? '---:' : '---')).join('|')}|`);
+    for (const r of loadCells(report)) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
+    for (const r of report.load.realtime ?? []) {
+      out.push('');
+      out.push(`- Realtime ${mdCode(`${r.schema}.${r.name}`)}: ${r.perCheckMs} ms to authorise one change for one subscriber; ${r.subscribers} subscribers → at most ${r.changesPerSec} changes/s (measured).`);
     }
   }
 

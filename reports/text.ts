@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { baselineLine, objectPath, threatModel } from './_report.ts';
+import { baselineLine, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -80,6 +80,24 @@ function realtimeSection(realtime: RealtimeReport, p: Palette): string[] {
   ];
 }
 
+/** `supaudit load`: the measured request shapes, worst first, and the realtime authorisation cost. */
+function loadSection(report: Report, p: Palette): string[] {
+  const cells = loadCells(report).map((r) => r.map(terminalSafe));
+  const widths = LOAD_HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (row: readonly string[]) => '  ' + row.map((c, i) => (LOAD_NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const realtime = report.load?.realtime ?? [];
+  return [
+    p.bold('Load (policies measured as real users)') + p.gray(` — ${terminalSafe(loadSummary(report) ?? '')}`),
+    p.gray(line(LOAD_HEADER)),
+    ...cells.map((r) => (r[12]!.includes('p99 >') ? p.red(line(r)) : line(r))),
+    ...realtime.map(
+      (r) =>
+        `  realtime ${terminalSafe(`${r.schema}.${r.name}`)}: ${ms(r.perCheckMs)} ms to authorise one change for one subscriber; ` +
+        `${r.subscribers.toLocaleString('en-US')} subscribers → at most ${r.changesPerSec.toLocaleString('en-US')} changes/s (measured)`,
+    ),
+  ];
+}
+
 /** The terminal report: summary first, then findings by level with their fix SQL. */
 export function renderText(report: Report, options: TextOptions): string {
   const p = palette(options.color);
@@ -142,6 +160,10 @@ export function renderText(report: Report, options: TextOptions): string {
       const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
       out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
+  }
+  if (report.load) {
+    out.push('');
+    out.push(...loadSection(report, p));
   }
   if (report.realtime && report.realtime.tables.length > 0) {
     out.push('');

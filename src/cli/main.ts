@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FORMAT_NAMES, isFormat, type FormatName } from '../../reports/formats.ts';
-import type { AuditOptions, AuditResult } from '../engine/audit.ts';
+import type { AuditOptions, AuditResult, LoadSettings } from '../engine/audit.ts';
 import type { resolveTarget } from '../introspect/targets/index.ts';
 import { UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
@@ -51,6 +51,17 @@ interface TargetFlags {
   userJwt?: string;
   tui?: boolean;
   realtimeSubscribers?: string;
+  /** Set by `supaudit load`. */
+  load?: LoadSettings;
+}
+
+interface LoadFlags extends AuditFlags {
+  tables?: string[];
+  maxTables: string;
+  concurrency: string;
+  duration: string;
+  samples: string;
+  sloMs: string;
 }
 
 interface AuditFlags extends TargetFlags {
@@ -132,6 +143,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
     lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.explain ? { explain: true } : {}),
+    ...(flags.load ? { load: flags.load } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
@@ -371,6 +383,43 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--debug', 'print stack traces of internal errors'));
 }
 
+function number(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UserError('usage', `${name} must be a number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+/** `supaudit load`: the audit plus the load measurement, with progress on stderr. */
+async function load(flags: LoadFlags, io: CliIo): Promise<number> {
+  const concurrency = splitList(flags.concurrency).map((c) => number('--concurrency', c, 1, 500));
+  if (concurrency.length === 0) throw new UserError('usage', '--concurrency needs at least one client count, e.g. 1,10,50');
+  let lastTable = '';
+  const settings: LoadSettings = {
+    ...(flags.tables && flags.tables.length > 0 ? { tables: flags.tables } : {}),
+    maxTables: number('--max-tables', flags.maxTables, 1, 10_000),
+    concurrency: concurrency.map(Math.floor),
+    durationMs: Math.round(number('--duration', flags.duration, 0.05, 600) * 1000),
+    maxSamples: Math.floor(number('--samples', flags.samples, 1, 1_000_000)),
+    sloMs: number('--slo-ms', flags.sloMs, 0.001, 3_600_000),
+    onProgress: (text) => {
+      if (flags.quiet) return;
+      if (io.isTTY) {
+        io.stderr(`\r\x1b[2K${text.slice(0, 118)}`);
+        return;
+      }
+      // Piped: one line per table, not one per cell.
+      const table = /: (\S+) /.exec(text)?.[1] ?? text;
+      if (table !== lastTable) io.stderr(`supaudit: ${text}\n`);
+      lastTable = table;
+    },
+  };
+  try {
+    return await audit({ ...flags, load: settings, tui: false }, io);
+  } finally {
+    if (io.isTTY && !flags.quiet) io.stderr('\r\x1b[2K');
+  }
+}
+
 export function buildProgram(io: CliIo, onExit: (code: number) => void): Command {
   const program = new Command();
   program
@@ -394,6 +443,28 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--no-tui', 'print the text report even in a terminal'))
     .action(async (flags: AuditFlags) => {
       onExit(await audit(flags, io));
+    });
+
+  addTargetOptions(
+    program
+      .command('load')
+      .description('measure the policies as real users: PostgREST request shapes per table, as authenticated (real users\' claims) and anon, at a concurrency sweep, against the same requests with RLS bypassed (read-only, rolled back)'),
+  )
+    .addOption(new Option('--tables <list>', 'tables to measure (schema.table or table, comma-separated; default: the exposed tables API roles can read, largest first)').argParser(collect))
+    .addOption(new Option('--max-tables <n>', 'measure at most this many tables').default('20'))
+    .addOption(new Option('--concurrency <list>', 'clients at once, comma-separated (capped by the free connection slots; the embedded database has one)').default('1,10,50'))
+    .addOption(new Option('--duration <s>', 'seconds per measurement (table × shape × role × concurrency), at most').default('1'))
+    .addOption(new Option('--samples <n>', 'requests per measurement, at most').default('100'))
+    .addOption(new Option('--slo-ms <ms>', 'flag a request shape whose p99 is above this many milliseconds').default('200'))
+    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${FORMAT_NAMES.join(', ')}`).argParser(collect).default([], 'text'))
+    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
+    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
+    .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
+    .addOption(new Option('-q, --quiet', 'no terminal report or progress, only files and the exit code'))
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(async (flags: LoadFlags) => {
+      onExit(await load(flags, io));
     });
 
   const baseline = program.command('baseline').description('store the fingerprints of the current findings, so CI fails only on new ones');

@@ -13,7 +13,8 @@ import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-ra
 import { compareApi, compareProbes } from '../score/probe-compare.ts';
 import { realtimeReport } from '../score/realtime.ts';
 import type { ApiProbeOptions, ApiProbeResult } from '../introspect/api-probe.ts';
-import type { BlastRadius } from '../model/report.ts';
+import type { BlastRadius, LoadReport } from '../model/report.ts';
+import type { OpenedTarget } from '../introspect/targets/index.ts';
 import { VERSION } from '../version.ts';
 import { compareFindings, evaluate, summarize, type Evaluation } from './evaluate.ts';
 import { UserError } from '../model/errors.ts';
@@ -51,6 +52,19 @@ export interface AuditOptions {
   readonly suppressions?: readonly Suppression[];
   /** Today (YYYY-MM-DD) for suppression expiry; default: the current UTC date. */
   readonly today?: string;
+  /** `supaudit load`: measure the policies as real users (see src/introspect/load.ts). */
+  readonly load?: LoadSettings;
+}
+
+export interface LoadSettings {
+  /** `schema.table` or `table`; default: every exposed table an API role may read, largest first. */
+  readonly tables?: readonly string[];
+  readonly maxTables: number;
+  readonly concurrency: readonly number[];
+  readonly durationMs: number;
+  readonly maxSamples: number;
+  readonly sloMs: number;
+  readonly onProgress?: (text: string) => void;
 }
 
 export interface AuditResult {
@@ -76,6 +90,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let explained: ExplainResult | undefined;
   let proofs: Map<string, Proof> | undefined;
   let unproven = 0;
+  let loaded: { report: LoadReport; notes: string[] } | undefined;
   const introStart = performance.now();
   try {
     snapshot = await introspect(opened.session, {
@@ -128,6 +143,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       options.onStage?.('exploit proofs');
       proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url');
     }
+    if (options.load) {
+      throwIfCancelled(options.signal);
+      options.onStage?.('load');
+      loaded = await measureLoad(opened, snapshot, options, options.load, target.kind !== 'url');
+    }
   } catch (error) {
     if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the running query was stopped and the connection closed');
     throw error;
@@ -174,6 +194,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
+      ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
     ],
   };
   options.onStage?.('parse policies');
@@ -190,8 +211,68 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       notes: [...report.notes, { area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }],
     };
   }
+  if (loaded) report = { ...report, load: loaded.report };
   const locations = withSettingLocations(objectLocations(opened.statements), target.projectConfig);
   return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
+}
+
+/**
+ * `supaudit load`: the cost checks evaluated (their findings tie slow tables to causes and fixes),
+ * then the tables measured on the audit's session (and, live, further connections to the same URL).
+ */
+async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: AuditOptions, settings: LoadSettings, embedded: boolean): Promise<{ report: LoadReport; notes: string[] }> {
+  await initPolicyParser();
+  const { runLoad } = await import('../introspect/load.ts');
+  const { COST_CHECKS, loadTables } = await import('../score/load.ts');
+  const evaluation = evaluate(snapshot, (options.checks ?? allChecks).filter((c) => COST_CHECKS.has(c.meta.id)), { checkOptions: options.checkOptions });
+  const selection = loadTables(evaluation.context, evaluation.findings, settings.tables, settings.maxTables);
+  if (selection.unknown.length > 0) {
+    throw new UserError('usage', `--tables: ${selection.unknown.join(', ')} ${selection.unknown.length === 1 ? 'is not an exposed table' : 'are not exposed tables'} that anon or authenticated may read`);
+  }
+  const published = (() => {
+    try {
+      return realtimeReport(evaluation.context)?.tables ?? [];
+    } catch (error) {
+      if (error instanceof InconclusiveError) return [];
+      throw error;
+    }
+  })();
+  const realtime = published
+    .filter((t) => t.rls)
+    .map((t) => {
+      const relation = snapshot.relations.find((r) => r.schema === t.schema && r.name === t.name);
+      const pk = snapshot.constraints.find((c) => c.schema === t.schema && c.table === t.name && c.type === 'primary_key');
+      return relation ? { relation, pk: pk && pk.columns.length === 1 ? pk.columns[0]! : null, subscribers: t.subscribers } : null;
+    })
+    .filter((x): x is NonNullable<typeof x> => x !== null);
+  const run = await runLoad(opened.session, snapshot, selection.tables, {
+    concurrency: settings.concurrency,
+    durationMs: settings.durationMs,
+    maxSamples: settings.maxSamples,
+    sloMs: settings.sloMs,
+    statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+    lockTimeoutMs: options.lockTimeoutMs ?? 3_000,
+    applyFixes: embedded,
+    ...(opened.connect ? { connect: opened.connect } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
+    realtime,
+  });
+  return {
+    report: {
+      tables: run.rows,
+      concurrency: run.concurrency,
+      sloMs: settings.sloMs,
+      users: run.users,
+      durationMs: run.durationMs,
+      ...(run.realtime.length > 0 ? { realtime: run.realtime } : {}),
+    },
+    notes: [
+      ...(selection.tables.length === 0 ? ['load: no exposed table that anon or authenticated may read: nothing to measure'] : []),
+      ...(embedded ? ['load: measured on the embedded database (migrations and seed data only): figures show the shape of the cost, not production latency'] : []),
+      ...run.notes,
+    ],
+  };
 }
 
 /** Exploit plans of the findings the checks that prove (`meta.proves`) would report. */

@@ -130,6 +130,8 @@ export interface Report {
   readonly blastRadius: readonly BlastRadius[];
   /** Per-table Realtime load (`supabase_realtime`); absent without the publication. */
   readonly realtime?: RealtimeReport;
+  /** `supaudit load`: policies measured as real users under concurrency. */
+  readonly load?: LoadReport;
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];
   readonly checkErrors: readonly CheckError[];
@@ -143,4 +145,57 @@ export interface Report {
     readonly checksRun: number;
     readonly objects: { readonly relations: number; readonly policies: number; readonly functions: number };
   };
+}
+
+/** A request shape a supabase-js client sends through PostgREST. */
+export type LoadShape = 'list' | 'by_pk' | 'by_owner' | 'count';
+
+/** One table × shape × role × concurrency, measured. Latencies are of the query itself (not BEGIN/claims). */
+export interface LoadRow {
+  readonly schema: string;
+  readonly name: string;
+  readonly role: 'anon' | 'authenticated';
+  readonly shape: LoadShape;
+  /** The statement, as PostgREST would send it (parameters as $1). */
+  readonly sql: string;
+  readonly concurrency: number;
+  readonly samples: number;
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly throughputPerSec: number;
+  /** The same statements with RLS bypassed (as the auditing role), same concurrency; null when it cannot bypass RLS. */
+  readonly bypassP50Ms: number | null;
+  readonly bypassP95Ms: number | null;
+  /** p50 with RLS ÷ p50 without; null without a baseline. */
+  readonly overhead: number | null;
+  /** `slo`: p99 above --slo-ms; `degrades`: the overhead grows with concurrency (×1.5 over the 1-client figure). */
+  readonly flags: readonly ('slo' | 'degrades')[];
+  /** Fingerprints of the findings that explain the cost (initplan, unindexed policy column, join shape…). */
+  readonly findings: readonly string[];
+  /** Re-measured with those findings' fixes applied (embedded targets only), 1 client. */
+  readonly fixed?: { readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number; readonly overhead: number | null };
+}
+
+export interface LoadReport {
+  readonly tables: readonly LoadRow[];
+  readonly concurrency: readonly number[];
+  readonly sloMs: number;
+  /** Real users whose claims the requests carried (ids from owner columns and auth.users). */
+  readonly users: number;
+  readonly durationMs: number;
+  /** Realtime: one change to a published table authorised for each sampled subscriber's claims. */
+  readonly realtime?: readonly LoadRealtimeRow[];
+}
+
+/** The per-subscriber RLS check of a published table, measured: what one change costs to authorise. */
+export interface LoadRealtimeRow {
+  readonly schema: string;
+  readonly name: string;
+  /** Mean time to authorise one change for one subscriber. */
+  readonly perCheckMs: number;
+  readonly subscribers: number;
+  /** Changes per second the database can authorise for that many subscribers (one core). */
+  readonly changesPerSec: number;
 }

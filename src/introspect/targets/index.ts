@@ -24,6 +24,8 @@ export interface OpenedTarget {
   readonly notes: readonly { area: string; message: string }[];
   /** The database ran no application workload (embedded: migrations and seed only). */
   readonly noWorkload?: boolean;
+  /** Another connection to the same database (live targets: `supaudit load`'s concurrent clients). */
+  readonly connect?: () => Promise<Session>;
 }
 
 /** Where an audit reads from: a live database, or migrations loaded into the embedded database. */
@@ -204,7 +206,7 @@ export function resolveTarget(options: TargetOptions): Target {
         const session = await connectPg(url, { connectTimeoutMs: options.connectTimeoutMs });
         const migrations = projectDir ? join(projectDir, 'migrations') : undefined;
         const statements = migrations && existsSync(migrations) ? readStatements(migrationFiles(migrations), dirname(resolve(projectDir!))) : [];
-        return { session, statements, notes: [] };
+        return { session, statements, notes: [], connect: () => connectPg(url, { connectTimeoutMs: options.connectTimeoutMs }) };
       },
     };
   }

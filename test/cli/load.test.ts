@@ -1,0 +1,141 @@
+/**
+ * `supaudit load` on real data: the chat fixture (a correlated EXISTS policy over an unindexed
+ * membership table, 8,000 messages) in the embedded database, with the fixes applied and measured
+ * again; and on a real server through --db-url with a concurrency sweep, which must leave the
+ * database as it found it (no index, no connection left behind).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { LoadRow, Report } from '../../src/model/report.ts';
+import { freshDatabase, runSql, withClient } from '../harness/db.ts';
+import { realEngines } from '../support/audit.ts';
+import { runCli, type CliRun } from '../support/cli.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/load/', import.meta.url));
+const BASE_SQL = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
+const out = mkdtempSync(join(tmpdir(), 'supaudit-load-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const FAST = ['--samples', '25', '--duration', '0.3'];
+
+function ordered(rows: readonly LoadRow[]): void {
+  for (const r of rows.filter((x) => x.samples > 0)) {
+    expect(r.p50Ms, `${r.name} ${r.shape}`).toBeGreaterThan(0);
+    expect(r.p50Ms).toBeLessThanOrEqual(r.p95Ms);
+    expect(r.p95Ms).toBeLessThanOrEqual(r.p99Ms);
+    expect(r.throughputPerSec).toBeGreaterThan(0);
+  }
+}
+
+describe('supaudit load on the embedded database', () => {
+  let run: CliRun;
+  let report: Report;
+  let md: string;
+  let html: string;
+  beforeAll(async () => {
+    run = await runCli(['load', '--migrations', join(FIXTURE, 'migrations'), ...FAST, '--concurrency', '1,10', '-f', 'json', '-f', 'md', '-f', 'html', '-o', join(out, 'embedded')]);
+    report = JSON.parse(readFileSync(join(out, 'embedded', 'supaudit.json'), 'utf8')) as Report;
+    md = readFileSync(join(out, 'embedded', 'supaudit.md'), 'utf8');
+    html = readFileSync(join(out, 'embedded', 'supaudit.html'), 'utf8');
+  }, 180_000);
+
+  test('every exposed table measured as real users and anon, percentiles ordered, RLS overhead against the bypass baseline', () => {
+    expect(run.code).toBe(0);
+    const load = report.load!;
+    expect(new Set(load.tables.map((t) => t.name))).toEqual(new Set(['messages', 'members', 'channels']));
+    // Owners of messages/members rows and auth.users accounts, with claims as PostgREST sets them.
+    expect(load.users).toBeGreaterThanOrEqual(10);
+    expect(load.concurrency).toEqual([1]);
+    expect(report.notes.some((n) => n.area === 'load' && /one connection, so only 1 client/.test(n.message))).toBe(true);
+    ordered(load.tables);
+    const messages = load.tables.filter((t) => t.name === 'messages' && t.role === 'authenticated');
+    expect(messages.map((t) => t.shape).sort()).toEqual(['by_owner', 'by_pk', 'count', 'list']);
+    expect(load.tables.filter((t) => t.role === 'anon').map((t) => t.shape)).toEqual(['list', 'list', 'list']);
+    for (const t of messages) {
+      expect(t.samples).toBeGreaterThan(0);
+      expect(t.errors).toBe(0);
+      expect(t.bypassP50Ms).toBeGreaterThan(0);
+      expect(t.overhead).toBeCloseTo(Math.round((t.p50Ms / t.bypassP50Ms!) * 10) / 10, 0);
+    }
+    // count=exact as a signed-in user runs the EXISTS for all 8,000 rows: RLS costs more than no RLS.
+    const count = messages.find((t) => t.shape === 'count')!;
+    expect(count.overhead!).toBeGreaterThan(1.5);
+  });
+
+  test('the slow table is tied to the findings that explain it, and measured again with their fixes', () => {
+    const count = report.load!.tables.find((t) => t.name === 'messages' && t.role === 'authenticated' && t.shape === 'count')!;
+    expect(count.findings).toEqual(expect.arrayContaining(['unindexed_policy_column:public.members.channel_id', 'auth_rls_initplan:public.messages.members read messages']));
+    for (const f of count.findings) expect(report.findings.map((x) => x.fingerprint)).toContain(f);
+    expect(count.fixed).toBeDefined();
+    expect(count.fixed!.p50Ms).toBeGreaterThan(0);
+    expect(count.fixed!.p50Ms).toBeLessThanOrEqual(count.fixed!.p95Ms);
+    expect(count.fixed!.p95Ms).toBeLessThanOrEqual(count.fixed!.p99Ms);
+  });
+
+  test('Markdown and HTML carry the load table; HTML a chart', () => {
+    expect(md).toContain('## Load');
+    expect(md).toMatch(/\| `public\.messages` \| authenticated \| count \| 1 \|/);
+    expect(html).toContain('<h2 id="load">Load</h2>');
+    expect(html).toMatch(/<div class="load-chart"><svg [^>]*role="img"/);
+    expect(html).toContain('public.messages count');
+  });
+});
+
+describe('supaudit load on a live server', () => {
+  let url: string;
+  let run: CliRun;
+  let report: Report;
+  let text: string;
+  const state = (u: string) =>
+    withClient(u, async (c) => ({
+      indexes: (await c.query(`select count(*)::int as n from pg_indexes where schemaname = 'public'`)).rows[0].n as number,
+      policies: (await c.query(`select string_agg(policyname || ':' || coalesce(qual, ''), '|' order by policyname) as p from pg_policies where schemaname = 'public'`)).rows[0].p as string,
+    }));
+  let before: Awaited<ReturnType<typeof state>>;
+  beforeAll(async () => {
+    const engine = realEngines()[0];
+    if (!engine) throw new Error('no real Postgres cluster in this test run');
+    url = await freshDatabase(engine);
+    await runSql(url, BASE_SQL);
+    await runSql(url, readFileSync(join(FIXTURE, 'migrations/20260101000000_chat.sql'), 'utf8'));
+    await runSql(url, readFileSync(join(FIXTURE, 'seed.sql'), 'utf8'));
+    before = await state(url);
+    run = await runCli(['load', '--db-url', url, ...FAST, '--concurrency', '1,4', '--tables', 'messages,public.channels', '-f', 'json', '-f', 'text', '-o', join(out, 'live')]);
+    report = JSON.parse(readFileSync(join(out, 'live', 'supaudit.json'), 'utf8')) as Report;
+    text = readFileSync(join(out, 'live', 'supaudit.txt'), 'utf8');
+  }, 180_000);
+
+  test('a concurrency sweep over real connections, only the tables asked for', () => {
+    expect(run.code).toBe(0);
+    const load = report.load!;
+    expect(load.concurrency).toEqual([1, 4]);
+    expect(new Set(load.tables.map((t) => t.name))).toEqual(new Set(['messages', 'channels']));
+    for (const shape of ['list', 'count']) {
+      expect(load.tables.filter((t) => t.name === 'messages' && t.role === 'authenticated' && t.shape === shape).map((t) => t.concurrency)).toEqual([1, 4]);
+    }
+    ordered(load.tables);
+    expect(load.tables.every((t) => t.errors === 0 && t.bypassP50Ms !== null)).toBe(true);
+    // DDL never runs on a live database: no "fixed" figures there.
+    expect(load.tables.some((t) => t.fixed)).toBe(false);
+    expect(text).toMatch(/Load \(policies measured as real users\) — 2 tables measured as \d+ real users and anon at 1, 4 clients/);
+    expect(run.stdout).not.toContain(url.split('@')[0]!.split(':').pop()!);
+  });
+
+  test('the database is left as it was: no index, no policy change, no connection left open', async () => {
+    expect(await state(url)).toEqual(before);
+    const open = await withClient(url, async (c) => (await c.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows[0].n as number);
+    expect(open).toBe(0);
+  });
+
+  test('bad arguments are one-line usage errors before connecting', async () => {
+    const bad = await runCli(['load', '--db-url', url, '--concurrency', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^supaudit: error: --concurrency must be a number from 1 to 500, got "0"\n/);
+    const unknown = await runCli(['load', '--db-url', url, ...FAST, '--tables', 'nope', '-q']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--tables: nope is not an exposed table that anon or authenticated may read');
+  }, 60_000);
+});

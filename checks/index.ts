@@ -64,6 +64,8 @@ import auth_anonymous_sign_ins from './auth_anonymous_sign_ins.ts';
 import auth_redirect_url_wildcard from './auth_redirect_url_wildcard.ts';
 import auth_site_url_insecure from './auth_site_url_insecure.ts';
 import api_max_rows_high from './api_max_rows_high.ts';
+import audit_trail_missing from './audit_trail_missing.ts';
+import audit_log_tamperable from './audit_log_tamperable.ts';
 
 export const allChecks = [
   rls_disabled_in_public,
@@ -127,6 +129,8 @@ export const allChecks = [
   auth_redirect_url_wildcard,
   auth_site_url_insecure,
   api_max_rows_high,
+  audit_trail_missing,
+  audit_log_tamperable,
 ] as const satisfies readonly Check[];
 
 export function checkById(id: string): Check | undefined {

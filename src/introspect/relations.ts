@@ -32,6 +32,11 @@ select n.nspname::text as schema, c.relname::text as name, c.relkind::text as ki
      where tg.tgrelid = c.oid and not tg.tgisinternal and tg.tgenabled <> 'D'
        and (tg.tgtype & 1) = 1 and (tg.tgtype & 2) = 2 and (tg.tgtype & 16) = 16
      order by tg.tgname) end as before_update_functions,
+  case when c.relhastriggers then array(select tn.nspname::text || '.' || tp.proname::text
+      from pg_trigger tg join pg_proc tp on tp.oid = tg.tgfoid join pg_namespace tn on tn.oid = tp.pronamespace
+     where tg.tgrelid = c.oid and not tg.tgisinternal and tg.tgenabled <> 'D'
+       and (tg.tgtype & 2) = 0 and (tg.tgtype & 64) = 0 and (tg.tgtype & 28) <> 0
+     order by tg.tgname) end as after_write_functions,
   s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
   s.n_tup_ins::float8 as n_tup_ins, s.n_tup_upd::float8 as n_tup_upd, s.n_tup_del::float8 as n_tup_del,
   s.n_tup_hot_upd::float8 as n_tup_hot_upd, s.n_live_tup::float8 as n_live_tup, s.n_dead_tup::float8 as n_dead_tup,
@@ -65,6 +70,7 @@ interface Row {
   has_triggers: boolean;
   before_insert_functions: string[] | null;
   before_update_functions: string[] | null;
+  after_write_functions: string[] | null;
   seq_scan: number | null;
   idx_scan: number | null;
   n_tup_ins: number | null;
@@ -148,6 +154,7 @@ export async function readRelations(
       hasTriggers: row.has_triggers,
       ...(row.before_insert_functions && row.before_insert_functions.length > 0 ? { beforeInsertFunctions: row.before_insert_functions } : {}),
       ...(row.before_update_functions && row.before_update_functions.length > 0 ? { beforeUpdateFunctions: row.before_update_functions } : {}),
+      ...(row.after_write_functions && row.after_write_functions.length > 0 ? { afterWriteFunctions: row.after_write_functions } : {}),
       stats: stats(row),
     });
   }

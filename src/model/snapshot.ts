@@ -117,6 +117,8 @@ export interface Relation {
   readonly beforeInsertFunctions?: readonly string[];
   /** Functions (`schema.name`) of enabled BEFORE UPDATE row triggers, in firing order. */
   readonly beforeUpdateFunctions?: readonly string[];
+  /** `schema.name` of the functions of enabled AFTER INSERT/UPDATE/DELETE triggers (row or statement level). */
+  readonly afterWriteFunctions?: readonly string[];
   readonly hasTriggers: boolean;
   readonly stats: TableStats | null;
 }

@@ -84,6 +84,9 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   auth_redirect_url_wildcard: ['S', 'I'],
   auth_site_url_insecure: ['S', 'I'],
   api_max_rows_high: ['D'],
+  // who did it: the trail of changes
+  audit_trail_missing: ['R'],
+  audit_log_tamperable: ['R', 'T'],
 };
 
 /** The STRIDE categories of a check's findings; empty for a check not in the table (a test forbids that). */

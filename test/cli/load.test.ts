@@ -13,6 +13,8 @@ import type { LoadRow, Report } from '../../src/model/report.ts';
 import { freshDatabase, runSql, withClient } from '../harness/db.ts';
 import { realEngines } from '../support/audit.ts';
 import { runCli, type CliRun } from '../support/cli.ts';
+import { runAudit } from '../../src/engine/audit.ts';
+import { resolveTarget } from '../../src/introspect/targets/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/load/', import.meta.url));
 const BASE_SQL = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
@@ -129,6 +131,35 @@ describe('supaudit load on a live server', () => {
     const open = await withClient(url, async (c) => (await c.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows[0].n as number);
     expect(open).toBe(0);
   });
+
+  test('Ctrl-C stops the load at once: the run ends cancelled, every connection closed', async () => {
+    const controller = new AbortController();
+    let progress = 0;
+    const started = performance.now();
+    const running = runAudit(resolveTarget({ dbUrl: url, env: {} }), {
+      exposedSchemas: ['public'],
+      signal: controller.signal,
+      // A minute per measurement: only the abort can end this run early.
+      load: {
+        maxTables: 20,
+        concurrency: [1, 4],
+        durationMs: 60_000,
+        maxSamples: 1_000_000,
+        sloMs: 200,
+        onProgress: () => {
+          if (++progress === 1) setTimeout(() => controller.abort(), 300);
+        },
+      },
+    });
+    await expect(running).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(performance.now() - started).toBeLessThan(15_000);
+    let open = -1;
+    for (let i = 0; i < 30 && open !== 0; i++) {
+      open = await withClient(url, async (c) => (await c.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows[0].n as number);
+      if (open !== 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(open).toBe(0);
+  }, 60_000);
 
   test('bad arguments are one-line usage errors before connecting', async () => {
     const bad = await runCli(['load', '--db-url', url, '--concurrency', '0']);

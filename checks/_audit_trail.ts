@@ -1,0 +1,45 @@
+/** Shared by the repudiation checks: which API roles can change a table's rows, and what records it. */
+import type { CheckContext } from '../src/model/check.ts';
+import type { Relation } from '../src/model/snapshot.ts';
+import { policyEffectiveRoles, userPolicyAnalyses } from './_policy_checks.ts';
+
+export type WriteCommand = 'INSERT' | 'UPDATE' | 'DELETE';
+const API_ROLES = ['anon', 'authenticated'] as const;
+
+/**
+ * The API roles that can run `command` on the table: the grant (and schema usage), and with RLS on a
+ * permissive policy for the command that applies to the role. Restrictive policies are not weighed.
+ */
+export function apiWriters(ctx: CheckContext, rel: Relation, command: WriteCommand): string[] {
+  const granted = API_ROLES.filter((role) => ctx.privileges.hasSchemaUsage(rel.schema, role) && ctx.privileges.hasOnRelation(rel, role, command));
+  if (!rel.rlsEnabled || granted.length === 0) return [...granted];
+  const policies = ctx.memo('policy-analyses-by-table', () => {
+    const map = new Map<string, ReturnType<typeof userPolicyAnalyses>>();
+    for (const a of userPolicyAnalyses(ctx)) {
+      const key = `${a.policy.schema}\u0000${a.policy.table}`;
+      map.set(key, [...(map.get(key) ?? []), a]);
+    }
+    return map;
+  });
+  const mine = (policies.get(`${rel.schema}\u0000${rel.name}`) ?? []).filter((a) => a.policy.permissive && (a.policy.command === command || a.policy.command === 'ALL'));
+  return granted.filter((role) => mine.some((a) => policyEffectiveRoles(ctx, a).granted.includes(role)));
+}
+
+/** Something records changes to the table: pgaudit, or an AFTER write trigger, or a trigger function that inserts elsewhere. */
+export function recordsChanges(ctx: CheckContext, rel: Relation): string | null {
+  if (ctx.snapshot.extensions.some((e) => e.name === 'pgaudit')) return 'pgaudit';
+  if ((rel.afterWriteFunctions ?? []).length > 0) return `trigger ${rel.afterWriteFunctions![0]}`;
+  const before = [...(rel.beforeInsertFunctions ?? []), ...(rel.beforeUpdateFunctions ?? [])];
+  for (const name of before) {
+    const fn = ctx.snapshot.functions.find((f) => `${f.schema}.${f.name}` === name);
+    if (fn?.source && /\binsert\s+into\b/i.test(fn.source)) return `trigger ${name}`;
+  }
+  return null;
+}
+
+/** Names of audit trails: audit tables, activity/event/change/access logs, history tables. */
+const AUDIT_NAME = /audit|(^|_)(activity|event|change|access|security|admin|action)_?logs?$|(^|_)logs?$|_history$|^history$|^record_version$/i;
+
+export function isAuditLog(rel: Relation): boolean {
+  return AUDIT_NAME.test(rel.name);
+}

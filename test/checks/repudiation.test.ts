@@ -1,0 +1,68 @@
+/**
+ * The repudiation checks on every engine (PG 15, 17, 18): what counts as a trail (AFTER triggers,
+ * a trigger writing elsewhere; not an updated_at trigger), who can rewrite an audit log.
+ */
+import { describe, expect, test } from 'vitest';
+import auditLogTamperable from '../../checks/audit_log_tamperable.ts';
+import auditTrailMissing from '../../checks/audit_trail_missing.ts';
+import { auditOn, testEngines } from '../support/audit.ts';
+
+const SQL = `
+create schema if not exists private;
+create table private.trail (at timestamptz default now(), what text);
+create function private.touch() returns trigger language plpgsql as $$ begin new.updated_at := now(); return new; end $$;
+create function private.log_after() returns trigger language plpgsql as $$ begin insert into private.trail (what) values (tg_op); return null; end $$;
+create function private.log_before() returns trigger language plpgsql as $$ begin insert into private.trail (what) values (tg_op); return new; end $$;
+
+-- Owners update their e-mail; only an updated_at trigger: no trail.
+create table public.contacts (id bigint primary key, user_id uuid default auth.uid(), email text, updated_at timestamptz);
+alter table public.contacts enable row level security;
+create policy "own" on public.contacts for update to authenticated using (user_id = (select auth.uid()));
+create trigger touch before update on public.contacts for each row execute function private.touch();
+
+-- Same, with an AFTER trigger that records the change.
+create table public.billing (id bigint primary key, user_id uuid default auth.uid(), iban text);
+alter table public.billing enable row level security;
+create policy "own" on public.billing for delete to authenticated using (user_id = (select auth.uid()));
+create trigger trail after update or delete on public.billing for each row execute function private.log_after();
+
+-- A BEFORE trigger that writes the trail elsewhere.
+create table public.phones (id bigint primary key, user_id uuid default auth.uid(), phone text);
+alter table public.phones enable row level security;
+create policy "own" on public.phones for update to authenticated using (user_id = (select auth.uid()));
+create trigger trail before update on public.phones for each row execute function private.log_before();
+
+-- Sensitive, but only readable: nothing to record.
+create table public.readonly_tokens (id bigint primary key, token text);
+alter table public.readonly_tokens enable row level security;
+create policy "read" on public.readonly_tokens for select to authenticated using (true);
+
+-- RLS off, default grants: anon too can change it.
+create table public.newsletter (id bigint primary key, email text);
+
+-- Audit logs: one users may delete from, one RLS-off (anon), one append-only.
+create table public.audit_log (id bigint primary key, actor uuid default auth.uid(), action text);
+alter table public.audit_log enable row level security;
+create policy "actors delete" on public.audit_log for delete to authenticated using (actor = (select auth.uid()));
+create table public.activity_logs (id bigint primary key, action text);
+create table public.order_history (id bigint primary key, action text);
+alter table public.order_history enable row level security;
+create policy "insert" on public.order_history for insert to authenticated with check (true);
+create policy "update nobody" on public.order_history for update to service_role using (true);
+`;
+
+describe.each(testEngines())('repudiation checks on %s', (engine) => {
+  test('a trail is an AFTER trigger or a trigger writing elsewhere; audit logs must not be rewritable', async () => {
+    const { findings } = await auditOn(engine, SQL, { checks: [auditTrailMissing, auditLogTamperable] });
+    const brief = findings.map((f) => `${f.level} ${f.check} ${f.object.schema}.${f.object.name} ${f.roles.join(',')}`).sort();
+    expect(brief).toEqual([
+      'critical audit_log_tamperable public.activity_logs anon,authenticated',
+      'high audit_log_tamperable public.audit_log authenticated',
+      'low audit_trail_missing public.contacts authenticated',
+      'medium audit_trail_missing public.newsletter anon,authenticated',
+    ]);
+    const contacts = findings.find((f) => f.object.name === 'contacts')!;
+    expect(contacts.evidence).toMatchObject({ sensitiveColumns: ['email'], update: ['authenticated'], delete: [] });
+    expect(contacts.stride).toEqual(['R']);
+  }, 60_000);
+});

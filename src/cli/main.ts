@@ -394,6 +394,8 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
   const concurrency = splitList(flags.concurrency).map((c) => number('--concurrency', c, 1, 500));
   if (concurrency.length === 0) throw new UserError('usage', '--concurrency needs at least one client count, e.g. 1,10,50');
   let lastTable = '';
+  // In the review the progress view shows the stage; the per-cell lines are for terminals and logs.
+  const review = interactive(flags, io);
   const settings: LoadSettings = {
     ...(flags.tables && flags.tables.length > 0 ? { tables: flags.tables } : {}),
     maxTables: number('--max-tables', flags.maxTables, 1, 10_000),
@@ -402,7 +404,7 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
     maxSamples: Math.floor(number('--samples', flags.samples, 1, 1_000_000)),
     sloMs: number('--slo-ms', flags.sloMs, 0.001, 3_600_000),
     onProgress: (text) => {
-      if (flags.quiet) return;
+      if (flags.quiet || review) return;
       if (io.isTTY) {
         io.stderr(`\r\x1b[2K${text.slice(0, 118)}`);
         return;
@@ -414,9 +416,9 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
     },
   };
   try {
-    return await audit({ ...flags, load: settings, tui: false }, io);
+    return await audit({ ...flags, load: settings }, io);
   } finally {
-    if (io.isTTY && !flags.quiet) io.stderr('\r\x1b[2K');
+    if (io.isTTY && !flags.quiet && !review) io.stderr('\r\x1b[2K');
   }
 }
 
@@ -461,6 +463,8 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .addOption(new Option('-q, --quiet', 'no terminal report or progress, only files and the exit code'))
+    .addOption(new Option('--tui', 'interactive review with a load view (the default in a terminal)'))
+    .addOption(new Option('--no-tui', 'print the text report even in a terminal'))
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .action(async (flags: LoadFlags) => {

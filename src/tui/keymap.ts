@@ -3,7 +3,7 @@
  * a side effect the review hook performs (write, re-run). Every key of the help overlay is here.
  */
 import type { Key } from 'ink';
-import { focusedFinding, type Action, type State } from './state.ts';
+import { focusedFinding, type Action, type State, type View } from './state.ts';
 
 export type Command =
   | { readonly kind: 'action'; readonly action: Action }
@@ -36,13 +36,14 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
   if (!state.report) return none;
   if (input === 'e') return { kind: 'export' };
   if (key.tab) {
-    const order = ['overview', 'findings', 'roles'] as const;
+    const order = (state.report.load ? ['overview', 'findings', 'roles', 'load'] : ['overview', 'findings', 'roles']) as readonly View[];
     const at = order.indexOf(state.view as (typeof order)[number]);
     return act({ type: 'show', view: order[(at + (key.shift ? order.length - 1 : 1)) % order.length]! });
   }
   if (input === '1') return act({ type: 'show', view: 'overview' });
   if (input === '2') return act({ type: 'show', view: 'findings' });
   if (input === '3') return act({ type: 'show', view: 'roles' });
+  if (input === '4') return act({ type: 'show', view: 'load' });
   const up = key.upArrow || input === 'k';
   const down = key.downArrow || input === 'j';
   switch (state.view) {
@@ -78,6 +79,7 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
       if (key.pageUp || key.pageDown) return act({ type: 'scroll-role', delta: (key.pageUp ? -1 : 1) * Math.max(1, layout.bodyHeight - 3), max: layout.scrollMax });
       return none;
     case 'overview':
+    case 'load':
     case 'help':
       if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1, max: layout.scrollMax });
       if (key.return && state.view === 'overview') return act({ type: 'show', view: 'findings' });

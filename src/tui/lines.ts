@@ -4,6 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
+import { LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
 import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
@@ -385,7 +386,7 @@ export function roleLines(b: BlastRadius, width: number): Line[] {
 }
 
 export const HELP: readonly (readonly [string, string])[] = [
-  ['Tab / 1 2 3', 'overview · findings · roles'],
+  ['Tab / 1 2 3 4', 'overview · findings · roles · load (supaudit load)'],
   ['↑ ↓  j k', 'move (PgUp/PgDn, Home/End)'],
   ['Enter', 'finding detail'],
   ['← →', 'previous / next finding in the detail'],
@@ -413,12 +414,37 @@ export function helpLines(width: number): Line[] {
   ];
 }
 
+/** `supaudit load` in the review: the summary, then every measured request shape, worst first. */
+export function loadLines(report: Report, width: number): Line[] {
+  if (!report.load) return [line(seg('No load figures: run `supaudit load` to measure the policies as real users.', 'dim'))];
+  const all = loadCells(report).map((r) => r.map((c, i) => terminalSafe(i === 1 && c === 'authenticated' ? 'auth' : c)));
+  // The terminal is narrower than the report: the columns that say least go first.
+  const dropped = new Set<number>([4, 8, ...(report.load.concurrency.length === 1 ? [3] : []), ...(report.load.tables.some((t) => t.fixed) ? [] : [11])]);
+  const keep = LOAD_HEADER.map((_, i) => i).filter((i) => !dropped.has(i));
+  const header = keep.map((i) => LOAD_HEADER[i]!);
+  const cells = all.map((r) => keep.map((i) => r[i]!));
+  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((r) => r[k]!.length)));
+  const row = (r: readonly string[]) => r.map((c, k) => (LOAD_NUMERIC.has(keep[k]!) ? c.padStart(widths[k]!) : c.padEnd(widths[k]!))).join('  ').trimEnd();
+  return [
+    line(seg('Load', 'bold'), seg(' — policies measured as real users', 'dim')),
+    ...wrap([seg(terminalSafe(loadSummary(report) ?? ''))], width),
+    blank,
+    clip([seg(row(header), 'dim')], width),
+    ...cells.map((r) => clip([seg(row(r), r.at(-1)!.includes('p99 >') ? 'critical' : undefined)], width)),
+    ...(report.load.realtime ?? []).flatMap((r) => [
+      blank,
+      ...wrap([seg(`realtime ${terminalSafe(`${r.schema}.${r.name}`)}: ${ms(r.perCheckMs)} ms per subscriber check; ${r.subscribers} subscribers → at most ${r.changesPerSec} changes/s`)], width),
+    ]),
+  ];
+}
+
 /** The lines of the current scrolling view (overview, detail, help), or undefined for the others. */
 export function scrollingLines(state: State, width: number): Line[] | undefined {
   if (state.view === 'help') return helpLines(width);
   const report = state.report;
   if (!report) return undefined;
   if (state.view === 'overview') return overviewLines(report, width);
+  if (state.view === 'load') return loadLines(report, width);
   if (state.view === 'detail') {
     const f = focusedFinding(state);
     return f ? detailLines(report, f, width, state.accepted[f.fingerprint]) : undefined;

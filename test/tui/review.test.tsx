@@ -103,6 +103,30 @@ function review(r: Report = report, audit?: (onStage: (s: string) => void) => Pr
 }
 
 describe('interactive review', () => {
+  test('a supaudit load report gets a fourth view: the measured shapes, worst first, SLO breaches marked', async () => {
+    const row = (name: string, shape: 'list' | 'count', p: [number, number, number], bypass: number, flags: ('slo' | 'degrades')[] = []) => ({
+      schema: 'public', name, role: 'authenticated' as const, shape, sql: 'select 1', concurrency: 1, samples: 50, errors: 0,
+      p50Ms: p[0], p95Ms: p[1], p99Ms: p[2], throughputPerSec: 12.5, bypassP50Ms: bypass, bypassP95Ms: bypass, overhead: Math.round((p[0] / bypass) * 10) / 10, flags, findings: [],
+    });
+    const loaded: Report = {
+      ...report,
+      load: { tables: [row('projects', 'list', [2, 3, 4], 1), row('comments', 'count', [132, 217, 250], 0.58, ['slo'])], concurrency: [1], sloMs: 200, users: 20, durationMs: 1000 },
+    };
+    const ui = review(loaded);
+    await ui.waitFor('Worst findings');
+    expect(ui.frame()).toContain('4 Load');
+    await ui.press('4');
+    const screen = await ui.waitFor('policies measured as real users');
+    expect(screen).toMatch(/2 tables measured as 20 real users and anon at 1 client; worst RLS overhead 227\.6×/);
+    const lines = screen.split('\n');
+    const comments = lines.findIndex((l) => /public\.comments\s+auth/.test(l));
+    expect(comments).toBeGreaterThan(-1);
+    expect(comments).toBeLessThan(lines.findIndex((l) => l.includes('public.projects')));
+    expect(lines[comments]).toMatch(/count\s+132\s+217\s+250\s+0\.58\s+227\.6×\s+p99 > 200 ms/);
+    await ui.press('\t');
+    await ui.waitFor('Worst findings');
+  });
+
   test('overview: target, counts by level, blast radius per role, worst five findings', async () => {
     const ui = review();
     const screen = await ui.waitFor('Worst findings');

@@ -21,7 +21,7 @@ function markupOnly(doc: string): string {
 describe('html reporter on the demo project (+ hostile migration)', () => {
   test('the hostile table really is in the findings, and renders as text', () => {
     const hostile = report.findings.filter((f) => f.object.name === HOSTILE_TABLE);
-    expect(hostile.map((f) => f.check).sort()).toEqual(['policy_exists_rls_disabled', 'rls_disabled_in_public', 'sensitive_columns_exposed']);
+    expect(hostile.map((f) => f.check).sort()).toEqual(['audit_trail_missing', 'policy_exists_rls_disabled', 'rls_disabled_in_public', 'sensitive_columns_exposed']);
     expect(html).toContain(`<code>${escapeHtml(`public.${HOSTILE_TABLE}`)}</code>`);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>alert');

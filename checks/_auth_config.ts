@@ -114,7 +114,13 @@ export function fromEnv(value: unknown): boolean {
   return typeof value === 'string' && /^env\(\s*\w+\s*\)$/.test(value.trim());
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|[\w.-]+\.localhost|host\.docker\.internal)$/i;
+/**
+ * Hosts that only a developer's machine or network reaches: loopback, private IPv4 ranges, and the
+ * names reserved for local use (`.localhost`, `.local` mDNS, `.test`, `.internal`, `.lan`,
+ * `.home.arpa`, `.example`, `.invalid`).
+ */
+const LOOPBACK =
+  /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|10(?:\.\d{1,3}){3}|192\.168(?:\.\d{1,3}){2}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|[\w.-]+\.(?:localhost|local|test|internal|lan|home\.arpa|example|invalid))$/i;
 
 /** Host of a URL or URL pattern (`https://*.example.com/**` → `*.example.com`), lower case, without port. */
 export function hostOf(url: string): string | null {

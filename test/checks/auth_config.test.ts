@@ -145,6 +145,14 @@ describe.each(testEngines())('config.toml checks on %s', (engine) => {
     const redirects = (urls: string[]) =>
       brief(withConfig(snapshot, `[auth]\nadditional_redirect_urls = ${JSON.stringify(urls)}\n`)).filter((b) => b.includes('redirect'));
     expect(redirects(['https://app.example.com/**', 'http://localhost:3000/**', 'http://127.0.0.1:54321', 'http://app.localhost/cb'])).toEqual([]);
+    // Names and addresses only a developer's network reaches (postgres-new lists http://database.build.local:3000/).
+    const insecure = (urls: string[]) =>
+      brief(withConfig(snapshot, `[auth]\nadditional_redirect_urls = ${JSON.stringify(urls)}\n`)).filter((b) => b.includes('insecure'));
+    expect(insecure(['http://database.build.local:3000/', 'http://192.168.1.20:3000', 'http://10.0.0.5', 'http://172.20.0.3:8080', 'http://web.internal/', 'http://app.test'])).toEqual([]);
+    expect(insecure(['http://172.32.0.1/', 'http://app.example.com/cb'])).toEqual([
+      'low auth_site_url_insecure auth.additional_redirect_urls http://172.32.0.1/',
+      'low auth_site_url_insecure auth.additional_redirect_urls http://app.example.com/cb',
+    ]);
     expect(redirects(['https://**', 'https://*.netlify.app', 'https://myapp-*-team.vercel.app/**', 'https://*.example.com/**'])).toEqual([
       'high auth_redirect_url_wildcard auth.additional_redirect_urls https://**',
       'high auth_redirect_url_wildcard auth.additional_redirect_urls https://*.netlify.app',

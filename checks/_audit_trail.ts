@@ -8,7 +8,8 @@ const API_ROLES = ['anon', 'authenticated'] as const;
 
 /**
  * The API roles that can run `command` on the table: the grant (and schema usage), and with RLS on a
- * permissive policy for the command that applies to the role. Restrictive policies are not weighed.
+ * permissive policy for the command that applies to the role (for anon, one not tied to the caller's
+ * own rows). Restrictive policies are not weighed.
  */
 export function apiWriters(ctx: CheckContext, rel: Relation, command: WriteCommand): string[] {
   const granted = API_ROLES.filter((role) => ctx.privileges.hasSchemaUsage(rel.schema, role) && ctx.privileges.hasOnRelation(rel, role, command));
@@ -22,7 +23,9 @@ export function apiWriters(ctx: CheckContext, rel: Relation, command: WriteComma
     return map;
   });
   const mine = (policies.get(`${rel.schema}\u0000${rel.name}`) ?? []).filter((a) => a.policy.permissive && (a.policy.command === command || a.policy.command === 'ALL'));
-  return granted.filter((role) => mine.some((a) => policyEffectiveRoles(ctx, a).granted.includes(role)));
+  // A policy tied to the caller's own rows (auth.uid() = owner…) matches no row for anon, whose uid is NULL.
+  const deciding = (a: (typeof mine)[number]) => (command === 'INSERT' ? a.withCheck : a.using);
+  return granted.filter((role) => mine.some((a) => policyEffectiveRoles(ctx, a).granted.includes(role) && !(role === 'anon' && deciding(a)?.callerTied === true)));
 }
 
 /** Something records changes to the table: pgaudit, or an AFTER write trigger, or a trigger function that inserts elsewhere. */

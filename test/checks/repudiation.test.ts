@@ -37,6 +37,11 @@ create table public.readonly_tokens (id bigint primary key, token text);
 alter table public.readonly_tokens enable row level security;
 create policy "read" on public.readonly_tokens for select to authenticated using (true);
 
+-- For every role (no TO), but tied to the caller: anon (uid NULL) changes nothing.
+create table public.profiles_public (id uuid primary key, phone text);
+alter table public.profiles_public enable row level security;
+create policy "own" on public.profiles_public for update using (id = auth.uid());
+
 -- RLS off, default grants: anon too can change it.
 create table public.newsletter (id bigint primary key, email text);
 
@@ -59,6 +64,7 @@ describe.each(testEngines())('repudiation checks on %s', (engine) => {
       'critical audit_log_tamperable public.activity_logs anon,authenticated',
       'high audit_log_tamperable public.audit_log authenticated',
       'low audit_trail_missing public.contacts authenticated',
+      'low audit_trail_missing public.profiles_public authenticated',
       'medium audit_trail_missing public.newsletter anon,authenticated',
     ]);
     const contacts = findings.find((f) => f.object.name === 'contacts')!;

@@ -268,8 +268,8 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
       ...(run.realtime.length > 0 ? { realtime: run.realtime } : {}),
     },
     notes: [
-      ...(selection.tables.length === 0 ? ['load: no exposed table that anon or authenticated may read: nothing to measure'] : []),
-      ...(embedded ? ['load: measured on the embedded database (migrations and seed data only): figures show the shape of the cost, not production latency'] : []),
+      ...(selection.tables.length === 0 ? ['no exposed table that anon or authenticated may read: nothing to measure'] : []),
+      ...(embedded ? ['measured on the embedded database (migrations and seed data only): figures show the shape of the cost, not production latency'] : []),
       ...run.notes,
     ],
   };

@@ -195,7 +195,7 @@ async function sampleUsers(session: Session, options: LoadOptions, tables: reado
   if (users.length === 0) {
     const id = randomUUID();
     users.push({ id, json: JSON.stringify({ sub: id, role: 'authenticated', aud: 'authenticated', aal: 'aal1', is_anonymous: false }) });
-    notes.push('load: no user found in auth.users or in owner columns; requests ran as one made-up signed-in user (who owns nothing)');
+    notes.push('no user found in auth.users or in owner columns; requests ran as one made-up signed-in user (who owns nothing)');
   }
   return { users, notes };
 }
@@ -249,17 +249,17 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const pageSize = options.pageSize ?? 100;
   let concurrency = [...new Set(options.concurrency)].filter((n) => n >= 1).sort((a, b) => a - b);
   if (!options.connect) {
-    if (concurrency.some((n) => n > 1)) notes.push('load: the embedded database has one connection, so only 1 client was measured; run `supaudit load --db-url …` against a staging database for the concurrency sweep');
+    if (concurrency.some((n) => n > 1)) notes.push('the embedded database has one connection, so only 1 client was measured; run `supaudit load --db-url …` against a staging database for the concurrency sweep');
     concurrency = [1];
   } else {
     const room = await connectionRoom(session, options);
     if (concurrency.some((n) => n > room)) {
-      notes.push(`load: concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest)`);
+      notes.push(`concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest)`);
       concurrency = [...new Set(concurrency.map((n) => Math.min(n, room)))];
     }
   }
   const canBypass = await bypasses(session, options);
-  if (!canBypass) notes.push('load: the auditing role has neither superuser nor BYPASSRLS, so there is no RLS-free baseline and no overhead ratio');
+  if (!canBypass) notes.push('the auditing role has neither superuser nor BYPASSRLS, so there is no RLS-free baseline and no overhead ratio');
   const sampled = await sampleUsers(session, options, tables, snapshot);
   notes.push(...sampled.notes);
   const users = sampled.users;
@@ -274,7 +274,9 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const realtime: LoadRealtimeRow[] = [];
   try {
     while (pool.length < max && options.connect) pool.push(await options.connect());
-    const plan = await Promise.all(tables.map(async (t) => ({ table: t, shapes: requests(t, await pkSamples(session, options, t), pageSize) })));
+    // One statement at a time on a session: the primary keys are read table after table.
+    const plan: { table: LoadTable; shapes: Map<LoadShape, Request> }[] = [];
+    for (const t of tables) plan.push({ table: t, shapes: requests(t, await pkSamples(session, options, t), pageSize) });
     const cells = plan.flatMap(({ table, shapes }) =>
       [...shapes].flatMap(([shape, request]) =>
         table.roles.filter((role) => role === 'authenticated' || shape === 'list').map((role) => ({ table, shape, request, role })),
@@ -286,7 +288,7 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
       const clients = pool.slice(0, n);
       const withRls = await cell(clients, options, role, claims, request);
       const bypass = canBypass ? await cell(clients, options, null, claims, request) : null;
-      if (withRls.errors > 0) notes.push(`load: ${table.relation.schema}.${table.relation.name} ${shape} as ${role}: ${withRls.errors} request${withRls.errors === 1 ? '' : 's'} failed (${withRls.lastError})`);
+      if (withRls.errors > 0) notes.push(`${table.relation.schema}.${table.relation.name} ${shape} as ${role}: ${withRls.errors} request${withRls.errors === 1 ? '' : 's'} failed (${withRls.lastError})`);
       const p50 = percentile(withRls.samples, 50);
       const b50 = bypass && bypass.samples.length > 0 ? percentile(bypass.samples, 50) : null;
       return {
@@ -322,7 +324,7 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
     for (const rt of options.realtime ?? []) {
       if (!rt.pk) continue;
       throwIfCancelled(options.signal);
-      options.onProgress?.(`load: realtime authorisation of ${rt.relation.schema}.${rt.relation.name}`);
+      options.onProgress?.(`realtime authorisation of ${rt.relation.schema}.${rt.relation.name}`);
       const ids = await pkSamples(session, options, { relation: rt.relation, roles: [], pk: { column: rt.pk, type: rt.relation.columns.find((c) => c.name === rt.pk)?.type ?? 'text' }, owner: null, findings: [], fixes: [] });
       if (ids.length === 0) continue;
       const type = rt.relation.columns.find((c) => c.name === rt.pk)?.type ?? 'text';
@@ -346,7 +348,7 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
         const mine = rows.filter((r) => r.schema === table.relation.schema && r.name === table.relation.name && r.role === 'authenticated' && r.concurrency === concurrency[0]);
         if (!mine.some((r) => r.overhead === null || r.overhead > 1.5 || r.flags.length > 0)) continue;
         throwIfCancelled(options.signal);
-        options.onProgress?.(`load: applying the fixes of ${table.relation.schema}.${table.relation.name} (embedded database) and measuring again`);
+        options.onProgress?.(`applying the fixes of ${table.relation.schema}.${table.relation.name} (embedded database) and measuring again`);
         try {
           // The embedded database is a throwaway copy: DDL is committed there, never on a live target.
           await session.begin({ access: 'read write', statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs });
@@ -364,7 +366,7 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
             throw error;
           }
         } catch (error) {
-          notes.push(`load: the fixes of ${table.relation.schema}.${table.relation.name} could not be applied (${describePgErrorSafely(error)})`);
+          notes.push(`the fixes of ${table.relation.schema}.${table.relation.name} could not be applied (${describePgErrorSafely(error)})`);
           continue;
         }
         for (const row of mine) {

@@ -97,6 +97,8 @@ const ENDS = /^\s*(ROLLBACK|COMMIT|END|ABORT)\s*;?\s*$/i;
 export class CountingSession implements Session {
   private count = 0;
   private open: TransactionSpec | null = null;
+  /** A statement is in flight: a second one at the same time would interleave two transactions. */
+  private busy = false;
   readonly cancel?: () => Promise<void>;
   readonly kill?: () => void;
   constructor(private readonly driver: SessionDriver) {
@@ -107,6 +109,17 @@ export class CountingSession implements Session {
 
   get roundTrips(): number {
     return this.count;
+  }
+
+  /** One round trip at a time: concurrent callers get an error, not an interleaved transaction. */
+  private async step<T>(run: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new Error('internal: two statements at once on one database session (each client needs its own session)');
+    this.busy = true;
+    try {
+      return await run();
+    } finally {
+      this.busy = false;
+    }
   }
 
   private async alone<T>(run: () => Promise<T>): Promise<T> {
@@ -121,7 +134,7 @@ export class CountingSession implements Session {
   async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
     if (this.open === null) return this.alone(() => this.query<T>(sql, params));
     this.count++;
-    return (await this.driver.run(sql, params)) as T[];
+    return (await this.step(() => this.driver.run(sql, params))) as T[];
   }
 
   async exec(sql: string): Promise<void> {
@@ -134,7 +147,7 @@ export class CountingSession implements Session {
       this.driver.onTransaction?.(DEFAULT_SPEC);
     }
     try {
-      await this.driver.runMany(sql);
+      await this.step(() => this.driver.runMany(sql));
     } finally {
       if (ENDS.test(sql)) {
         this.open = null;
@@ -148,7 +161,7 @@ export class CountingSession implements Session {
     this.open = spec;
     this.driver.onTransaction?.(spec);
     try {
-      await this.driver.runMany(beginSql(spec, this.driver.localSettings?.(spec) ?? ''));
+      await this.step(() => this.driver.runMany(beginSql(spec, this.driver.localSettings?.(spec) ?? '')));
     } catch (error) {
       // The transaction may be open on the server: end it, so the session is clean for the next one.
       await this.driver.runMany('ROLLBACK').catch(() => undefined);

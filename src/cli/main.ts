@@ -403,6 +403,9 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
     durationMs: Math.round(number('--duration', flags.duration, 0.05, 600) * 1000),
     maxSamples: Math.floor(number('--samples', flags.samples, 1, 1_000_000)),
     sloMs: number('--slo-ms', flags.sloMs, 0.001, 3_600_000),
+    onPlan: (text) => {
+      if (!flags.quiet && !review) io.stderr(`supaudit: load: ${text}\n`);
+    },
     onProgress: (text) => {
       if (flags.quiet || review) return;
       if (io.isTTY) {

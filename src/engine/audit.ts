@@ -65,6 +65,7 @@ export interface LoadSettings {
   readonly maxSamples: number;
   readonly sloMs: number;
   readonly onProgress?: (text: string) => void;
+  readonly onPlan?: (text: string) => void;
 }
 
 export interface AuditResult {
@@ -252,10 +253,12 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
     sloMs: settings.sloMs,
     statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
     lockTimeoutMs: options.lockTimeoutMs ?? 3_000,
+    timeoutMs: Math.min(options.statementTimeoutMs ?? 30_000, Math.max(1_000, Math.round(settings.sloMs * 10))),
     applyFixes: embedded,
     ...(opened.connect ? { connect: opened.connect } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
+    ...(settings.onPlan ? { onPlan: settings.onPlan } : {}),
     realtime,
   });
   return {

@@ -37,6 +37,11 @@ export interface LoadOptions {
   readonly sloMs: number;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
+  /**
+   * statement_timeout of each measured request: a request 10× over the SLO is slow enough to report,
+   * and stopping it there bounds what the run costs the server.
+   */
+  readonly timeoutMs: number;
   /** Rows a `list` request asks for (PostgREST's `limit`). */
   readonly pageSize?: number;
   /** Embedded targets only: apply each slow table's fixes and measure it again. */
@@ -45,6 +50,8 @@ export interface LoadOptions {
   readonly connect?: () => Promise<Session>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (text: string) => void;
+  /** Told once, before the first request, what will run and for how long at most. */
+  readonly onPlan?: (text: string) => void;
   /** Realtime: the published tables and the subscribers assumed (or counted) for each. */
   readonly realtime?: readonly { readonly relation: Relation; readonly pk: string | null; readonly subscribers: number }[];
 }
@@ -91,7 +98,7 @@ function requests(table: LoadTable, pkValues: readonly string[], pageSize: numbe
 
 /** A request as PostgREST runs it: a transaction, the role and claims set locally, the statement, rolled back. */
 async function timed(session: Session, options: LoadOptions, role: string | null, user: Claims | null, request: Request, i: number): Promise<number> {
-  await session.begin({ access: 'read only', statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs });
+  await session.begin({ access: 'read only', statementTimeoutMs: options.timeoutMs, lockTimeoutMs: options.lockTimeoutMs });
   try {
     if (role !== null) {
       await session.query(`SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.method', 'GET', true)`, [
@@ -137,7 +144,7 @@ async function cell(clients: readonly Session[], options: LoadOptions, role: str
           errors++;
           lastError = describePgErrorSafely(error);
           // A statement over its timeout counts as one sample at the timeout: the caller waited that long.
-          if (/statement timeout/i.test(lastError)) samples.push(options.statementTimeoutMs);
+          if (/statement timeout|canceling statement/i.test(lastError)) samples.push(options.timeoutMs);
         }
       }
     }),
@@ -281,6 +288,12 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
       [...shapes].flatMap(([shape, request]) =>
         table.roles.filter((role) => role === 'authenticated' || shape === 'list').map((role) => ({ table, shape, request, role })),
       ),
+    );
+    const perCell = options.durationMs + options.timeoutMs;
+    options.onPlan?.(
+      `${cells.length * concurrency.length} measurements of read-only requests (rolled back, statement_timeout ${options.timeoutMs} ms), ` +
+        `up to ${Math.max(...concurrency)} connection${Math.max(...concurrency) === 1 ? '' : 's'} at once, each measurement ${options.durationMs} ms at most plus the requests in flight` +
+        `${canBypass ? ', twice (with and without RLS)' : ''}: about ${Math.ceil((cells.length * concurrency.length * perCell * (canBypass ? 2 : 1)) / 1000)} s at most`,
     );
     let done = 0;
     const measure = async (table: LoadTable, shape: LoadShape, role: 'anon' | 'authenticated', request: Request, n: number): Promise<Omit<LoadRow, 'flags'>> => {

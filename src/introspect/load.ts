@@ -170,11 +170,15 @@ async function sampleUsers(session: Session, options: LoadOptions, tables: reado
       for (const r of found) ids.add(r.id);
     }
     if (snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users')) {
-      const picked = await session.query<{ u: Record<string, unknown> }>(
-        `SELECT to_jsonb(u) - 'encrypted_password' AS u FROM auth.users u WHERE u.id::text = ANY($1::text[]) OR u.id IN (SELECT id FROM auth.users LIMIT 10) LIMIT 20`,
-        [[...ids]],
-      );
-      rows.push(...picked.map((p) => p.u));
+      // By primary key (owner ids are uuids), then up to 10 other accounts: no scan of a large auth.users.
+      const owners = await session.query<{ u: Record<string, unknown> }>(`SELECT to_jsonb(u) - 'encrypted_password' AS u FROM auth.users u WHERE u.id = ANY($1::uuid[])`, [[...ids]]);
+      const others = await session.query<{ u: Record<string, unknown> }>(`SELECT to_jsonb(u) - 'encrypted_password' AS u FROM auth.users u LIMIT 10`);
+      const seen = new Set<string>();
+      for (const { u } of [...owners, ...others]) {
+        if (seen.has(String(u['id']))) continue;
+        seen.add(String(u['id']));
+        rows.push(u);
+      }
     }
   } finally {
     await session.exec('ROLLBACK');

@@ -225,7 +225,9 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
   await initPolicyParser();
   const { runLoad } = await import('../introspect/load.ts');
   const { COST_CHECKS, loadTables } = await import('../score/load.ts');
-  const evaluation = evaluate(snapshot, (options.checks ?? allChecks).filter((c) => COST_CHECKS.has(c.meta.id)), { checkOptions: options.checkOptions });
+  const evaluation = evaluate(snapshot, (options.checks ?? allChecks).filter((c) => COST_CHECKS.has(c.meta.id) && !(options.disabled ?? []).includes(c.meta.id)), {
+    checkOptions: options.checkOptions,
+  });
   const selection = loadTables(evaluation.context, evaluation.findings, settings.tables, settings.maxTables);
   if (selection.unknown.length > 0) {
     throw new UserError('usage', `--tables: ${selection.unknown.join(', ')} ${selection.unknown.length === 1 ? 'is not an exposed table' : 'are not exposed tables'} that anon or authenticated may read`);

@@ -1,7 +1,8 @@
 /** Shared by the repudiation checks: which API roles can change a table's rows, and what records it. */
 import type { CheckContext } from '../src/model/check.ts';
 import type { Relation } from '../src/model/snapshot.ts';
-import { policyEffectiveRoles, userPolicyAnalyses } from './_policy_checks.ts';
+import { policyAnalysesByTable } from '../src/policy/index.ts';
+import { decidingClause, policyEffectiveRoles } from './_policy_checks.ts';
 
 export type WriteCommand = 'INSERT' | 'UPDATE' | 'DELETE';
 const API_ROLES = ['anon', 'authenticated'] as const;
@@ -14,18 +15,9 @@ const API_ROLES = ['anon', 'authenticated'] as const;
 export function apiWriters(ctx: CheckContext, rel: Relation, command: WriteCommand): string[] {
   const granted = API_ROLES.filter((role) => ctx.privileges.hasSchemaUsage(rel.schema, role) && ctx.privileges.hasOnRelation(rel, role, command));
   if (!rel.rlsEnabled || granted.length === 0) return [...granted];
-  const policies = ctx.memo('policy-analyses-by-table', () => {
-    const map = new Map<string, ReturnType<typeof userPolicyAnalyses>>();
-    for (const a of userPolicyAnalyses(ctx)) {
-      const key = `${a.policy.schema}\u0000${a.policy.table}`;
-      map.set(key, [...(map.get(key) ?? []), a]);
-    }
-    return map;
-  });
-  const mine = (policies.get(`${rel.schema}\u0000${rel.name}`) ?? []).filter((a) => a.policy.permissive && (a.policy.command === command || a.policy.command === 'ALL'));
+  const mine = (policyAnalysesByTable(ctx).get(`${rel.schema}\u0000${rel.name}`) ?? []).filter((a) => a.policy.permissive && (a.policy.command === command || a.policy.command === 'ALL'));
   // A policy tied to the caller's own rows (auth.uid() = owner…) matches no row for anon, whose uid is NULL.
-  const deciding = (a: (typeof mine)[number]) => (command === 'INSERT' ? a.withCheck : a.using);
-  return granted.filter((role) => mine.some((a) => policyEffectiveRoles(ctx, a).granted.includes(role) && !(role === 'anon' && deciding(a)?.callerTied === true)));
+  return granted.filter((role) => mine.some((a) => policyEffectiveRoles(ctx, a).granted.includes(role) && !(role === 'anon' && decidingClause(a)?.callerTied === true)));
 }
 
 /** Something records changes to the table: pgaudit, or an AFTER write trigger, or a trigger function that inserts elsewhere. */

@@ -106,6 +106,11 @@ export function clauses(a: PolicyAnalysis): { readonly clause: 'using' | 'withCh
 }
 
 /** The policy applies to anonymous requests: to PUBLIC or to anon. */
+/** The clause that decides what a policy lets a caller do: WITH CHECK for INSERT, USING for the others. */
+export function decidingClause(a: PolicyAnalysis): ExpressionAnalysis | null {
+  return a.policy.command === 'INSERT' ? a.withCheck : a.using;
+}
+
 export function appliesToAnon(policy: Policy): boolean {
   return policy.roles.includes(PUBLIC_ROLE) || policy.roles.includes('anon');
 }

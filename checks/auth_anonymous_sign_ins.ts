@@ -3,15 +3,10 @@ import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import type { ExpressionAnalysis, PolicyAnalysis } from '../src/policy/index.ts';
 import { authEnabled, configFix, configProfiles, profileSuffix, settingObject, settingText } from './_auth_config.ts';
-import { policyEffectiveRoles, policyLabel, userPolicyAnalyses } from './_policy_checks.ts';
+import { decidingClause, policyEffectiveRoles, policyLabel, userPolicyAnalyses } from './_policy_checks.ts';
 
 const KEY = 'auth.enable_anonymous_sign_ins';
 const IS_ANONYMOUS = /is_anonymous/i;
-
-/** The clauses that decide what the policy lets a caller do (INSERT: WITH CHECK; others: USING). */
-function deciding(a: PolicyAnalysis): ExpressionAnalysis | null {
-  return a.policy.command === 'INSERT' ? a.withCheck : a.using;
-}
 
 /**
  * Permissive policies that let any signed-in caller through: for `authenticated` but not for `anon`
@@ -27,14 +22,14 @@ export function anyAccountPolicies(ctx: CheckContext): PolicyAnalysis[] {
     const excludes = (c: ExpressionAnalysis | null) => c !== null && (IS_ANONYMOUS.test(c.text) || /'aal2'/.test(c.text) || c.callerTied);
     const guarded = new Set(
       all
-        .filter((a) => !a.policy.permissive && excludes(a.policy.command === 'INSERT' ? a.withCheck : a.using))
+        .filter((a) => !a.policy.permissive && excludes(decidingClause(a)))
         .map((a) => `${a.policy.schema}\u0000${a.policy.table}\u0000${a.policy.command}`),
     );
     return all.filter((a) => {
       if (!a.policy.permissive || !a.relation || !ctx.isExposed(a.policy.schema)) return false;
       const { granted } = policyEffectiveRoles(ctx, a);
       if (!granted.includes('authenticated') || granted.includes('anon')) return false;
-      const clause = deciding(a);
+      const clause = decidingClause(a);
       if (!clause || clause.parseError !== null || clause.callerTied || IS_ANONYMOUS.test(clause.text)) return false;
       if (a.withCheck && IS_ANONYMOUS.test(a.withCheck.text)) return false;
       const key = (command: string) => `${a.policy.schema}\u0000${a.policy.table}\u0000${command}`;
@@ -62,6 +57,7 @@ export default defineCheck({
       if (policies.length === 0) continue;
       const writes = policies.filter((a) => a.policy.command !== 'SELECT');
       const named = (writes.length > 0 ? writes : policies).map((a) => `${policyLabel(a.policy)} (${a.policy.command})`);
+      const switchOff = configFix(profile, KEY, 'false');
       out.push({
         level: writes.length > 0 ? 'high' : 'medium',
         message:
@@ -72,7 +68,7 @@ export default defineCheck({
         remediation: {
           text:
             `Add a restrictive policy to each of these tables: \`CREATE POLICY "registered users only" ON <table> AS RESTRICTIVE TO authenticated USING ((select (auth.jwt() ->> 'is_anonymous')::boolean) IS FALSE)\` ` +
-            `(add WITH CHECK for writes), or ${configFix(profile, KEY, 'false')[0]!.toLowerCase()}${configFix(profile, KEY, 'false').slice(1)}`,
+            `(add WITH CHECK for writes), or ${switchOff[0]!.toLowerCase()}${switchOff.slice(1)}`,
         },
         evidence: {
           setting: profile.keyOf(KEY),

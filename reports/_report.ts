@@ -77,6 +77,12 @@ export function threatModel(report: Report): ThreatRow[] {
   }).filter((r) => r.findings > 0);
 }
 
+/** Lays out rows (the header among them) as aligned columns, numbers right-aligned, two spaces apart. */
+export function alignColumns(rows: readonly (readonly string[])[], numeric: ReadonlySet<number>): (row: readonly string[]) => string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return (row) => row.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+}
+
 /** Milliseconds for a table cell: 3 significant digits, at most 2 decimals. */
 export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined) return '–';

@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { baselineLine, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
+import { alignColumns, baselineLine, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -64,9 +64,8 @@ function realtimeSection(realtime: RealtimeReport, p: Palette): string[] {
     t.rls ? rate(t.checksPerSecond) : '-',
     t.utilisation === null ? '?' : `${Math.round(t.utilisation * 100)}%`,
   ]);
-  const numeric = new Set([1, 3, 6, 7, 8]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => '  ' + cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const aligned = alignColumns([header, ...rows], new Set([1, 3, 6, 7, 8]));
+  const line = (cells: readonly string[]) => '  ' + aligned(cells);
   const source =
     realtime.subscribersSource === 'realtime.subscription'
       ? 'subscribers from realtime.subscription'
@@ -83,8 +82,8 @@ function realtimeSection(realtime: RealtimeReport, p: Palette): string[] {
 /** `supaudit load`: the measured request shapes, worst first, and the realtime authorisation cost. */
 function loadSection(report: Report, p: Palette): string[] {
   const cells = loadCells(report).map((r) => r.map(terminalSafe));
-  const widths = LOAD_HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (row: readonly string[]) => '  ' + row.map((c, i) => (LOAD_NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const aligned = alignColumns([LOAD_HEADER, ...cells], LOAD_NUMERIC);
+  const line = (row: readonly string[]) => '  ' + aligned(row);
   const realtime = report.load?.realtime ?? [];
   return [
     p.bold('Load (policies measured as real users)') + p.gray(` — ${terminalSafe(loadSummary(report) ?? '')}`),

@@ -425,6 +425,14 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
   }
 }
 
+/** The report options the audit and `load` share: formats, the output folder, the failing level. */
+function addReportOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${FORMAT_NAMES.join(', ')}`).argParser(collect).default([], 'text'))
+    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
+    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'));
+}
+
 export function buildProgram(io: CliIo, onExit: (code: number) => void): Command {
   const program = new Command();
   program
@@ -436,10 +444,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run supaudit --help for usage)');
-  addTargetOptions(program)
-    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${FORMAT_NAMES.join(', ')}`).argParser(collect).default([], 'text'))
-    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
-    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
+  addReportOptions(addTargetOptions(program))
     .addOption(new Option('--baseline <file>', 'compare with a baseline (supaudit baseline write): --fail-on counts only new findings'))
     .addOption(new Option('--fix-out <file>', 'write the fix SQL of every finding as one migration (CONCURRENTLY statements in <file>.concurrently.sql)'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
@@ -450,10 +455,12 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
       onExit(await audit(flags, io));
     });
 
-  addTargetOptions(
-    program
-      .command('load')
-      .description('measure the policies as real users: PostgREST request shapes per table, as authenticated (real users\' claims) and anon, at a concurrency sweep, against the same requests with RLS bypassed (read-only, rolled back)'),
+  addReportOptions(
+    addTargetOptions(
+      program
+        .command('load')
+        .description('measure the policies as real users: PostgREST request shapes per table, as authenticated (real users\' claims) and anon, at a concurrency sweep, against the same requests with RLS bypassed (read-only, rolled back)'),
+    ),
   )
     .addOption(new Option('--tables <list>', 'tables to measure (schema.table or table, comma-separated; default: the exposed tables API roles can read, largest first)').argParser(collect))
     .addOption(new Option('--max-tables <n>', 'measure at most this many tables').default('20'))
@@ -461,9 +468,6 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
     .addOption(new Option('--duration <s>', 'seconds per measurement (table × shape × role × concurrency), at most').default('1'))
     .addOption(new Option('--samples <n>', 'requests per measurement, at most').default('100'))
     .addOption(new Option('--slo-ms <ms>', 'flag a request shape whose p99 is above this many milliseconds').default('200'))
-    .addOption(new Option('-f, --format <format>', `output format, repeatable: ${FORMAT_NAMES.join(', ')}`).argParser(collect).default([], 'text'))
-    .addOption(new Option('-o, --out <dir>', 'folder for report files; "-" prints them to stdout').default(undefined, 'reports/'))
-    .addOption(new Option('--fail-on <level>', `exit 1 when a finding is at or above this level (${LEVELS.join(', ')}, none)`).default(undefined, 'none, or failOn in the config'))
     .addOption(new Option('--no-color', 'plain text output (also NO_COLOR=1)'))
     .addOption(new Option('-q, --quiet', 'no terminal report or progress, only files and the exit code'))
     .addOption(new Option('--tui', 'interactive review with a load view (the default in a terminal)'))

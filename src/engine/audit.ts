@@ -224,7 +224,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
 async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: AuditOptions, settings: LoadSettings, embedded: boolean): Promise<{ report: LoadReport; notes: string[] }> {
   await initPolicyParser();
   const { runLoad } = await import('../introspect/load.ts');
-  const { COST_CHECKS, loadTables } = await import('../score/load.ts');
+  const { COST_CHECKS, loadTables, singleColumnPk } = await import('../score/load.ts');
   const evaluation = evaluate(snapshot, (options.checks ?? allChecks).filter((c) => COST_CHECKS.has(c.meta.id) && !(options.disabled ?? []).includes(c.meta.id)), {
     checkOptions: options.checkOptions,
   });
@@ -244,8 +244,7 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
     .filter((t) => t.rls)
     .map((t) => {
       const relation = snapshot.relations.find((r) => r.schema === t.schema && r.name === t.name);
-      const pk = snapshot.constraints.find((c) => c.schema === t.schema && c.table === t.name && c.type === 'primary_key');
-      return relation ? { relation, pk: pk && pk.columns.length === 1 ? pk.columns[0]! : null, subscribers: t.subscribers } : null;
+      return relation ? { relation, pk: singleColumnPk(snapshot, relation), subscribers: t.subscribers } : null;
     })
     .filter((x): x is NonNullable<typeof x> => x !== null);
   const run = await runLoad(opened.session, snapshot, selection.tables, {

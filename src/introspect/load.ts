@@ -53,7 +53,7 @@ export interface LoadOptions {
   /** Told once, before the first request, what will run and for how long at most. */
   readonly onPlan?: (text: string) => void;
   /** Realtime: the published tables and the subscribers assumed (or counted) for each. */
-  readonly realtime?: readonly { readonly relation: Relation; readonly pk: string | null; readonly subscribers: number }[];
+  readonly realtime?: readonly { readonly relation: Relation; readonly pk: LoadTable['pk']; readonly subscribers: number }[];
 }
 
 export interface LoadRun {
@@ -211,11 +211,11 @@ async function sampleUsers(session: Session, options: LoadOptions, tables: reado
   return { users, notes };
 }
 
-async function pkSamples(session: Session, options: LoadOptions, table: LoadTable): Promise<string[]> {
-  if (!table.pk) return [];
+async function pkSamples(session: Session, options: LoadOptions, relation: Relation, pk: LoadTable['pk']): Promise<string[]> {
+  if (!pk) return [];
   await session.begin({ access: 'read only', statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs });
   try {
-    const rows = await session.query<{ v: string }>(`SELECT ${quoteIdent(table.pk.column)}::text AS v FROM ${qualified(table.relation.schema, table.relation.name)} LIMIT 20`);
+    const rows = await session.query<{ v: string }>(`SELECT ${quoteIdent(pk.column)}::text AS v FROM ${qualified(relation.schema, relation.name)} LIMIT 20`);
     return rows.map((r) => r.v);
   } finally {
     await session.exec('ROLLBACK');
@@ -287,7 +287,7 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
     while (pool.length < max && options.connect) pool.push(await options.connect());
     // One statement at a time on a session: the primary keys are read table after table.
     const plan: { table: LoadTable; shapes: Map<LoadShape, Request> }[] = [];
-    for (const t of tables) plan.push({ table: t, shapes: requests(t, await pkSamples(session, options, t), pageSize) });
+    for (const t of tables) plan.push({ table: t, shapes: requests(t, await pkSamples(session, options, t.relation, t.pk), pageSize) });
     const cells = plan.flatMap(({ table, shapes }) =>
       [...shapes].flatMap(([shape, request]) =>
         table.roles.filter((role) => role === 'authenticated' || shape === 'list').map((role) => ({ table, shape, request, role })),
@@ -342,11 +342,10 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
       if (!rt.pk) continue;
       throwIfCancelled(options.signal);
       options.onProgress?.(`realtime authorisation of ${rt.relation.schema}.${rt.relation.name}`);
-      const ids = await pkSamples(session, options, { relation: rt.relation, roles: [], pk: { column: rt.pk, type: rt.relation.columns.find((c) => c.name === rt.pk)?.type ?? 'text' }, owner: null, findings: [], fixes: [] });
+      const ids = await pkSamples(session, options, rt.relation, rt.pk);
       if (ids.length === 0) continue;
-      const type = rt.relation.columns.find((c) => c.name === rt.pk)?.type ?? 'text';
       // What Realtime runs per subscriber for each change: is this row visible to these claims?
-      const request: Request = { sql: `SELECT 1 FROM ${qualified(rt.relation.schema, rt.relation.name)} WHERE ${quoteIdent(rt.pk)} = $1::${type}`, params: (_u, i) => [ids[i % ids.length]] };
+      const request: Request = { sql: `SELECT 1 FROM ${qualified(rt.relation.schema, rt.relation.name)} WHERE ${quoteIdent(rt.pk.column)} = $1::${rt.pk.type}`, params: (_u, i) => [ids[i % ids.length]] };
       const measured = await cell([session], options, 'authenticated', users, request);
       if (measured.samples.length === 0) continue;
       const mean = measured.samples.reduce((a, b) => a + b, 0) / measured.samples.length;

@@ -6,7 +6,7 @@
 import type { CheckContext } from '../model/check.ts';
 import type { Finding } from '../model/finding.ts';
 import type { LoadTable } from '../introspect/load.ts';
-import type { Relation } from '../model/snapshot.ts';
+import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { ownerColumn } from '../../checks/_policy_checks.ts';
 
 /** Checks whose findings explain what RLS costs a request. */
@@ -32,6 +32,13 @@ function explains(f: Finding, r: Relation): boolean {
   if (f.object.schema === r.schema && f.object.name === r.name) return true;
   const policies = f.evidence?.['policies'];
   return Array.isArray(policies) && policies.some((p) => typeof p === 'string' && p.startsWith(`${r.schema}.${r.name}: `));
+}
+
+/** The table's primary key when it is one column, with its type (for `by_pk` and Realtime's row check). */
+export function singleColumnPk(snapshot: Snapshot, relation: Relation): LoadTable['pk'] {
+  const pk = snapshot.constraints.find((c) => c.schema === relation.schema && c.table === relation.name && c.type === 'primary_key');
+  const column = pk && pk.columns.length === 1 ? relation.columns.find((c) => c.name === pk.columns[0]) : undefined;
+  return column ? { column: column.name, type: column.type } : null;
 }
 
 export interface LoadSelection {
@@ -63,13 +70,11 @@ export function loadTables(ctx: CheckContext, findings: readonly Finding[], only
     .sort((a, b) => b.relation.rowEstimate - a.relation.rowEstimate || a.relation.name.localeCompare(b.relation.name))
     .slice(0, limit);
   const tables = picked.map(({ relation, roles }): LoadTable => {
-    const pk = ctx.snapshot.constraints.find((c) => c.schema === relation.schema && c.table === relation.name && c.type === 'primary_key');
-    const pkColumn = pk && pk.columns.length === 1 ? relation.columns.find((c) => c.name === pk.columns[0]) : undefined;
     const mine = findings.filter((f) => explains(f, relation));
     return {
       relation,
       roles,
-      pk: pkColumn ? { column: pkColumn.name, type: pkColumn.type } : null,
+      pk: singleColumnPk(ctx.snapshot, relation),
       owner: ownerColumn(relation),
       findings: mine.map((f) => f.fingerprint).sort(),
       fixes: [...new Set(mine.map((f) => f.remediation.sql).filter((s): s is string => typeof s === 'string' && s.trim() !== ''))],

@@ -4,7 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
-import { LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
+import { alignColumns, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
 import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
@@ -423,8 +423,7 @@ export function loadLines(report: Report, width: number): Line[] {
   const keep = LOAD_HEADER.map((_, i) => i).filter((i) => !dropped.has(i));
   const header = keep.map((i) => LOAD_HEADER[i]!);
   const cells = all.map((r) => keep.map((i) => r[i]!));
-  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((r) => r[k]!.length)));
-  const row = (r: readonly string[]) => r.map((c, k) => (LOAD_NUMERIC.has(keep[k]!) ? c.padStart(widths[k]!) : c.padEnd(widths[k]!))).join('  ').trimEnd();
+  const row = alignColumns([header, ...cells], new Set(keep.flatMap((i, k) => (LOAD_NUMERIC.has(i) ? [k] : []))));
   return [
     line(seg('Load', 'bold'), seg(' — policies measured as real users', 'dim')),
     ...wrap([seg(terminalSafe(loadSummary(report) ?? ''))], width),

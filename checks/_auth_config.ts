@@ -4,7 +4,7 @@
  * defaults for keys the file leaves out, and the finding object of a setting.
  */
 import type { CheckContext } from '../src/model/check.ts';
-import type { FindingObject } from '../src/model/finding.ts';
+import type { FindingDraft, FindingObject } from '../src/model/finding.ts';
 
 /**
  * What `supabase init` writes (pkg/config/templates/config.toml) and what the CLI uses for a key the
@@ -155,4 +155,24 @@ export function durationText(seconds: number): string {
   if (seconds >= 3600) return unit(seconds / 3600, 'hour');
   if (seconds >= 60) return unit(seconds / 60, 'minute');
   return unit(seconds, 'second');
+}
+
+/**
+ * A lifetime setting above Supabase's hour (`jwt_expiry`, `otp_expiry`): low, medium from a day. `risk`
+ * says what a stolen token or link does for that long.
+ */
+export function lifetimeFindings(ctx: CheckContext, key: string, risk: string, fixExtra = ''): FindingDraft[] {
+  const out: FindingDraft[] = [];
+  for (const profile of configProfiles(ctx)) {
+    const seconds = num(profile.get(key));
+    if (!authEnabled(profile) || seconds === null || seconds <= 3600) continue;
+    out.push({
+      level: seconds >= 86_400 ? 'medium' : 'low',
+      message: `${settingText(profile, key)} is ${seconds} (${durationText(seconds)})${profileSuffix(profile)}: ${risk}`,
+      object: settingObject(profile, key),
+      remediation: { text: configFix(profile, key, '3600', fixExtra) },
+      evidence: { setting: profile.keyOf(key), value: seconds, default: 3600 },
+    });
+  }
+  return out;
 }

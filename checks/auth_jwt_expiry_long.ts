@@ -1,6 +1,5 @@
 import { defineCheck } from '../src/model/check.ts';
-import type { FindingDraft } from '../src/model/finding.ts';
-import { authEnabled, configFix, configProfiles, durationText, num, profileSuffix, settingObject, settingText } from './_auth_config.ts';
+import { lifetimeFindings } from './_auth_config.ts';
 
 const KEY = 'auth.jwt_expiry';
 
@@ -16,20 +15,12 @@ export default defineCheck({
       '`[auth] jwt_expiry` in supabase/config.toml is above the default hour: a stolen access token stays valid that long, and RLS keeps trusting the claims of a banned, deleted or demoted user until it expires.',
   },
   run(ctx) {
-    const out: FindingDraft[] = [];
-    for (const profile of configProfiles(ctx)) {
-      const seconds = num(profile.get(KEY));
-      if (!authEnabled(profile) || seconds === null || seconds <= 3600) continue;
-      out.push({
-        level: seconds >= 86_400 ? 'medium' : 'low',
-        message:
-          `${settingText(profile, KEY)} is ${seconds} (${durationText(seconds)})${profileSuffix(profile)}: an access token copied from a browser, a log or a shared device works for that long, ` +
-          'and signing out, banning or deleting the user does not end it — PostgREST and your policies keep honouring its claims (role, app_metadata) until it expires.',
-        object: settingObject(profile, KEY),
-        remediation: { text: configFix(profile, KEY, '3600', ' (sessions stay long through refresh tokens, which can be revoked)') },
-        evidence: { setting: profile.keyOf(KEY), value: seconds, default: 3600 },
-      });
-    }
-    return out;
+    return lifetimeFindings(
+      ctx,
+      KEY,
+      'an access token copied from a browser, a log or a shared device works for that long, ' +
+        'and signing out, banning or deleting the user does not end it — PostgREST and your policies keep honouring its claims (role, app_metadata) until it expires.',
+      ' (sessions stay long through refresh tokens, which can be revoked)',
+    );
   },
 });

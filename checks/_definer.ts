@@ -1,6 +1,7 @@
 /** What a SECURITY DEFINER function does, read from its body: the level "role can call it" deserves. */
 import type { Level } from '../src/model/level.ts';
 import type { FunctionInfo } from '../src/model/snapshot.ts';
+import { uncommented } from '../src/model/sql-text.ts';
 
 const WRITES = /\b(insert\s+into|update\s+[\w."]+\s+(?:as\s+\w+\s+)?set|delete\s+from|truncate|merge\s+into|alter\s+(?:table|role|user|policy|function)|drop\s+\w+|create\s+(?:table|role|user|policy|function|or)|grant\s|revoke\s|copy\s)/i;
 const DYNAMIC = /\bexecute\s+(?!procedure\b|function\b)|\b(?:net\.http_\w+|http_(?:get|post|put|patch|delete)|extensions\.http|dblink\w*)\s*\(/i;
@@ -37,11 +38,6 @@ function configVaultNames(source: string): string[] | null {
   if (names.some((n) => !n.startsWith("'"))) return null;
   const plain = names.map((n) => n.slice(1, -1).replaceAll("''", "'"));
   return plain.every((n) => CONFIG_NAME.test(n) && !CONNECTION_NAME.test(n)) ? [...new Set(plain)] : null;
-}
-
-/** Comments out of a body (string literals kept: `current_setting('role')` is read through one). */
-function uncommented(source: string): string {
-  return source.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
 }
 
 /** The body raises unless the caller is service_role (`if current_setting('role') != 'service_role' then raise …`). */

@@ -83,6 +83,7 @@ export function proofText(f: Finding): string | null {
     .slice(0, 5)
     .map((k) => `${k} ${proof.before?.[k] ?? '?'} → ${proof.after?.[k] ?? '?'}`);
   const fix = proof.fixVerified ? `; fix ${proof.fixVerified.status.replace('_', ' ')}${proof.fixVerified.status === 'verified' ? '' : ` (${proof.fixVerified.reason})`}` : '';
-  if (proof.kind === 'reach' || proof.kind === 'bypass') return `${proof.status}: ${proof.reason}${fix}`;
-  return `${proof.status}${changed.length > 0 ? `: rows visible to the user before → after the write: ${changed.join(', ')}` : ` (${proof.reason})`}${fix}`;
+  const status = proof.status.replace('_', ' ');
+  if (proof.kind === 'reach' || proof.kind === 'bypass' || proof.status === 'not_attempted') return `${status}: ${proof.reason.replace(/^not attempted: /, '')}${fix}`;
+  return `${status}${changed.length > 0 ? `: rows visible to the user before → after the write: ${changed.join(', ')}` : ` (${proof.reason})`}${fix}`;
 }

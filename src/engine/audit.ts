@@ -22,6 +22,7 @@ import { locationKey, objectLocations, type LocationMap } from '../introspect/ta
 import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
+import { effectGate, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
 import type { Session } from '../introspect/session.ts';
@@ -92,6 +93,9 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let proofs: Map<string, Proof> | undefined;
   let unproven = 0;
   let loaded: { report: LoadReport; notes: string[] } | undefined;
+  let gate: EffectGate | undefined;
+  /** Live write probes: sequences read before and after (null: they could not be read). */
+  let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
   try {
     snapshot = await introspect(opened.session, {
@@ -103,6 +107,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...(options.signal ? { signal: options.signal } : {}),
     });
     queries = opened.session.roundTrips;
+    // A live database: every probe and proof statement is walked first (src/introspect/effects.ts),
+    // and the sequences are read before and after, so the note says what moved.
+    const writes = target.kind === 'url' && Boolean(options.probe?.writes);
+    if (target.kind === 'url' && options.probe) gate = effectGate(snapshot, await readEffectCatalog(opened.session));
+    const sequencesBefore = writes ? await readSequenceValues(opened.session).catch(() => null) : null;
     if (options.probe) {
       options.onStage?.('probes');
       const tables = probeTargets(snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
@@ -111,7 +120,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         options.onProbePlan?.(
           `probe: will run INSERT, UPDATE and DELETE (one row each) as ${roles.join(', ')} on ${tables.length} tables, ` +
             `each in a savepoint rolled back at once, in a transaction that is rolled back; no write that would cascade to other tables` +
-            (options.probe.triggers ? '; triggers will fire (and roll back)' : '; tables with triggers are skipped') +
+            (options.probe.triggers ? '; triggers will fire (and roll back)' : '; writes that fire a trigger (of the table, a partition, a parent or a table a foreign key reaches) are skipped') +
+            (target.kind === 'url' ? '; a write or read whose triggers, defaults, rules, constraints, policies or the functions they call reach anything outside the transaction (dblink, http, pg_net, COPY PROGRAM, advisory locks, setval, C or untrusted-language code, dynamic SQL) is not run' : '') +
             '; findings that can be proven are then exploited as a signed-in user, the same way (rolled back; their fixes are not applied)',
         );
       }
@@ -124,6 +134,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         statementTimeoutMs: options.statementTimeoutMs,
         lockTimeoutMs: options.lockTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(gate ? { gate } : {}),
       });
       probes = run.roles;
       probeCost = run.cost;
@@ -142,8 +153,12 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
       options.onStage?.('exploit proofs');
-      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url');
+      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url', gate);
     }
+    if (sequencesBefore) {
+      const after = await readSequenceValues(opened.session).catch(() => null);
+      sequences = after ? sequenceMovement(sequencesBefore, after) : null;
+    } else if (writes) sequences = null;
     if (options.load) {
       throwIfCancelled(options.signal);
       options.onStage?.('load');
@@ -193,7 +208,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...workloadNotes,
       ...configNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
-      ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes)) }] : []),
+      ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
     ],
@@ -291,9 +306,10 @@ async function pendingExploits(snapshot: Snapshot, options: AuditOptions): Promi
  * Runs the exploit of every finding that has one, as signed-in users, in a transaction that is
  * rolled back; `applyFixes` (embedded targets only) also applies each fix and runs the exploit again.
  */
-export async function proveFindings(session: Session, snapshot: Snapshot, options: AuditOptions, applyFixes: boolean): Promise<Map<string, Proof>> {
+export async function proveFindings(session: Session, snapshot: Snapshot, options: AuditOptions, applyFixes: boolean, gate?: EffectGate): Promise<Map<string, Proof>> {
   return runExploits(session, snapshot, await pendingExploits(snapshot, options), {
     applyFixes,
+    ...(gate ? { gate } : {}),
     triggers: Boolean(options.probe?.triggers),
     statementTimeoutMs: options.statementTimeoutMs,
     lockTimeoutMs: options.lockTimeoutMs,
@@ -306,6 +322,7 @@ function proofSummary(proofs: ReadonlyMap<string, Proof>, embedded: boolean): st
   const fixed = [...proofs.values()].filter((p) => p.fixVerified?.status === 'verified').length;
   return (
     `exploit proofs as signed-in users, rolled back: ${n('confirmed')} confirmed, ${n('refuted')} refuted, ${n('inconclusive')} inconclusive` +
+    (n('not_attempted') > 0 ? `, ${n('not_attempted')} not attempted (their statements could act outside the transaction)` : '') +
     (embedded ? `; fix verified for ${fixed}` : '; fixes not applied (live database)')
   );
 }
@@ -321,7 +338,12 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
         const level = LEVELS[Math.min(LEVELS.length - 1, levelRank(f.level) + 1)]!;
         return { ...f, level, message: `${f.message} Exploit probe: refuted (${proof.reason}); level lowered from ${f.level}.`, proof };
       }
-      const said = proof.status === 'confirmed' ? `confirmed: ${proof.reason}` : `inconclusive (${proof.reason})`;
+      const said =
+        proof.status === 'confirmed'
+          ? `confirmed: ${proof.reason}`
+          : proof.status === 'not_attempted'
+            ? `not attempted (${proof.reason.replace(/^not attempted: /, '')})`
+            : `inconclusive (${proof.reason})`;
       return { ...f, message: `${f.message} Exploit probe: ${said}.`, proof };
     })
     .sort(compareFindings);
@@ -329,14 +351,25 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
 }
 
 /** What the probes left behind, in one line for the notes. */
-export function probeCostText(cost: ProbeCost | null, writes: boolean): string {
+export function probeCostText(cost: ProbeCost | null, writes: boolean, sequences?: SequenceMovement | null): string {
   if (cost === null) return 'probe cost: the transaction counters (pg_stat_xact_user_tables) could not be read';
   const scans = `${cost.seqScans} sequential and ${cost.idxScans} index scans added to the table statistics`;
   if (!writes) return `probe cost: ${scans} (read-only; nothing else changed)`;
   return (
     `probe cost: ${cost.inserted} inserted, ${cost.updated} updated and ${cost.deleted} deleted rows, all rolled back, ` +
     `leaving ${cost.deadRows} dead row version${cost.deadRows === 1 ? '' : 's'} for VACUUM in ${cost.tables} table${cost.tables === 1 ? '' : 's'}; ` +
-    `${scans}; no sequence advanced by an INSERT's serial or identity column (explicit values); no cascading write`
+    `${scans}; ${sequenceText(sequences)}; no cascading write`
+  );
+}
+
+/** What the sequences did during the probes and proofs: "no sequence advanced" only when that was measured. */
+function sequenceText(sequences: SequenceMovement | null | undefined): string {
+  if (sequences === undefined) return "serial and identity columns given explicit values (sequences not measured on the embedded database)";
+  if (sequences === null) return 'sequences not measured (pg_sequences could not be read): serial and identity columns were given explicit values, but a default or trigger calling nextval may have advanced one';
+  if (sequences.moved.length === 0) return `no sequence advanced (${sequences.read} sequence${sequences.read === 1 ? '' : 's'} read before and after)`;
+  return (
+    `sequences advanced during the run (a rollback does not undo nextval; another session may also have used them): ` +
+    sequences.moved.map((m) => `${m.name} ${m.by}`).join(', ')
   );
 }
 

@@ -13,6 +13,8 @@
  */
 import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+import type { EffectGate } from './effects.ts';
+import { notAttemptedReason } from './effects.ts';
 import { describePgErrorSafely } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
@@ -57,6 +59,11 @@ export interface ProbeOptions {
   readonly lockTimeoutMs?: number;
   /** Checked before every statement. */
   readonly signal?: AbortSignal;
+  /**
+   * Live databases: every statement is walked first (triggers, defaults, rules, FK actions, policies
+   * and the functions they call) and not run when the walk reaches anything outside the transaction.
+   */
+  readonly gate?: EffectGate;
 }
 
 /** What the probes left behind, counted by the server for this transaction (`pg_stat_xact_user_tables`) before the rollback. */
@@ -137,16 +144,18 @@ export function sequencedColumn(c: Column): boolean {
   return !c.generated && (c.identity || (c.default !== null && USES_SEQUENCE.test(c.default)));
 }
 
-function insertSql(rel: Relation): string | null {
+/** The probe INSERT and the columns it gives a value (the defaults of the others run). */
+function insertSql(rel: Relation): { sql: string; explicit: Set<string> } | null {
   // Serial and identity columns get an explicit value: a rolled-back INSERT would still advance their sequence.
   const sequenced = rel.columns.filter(sequencedColumn);
   const required = rel.columns.filter((c) => c.notNull && c.default === null && !c.identity && !c.generated);
   const columns = [...sequenced, ...required];
-  if (columns.length === 0) return `INSERT INTO ${qualified(rel.schema, rel.name)} DEFAULT VALUES`;
+  const explicit = new Set(columns.map((c) => c.name));
+  if (columns.length === 0) return { sql: `INSERT INTO ${qualified(rel.schema, rel.name)} DEFAULT VALUES`, explicit };
   const values = [...sequenced.map((c) => sequenceFreeValue(c.type)), ...required.map((c) => probeValue(c.type, c.name))];
   if (values.some((v) => v === null)) return null;
   const overriding = sequenced.some((c) => c.identity) ? ' OVERRIDING SYSTEM VALUE' : '';
-  return `INSERT INTO ${qualified(rel.schema, rel.name)} (${columns.map((c) => quoteIdent(c.name)).join(', ')})${overriding} VALUES (${values.join(', ')})`;
+  return { sql: `INSERT INTO ${qualified(rel.schema, rel.name)} (${columns.map((c) => quoteIdent(c.name)).join(', ')})${overriding} VALUES (${values.join(', ')})`, explicit };
 }
 
 function classify(error: unknown): ProbeOutcome['result'] {
@@ -176,6 +185,11 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
     const totals = new Map<string, number | null>();
     for (const rel of options.tables) {
       check();
+      // Counted as the auditing role, so no policy runs; a view's definition does.
+      if (options.gate && notAttemptedReason(options.gate.effects(rel, 'select')) !== null) {
+        totals.set(`${rel.schema}.${rel.name}`, null);
+        continue;
+      }
       await session.exec('SAVEPOINT supaudit_probe');
       try {
         const [row] = await session.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${qualified(rel.schema, rel.name)}`);
@@ -205,16 +219,12 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
         const commands: ProbeCommand[] = options.writes ? ['select', 'insert', 'update', 'delete'] : ['select'];
         const cascade = deleteCascades(rel, constraints);
         const referenced = referencedColumns(rel, constraints);
-        // UPDATE sets a column to itself; never a referenced key (an ON UPDATE action could fire).
-        const updateColumn = rel.columns.find((c) => !referenced.has(c.name) && !c.generated) ?? null;
+        // UPDATE sets a column to itself; never a referenced key (an ON UPDATE action could fire), nor an identity column (GENERATED ALWAYS refuses it).
+        const updateColumn = rel.columns.find((c) => !referenced.has(c.name) && !c.generated && !c.identity) ?? null;
         for (const command of commands) {
           check();
           if (command === 'delete' && cascade.length > 0) {
             outcomes.push({ command, result: 'skipped', error: `a DELETE would cascade to ${cascade.join(', ')}` });
-            continue;
-          }
-          if (command !== 'select' && rel.hasTriggers && !options.writesOnTriggerTables) {
-            outcomes.push({ command, result: 'skipped', error: 'table has triggers (use --probe-triggers to include it)' });
             continue;
           }
           if (command !== 'select' && rel.kind !== 'table' && rel.kind !== 'partitioned_table') {
@@ -223,13 +233,27 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
           }
           const name = qualified(rel.schema, rel.name);
           const firstColumn = updateColumn ? quoteIdent(updateColumn.name) : null;
+          const insert = command === 'insert' ? insertSql(rel) : null;
+          const written = insert?.explicit ?? (command === 'update' && updateColumn ? new Set([updateColumn.name]) : null);
+          const effects = options.gate?.effects(rel, command, written);
+          const refused = effects ? notAttemptedReason(effects) : null;
+          if (refused !== null) {
+            outcomes.push({ command, result: 'skipped', error: refused });
+            continue;
+          }
+          // A partition's or a referencing table's trigger fires as surely as the table's own.
+          const fires = effects ? effects.triggers.length > 0 : rel.hasTriggers;
+          if (command !== 'select' && fires && !options.writesOnTriggerTables) {
+            outcomes.push({ command, result: 'skipped', error: 'the write fires triggers (use --probe-triggers to include it)' });
+            continue;
+          }
           let sql: string | null;
           switch (command) {
             case 'select':
               sql = `SELECT count(*)::float8 AS n FROM ${name}`;
               break;
             case 'insert':
-              sql = insertSql(rel);
+              sql = insert?.sql ?? null;
               break;
             case 'update':
               sql = firstColumn ? `UPDATE ${name} SET ${firstColumn} = ${firstColumn} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${name} LIMIT 1))` : null;

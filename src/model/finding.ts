@@ -95,7 +95,8 @@ export interface BypassPlan {
 
 /** What running an exploit plan showed (row counts only, never row values). */
 export interface Proof {
-  readonly status: 'confirmed' | 'refuted' | 'inconclusive';
+  /** `not_attempted`: a live database, and the statements could set off something a rollback does not undo (`reason` says what). */
+  readonly status: 'confirmed' | 'refuted' | 'inconclusive' | 'not_attempted';
   /** `gain`: rows visible to the user before/after an escalation write; `reach`: a row of someone else touched directly; `bypass`: a row accepted with NULL, refused without. */
   readonly kind?: 'gain' | 'reach' | 'bypass';
   /** The statements, with `:actor` and `:value` standing for the user id and the value used. */

@@ -96,8 +96,12 @@ describe.each(realEnginesOrFail())('write probes (%s)', (engine) => {
     expect(m, cost).not.toBeNull();
     const [inserted, updated, deleted, dead] = [m![1], m![2], m![3], m![4]].map(Number) as [number, number, number, number];
     expect(dead).toBe(inserted + updated);
-    // Three roles insert into parents; children (a trigger table) is skipped for writes; nothing was deleted by cascade.
-    expect(inserted).toBe(3);
+    // Three roles insert into parents and into children (whose trigger fires on UPDATE and DELETE
+    // only, so an INSERT runs nothing more); children's UPDATE and DELETE are skipped (they fire it);
+    // nothing was deleted by cascade.
+    expect(inserted).toBe(6);
+    const children = anon.tables.find((t) => t.name === 'children')!;
+    expect(children.outcomes.find((o) => o.command === 'update')).toEqual({ command: 'update', result: 'skipped', error: 'the write fires triggers (use --probe-triggers to include it)' });
     expect(deleted).toBe(0);
   });
 

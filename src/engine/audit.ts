@@ -110,7 +110,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     // A live database: every probe and proof statement is walked first (src/introspect/effects.ts),
     // and the sequences are read before and after, so the note says what moved.
     const writes = target.kind === 'url' && Boolean(options.probe?.writes);
-    if (target.kind === 'url' && options.probe) gate = effectGate(snapshot, await readEffectCatalog(opened.session));
+    // The API probe's requests commit wherever the target came from: they are walked on the catalog read here.
+    if ((target.kind === 'url' && options.probe) || options.apiProbe) gate = effectGate(snapshot, await readEffectCatalog(opened.session));
     const sequencesBefore = writes ? await readSequenceValues(opened.session).catch(() => null) : null;
     if (options.probe) {
       options.onStage?.('probes');
@@ -179,7 +180,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     options.onStage?.('API probe');
     // supabase-js and ws load only when the API probe runs.
     const { runApiProbe } = await import('../introspect/api-probe.ts');
-    api = await runApiProbe(snapshot, options.apiProbe);
+    api = await runApiProbe(snapshot, { ...options.apiProbe, ...(gate ? { gate } : {}) });
   }
   const workloadNotes =
     opened.noWorkload && (options.checks ?? allChecks).some((c) => c.meta.id === 'unused_index')

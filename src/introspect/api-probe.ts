@@ -7,6 +7,7 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import ws from 'ws';
 import { redact } from '../model/redact.ts';
+import { notAttemptedReason, type EffectGate } from './effects.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 
@@ -15,6 +16,11 @@ export interface ApiProbeOptions {
   readonly anonKey: string;
   readonly userJwt?: string;
   readonly timeoutMs?: number;
+  /**
+   * What a request can set off: the API commits what it runs, so a read whose policies, or an RPC
+   * whose body, reach anything outside the database (dblink, http, …) is not sent.
+   */
+  readonly gate?: EffectGate;
 }
 
 export interface ApiTableResult {
@@ -74,10 +80,15 @@ function withTimeout(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
 }
 
-async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Snapshot): Promise<ApiProbeResult> {
+async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Snapshot, gate: EffectGate | undefined): Promise<ApiProbeResult> {
   const tables: ApiTableResult[] = [];
   for (const rel of snapshot.relations) {
     if (!snapshot.exposedSchemas.includes(rel.schema) || rel.extension !== null || isSystemSchema(rel.schema)) continue;
+    const refused = gate ? notAttemptedReason(gate.effects(rel, 'select')) : null;
+    if (refused) {
+      tables.push({ schema: rel.schema, name: rel.name, count: null, status: 0, error: refused });
+      continue;
+    }
     const res = await client.schema(rel.schema).from(rel.name).select('*', { count: 'exact', head: true });
     tables.push({
       schema: rel.schema,
@@ -89,6 +100,11 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
   }
   const functions: ApiFunctionResult[] = [];
   for (const fn of readOnlyCallable(snapshot)) {
+    const refused = gate ? notAttemptedReason(gate.call(fn)) : null;
+    if (refused) {
+      functions.push({ schema: fn.schema, name: fn.name, status: 0, ok: false, error: refused });
+      continue;
+    }
     const res = await client.schema(fn.schema).rpc(fn.name, {}, { head: true });
     functions.push({
       schema: fn.schema,
@@ -120,13 +136,13 @@ export async function runApiProbe(snapshot: Snapshot, options: ApiProbeOptions):
     // Node 20 has no global WebSocket; supabase-js needs one even though the probe never subscribes.
     realtime: { transport: ws as never },
   };
-  const results = [await probeAs(createClient(options.url, options.anonKey, common), 'anon', snapshot)];
+  const results = [await probeAs(createClient(options.url, options.anonKey, common), 'anon', snapshot, options.gate)];
   if (options.userJwt) {
     const client = createClient(options.url, options.anonKey, {
       ...common,
       global: { ...common.global, headers: { Authorization: `Bearer ${options.userJwt}` } },
     });
-    results.push(await probeAs(client, 'user', snapshot));
+    results.push(await probeAs(client, 'user', snapshot, options.gate));
   }
   return results;
 }

@@ -150,10 +150,10 @@ const CONTAINED_EXTENSIONS = new Set([
 
 /** Built-in functions (pg_catalog) that act outside the transaction, with what they do. */
 const OUTSIDE_BUILTINS: Readonly<Record<string, string>> = {
-  pg_advisory_lock: 'takes a session advisory lock (it outlives the rollback)',
-  pg_advisory_lock_shared: 'takes a session advisory lock (it outlives the rollback)',
-  pg_try_advisory_lock: 'takes a session advisory lock (it outlives the rollback)',
-  pg_try_advisory_lock_shared: 'takes a session advisory lock (it outlives the rollback)',
+  pg_advisory_lock: 'takes a session advisory lock (it outlives the transaction)',
+  pg_advisory_lock_shared: 'takes a session advisory lock (it outlives the transaction)',
+  pg_try_advisory_lock: 'takes a session advisory lock (it outlives the transaction)',
+  pg_try_advisory_lock_shared: 'takes a session advisory lock (it outlives the transaction)',
   setval: 'sets a sequence (not undone by a rollback)',
   lo_export: 'writes a server file',
   lo_import: 'reads a server file into a large object',
@@ -338,7 +338,7 @@ const FK_ACTION = (event: 'DELETE' | 'UPDATE') => new RegExp(String.raw`\bON ${e
 export function statementEffects(
   snapshot: Snapshot,
   catalog: EffectCatalog,
-  start: { readonly rel: Relation; readonly command: WriteCommand | 'select'; readonly explicit?: ReadonlySet<string> | null },
+  start: { readonly rel: Relation; readonly command: WriteCommand | 'select'; readonly explicit?: ReadonlySet<string> | null } | { readonly call: FunctionInfo },
 ): Effects {
   const index = indexOf(snapshot, catalog);
   const outside = new Set<string>();
@@ -362,8 +362,9 @@ export function statementEffects(
   const stop = (reason: string) => {
     if (outside.size < 4) outside.add(reason);
   };
-  const name = qualified(start.rel.schema, start.rel.name);
-  if (start.command === 'select') visit({ kind: 'read', rel: start.rel, via: `SELECT ${name}` });
+  const name = 'call' in start ? `${qualified(start.call.schema, start.call.name)}()` : qualified(start.rel.schema, start.rel.name);
+  if ('call' in start) visit({ kind: 'function', fn: start.call, via: `SELECT ${name}` });
+  else if (start.command === 'select') visit({ kind: 'read', rel: start.rel, via: `SELECT ${name}` });
   else visit({ kind: 'write', rel: start.rel, command: start.command, explicit: start.explicit ?? null, via: `${start.command.toUpperCase()} ${name}` });
   for (let i = 0; i < queue.length && seen.size < 5_000; i++) {
     const node = queue[i]!;
@@ -484,10 +485,15 @@ export function notAttemptedReason(effects: Effects): string | null {
 /** Answers, per statement supaudit is about to run, what it can set off (one catalog read, then pure). */
 export interface EffectGate {
   effects(rel: Relation, command: WriteCommand | 'select', explicit?: ReadonlySet<string> | null): Effects;
+  /** A call of the function (an RPC). */
+  call(fn: FunctionInfo): Effects;
 }
 
 export function effectGate(snapshot: Snapshot, catalog: EffectCatalog): EffectGate {
-  return { effects: (rel, command, explicit) => statementEffects(snapshot, catalog, { rel, command, explicit: explicit ?? null }) };
+  return {
+    effects: (rel, command, explicit) => statementEffects(snapshot, catalog, { rel, command, explicit: explicit ?? null }),
+    call: (fn) => statementEffects(snapshot, catalog, { call: fn }),
+  };
 }
 
 /** `last_value` of every sequence the auditing role can read (`pg_sequences`), to tell afterwards which ones moved. */

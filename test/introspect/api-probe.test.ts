@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { introspect } from '../../src/introspect/index.ts';
 import { runApiProbe, type ApiProbeResult } from '../../src/introspect/api-probe.ts';
+import { effectGate, readEffectCatalog, type EffectGate } from '../../src/introspect/effects.ts';
 import { connectPg } from '../../src/introspect/targets/pg.ts';
 import { createContext } from '../../src/engine/context.ts';
 import { redact } from '../../src/model/redact.ts';
@@ -10,6 +11,7 @@ import { blastRadius } from '../../src/score/blast-radius.ts';
 import { compareApi } from '../../src/score/probe-compare.ts';
 import { freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { signJwt, startPostgrest, type RunningApi } from '../support/postgrest.ts';
 
 const USER = '11111111-1111-4111-8111-111111111111';
@@ -26,29 +28,34 @@ revoke all on public.locked from anon, authenticated;
 insert into public.locked values (1);
 create function public.price_count() returns bigint language sql stable as $$ select count(*) from public.open_prices $$;
 create function public.wipe() returns void language sql as $$ delete from public.open_prices $$;
+-- Declared STABLE, yet takes a session advisory lock that would stay with PostgREST's connection.
+create function public.held_count() returns bigint language sql stable as $$ select count(*) from (select pg_advisory_lock(4242)) s $$;
 `;
 
 describe('API probe against a real PostgREST', () => {
   let api: RunningApi;
   let snapshot: Snapshot;
   let results: ApiProbeResult[];
+  let dbUrl: string;
   const anonKey = signJwt({ role: 'anon' });
   const userJwt = signJwt({ role: 'authenticated', sub: USER, aud: 'authenticated' });
 
   beforeAll(async () => {
     const engine = realEnginesOrFail()[0]!;
-    const url = await freshDatabase(engine);
+    const url = (dbUrl = await freshDatabase(engine));
     await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
     await runSql(url, FIXTURE);
     api = await startPostgrest(url);
     const session = await connectPg(url);
+    let gate: EffectGate;
     try {
       snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      gate = effectGate(snapshot, await readEffectCatalog(session));
     } finally {
       await session.close();
     }
     await initPolicyParser();
-    results = await runApiProbe(snapshot, { url: api.url, anonKey, userJwt });
+    results = await runApiProbe(snapshot, { url: api.url, anonKey, userJwt, gate: gate! });
   }, 120_000);
   afterAll(async () => {
     await api?.stop();
@@ -68,10 +75,26 @@ describe('API probe against a real PostgREST', () => {
     expect(user.tables.find((t) => t.name === 'notes')).toMatchObject({ count: 3 });
   });
 
-  test('only read-only functions are called, and they answer', () => {
+  test('only read-only functions are called, and they answer; one whose body outlives the request is not called', async () => {
     const anon = results.find((r) => r.as === 'anon')!;
-    expect(anon.functions.map((f) => f.name)).toEqual(['price_count']);
-    expect(anon.functions[0]).toMatchObject({ ok: true, status: 200 });
+    expect(anon.functions.map((f) => f.name)).toEqual(['held_count', 'price_count']);
+    expect(anon.functions.find((f) => f.name === 'price_count')).toMatchObject({ ok: true, status: 200 });
+    expect(anon.functions.find((f) => f.name === 'held_count')).toEqual({
+      schema: 'public',
+      name: 'held_count',
+      status: 0,
+      ok: false,
+      error: 'not attempted: SELECT public.held_count() calls pg_advisory_lock(), which takes a session advisory lock (it outlives the transaction)',
+    });
+    // The API commits what it runs: had it been called, PostgREST's connection would hold the lock now.
+    const client = new pg.Client({ connectionString: dbUrl, ssl: false });
+    await client.connect();
+    try {
+      const { rows } = await client.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 4242");
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 
   test('storage is reported as not reachable instead of failing the probe', () => {

@@ -95,7 +95,7 @@ describe.each(testEngines())('what a statement can set off (%s)', (engine) => {
 
   test('a default that takes a session advisory lock, only when the INSERT leaves the column to it', () => {
     expect(gate.effects(rel('locked_default'), 'insert').outside).toEqual([
-      'INSERT public.locked_default → default of note → public.take_lock() calls pg_advisory_lock(), which takes a session advisory lock (it outlives the rollback)',
+      'INSERT public.locked_default → default of note → public.take_lock() calls pg_advisory_lock(), which takes a session advisory lock (it outlives the transaction)',
     ]);
     expect(gate.effects(rel('locked_default'), 'insert', new Set(['note'])).outside).toEqual([]);
     expect(gate.effects(rel('locked_default'), 'update').outside).toEqual([]);

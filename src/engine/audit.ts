@@ -22,6 +22,7 @@ import { locationKey, objectLocations, type LocationMap } from '../introspect/ta
 import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
+import { buildWorld, worldSummary, type World } from '../lab/world.ts';
 import { effectGate, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
@@ -94,6 +95,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let unproven = 0;
   let loaded: { report: LoadReport; notes: string[] } | undefined;
   let gate: EffectGate | undefined;
+  let world: World | undefined;
   /** Live write probes: sequences read before and after (null: they could not be read). */
   let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
@@ -150,6 +152,12 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         lockTimeoutMs: options.lockTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+    }
+    if (target.kind !== 'url') {
+      // The lab's own copy: accounts and rows where the project's seed has none, so proofs can act.
+      throwIfCancelled(options.signal);
+      options.onStage?.('lab world');
+      world = await buildWorld(opened.session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -210,6 +218,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...configNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
+      ...(world ? [{ area: 'lab', message: worldSummary(world) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
     ],

@@ -1,0 +1,359 @@
+/**
+ * The lab's world: accounts and rows that supaudit creates in its own embedded copy of a project,
+ * so that what a persona can do is measured, not guessed, even when the project ships no seed.
+ *
+ * - Accounts are created the way Auth creates them (a row in `auth.users`, its e-mail identity in
+ *   `auth.identities`), so sign-up triggers run and make what they make (profiles, memberships).
+ *   Two owners (`alice`, `bob`) get rows; the `outsider` signs up and owns nothing.
+ * - Every empty table of the exposed schemas gets one row per owner, in foreign-key order. Each row
+ *   points at the rows of the same owner where it can (so alice's membership names alice's
+ *   organisation: two tenants appear wherever the schema has them), at the owner's account where a
+ *   column references `auth.users` or is named like an owner, and satisfies NOT NULL, CHECK (the
+ *   literals the check compares with), enum, UNIQUE and foreign keys by trying again with other
+ *   values when the database refuses one.
+ * - Rows are inserted with the owner's JWT claims set, as the superuser, so defaults and triggers
+ *   that read `auth.uid()` see the owner, and RLS does not stand in the way of building the world.
+ *
+ * Only the lab's copy is written. The project's own data wins: accounts are added only when
+ * `auth.users` has fewer than two, rows only to tables that are empty.
+ */
+import { qualified, quoteIdent } from '../model/ident.ts';
+import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+import { describePgErrorSafely } from '../introspect/errors.ts';
+import type { Session } from '../introspect/session.ts';
+
+export interface Persona {
+  readonly name: 'alice' | 'bob' | 'outsider';
+  readonly id: string;
+  readonly email: string;
+}
+
+export const PERSONAS: readonly Persona[] = [
+  { name: 'alice', id: 'a11ce000-0000-4000-8000-00000000000a', email: 'alice@lab.supaudit.invalid' },
+  { name: 'bob', id: 'b0b00000-0000-4000-8000-00000000000b', email: 'bob@lab.supaudit.invalid' },
+  { name: 'outsider', id: '0c0c0c0c-0000-4000-8000-00000000000c', email: 'outsider@lab.supaudit.invalid' },
+];
+
+const OWNERS = PERSONAS.filter((p) => p.name !== 'outsider');
+
+export interface TableFill {
+  readonly schema: string;
+  readonly name: string;
+  /** Rows the world added (0 when the table already had rows, or none could be made). */
+  readonly rows: number;
+  /** Why no row was added, when none was. */
+  readonly reason?: string;
+}
+
+export interface World {
+  /** Accounts the world created (empty when the project's seed already had users). */
+  readonly accounts: readonly Persona[];
+  /** Accounts that could not be created, with the reason (a sign-up trigger refused). */
+  readonly accountErrors: readonly string[];
+  readonly tables: readonly TableFill[];
+}
+
+const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
+
+interface Enums {
+  /** By the type's `schema.name` (`Column.typeName`). */
+  readonly labels: ReadonlyMap<string, readonly string[]>;
+}
+
+async function readEnums(session: Session): Promise<Enums> {
+  const rows = await session.query<{ t: string; labels: string[] }>(
+    `select n.nspname::text || '.' || t.typname::text as t, array_agg(e.enumlabel::text order by e.enumsortorder) as labels
+       from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
+       join pg_catalog.pg_enum e on e.enumtypid = t.oid group by 1`,
+  );
+  return { labels: new Map(rows.map((r) => [r.t, r.labels])) };
+}
+
+/** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
+function checkLiterals(constraints: readonly Constraint[], column: string): string[] {
+  const out: string[] = [];
+  for (const c of constraints) {
+    if (c.type !== 'check' || !c.columns.includes(column)) continue;
+    for (const m of c.definition.matchAll(/'((?:[^']|'')*)'/g)) {
+      // A pattern (`~ '^[a-z]+$'`, LIKE, SIMILAR TO) is not a value: the made-up value is tried instead.
+      if (/(~\*?|\blike|\bilike|\bsimilar\s+to)\s*\(?\s*$/i.test(c.definition.slice(Math.max(0, m.index! - 16), m.index!))) continue;
+      out.push(m[1]!.replaceAll("''", "'"));
+    }
+    for (const m of c.definition.matchAll(/(?:>=?|=)\s*\(?(-?\d+(?:\.\d+)?)/g)) out.push(m[1]!);
+  }
+  return [...new Set(out)];
+}
+
+/** A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or undefined to leave it out. */
+function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: Enums): string | undefined {
+  const t = c.type.toLowerCase();
+  const enumLabels = enums.labels.get(c.typeName);
+  if (enumLabels && enumLabels.length > 0) return enumLabels[0]!;
+  if (t === 'uuid') return OWNER_NAME.test(c.name) ? owner.id : deterministicUuid(rel, c, n);
+  if (/email/i.test(c.name) && /^(text|character varying|varchar|citext)/.test(t)) return `${owner.name}+${n}@lab.supaudit.invalid`;
+  if (/^(text|character varying|varchar|citext|character)/.test(t)) {
+    const max = /\((\d+)\)/.exec(t);
+    const text = `${owner.name}-${rel.name}-${c.name}-${n}`;
+    return max ? text.slice(0, Math.max(1, Number(max[1]))) : text;
+  }
+  if (/^(smallint|integer|bigint)/.test(t)) return String(1000 + n);
+  if (/^(numeric|real|double precision|money)/.test(t)) return String(1 + n);
+  if (t === 'boolean') return 'false';
+  if (t.startsWith('timestamp')) return '2026-01-01 00:00:00+00';
+  if (t === 'date') return '2026-01-01';
+  if (t.startsWith('time')) return '12:00:00';
+  if (t.startsWith('interval')) return '1 hour';
+  if (t === 'jsonb' || t === 'json') return '{}';
+  if (t.endsWith('[]')) return '{}';
+  if (t === 'inet' || t === 'cidr') return '127.0.0.1';
+  if (t === 'bytea') return '\\x00';
+  return undefined;
+}
+
+function deterministicUuid(rel: Relation, c: Column, n: number): string {
+  let h = 2166136261;
+  for (const ch of `${rel.schema}.${rel.name}.${c.name}.${n}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const hex = h.toString(16).padStart(8, '0');
+  return `${hex}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+/** Tables in foreign-key order (referenced first); a cycle is broken where it closes. */
+function fillOrder(tables: readonly Relation[], constraints: readonly Constraint[]): Relation[] {
+  const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
+  const deps = new Map<string, string[]>();
+  for (const c of constraints) {
+    if (c.type !== 'foreign_key' || !c.refSchema || !c.refTable) continue;
+    const from = `${c.schema}.${c.table}`;
+    const to = `${c.refSchema}.${c.refTable}`;
+    if (from !== to && byKey.has(from) && byKey.has(to)) deps.set(from, [...(deps.get(from) ?? []), to]);
+  }
+  const out: Relation[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (k: string) => {
+    if (state.get(k)) return;
+    state.set(k, 'visiting');
+    for (const d of deps.get(k) ?? []) visit(d);
+    state.set(k, 'done');
+    out.push(byKey.get(k)!);
+  };
+  for (const k of [...byKey.keys()].sort()) visit(k);
+  return out;
+}
+
+type Row = Record<string, unknown>;
+
+/** The rows the world made so far, per table, with their owner: foreign keys point at the same owner's rows. */
+type Made = Map<string, { owner: Persona; row: Row }[]>;
+
+async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }): Promise<void> {
+  for (const p of PERSONAS) {
+    await session.exec('SAVEPOINT supaudit_world');
+    try {
+      await session.query(
+        `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+         values ('00000000-0000-0000-0000-000000000000', $1::uuid, 'authenticated', 'authenticated', $2, '', now(),
+                 '{"provider": "email", "providers": ["email"]}'::jsonb, jsonb_build_object('full_name', $3::text, 'name', $3::text), now(), now())`,
+        [p.id, p.email, p.name],
+      );
+      await session.query(
+        `insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
+         values ($1::text, $2::uuid, jsonb_build_object('sub', $1::text, 'email', $3::text, 'email_verified', true), 'email', now(), now())`,
+        [p.id, p.id, p.email],
+      );
+      await session.exec('RELEASE SAVEPOINT supaudit_world');
+      world.accounts.push(p);
+    } catch (error) {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+      world.accountErrors.push(`${p.name}: sign-up failed: ${describePgErrorSafely(error)}`);
+    }
+  }
+}
+
+/**
+ * Builds the world in the lab's copy (committed there: it is the lab's own database). Never call it
+ * on an audited database.
+ */
+export async function buildWorld(session: Session, snapshot: Snapshot, isUserTable: (r: Relation) => boolean): Promise<World> {
+  const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[] };
+  await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
+  try {
+    const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
+    if (hasUsers) {
+      const [row] = await session.query<{ n: number }>('select count(*)::int as n from auth.users');
+      if (Number(row?.n ?? 0) < 2) await createAccounts(session, world);
+    }
+    const owners = hasUsers ? (world.accounts.length > 0 ? world.accounts.filter((p) => p.name !== 'outsider') : await existingOwners(session)) : OWNERS;
+    const enums = await readEnums(session);
+    const exposed = new Set(snapshot.exposedSchemas);
+    const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
+    const made: Made = new Map();
+    for (const rel of fillOrder(tables, snapshot.constraints)) {
+      const name = qualified(rel.schema, rel.name);
+      const [count] = await session.query<{ n: number }>(`select count(*)::int as n from ${name}`);
+      if (Number(count?.n ?? 0) > 0) {
+        made.set(`${rel.schema}.${rel.name}`, (await session.query<{ j: Row }>(`select to_jsonb(t) as j from ${name} t limit 20`)).map((r) => ({ owner: owners[0]!, row: r.j })));
+        world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'has rows of its own (seed or sign-up)' });
+        continue;
+      }
+      let rows = 0;
+      let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
+      for (const [i, owner] of owners.entries()) {
+        const result = await insertRow(session, snapshot, rel, owner, i, enums, made);
+        if ('row' in result) {
+          rows++;
+          made.set(`${rel.schema}.${rel.name}`, [...(made.get(`${rel.schema}.${rel.name}`) ?? []), { owner, row: result.row }]);
+        } else reason ??= result.reason;
+      }
+      world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
+    }
+    await session.exec('COMMIT');
+  } catch (error) {
+    await session.exec('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return world;
+}
+
+/** The seed's users, as owners for the rows of empty tables (at most two). */
+async function existingOwners(session: Session): Promise<Persona[]> {
+  const rows = await session.query<{ id: string; email: string | null }>('select id::text as id, email::text as email from auth.users order by created_at nulls last, id limit 2');
+  return rows.map((r, i) => ({ name: i === 0 ? 'alice' : 'bob', id: r.id, email: r.email ?? '' }));
+}
+
+/** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
+async function insertRow(
+  session: Session,
+  snapshot: Snapshot,
+  rel: Relation,
+  owner: Persona,
+  n: number,
+  enums: Enums,
+  made: Made,
+): Promise<{ row: Row } | { reason: string }> {
+  const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+  const values = new Map<string, string | null>();
+  for (const fk of constraints) {
+    if (fk.type !== 'foreign_key' || !fk.refSchema || !fk.refTable) continue;
+    if (fk.refSchema === 'auth' && fk.refTable === 'users' && fk.columns.length === 1) {
+      values.set(fk.columns[0]!, owner.id);
+      continue;
+    }
+    const pool = made.get(`${fk.refSchema}.${fk.refTable}`) ?? [];
+    const target = pool.find((m) => m.owner.id === owner.id) ?? pool[0];
+    fk.columns.forEach((col, i) => {
+      const v = target?.row[fk.refColumns[i]!];
+      values.set(col, v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    });
+  }
+  for (const c of rel.columns) {
+    if (c.generated || c.identity || values.has(c.name)) continue;
+    const ownerColumn = c.type === 'uuid' && OWNER_NAME.test(c.name);
+    if (c.default !== null && !ownerColumn) continue;
+    if (!c.notNull && !ownerColumn) continue;
+    const literal = checkLiterals(constraints, c.name)[0];
+    const v = literal ?? plainValue(c, owner, rel, n, enums);
+    if (v === undefined) {
+      if (c.notNull && c.default === null) return { reason: `no value can be made up for ${c.name} (${c.type})` };
+      continue;
+    }
+    values.set(c.name, v);
+  }
+  // A referenced table with no row leaves a required key empty: say which.
+  for (const [col, v] of values) {
+    const column = rel.columns.find((c) => c.name === col);
+    if (v === null && column?.notNull) {
+      const fk = constraints.find((c) => c.type === 'foreign_key' && c.columns.includes(col));
+      return { reason: `${col} references ${fk?.refSchema}.${fk?.refTable}, which has no row` };
+    }
+  }
+  let last = '';
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const cols = [...values.keys()].filter((k) => values.get(k) !== null);
+    const typed = cols.map((k, i) => `$${i + 1}::text::${rel.columns.find((c) => c.name === k)!.type}`);
+    const sql =
+      cols.length === 0
+        ? `insert into ${qualified(rel.schema, rel.name)} as t default values returning to_jsonb(t) as j`
+        : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')}) returning to_jsonb(t) as j`;
+    await session.exec('SAVEPOINT supaudit_world');
+    try {
+      await session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
+        JSON.stringify({ sub: owner.id, role: 'authenticated', aud: 'authenticated', email: owner.email }),
+        owner.id,
+      ]);
+      const [row] = await session.query<{ j: Row }>(sql, cols.map((k) => values.get(k)));
+      await session.exec('RELEASE SAVEPOINT supaudit_world');
+      return { row: row!.j };
+    } catch (error) {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+      last = describePgErrorSafely(error);
+      if (!adjust(error, rel, constraints, values, owner, n + attempt + 1, enums)) break;
+    }
+  }
+  return { reason: `the database refused every row tried: ${last}` };
+}
+
+/** Changes the values after a refusal; false when nothing else is worth trying. */
+function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[], values: Map<string, string | null>, owner: Persona, n: number, enums: Enums): boolean {
+  const e = error as { code?: string; column?: string; constraint?: string };
+  const column = (name: string) => rel.columns.find((c) => c.name === name);
+  if (e.code === '23502' && e.column && column(e.column)) {
+    // A default left it NULL (auth.uid() with no claims, a trigger): give it a value.
+    const c = column(e.column)!;
+    const v = checkLiterals(constraints, c.name)[0] ?? plainValue(c, owner, rel, n, enums);
+    if (v === undefined) return false;
+    values.set(c.name, v);
+    return true;
+  }
+  if (e.code === '23505' || e.code === '23P01') {
+    const unique = constraints.find((c) => c.name === e.constraint);
+    const cols = unique?.columns ?? [...values.keys()];
+    let changed = false;
+    for (const name of cols) {
+      const c = column(name);
+      if (!c || constraints.some((fk) => fk.type === 'foreign_key' && fk.columns.includes(name))) continue;
+      const v = plainValue(c, owner, rel, n * 7 + 3, enums);
+      if (v !== undefined && v !== values.get(name)) {
+        values.set(name, v);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+  if (e.code === '23514') {
+    const check = constraints.find((c) => c.name === e.constraint);
+    if (!check) return false;
+    let changed = false;
+    for (const name of check.columns) {
+      const literals = checkLiterals([check], name);
+      const now = values.get(name);
+      const next = literals[(literals.indexOf(now ?? '') + 1) % Math.max(1, literals.length)];
+      if (next !== undefined && next !== now) {
+        values.set(name, next);
+        changed = true;
+      } else if (!values.has(name)) {
+        const c = column(name);
+        const v = c ? plainValue(c, owner, rel, n, enums) : undefined;
+        if (v !== undefined) {
+          values.set(name, v);
+          changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+  return false;
+}
+
+/** One line for the report: accounts, and how many tables got rows (why the others did not, counted). */
+export function worldSummary(world: World): string {
+  const filled = world.tables.filter((t) => t.rows > 0);
+  const own = world.tables.filter((t) => t.reason?.startsWith('has rows of its own'));
+  const empty = world.tables.filter((t) => t.rows === 0 && !t.reason?.startsWith('has rows of its own'));
+  const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'the seed’s accounts';
+  return (
+    `lab world: ${accounts}; rows added to ${filled.length} of ${world.tables.length} exposed table${world.tables.length === 1 ? '' : 's'}` +
+    (own.length > 0 ? `, ${own.length} already had rows` : '') +
+    (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
+    (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '')
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * The lab's world: on a schema with no rows and no users, supaudit signs up its own accounts and
+ * gives every exposed table rows that satisfy its constraints, so that exploit proofs act as real
+ * users instead of reporting "no user to act as".
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { buildWorld, PERSONAS } from '../../src/lab/world.ts';
+import type { Report } from '../../src/model/report.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
+import { loadPglite } from '../support/audit.ts';
+import { runCli } from '../support/cli.ts';
+
+const SCHEMA = `
+create type public.plan as enum ('free', 'pro', 'enterprise');
+create table public.organizations (
+  id bigint generated always as identity primary key,
+  slug text not null unique check (slug ~ '^[a-z0-9-]+$'),
+  plan public.plan not null,
+  tier text not null check (tier in ('gold', 'silver'))
+);
+create table public.memberships (
+  org_id bigint not null references public.organizations on delete cascade,
+  user_id uuid not null references auth.users on delete cascade,
+  role text not null check (role = any (array['owner', 'admin', 'member'])),
+  primary key (org_id, user_id)
+);
+create table public.documents (
+  id uuid primary key default gen_random_uuid(),
+  org_id bigint not null,
+  author_id uuid not null default auth.uid(),
+  title varchar(8) not null,
+  constraint documents_member foreign key (org_id, author_id) references public.memberships (org_id, user_id)
+);
+-- A signup trigger, as Supabase projects write them: a profile per account.
+create table public.profiles (id uuid primary key references auth.users, display_name text not null);
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.profiles (id, display_name) values (new.id, coalesce(new.raw_user_meta_data ->> 'full_name', 'someone'));
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+-- A table no row can be made for: a type nothing makes up.
+create table public.shapes (id int primary key, area point not null);
+-- Refuses every insert: the reason is kept.
+create table public.frozen (id int primary key);
+create function public.refuse() returns trigger language plpgsql as $$ begin raise exception 'frozen'; end $$;
+create trigger frozen_refuse before insert on public.frozen for each row execute function public.refuse();
+alter table public.organizations enable row level security;
+alter table public.memberships enable row level security;
+alter table public.documents enable row level security;
+`;
+
+describe('the lab world', () => {
+  test('accounts signed up as Auth does, rows in foreign-key order that meet CHECK, enum, UNIQUE and composite keys, one tenant per owner', async () => {
+    const session = await loadPglite(SCHEMA);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      expect(world.accounts.map((a) => a.name)).toEqual(['alice', 'bob', 'outsider']);
+      expect(world.accountErrors).toEqual([]);
+      const fill = Object.fromEntries(world.tables.map((t) => [t.name, t]));
+      expect(fill['organizations']).toEqual({ schema: 'public', name: 'organizations', rows: 2 });
+      expect(fill['memberships']!.rows).toBe(2);
+      expect(fill['documents']!.rows).toBe(2);
+      // The sign-up trigger made the profiles: the world does not add its own.
+      expect(fill['profiles']).toMatchObject({ rows: 0, reason: 'has rows of its own (seed or sign-up)' });
+      expect(fill['shapes']).toMatchObject({ rows: 0, reason: 'no value can be made up for area (point)' });
+      expect(fill['frozen']).toMatchObject({ rows: 0, reason: 'the database refused every row tried: raised by a function or trigger (SQLSTATE P0001)' });
+      // Each owner is a member of its own organisation, and writes in it: two tenants.
+      const rows = await session.query<{ email: string; slug: string; role: string; docs: number }>(
+        `select u.email::text as email, o.slug, m.role, (select count(*)::int from public.documents d where d.org_id = o.id and d.author_id = u.id) as docs
+           from public.memberships m join public.organizations o on o.id = m.org_id join auth.users u on u.id = m.user_id order by 1`,
+      );
+      expect(rows.map((r) => [r.email, r.role, r.docs])).toEqual([
+        [PERSONAS[0]!.email, 'owner', 1],
+        [PERSONAS[1]!.email, 'owner', 1],
+      ]);
+      expect(new Set(rows.map((r) => r.slug)).size).toBe(2);
+      const [identities] = await session.query<{ n: number }>('select count(*)::int as n from auth.identities');
+      expect(identities!.n).toBe(3);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('the demo with no seed: every exploit proof acts as a lab account and is confirmed, its fix verified', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-noseed-'));
+    try {
+      cpSync(new URL('../../supabase', import.meta.url), join(dir, 'supabase'), { recursive: true });
+      rmSync(join(dir, 'supabase', 'seed.sql'));
+      const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 18 of 19 exposed tables, 1 already had rows$/);
+      const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);
+      expect(proofs.sort()).toEqual(
+        [
+          ['check_null_bypass', 'public.organization_members', 'confirmed', 'verified'],
+          ['privilege_escalation', 'public.profiles', 'confirmed', 'verified'],
+          ['storage_bucket_open', 'storage.objects', 'confirmed', 'verified'],
+          ['tenant_self_join', 'public.team_members', 'confirmed', 'verified'],
+        ].sort(),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

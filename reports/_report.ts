@@ -1,7 +1,7 @@
 /** Report helpers shared by the file reporters (Markdown, HTML, SARIF, JUnit, GitHub). */
 import type { Finding, FindingObject } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
-import type { BlastRadius, Report, ReportCheck } from '../src/model/report.ts';
+import type { BlastRadius, LabCell, LabMatrixRow, Report, ReportCheck } from '../src/model/report.ts';
 import { baselineLine as comparisonLine } from '../src/engine/baseline.ts';
 import { STRIDE, STRIDE_NAMES, type Stride } from '../src/model/stride.ts';
 
@@ -132,5 +132,48 @@ export function loadSummary(report: Report): string | null {
     (worst ? `; worst RLS overhead ${worst.overhead}× (${worst.schema}.${worst.name} ${worst.shape} as ${worst.role}: p50 ${ms(worst.p50Ms)} ms vs ${ms(worst.bypassP50Ms)} ms without RLS)` : '') +
     `; ${slo} over the ${load.sloMs} ms p99 budget` +
     (best ? `; with the fixes applied, ${best.schema}.${best.name} ${best.shape}: p95 ${ms(best.p95Ms)} → ${ms(best.fixed!.p95Ms)} ms` : '')
+  );
+}
+
+export const LAB_HEADER = ['table', 'persona', 'read', 'update', 'delete', 'insert'] as const;
+
+const LAB_INSERT: Readonly<Record<LabMatrixRow['insert'], string>> = {
+  allowed: 'own row',
+  allowed_into_others: "into others' rows",
+  denied: 'denied',
+  error: 'refused',
+};
+
+/** One cell: rows reached as own / others' / unattributed, `–` when none, or the refusal. */
+function labCell(cell: LabCell): string {
+  if (cell === 'denied') return 'denied';
+  if (cell === 'error') return 'error';
+  if (cell.own + cell.others + cell.unattributed === 0) return '–';
+  return `${cell.own}/${cell.others}/${cell.unattributed}`;
+}
+
+/** The access matrix as table cells (LAB_HEADER); `all`: every row, else only personas that reach something. */
+export function labCells(report: Report, all: boolean): string[][] {
+  const reaches = (c: LabCell) => typeof c !== 'string' && c.own + c.others + c.unattributed > 0;
+  return (report.lab?.matrix ?? [])
+    .filter((m) => all || reaches(m.select) || reaches(m.update) || reaches(m.delete) || m.insert === 'allowed' || m.insert === 'allowed_into_others')
+    .map((m) => [`${m.schema}.${m.name}`, m.persona, labCell(m.select), labCell(m.update), labCell(m.delete), LAB_INSERT[m.insert]]);
+}
+
+/** A row of the matrix where a persona reaches rows of another owner (or anon reaches any): drawn in red. */
+export function labCrossesOwners(cells: readonly string[]): boolean {
+  const crosses = (c: string) => /^\d+\/(\d+)\//.exec(c) !== null && Number(/^\d+\/(\d+)\//.exec(c)![1]) > 0;
+  return [cells[2]!, cells[3]!, cells[4]!].some(crosses) || cells[5] === "into others' rows";
+}
+
+/** What the numbers mean, and the world they were measured on. */
+export function labLegend(report: Report): string {
+  const lab = report.lab;
+  if (!lab) return '';
+  const filled = lab.tables.filter((t) => t.rows > 0).length;
+  return (
+    `measured in the lab's copy as each persona, every statement rolled back; cells are rows reached, own/others'/unattributed ` +
+    `(alice and bob each own rows, the outsider is signed in and owns none, anon has no account; unattributed: rows of the seed or of a sign-up trigger with no owner column); ` +
+    `world: ${lab.accounts.length > 0 ? `${lab.accounts.join(', ')} signed up` : "the seed's accounts"}, rows added to ${filled} of ${lab.tables.length} tables`
   );
 }

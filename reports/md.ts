@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -163,6 +163,17 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       out.push('');
       for (const c of top) out.push(`- ${mdLead(c.reason)}${r.bypassesRls ? '' : ` — ${c.points} points`}`);
     }
+  }
+
+  if (report.lab) {
+    out.push('');
+    out.push('## Who can do what (the lab)');
+    out.push('');
+    out.push(mdText(labLegend(report)));
+    out.push('');
+    out.push(`| ${LAB_HEADER.join(' | ')} |`);
+    out.push(`|${LAB_HEADER.map(() => '---').join('|')}|`);
+    for (const r of labCells(report, true)) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
   }
 
   if (report.load) {

@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { alignColumns, baselineLine, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
+import { alignColumns, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -76,6 +76,20 @@ function realtimeSection(realtime: RealtimeReport, p: Palette): string[] {
     p.gray(line(header)),
     ...rows.map(line),
     ...realtime.assumptions.map((a) => p.gray(`  * ${terminalSafe(a)}`)),
+  ];
+}
+
+/** The access matrix: who can do what, personas that reach nothing left out (their count said). */
+function labSection(report: Report, p: Palette): string[] {
+  const cells = labCells(report, false).map((r) => r.map(terminalSafe));
+  const aligned = alignColumns([[...LAB_HEADER], ...cells], new Set());
+  const line = (row: readonly string[]) => '  ' + aligned(row);
+  const hidden = (report.lab?.matrix.length ?? 0) - cells.length;
+  return [
+    p.bold('Who can do what (the lab)') + p.gray(` — ${terminalSafe(labLegend(report))}`),
+    p.gray(line(LAB_HEADER)),
+    ...cells.map((r) => (labCrossesOwners(r) ? p.red(line(r)) : line(r))),
+    ...(hidden > 0 ? [p.gray(`  (${hidden} persona × table pairs reach no row and insert nothing: not listed)`)] : []),
   ];
 }
 
@@ -159,6 +173,10 @@ export function renderText(report: Report, options: TextOptions): string {
       const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
       out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
+  }
+  if (report.lab) {
+    out.push('');
+    out.push(...labSection(report, p));
   }
   if (report.load) {
     out.push('');

@@ -3,8 +3,8 @@ import { introspect } from '../introspect/index.ts';
 import type { Target } from '../introspect/targets/index.ts';
 import { InconclusiveError, type Check, type CheckOptions } from '../model/check.ts';
 import type { Level } from '../model/level.ts';
-import type { Report } from '../model/report.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { LabReport, Report } from '../model/report.ts';
+import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
 import { probeTargets, runProbes, type ProbeCost, type RoleProbe } from '../introspect/probe.ts';
 import { throwIfCancelled } from '../introspect/session.ts';
@@ -23,6 +23,7 @@ import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { buildWorld, worldSummary, type World } from '../lab/world.ts';
+import { measureMatrix } from '../lab/matrix.ts';
 import { effectGate, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
@@ -96,6 +97,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let loaded: { report: LoadReport; notes: string[] } | undefined;
   let gate: EffectGate | undefined;
   let world: World | undefined;
+  let lab: LabReport | undefined;
   /** Live write probes: sequences read before and after (null: they could not be read). */
   let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
@@ -157,7 +159,16 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       // The lab's own copy: accounts and rows where the project's seed has none, so proofs can act.
       throwIfCancelled(options.signal);
       options.onStage?.('lab world');
-      world = await buildWorld(opened.session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      const isUser = (r: Relation) => r.extension === null && !isSystemSchema(r.schema);
+      world = await buildWorld(opened.session, snapshot, isUser);
+      options.onStage?.('access matrix');
+      const exposed = new Set(snapshot.exposedSchemas);
+      const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r));
+      lab = {
+        accounts: world.accounts.map((a) => a.name),
+        tables: world.tables,
+        matrix: await measureMatrix(opened.session, snapshot, world, tables),
+      };
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -238,6 +249,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     };
   }
   if (loaded) report = { ...report, load: loaded.report };
+  if (lab) report = { ...report, lab };
   const locations = withSettingLocations(objectLocations(opened.statements), target.projectConfig);
   return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
 }

@@ -48,6 +48,13 @@ export interface TableFill {
 export interface World {
   /** Accounts the world created (empty when the project's seed already had users). */
   readonly accounts: readonly Persona[];
+  /** Who owns the world's rows: alice and bob (the seed's first two users when it had its own). */
+  readonly owners: readonly Persona[];
+  /** Per table (`schema.name`), the owner id of each row the world made, by `rowKey`. */
+  readonly rowOwners: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Rows per table the world made or found, for foreign keys of later rows (and the matrix's inserts). */
+  readonly made: Made;
+  readonly enums: Enums;
   /** Accounts that could not be created, with the reason (a sign-up trigger refused). */
   readonly accountErrors: readonly string[];
   readonly tables: readonly TableFill[];
@@ -55,7 +62,7 @@ export interface World {
 
 const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
 
-interface Enums {
+export interface Enums {
   /** By the type's `schema.name` (`Column.typeName`). */
   readonly labels: ReadonlyMap<string, readonly string[]>;
 }
@@ -143,7 +150,7 @@ function fillOrder(tables: readonly Relation[], constraints: readonly Constraint
 type Row = Record<string, unknown>;
 
 /** The rows the world made so far, per table, with their owner: foreign keys point at the same owner's rows. */
-type Made = Map<string, { owner: Persona; row: Row }[]>;
+export type Made = Map<string, { owner: Persona; row: Row }[]>;
 
 async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }): Promise<void> {
   for (const p of PERSONAS) {
@@ -175,6 +182,10 @@ async function createAccounts(session: Session, world: { accounts: Persona[]; ac
  */
 export async function buildWorld(session: Session, snapshot: Snapshot, isUserTable: (r: Relation) => boolean): Promise<World> {
   const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[] };
+  const rowOwners = new Map<string, Map<string, string>>();
+  let owners: Persona[] = [];
+  let enums: Enums = { labels: new Map() };
+  const made: Made = new Map();
   await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
   try {
     const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
@@ -182,11 +193,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const [row] = await session.query<{ n: number }>('select count(*)::int as n from auth.users');
       if (Number(row?.n ?? 0) < 2) await createAccounts(session, world);
     }
-    const owners = hasUsers ? (world.accounts.length > 0 ? world.accounts.filter((p) => p.name !== 'outsider') : await existingOwners(session)) : OWNERS;
-    const enums = await readEnums(session);
+    owners = hasUsers ? (world.accounts.length > 0 ? world.accounts.filter((p) => p.name !== 'outsider') : await existingOwners(session)) : [...OWNERS];
+    enums = await readEnums(session);
     const exposed = new Set(snapshot.exposedSchemas);
     const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
-    const made: Made = new Map();
     for (const rel of fillOrder(tables, snapshot.constraints)) {
       const name = qualified(rel.schema, rel.name);
       const [count] = await session.query<{ n: number }>(`select count(*)::int as n from ${name}`);
@@ -198,10 +208,13 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       let rows = 0;
       let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
       for (const [i, owner] of owners.entries()) {
-        const result = await insertRow(session, snapshot, rel, owner, i, enums, made);
+        const result = await insertRow(session, snapshot, rel, owner, i, enums, made, {});
         if ('row' in result) {
           rows++;
           made.set(`${rel.schema}.${rel.name}`, [...(made.get(`${rel.schema}.${rel.name}`) ?? []), { owner, row: result.row }]);
+          const byKey = rowOwners.get(`${rel.schema}.${rel.name}`) ?? new Map<string, string>();
+          byKey.set(rowKey(snapshot, rel, result.row), owner.id);
+          rowOwners.set(`${rel.schema}.${rel.name}`, byKey);
         } else reason ??= result.reason;
       }
       world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
@@ -211,7 +224,54 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     await session.exec('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return world;
+  return { ...world, owners, rowOwners, made, enums };
+}
+
+/**
+ * Who owns a row: the world's record of the rows it made, else (rows a sign-up trigger or the seed
+ * made) an owner's id in a column that references auth.users or is named like an owner. Null: nobody we know.
+ */
+export function rowOwner(snapshot: Snapshot, world: World, rel: Relation, row: Readonly<Record<string, unknown>>): string | null {
+  const made = world.rowOwners.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row));
+  if (made !== undefined) return made;
+  const ids = new Set([...world.owners, ...PERSONAS].map((p) => p.id));
+  const userColumns = new Set(
+    snapshot.constraints
+      .filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.length === 1)
+      .map((c) => c.columns[0]!),
+  );
+  for (const c of rel.columns) {
+    if (!userColumns.has(c.name) && !(c.type === 'uuid' && OWNER_NAME.test(c.name))) continue;
+    const v = row[c.name];
+    if (typeof v === 'string' && ids.has(v)) return v;
+  }
+  return null;
+}
+
+/** A row's identity: its primary key's values, else the whole row. */
+export function rowKey(snapshot: Snapshot, rel: Relation, row: Readonly<Record<string, unknown>>): string {
+  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+  return JSON.stringify(pk ? pk.columns.map((c) => row[c] ?? null) : row);
+}
+
+export interface InsertAs {
+  /** Insert as this role (RLS and grants in force) instead of the superuser. */
+  readonly role?: 'anon' | 'authenticated';
+  /** Whose JWT claims the statement runs with (default: the owner's; null: none, as anon). */
+  readonly claimsFor?: Persona | null;
+}
+
+/** One row of `rel` owned by `owner`, made as the world makes rows, optionally as an API role. */
+export function tryInsert(
+  session: Session,
+  snapshot: Snapshot,
+  rel: Relation,
+  owner: Persona,
+  n: number,
+  world: World,
+  as: InsertAs,
+): Promise<{ row: Row; borrowed: boolean } | { reason: string; code: string | undefined }> {
+  return insertRow(session, snapshot, rel, owner, n, world.enums, world.made, as);
 }
 
 /** The seed's users, as owners for the rows of empty tables (at most two). */
@@ -229,9 +289,12 @@ async function insertRow(
   n: number,
   enums: Enums,
   made: Made,
-): Promise<{ row: Row } | { reason: string }> {
+  as: InsertAs,
+): Promise<{ row: Row; borrowed: boolean } | { reason: string; code: string | undefined }> {
   const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
   const values = new Map<string, string | null>();
+  /** A foreign key points at another owner's row (the owner has none of its own there). */
+  let borrowed = false;
   for (const fk of constraints) {
     if (fk.type !== 'foreign_key' || !fk.refSchema || !fk.refTable) continue;
     if (fk.refSchema === 'auth' && fk.refTable === 'users' && fk.columns.length === 1) {
@@ -240,6 +303,7 @@ async function insertRow(
     }
     const pool = made.get(`${fk.refSchema}.${fk.refTable}`) ?? [];
     const target = pool.find((m) => m.owner.id === owner.id) ?? pool[0];
+    if (target && target.owner.id !== owner.id) borrowed = true;
     fk.columns.forEach((col, i) => {
       const v = target?.row[fk.refColumns[i]!];
       values.set(col, v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -253,7 +317,7 @@ async function insertRow(
     const literal = checkLiterals(constraints, c.name)[0];
     const v = literal ?? plainValue(c, owner, rel, n, enums);
     if (v === undefined) {
-      if (c.notNull && c.default === null) return { reason: `no value can be made up for ${c.name} (${c.type})` };
+      if (c.notNull && c.default === null) return { reason: `no value can be made up for ${c.name} (${c.type})`, code: undefined };
       continue;
     }
     values.set(c.name, v);
@@ -263,10 +327,12 @@ async function insertRow(
     const column = rel.columns.find((c) => c.name === col);
     if (v === null && column?.notNull) {
       const fk = constraints.find((c) => c.type === 'foreign_key' && c.columns.includes(col));
-      return { reason: `${col} references ${fk?.refSchema}.${fk?.refTable}, which has no row` };
+      return { reason: `${col} references ${fk?.refSchema}.${fk?.refTable}, which has no row`, code: undefined };
     }
   }
   let last = '';
+  let code: string | undefined;
+  const claimant = as.claimsFor === undefined ? owner : as.claimsFor;
   for (let attempt = 0; attempt < 6; attempt++) {
     const cols = [...values.keys()].filter((k) => values.get(k) !== null);
     const typed = cols.map((k, i) => `$${i + 1}::text::${rel.columns.find((c) => c.name === k)!.type}`);
@@ -277,19 +343,21 @@ async function insertRow(
     await session.exec('SAVEPOINT supaudit_world');
     try {
       await session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
-        JSON.stringify({ sub: owner.id, role: 'authenticated', aud: 'authenticated', email: owner.email }),
-        owner.id,
+        JSON.stringify(claimant ? { sub: claimant.id, role: as.role ?? 'authenticated', aud: 'authenticated', email: claimant.email } : { role: as.role ?? 'anon' }),
+        claimant?.id ?? '',
       ]);
+      if (as.role) await session.query(`select set_config('role', $1, true)`, [as.role]);
       const [row] = await session.query<{ j: Row }>(sql, cols.map((k) => values.get(k)));
       await session.exec('RELEASE SAVEPOINT supaudit_world');
-      return { row: row!.j };
+      return { row: row!.j, borrowed };
     } catch (error) {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
       last = describePgErrorSafely(error);
+      code = (error as { code?: string }).code;
       if (!adjust(error, rel, constraints, values, owner, n + attempt + 1, enums)) break;
     }
   }
-  return { reason: `the database refused every row tried: ${last}` };
+  return { reason: `the database refused every row tried: ${last}`, code };
 }
 
 /** Changes the values after a refusal; false when nothing else is worth trying. */

@@ -66,6 +66,33 @@ export interface BaselineComparison {
   readonly fixed: readonly string[];
 }
 
+export type LabPersonaName = 'anon' | 'alice' | 'bob' | 'outsider';
+
+/** Rows a statement reached, by who owns them in the lab's world; or the statement was refused. */
+export type LabCell = { readonly own: number; readonly others: number; readonly unattributed: number } | 'denied' | 'error';
+
+/** What one persona can do to one table in the lab (src/lab/matrix.ts). */
+export interface LabMatrixRow {
+  readonly schema: string;
+  readonly name: string;
+  readonly persona: LabPersonaName;
+  readonly select: LabCell;
+  readonly update: LabCell;
+  readonly delete: LabCell;
+  /**
+   * A row of the persona's own, its foreign keys pointing at the persona's rows; where the persona
+   * has none there (the outsider, anon), at another owner's: `allowed_into_others`.
+   */
+  readonly insert: 'allowed' | 'allowed_into_others' | 'denied' | 'error';
+}
+
+/** The lab: the world it built in its own copy of the project, and the access matrix measured there. */
+export interface LabReport {
+  readonly accounts: readonly string[];
+  readonly tables: readonly { readonly schema: string; readonly name: string; readonly rows: number; readonly reason?: string }[];
+  readonly matrix: readonly LabMatrixRow[];
+}
+
 /** One table of the `supabase_realtime` publication as Realtime's Postgres Changes sees it (src/score/realtime.ts). */
 export interface RealtimeTableReport {
   readonly schema: string;
@@ -132,6 +159,8 @@ export interface Report {
   readonly realtime?: RealtimeReport;
   /** `supaudit load`: policies measured as real users under concurrency. */
   readonly load?: LoadReport;
+  /** The lab (embedded targets): its world and the access matrix measured there. */
+  readonly lab?: LabReport;
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];
   readonly checkErrors: readonly CheckError[];

@@ -105,6 +105,18 @@ describe('the lab world', () => {
           ['tenant_self_join', 'public.team_members', 'confirmed', 'verified'],
         ].sort(),
       );
+      // The access matrix, measured as each persona in the lab's world.
+      const cell = (table: string, persona: string) => report.lab!.matrix.find((m) => m.name === table && m.persona === persona)!;
+      // RLS off: anon reads, changes and deletes both owners' rows.
+      expect(cell('payment_methods', 'anon')).toMatchObject({ select: { own: 0, others: 2, unattributed: 0 }, delete: { own: 0, others: 2, unattributed: 0 }, insert: 'allowed_into_others' });
+      // Tenant isolation holds for reads: each owner sees its own organisation and task, the outsider nothing.
+      expect(cell('organizations', 'alice').select).toEqual({ own: 1, others: 0, unattributed: 0 });
+      expect(cell('tasks', 'bob')).toMatchObject({ select: { own: 1, others: 0, unattributed: 0 }, update: { own: 1, others: 0, unattributed: 0 } });
+      expect(cell('tasks', 'outsider').select).toEqual({ own: 0, others: 0, unattributed: 0 });
+      // …but the outsider can add itself to another owner's team: the takeover tenant_self_join proves.
+      expect(cell('team_members', 'outsider').insert).toBe('allowed_into_others');
+      expect(cell('team_members', 'alice').insert).toBe('allowed');
+      expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

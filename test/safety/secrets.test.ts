@@ -1,5 +1,8 @@
 /** Secrets never reach output: every reporter and every error path masks URLs' passwords, keys and JWTs. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Log } from 'sarif';
 import { describe, expect, test } from 'vitest';
 import { reporters } from '../../reports/index.ts';
 import type { Report } from '../../src/model/report.ts';
@@ -9,6 +12,7 @@ import { UserError } from '../../src/model/errors.ts';
 import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 
+const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 const PASSWORD = 'Sup3r-S3cret!pw';
 const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXRoYXQtaXMtbG9uZw';
 const SB_KEY = 'sb_secret_abcdefghijklmnop1234';
@@ -142,7 +146,7 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
     const info = cluster(engine);
     const url = await freshDatabase(engine);
     const database = new URL(url).pathname.slice(1);
-    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    await runSql(url, BASE);
     await runSql(url, 'create table public.admin_users (id int primary key, email text); create table public.postgres_settings (id int primary key)');
     // runSql serialises role DDL across test workers (roles are cluster-wide).
     await runSql(url, `do $$ begin
@@ -160,6 +164,39 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
       expect(report.findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.admin_users');
       expect(r.stdout).toContain('ALTER TABLE public.admin_users ENABLE ROW LEVEL SECURITY;');
       expect(r.stdout).not.toContain('***_');
+    }
+  });
+});
+
+describe.each(realEnginesOrFail())('files written beside the reports mask secrets too (%s)', (engine) => {
+  test('the schema file written beside the SARIF masks a view definition\'s Stripe key and URL password, as the reports do', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    const stripe = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
+    await runSql(
+      url,
+      `create view public.payment_settings as select '${stripe}'::text as stripe_key, 'postgres://u:secretpw@db.example.com/db'::text as dsn;
+       grant select on public.payment_settings to anon;`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-schema-file-'));
+    try {
+      const r = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'sarif', '-f', 'json', '-o', 'out', '-q'], { cwd: dir, env: { CI: 'true' } });
+      expect(r.code, r.stderr).toBe(0);
+      const schema = readFileSync(join(dir, 'out', 'supaudit-schema.sql'), 'utf8');
+      const lines = schema.split('\n');
+      const view = lines.findIndex((l) => l.startsWith('CREATE VIEW public.payment_settings '));
+      expect(lines[view]).toBe("CREATE VIEW public.payment_settings AS SELECT 'sk_live_***'::text AS stripe_key, 'postgres://u:***@db.example.com/db'::text AS dsn;");
+      // The finding about the view points at that line, so the masking kept the file's line numbers.
+      const sarif = JSON.parse(readFileSync(join(dir, 'out', 'supaudit.sarif'), 'utf8')) as Log;
+      const secret = sarif.runs[0]!.results!.find((x) => x.ruleId === 'hardcoded_secret')!;
+      expect(secret.locations![0]!.physicalLocation!.region!.startLine).toBe(view + 1);
+      for (const file of ['supaudit-schema.sql', 'supaudit.sarif', 'supaudit.json']) {
+        const text = readFileSync(join(dir, 'out', file), 'utf8');
+        expect(text, file).not.toContain('secretpw');
+        expect(text, file).not.toContain(stripe.slice('sk_live_'.length));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

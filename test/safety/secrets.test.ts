@@ -1,9 +1,10 @@
 /** Secrets never reach output: every reporter and every error path masks URLs' passwords, keys and JWTs. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Log } from 'sarif';
 import { describe, expect, test } from 'vitest';
+import { FORMAT_NAMES } from '../../reports/formats.ts';
 import { reporters } from '../../reports/index.ts';
 import type { Report } from '../../src/model/report.ts';
 import { redact, redactUrl } from '../../src/model/redact.ts';
@@ -195,6 +196,60 @@ describe.each(realEnginesOrFail())('files written beside the reports mask secret
         expect(text, file).not.toContain('secretpw');
         expect(text, file).not.toContain(stripe.slice('sk_live_'.length));
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Key-like parameters in the auth URLs of config.toml: each value is unique, so a leak names its path. */
+const CONFIG_TOML = `[auth]
+site_url = "http://shop.example.com/welcome?access_token=secret-p1"
+additional_redirect_urls = [
+  "https://*.vercel.app/**?token=secret-p2",
+  "http://staging.example.com/cb?apikey=secret-p3&key=secret-p4&next=/home",
+  "https://*.shop.example.com/cb?secret=secret-p5&password=secret-p6#access_token=secret-p7",
+]
+`;
+
+describe.each(realEnginesOrFail())('secret-looking parameters in config.toml URLs (%s)', (engine) => {
+  test('are masked in every format, in the baseline and in GitHub annotations; the findings still fire on the right URLs', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-config-urls-'));
+    try {
+      mkdirSync(join(dir, 'supabase'));
+      writeFileSync(join(dir, 'supabase', 'config.toml'), CONFIG_TOML);
+      const summary = join(dir, 'summary.md');
+      const formats = FORMAT_NAMES.flatMap((f) => ['-f', f]);
+      const run = await runCli(['--db-url', url, '--project', 'supabase', ...formats, '-o', 'out', '--no-tui'], {
+        cwd: dir,
+        env: { CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const baseline = await runCli(['baseline', 'write', '--db-url', url, '--project', 'supabase', '--out-file', 'baseline.json'], { cwd: dir, env: { CI: 'true' } });
+      expect(baseline.code, baseline.stderr).toBe(0);
+      const outputs: [string, string][] = [
+        ['stdout', run.stdout],
+        ['stderr', run.stderr],
+        ['step summary', readFileSync(summary, 'utf8')],
+        ['baseline', readFileSync(join(dir, 'baseline.json'), 'utf8')],
+        ...readdirSync(join(dir, 'out')).map((f): [string, string] => [f, readFileSync(join(dir, 'out', f), 'utf8')]),
+      ];
+      expect(outputs.length).toBeGreaterThanOrEqual(4 + FORMAT_NAMES.length);
+      for (const [name, text] of outputs) expect(text, name).not.toMatch(/secret-p\d/);
+
+      const report = JSON.parse(readFileSync(join(dir, 'out', 'supaudit.json'), 'utf8')) as Report;
+      const urls = (check: string) => report.findings.filter((f) => f.check === check).map((f) => f.evidence?.['url'] ?? f.evidence?.['siteUrl']);
+      expect(urls('auth_site_url_insecure').sort()).toEqual(['http://shop.example.com/welcome?access_token=***', 'http://staging.example.com/cb?apikey=***&key=***&next=/home']);
+      expect(urls('auth_redirect_url_wildcard').sort()).toEqual(['https://*.shop.example.com/cb?secret=***&password=***#access_token=***', 'https://*.vercel.app/**?token=***']);
+      // The site URL the other auth checks quote (password rules, MFA, e-mail confirmation).
+      expect(urls('auth_password_policy_weak')).toEqual(['http://shop.example.com/welcome?access_token=***']);
+      expect(report.findings.find((f) => f.check === 'auth_mfa_disabled')?.message).toContain('for the site at http://shop.example.com/welcome?access_token=***:');
+      // The fingerprint carries the masked URL: the same in the report and the baseline.
+      const fingerprints = (JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { fingerprints: string[] }).fingerprints;
+      expect(fingerprints).toContain('auth_redirect_url_wildcard:supabase/config.toml.auth.additional_redirect_urls:https://*.vercel.app/**?token=***');
+      expect(report.findings.map((f) => f.fingerprint)).toContain('auth_redirect_url_wildcard:supabase/config.toml.auth.additional_redirect_urls:https://*.vercel.app/**?token=***');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -98,7 +98,8 @@ function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey:
   try {
     new URL(url);
   } catch {
-    throw new UserError('usage', `--api-url is not a URL: ${url}`, 'expected https://<project>.supabase.co');
+    // Not echoed: what was pasted where a URL belongs is often a key.
+    throw new UserError('usage', `${flags.apiUrl ? '--api-url' : 'SUPABASE_URL'} is not a URL (its value is not shown)`, 'expected https://<project>.supabase.co');
   }
   const userJwt = flags.userJwt ?? io.env['SUPAUDIT_USER_JWT'];
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };

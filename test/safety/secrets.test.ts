@@ -114,6 +114,18 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
     expect(r.stderr + r.stdout).not.toContain(encodeURIComponent(PASSWORD));
   });
 
+  test('an --api-url (or SUPABASE_URL) that is not a URL is not echoed: it is often a key pasted in the wrong place', async () => {
+    const url = await freshDatabase(engine);
+    const pasted = 'pasted-service-key-7f3a9c2e51';
+    const flag = await runCli(['--db-url', url, '--api-url', pasted, '--anon-key', 'anon'], { env: { CI: 'true' } });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toBe('supaudit: error: --api-url is not a URL (its value is not shown)\n  hint: expected https://<project>.supabase.co\n');
+    const env = await runCli(['--db-url', url, '--anon-key', 'anon'], { env: { CI: 'true', SUPABASE_URL: pasted } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toBe('supaudit: error: SUPABASE_URL is not a URL (its value is not shown)\n  hint: expected https://<project>.supabase.co\n');
+    expect(flag.stdout + env.stdout).toBe('');
+  });
+
   test('a database that does not exist, with the URL in the environment: no warning, no password', async () => {
     const info = cluster(engine);
     const url = urlOf(info, 'no_such_db', 'postgres', info.password);

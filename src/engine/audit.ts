@@ -529,11 +529,18 @@ function probeSummaryNotes(radii: readonly RoleRadius[], probes: readonly RolePr
     return notes;
   }
   const failed = summaries.filter((s) => !ran.includes(s)).map((s) => s.role);
+  const sum = (key: 'answered' | 'inconclusive' | 'timedOut') => summaries.reduce((n, s) => n + s[key], 0);
+  const [answered, inconclusive, timedOut] = [sum('answered'), sum('inconclusive'), sum('timedOut')];
+  // A probe with no answer (a timeout above all) is no agreement: with any, the count of agreeing
+  // probes is given out of those answered, never a bare "0 disagreements".
+  const verdict =
+    inconclusive === 0
+      ? `${total} disagreement${total === 1 ? '' : 's'} with the static model`
+      : `${answered - total} of ${answered} answered probe${answered === 1 ? '' : 's'} agree with the static model${total > 0 ? `, ${total} disagree` : ''}; ` +
+        `${inconclusive} inconclusive, not compared (${[timedOut > 0 ? `${timedOut} timed out: statement_timeout or lock_timeout` : null, inconclusive > timedOut ? `${inconclusive - timedOut} failed otherwise` : null].filter(Boolean).join(', ')})`;
   notes.unshift({
     area: 'probes',
-    message:
-      `probes ran as ${ran.map((s) => s.role).join(', ')} in a rolled-back transaction: ${total} disagreement${total === 1 ? '' : 's'} with the static model` +
-      (failed.length > 0 ? `; none ran as ${failed.join(', ')}` : ''),
+    message: `probes ran as ${ran.map((s) => s.role).join(', ')} in a rolled-back transaction: ${verdict}` + (failed.length > 0 ? `; none ran as ${failed.join(', ')}` : ''),
   });
   return notes;
 }

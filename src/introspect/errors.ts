@@ -14,6 +14,12 @@ export function isPermissionDenied(error: unknown): boolean {
   return asPgError(error).code === '42501';
 }
 
+/** The statement was stopped by statement_timeout (57014) or lock_timeout (55P03): the database gave no answer. */
+export function isTimeout(error: unknown): boolean {
+  const code = asPgError(error).code;
+  return code === '57014' || code === '55P03';
+}
+
 /** `message (SQLSTATE xxxxx)`, one line. */
 export function describePgError(error: unknown): string {
   const e = asPgError(error);

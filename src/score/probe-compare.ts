@@ -26,6 +26,11 @@ export interface ProbeSummary {
     readonly outcomes: RoleProbe['tables'][number]['outcomes'];
   }[];
   readonly disagreements: readonly ProbeDisagreement[];
+  /** Probes the database answered (allowed or denied): the only ones compared with the model. */
+  readonly answered: number;
+  /** Probes that got no answer (an error other than a denial), so neither agree nor disagree; `timedOut` of them hit a timeout. */
+  readonly inconclusive: number;
+  readonly timedOut: number;
 }
 
 function observedText(result: string, rows: number | undefined, total: number | null): string {
@@ -33,15 +38,28 @@ function observedText(result: string, rows: number | undefined, total: number | 
   return total === null ? `${rows} rows` : `${rows} of ${total} rows`;
 }
 
-/** Compares each probed (role, table, command) with the model's reach. Inconclusive and skipped probes never disagree. */
+/**
+ * Compares each probed (role, table, command) with the model's reach. Skipped and inconclusive
+ * probes are not compared; inconclusive ones (a timeout, a trigger's error) are counted, since they
+ * neither agree nor disagree and the model stays unverified there.
+ */
 export function compareProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[]): ProbeSummary[] {
   return probes.map((probe) => {
     const radius = radii.find((r) => r.role === probe.role);
     const disagreements: ProbeDisagreement[] = [];
+    let answered = 0;
+    let inconclusive = 0;
+    let timedOut = 0;
     for (const table of probe.tables) {
       const model = radius?.tables.find((t) => t.schema === table.schema && t.name === table.name);
       for (const outcome of table.outcomes) {
-        if (outcome.result === 'inconclusive' || outcome.result === 'skipped') continue;
+        if (outcome.result === 'skipped') continue;
+        if (outcome.result === 'inconclusive') {
+          inconclusive++;
+          if (outcome.timedOut) timedOut++;
+          continue;
+        }
+        answered++;
         const expected: Reach = model ? model.direct[outcome.command] : 'none';
         const rows = outcome.rows ?? 0;
         let agrees: boolean;
@@ -73,7 +91,7 @@ export function compareProbes(radii: readonly RoleRadius[], probes: readonly Rol
         }
       }
     }
-    return { role: probe.role, ...(probe.error ? { error: probe.error } : {}), tables: probe.tables, disagreements };
+    return { role: probe.role, ...(probe.error ? { error: probe.error } : {}), tables: probe.tables, disagreements, answered, inconclusive, timedOut };
   });
 }
 

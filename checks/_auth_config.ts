@@ -5,6 +5,7 @@
  */
 import type { CheckContext } from '../src/model/check.ts';
 import type { FindingDraft, FindingObject } from '../src/model/finding.ts';
+import { redact } from '../src/model/redact.ts';
 
 /**
  * What `supabase init` writes (pkg/config/templates/config.toml) and what the CLI uses for a key the
@@ -142,7 +143,16 @@ export function deployed(profile: ConfigProfile): { readonly url: string } | nul
   if (typeof site !== 'string' || site.trim() === '') return null;
   if (fromEnv(site)) return { url: site.trim() };
   const host = hostOf(site);
-  return host && !isLoopbackHost(host) ? { url: site.trim() } : null;
+  return host && !isLoopbackHost(host) ? { url: shownUrl(site.trim()) } : null;
+}
+
+/**
+ * A URL of config.toml as a finding shows it (message, fix, evidence, fingerprint detail): its
+ * password and key-like parameters (`?access_token=…`, `#token=…`) masked. Masked here, not only
+ * when a report is written: the fingerprint reaches baselines and the review too.
+ */
+export function shownUrl(url: string): string {
+  return redact(url);
 }
 
 export function authEnabled(profile: ConfigProfile): boolean {

@@ -1,6 +1,6 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { authEnabled, configProfiles, hostOf, profileSuffix, settingObject } from './_auth_config.ts';
+import { authEnabled, configProfiles, hostOf, profileSuffix, settingObject, shownUrl } from './_auth_config.ts';
 
 const KEY = 'auth.additional_redirect_urls';
 
@@ -45,11 +45,12 @@ export default defineCheck({
       if (!authEnabled(profile)) continue;
       const urls = profile.get(KEY);
       if (!Array.isArray(urls)) continue;
-      for (const url of urls) {
-        if (typeof url !== 'string') continue;
-        const host = hostOf(url);
+      for (const raw of urls) {
+        if (typeof raw !== 'string') continue;
+        const host = hostOf(raw);
         const r = host ? reach(host) : null;
         if (!r) continue;
+        const url = shownUrl(raw);
         out.push({
           level: r.kind === 'own' ? 'low' : r.kind === 'pinned' ? 'medium' : 'high',
           detail: url,

@@ -1,6 +1,6 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import { authEnabled, configProfiles, hostOf, isLoopbackHost, profileSuffix, settingObject, settingText } from './_auth_config.ts';
+import { authEnabled, configProfiles, hostOf, isLoopbackHost, profileSuffix, settingObject, settingText, shownUrl } from './_auth_config.ts';
 
 const SITE = 'auth.site_url';
 const REDIRECTS = 'auth.additional_redirect_urls';
@@ -26,9 +26,10 @@ export default defineCheck({
         ...(typeof site === 'string' ? [{ key: SITE, url: site }] : []),
         ...(Array.isArray(redirects) ? redirects.filter((u): u is string => typeof u === 'string').map((url) => ({ key: REDIRECTS, url })) : []),
       ];
-      for (const { key, url } of urls) {
-        const host = hostOf(url);
-        if (!/^http:\/\//i.test(url.trim()) || !host || isLoopbackHost(host)) continue;
+      for (const { key, url: raw } of urls) {
+        const host = hostOf(raw);
+        if (!/^http:\/\//i.test(raw.trim()) || !host || isLoopbackHost(host)) continue;
+        const url = shownUrl(raw);
         out.push({
           level: key === SITE ? 'medium' : 'low',
           detail: url,

@@ -1,47 +1,7 @@
 import type { Finding } from '../src/model/finding.ts';
 /** Shared text helpers for reporters: terminal-safe strings and colours. */
-import { INVISIBLE_CLASS } from '../src/model/ident.ts';
-
-/**
- * Makes any database-provided string safe to print in a terminal or a plain-text file: control
- * characters (ANSI escapes, newlines, carriage returns, bidi overrides) are shown escaped.
- */
-export function terminalSafe(text: string): string {
-  return text.replace(INVISIBLE_ALL, (ch) => {
-    switch (ch) {
-      case '\n':
-        return '\\n';
-      case '\r':
-        return '\\r';
-      case '\t':
-        return '\\t';
-      default:
-        return escapeChar(ch);
-    }
-  });
-}
-
-/** Controls, bidi overrides and isolates, zero-width and other format characters, separators, private and unassigned code points. */
-const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
-const INVISIBLE_BUT_BREAKS = new RegExp(`(?![\\n\\t])${INVISIBLE_CLASS}`, 'gu');
-
-function escapeChar(ch: string): string {
-  const code = ch.codePointAt(0)!;
-  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-}
-
-/**
- * For report formats read in other tools (SARIF viewers, JUnit dashboards): invisible characters
- * spelled out as `\uXXXX`, line breaks and tabs kept. A name cannot display as another name.
- */
-export function visibleText(text: string): string {
-  return text.replace(INVISIBLE_BUT_BREAKS, escapeChar);
-}
-
-/** Like `terminalSafe`, but keeps line breaks (for multi-line SQL we generated ourselves). */
-export function terminalSafeMultiline(text: string): string {
-  return text.split('\n').map(terminalSafe).join('\n');
-}
+// The escaping itself lives in src/model: the CLI's stderr lines and generated SQL comments use it too.
+export { terminalSafe, terminalSafeMultiline, visibleText } from '../src/model/visible.ts';
 
 export interface Palette {
   red(s: string): string;

@@ -1,7 +1,8 @@
 /** `supaudit diff old.json new.json`: reads two JSON reports and prints what changed between them. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { palette, terminalSafe } from '../../reports/_format.ts';
+import { palette } from '../../reports/_format.ts';
+import { terminalSafe } from '../model/visible.ts';
 import type { DiffInput, ReportDiff } from '../engine/diff.ts';
 import { UserError } from '../model/errors.ts';
 import type { Finding } from '../model/finding.ts';

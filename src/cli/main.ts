@@ -8,6 +8,7 @@ import { UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
 import { displayPath } from '../model/paths.ts';
 import { redact } from '../model/redact.ts';
+import { terminalSafe, terminalSafeMultiline } from '../model/visible.ts';
 import { VERSION } from '../version.ts';
 import { checkDoc } from '../docs.ts';
 import { splitList } from './lists.ts';
@@ -97,7 +98,8 @@ function apiProbeOptions(flags: TargetFlags, io: CliIo): { url: string; anonKey:
   try {
     new URL(url);
   } catch {
-    throw new UserError('usage', `--api-url is not a URL: ${url}`, 'expected https://<project>.supabase.co');
+    // Not echoed: what was pasted where a URL belongs is often a key.
+    throw new UserError('usage', `${flags.apiUrl ? '--api-url' : 'SUPABASE_URL'} is not a URL (its value is not shown)`, 'expected https://<project>.supabase.co');
   }
   const userJwt = flags.userJwt ?? io.env['SUPAUDIT_USER_JWT'];
   return { url, anonKey, ...(userJwt ? { userJwt } : {}) };
@@ -404,10 +406,13 @@ async function load(flags: LoadFlags, io: CliIo): Promise<number> {
     maxSamples: Math.floor(number('--samples', flags.samples, 1, 1_000_000)),
     sloMs: number('--slo-ms', flags.sloMs, 0.001, 3_600_000),
     onPlan: (text) => {
-      if (!flags.quiet && !review) io.stderr(`supaudit: load: ${text}\n`);
+      if (!flags.quiet && !review) io.stderr(`supaudit: load: ${terminalSafe(text)}\n`);
     },
-    onProgress: (text) => {
+    onProgress: (raw) => {
       if (flags.quiet || review) return;
+      // Table names are the database's: a newline in one would start a line of its own (a CI runner
+      // acts on `::warning …` lines), an escape sequence would rewrite the terminal.
+      const text = terminalSafe(raw);
       if (io.isTTY) {
         io.stderr(`\r\x1b[2K${text.slice(0, 118)}`);
         return;
@@ -536,17 +541,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UserError) {
+      // Messages may quote names from the database: one line each, escaped like every other output.
       if (error.kind === 'cancelled') {
-        io.stderr(`supaudit: ${redact(error.message)}\n`);
+        io.stderr(`supaudit: ${terminalSafe(redact(error.message))}\n`);
         return EXIT.cancelled;
       }
-      io.stderr(`supaudit: error: ${redact(error.message)}\n`);
-      if (error.hint) io.stderr(`  hint: ${redact(error.hint)}\n`);
+      io.stderr(`supaudit: error: ${terminalSafe(redact(error.message))}\n`);
+      if (error.hint) io.stderr(`  hint: ${terminalSafe(redact(error.hint))}\n`);
       return EXIT.usage;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`supaudit: internal error: ${redact(message.split('\n')[0] ?? '')}${debug ? '' : ' (run with --debug for details)'}\n`);
-    if (debug && error instanceof Error && error.stack) io.stderr(redact(error.stack) + '\n');
+    io.stderr(`supaudit: internal error: ${terminalSafe(redact(message.split('\n')[0] ?? ''))}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && error instanceof Error && error.stack) io.stderr(terminalSafeMultiline(redact(error.stack)) + '\n');
     return EXIT.internal;
   }
 }

@@ -10,7 +10,7 @@ import { probeTargets, runProbes, type ProbeCost, type RoleProbe } from '../intr
 import { throwIfCancelled } from '../introspect/session.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import { blastRadius, toReportEntries, type RoleRadius } from '../score/blast-radius.ts';
-import { compareApi, compareProbes } from '../score/probe-compare.ts';
+import { apiAnswers, compareApi, compareProbes } from '../score/probe-compare.ts';
 import { realtimeReport } from '../score/realtime.ts';
 import type { ApiProbeOptions, ApiProbeResult } from '../introspect/api-probe.ts';
 import type { BlastRadius, LoadReport } from '../model/report.ts';
@@ -559,8 +559,16 @@ function withProbes(radii: readonly RoleRadius[], probes: readonly RoleProbe[] |
 function apiNotes(radii: readonly RoleRadius[], api: readonly ApiProbeResult[] | undefined): { area: string; message: string }[] {
   if (!api) return [];
   const disagreements = compareApi(radii, api);
+  const { answered, inconclusive, timedOut } = apiAnswers(api);
+  const n = disagreements.length;
+  // As for the database probes: requests without an answer are counted, never taken for agreement.
+  const verdict =
+    inconclusive === 0
+      ? `${n} disagreement${n === 1 ? '' : 's'} with the static model`
+      : `${answered - n} of ${answered} answered requests agree with the static model${n > 0 ? `, ${n} disagree` : ''}; ` +
+        `${inconclusive} inconclusive (no answer: a timeout or a server error${timedOut > 0 ? `; ${timedOut} timed out` : ''}), not compared`;
   return [
-    { area: 'API probe', message: `REST API asked as ${api.map((a) => a.as).join(' and ')}: ${disagreements.length} disagreement${disagreements.length === 1 ? '' : 's'} with the static model` },
+    { area: 'API probe', message: `REST API asked as ${api.map((a) => a.as).join(' and ')}: ${verdict}` },
     ...api.filter((a) => a.bucketsError).map((a) => ({ area: 'API probe', message: `storage listing as ${a.as} failed: ${a.bucketsError}` })),
     ...disagreements.map((d) => ({ area: 'API probe', message: `as ${d.as}, ${d.object}: model says ${d.expected}, API answered ${d.observed}` })),
   ];
@@ -584,11 +592,18 @@ function probeSummaryNotes(radii: readonly RoleRadius[], probes: readonly RolePr
     return notes;
   }
   const failed = summaries.filter((s) => !ran.includes(s)).map((s) => s.role);
+  const sum = (key: 'answered' | 'inconclusive' | 'timedOut') => summaries.reduce((n, s) => n + s[key], 0);
+  const [answered, inconclusive, timedOut] = [sum('answered'), sum('inconclusive'), sum('timedOut')];
+  // A probe with no answer (a timeout above all) is no agreement: with any, the count of agreeing
+  // probes is given out of those answered, never a bare "0 disagreements".
+  const verdict =
+    inconclusive === 0
+      ? `${total} disagreement${total === 1 ? '' : 's'} with the static model`
+      : `${answered - total} of ${answered} answered probes agree with the static model${total > 0 ? `, ${total} disagree` : ''}; ` +
+        `${inconclusive} inconclusive, not compared (${[timedOut > 0 ? `${timedOut} timed out: statement_timeout or lock_timeout` : null, inconclusive > timedOut ? `${inconclusive - timedOut} failed otherwise` : null].filter(Boolean).join(', ')})`;
   notes.unshift({
     area: 'probes',
-    message:
-      `probes ran as ${ran.map((s) => s.role).join(', ')} in a rolled-back transaction: ${total} disagreement${total === 1 ? '' : 's'} with the static model` +
-      (failed.length > 0 ? `; none ran as ${failed.join(', ')}` : ''),
+    message: `probes ran as ${ran.map((s) => s.role).join(', ')} in a rolled-back transaction: ${verdict}` + (failed.length > 0 ? `; none ran as ${failed.join(', ')}` : ''),
   });
   return notes;
 }

@@ -18,8 +18,9 @@ import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, levelRank } from '../model/level.ts';
-import { quoteIdent } from '../model/ident.ts';
+import { quoteIdent, visibleSql } from '../model/ident.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { terminalSafe } from '../model/visible.ts';
 import { rewritePerRowCalls } from '../policy/index.ts';
 
 type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -44,10 +45,12 @@ export interface FixPlanOptions {
   readonly snapshot?: Snapshot;
 }
 
-/** Database names may hold anything: keep them on one comment line. */
-function commentSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
-}
+/**
+ * Database names may hold anything: on a comment line they are spelled out as the SQL spells them
+ * (a newline would end the comment and make the rest SQL; a bidi override or zero-width character
+ * would make the line read as something else), so the line stays one line and reads as it is.
+ */
+const commentSafe = terminalSafe;
 
 interface Piece {
   readonly sql: string;
@@ -71,9 +74,10 @@ function statements(sql: string): Piece[] {
   });
 }
 
+/** The deparser quotes names and literals as they are: invisible characters are spelled out after it, as in every fix. */
 function deparse(node: Node): string | null {
   try {
-    return `${deparseSync(node, { pretty: false }).trim()};`;
+    return `${visibleSql(deparseSync(node, { pretty: false }).trim())};`;
   } catch {
     return null;
   }
@@ -174,7 +178,7 @@ export function planFixes(findings: readonly Finding[], options: FixPlanOptions)
     body.push(`-- ${commentSafe(f.fingerprint)} (${f.level})`, `-- ${commentSafe(f.title)}`, ...out, '');
   }
 
-  const expr = (n: Node) => deparseSync(n, { pretty: false }).trim();
+  const expr = (n: Node) => visibleSql(deparseSync(n, { pretty: false }).trim());
   // A merged clause keeps the security fix's expression; when an initplan rewrite was merged into it,
   // the per-row auth calls of that expression are wrapped too, so neither fix undoes the other.
   const clause = (m: PolicyMerge, n: Node) => {

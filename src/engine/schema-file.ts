@@ -5,11 +5,12 @@
  * project folder, objects made by hand or by the platform) supaudit writes a schema file beside
  * the report: one line per object the findings name, sorted, each a definition read from the
  * catalog snapshot (columns, policy expressions, function signatures; no function bodies, no
- * data), and points each finding at its object's line. The file is generated, never a migration
- * to run.
+ * data; secrets masked as in every report), and points each finding at its object's line. The file
+ * is generated, never a migration to run.
  */
 import type { Finding, FindingObject } from '../model/finding.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
+import { redact } from '../model/redact.ts';
 import type { Report } from '../model/report.ts';
 import type { FunctionInfo, Policy, Relation, Snapshot } from '../model/snapshot.ts';
 
@@ -96,7 +97,9 @@ export function withSchemaFile(report: Report, snapshot: Snapshot, path: string)
   const keys = [...objects.keys()].sort();
   const lines = new Map(keys.map((k, i) => [k, header.length + i + 1]));
   const index = indexOf(snapshot);
-  const text = [...header, ...keys.map((k) => definition(objects.get(k)!, index))].join('\n') + '\n';
+  // Definitions are the catalog's own text: a view or policy may hold a key or a URL's password, and
+  // this file sits beside the reports (and is uploaded with them), so it is masked the same way.
+  const text = redact([...header, ...keys.map((k) => definition(objects.get(k)!, index))].join('\n') + '\n');
   const place = (f: Finding): Finding => (f.location ? f : { ...f, location: { file: path, line: lines.get(objectKey(f.object))! } });
   return {
     report: { ...report, findings: report.findings.map(place), suppressed: report.suppressed.map((s) => ({ ...s, finding: place(s.finding) })) },

@@ -30,6 +30,8 @@ export interface ApiTableResult {
   readonly count: number | null;
   readonly status: number;
   readonly error?: string;
+  /** The request hit the probe's own timeout: no answer. */
+  readonly timedOut?: true;
 }
 
 export interface ApiFunctionResult {
@@ -38,6 +40,7 @@ export interface ApiFunctionResult {
   readonly status: number;
   readonly ok: boolean;
   readonly error?: string;
+  readonly timedOut?: true;
 }
 
 export interface ApiBucketResult {
@@ -76,6 +79,14 @@ function apiError(status: number, error: { code?: string }): string {
   return `HTTP ${status}${error.code ? ` ${error.code}` : ''}`;
 }
 
+/**
+ * The probe's own timeout (no response, status 0). The role's statement_timeout cannot be told apart
+ * from other server errors: the probe's HEAD requests get a 500 without a body, so without the SQLSTATE.
+ */
+function timedOut(status: number, error: { message?: string }): { timedOut: true } | Record<string, never> {
+  return status === 0 && /TimeoutError|AbortError/.test(error.message ?? '') ? { timedOut: true } : {};
+}
+
 function withTimeout(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
 }
@@ -95,7 +106,7 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
       name: rel.name,
       count: res.error ? null : (res.count ?? 0),
       status: res.status,
-      ...(res.error ? { error: apiError(res.status, res.error) } : {}),
+      ...(res.error ? { error: apiError(res.status, res.error), ...timedOut(res.status, res.error) } : {}),
     });
   }
   const functions: ApiFunctionResult[] = [];
@@ -111,7 +122,7 @@ async function probeAs(client: SupabaseClient, as: 'anon' | 'user', snapshot: Sn
       name: fn.name,
       status: res.status,
       ok: !res.error,
-      ...(res.error ? { error: apiError(res.status, res.error) } : {}),
+      ...(res.error ? { error: apiError(res.status, res.error), ...timedOut(res.status, res.error) } : {}),
     });
   }
   let buckets: ApiBucketResult[] | null = [];

@@ -14,6 +14,12 @@ export function isPermissionDenied(error: unknown): boolean {
   return asPgError(error).code === '42501';
 }
 
+/** The statement was stopped by statement_timeout (57014) or lock_timeout (55P03): the database gave no answer. */
+export function isTimeout(error: unknown): boolean {
+  const code = asPgError(error).code;
+  return code === '57014' || code === '55P03';
+}
+
 /** `message (SQLSTATE xxxxx)`, one line. */
 export function describePgError(error: unknown): string {
   const e = asPgError(error);
@@ -44,17 +50,43 @@ const CONDITIONS: Record<string, string> = {
 };
 
 /**
- * An error of a statement run on user data (probes, EXPLAIN), without its message text: Postgres
- * quotes row values in messages and details ("Key (email)=(a@b.c) already exists", "Failing row
- * contains (…)", a trigger's RAISE). Only the SQLSTATE, its condition and object names are kept.
+ * The server routines that report a constraint violation, with the catalog names of the objects in
+ * the error's schema, table, column and constraint fields. A function fills the same fields with
+ * anything it likes (`RAISE … USING COLUMN = row.email`, with a server-looking SQLSTATE such as
+ * 23505), so an error from any other routine, or one that does not say which, keeps none of them.
+ */
+const CATALOG_NAMING_ROUTINES: ReadonlySet<string> = new Set([
+  '_bt_check_unique', // unique violation (btree)
+  'check_exclusion_or_unique_constraint', // exclusion, deferred unique
+  'ri_ReportViolation', // foreign key
+  'ExecConstraints', // not-null, check
+  'ReportNotNullViolationError', // not-null (PostgreSQL 18)
+  'ExecPartitionCheckEmitError', // partition constraint
+  'ExecEvalConstraintCheck', // domain check
+]);
+
+/** Source files of the procedural languages' error reporting: RAISE, plpy.error, elog in PL/Perl and PL/Tcl. */
+const RAISED_IN = /^(pl_exec|plpy_|plperl|pltcl|plv8)/;
+
+/**
+ * An error of a statement run on user data (probes, EXPLAIN, load), without anything that can hold
+ * data: Postgres quotes row values in messages and details ("Key (email)=(a@b.c) already exists",
+ * "Failing row contains (…)"), and a function's RAISE sets message, detail, hint and the object
+ * fields to what it likes. Only the SQLSTATE, its condition and, for the server's own constraint
+ * errors, the catalog names of the objects are kept.
  */
 export function describePgErrorSafely(error: unknown): string {
-  const e = asPgError(error) as PgErrorLike & { schema?: string; table?: string; column?: string; constraint?: string };
+  const e = asPgError(error) as PgErrorLike & { schema?: string; table?: string; column?: string; constraint?: string; file?: string; routine?: string };
   if (!e.code) return 'failed (no SQLSTATE)';
   const condition = CONDITIONS[e.code] ?? `SQLSTATE class ${e.code.slice(0, 2)}`;
-  const rls = e.code === '42501' && /row-level security/i.test(e.message ?? '') ? ' (row-level security)' : '';
-  const on = [e.table ? `table ${e.schema ? `${e.schema}.` : ''}${e.table}` : null, e.column ? `column ${e.column}` : null, e.constraint ? `constraint ${e.constraint}` : null].filter(Boolean);
-  return `${condition}${rls}${on.length ? ` on ${on.join(', ')}` : ''} (SQLSTATE ${e.code})`;
+  const raised = e.code !== 'P0001' && RAISED_IN.test(e.file ?? '') ? ', raised by a function or trigger' : '';
+  const named = CATALOG_NAMING_ROUTINES.has(e.routine ?? '');
+  // A fixed label read from the server's message template; a RAISE's own text is not believed.
+  const rls = e.code === '42501' && !raised && /row-level security/i.test(e.message ?? '') ? ' (row-level security)' : '';
+  const on = named
+    ? [e.table ? `table ${e.schema ? `${e.schema}.` : ''}${e.table}` : null, e.column ? `column ${e.column}` : null, e.constraint ? `constraint ${e.constraint}` : null].filter(Boolean)
+    : [];
+  return `${condition}${raised}${rls}${on.length ? ` on ${on.join(', ')}` : ''} (SQLSTATE ${e.code})`;
 }
 
 /** An introspection stage failed: says which, and why, in one line. */

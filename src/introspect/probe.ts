@@ -13,9 +13,8 @@
  */
 import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
-import type { EffectGate } from './effects.ts';
-import { notAttemptedReason } from './effects.ts';
-import { describePgErrorSafely } from './errors.ts';
+import { notAttemptedReason, type EffectGate } from './effects.ts';
+import { describePgErrorSafely, isTimeout } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
 export const PROBE_USER_ID = '00000000-0000-4000-8000-00000000beef';
@@ -29,6 +28,8 @@ export interface ProbeOutcome {
   readonly result: 'allowed' | 'denied' | 'rls_denied' | 'inconclusive' | 'skipped';
   readonly rows?: number;
   readonly error?: string;
+  /** An inconclusive probe stopped by statement_timeout or lock_timeout (the table is slow or locked, not refused). */
+  readonly timedOut?: true;
 }
 
 export interface TableProbe {
@@ -284,7 +285,7 @@ export async function runProbes(session: Session, options: ProbeOptions): Promis
             }
           } catch (error) {
             if (options.signal?.aborted) throw error;
-            outcomes.push({ command, result: classify(error), error: describePgErrorSafely(error) });
+            outcomes.push({ command, result: classify(error), error: describePgErrorSafely(error), ...(isTimeout(error) ? { timedOut: true as const } : {}) });
           } finally {
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_probe');
           }

@@ -8,7 +8,15 @@
  */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
-const KEY_PARAM = /([?&](?:password|apikey|api_key|key|token|sslpassword)=)[^&\s]+/gi;
+/**
+ * A query or fragment parameter whose name says it holds a credential (`token`, `access_token`,
+ * `apikey`, `client_secret`, `password`, …; the names redactUrl masks), after `?`, `&`, `#` or the
+ * `;` of an HTML-escaped `&amp;`. The value ends where the URL would in any report format: at the
+ * next parameter, whitespace, or a quote, bracket or backslash of the JSON, HTML, Markdown or SQL
+ * around it, and not on the punctuation of the sentence it stands in (so the masking never eats the
+ * closing quote of a JSON string or the colon after the URL, and masking twice changes nothing).
+ */
+const KEY_PARAM = /([?&#;][a-z0-9_.-]*(?:pass|key|token|secret)[a-z0-9_.-]*=)[^&#\s"'<>`|()\\]*[^&#\s"'<>`|()\\.,:;!?]/gi;
 const SUPABASE_KEY = /\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}/g;
 /** Stripe secret and restricted keys (`sk_live_…`, `rk_test_…`), the other key shape hardcoded_secret reports. */
 const STRIPE_KEY = /\b([sr]k_(?:live|test)_)[A-Za-z0-9]{10,}/g;

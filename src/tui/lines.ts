@@ -3,7 +3,7 @@
  * functions of the report: the components only draw these, and scrolling is exact because the
  * wrapping happens here, not in the terminal.
  */
-import { terminalSafe, terminalSafeMultiline } from '../../reports/_format.ts';
+import { terminalSafe, terminalSafeMultiline } from '../model/visible.ts';
 import { alignColumns, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
 import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';

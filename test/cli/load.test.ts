@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadRow, Report } from '../../src/model/report.ts';
-import { freshDatabase, runSql, withClient } from '../harness/db.ts';
+import { freshDatabase, realEnginesOrFail, runSql, withClient } from '../harness/db.ts';
+import { quoteIdent } from '../../src/model/ident.ts';
 import { realEngines } from '../support/audit.ts';
 import { runCli, type CliRun } from '../support/cli.ts';
 import { runAudit } from '../../src/engine/audit.ts';
@@ -176,4 +177,30 @@ describe('supaudit load on a live server', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--tables: nope is not an exposed table that anon or authenticated may read');
   }, 60_000);
+});
+
+describe('supaudit load with a hostile table name', () => {
+  // A newline, then a workflow command a GitHub runner acts on when a log line starts with it; a
+  // window-title escape (OSC … BEL), SOH and a right-to-left override.
+  const HOSTILE = 'evil\n::warning file=x.ts::pwned\u001b]0;pwned\u0007\u0001\u202eok';
+  const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+
+  test('progress, plan and report lines escape it: no raw control character, no line starting with "::"', async () => {
+    const url = await freshDatabase(realEnginesOrFail()[0]!);
+    await runSql(url, BASE_SQL);
+    const table = `public.${quoteIdent(HOSTILE)}`;
+    await runSql(url, `create table ${table} (id int primary key, note text); insert into ${table} select g, 'n' from generate_series(1, 5) g; grant select on ${table} to anon, authenticated;`);
+    const run = await runCli(['load', '--db-url', url, '--samples', '3', '--duration', '0.05', '--concurrency', '1', '--no-tui']);
+    expect(run.code, run.stderr).toBe(0);
+    const escaped = 'public.evil\\n::warning file=x.ts::pwned\\u001b]0;pwned\\u0007\\u0001\\u202eok';
+    // The table was measured and named, spelled out, in the plan's progress lines and in the report.
+    expect(run.stderr).toMatch(/^supaudit: load: \d+ measurements of read-only requests/m);
+    expect(run.stderr).toContain(`supaudit: load 1/`);
+    expect(run.stderr).toContain(escaped);
+    expect(run.stdout).toContain(escaped);
+    for (const [name, out] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+      expect(out, name).not.toMatch(RAW);
+      expect(out.split('\n').filter((line) => line.startsWith('::')), name).toEqual([]);
+    }
+  }, 120_000);
 });

@@ -4,14 +4,16 @@
  * CONCURRENTLY inside a migration) are merged away, and on the demo project every fix, applied
  * at once through the migrations loader, removes its finding.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { planFixes } from '../../src/engine/fix-plan.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import type { Report } from '../../src/model/report.ts';
+import { quoteIdent } from '../../src/model/ident.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
+import { freshDatabase, realEnginesOrFail, runSql, withClient } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 
 const finding = (check: string, level: Finding['level'], sql: string, name = 't'): Finding =>
@@ -65,6 +67,56 @@ describe('planFixes', () => {
     );
     expect(plan.migration).not.toMatch(/^ALTER POLICY/m);
     expect(plan.migration).toContain('DROP POLICY "p" ON public.t;');
+  });
+});
+
+/**
+ * A name that hides itself: a right-to-left override, a zero-width space, SOH, an ANSI colour and a
+ * newline (which would end a `--` comment and make the rest of the name SQL).
+ */
+const INVISIBLE = 'inv\u202eisible\u200b\u0001\u001b[31m\nline';
+const INVISIBLE_SPELLED = 'inv\\u202eisible\\u200b\\u0001\\u001b[31m\\nline';
+const RAW_INVISIBLE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+describe.each(realEnginesOrFail())('--fix-out with invisible characters in names (%s)', (engine) => {
+  test('comment lines spell them out as the SQL does; the migration applies and fixes the table', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    const table = `public.${quoteIdent(INVISIBLE)}`;
+    await runSql(
+      url,
+      `create table ${table} (id int primary key, user_id uuid, note text);
+       create index ${quoteIdent(`${INVISIBLE}_a`)} on ${table} (note);
+       create index ${quoteIdent(`${INVISIBLE}_b`)} on ${table} (note);
+       create table public.notes (id int primary key, user_id uuid);
+       alter table public.notes enable row level security;
+       create policy ${quoteIdent(`${INVISIBLE} own`)} on public.notes for select to authenticated using (auth.uid() = user_id);
+       grant select, insert, update, delete on ${table}, public.notes to anon, authenticated;`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-fixout-invisible-'));
+    try {
+      const run = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', 'out', '-q', '--fix-out', 'fix.sql'], { cwd: dir, env: { CI: 'true' } });
+      expect(run.code, run.stderr).toBe(0);
+      const migration = readFileSync(join(dir, 'fix.sql'), 'utf8');
+      expect(existsSync(join(dir, 'fix.concurrently.sql'))).toBe(true);
+      const concurrent = readFileSync(join(dir, 'fix.concurrently.sql'), 'utf8');
+      const files = [migration, concurrent];
+      for (const text of files) expect(text).not.toMatch(RAW_INVISIBLE);
+      const comments = files.flatMap((t) => t.split('\n')).filter((l) => l.startsWith('--'));
+      expect(comments).toContain(`-- rls_disabled_in_public:public.${INVISIBLE_SPELLED} (critical)`);
+      expect(comments.filter((l) => l.includes(INVISIBLE_SPELLED)).length).toBeGreaterThanOrEqual(3);
+      // The names stay exact in the SQL (U&"…" escapes): the migration applies and the table gets RLS.
+      expect(migration).toContain(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`);
+      await runSql(url, migration);
+      const rls = await withClient(url, async (c) => (await c.query(`select relrowsecurity from pg_class where relnamespace = 'public'::regnamespace and relname = $1`, [INVISIBLE])).rows[0].relrowsecurity as boolean);
+      expect(rls).toBe(true);
+      // The deparsed DROP INDEX statements name the indexes exactly too: run one by one, both are gone.
+      for (const statement of concurrent.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('--'))) await runSql(url, statement);
+      const left = await withClient(url, async (c) => (await c.query(`select count(*)::int as n from pg_class where relkind = 'i' and relname = any($1)`, [[`${INVISIBLE}_a`, `${INVISIBLE}_b`]])).rows[0].n as number);
+      expect(left).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -13,6 +13,8 @@ import { freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { signJwt, startPostgrest, type RunningApi } from '../support/postgrest.ts';
+import { runCli } from '../support/cli.ts';
+import type { Report } from '../../src/model/report.ts';
 
 const USER = '11111111-1111-4111-8111-111111111111';
 const FIXTURE = `
@@ -109,4 +111,40 @@ describe('API probe against a real PostgREST', () => {
     expect(text).not.toContain(anonKey);
     expect(text).not.toContain(userJwt);
   });
+});
+
+describe('API probe of a table slower than the role\'s statement_timeout', () => {
+  test('the request is counted as inconclusive, never as agreement', async () => {
+    const url = await freshDatabase(realEnginesOrFail()[0]!);
+    const database = new URL(url).pathname.slice(1);
+    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    // As on Supabase, where anon's statement_timeout is 3 s (here set on the database PostgREST connects to).
+    await runSql(
+      url,
+      `create function public.slow_check() returns boolean language plpgsql volatile as $$ begin perform pg_sleep(5); return true; end $$;
+       create table public.slow (id int primary key);
+       insert into public.slow values (1);
+       alter table public.slow enable row level security;
+       create policy slow_read on public.slow for select to anon using (public.slow_check());
+       create table public.open_prices (id int primary key);
+       insert into public.open_prices values (1), (2), (3);
+       grant select on public.slow, public.open_prices to anon;
+       alter database "${database}" set statement_timeout = '2s';`,
+    );
+    const api = await startPostgrest(url);
+    try {
+      const run = await runCli(['--db-url', url, '--schemas', 'public', '--api-url', api.url, '--anon-key', signJwt({ role: 'anon' }), '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      const tables = (report.blastRadius.find((b) => b.role === 'anon')!.probe as { api: ApiProbeResult }).api.tables;
+      // A HEAD request's error has no body, so no SQLSTATE: known only as a server error, no answer.
+      expect(tables.find((t) => t.name === 'slow')).toEqual({ schema: 'public', name: 'slow', count: null, status: 500, error: 'HTTP 500' });
+      expect(tables.find((t) => t.name === 'open_prices')).toMatchObject({ count: 3, status: 200 });
+      const notes = report.notes.filter((n) => n.area === 'API probe').map((n) => n.message);
+      expect(notes[0]).toBe('REST API asked as anon: 1 of 1 answered requests agree with the static model; 1 inconclusive (no answer: a timeout or a server error), not compared');
+      expect(notes.join('\n')).not.toMatch(/\b0 disagreements?\b/);
+    } finally {
+      await api.stop();
+    }
+  }, 120_000);
 });

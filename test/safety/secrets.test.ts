@@ -1,6 +1,10 @@
 /** Secrets never reach output: every reporter and every error path masks URLs' passwords, keys and JWTs. */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Log } from 'sarif';
 import { describe, expect, test } from 'vitest';
+import { FORMAT_NAMES } from '../../reports/formats.ts';
 import { reporters } from '../../reports/index.ts';
 import type { Report } from '../../src/model/report.ts';
 import { redact, redactUrl } from '../../src/model/redact.ts';
@@ -9,6 +13,7 @@ import { UserError } from '../../src/model/errors.ts';
 import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 
+const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 const PASSWORD = 'Sup3r-S3cret!pw';
 const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXRoYXQtaXMtbG9uZw';
 const SB_KEY = 'sb_secret_abcdefghijklmnop1234';
@@ -109,6 +114,18 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
     expect(r.stderr + r.stdout).not.toContain(encodeURIComponent(PASSWORD));
   });
 
+  test('an --api-url (or SUPABASE_URL) that is not a URL is not echoed: it is often a key pasted in the wrong place', async () => {
+    const url = await freshDatabase(engine);
+    const pasted = 'pasted-service-key-7f3a9c2e51';
+    const flag = await runCli(['--db-url', url, '--api-url', pasted, '--anon-key', 'anon'], { env: { CI: 'true' } });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toBe('supaudit: error: --api-url is not a URL (its value is not shown)\n  hint: expected https://<project>.supabase.co\n');
+    const env = await runCli(['--db-url', url, '--anon-key', 'anon'], { env: { CI: 'true', SUPABASE_URL: pasted } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toBe('supaudit: error: SUPABASE_URL is not a URL (its value is not shown)\n  hint: expected https://<project>.supabase.co\n');
+    expect(flag.stdout + env.stdout).toBe('');
+  });
+
   test('a database that does not exist, with the URL in the environment: no warning, no password', async () => {
     const info = cluster(engine);
     const url = urlOf(info, 'no_such_db', 'postgres', info.password);
@@ -142,7 +159,7 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
     const info = cluster(engine);
     const url = await freshDatabase(engine);
     const database = new URL(url).pathname.slice(1);
-    await runSql(url, readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8'));
+    await runSql(url, BASE);
     await runSql(url, 'create table public.admin_users (id int primary key, email text); create table public.postgres_settings (id int primary key)');
     // runSql serialises role DDL across test workers (roles are cluster-wide).
     await runSql(url, `do $$ begin
@@ -160,6 +177,93 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
       expect(report.findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.admin_users');
       expect(r.stdout).toContain('ALTER TABLE public.admin_users ENABLE ROW LEVEL SECURITY;');
       expect(r.stdout).not.toContain('***_');
+    }
+  });
+});
+
+describe.each(realEnginesOrFail())('files written beside the reports mask secrets too (%s)', (engine) => {
+  test('the schema file written beside the SARIF masks a view definition\'s Stripe key and URL password, as the reports do', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    const stripe = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
+    await runSql(
+      url,
+      `create view public.payment_settings as select '${stripe}'::text as stripe_key, 'postgres://u:secretpw@db.example.com/db'::text as dsn;
+       grant select on public.payment_settings to anon;`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-schema-file-'));
+    try {
+      const r = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'sarif', '-f', 'json', '-o', 'out', '-q'], { cwd: dir, env: { CI: 'true' } });
+      expect(r.code, r.stderr).toBe(0);
+      const schema = readFileSync(join(dir, 'out', 'supaudit-schema.sql'), 'utf8');
+      const lines = schema.split('\n');
+      const view = lines.findIndex((l) => l.startsWith('CREATE VIEW public.payment_settings '));
+      expect(lines[view]).toBe("CREATE VIEW public.payment_settings AS SELECT 'sk_live_***'::text AS stripe_key, 'postgres://u:***@db.example.com/db'::text AS dsn;");
+      // The finding about the view points at that line, so the masking kept the file's line numbers.
+      const sarif = JSON.parse(readFileSync(join(dir, 'out', 'supaudit.sarif'), 'utf8')) as Log;
+      const secret = sarif.runs[0]!.results!.find((x) => x.ruleId === 'hardcoded_secret')!;
+      expect(secret.locations![0]!.physicalLocation!.region!.startLine).toBe(view + 1);
+      for (const file of ['supaudit-schema.sql', 'supaudit.sarif', 'supaudit.json']) {
+        const text = readFileSync(join(dir, 'out', file), 'utf8');
+        expect(text, file).not.toContain('secretpw');
+        expect(text, file).not.toContain(stripe.slice('sk_live_'.length));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Key-like parameters in the auth URLs of config.toml: each value is unique, so a leak names its path. */
+const CONFIG_TOML = `[auth]
+site_url = "http://shop.example.com/welcome?access_token=secret-p1"
+additional_redirect_urls = [
+  "https://*.vercel.app/**?token=secret-p2",
+  "http://staging.example.com/cb?apikey=secret-p3&key=secret-p4&next=/home",
+  "https://*.shop.example.com/cb?secret=secret-p5&password=secret-p6#access_token=secret-p7",
+]
+`;
+
+describe.each(realEnginesOrFail())('secret-looking parameters in config.toml URLs (%s)', (engine) => {
+  test('are masked in every format, in the baseline and in GitHub annotations; the findings still fire on the right URLs', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-config-urls-'));
+    try {
+      mkdirSync(join(dir, 'supabase'));
+      writeFileSync(join(dir, 'supabase', 'config.toml'), CONFIG_TOML);
+      const summary = join(dir, 'summary.md');
+      const formats = FORMAT_NAMES.flatMap((f) => ['-f', f]);
+      const run = await runCli(['--db-url', url, '--project', 'supabase', ...formats, '-o', 'out', '--no-tui'], {
+        cwd: dir,
+        env: { CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const baseline = await runCli(['baseline', 'write', '--db-url', url, '--project', 'supabase', '--out-file', 'baseline.json'], { cwd: dir, env: { CI: 'true' } });
+      expect(baseline.code, baseline.stderr).toBe(0);
+      const outputs: [string, string][] = [
+        ['stdout', run.stdout],
+        ['stderr', run.stderr],
+        ['step summary', readFileSync(summary, 'utf8')],
+        ['baseline', readFileSync(join(dir, 'baseline.json'), 'utf8')],
+        ...readdirSync(join(dir, 'out')).map((f): [string, string] => [f, readFileSync(join(dir, 'out', f), 'utf8')]),
+      ];
+      expect(outputs.length).toBeGreaterThanOrEqual(4 + FORMAT_NAMES.length);
+      for (const [name, text] of outputs) expect(text, name).not.toMatch(/secret-p\d/);
+
+      const report = JSON.parse(readFileSync(join(dir, 'out', 'supaudit.json'), 'utf8')) as Report;
+      const urls = (check: string) => report.findings.filter((f) => f.check === check).map((f) => f.evidence?.['url'] ?? f.evidence?.['siteUrl']);
+      expect(urls('auth_site_url_insecure').sort()).toEqual(['http://shop.example.com/welcome?access_token=***', 'http://staging.example.com/cb?apikey=***&key=***&next=/home']);
+      expect(urls('auth_redirect_url_wildcard').sort()).toEqual(['https://*.shop.example.com/cb?secret=***&password=***#access_token=***', 'https://*.vercel.app/**?token=***']);
+      // The site URL the other auth checks quote (password rules, MFA, e-mail confirmation).
+      expect(urls('auth_password_policy_weak')).toEqual(['http://shop.example.com/welcome?access_token=***']);
+      expect(report.findings.find((f) => f.check === 'auth_mfa_disabled')?.message).toContain('for the site at http://shop.example.com/welcome?access_token=***:');
+      // The fingerprint carries the masked URL: the same in the report and the baseline.
+      const fingerprints = (JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { fingerprints: string[] }).fingerprints;
+      expect(fingerprints).toContain('auth_redirect_url_wildcard:supabase/config.toml.auth.additional_redirect_urls:https://*.vercel.app/**?token=***');
+      expect(report.findings.map((f) => f.fingerprint)).toContain('auth_redirect_url_wildcard:supabase/config.toml.auth.additional_redirect_urls:https://*.vercel.app/**?token=***');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

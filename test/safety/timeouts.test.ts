@@ -1,9 +1,27 @@
 /** A locked catalog gives a clear error naming the stage; Ctrl-C cancels the running query and closes the connection. */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { freshDatabase, realEnginesOrFail } from '../harness/db.ts';
+import { freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
 import { runCli } from '../support/cli.ts';
 import { main } from '../../src/cli/main.ts';
+import type { Report } from '../../src/model/report.ts';
+
+const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
+
+/** A table whose policy takes 10 s per row: every probe of it as anon or authenticated hits statement_timeout. */
+const SLOW_POLICY = `
+create function public.slow_check() returns boolean language plpgsql volatile as $$ begin perform pg_sleep(10); return true; end $$;
+create table public.slow (id int primary key);
+insert into public.slow values (1);
+alter table public.slow enable row level security;
+create policy slow_read on public.slow for select to anon, authenticated using (public.slow_check());
+create table public.open_notes (id int primary key);
+insert into public.open_notes values (1), (2);
+grant select on public.slow, public.open_notes to anon, authenticated;
+`;
+
+type ProbeJson = { answered: number; inconclusive: number; timedOut: number; tables: { name: string; outcomes: { command: string; result: string; error?: string; timedOut?: true }[] }[] };
 
 async function holdCatalogLock(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
@@ -67,6 +85,30 @@ describe.each(realEnginesOrFail())('timeouts and cancellation (%s)', (engine) =>
       await locker.query('rollback');
       await locker.end();
     }
+  });
+
+  test('probes stopped by statement_timeout are counted as inconclusive, never as agreement ("0 disagreements")', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    await runSql(url, SLOW_POLICY);
+    const r = await runCli(['--db-url', url, '--schemas', 'public', '--probe', '--statement-timeout', '2000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    const probe = (role: string) => report.blastRadius.find((b) => b.role === role)!.probe as ProbeJson;
+    for (const role of ['anon', 'authenticated']) {
+      const slow = probe(role).tables.find((t) => t.name === 'slow')!;
+      expect(slow.outcomes, role).toEqual([{ command: 'select', result: 'inconclusive', error: 'statement timeout or cancel (SQLSTATE 57014)', timedOut: true }]);
+      const open = probe(role).tables.find((t) => t.name === 'open_notes')!;
+      expect(open.outcomes, role).toEqual([{ command: 'select', result: 'allowed', rows: 2 }]);
+      expect([probe(role).answered, probe(role).inconclusive, probe(role).timedOut], role).toEqual([1, 1, 1]);
+    }
+    // service_role reads past RLS: both of its probes were answered.
+    expect([probe('service_role').answered, probe('service_role').inconclusive]).toEqual([2, 0]);
+    const notes = report.notes.filter((n) => n.area === 'probes').map((n) => n.message);
+    expect(notes).toContain(
+      'probes ran as anon, authenticated, service_role in a rolled-back transaction: 4 of 4 answered probes agree with the static model; 2 inconclusive, not compared (2 timed out: statement_timeout or lock_timeout)',
+    );
+    expect(notes.join('\n')).not.toMatch(/\b0 disagreements?\b/);
   });
 
   test('Ctrl-C (abort) cancels the blocked query, closes the connection and exits 130', async () => {

@@ -8,6 +8,7 @@ import auth_users_exposed from './auth_users_exposed.ts';
 import check_null_bypass from './check_null_bypass.ts';
 import storage_bucket_open from './storage_bucket_open.ts';
 import tenant_self_join from './tenant_self_join.ts';
+import lab_confirmed_escalation from './lab_confirmed_escalation.ts';
 import privilege_escalation from './privilege_escalation.ts';
 import blast_radius_anon from './blast_radius_anon.ts';
 import blast_radius_authenticated from './blast_radius_authenticated.ts';
@@ -79,6 +80,7 @@ export const allChecks = [
   check_null_bypass,
   storage_bucket_open,
   tenant_self_join,
+  lab_confirmed_escalation,
   privilege_escalation,
   blast_radius_anon,
   blast_radius_authenticated,

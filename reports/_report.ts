@@ -173,7 +173,7 @@ export function labLegend(report: Report): string {
   const filled = lab.tables.filter((t) => t.rows > 0).length;
   return (
     `measured in the lab's copy as each persona, every statement rolled back; cells are rows reached, own/others'/unattributed ` +
-    `(alice and bob each own rows, the outsider is signed in and owns none, anon has no account; unattributed: rows of the seed or of a sign-up trigger with no owner column); ` +
-    `world: ${lab.accounts.length > 0 ? `${lab.accounts.join(', ')} signed up` : "the seed's accounts"}, rows added to ${filled} of ${lab.tables.length} tables`
+    `(alice and bob each own rows, the outsider is signed in and owns none, anon has no account; unattributed: the seed's rows, which belong to none of them); ` +
+    `world: ${lab.accounts.length > 0 ? `${lab.accounts.join(', ')} signed up` : 'no account'}, rows added to ${filled} of ${lab.tables.length} tables`
   );
 }

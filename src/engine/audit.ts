@@ -24,6 +24,10 @@ import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { buildWorld, worldSummary, type World } from '../lab/world.ts';
 import { measureMatrix } from '../lab/matrix.ts';
+import { searchAttacks } from '../lab/attack.ts';
+
+/** How long the lab's attack search may run: attempts (each a write and a read of every table) and wall time. */
+const LAB_BUDGET = { attempts: 400, ms: 30_000 } as const;
 import { effectGate, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
@@ -164,11 +168,10 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       options.onStage?.('access matrix');
       const exposed = new Set(snapshot.exposedSchemas);
       const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r));
-      lab = {
-        accounts: world.accounts.map((a) => a.name),
-        tables: world.tables,
-        matrix: await measureMatrix(opened.session, snapshot, world, tables),
-      };
+      const matrix = await measureMatrix(opened.session, snapshot, world, tables);
+      options.onStage?.('attack search');
+      const search = await searchAttacks(opened.session, snapshot, world, tables, LAB_BUDGET);
+      lab = { accounts: world.accounts.map((a) => a.name), tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}) };
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -221,6 +224,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
+    ...(lab ? { labAttacks: lab.attacks } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [
       ...opened.notes,
@@ -251,7 +255,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (loaded) report = { ...report, load: loaded.report };
   if (lab) report = { ...report, lab };
   const locations = withSettingLocations(objectLocations(opened.statements), target.projectConfig);
-  return { report: withProofs(withPlans(withLocations(report, locations), explained), proofs), snapshot, locations };
+  return { report: withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, locations };
 }
 
 /**
@@ -367,6 +371,34 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
             ? `not attempted (${proof.reason.replace(/^not attempted: /, '')})`
             : `inconclusive (${proof.reason})`;
       return { ...f, message: `${f.message} Exploit probe: ${said}.`, proof };
+    })
+    .sort(compareFindings);
+  return { ...report, findings, summary: summarize(findings) };
+}
+
+/**
+ * One finding per flaw: where a check's own exploit proof already confirmed the same table, the
+ * lab's finding is folded into it (its steps as evidence, a sentence in the message).
+ */
+export function withLabMerged(report: Report): Report {
+  const lab = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
+  if (lab.length === 0) return report;
+  const table = (f: Finding) => `${f.object.schema}.${f.object.name}`;
+  const confirmed = new Map<string, Finding>();
+  for (const f of report.findings) if (f.check !== 'lab_confirmed_escalation' && f.proof?.status === 'confirmed' && f.object.type !== 'function') confirmed.set(table(f), f);
+  const folded = new Map<string, Finding[]>();
+  for (const f of lab) {
+    const into = confirmed.get(table(f));
+    if (into) folded.set(into.fingerprint, [...(folded.get(into.fingerprint) ?? []), f]);
+  }
+  if (folded.size === 0) return report;
+  const dropped = new Set([...folded.values()].flat().map((f) => f.fingerprint));
+  const findings = report.findings
+    .filter((f) => !dropped.has(f.fingerprint))
+    .map((f) => {
+      const labs = folded.get(f.fingerprint);
+      if (!labs) return f;
+      return { ...f, message: `${f.message} The lab confirmed it by effect too (${labs.length} attack${labs.length === 1 ? '' : 's'}).`, evidence: { ...f.evidence, lab: labs.map((l) => l.evidence?.['lab']) } };
     })
     .sort(compareFindings);
   return { ...report, findings, summary: summarize(findings) };

@@ -3,16 +3,16 @@
  * by doing it in the lab's copy as that persona (role + JWT claims), every statement rolled back.
  *
  * For SELECT, UPDATE and DELETE the rows the statement reaches are sorted by who owns them in the
- * world: the persona's own rows, other owners' rows, and rows the world did not make (seed or
- * sign-up: `unattributed`). UPDATE sets one column to itself and DELETE has no WHERE, so each
- * reaches every row the persona may touch. INSERT is one row of the persona's own, made the way the
- * world makes rows, now with RLS and grants in force.
+ * world: the persona's own rows, other owners' rows, and rows the world did not make (the seed's:
+ * `unattributed`, counted for reads only). UPDATE (one column set to itself) and DELETE are aimed at
+ * every row of the world, so each reaches those the persona may touch. INSERT is one row of the
+ * persona's own, made the way the world makes rows, now with RLS and grants in force.
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow, LabPersonaName } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { PERSONAS, rowOwner, tryInsert, type Persona, type World } from './world.ts';
+import { keyFilter, keySql, PERSONAS, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 interface Actor {
   readonly name: LabPersonaName;
@@ -37,24 +37,14 @@ async function become(session: Session, actor: Actor, world: World): Promise<voi
 
 type Counts = { own: number; others: number; unattributed: number };
 
-function classify(rows: readonly Record<string, unknown>[], rel: Relation, snapshot: Snapshot, world: World, actor: Actor): Counts {
-  const me = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name)?.id ?? actor.persona.id) : null;
-  const out: Counts = { own: 0, others: 0, unattributed: 0 };
-  for (const row of rows) {
-    const owner = rowOwner(snapshot, world, rel, row);
-    if (owner === null) out.unattributed++;
-    else if (owner === me) out.own++;
-    else out.others++;
-  }
-  return out;
-}
 
-/** One statement as the actor in a savepoint that is always rolled back: the rows it returned, or the refusal. */
-async function asActor(session: Session, actor: Actor, world: World, sql: string): Promise<Record<string, unknown>[] | 'denied' | 'error'> {
+/** One statement as the actor in a savepoint that is always rolled back: the rows it reached by owner, or the refusal. */
+async function asActor(session: Session, actor: Actor, world: World, sql: string, params: readonly unknown[]): Promise<Counts | 'denied' | 'error'> {
   await session.exec('SAVEPOINT supaudit_matrix');
   try {
     await become(session, actor, world);
-    return (await session.query<{ j: Record<string, unknown> }>(sql)).map((r) => r.j);
+    const [row] = await session.query<{ own: number; others: number; unattributed: number }>(sql, params);
+    return { own: Number(row?.own ?? 0), others: Number(row?.others ?? 0), unattributed: Number(row?.unattributed ?? 0) };
   } catch (error) {
     return (error as { code?: string }).code === '42501' ? 'denied' : 'error';
   } finally {
@@ -70,13 +60,29 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
     for (const rel of tables) {
       const name = qualified(rel.schema, rel.name);
       const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
+      const rows = worldRows(snapshot, world, rel);
+      const key = keySql(snapshot, rel, 't');
       for (const actor of ACTORS) {
-        const cell = (r: Record<string, unknown>[] | 'denied' | 'error') => (typeof r === 'string' ? r : classify(r, rel, snapshot, world, actor));
-        const select = cell(await asActor(session, actor, world, `select to_jsonb(t) as j from ${name} t`));
+        const me = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name)?.id ?? actor.persona.id) : null;
+        const own = rows.filter((r) => r.owner === me).map((r) => r.key);
+        const others = rows.filter((r) => r.owner !== me).map((r) => r.key);
+        const counts = (from: string) =>
+          `select count(*) filter (where k = any ($1::jsonb[]))::int as own, count(*) filter (where k = any ($2::jsonb[]))::int as others, ` +
+          `count(*) filter (where not (k = any ($1::jsonb[]) or k = any ($2::jsonb[])))::int as unattributed from ${from}`;
+        // Reads count every row; writes touch only the world's rows (the seed's are left alone, so they count 0 there).
+        const select = await asActor(session, actor, world, counts(`(select ${key} as k from ${name} t) s`), [own, others]);
+        // Writes are aimed at the world's rows by key (an index or TID scan), so the policies run on those rows only.
+        const target = keyFilter(snapshot, rel, 't', rows, 3);
         const update = setColumn
-          ? cell(await asActor(session, actor, world, `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} returning to_jsonb(t) as j) select j from w`))
+          ? await asActor(
+              session,
+              actor,
+              world,
+              `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${target.sql} returning ${key} as k) ${counts('w')}`,
+              [own, others, ...target.params],
+            )
           : 'error';
-        const del = cell(await asActor(session, actor, world, `with w as (delete from ${name} t returning to_jsonb(t) as j) select j from w`));
+        const del = await asActor(session, actor, world, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [own, others, ...target.params]);
         const owner = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name) ?? actor.persona) : world.owners[0];
         let insert: LabMatrixRow['insert'] = 'error';
         if (owner) {

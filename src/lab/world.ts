@@ -14,8 +14,8 @@
  * - Rows are inserted with the owner's JWT claims set, as the superuser, so defaults and triggers
  *   that read `auth.uid()` see the owner, and RLS does not stand in the way of building the world.
  *
- * Only the lab's copy is written. The project's own data wins: accounts are added only when
- * `auth.users` has fewer than two, rows only to tables that are empty.
+ * Only the lab's copy is written. The world is added beside the seed's data (the seed's rows stay,
+ * unattributed): what a persona reaches is told apart by who owns it.
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
@@ -46,9 +46,9 @@ export interface TableFill {
 }
 
 export interface World {
-  /** Accounts the world created (empty when the project's seed already had users). */
+  /** Accounts the world signed up (none when the schema has no auth.users). */
   readonly accounts: readonly Persona[];
-  /** Who owns the world's rows: alice and bob (the seed's first two users when it had its own). */
+  /** Who owns the world's rows: alice and bob. */
   readonly owners: readonly Persona[];
   /** Per table (`schema.name`), the owner id of each row the world made, by `rowKey`. */
   readonly rowOwners: ReadonlyMap<string, ReadonlyMap<string, string>>;
@@ -77,7 +77,7 @@ async function readEnums(session: Session): Promise<Enums> {
 }
 
 /** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
-function checkLiterals(constraints: readonly Constraint[], column: string): string[] {
+export function checkLiterals(constraints: readonly Constraint[], column: string): string[] {
   const out: string[] = [];
   for (const c of constraints) {
     if (c.type !== 'check' || !c.columns.includes(column)) continue;
@@ -150,7 +150,7 @@ function fillOrder(tables: readonly Relation[], constraints: readonly Constraint
 type Row = Record<string, unknown>;
 
 /** The rows the world made so far, per table, with their owner: foreign keys point at the same owner's rows. */
-export type Made = Map<string, { owner: Persona; row: Row }[]>;
+export type Made = Map<string, { owner: Persona; row: Row; ctid?: string }[]>;
 
 async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }): Promise<void> {
   for (const p of PERSONAS) {
@@ -189,20 +189,17 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
   await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
   try {
     const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
-    if (hasUsers) {
-      const [row] = await session.query<{ n: number }>('select count(*)::int as n from auth.users');
-      if (Number(row?.n ?? 0) < 2) await createAccounts(session, world);
-    }
-    owners = hasUsers ? (world.accounts.length > 0 ? world.accounts.filter((p) => p.name !== 'outsider') : await existingOwners(session)) : [...OWNERS];
+    if (hasUsers) await createAccounts(session, world);
+    owners = hasUsers ? world.accounts.filter((p) => p.name !== 'outsider') : [...OWNERS];
     enums = await readEnums(session);
     const exposed = new Set(snapshot.exposedSchemas);
     const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
     for (const rel of fillOrder(tables, snapshot.constraints)) {
-      const name = qualified(rel.schema, rel.name);
-      const [count] = await session.query<{ n: number }>(`select count(*)::int as n from ${name}`);
-      if (Number(count?.n ?? 0) > 0) {
-        made.set(`${rel.schema}.${rel.name}`, (await session.query<{ j: Row }>(`select to_jsonb(t) as j from ${name} t limit 20`)).map((r) => ({ owner: owners[0]!, row: r.j })));
-        world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'has rows of its own (seed or sign-up)' });
+      // Rows a sign-up trigger made for the lab's accounts are theirs already.
+      const own = await signupRows(session, snapshot, rel, owners);
+      if (own.length > 0) {
+        made.set(`${rel.schema}.${rel.name}`, own);
+        world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'made by sign-up' });
         continue;
       }
       let rows = 0;
@@ -211,7 +208,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
         const result = await insertRow(session, snapshot, rel, owner, i, enums, made, {});
         if ('row' in result) {
           rows++;
-          made.set(`${rel.schema}.${rel.name}`, [...(made.get(`${rel.schema}.${rel.name}`) ?? []), { owner, row: result.row }]);
+          made.set(`${rel.schema}.${rel.name}`, [...(made.get(`${rel.schema}.${rel.name}`) ?? []), { owner, row: result.row, ctid: result.ctid }]);
           const byKey = rowOwners.get(`${rel.schema}.${rel.name}`) ?? new Map<string, string>();
           byKey.set(rowKey(snapshot, rel, result.row), owner.id);
           rowOwners.set(`${rel.schema}.${rel.name}`, byKey);
@@ -248,6 +245,43 @@ export function rowOwner(snapshot: Snapshot, world: World, rel: Relation, row: R
   return null;
 }
 
+/** The SQL that computes `rowKey` of a row of `alias` (as jsonb, so that it compares with the keys of `worldRows`). */
+export function keySql(snapshot: Snapshot, rel: Relation, alias: string): string {
+  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+  return pk ? `jsonb_build_array(${pk.columns.map((c) => `to_jsonb(${alias}.${quoteIdent(c)})`).join(', ')})` : `to_jsonb(${alias})`;
+}
+
+/**
+ * A predicate selecting the rows with these keys, for `$n` (its parameters returned): `t.id =
+ * any($n::bigint[])` for a one-column primary key, which the planner answers from the key's index
+ * even under RLS (equality of a key type is leakproof); the jsonb comparison otherwise.
+ */
+export function keyFilter(snapshot: Snapshot, rel: Relation, alias: string, rows: readonly { key: string; ctid?: string }[], n: number): { sql: string; params: unknown[] } {
+  const keys = rows.map((r) => r.key);
+  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+  const column = pk?.columns.length === 1 ? rel.columns.find((c) => c.name === pk.columns[0]) : undefined;
+  if (!column) {
+    // No one-column key: the rows' physical addresses (a TID scan; stable, the world's rows are never updated for good).
+    if (rel.kind === 'table' && rows.every((r) => r.ctid !== undefined)) return { sql: `${alias}.ctid = any ($${n}::tid[])`, params: [rows.map((r) => r.ctid)] };
+    return { sql: `${keySql(snapshot, rel, alias)} = any ($${n}::jsonb[])`, params: [keys] };
+  }
+  const values = keys.map((k) => {
+    const v = (JSON.parse(k) as unknown[])[0];
+    return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  });
+  // The parameter is typed as the key (no cast function in the clause), so the clause stays leakproof.
+  return { sql: `${alias}.${quoteIdent(column.name)} = any ($${n}::${column.type}[])`, params: [values] };
+}
+
+/** The world's rows of a table with their owners (made by the world or by sign-up), keyed by `rowKey`. */
+export function worldRows(snapshot: Snapshot, world: World, rel: Relation): { key: string; owner: string; ctid?: string }[] {
+  return (world.made.get(`${rel.schema}.${rel.name}`) ?? []).map((m) => ({
+    key: rowKey(snapshot, rel, m.row),
+    owner: rowOwner(snapshot, world, rel, m.row) ?? m.owner.id,
+    ...(m.ctid !== undefined ? { ctid: m.ctid } : {}),
+  }));
+}
+
 /** A row's identity: its primary key's values, else the whole row. */
 export function rowKey(snapshot: Snapshot, rel: Relation, row: Readonly<Record<string, unknown>>): string {
   const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
@@ -259,6 +293,10 @@ export interface InsertAs {
   readonly role?: 'anon' | 'authenticated';
   /** Whose JWT claims the statement runs with (default: the owner's; null: none, as anon). */
   readonly claimsFor?: Persona | null;
+  /** Whose rows the foreign keys point at, where that persona has some (default: the owner's). */
+  readonly prefer?: Persona;
+  /** Columns given these values whatever else the row gets. */
+  readonly fixed?: Readonly<Record<string, string>>;
 }
 
 /** One row of `rel` owned by `owner`, made as the world makes rows, optionally as an API role. */
@@ -270,14 +308,21 @@ export function tryInsert(
   n: number,
   world: World,
   as: InsertAs,
-): Promise<{ row: Row; borrowed: boolean } | { reason: string; code: string | undefined }> {
+): Promise<{ row: Row; ctid: string; borrowed: boolean } | { reason: string; code: string | undefined }> {
   return insertRow(session, snapshot, rel, owner, n, world.enums, world.made, as);
 }
 
-/** The seed's users, as owners for the rows of empty tables (at most two). */
-async function existingOwners(session: Session): Promise<Persona[]> {
-  const rows = await session.query<{ id: string; email: string | null }>('select id::text as id, email::text as email from auth.users order by created_at nulls last, id limit 2');
-  return rows.map((r, i) => ({ name: i === 0 ? 'alice' : 'bob', id: r.id, email: r.email ?? '' }));
+/** Rows of the table whose column referencing auth.users holds a lab account's id (a sign-up trigger made them). */
+async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, owners: readonly Persona[]): Promise<{ owner: Persona; row: Row; ctid: string }[]> {
+  const fk = snapshot.constraints.find(
+    (c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.length === 1,
+  );
+  if (!fk || owners.length === 0) return [];
+  const rows = await session.query<{ j: Row; o: string; c: string }>(
+    `select to_jsonb(t) as j, t.ctid::text as c, t.${quoteIdent(fk.columns[0]!)}::text as o from ${qualified(rel.schema, rel.name)} t where t.${quoteIdent(fk.columns[0]!)}::text = any ($1::text[])`,
+    [owners.map((o) => o.id)],
+  );
+  return rows.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
 }
 
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
@@ -290,7 +335,7 @@ async function insertRow(
   enums: Enums,
   made: Made,
   as: InsertAs,
-): Promise<{ row: Row; borrowed: boolean } | { reason: string; code: string | undefined }> {
+): Promise<{ row: Row; ctid: string; borrowed: boolean } | { reason: string; code: string | undefined }> {
   const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
   const values = new Map<string, string | null>();
   /** A foreign key points at another owner's row (the owner has none of its own there). */
@@ -302,7 +347,7 @@ async function insertRow(
       continue;
     }
     const pool = made.get(`${fk.refSchema}.${fk.refTable}`) ?? [];
-    const target = pool.find((m) => m.owner.id === owner.id) ?? pool[0];
+    const target = pool.find((m) => m.owner.id === (as.prefer ?? owner).id) ?? pool[0];
     if (target && target.owner.id !== owner.id) borrowed = true;
     fk.columns.forEach((col, i) => {
       const v = target?.row[fk.refColumns[i]!];
@@ -322,6 +367,7 @@ async function insertRow(
     }
     values.set(c.name, v);
   }
+  for (const [col, v] of Object.entries(as.fixed ?? {})) values.set(col, v);
   // A referenced table with no row leaves a required key empty: say which.
   for (const [col, v] of values) {
     const column = rel.columns.find((c) => c.name === col);
@@ -338,8 +384,8 @@ async function insertRow(
     const typed = cols.map((k, i) => `$${i + 1}::text::${rel.columns.find((c) => c.name === k)!.type}`);
     const sql =
       cols.length === 0
-        ? `insert into ${qualified(rel.schema, rel.name)} as t default values returning to_jsonb(t) as j`
-        : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')}) returning to_jsonb(t) as j`;
+        ? `insert into ${qualified(rel.schema, rel.name)} as t default values returning to_jsonb(t) as j, t.ctid::text as c`
+        : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')}) returning to_jsonb(t) as j, t.ctid::text as c`;
     await session.exec('SAVEPOINT supaudit_world');
     try {
       await session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
@@ -347,9 +393,9 @@ async function insertRow(
         claimant?.id ?? '',
       ]);
       if (as.role) await session.query(`select set_config('role', $1, true)`, [as.role]);
-      const [row] = await session.query<{ j: Row }>(sql, cols.map((k) => values.get(k)));
+      const [row] = await session.query<{ j: Row; c: string }>(sql, cols.map((k) => values.get(k)));
       await session.exec('RELEASE SAVEPOINT supaudit_world');
-      return { row: row!.j, borrowed };
+      return { row: row!.j, ctid: row!.c, borrowed };
     } catch (error) {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
       last = describePgErrorSafely(error);
@@ -415,12 +461,12 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
 /** One line for the report: accounts, and how many tables got rows (why the others did not, counted). */
 export function worldSummary(world: World): string {
   const filled = world.tables.filter((t) => t.rows > 0);
-  const own = world.tables.filter((t) => t.reason?.startsWith('has rows of its own'));
-  const empty = world.tables.filter((t) => t.rows === 0 && !t.reason?.startsWith('has rows of its own'));
-  const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'the seed’s accounts';
+  const own = world.tables.filter((t) => t.reason === 'made by sign-up');
+  const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
+  const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
   return (
     `lab world: ${accounts}; rows added to ${filled.length} of ${world.tables.length} exposed table${world.tables.length === 1 ? '' : 's'}` +
-    (own.length > 0 ? `, ${own.length} already had rows` : '') +
+    (own.length > 0 ? `, ${own.length} by the sign-up trigger` : '') +
     (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
     (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '')
   );

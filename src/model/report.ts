@@ -1,6 +1,6 @@
 import type { Finding } from './finding.ts';
 import type { Level } from './level.ts';
-import type { IntrospectionNote } from './snapshot.ts';
+import type { IntrospectionNote, LabAttack } from './snapshot.ts';
 
 export type TargetKind = 'url' | 'migrations' | 'demo';
 
@@ -91,6 +91,11 @@ export interface LabReport {
   readonly accounts: readonly string[];
   readonly tables: readonly { readonly schema: string; readonly name: string; readonly rows: number; readonly reason?: string }[];
   readonly matrix: readonly LabMatrixRow[];
+  /** Attacks the lab confirmed: a write that made another owner's rows visible to the attacker. */
+  readonly attacks: readonly LabAttack[];
+  /** Writes tried by the attack search, and why it stopped early, if it did. */
+  readonly attempts: number;
+  readonly stopped?: string;
 }
 
 /** One table of the `supabase_realtime` publication as Realtime's Postgres Changes sees it (src/score/realtime.ts). */

@@ -333,6 +333,20 @@ export interface ProjectConfig {
   readonly lines: Readonly<Record<string, number>>;
 }
 
+/** An attack the lab confirmed by effect (src/lab/attack.ts). */
+export interface LabAttack {
+  readonly attacker: 'outsider' | 'bob';
+  /** The table written, and how. */
+  readonly table: { readonly schema: string; readonly name: string };
+  readonly command: 'insert' | 'update';
+  /** The column whose value came from the victim's side (a foreign key, a role-like column). */
+  readonly column: string;
+  /** The statements, with `:attacker`, `:victim_row` placeholders. */
+  readonly steps: readonly string[];
+  /** Rows of other owners the attacker sees, before → after, per table that changed. */
+  readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
+}
+
 export interface Snapshot {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
@@ -368,6 +382,11 @@ export interface Snapshot {
    * absent in snapshots taken without an audit (then the config checks are silent too).
    */
   readonly projectConfig?: ProjectConfig | null;
+  /**
+   * Attacks the lab confirmed in its own copy of the project (embedded targets): absent when no lab
+   * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
+   */
+  readonly labAttacks?: readonly LabAttack[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];

@@ -43,6 +43,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   // becoming someone else, or more
   rls_references_user_metadata: ['S', 'E'],
   tenant_self_join: ['E', 'I'],
+  lab_confirmed_escalation: ['E', 'I'],
   privilege_escalation: ['E'],
   anon_security_definer_function_executable: ['E'],
   authenticated_security_definer_function_executable: ['E'],

@@ -3,7 +3,7 @@
  * gives every exposed table rows that satisfy its constraints, so that exploit proofs act as real
  * users instead of reporting "no user to act as".
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -67,7 +67,7 @@ describe('the lab world', () => {
       expect(fill['memberships']!.rows).toBe(2);
       expect(fill['documents']!.rows).toBe(2);
       // The sign-up trigger made the profiles: the world does not add its own.
-      expect(fill['profiles']).toMatchObject({ rows: 0, reason: 'has rows of its own (seed or sign-up)' });
+      expect(fill['profiles']).toMatchObject({ rows: 0, reason: 'made by sign-up' });
       expect(fill['shapes']).toMatchObject({ rows: 0, reason: 'no value can be made up for area (point)' });
       expect(fill['frozen']).toMatchObject({ rows: 0, reason: 'the database refused every row tried: raised by a function or trigger (SQLSTATE P0001)' });
       // Each owner is a member of its own organisation, and writes in it: two tenants.
@@ -95,7 +95,7 @@ describe('the lab world', () => {
       const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
       expect(run.code, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as Report;
-      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 18 of 19 exposed tables, 1 already had rows$/);
+      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 18 of 19 exposed tables, 1 by the sign-up trigger$/);
       const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);
       expect(proofs.sort()).toEqual(
         [
@@ -117,8 +117,86 @@ describe('the lab world', () => {
       expect(cell('team_members', 'outsider').insert).toBe('allowed_into_others');
       expect(cell('team_members', 'alice').insert).toBe('allowed');
       expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
+      // The attack search finds the three escalations by effect, with no rule for their shape; each is
+      // folded into the check that proved it, so a flaw is reported once.
+      const attacks = report.lab!.attacks.map((a) => `${a.attacker} ${a.command} ${a.table.name}.${a.column}`);
+      expect(attacks).toEqual(
+        expect.arrayContaining(['outsider insert organization_members.organization_id', 'outsider insert team_members.team_id', 'bob update profiles.is_support']),
+      );
+      expect(report.lab!.attacks.find((a) => a.table.name === 'profiles')!.gained).toEqual({ 'public.audit_log': { before: 0, after: 1 } });
+      expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
+      for (const check of ['check_null_bypass', 'tenant_self_join', 'privilege_escalation']) {
+        expect(report.findings.find((f) => f.check === check)!.message).toMatch(/The lab confirmed it by effect too \(\d attacks?\)\.$/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A join request that a trigger approves with its owner's rights: no policy shape says "anyone joins any tenant". */
+const TRIGGER_JOIN = (approve: 'active' | 'pending') => `
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.members (org_id uuid not null references public.orgs on delete cascade, user_id uuid not null references auth.users,
+  status text not null default 'active' check (status in ('active', 'pending')), primary key (org_id, user_id));
+create table public.docs (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs, body text not null);
+create table public.join_requests (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs,
+  user_id uuid not null default auth.uid() references auth.users);
+create function public.is_member(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.members m where m.org_id = o and m.user_id = auth.uid() and m.status = 'active')
+$$;
+create function public.approve_request() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.members (org_id, user_id, status) values (new.org_id, new.user_id, '${approve}') on conflict do nothing;
+  return new;
+end $$;
+create trigger join_requests_approve after insert on public.join_requests for each row execute function public.approve_request();
+alter table public.orgs enable row level security;
+alter table public.members enable row level security;
+alter table public.docs enable row level security;
+alter table public.join_requests enable row level security;
+create policy "members read orgs" on public.orgs for select to authenticated using (public.is_member(id));
+create policy "members create orgs" on public.orgs for insert to authenticated with check (true);
+create policy "own membership" on public.members for select to authenticated using (user_id = (select auth.uid()));
+create policy "members read docs" on public.docs for select to authenticated using (public.is_member(org_id));
+create policy "members write docs" on public.docs for insert to authenticated with check (public.is_member(org_id));
+create policy "request to join" on public.join_requests for insert to authenticated with check (user_id = (select auth.uid()));
+create policy "own requests" on public.join_requests for select to authenticated using (user_id = (select auth.uid()));
+`;
+
+async function auditProject(sql: string): Promise<Report> {
+  const dir = mkdtempSync(join(tmpdir(), 'supaudit-lab-'));
+  try {
+    mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+    writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), sql);
+    const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as Report;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the attack search', () => {
+  test('a trigger that approves any join request: confirmed by effect (rows of another tenant gained), critical, with its steps', async () => {
+    const report = await auditProject(TRIGGER_JOIN('active'));
+    const found = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
+    expect(found.map((f) => [f.level, f.fingerprint])).toEqual([['critical', 'lab_confirmed_escalation:public.join_requests:insert.org_id']]);
+    expect(found[0]!.message).toBe(
+      'Confirmed in the lab: any signed-up account (one that owns nothing) inserts into public.join_requests a row whose org_id points at another user\'s row, ' +
+        'and then reads public.docs (0 → 1 row of another owner), public.orgs (0 → 1 row of another owner) it could not read before.',
+    );
+    expect((found[0]!.evidence as { lab: { steps: string[] } }).lab.steps[0]).toBe(
+      'INSERT INTO public.join_requests (…, org_id) VALUES (…, <key of a row of the victim in public.orgs>) -- as :attacker',
+    );
+  });
+
+  test('near miss: the trigger files the request as pending, which the policies do not trust: nothing', async () => {
+    const report = await auditProject(TRIGGER_JOIN('pending'));
+    expect(report.lab!.attacks).toEqual([]);
+    expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
+    // The victim's rows are there to be gained all the same: the outsider reads none of them.
+    expect(report.lab!.tables.find((t) => t.name === 'docs')!.rows).toBe(2);
+    expect(report.lab!.matrix.find((m) => m.name === 'docs' && m.persona === 'outsider')!.select).toEqual({ own: 0, others: 0, unattributed: 0 });
   });
 });

@@ -1,0 +1,227 @@
+/**
+ * Attack search in the lab, by effect: for every write an attacker can make, try values taken from
+ * the victim's side, and measure what the attacker can read afterwards. An attack is confirmed when
+ * the attacker sees rows of another owner that it did not see before — whatever the policy, helper
+ * or trigger that let the step through, and whatever the tables are called.
+ *
+ * Attackers: the outsider (any signed-up account, owning nothing) and bob (a tenant of his own,
+ * after alice's rows). Writes tried, each in a savepoint rolled back at once:
+ * - an INSERT of a row of the attacker's (its owner columns the attacker's id) whose foreign keys
+ *   point at the victim's rows, with each value a CHECK or enum allows in its other columns;
+ * - an UPDATE of one of the attacker's own rows setting a foreign key to the victim's key, or a
+ *   role-like column (enum, CHECK list) to each value it allows.
+ * Bounded by a budget of attempts and seconds; deterministic (tables, columns and values in order).
+ */
+import { qualified, quoteIdent } from '../model/ident.ts';
+import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
+import type { Session } from '../introspect/session.ts';
+import { checkLiterals, keyFilter, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+
+export interface AttackSearch {
+  readonly attacks: readonly LabAttack[];
+  readonly attempts: number;
+  /** Why the search stopped before the end (budget), if it did. */
+  readonly stopped?: string;
+}
+
+export interface AttackBudget {
+  readonly attempts: number;
+  readonly ms: number;
+}
+
+type Seen = Record<string, number>;
+
+async function become(session: Session, p: Persona): Promise<void> {
+  await session.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
+    JSON.stringify({ sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email }),
+    p.id,
+  ]);
+}
+
+/** Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to nobody we know). */
+async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
+  const out: Seen = {};
+  for (const rel of tables) {
+    const others = worldRows(snapshot, world, rel).filter((r) => r.owner !== p.id);
+    if (others.length === 0) {
+      out[`${rel.schema}.${rel.name}`] = 0;
+      continue;
+    }
+    await session.exec('SAVEPOINT supaudit_seen');
+    try {
+      await become(session, p);
+      const filter = keyFilter(snapshot, rel, 't', others, 1);
+      const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${qualified(rel.schema, rel.name)} t where ${filter.sql}`, filter.params);
+      out[`${rel.schema}.${rel.name}`] = Number(row?.n ?? 0);
+    } catch {
+      out[`${rel.schema}.${rel.name}`] = 0;
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_seen');
+    }
+  }
+  return out;
+}
+
+function gainedBetween(before: Seen, after: Seen): LabAttack['gained'] {
+  const out: Record<string, { before: number; after: number }> = {};
+  for (const [k, n] of Object.entries(after)) if (n > (before[k] ?? 0)) out[k] = { before: before[k] ?? 0, after: n };
+  return out;
+}
+
+/**
+ * Values a column can be set to that may widen access: true for a flag, each enum label and CHECK
+ * literal (the last ones, often the highest, first), and the literals policies and functions compare
+ * a column of that name with (`role = 'admin'`, `kind in ('staff')`).
+ */
+function roleValues(snapshot: Snapshot, rel: Relation, column: string, constraints: readonly Constraint[], world: World): string[] {
+  const c = rel.columns.find((x) => x.name === column);
+  if (!c) return [];
+  if (c.type === 'boolean') return ['true'];
+  const labels = world.enums.labels.get(c.typeName) ?? checkLiterals(constraints, column);
+  return [...new Set([...[...labels].reverse(), ...comparedLiterals(snapshot, column)])].slice(0, 6);
+}
+
+const compared = new WeakMap<Snapshot, Map<string, string[]>>();
+
+/** Literals that policies and function bodies compare a column of this name with. */
+function comparedLiterals(snapshot: Snapshot, column: string): string[] {
+  let byColumn = compared.get(snapshot);
+  if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
+  const hit = byColumn.get(column);
+  if (hit) return hit;
+  const texts = [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
+  const out = new Set<string>();
+  for (const text of texts) for (const m of text.matchAll(re)) out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
+  const list = [...out].sort();
+  byColumn.set(column, list);
+  return list;
+}
+
+/** Searches attacks in the lab's copy; everything is rolled back. */
+export async function searchAttacks(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], budget: AttackBudget): Promise<AttackSearch> {
+  const attacks: LabAttack[] = [];
+  const started = performance.now();
+  let attempts = 0;
+  let stopped: string | undefined;
+  const victim = world.owners[0];
+  const attackers = ([['outsider', world.accounts.find((a) => a.name === 'outsider')], ['bob', world.owners[1]]] as const).filter(
+    (a): a is readonly ['outsider' | 'bob', Persona] => a[1] !== undefined,
+  );
+  if (!victim) return { attacks, attempts };
+  await session.begin({ access: 'read write', statementTimeoutMs: 10_000, lockTimeoutMs: 1_000 });
+  try {
+    outer: for (const [name, attacker] of attackers) {
+      const baseline = await othersSeen(session, snapshot, world, tables, attacker);
+      // Only tables where the attacker does not already see every other owner's row can show a gain.
+      const watched = tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== attacker.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0));
+      const found = new Set<string>();
+      for (const rel of tables) {
+        const key = `${rel.schema}.${rel.name}`;
+        const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+        const fks = constraints.filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable && !(c.refSchema === 'auth' && c.refTable === 'users'));
+        const keyColumns = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key').flatMap((c) => c.columns));
+        const roleColumns = rel.columns
+          .filter((c) => !c.generated && !c.identity && !keyColumns.has(c.name) && roleValues(snapshot, rel, c.name, constraints, world).length > 0)
+          .filter((c) => c.type === 'boolean' || world.enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 1 || comparedLiterals(snapshot, c.name).length > 0)
+          .map((c) => c.name);
+        const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint }[] = [
+          ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk })),
+          ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value }))),
+          ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
+          ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'update' as const, column: col, value }))),
+        ];
+        for (const t of tries) {
+          if (found.has(`${key}:${t.command}`)) break;
+          if (attempts >= budget.attempts || performance.now() - started > budget.ms) {
+            stopped = attempts >= budget.attempts ? `budget of ${budget.attempts} attempts reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`;
+            break outer;
+          }
+          attempts++;
+          await session.exec('SAVEPOINT supaudit_attack');
+          try {
+            const wrote = t.command === 'insert' ? await insertAs(session, snapshot, world, rel, attacker, victim, t) : await updateAs(session, snapshot, world, rel, attacker, victim, t);
+            if (!wrote) continue;
+            const after = await othersSeen(session, snapshot, world, watched, attacker);
+            const gained = gainedBetween(baseline, after);
+            if (Object.keys(gained).length > 0) {
+              found.add(`${key}:${t.command}`);
+              attacks.push({ attacker: name, table: { schema: rel.schema, name: rel.name }, command: t.command, column: t.column, steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
+            }
+          } finally {
+            await session.exec('ROLLBACK TO SAVEPOINT supaudit_attack');
+          }
+        }
+      }
+    }
+  } finally {
+    await session.exec('ROLLBACK').catch(() => undefined);
+  }
+  return { attacks, attempts, ...(stopped ? { stopped } : {}) };
+}
+
+/** The attacker inserts a row of its own pointing at the victim's rows (or with a role-like value): the statement shown, or null when refused. */
+async function insertAs(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  rel: Relation,
+  attacker: Persona,
+  victim: Persona,
+  t: { column: string; value?: string; fk?: Constraint },
+): Promise<string | null> {
+  const made = await tryInsert(session, snapshot, rel, attacker, 211, world, {
+    role: 'authenticated',
+    prefer: victim,
+    ...(t.value !== undefined ? { fixed: { [t.column]: t.value } } : {}),
+  });
+  if (!('row' in made)) return null;
+  if (t.fk && !made.borrowed) return null;
+  return t.fk
+    ? `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${t.fk.columns.map(quoteIdent).join(', ')}) VALUES (…, <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}>) -- as :attacker`
+    : `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(t.column)}) VALUES (…, '${t.value!.replaceAll("'", "''")}') -- as :attacker`;
+}
+
+/** The attacker updates one of its own rows: a foreign key to the victim's key, or a role-like column to a value. */
+async function updateAs(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  rel: Relation,
+  attacker: Persona,
+  victim: Persona,
+  t: { column: string; value?: string; fk?: Constraint },
+): Promise<string | null> {
+  const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => rowOwner(snapshot, world, rel, m.row) === attacker.id);
+  if (!own) return null;
+  let value = t.value;
+  if (t.fk) {
+    const target = (world.made.get(`${t.fk.refSchema}.${t.fk.refTable}`) ?? []).find((m) => m.owner.id === victim.id);
+    const v = target?.row[t.fk.refColumns[0]!];
+    if (v === undefined || v === null) return null;
+    value = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  if (value === undefined) return null;
+  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+  const keyColumns = pk?.columns ?? rel.columns.map((c) => c.name);
+  const type = rel.columns.find((c) => c.name === t.column)!.type;
+  const where = keyColumns.map((c, i) => `${quoteIdent(c)}::text = $${i + 2}`).join(' and ');
+  const keyValues = keyColumns.map((c) => {
+    const v = own.row[c];
+    return v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  });
+  try {
+    await become(session, attacker);
+    const rows = await session.query<{ n: number }>(
+      `with w as (update ${qualified(rel.schema, rel.name)} set ${quoteIdent(t.column)} = $1::text::${type} where ${where} returning 1) select count(*)::int as n from w`,
+      [value, ...keyValues],
+    );
+    if (Number(rows[0]?.n ?? 0) === 0) return null;
+  } catch {
+    return null;
+  }
+  return t.fk
+    ? `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(t.column)} = <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}> WHERE <a row of :attacker>`
+    : `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(t.column)} = '${value.replaceAll("'", "''")}' WHERE <a row of :attacker>`;
+}

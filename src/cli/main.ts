@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FORMAT_NAMES, isFormat, type FormatName } from '../../reports/formats.ts';
 import type { AuditOptions, AuditResult, LoadSettings } from '../engine/audit.ts';
 import type { resolveTarget } from '../introspect/targets/index.ts';
-import { UserError } from '../model/errors.ts';
+import { MAX_TIMER_MS, UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
 import { displayPath } from '../model/paths.ts';
 import { redact } from '../model/redact.ts';
@@ -77,9 +77,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...splitList(value)];
 }
 
-function positiveInt(name: string, value: string): number {
+function milliseconds(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UserError('usage', `${name} must be a positive whole number of milliseconds, got "${value}"`);
+  if (n > MAX_TIMER_MS) throw new UserError('usage', `${name} must be at most ${MAX_TIMER_MS} milliseconds (about 24 days), got "${value}"`);
   return n;
 }
 
@@ -130,7 +131,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
     projectDir: flags.project,
     cwd: io.cwd,
     env: io.env,
-    connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
+    connectTimeoutMs: milliseconds('--connect-timeout', flags.connectTimeout),
   });
   const subscribers = flags.realtimeSubscribers === undefined ? undefined : Number(flags.realtimeSubscribers);
   if (subscribers !== undefined && !(Number.isInteger(subscribers) && subscribers >= 0)) {
@@ -139,8 +140,8 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
   const auditOptions: AuditOptions = {
     ...settings.options,
     ...(subscribers !== undefined ? { checkOptions: { ...(settings.options.checkOptions ?? DEFAULT_CHECK_OPTIONS), realtimeSubscribers: subscribers } } : {}),
-    statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
-    lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
+    statementTimeoutMs: milliseconds('--statement-timeout', flags.statementTimeout),
+    lockTimeoutMs: milliseconds('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),

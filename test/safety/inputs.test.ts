@@ -81,6 +81,26 @@ describe('inputs that fail before connecting', () => {
     }
   });
 
+  test('timeouts beyond what a timer holds (2^31 - 1 ms) are refused with one line before connecting (the watchdog fired after 1 ms and blamed the network)', async () => {
+    // Nothing listens on this port: an option that got through would end in "connection refused".
+    const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
+    for (const flag of ['--statement-timeout', '--lock-timeout', '--connect-timeout']) {
+      for (const value of ['2147483648', '1e12']) {
+        const r = await runCli(['--db-url', url, flag, value, '-q'], { env: { CI: 'true' } });
+        expect(r.code, `${flag} ${value}`).toBe(2);
+        expect(oneLine(r.stderr)).toBe(`supaudit: error: ${flag} must be at most 2147483647 milliseconds (about 24 days), got "${value}"`);
+      }
+    }
+    const load = await runCli(['load', '--db-url', url, '--statement-timeout', '9999999999', '-q'], { env: { CI: 'true' } });
+    expect(load.code).toBe(2);
+    expect(oneLine(load.stderr)).toBe('supaudit: error: --statement-timeout must be at most 2147483647 milliseconds (about 24 days), got "9999999999"');
+    // load's own durations were bounded already (seconds, and milliseconds for the SLO): still one line.
+    const duration = await runCli(['load', '--db-url', url, '--duration', '3000000', '-q'], { env: { CI: 'true' } });
+    expect(oneLine(duration.stderr)).toBe('supaudit: error: --duration must be a number from 0.05 to 600, got "3000000"');
+    const slo = await runCli(['load', '--db-url', url, '--slo-ms', '2147483648', '-q'], { env: { CI: 'true' } });
+    expect(oneLine(slo.stderr)).toBe('supaudit: error: --slo-ms must be a number from 0.001 to 3600000, got "2147483648"');
+  });
+
   test('a FIFO as config, suppressions, baseline, migration or seed: one line, exit 2 (a FIFO config blocked forever, deaf to Ctrl-C)', async () => {
     const dir = project();
     mkfifo(join(dir, 'fifo'));
@@ -219,6 +239,30 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     await runSql(url, finding.remediation.sql!);
     const after = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect((JSON.parse(after.stdout) as Report).findings.map((f) => f.check)).not.toContain('rls_disabled_in_public');
+  });
+
+  test('a URL with a user and no password against a SCRAM server: one line with a hint (was the driver\'s "client password must be a string")', async () => {
+    // pg falls back to PGPASSWORD: the case is a URL without a password and no PGPASSWORD either.
+    expect(process.env['PGPASSWORD']).toBeUndefined();
+    const info = cluster(engine);
+    const url = await freshDatabase(engine);
+    const database = new URL(url).pathname.slice(1);
+    const r = await runCli(['--db-url', `postgres://${info.superUser}@127.0.0.1:${info.port}/${database}?sslmode=disable`, '-q'], { env: { CI: 'true' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `supaudit: error: the server at 127.0.0.1:${info.port} asks for a password for user "${info.superUser}", and the URL has none\n` +
+        '  hint: put it in the URL after the user name, user:<password>@host (percent-encoded), preferably through SUPABASE_DB_URL in the environment; or set PGPASSWORD\n',
+    );
+  });
+
+  test('the longest statement timeout a timer holds: the audit runs (the watchdog\'s grace period no longer overflows the timer)', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    await runSql(url, 'create table public.t (id int primary key)');
+    const r = await runCli(['--db-url', url, '--schemas', 'public', '--statement-timeout', '2147483647', '--lock-timeout', '2147483647', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.t');
   });
 
   test('probes that could not run are not reported as "0 disagreements"', async () => {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import pg from 'pg';
-import { UserError } from '../../model/errors.ts';
+import { MAX_TIMER_MS, UserError } from '../../model/errors.ts';
 import { redact } from '../../model/redact.ts';
 import { CountingSession, type Session, type TransactionSpec } from '../session.ts';
 import { parseConnInfo, type ConnInfo } from './conninfo.ts';
@@ -22,6 +22,14 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: string; message?: string };
   const where = `${target.host}:${target.port}`;
   const message = redact(String(e.message ?? error).split('\n')[0] ?? '');
+  // No password in the URL (nor PGPASSWORD): the driver fails inside SCRAM with a message about its own argument types.
+  if (target.password === undefined && (/client password must be a string/i.test(message) || (e.code === '28P01' && !process.env['PGPASSWORD']))) {
+    return new UserError(
+      'connection',
+      `the server at ${where} asks for a password for user "${target.user}", and the URL has none`,
+      'put it in the URL after the user name, user:<password>@host (percent-encoded), preferably through SUPABASE_DB_URL in the environment; or set PGPASSWORD',
+    );
+  }
   switch (e.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -68,7 +76,8 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
 
 /** How long one round trip may stay unanswered before the link counts as dead: the statement's own limit plus a grace period. */
 export function roundTripDeadlineMs(statementTimeoutMs: number): number {
-  return statementTimeoutMs + Math.min(10_000, Math.max(2_000, Math.floor(statementTimeoutMs / 2)));
+  // Never past what a timer holds: a longer delay would fire at once and drop a healthy link.
+  return Math.min(MAX_TIMER_MS, statementTimeoutMs + Math.min(10_000, Math.max(2_000, Math.floor(statementTimeoutMs / 2))));
 }
 
 /** Sends a protocol-level CancelRequest (what psql's Ctrl-C sends): PgBouncer forwards it to the right server. */

@@ -12,6 +12,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LoadRealtimeRow, LoadRow, LoadShape } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { percentile } from '../score/load.ts';
+import { UserError } from '../model/errors.ts';
 import { describePgErrorSafely } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
@@ -122,25 +123,47 @@ interface Cell {
   readonly lastError: string | null;
 }
 
+/**
+ * The connection itself is gone (a silent link the watchdog dropped, a server that closed it): no
+ * later request on it can succeed, so counting each as a failed request would report zeros.
+ */
+function linkLost(error: unknown): boolean {
+  return error instanceof UserError && error.kind === 'connection';
+}
+
 /** `clients` sessions each send requests back to back until the cell's time or sample budget is spent. */
 async function cell(clients: readonly Session[], options: LoadOptions, role: string | null, users: readonly Claims[], request: Request): Promise<Cell> {
   const samples: number[] = [];
   let errors = 0;
   let lastError: string | null = null;
   let issued = 0;
+  /** The first lost connection: every client stops, and the measurement ends with its error. */
+  let lost: UserError | null = null;
   // One unmeasured request per client: plans cached, pages in memory, as for a running app.
-  await Promise.all(clients.map((c, k) => timed(c, options, role, users[k % users.length] ?? null, request, k).catch(() => undefined)));
+  await Promise.all(
+    clients.map((c, k) =>
+      timed(c, options, role, users[k % users.length] ?? null, request, k).catch((error: unknown) => {
+        if (linkLost(error)) lost ??= error as UserError;
+      }),
+    ),
+  );
+  throwIfCancelled(options.signal);
+  if (lost) throw lost;
   const started = performance.now();
   const deadline = started + options.durationMs;
   await Promise.all(
     clients.map(async (client) => {
-      while (issued < options.maxSamples && performance.now() < deadline) {
+      while (lost === null && issued < options.maxSamples && performance.now() < deadline) {
         throwIfCancelled(options.signal);
         const i = issued++;
         try {
           samples.push(await timed(client, options, role, users[i % users.length] ?? null, request, i));
         } catch (error) {
           throwIfCancelled(options.signal);
+          if (linkLost(error)) {
+            lost ??= error as UserError;
+            return;
+          }
           errors++;
           lastError = describePgErrorSafely(error);
           // A statement over its timeout counts as one sample at the timeout: the caller waited that long.
@@ -149,6 +172,7 @@ async function cell(clients: readonly Session[], options: LoadOptions, role: str
       }
     }),
   );
+  if (lost) throw lost;
   return { samples, errors, wallMs: performance.now() - started, lastError };
 }
 

@@ -92,6 +92,32 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
     });
   });
 
+  test('supaudit load over a link that goes silent during the measurement: exit 2 with the audit\'s connection error, not a report of zeros; every connection closed', async () => {
+    const info = cluster(engine);
+    const { database } = await fixture(engine);
+    // Silent from the first measured request on (the shape PostgREST sends): introspection and the load's set-up got through.
+    const proxy = await startSilentProxy({ host: info.host, port: info.port }, { silenceAfterClientSends: '_postgrest_t' });
+    proxies.push(proxy);
+    const through = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${proxy.port}/${database}?sslmode=disable`;
+    const started = Date.now();
+    const run = await runCli(
+      ['load', '--db-url', through, '--schemas', 'public', '--statement-timeout', '1000', '--slo-ms', '100', '--concurrency', '1,3', '--samples', '20', '--duration', '0.3', '-f', 'json', '-o', '-', '-q'],
+      { env: { CI: 'true' } },
+    );
+    const elapsed = Date.now() - started;
+    await proxy.silenced;
+    // Before: exit 0 and a load table of "0 (20 failed)" rows.
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^supaudit: error: no answer from 127\.0\.0\.1:\d+ for 3 s: the connection was dropped\n  hint: the network path went silent[^\n]*\n$/);
+    expect(run.code).toBe(2);
+    expect(elapsed).toBeLessThan(30_000);
+    // The audit's connection and the load's extra clients (1 + 2): none left open on the client side.
+    expect(proxy.accepted).toBe(3);
+    const until = Date.now() + 5_000;
+    while (proxy.openClients() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.openClients()).toBe(0);
+  });
+
   test('the catalog transaction locks no user relation; definitions are printed in a one-statement transaction of their own', async () => {
     const { url } = await fixture(engine);
     const session = await connectPg(url);

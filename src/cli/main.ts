@@ -465,7 +465,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
   )
     .addOption(new Option('--tables <list>', 'tables to measure (schema.table or table, comma-separated; default: the exposed tables API roles can read, largest first)').argParser(collect))
     .addOption(new Option('--max-tables <n>', 'measure at most this many tables').default('20'))
-    .addOption(new Option('--concurrency <list>', 'clients at once, comma-separated (capped by the free connection slots; the embedded database has one)').default('1,10,50'))
+    .addOption(new Option('--concurrency <list>', 'clients at once, comma-separated (capped at half the free connection slots, or half of what a full server or pooler accepted; the embedded database has one)').default('1,10,50'))
     .addOption(new Option('--duration <s>', 'seconds per measurement (table × shape × role × concurrency), at most').default('1'))
     .addOption(new Option('--samples <n>', 'requests per measurement, at most').default('100'))
     .addOption(new Option('--slo-ms <ms>', 'flag a request shape whose p99 is above this many milliseconds').default('200'))

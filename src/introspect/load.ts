@@ -13,7 +13,7 @@ import type { LoadRealtimeRow, LoadRow, LoadShape } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { percentile } from '../score/load.ts';
 import { UserError } from '../model/errors.ts';
-import { describePgErrorSafely } from './errors.ts';
+import { ConnectionLimitError, describePgErrorSafely } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
 export interface LoadTable {
@@ -282,15 +282,17 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const started = performance.now();
   const notes: string[] = [];
   const pageSize = options.pageSize ?? 100;
-  let concurrency = [...new Set(options.concurrency)].filter((n) => n >= 1).sort((a, b) => a - b);
+  const asked = [...new Set(options.concurrency)].filter((n) => n >= 1).sort((a, b) => a - b);
+  let concurrency = asked;
+  const capAt = (limit: number) => [...new Set(concurrency.map((n) => Math.min(n, limit)))];
   if (!options.connect) {
     if (concurrency.some((n) => n > 1)) notes.push('the embedded database has one connection, so only 1 client was measured; run `supaudit load --db-url …` against a staging database for the concurrency sweep');
     concurrency = [1];
   } else {
     const room = await connectionRoom(session, options);
     if (concurrency.some((n) => n > room)) {
-      notes.push(`concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest)`);
-      concurrency = [...new Set(concurrency.map((n) => Math.min(n, room)))];
+      concurrency = capAt(room);
+      notes.push(`concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest): asked for ${asked.join(', ')}, measuring ${concurrency.join(', ')}`);
     }
   }
   const canBypass = await bypasses(session, options);
@@ -308,7 +310,24 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const rows: LoadRow[] = [];
   const realtime: LoadRealtimeRow[] = [];
   try {
-    while (pool.length < max && options.connect) pool.push(await options.connect());
+    while (pool.length < max && options.connect) {
+      try {
+        pool.push(await options.connect());
+      } catch (error) {
+        if (!(error instanceof ConnectionLimitError)) throw error;
+        // Full (a pooler's max_client_conn, a CONNECTION LIMIT, max_connections counted by another
+        // pooler): the room found is shared with the application, so half of it is given back.
+        const opened = pool.length;
+        const keep = Math.max(1, Math.floor(opened / 2));
+        await Promise.all(pool.splice(keep).map((s) => s.close().catch(() => undefined)));
+        concurrency = capAt(keep);
+        notes.push(
+          `connection ${opened + 1} was refused (${error.reason}): measured at most ${keep} client${keep === 1 ? '' : 's'}, half the ${opened} connection${opened === 1 ? '' : 's'} the server or pooler allowed, so the application keeps the rest; ` +
+            `asked for ${asked.join(', ')}, measured ${concurrency.join(', ')}`,
+        );
+        break;
+      }
+    }
     // One statement at a time on a session: the primary keys are read table after table.
     const plan: { table: LoadTable; shapes: Map<LoadShape, Request> }[] = [];
     for (const t of tables) plan.push({ table: t, shapes: requests(t, await pkSamples(session, options, t.relation, t.pk), pageSize) });

@@ -2,6 +2,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { MAX_TIMER_MS, UserError } from '../../model/errors.ts';
 import { redact } from '../../model/redact.ts';
+import { ConnectionLimitError, isConnectionLimit } from '../errors.ts';
 import { CountingSession, type Session, type TransactionSpec } from '../session.ts';
 import { parseConnInfo, type ConnInfo } from './conninfo.ts';
 
@@ -30,6 +31,7 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
       'put it in the URL after the user name, user:<password>@host (percent-encoded), preferably through SUPABASE_DB_URL in the environment; or set PGPASSWORD',
     );
   }
+  if (isConnectionLimit(error)) return new ConnectionLimitError(where, message);
   switch (e.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -51,8 +53,6 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
       return new UserError('connection', `the server rejected user "${target.user}": ${message}`, 'check the user name and the server\'s pg_hba.conf');
     case '3D000':
       return new UserError('connection', `database "${target.database}" does not exist on ${where}`, 'check the database name at the end of the URL');
-    case '53300':
-      return new UserError('connection', `too many connections on ${where}`, 'use the pooler URL or retry later');
     case '57P03':
       return new UserError('connection', `the server at ${where} is starting up or shutting down`, 'retry in a moment');
   }

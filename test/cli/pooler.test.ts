@@ -4,6 +4,7 @@
  * prepared statements. The same database audited directly and through PgBouncer gives the same
  * findings.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -25,15 +26,19 @@ afterAll(() => {
   for (const b of bouncers) b.stop();
 });
 
+/** A fresh database on the first real engine with the Supabase base, FIXTURE and `extra` loaded. */
+async function fixtureDatabase(extra = '') {
+  const engine = realEnginesOrFail()[0]!;
+  const url = await freshDatabase(engine);
+  await runSql(url, readFileSync(BASE, 'utf8'));
+  await runSql(url, FIXTURE + extra);
+  return { info: cluster(engine), url, database: new URL(url).pathname.slice(1) };
+}
+
 describe('through PgBouncer in transaction mode', () => {
   test('an audit gives the same findings as a direct connection', async () => {
     if (!havePgBouncer()) return;
-    const engine = realEnginesOrFail()[0]!;
-    const info = cluster(engine);
-    const url = await freshDatabase(engine);
-    const database = new URL(url).pathname.slice(1);
-    await runSql(url, (await import('node:fs')).readFileSync(BASE, 'utf8'));
-    await runSql(url, FIXTURE);
+    const { info, url, database } = await fixtureDatabase();
     const bouncer = await startPgBouncer(info.host, info.port, database, info.superUser, info.password);
     bouncers.push(bouncer);
     const listen = bouncer.port;
@@ -54,12 +59,7 @@ describe('through PgBouncer in transaction mode', () => {
 describe('supaudit load behind a pooler that is full', () => {
   test('PgBouncer with 12 client slots: load backs off at the refusal, gives half back, measures and says what concurrency it measured', async () => {
     if (!havePgBouncer()) return;
-    const engine = realEnginesOrFail()[0]!;
-    const info = cluster(engine);
-    const url = await freshDatabase(engine);
-    const database = new URL(url).pathname.slice(1);
-    await runSql(url, (await import('node:fs')).readFileSync(BASE, 'utf8'));
-    await runSql(url, `${FIXTURE}
+    const { info, database } = await fixtureDatabase(`
       insert into public.notes select g, gen_random_uuid(), 'note ' || g from generate_series(1, 200) g;
       grant select on public.notes, public.profiles to anon, authenticated;
       analyze;`);

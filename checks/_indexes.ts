@@ -33,8 +33,13 @@ function byRelation<T extends { readonly schema: string; readonly table: string 
   return map;
 }
 
+/**
+ * The relation's indexes whose expressions and predicate are known. One that could not be read (its
+ * table was locked) is left out: it has expressions or a predicate, so it never backs a key or a
+ * foreign key check, and nothing is reported about it on a guess.
+ */
 export function indexesOf(ctx: CheckContext, relation: Relation): readonly Index[] {
-  return ctx.memo('schema-health:indexes-by-relation', () => byRelation(ctx, ctx.snapshot.indexes)).get(relation) ?? [];
+  return ctx.memo('schema-health:indexes-by-relation', () => byRelation(ctx, ctx.snapshot.indexes.filter((i) => i.unreadable === undefined))).get(relation) ?? [];
 }
 
 /** Constraints declared on the relation (partitions' inherited copies are not in the snapshot). */

@@ -144,6 +144,8 @@ export function shapesOf(ctx: CheckContext, a: PolicyAnalysis): readonly PolicyS
  */
 export function hasLeadingIndex(ctx: CheckContext, schema: string, table: string, column: string, shapes: readonly PolicyShape[] = []): boolean {
   return (btreeIndexes(ctx).get(`${schema}\u0000${table}`) ?? []).some((i) => {
+    // Expressions or predicate unknown (its table was locked): it may serve the column; no finding on a guess.
+    if (i.unreadable !== undefined) return i.columns[0] === column || i.columns[0] === null;
     if (i.predicate !== null && !predicateImplied(i.predicate, shapes)) return false;
     if (i.columns[0] === column) return true;
     return i.columns[0] === null && i.expressions !== null && leadingExpressionMentions(i.expressions, column) && leadingExpressionUsed(i.expressions, shapes);

@@ -52,13 +52,17 @@ export default defineCheck({
       if (roles.length === 0) continue;
       const bypasses = nullBypasses(check.text, p.table);
       if (bypasses.length === 0) continue;
-      const constraints = constraintsOf(ctx, rel).filter((c) => c.type === 'check').map((c) => c.definition);
+      const checks = constraintsOf(ctx, rel).filter((c) => c.type === 'check');
+      // A CHECK whose text is unknown (its table was locked) may forbid the NULL: no finding on a guess.
+      if (checks.some((c) => c.unreadable !== undefined)) continue;
+      const constraints = checks.map((c) => c.definition);
       const privilege = p.command === 'UPDATE' ? 'UPDATE' : 'INSERT';
       for (const bypass of bypasses) {
         const column = rel.columns.find((c) => c.name === bypass.column);
         if (!column || column.notNull || column.generated || notNullByConstraint(constraints, column.name)) continue;
         // Who can get NULL there: a grant to write the column, or (INSERT) no default, so that leaving it out is NULL.
-        const omitted = privilege === 'INSERT' && (column.default === null || /^NULL(::.*)?$/i.test(column.default.trim()));
+        // A default whose text could not be read counts as one: it may fill the column.
+        const omitted = privilege === 'INSERT' && column.defaultUnreadable === undefined && (column.default === null || /^NULL(::.*)?$/i.test(column.default.trim()));
         const writers = roles.filter((r) => omitted || ctx.privileges.has(rel.acl, r, privilege) || ctx.privileges.has(column.acl, r, privilege));
         if (writers.length === 0) continue;
         const skipsMembership = /\bSELECT\b|\bEXISTS\b/i.test(bypass.without) || /\w+\s*\(/.test(bypass.without);

@@ -73,6 +73,6 @@ function replacementIdentity(ctx: CheckContext, relation: Relation): { sql: stri
 }
 
 function usableAsIdentity(index: Index, relation: Relation): boolean {
-  if (!index.unique || !index.valid || index.predicate !== null || index.expressions !== null || index.partitionedParent) return false;
+  if (!index.unique || !index.valid || index.unreadable !== undefined || index.predicate !== null || index.expressions !== null || index.partitionedParent) return false;
   return index.columns.every((col) => col !== null && relation.columns.find((c) => c.name === col)?.notNull === true);
 }

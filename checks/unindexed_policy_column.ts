@@ -50,7 +50,10 @@ export default defineCheck({
           for (const e of expressionPredicates(shape)) {
             const column = e.columns[0]!;
             const served = (btreeIndexes(ctx).get(`${a.policy.schema}\u0000${a.policy.table}`) ?? []).some(
-              (i) => i.columns[0] === null && i.expressions !== null && expressionIndexed(i.expressions, e) && (i.predicate === null || predicateImplied(i.predicate, shapes)),
+              (i) =>
+                i.columns[0] === null &&
+                // Expressions unknown (its table was locked): it may be this one.
+                (i.unreadable !== undefined || (i.expressions !== null && expressionIndexed(i.expressions, e) && (i.predicate === null || predicateImplied(i.predicate, shapes)))),
             );
             if (!served) record(a.policy.schema, a.policy.table, column, e.sql, label);
           }

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FORMAT_NAMES, isFormat, type FormatName } from '../../reports/formats.ts';
 import type { AuditOptions, AuditResult, LoadSettings } from '../engine/audit.ts';
 import type { resolveTarget } from '../introspect/targets/index.ts';
-import { UserError } from '../model/errors.ts';
+import { MAX_TIMER_MS, UserError } from '../model/errors.ts';
 import { LEVELS } from '../model/level.ts';
 import { displayPath } from '../model/paths.ts';
 import { redact } from '../model/redact.ts';
@@ -78,9 +78,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...splitList(value)];
 }
 
-function positiveInt(name: string, value: string): number {
+function milliseconds(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UserError('usage', `${name} must be a positive whole number of milliseconds, got "${value}"`);
+  if (n > MAX_TIMER_MS) throw new UserError('usage', `${name} must be at most ${MAX_TIMER_MS} milliseconds (about 24 days), got "${value}"`);
   return n;
 }
 
@@ -132,7 +133,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
     projectDir: flags.project,
     cwd: io.cwd,
     env: io.env,
-    connectTimeoutMs: positiveInt('--connect-timeout', flags.connectTimeout),
+    connectTimeoutMs: milliseconds('--connect-timeout', flags.connectTimeout),
   });
   const subscribers = flags.realtimeSubscribers === undefined ? undefined : Number(flags.realtimeSubscribers);
   if (subscribers !== undefined && !(Number.isInteger(subscribers) && subscribers >= 0)) {
@@ -141,8 +142,8 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
   const auditOptions: AuditOptions = {
     ...settings.options,
     ...(subscribers !== undefined ? { checkOptions: { ...(settings.options.checkOptions ?? DEFAULT_CHECK_OPTIONS), realtimeSubscribers: subscribers } } : {}),
-    statementTimeoutMs: positiveInt('--statement-timeout', flags.statementTimeout),
-    lockTimeoutMs: positiveInt('--lock-timeout', flags.lockTimeout),
+    statementTimeoutMs: milliseconds('--statement-timeout', flags.statementTimeout),
+    lockTimeoutMs: milliseconds('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),
@@ -469,7 +470,7 @@ export function buildProgram(io: CliIo, onExit: (code: number) => void): Command
   )
     .addOption(new Option('--tables <list>', 'tables to measure (schema.table or table, comma-separated; default: the exposed tables API roles can read, largest first)').argParser(collect))
     .addOption(new Option('--max-tables <n>', 'measure at most this many tables').default('20'))
-    .addOption(new Option('--concurrency <list>', 'clients at once, comma-separated (capped by the free connection slots; the embedded database has one)').default('1,10,50'))
+    .addOption(new Option('--concurrency <list>', 'clients at once, comma-separated (capped at half the free connection slots, or half of what a full server or pooler accepted; the embedded database has one)').default('1,10,50'))
     .addOption(new Option('--duration <s>', 'seconds per measurement (table × shape × role × concurrency), at most').default('1'))
     .addOption(new Option('--samples <n>', 'requests per measurement, at most').default('100'))
     .addOption(new Option('--slo-ms <ms>', 'flag a request shape whose p99 is above this many milliseconds').default('200'))

@@ -2,7 +2,7 @@
  * Reading the files a CI run depends on: config, suppressions, baseline. Every problem is a
  * UserError naming the file and the key (exit 2); nothing here is silently ignored.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError } from '../model/errors.ts';
 import { compileUserPattern } from '../engine/context.ts';
@@ -41,6 +41,12 @@ export { displayPath };
 /** Config, suppressions and baselines are small: anything larger (or endless, like /dev/zero) is refused before it is read. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
+/** A folder, FIFO, socket or device where a file is expected: refused before anything waits on it. */
+function refuseIrregular(st: Stats, shown: string, what: string): void {
+  if (st.isDirectory()) throw new UserError('config', `${what} ${shown} is a folder, not a file`);
+  if (!st.isFile()) throw new UserError('config', `${what} ${shown} is not a regular file`, 'give the path of a file (not a FIFO, socket or device)');
+}
+
 /**
  * Reads a small text input: a regular file of at most `MAX_INPUT_BYTES`, read through a bounded
  * buffer so that a device or a file that grows cannot exhaust memory.
@@ -48,14 +54,17 @@ export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 export function readSmallFile(file: string, shown: string, what: string, maxBytes = MAX_INPUT_BYTES): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // Looked at before opening: opening a FIFO for reading waits for a writer, forever and deaf to Ctrl-C.
+    refuseIrregular(statSync(file), shown, what);
+    // Non-blocking in case it was swapped for a FIFO since: the fstat below then refuses it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError('config', `cannot read ${what} ${shown} (${(error as { code?: string }).code ?? 'unreadable'})`);
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new UserError('config', `${what} ${shown} is a folder, not a file`);
-    if (!st.isFile()) throw new UserError('config', `${what} ${shown} is not a regular file`, 'give the path of a JSON file');
+    refuseIrregular(st, shown, what);
     if (st.size > maxBytes) throw new UserError('config', `${what} ${shown} is too large (${st.size} bytes; at most ${maxBytes})`);
     const buffer = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let n = 0;

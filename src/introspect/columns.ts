@@ -14,7 +14,8 @@ select n.nspname::text as schema, c.relname::text as table,
   format_type(a.atttypid, a.atttypmod) as type,
   tn.nspname::text || '.' || t.typname::text as type_name,
   a.attnotnull as not_null,
-  pg_get_expr(ad.adbin, ad.adrelid) as default,
+  -- The text is printed later, outside this transaction: pg_get_expr locks the table (definitions.ts).
+  ad.oid is not null as has_default,
   a.attidentity <> '' as identity,
   a.attgenerated <> '' as generated,
   ${aclText('a.attacl')} as acl,
@@ -35,7 +36,13 @@ where a.attnum > 0 and not a.attisdropped
 order by n.nspname, c.relname, a.attnum`;
 }
 
-interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth' | 'acl'> {
+/** A column as read in the catalog transaction: its default's text comes from definitions.ts. */
+export interface BareColumn extends Omit<Column, 'default' | 'defaultUnreadable'> {
+  readonly hasDefault: boolean;
+}
+
+interface Row extends Omit<BareColumn, 'typeName' | 'notNull' | 'avgWidth' | 'acl' | 'hasDefault'> {
+  has_default: boolean;
   acl: string[] | null;
   schema: string;
   table: string;
@@ -46,9 +53,9 @@ interface Row extends Omit<Column, 'typeName' | 'notNull' | 'avgWidth' | 'acl'> 
 }
 
 /** Columns keyed by `schema.table` (joined with a NUL so no name can collide). */
-export async function readColumns(session: Session, withStats = true): Promise<Map<string, Column[]>> {
+export async function readColumns(session: Session, withStats = true): Promise<Map<string, BareColumn[]>> {
   const rows = await session.query<Row>(sql(withStats));
-  const byRelation = new Map<string, Column[]>();
+  const byRelation = new Map<string, BareColumn[]>();
   for (const row of rows) {
     const key = relationKey(row.schema, row.table);
     let list = byRelation.get(key);
@@ -59,7 +66,7 @@ export async function readColumns(session: Session, withStats = true): Promise<M
       type: row.type,
       typeName: row.type_name,
       notNull: row.not_null,
-      default: row.default,
+      hasDefault: row.has_default,
       identity: row.identity,
       generated: row.generated,
       acl: parseAcl(row.acl),

@@ -12,7 +12,9 @@ function columnNames(rel: string, keys: string): string {
 const SQL = `
 select n.nspname::text as schema, c.relname::text as table, con.conname::text as name, con.contype::text as type,
   ${columnNames('con.conrelid', 'con.conkey')} as columns,
-  pg_get_constraintdef(con.oid) as definition,
+  -- Primary, unique and foreign keys print without locking the table; the others (CHECK, EXCLUDE)
+  -- lock it, and are printed later, outside this transaction (definitions.ts).
+  case when con.contype in ('p', 'u', 'f') then pg_get_constraintdef(con.oid) end as definition,
   con.convalidated as validated,
   rn.nspname::text as ref_schema, rc.relname::text as ref_table,
   case when con.contype = 'f' then ${columnNames('con.confrelid', 'con.confkey')} else '{}'::text[] end as ref_columns,
@@ -36,13 +38,18 @@ const TYPES: Record<string, ConstraintType> = {
   t: 'trigger',
 };
 
+/** A constraint as read in the catalog transaction: `definition` is null until definitions.ts prints it. */
+export interface BareConstraint extends Omit<Constraint, 'definition' | 'unreadable'> {
+  readonly definition: string | null;
+}
+
 interface Row {
   schema: string;
   table: string;
   name: string;
   type: string;
   columns: string[];
-  definition: string;
+  definition: string | null;
   validated: boolean;
   ref_schema: string | null;
   ref_table: string | null;
@@ -50,7 +57,7 @@ interface Row {
   index_name: string | null;
 }
 
-export async function readConstraints(session: Session): Promise<Constraint[]> {
+export async function readConstraints(session: Session): Promise<BareConstraint[]> {
   const rows = await session.query<Row>(SQL);
   return rows.map((row) => {
     const type = TYPES[row.type] ?? 'check';

@@ -104,3 +104,28 @@ export class IntrospectionError extends UserError {
     this.name = 'IntrospectionError';
   }
 }
+
+/**
+ * The server or a pooler in front of it refused a new connection because it is full: SQLSTATE 53300
+ * from Postgres (max_connections, a role's or database's CONNECTION LIMIT), or PgBouncer's
+ * "no more connections allowed" (max_client_conn). `supaudit load` backs off on it.
+ */
+export class ConnectionLimitError extends UserError {
+  constructor(
+    where: string,
+    /** What the server or pooler said, one line. */
+    readonly reason: string,
+  ) {
+    super('connection', `too many connections on ${where} (${reason})`, 'use the pooler URL or retry later');
+    this.name = 'ConnectionLimitError';
+  }
+}
+
+/** PgBouncer's refusal at max_client_conn (sent as 08P01, so known by its text) and Supavisor's. */
+const POOLER_FULL = /no more connections allowed|max client connections reached|max clients reached/i;
+
+/** Whether a driver error on connect says the server or pooler is full. */
+export function isConnectionLimit(error: unknown): boolean {
+  const e = asPgError(error);
+  return e.code === '53300' || POOLER_FULL.test(e.message ?? '');
+}

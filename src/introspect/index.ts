@@ -1,7 +1,7 @@
 import { UserError } from '../model/errors.ts';
-import type { Column, ExposedSchemasSource, IntrospectionNote, Policy, Relation, Snapshot, SnapshotArea } from '../model/snapshot.ts';
-import { policyKey, readDefinitions, viewKey, type Definitions } from './definitions.ts';
-import { readColumns, relationKey } from './columns.ts';
+import type { ExposedSchemasSource, IntrospectionNote, Policy, Relation, Snapshot, SnapshotArea } from '../model/snapshot.ts';
+import { EMPTY_DEFINITIONS, policyKey, readDefinitions, viewKey, withDefinitions, type Definitions } from './definitions.ts';
+import { readColumns, relationKey, type BareColumn } from './columns.ts';
 import { readConstraints } from './constraints.ts';
 import { IntrospectionError, isPermissionDenied, describePgError } from './errors.ts';
 import { readFunctions } from './functions.ts';
@@ -49,8 +49,8 @@ export const STAGES = [
 /**
  * Reads the whole catalog in one `REPEATABLE READ READ ONLY` transaction with timeouts, in a
  * fixed number of round trips whatever the schema size. That transaction locks no user relation;
- * view definitions and policy expressions, whose printing does, are read after it in a one-statement
- * transaction of their own (definitions.ts). An area the user may not read is retried without the
+ * view definitions, policy expressions, column defaults, CHECK constraints and index expressions,
+ * whose printing does, are read after it in a one-statement transaction of their own (definitions.ts). An area the user may not read is retried without the
  * statistics views, or marked unavailable with a note: the checks that need it are then
  * inconclusive, never silently wrong.
  */
@@ -153,7 +153,7 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       { relations: [], sequences: [] },
       ['relations', 'sequences'],
     );
-    const columns = await area<Map<string, Column[]>>(
+    const bareColumns = await area<Map<string, BareColumn[]>>(
       'columns',
       () => readColumns(session, true),
       async () => {
@@ -164,8 +164,8 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       new Map(),
       ['relations'],
     );
-    const constraints = await area('constraints', () => readConstraints(session), null, [], ['constraints']);
-    const indexes = await area('indexes', () => readIndexes(session, true), () => readIndexes(session, false), [], ['indexes']);
+    const bareConstraints = await area('constraints', () => readConstraints(session), null, [], ['constraints']);
+    const bareIndexes = await area('indexes', () => readIndexes(session, true), () => readIndexes(session, false), [], ['indexes']);
     const barePolicies = await area('policies', () => readPolicies(session), null, [], ['policies']);
     const functions = await area('functions', () => readFunctions(session), null, [], ['functions']);
     const viewDependencies = await area('view dependencies', () => readViewDependencies(session), null, [], ['viewDependencies']);
@@ -189,7 +189,7 @@ export async function introspect(session: Session, options: IntrospectOptions = 
         message: `partial: could not read realtime.subscription (${settings.rlsHidesRealtimeSubscriptions ? 'row-level security applies to the auditing role' : 'no SELECT privilege'}); subscriber counts are assumed`,
       });
     }
-    const hiddenStats = [...columns.entries()].filter(([, cols]) => cols.some((c) => c.statsHidden)).length;
+    const hiddenStats = [...bareColumns.entries()].filter(([, cols]) => cols.some((c) => c.statsHidden)).length;
     if (hiddenStats > 0) {
       const reason = `column statistics (pg_stats) are hidden for ${hiddenStats} relation${hiddenStats === 1 ? '' : 's'}: the auditing role lacks SELECT on their columns, or row-level security applies to it`;
       notes.push({ area: 'columns', message: `partial: ${reason}; row-width estimates are inconclusive` });
@@ -198,8 +198,9 @@ export async function introspect(session: Session, options: IntrospectOptions = 
     options.onStage?.('end');
     await session.exec('ROLLBACK');
 
-    // Printing view definitions and policy expressions locks what they read: one short statement,
-    // in its own transaction, skipping what another session has locked exclusively.
+    // Printing view definitions, policy expressions, column defaults, CHECK constraints and index
+    // expressions locks what they read: one short statement, in its own transaction, skipping what
+    // another session has locked exclusively.
     // storage.buckets and realtime.subscription are tables too: read them in that short transaction.
     await begin();
     const supabase = await area(
@@ -214,7 +215,7 @@ export async function introspect(session: Session, options: IntrospectOptions = 
       ['buckets'],
       true,
     );
-    let definitions: Definitions = { views: new Map(), policies: new Map(), skipped: [] };
+    let definitions: Definitions = EMPTY_DEFINITIONS;
     if (!unavailable.policies || !unavailable.relations) {
       // A lock taken between the pg_locks look-up and the printing: once more, which then skips it.
       const read = () =>
@@ -232,7 +233,10 @@ export async function introspect(session: Session, options: IntrospectOptions = 
         message: `${s.label} not read: another session holds or awaits an ACCESS EXCLUSIVE lock on ${s.lockedBy.join(', ')} (supaudit does not queue behind it); audit again later for it`,
       });
     }
-    const skippedKeys = new Map(definitions.skipped.map((s) => [s.key, s.lockedBy]));
+    // Read as one statement: when it could not run, nothing of it is known.
+    const notRead = definitions === EMPTY_DEFINITIONS ? (unavailable.policies ?? 'the definitions could not be read') : undefined;
+    const { columns, constraints, indexes } = withDefinitions(definitions, notRead, { columns: bareColumns, constraints: bareConstraints, indexes: bareIndexes });
+    const skippedKeys = new Map(definitions.skipped.filter((s) => s.kind === 'policy').map((s) => [s.key, s.lockedBy]));
     const policies: Policy[] = barePolicies.map(({ hasUsing, hasCheck, ...p }) => {
       const key = policyKey(p.schema, p.table, p.name);
       const text = definitions.policies.get(key);

@@ -16,13 +16,12 @@ select n.nspname::text as schema, t.relname::text as table, i.relname::text as n
           from unnest(x.indkey::int2[]) with ordinality k(attnum, ord)
           join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
          where k.ord > x.indnkeyatts order by k.ord) as include_columns,
-  pg_get_expr(x.indexprs, x.indrelid) as expressions,
-  pg_get_expr(x.indpred, x.indrelid) as predicate,
+  -- Expressions and predicates are printed later, outside this transaction: printing them locks
+  -- the table (definitions.ts).
+  x.indexprs is not null or x.indpred is not null as printed_later,
   am.amname::text as method,
   x.indisunique as unique, x.indisprimary as primary, x.indisvalid as valid, x.indisready as ready,
   con.conname::text as constraint_name,
-  -- pg_get_indexdef costs ~70 µs an index: only where the columns alone don't say it all.
-  case when x.indexprs is not null or x.indpred is not null then pg_get_indexdef(x.indexrelid) end as definition,
   i.relpages::float8 * current_setting('block_size')::float8 as size_bytes,
   s.idx_scan::float8 as scans,
   i.relkind = 'I' as partitioned_parent,
@@ -48,15 +47,13 @@ interface Row {
   name: string;
   columns: (string | null)[];
   include_columns: string[];
-  expressions: string | null;
-  predicate: string | null;
+  printed_later: boolean;
   method: string;
   unique: boolean;
   primary: boolean;
   valid: boolean;
   ready: boolean;
   constraint_name: string | null;
-  definition: string | null;
   size_bytes: number;
   scans: number | null;
   partitioned_parent: boolean;
@@ -77,7 +74,15 @@ function plainDefinition(row: Row): string {
   return `CREATE ${row.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(row.name)} ON ${row.partitioned_parent ? 'ONLY ' : ''}${qualified(row.schema, row.table)} USING ${row.method} (${keys.join(', ')})${include}`;
 }
 
-export async function readIndexes(session: Session, withStats = true): Promise<Index[]> {
+/**
+ * An index as read in the catalog transaction. One with expressions or a predicate (`printedLater`)
+ * gets its expressions, predicate and definition from definitions.ts; the others are complete.
+ */
+export interface BareIndex extends Omit<Index, 'unreadable'> {
+  readonly printedLater: boolean;
+}
+
+export async function readIndexes(session: Session, withStats = true): Promise<BareIndex[]> {
   const rows = await session.query<Row>(sql(withStats));
   return rows.map((row) => ({
     schema: row.schema,
@@ -85,15 +90,16 @@ export async function readIndexes(session: Session, withStats = true): Promise<I
     name: row.name,
     columns: row.columns ?? [],
     includeColumns: row.include_columns ?? [],
-    expressions: row.expressions,
-    predicate: row.predicate,
+    expressions: null,
+    predicate: null,
+    printedLater: row.printed_later,
     method: row.method,
     unique: row.unique,
     primary: row.primary,
     valid: row.valid,
     ready: row.ready,
     constraint: row.constraint_name,
-    definition: row.definition ?? plainDefinition(row),
+    definition: plainDefinition(row),
     sizeBytes: Number(row.size_bytes),
     scans: row.scans === null ? null : Number(row.scans),
     partitionedParent: row.partitioned_parent,

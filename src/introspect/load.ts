@@ -12,7 +12,8 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LoadRealtimeRow, LoadRow, LoadShape } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { percentile } from '../score/load.ts';
-import { describePgErrorSafely } from './errors.ts';
+import { UserError } from '../model/errors.ts';
+import { ConnectionLimitError, describePgErrorSafely } from './errors.ts';
 import { throwIfCancelled, type Session } from './session.ts';
 
 export interface LoadTable {
@@ -122,25 +123,47 @@ interface Cell {
   readonly lastError: string | null;
 }
 
+/**
+ * The connection itself is gone (a silent link the watchdog dropped, a server that closed it): no
+ * later request on it can succeed, so counting each as a failed request would report zeros.
+ */
+function linkLost(error: unknown): boolean {
+  return error instanceof UserError && error.kind === 'connection';
+}
+
 /** `clients` sessions each send requests back to back until the cell's time or sample budget is spent. */
 async function cell(clients: readonly Session[], options: LoadOptions, role: string | null, users: readonly Claims[], request: Request): Promise<Cell> {
   const samples: number[] = [];
   let errors = 0;
   let lastError: string | null = null;
   let issued = 0;
+  /** The first lost connection: every client stops, and the measurement ends with its error. */
+  let lost: UserError | null = null;
   // One unmeasured request per client: plans cached, pages in memory, as for a running app.
-  await Promise.all(clients.map((c, k) => timed(c, options, role, users[k % users.length] ?? null, request, k).catch(() => undefined)));
+  await Promise.all(
+    clients.map((c, k) =>
+      timed(c, options, role, users[k % users.length] ?? null, request, k).catch((error: unknown) => {
+        if (linkLost(error)) lost ??= error as UserError;
+      }),
+    ),
+  );
+  throwIfCancelled(options.signal);
+  if (lost) throw lost;
   const started = performance.now();
   const deadline = started + options.durationMs;
   await Promise.all(
     clients.map(async (client) => {
-      while (issued < options.maxSamples && performance.now() < deadline) {
+      while (lost === null && issued < options.maxSamples && performance.now() < deadline) {
         throwIfCancelled(options.signal);
         const i = issued++;
         try {
           samples.push(await timed(client, options, role, users[i % users.length] ?? null, request, i));
         } catch (error) {
           throwIfCancelled(options.signal);
+          if (linkLost(error)) {
+            lost ??= error as UserError;
+            return;
+          }
           errors++;
           lastError = describePgErrorSafely(error);
           // A statement over its timeout counts as one sample at the timeout: the caller waited that long.
@@ -149,6 +172,7 @@ async function cell(clients: readonly Session[], options: LoadOptions, role: str
       }
     }),
   );
+  if (lost) throw lost;
   return { samples, errors, wallMs: performance.now() - started, lastError };
 }
 
@@ -258,15 +282,17 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const started = performance.now();
   const notes: string[] = [];
   const pageSize = options.pageSize ?? 100;
-  let concurrency = [...new Set(options.concurrency)].filter((n) => n >= 1).sort((a, b) => a - b);
+  const asked = [...new Set(options.concurrency)].filter((n) => n >= 1).sort((a, b) => a - b);
+  let concurrency = asked;
+  const capAt = (limit: number) => [...new Set(concurrency.map((n) => Math.min(n, limit)))];
   if (!options.connect) {
     if (concurrency.some((n) => n > 1)) notes.push('the embedded database has one connection, so only 1 client was measured; run `supaudit load --db-url …` against a staging database for the concurrency sweep');
     concurrency = [1];
   } else {
     const room = await connectionRoom(session, options);
     if (concurrency.some((n) => n > room)) {
-      notes.push(`concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest)`);
-      concurrency = [...new Set(concurrency.map((n) => Math.min(n, room)))];
+      concurrency = capAt(room);
+      notes.push(`concurrency capped at ${room} clients (half the free connection slots of max_connections, so the application keeps the rest): asked for ${asked.join(', ')}, measuring ${concurrency.join(', ')}`);
     }
   }
   const canBypass = await bypasses(session, options);
@@ -284,7 +310,24 @@ export async function runLoad(session: Session, snapshot: Snapshot, tables: read
   const rows: LoadRow[] = [];
   const realtime: LoadRealtimeRow[] = [];
   try {
-    while (pool.length < max && options.connect) pool.push(await options.connect());
+    while (pool.length < max && options.connect) {
+      try {
+        pool.push(await options.connect());
+      } catch (error) {
+        if (!(error instanceof ConnectionLimitError)) throw error;
+        // Full (a pooler's max_client_conn, a CONNECTION LIMIT, max_connections counted by another
+        // pooler): the room found is shared with the application, so half of it is given back.
+        const opened = pool.length;
+        const keep = Math.max(1, Math.floor(opened / 2));
+        await Promise.all(pool.splice(keep).map((s) => s.close().catch(() => undefined)));
+        concurrency = capAt(keep);
+        notes.push(
+          `connection ${opened + 1} was refused (${error.reason}): measured at most ${keep} client${keep === 1 ? '' : 's'}, half the ${opened} connection${opened === 1 ? '' : 's'} the server or pooler allowed, so the application keeps the rest; ` +
+            `asked for ${asked.join(', ')}, measured ${concurrency.join(', ')}`,
+        );
+        break;
+      }
+    }
     // One statement at a time on a session: the primary keys are read table after table.
     const plan: { table: LoadTable; shapes: Map<LoadShape, Request> }[] = [];
     for (const t of tables) plan.push({ table: t, shapes: requests(t, await pkSamples(session, options, t.relation, t.pk), pageSize) });

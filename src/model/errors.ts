@@ -16,3 +16,9 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days): a longer one fires after
+ * 1 ms. It is also the largest statement_timeout and lock_timeout Postgres takes.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -69,6 +69,8 @@ export interface Column {
   readonly typeName: string;
   readonly notNull: boolean;
   readonly default: string | null;
+  /** Set when the column has a default whose text could not be read (then `default` is null and means nothing). */
+  readonly defaultUnreadable?: string;
   readonly identity: boolean;
   readonly generated: boolean;
   /** Column-level grants (`attacl`), empty when none. */
@@ -141,6 +143,8 @@ export interface Constraint {
   readonly refIndex: string | null;
   /** Name of the index that implements a primary key / unique / exclusion constraint. */
   readonly index: string | null;
+  /** Set when `definition` could not be read (it is then empty). */
+  readonly unreadable?: string;
 }
 
 export interface Index {
@@ -175,6 +179,8 @@ export interface Index {
   readonly opclasses: readonly string[];
   readonly options: readonly number[];
   readonly collations: readonly string[];
+  /** Set when its expressions or predicate could not be read: `expressions` and `predicate` are then null and mean nothing. */
+  readonly unreadable?: string;
 }
 
 export type PolicyCommand = 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';

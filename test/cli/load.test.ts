@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadRow, Report } from '../../src/model/report.ts';
-import { freshDatabase, realEnginesOrFail, runSql, withClient } from '../harness/db.ts';
+import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf, withClient } from '../harness/db.ts';
 import { quoteIdent } from '../../src/model/ident.ts';
 import { realEngines } from '../support/audit.ts';
 import { runCli, type CliRun } from '../support/cli.ts';
@@ -202,5 +202,44 @@ describe('supaudit load with a hostile table name', () => {
       expect(out, name).not.toMatch(RAW);
       expect(out.split('\n').filter((line) => line.startsWith('::')), name).toEqual([]);
     }
+  }, 120_000);
+});
+
+describe.each(realEnginesOrFail())('supaudit load at a connection limit (%s)', (engine) => {
+  test('a role with CONNECTION LIMIT 4: the refused connection (SQLSTATE 53300) ends the ramp, half is given back, the rest is measured', async () => {
+    const info = cluster(engine);
+    const url = await freshDatabase(engine);
+    const database = new URL(url).pathname.slice(1);
+    // Roles are cluster-wide: a name of this database's own.
+    const role = `supaudit_limited_${database.replace(/\W/g, '_')}`.slice(0, 60);
+    await runSql(url, BASE_SQL);
+    await runSql(url, `create table public.notes (id bigint primary key, user_id uuid not null, body text);
+      insert into public.notes select g, gen_random_uuid(), 'note ' || g from generate_series(1, 200) g;
+      grant select on public.notes to anon, authenticated;`);
+    await runSql(url, `create role ${role} login password 'limited-pw' connection limit 4;
+      grant connect on database "${database}" to ${role};
+      grant usage on schema auth to ${role};
+      grant select on public.notes, auth.users to ${role};
+      grant anon, authenticated to ${role};`);
+    const run = await runCli(['load', '--db-url', urlOf(info, database, role, 'limited-pw'), '--schemas', 'public', '--tables', 'notes', ...FAST, '--concurrency', '1,4,8', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    // Before: exit 2, "too many connections on 127.0.0.1:…", no measurement.
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.load!.concurrency).toEqual([1, 2]);
+    expect(report.notes.filter((n) => n.area === 'load').map((n) => n.message)).toContain(
+      `connection 5 was refused (too many connections for role "${role}"): measured at most 2 clients, half the 4 connections the server or pooler allowed, so the application keeps the rest; asked for 1, 4, 8, measured 1, 2`,
+    );
+    const rows = report.load!.tables;
+    expect(new Set(rows.map((r) => r.concurrency))).toEqual(new Set([1, 2]));
+    for (const r of rows) expect(r.errors, `${r.shape} ${r.role} ${r.concurrency}`).toBe(0);
+    const left = () => withClient(url, async (c) => (await c.query(`select count(*)::int as n from pg_stat_activity where usename = $1`, [role])).rows[0].n as number);
+    // A closed connection's backend exits on its own a moment later.
+    let open = await left();
+    for (let i = 0; i < 50 && open > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      open = await left();
+    }
+    expect(open).toBe(0);
   }, 120_000);
 });

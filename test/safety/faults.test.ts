@@ -32,6 +32,8 @@ create policy notes_own on public.notes for select using ((select auth.uid()) = 
 create policy notes_team on public.notes for select using (exists (select 1 from public.items i where i.id = notes.id));
 create materialized view public.item_counts as select count(*) as n from public.items;
 create view public.item_labels as select id, label from public.items;
+create index items_lower_label on public.items (lower(label));
+create table public.stamps (id bigint primary key, at timestamptz not null default now() check (at > '2000-01-01'));
 `;
 
 const proxies: SilentProxy[] = [];
@@ -92,6 +94,32 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
     });
   });
 
+  test('supaudit load over a link that goes silent during the measurement: exit 2 with the audit\'s connection error, not a report of zeros; every connection closed', async () => {
+    const info = cluster(engine);
+    const { database } = await fixture(engine);
+    // Silent from the first measured request on (the shape PostgREST sends): introspection and the load's set-up got through.
+    const proxy = await startSilentProxy({ host: info.host, port: info.port }, { silenceAfterClientSends: '_postgrest_t' });
+    proxies.push(proxy);
+    const through = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${proxy.port}/${database}?sslmode=disable`;
+    const started = Date.now();
+    const run = await runCli(
+      ['load', '--db-url', through, '--schemas', 'public', '--statement-timeout', '1000', '--slo-ms', '100', '--concurrency', '1,3', '--samples', '20', '--duration', '0.3', '-f', 'json', '-o', '-', '-q'],
+      { env: { CI: 'true' } },
+    );
+    const elapsed = Date.now() - started;
+    await proxy.silenced;
+    // Before: exit 0 and a load table of "0 (20 failed)" rows.
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^supaudit: error: no answer from 127\.0\.0\.1:\d+ for 3 s: the connection was dropped\n  hint: the network path went silent[^\n]*\n$/);
+    expect(run.code).toBe(2);
+    expect(elapsed).toBeLessThan(30_000);
+    // The audit's connection and the load's extra clients (1 + 2): none left open on the client side.
+    expect(proxy.accepted).toBe(3);
+    const until = Date.now() + 5_000;
+    while (proxy.openClients() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.openClients()).toBe(0);
+  });
+
   test('the catalog transaction locks no user relation; definitions are printed in a one-statement transaction of their own', async () => {
     const { url } = await fixture(engine);
     const session = await connectPg(url);
@@ -111,6 +139,9 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
     try {
       const snapshot = await introspect(session, { exposedSchemas: ['public'] });
       expect(snapshot.relations.find((r) => r.name === 'item_labels')?.viewDefinition).toContain('FROM public.items');
+      expect(snapshot.relations.find((r) => r.name === 'stamps')?.columns.find((c) => c.name === 'at')?.default).toBe('now()');
+      expect(snapshot.constraints.find((c) => c.table === 'stamps' && c.type === 'check')?.definition).toBe(`CHECK ((at > '2000-01-01 00:00:00+00'::timestamp with time zone))`);
+      expect(snapshot.indexes.find((i) => i.name === 'items_lower_label')).toMatchObject({ expressions: 'lower(label)', predicate: null, definition: 'CREATE INDEX items_lower_label ON public.items USING btree (lower(label))' });
       expect(snapshot.policies.find((p) => p.name === 'notes_team')?.using).toContain('public.items');
     } finally {
       await session.close();
@@ -149,6 +180,46 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
       expect(report.findings.map((f) => f.fingerprint)).not.toContain('rls_enabled_no_policy:public.notes');
     });
     expect(await settle(() => backends(url))).toBe(0);
+  });
+
+  test('a table whose column DEFAULT, CHECK and expression index sit under another session\'s ACCESS EXCLUSIVE lock: skipped with a locks note, the rest audited (was the end of the audit, blaming "the catalog")', async () => {
+    const { url } = await fixture(
+      engine,
+      `${ITEMS}
+      create table public.accounts (id bigint primary key, email text check (email <> ''), api_key text default 'sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}');
+      create index accounts_lower_email on public.accounts (lower(email));`,
+    );
+    const audit = () => runCli(['--db-url', url, '--schemas', 'public', '--lock-timeout', '1000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    let locked: Awaited<ReturnType<typeof audit>>;
+    await withClient(url, async (locker) => {
+      await locker.query('begin');
+      await locker.query('lock table public.accounts in access exclusive mode');
+      try {
+        locked = await audit();
+      } finally {
+        await locker.query('rollback');
+      }
+    });
+    // Before: exit 2, "reading columns failed: canceling statement due to lock timeout", hint: "a lock on the catalog".
+    expect(locked!.stderr).toBe('');
+    expect(locked!.code).toBe(0);
+    const report = JSON.parse(locked!.stdout) as Report;
+    const why = 'not read: another session holds or awaits an ACCESS EXCLUSIVE lock on public.accounts (supaudit does not queue behind it); audit again later for it';
+    expect(report.notes.filter((n) => n.area === 'locks').map((n) => n.message).sort()).toEqual([
+      `column defaults of public.accounts ${why}`,
+      `constraint "accounts_email_check" on public.accounts ${why}`,
+      `index public.accounts_lower_email on public.accounts ${why}`,
+    ]);
+    const fingerprints = report.findings.map((f) => f.fingerprint);
+    // The locked table is still audited from the catalog, and the others in full.
+    expect(fingerprints).toEqual(expect.arrayContaining(['rls_disabled_in_public:public.accounts', 'rls_disabled_in_public:public.items', 'rls_disabled_in_public:public.stamps']));
+    // The secret in the default was not read (and is not guessed at)...
+    expect(fingerprints.filter((f) => f.startsWith('hardcoded_secret:'))).toEqual([]);
+    // ...and once the lock is gone, it is.
+    const after = await audit();
+    expect(after.code).toBe(0);
+    expect((JSON.parse(after.stdout) as Report).findings.map((f) => f.fingerprint)).toContain('hardcoded_secret:public.accounts.api_key:api_key');
+    expect((JSON.parse(after.stdout) as Report).notes.filter((n) => n.area === 'locks')).toEqual([]);
   });
 
   test('Ctrl-C during the probes stops them at once: no further statement, the connection closed', async () => {

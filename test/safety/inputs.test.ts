@@ -2,10 +2,12 @@
  * Bad and hostile inputs: each gives one line and exit 2 before any connection (or a correct
  * result on a real server), never a hang, a crash or a different SQL identifier.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { globMatch, parseIgnoreDirectives } from '../../src/engine/suppress.ts';
 import type { Report } from '../../src/model/report.ts';
 import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf } from '../harness/db.ts';
@@ -13,7 +15,53 @@ import { freePort } from '../harness/postgres.ts';
 import { runCli } from '../support/cli.ts';
 
 const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
+const BIN = new URL('../../bin/supaudit.js', import.meta.url).pathname;
 const RTL = 'rtl\u202egnp.exe';
+
+const servers: Server[] = [];
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+
+/**
+ * The CLI as a real process, killed after `limitMs`: opening a FIFO blocks the whole thread, so a
+ * run that hangs on one must not take the test worker with it.
+ */
+function runBin(args: readonly string[], cwd: string, limitMs = 60_000): Promise<{ code: number | null; stderr: string; hung: boolean }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let hung = false;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, limitMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stderr, hung });
+    });
+  });
+}
+
+/** A Supabase project: one migration and a seed, in a fresh temp folder. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'supaudit-inputs-'));
+  mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+  writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), 'create table public.t (id int primary key);\n');
+  return dir;
+}
+
+function mkfifo(path: string): void {
+  const made = spawnSync('mkfifo', [path]);
+  if (made.status !== 0) throw new Error(`mkfifo ${path} failed: ${made.stderr}`);
+}
+
+async function unixSocket(path: string): Promise<void> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(path, r));
+}
 
 function oneLine(stderr: string): string {
   const lines = stderr.trimEnd().split('\n');
@@ -31,6 +79,91 @@ describe('inputs that fail before connecting', () => {
       expect(r.code, flag).toBe(2);
       expect(oneLine(r.stderr)).toBe(`supaudit: error: ${what} /dev/zero is not a regular file`);
     }
+  });
+
+  test('timeouts beyond what a timer holds (2^31 - 1 ms) are refused with one line before connecting (the watchdog fired after 1 ms and blamed the network)', async () => {
+    // Nothing listens on this port: an option that got through would end in "connection refused".
+    const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
+    for (const flag of ['--statement-timeout', '--lock-timeout', '--connect-timeout']) {
+      for (const value of ['2147483648', '1e12']) {
+        const r = await runCli(['--db-url', url, flag, value, '-q'], { env: { CI: 'true' } });
+        expect(r.code, `${flag} ${value}`).toBe(2);
+        expect(oneLine(r.stderr)).toBe(`supaudit: error: ${flag} must be at most 2147483647 milliseconds (about 24 days), got "${value}"`);
+      }
+    }
+    const load = await runCli(['load', '--db-url', url, '--statement-timeout', '9999999999', '-q'], { env: { CI: 'true' } });
+    expect(load.code).toBe(2);
+    expect(oneLine(load.stderr)).toBe('supaudit: error: --statement-timeout must be at most 2147483647 milliseconds (about 24 days), got "9999999999"');
+    // load's own durations were bounded already (seconds, and milliseconds for the SLO): still one line.
+    const duration = await runCli(['load', '--db-url', url, '--duration', '3000000', '-q'], { env: { CI: 'true' } });
+    expect(oneLine(duration.stderr)).toBe('supaudit: error: --duration must be a number from 0.05 to 600, got "3000000"');
+    const slo = await runCli(['load', '--db-url', url, '--slo-ms', '2147483648', '-q'], { env: { CI: 'true' } });
+    expect(oneLine(slo.stderr)).toBe('supaudit: error: --slo-ms must be a number from 0.001 to 3600000, got "2147483648"');
+  });
+
+  test('a FIFO as config, suppressions, baseline, migration or seed: one line, exit 2 (a FIFO config blocked forever, deaf to Ctrl-C)', async () => {
+    const dir = project();
+    mkfifo(join(dir, 'fifo'));
+    const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
+    for (const [flag, what] of [['--config', 'config file'], ['--ignore-file', 'suppressions file'], ['--baseline', 'baseline file']] as const) {
+      const r = await runBin(['--db-url', url, flag, 'fifo', '-q'], dir);
+      expect(r.hung, flag).toBe(false);
+      expect(r.code, flag).toBe(2);
+      expect(oneLine(r.stderr)).toBe(`supaudit: error: ${what} fifo is not a regular file`);
+    }
+    const migration = join(dir, 'supabase', 'migrations', '20260101000001_fifo.sql');
+    mkfifo(migration);
+    const m = await runBin(['--migrations', 'supabase/migrations', '-q'], dir);
+    expect(m.hung).toBe(false);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toBe(
+      'supaudit: error: cannot read supabase/migrations/20260101000001_fifo.sql: it is not a regular file (a FIFO, socket or device)\n' +
+        '  hint: migrations and seed files must be readable SQL files; fix or remove it\n',
+    );
+    const seeded = project();
+    mkfifo(join(seeded, 'supabase', 'seed.sql'));
+    const seed = await runBin(['--migrations', 'supabase/migrations', '-q'], seeded);
+    expect(seed.hung).toBe(false);
+    expect(seed.code).toBe(2);
+    expect(oneLine(seed.stderr)).toBe('supaudit: error: cannot read supabase/seed.sql: it is not a regular file (a FIFO, socket or device)');
+  }, 120_000);
+
+  test('a socket or a device as config or migration: one line, exit 2', async () => {
+    const dir = project();
+    await unixSocket(join(dir, 'sock'));
+    const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
+    const config = await runCli(['--db-url', url, '-c', 'sock', '-q'], { env: { CI: 'true' }, cwd: dir });
+    expect(config.code).toBe(2);
+    expect(oneLine(config.stderr)).toBe('supaudit: error: config file sock is not a regular file');
+    // /dev/null read as an empty migration, loaded as nothing at all.
+    symlinkSync('/dev/null', join(dir, 'supabase', 'migrations', '20260101000001_null.sql'));
+    const device = await runCli(['--migrations', 'supabase/migrations', '-q'], { cwd: dir });
+    expect(device.code).toBe(2);
+    expect(oneLine(device.stderr)).toBe('supaudit: error: cannot read supabase/migrations/20260101000001_null.sql: it is not a regular file (a FIFO, socket or device)');
+    const socketSeed = project();
+    await unixSocket(join(socketSeed, 'supabase', 'seed.sql'));
+    const seed = await runCli(['--migrations', 'supabase/migrations', '-q'], { cwd: socketSeed });
+    expect(seed.code).toBe(2);
+    expect(oneLine(seed.stderr)).toBe('supaudit: error: cannot read supabase/seed.sql: it is not a regular file (a FIFO, socket or device)');
+  });
+
+  test('a migration that cannot be read (a folder named like one, a broken symbolic link): exit 2 with the path and a hint (was an internal error, exit 3)', async () => {
+    // Tests run as root, for whom chmod 000 changes nothing: these are the unreadable files root meets too.
+    const folder = project();
+    mkdirSync(join(folder, 'supabase', 'migrations', '20260101000001_x.sql'));
+    const a = await runCli(['--migrations', 'supabase/migrations', '-q'], { cwd: folder });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe(
+      'supaudit: error: cannot read supabase/migrations/20260101000001_x.sql: it is a folder, not a file\n  hint: migrations and seed files must be readable SQL files; fix or remove it\n',
+    );
+    const dangling = project();
+    symlinkSync(join(dangling, 'nowhere.sql'), join(dangling, 'supabase', 'migrations', '20260101000001_y.sql'));
+    const b = await runCli(['--migrations', 'supabase/migrations', '-q'], { cwd: dangling });
+    expect(b.code).toBe(2);
+    expect(oneLine(b.stderr)).toBe('supaudit: error: cannot read supabase/migrations/20260101000001_y.sql: ENOENT (a broken symbolic link?)');
+    const notAFolder = await runCli(['--migrations', 'supabase/migrations/20260101000000_init.sql', '-q'], { cwd: dangling });
+    expect(notAFolder.code).toBe(2);
+    expect(oneLine(notAFolder.stderr)).toMatch(/^supaudit: error: \/.*\/supabase\/migrations\/20260101000000_init\.sql is not a folder$/);
   });
 
   test('a malformed %-escape or a missing sslrootcert: one line, exit 2 (was an internal error, exit 3)', async () => {
@@ -106,6 +239,30 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     await runSql(url, finding.remediation.sql!);
     const after = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect((JSON.parse(after.stdout) as Report).findings.map((f) => f.check)).not.toContain('rls_disabled_in_public');
+  });
+
+  test('a URL with a user and no password against a SCRAM server: one line with a hint (was the driver\'s "client password must be a string")', async () => {
+    // pg falls back to PGPASSWORD: the case is a URL without a password and no PGPASSWORD either.
+    expect(process.env['PGPASSWORD']).toBeUndefined();
+    const info = cluster(engine);
+    const url = await freshDatabase(engine);
+    const database = new URL(url).pathname.slice(1);
+    const r = await runCli(['--db-url', `postgres://${info.superUser}@127.0.0.1:${info.port}/${database}?sslmode=disable`, '-q'], { env: { CI: 'true' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `supaudit: error: the server at 127.0.0.1:${info.port} asks for a password for user "${info.superUser}", and the URL has none\n` +
+        '  hint: put it in the URL after the user name, user:<password>@host (percent-encoded), preferably through SUPABASE_DB_URL in the environment; or set PGPASSWORD\n',
+    );
+  });
+
+  test('the longest statement timeout a timer holds: the audit runs (the watchdog\'s grace period no longer overflows the timer)', async () => {
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    await runSql(url, 'create table public.t (id int primary key)');
+    const r = await runCli(['--db-url', url, '--schemas', 'public', '--statement-timeout', '2147483647', '--lock-timeout', '2147483647', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.t');
   });
 
   test('probes that could not run are not reported as "0 disagreements"', async () => {

@@ -15,8 +15,19 @@ export interface PgBouncer {
   stop(): void;
 }
 
-/** Starts PgBouncer in transaction mode on a free port (not 6543, and without any URL flag). */
-export async function startPgBouncer(host: string, port: number, database: string, user: string, password: string, poolSize = 3): Promise<PgBouncer> {
+/**
+ * Starts PgBouncer in transaction mode on a free port (not 6543, and without any URL flag).
+ * `settings` adds or overrides `[pgbouncer]` lines (e.g. `max_client_conn`, `admin_users`).
+ */
+export async function startPgBouncer(
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+  password: string,
+  poolSize = 3,
+  settings: Readonly<Record<string, string | number>> = {},
+): Promise<PgBouncer> {
   if (!PGBOUNCER) throw new Error('pgbouncer is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'supaudit-pgbouncer-'));
   chmodSync(dir, 0o777);
@@ -36,6 +47,7 @@ export async function startPgBouncer(host: string, port: number, database: strin
       'pool_mode = transaction',
       `default_pool_size = ${poolSize}`,
       `logfile = ${join(dir, 'pgbouncer.log')}`,
+      ...Object.entries(settings).map(([key, value]) => `${key} = ${value}`),
       '',
     ].join('\n'),
   );

@@ -12,6 +12,10 @@ export interface SilentProxy {
   goSilent(): void;
   /** Resolves when the proxy went silent (by `goSilent` or by the trigger). */
   readonly silenced: Promise<void>;
+  /** Client connections made to the proxy and not yet closed by the client (what it left open). */
+  openClients(): number;
+  /** Client connections made to the proxy so far. */
+  readonly accepted: number;
   close(): Promise<void>;
 }
 
@@ -30,8 +34,13 @@ export async function startSilentProxy(target: { host: string; port: number }, o
     markSilenced();
   };
   const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
+  let accepted = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
+    accepted++;
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     sockets.add(client);
     sockets.add(upstream);
     // Errors and closes are not forwarded once silent: each side must find out on its own.
@@ -58,6 +67,10 @@ export async function startSilentProxy(target: { host: string; port: number }, o
     port,
     goSilent,
     silenced,
+    openClients: () => clients.size,
+    get accepted() {
+      return accepted;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -26,7 +26,7 @@ import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../model/errors.ts';
 import { CountingSession, type Session } from '../session.ts';
-import { splitStatements, type LoadedStatement } from './sql-files.ts';
+import { readSqlFile, splitStatements, type LoadedStatement } from './sql-files.ts';
 
 const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
 
@@ -117,7 +117,7 @@ export async function startEmbedded(files: readonly string[], root: string, opti
   let inBlock = false;
   for (const path of files) {
     const display = relative(root, path) || basename(path);
-    const text = readFileSync(path, 'utf8');
+    const text = readSqlFile(path, display);
     for (const stmt of splitStatements({ path, text }, display)) {
       const guarded = inBlock && stmt.transaction === undefined;
       try {

@@ -1,15 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { readSmallFile } from '../../config/load.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
-import { globSync } from 'tinyglobby';
+import { globSync, isDynamicPattern } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
 import type { ProjectConfig } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
-import { ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
+import { checkSqlFile, ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
 
 /** The repository's bundled demo project. */
 export const DEMO_PROJECT = fileURLToPath(new URL('../../../supabase/', import.meta.url));
@@ -123,6 +123,22 @@ export function readConfigTomlSchemas(projectDir: string): string[] | undefined 
   return api.schemas.filter((s): s is string => typeof s === 'string');
 }
 
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The seed files `supabase db reset` loads after the migrations: `[db.seed] sql_paths` of
  * `config.toml` (globs relative to the project folder, each sorted, in the listed order; none when
@@ -135,7 +151,11 @@ export function seedFiles(projectDir: string): { files: string[]; unmatched: str
   const files: string[] = [];
   const unmatched: string[] = [];
   for (const pattern of patterns) {
-    const matched = globSync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true, expandDirectories: false }).sort();
+    // The glob sees neither FIFOs, sockets and devices nor broken links: a plain path that names one
+    // is kept, so that loading refuses it by name (a FIFO seed.sql skipped in silence would surprise).
+    const literal = isDynamicPattern(pattern) ? null : resolve(projectDir, pattern);
+    const special = literal !== null && lstatOrNull(literal) !== null && !statOrNull(literal)?.isFile() && !statOrNull(literal)?.isDirectory();
+    const matched = special ? [literal] : globSync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true, expandDirectories: false }).sort();
     if (matched.length === 0 && (Array.isArray(seed?.sql_paths) || pattern !== './seed.sql')) unmatched.push(pattern);
     for (const file of matched) if (!files.includes(resolve(file))) files.push(resolve(file));
   }
@@ -152,6 +172,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
   const seeds = seedFiles(projectDir);
   const all = [...files, ...seeds.files];
   const root = dirname(resolve(projectDir));
+  for (const file of all) checkSqlFile(file, relative(root, file) || file);
   return {
     kind,
     description: kind === 'demo' ? 'bundled demo project (supabase/)' : `migrations in ${migrationsDir}`,

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import pg from 'pg';
-import { UserError } from '../../model/errors.ts';
+import { MAX_TIMER_MS, UserError } from '../../model/errors.ts';
 import { redact } from '../../model/redact.ts';
+import { ConnectionLimitError, isConnectionLimit } from '../errors.ts';
 import { CountingSession, type Session, type TransactionSpec } from '../session.ts';
 import { parseConnInfo, type ConnInfo } from './conninfo.ts';
 
@@ -22,6 +23,15 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: string; message?: string };
   const where = `${target.host}:${target.port}`;
   const message = redact(String(e.message ?? error).split('\n')[0] ?? '');
+  // No password in the URL (nor PGPASSWORD): the driver fails inside SCRAM with a message about its own argument types.
+  if (target.password === undefined && (/client password must be a string/i.test(message) || (e.code === '28P01' && !process.env['PGPASSWORD']))) {
+    return new UserError(
+      'connection',
+      `the server at ${where} asks for a password for user "${target.user}", and the URL has none`,
+      'put it in the URL after the user name, user:<password>@host (percent-encoded), preferably through SUPABASE_DB_URL in the environment; or set PGPASSWORD',
+    );
+  }
+  if (isConnectionLimit(error)) return new ConnectionLimitError(where, message);
   switch (e.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -43,8 +53,6 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
       return new UserError('connection', `the server rejected user "${target.user}": ${message}`, 'check the user name and the server\'s pg_hba.conf');
     case '3D000':
       return new UserError('connection', `database "${target.database}" does not exist on ${where}`, 'check the database name at the end of the URL');
-    case '53300':
-      return new UserError('connection', `too many connections on ${where}`, 'use the pooler URL or retry later');
     case '57P03':
       return new UserError('connection', `the server at ${where} is starting up or shutting down`, 'retry in a moment');
   }
@@ -68,7 +76,8 @@ export function connectionError(error: unknown, target: ParsedUrl): UserError {
 
 /** How long one round trip may stay unanswered before the link counts as dead: the statement's own limit plus a grace period. */
 export function roundTripDeadlineMs(statementTimeoutMs: number): number {
-  return statementTimeoutMs + Math.min(10_000, Math.max(2_000, Math.floor(statementTimeoutMs / 2)));
+  // Never past what a timer holds: a longer delay would fire at once and drop a healthy link.
+  return Math.min(MAX_TIMER_MS, statementTimeoutMs + Math.min(10_000, Math.max(2_000, Math.floor(statementTimeoutMs / 2))));
 }
 
 /** Sends a protocol-level CancelRequest (what psql's Ctrl-C sends): PgBouncer forwards it to the right server. */

@@ -5,7 +5,7 @@
  * migration that created their object. No database here: importing this loads no PGlite.
  */
 import { parseSync } from 'libpg-query';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { UserError } from '../../model/errors.ts';
 
@@ -27,6 +27,7 @@ const MIGRATION_NAME = /^\d+_.*\.sql$/;
 /** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql` only. */
 export function migrationFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new UserError('usage', `${dir} is not a folder`, 'give the folder that holds the migrations, e.g. supabase/migrations');
   return readdirSync(dir)
     .filter((f) => MIGRATION_NAME.test(f))
     .sort()
@@ -39,6 +40,52 @@ export function ignoredMigrationFiles(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f))
     .sort();
+}
+
+const unreadable = (display: string, why: string) =>
+  new UserError('migration', `cannot read ${display}: ${why}`, 'migrations and seed files must be readable SQL files; fix or remove it');
+
+function describeStatError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  // The name came from the folder listing, so a missing target is a symbolic link that points nowhere.
+  return code === 'ENOENT' ? 'ENOENT (a broken symbolic link?)' : (code ?? 'unreadable');
+}
+
+/**
+ * Refuses a migration or seed "file" that is a folder, FIFO, socket or device, or cannot be
+ * looked at: checked for every file before the embedded database starts, so a bad one costs nothing.
+ */
+export function checkSqlFile(path: string, display: string): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (error) {
+    throw unreadable(display, describeStatError(error));
+  }
+  if (st.isDirectory()) throw unreadable(display, 'it is a folder, not a file');
+  // Reading a FIFO would wait for a writer forever, deaf to Ctrl-C.
+  if (!st.isFile()) throw unreadable(display, 'it is not a regular file (a FIFO, socket or device)');
+}
+
+/** The text of a migration or seed file (see checkSqlFile), or an error that names it. */
+export function readSqlFile(path: string, display: string): string {
+  checkSqlFile(path, display);
+  let fd: number;
+  try {
+    // Non-blocking, in case it was swapped for a FIFO since the check: the fstat below refuses it then.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw unreadable(display, describeStatError(error));
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw unreadable(display, 'it is not a regular file (a FIFO, socket or device)');
+    return readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw unreadable(display, (error as { code?: string }).code ?? 'unreadable');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function lineAt(text: string, byteOffset: number): number {
@@ -97,7 +144,7 @@ export function readStatements(files: readonly string[], root: string): LoadedSt
   for (const path of files) {
     const display = relative(root, path) || basename(path);
     try {
-      for (const s of splitStatements({ path, text: readFileSync(path, 'utf8') }, display)) out.push({ file: display, line: s.line, sql: s.sql });
+      for (const s of splitStatements({ path, text: readSqlFile(path, display) }, display)) out.push({ file: display, line: s.line, sql: s.sql });
     } catch {
       // unparseable or unreadable: no locations from this file
     }

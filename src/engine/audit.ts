@@ -3,6 +3,7 @@ import { introspect } from '../introspect/index.ts';
 import type { Target } from '../introspect/targets/index.ts';
 import { InconclusiveError, type Check, type CheckOptions } from '../model/check.ts';
 import type { Level } from '../model/level.ts';
+import { qualified } from '../model/ident.ts';
 import type { LabReport, Report } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
@@ -28,7 +29,7 @@ import { searchAttacks } from '../lab/attack.ts';
 
 /** How long the lab's attack search may run: attempts (each a write and a read of every table) and wall time. */
 const LAB_BUDGET = { attempts: 400, ms: 30_000 } as const;
-import { effectGate, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
+import { effectGate, notAttemptedReason, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
 import type { Session } from '../introspect/session.ts';
@@ -281,14 +282,24 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
       throw error;
     }
   })();
+  // A live database: a table whose policies (or what they call) reach outside the transaction is
+  // not read as a user at all, not once and not a hundred times (src/introspect/effects.ts).
+  const gate = embedded ? null : effectGate(snapshot, await readEffectCatalog(opened.session));
+  const refused: string[] = [];
+  const allowed = (rel: Relation) => {
+    const reason = gate ? notAttemptedReason(gate.effects(rel, 'select')) : null;
+    if (reason) refused.push(`${qualified(rel.schema, rel.name)} not measured: ${reason}`);
+    return reason === null;
+  };
+  const tables = selection.tables.filter((t) => allowed(t.relation));
   const realtime = published
     .filter((t) => t.rls)
     .map((t) => {
       const relation = snapshot.relations.find((r) => r.schema === t.schema && r.name === t.name);
-      return relation ? { relation, pk: singleColumnPk(snapshot, relation), subscribers: t.subscribers } : null;
+      return relation && allowed(relation) ? { relation, pk: singleColumnPk(snapshot, relation), subscribers: t.subscribers } : null;
     })
     .filter((x): x is NonNullable<typeof x> => x !== null);
-  const run = await runLoad(opened.session, snapshot, selection.tables, {
+  const run = await runLoad(opened.session, snapshot, tables, {
     concurrency: settings.concurrency,
     durationMs: settings.durationMs,
     maxSamples: settings.maxSamples,
@@ -314,6 +325,7 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
     },
     notes: [
       ...(selection.tables.length === 0 ? ['no exposed table that anon or authenticated may read: nothing to measure'] : []),
+      ...[...new Set(refused)],
       ...(embedded ? ['measured on the embedded database (migrations and seed data only): figures show the shape of the cost, not production latency'] : []),
       ...run.notes,
     ],

@@ -165,6 +165,38 @@ describe.each(realEnginesOrFail())('nothing a rollback cannot undo (%s)', (engin
     expect(Number(await scalar<string>(url, 'select last_value::text from public.ticket_numbers'))).toBe(3);
   });
 
+  test('supaudit load does not read, as a user, a table whose policy calls out: nothing committed outside, a note says why', async () => {
+    const info = cluster(engine);
+    const sinkName = `sink_${randomBytes(6).toString('hex')}`;
+    const sinkUrl = await createDatabaseOn(info, sinkName);
+    await runSql(sinkUrl, 'create table calls (n bigserial primary key, via text not null)');
+    const conninfo = `host=127.0.0.1 port=${info.port} dbname=${sinkName} user=${info.superUser} password=${info.password}`;
+    const url = await freshDatabase(engine);
+    await runSql(url, BASE);
+    await runSql(url, `
+      create extension dblink with schema extensions;
+      create function public.remote_check() returns boolean language plpgsql as $$
+      begin
+        perform extensions.dblink_exec('${conninfo.replaceAll("'", "''")}', 'insert into calls (via) values (''policy'')');
+        return true;
+      end $$;
+      create table public.watched (id bigint primary key, body text);
+      alter table public.watched enable row level security;
+      create policy "calls out on every read" on public.watched for select using (public.remote_check());
+      create table public.quiet (id bigint primary key, body text);
+      insert into public.watched select g, 'w' from generate_series(1, 20) g;
+      insert into public.quiet select g, 'q' from generate_series(1, 20) g;
+      grant select on public.watched, public.quiet to anon, authenticated;`);
+    const run = await runCli(['load', '--db-url', url, '--schemas', 'public', '--samples', '3', '--duration', '0.05', '--concurrency', '1', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(Number(await scalar<string>(sinkUrl, 'select count(*)::text from calls'))).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(new Set(report.load!.tables.map((t) => `${t.schema}.${t.name}`))).toEqual(new Set(['public.quiet']));
+    expect(report.notes.find((n) => n.area === 'load' && n.message.startsWith('public.watched not measured'))!.message).toMatch(
+      /^public\.watched not measured: not attempted: SELECT public\.watched → policy "calls out on every read" → public\.remote_check\(\) → extensions\.dblink_exec\(\) reaches a dblink connection/,
+    );
+  });
+
   test('the note says "no sequence advanced" only when it measured that', async () => {
     const url = await freshDatabase(engine);
     await runSql(url, BASE);

@@ -11,7 +11,7 @@ import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
+import { baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
 
 export interface HtmlOptions {
   /** Contributions drawn per role in the chart. Default 8. */
@@ -48,6 +48,7 @@ ${LEVELS.map((l) => `.badge.${l} { background: ${LEVEL_COLOR[l]}; }`).join('\n')
 .roles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
 .role { border: 1px solid var(--border); border-radius: .5rem; padding: .75rem 1rem; background: var(--panel); }
 .role h3 { margin: 0 0 .25rem; } .role svg { width: 100%; height: auto; display: block; } .role svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
+table.lab tr.crosses td { color: ${LEVEL_COLOR.critical}; } .scroll { overflow-x: auto; }
 .load-chart svg { width: 100%; max-width: 900px; height: auto; display: block; } .load-chart svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
 .load-chart .rls { fill: var(--bar); } .load-chart .rls.slo { fill: ${LEVEL_COLOR.critical}; } .load-chart .bypass { fill: var(--track); } .load-chart .fixed { fill: #2e7d32; } table.load td.num { text-align: right; }
 .role svg .track { fill: var(--track); } .role svg .bar { fill: var(--bar); } .role svg .score { fill: ${LEVEL_COLOR.critical}; }
@@ -259,6 +260,16 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
       out.push('</section>');
     }
     out.push('</div>');
+  }
+
+  if (report.lab) {
+    out.push('<h2 id="lab">Who can do what (the lab)</h2>');
+    out.push(`<p class="meta">${h(labLegend(report))}</p>`);
+    out.push(`<div class="scroll"><table class="lab"><thead><tr>${LAB_HEADER.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>`);
+    for (const r of labCells(report, true)) {
+      out.push(`<tr${labCrossesOwners(r) ? ' class="crosses"' : ''}>${r.map((c, i) => `<td>${i === 0 ? `<code>${h(c)}</code>` : h(c)}</td>`).join('')}</tr>`);
+    }
+    out.push('</tbody></table></div>');
   }
 
   if (report.load) {

@@ -116,8 +116,12 @@ export function interactive(flags: Pick<AuditFlags, 'tui' | 'format' | 'out' | '
   return flags.format.length === 0 && flags.out !== '-' && !flags.quiet;
 }
 
-/** Reads the config and suppressions and opens the target: what the audit runs on and with. */
-async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): Promise<{ target: ReturnType<typeof resolveTarget>; auditOptions: AuditOptions }> {
+/**
+ * Reads the config and suppressions and opens the target: what the audit runs on and with.
+ * `printsProgress`: lines about a long load may go to stderr (not in the interactive review, whose
+ * screen they would break, nor with --quiet).
+ */
+async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, printsProgress = !flags.quiet): Promise<{ target: ReturnType<typeof resolveTarget>; auditOptions: AuditOptions }> {
   const { resolveTarget } = await import('../introspect/targets/index.ts');
   const { DEFAULT_CHECK_OPTIONS } = await import('../engine/context.ts');
   const targetChoices = [flags.dbUrl ? '--db-url' : null, flags.migrations ? '--migrations' : null, flags.demo ? '--demo' : null].filter(Boolean);
@@ -145,6 +149,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo): 
     statementTimeoutMs: milliseconds('--statement-timeout', flags.statementTimeout),
     lockTimeoutMs: milliseconds('--lock-timeout', flags.lockTimeout),
     ...(io.signal ? { signal: io.signal } : {}),
+    ...(printsProgress ? { onLoadPlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) } : {}),
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
@@ -238,7 +243,7 @@ async function audit(flags: AuditFlags, io: CliIo): Promise<number> {
   if (writesFiles && !review) prepareOutDir(outDir, io);
   if (review) {
     // Ink and React load only here: piped, CI and --format runs never import them.
-    const { target, auditOptions } = await prepareAudit(flags, settings, io);
+    const { target, auditOptions } = await prepareAudit(flags, settings, io, false);
     const { runTui } = await import('../tui/index.ts');
     const reportsDir = flags.out === undefined ? undefined : resolve(io.cwd, flags.out);
     return runTui({ target, auditOptions, cwd: io.cwd, env: io.env, color: useColor(flags, io), failOn: failOn === 'none' ? undefined : failOn, reportsDir, ...(settings.ignoreFile ? { ignorePath: settings.ignoreFile } : {}), ...(baseline ? { baseline } : {}) });

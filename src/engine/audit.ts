@@ -56,6 +56,8 @@ export interface AuditOptions {
   readonly explain?: boolean;
   /** Told what the write probes will run before they run. */
   readonly onProbePlan?: (plan: string) => void;
+  /** Embedded targets: told what loads when it is large enough to take a while (see startEmbedded). */
+  readonly onLoadPlan?: (plan: string) => void;
   /** Entries of `supaudit.ignore.json` (`COMMENT` directives in the database always apply). */
   readonly suppressions?: readonly Suppression[];
   /** Today (YYYY-MM-DD) for suppression expiry; default: the current UTC date. */
@@ -88,7 +90,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const started = performance.now();
   options.onStage?.(target.kind === 'url' ? 'connect' : 'load migrations');
   throwIfCancelled(options.signal);
-  const opened = await target.open();
+  const opened = await target.open({ ...(options.signal ? { signal: options.signal } : {}), ...(options.onLoadPlan ? { onPlan: options.onLoadPlan } : {}) });
   const onAbort = () => void opened.session.cancel?.().catch(() => undefined);
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });

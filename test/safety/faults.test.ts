@@ -5,9 +5,11 @@
  * exclusive lock neither fails the audit nor makes supaudit queue behind it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { runAudit } from '../../src/engine/audit.ts';
 import { introspect } from '../../src/introspect/index.ts';
@@ -377,4 +379,54 @@ describe('through PgBouncer on its own port, without any flag', () => {
       }
     });
   });
+});
+
+describe('signals while the embedded database loads a large seed', () => {
+  let project: string;
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'supaudit-big-seed-'));
+    mkdirSync(join(project, 'supabase', 'migrations'), { recursive: true });
+    writeFileSync(join(project, 'supabase', 'migrations', '20260101000000_big.sql'), 'create table public.big (id bigint primary key, body text);\n');
+    // 200,000 INSERTs, about 50 MB: loading them all into PGlite takes minutes.
+    const fd = openSync(join(project, 'supabase', 'seed.sql'), 'w');
+    const pad = 'x'.repeat(200);
+    for (let i = 1; i <= 200_000; i += 1_000) {
+      writeSync(fd, Array.from({ length: 1_000 }, (_, k) => `insert into public.big (id, body) values (${i + k}, '${pad}');\n`).join(''));
+    }
+    closeSync(fd);
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  test.each([
+    ['SIGINT', 130, 'Ctrl-C'],
+    ['SIGTERM', 143, 'SIGTERM'],
+  ] as const)('%s during the load stops it: exit %i with one "cancelled" line, not the minutes the seed takes', async (signal, code, name) => {
+    const child = spawn(process.execPath, [BIN, '--migrations', 'supabase/migrations', '--no-tui'], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    try {
+      for (let i = 0; i < 1_200 && !stderr.includes('supaudit: loading'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr).toBe('supaudit: loading 49 MB of migrations and seed into the embedded database (Ctrl-C stops it)\n');
+      // Well into the seed's statements.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const sent = Date.now();
+      child.kill(signal);
+      // Before: only SIGKILL stopped it (PGlite ran the whole seed without giving the event loop a turn).
+      expect(await exited).toBe(code);
+      expect(Date.now() - sent).toBeLessThan(10_000);
+      expect(stderr.split('\n').slice(1)).toEqual([
+        '',
+        `supaudit: cancelling… (${name} again to quit at once)`,
+        'supaudit: cancelled: loading the migrations and seed into the embedded database was stopped',
+        '',
+      ]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 180_000);
 });

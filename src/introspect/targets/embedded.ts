@@ -26,7 +26,7 @@ import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../model/errors.ts';
 import { CountingSession, type Session } from '../session.ts';
-import { readSqlFile, splitStatements, type LoadedStatement } from './sql-files.ts';
+import { readSqlFile, statementsOf, type LoadedStatement } from './sql-files.ts';
 
 const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
 
@@ -98,7 +98,19 @@ export async function createBaseDatabase(): Promise<PGlite> {
 export interface StartOptions {
   /** A database made by `createBaseDatabase` to clone instead of starting from scratch (tests reuse one). */
   readonly base?: PGlite;
+  /** Checked between statements: once aborted, loading stops and the database is discarded. */
+  readonly signal?: AbortSignal;
+  /** Told, for a large load only, what is about to load (small projects load in a moment). */
+  readonly onPlan?: (text: string) => void;
 }
+
+/** From this size on, the load is announced: tens of megabytes of seed take minutes. */
+const ANNOUNCE_BYTES = 1024 * 1024;
+
+/** How long PGlite may run statements before the event loop gets a turn (and with it, Ctrl-C). */
+const YIELD_EVERY_MS = 50;
+
+const cancelled = () => new UserError('cancelled', 'cancelled: loading the migrations and seed into the embedded database was stopped');
 
 /**
  * Starts PGlite (Postgres in-process), loads the Supabase base, then each file statement by
@@ -107,43 +119,62 @@ export interface StartOptions {
  */
 export async function startEmbedded(files: readonly string[], root: string, options: StartOptions = {}): Promise<EmbeddedDatabase> {
   await loadModule();
+  const texts = files.map((path) => ({ path, display: relative(root, path) || basename(path) })).map((f) => ({ ...f, text: readSqlFile(f.path, f.display) }));
+  if (options.signal?.aborted) throw cancelled();
   const db = options.base ? await options.base.clone() : await createBaseDatabase();
   await db.exec(MIGRATION_SEARCH_PATH);
+  const bytes = texts.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
+  if (bytes >= ANNOUNCE_BYTES) options.onPlan?.(`loading ${Math.round(bytes / (1024 * 1024))} MB of migrations and seed into the embedded database (Ctrl-C stops it)`);
+  // PGlite runs each statement synchronously in WASM: without a turn of the event loop now and
+  // then, a signal is never handled and only SIGKILL stops a large seed.
+  let lastYield = 0;
+  const breathe = async () => {
+    if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+    if (options.signal?.aborted) throw cancelled();
+  };
   const statements: LoadedStatement[] = [];
   const skipped: string[] = [];
   const missingExtensions: string[] = [];
   // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
   // there runs under a savepoint, rolled back to when it fails.
   let inBlock = false;
-  for (const path of files) {
-    const display = relative(root, path) || basename(path);
-    const text = readSqlFile(path, display);
-    for (const stmt of splitStatements({ path, text }, display)) {
-      const guarded = inBlock && stmt.transaction === undefined;
-      try {
-        if (guarded) await db.exec('savepoint supaudit_statement');
-        await db.exec(stmt.sql);
-        if (guarded) await db.exec('release savepoint supaudit_statement');
-        if (stmt.transaction) inBlock = stmt.transaction === 'begin';
-      } catch (error) {
-        if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
-        const extension = unavailableExtension(stmt.sql, error);
-        if (extension !== undefined) {
-          if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
-          skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
-          continue;
+  try {
+    for (const { path, display, text } of texts) {
+      for (const stmt of statementsOf({ path, text }, display)) {
+        await breathe();
+        const guarded = inBlock && stmt.transaction === undefined;
+        try {
+          if (guarded) await db.exec('savepoint supaudit_statement');
+          await db.exec(stmt.sql);
+          if (guarded) await db.exec('release savepoint supaudit_statement');
+          if (stmt.transaction) inBlock = stmt.transaction === 'begin';
+        } catch (error) {
+          if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+          const extension = unavailableExtension(stmt.sql, error);
+          if (extension !== undefined) {
+            if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
+            skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+            continue;
+          }
+          if (missingExtensions.length > 0 && isMissingDependency(error)) {
+            skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
+            continue;
+          }
+          throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
         }
-        if (missingExtensions.length > 0 && isMissingDependency(error)) {
-          skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
-          continue;
-        }
-        await db.close().catch(() => undefined);
-        throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
+        statements.push({ file: display, line: stmt.line, sql: stmt.sql });
       }
-      statements.push({ file: display, line: stmt.line, sql: stmt.sql });
     }
+    await breathe();
+    await db.exec('ANALYZE');
+  } catch (error) {
+    // A failing migration, a parse error or a cancel: the half-loaded database is discarded.
+    await db.close().catch(() => undefined);
+    throw error;
   }
-  await db.exec('ANALYZE');
   const session = new CountingSession({
     run: async (sql, params) => (await db.query<Record<string, unknown>>(sql, params as unknown[] | undefined)).rows,
     runMany: async (sql) => {

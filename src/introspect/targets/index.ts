@@ -39,7 +39,14 @@ export interface Target {
   readonly projectDir: string | undefined;
   /** The project's `config.toml`, parsed (undefined when there is none). */
   readonly projectConfig: ProjectConfig | undefined;
-  open(): Promise<OpenedTarget>;
+  open(options?: OpenOptions): Promise<OpenedTarget>;
+}
+
+export interface OpenOptions {
+  /** Embedded targets: checked between statements of the migrations and seed (Ctrl-C stops a large load). */
+  readonly signal?: AbortSignal;
+  /** Embedded targets: told what loads, when it is large enough to take a while. */
+  readonly onPlan?: (text: string) => void;
 }
 
 export interface TargetOptions {
@@ -179,10 +186,10 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
     configTomlSchemas: readConfigTomlSchemas(projectDir),
     projectDir,
     projectConfig: readProjectConfig(projectDir),
-    async open() {
+    async open(options = {}) {
       // PGlite loads only for an embedded target: a --db-url run never imports it.
       const { startEmbedded } = await import('./embedded.ts');
-      const db = await startEmbedded(all, root);
+      const db = await startEmbedded(all, root, options);
       return {
         session: db.session,
         statements: db.statements,

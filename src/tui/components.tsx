@@ -77,7 +77,7 @@ const VIEW_TABS = [
 export function Header({ state, width, color }: { readonly state: State; readonly width: number; readonly color: boolean }) {
   const active = state.view === 'detail' ? 'findings' : state.view;
   const tabs: Segment[] = [seg('supaudit', 'bold'), seg('  ')];
-  for (const [view, label] of [...VIEW_TABS, ...(state.report?.load ? [['load', '4 Load'] as const] : [])]) {
+  for (const [view, label] of [...VIEW_TABS, ...(state.report?.load ? [['load', '4 Load'] as const] : []), ...(state.report?.lab ? [['lab', '5 Lab'] as const] : [])]) {
     tabs.push(seg(` ${label} `, view === active ? 'mark' : 'dim'), seg(' '));
   }
   if (state.view === 'detail') tabs.push(seg('› detail', 'accent'));
@@ -249,7 +249,7 @@ function hints(state: State): Segment[] {
         ? [['↑↓', 'scroll'], ['←→', 'prev/next'], ['space', 'mark'], ['w', 'write fix'], ['a', 'accept'], ['esc', 'back']]
         : state.view === 'roles'
           ? [['↑↓', 'role'], ['PgUp/PgDn', 'scroll tables'], ['tab', 'next view']]
-          : state.view === 'load'
+          : state.view === 'load' || state.view === 'lab'
             ? [['↑↓', 'scroll'], ['tab', 'next view'], ['e', 'reports']]
           : state.view === 'progress'
             ? state.run.status === 'failed'

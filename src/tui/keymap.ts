@@ -36,7 +36,7 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
   if (!state.report) return none;
   if (input === 'e') return { kind: 'export' };
   if (key.tab) {
-    const order = (state.report.load ? ['overview', 'findings', 'roles', 'load'] : ['overview', 'findings', 'roles']) as readonly View[];
+    const order = ['overview', 'findings', 'roles', ...(state.report.load ? ['load'] : []), ...(state.report.lab ? ['lab'] : [])] as readonly View[];
     const at = order.indexOf(state.view as (typeof order)[number]);
     return act({ type: 'show', view: order[(at + (key.shift ? order.length - 1 : 1)) % order.length]! });
   }
@@ -44,6 +44,7 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
   if (input === '2') return act({ type: 'show', view: 'findings' });
   if (input === '3') return act({ type: 'show', view: 'roles' });
   if (input === '4') return act({ type: 'show', view: 'load' });
+  if (input === '5') return act({ type: 'show', view: 'lab' });
   const up = key.upArrow || input === 'k';
   const down = key.downArrow || input === 'j';
   switch (state.view) {
@@ -80,6 +81,7 @@ export function commandFor(state: State, input: string, key: Key, layout: { read
       return none;
     case 'overview':
     case 'load':
+    case 'lab':
     case 'help':
       if (up || down) return act({ type: 'scroll-detail', delta: up ? -1 : 1, max: layout.scrollMax });
       if (key.return && state.view === 'overview') return act({ type: 'show', view: 'findings' });

@@ -4,7 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../model/visible.ts';
-import { alignColumns, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
+import { alignColumns, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
 import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
@@ -386,7 +386,7 @@ export function roleLines(b: BlastRadius, width: number): Line[] {
 }
 
 export const HELP: readonly (readonly [string, string])[] = [
-  ['Tab / 1 2 3 4', 'overview · findings · roles · load (supaudit load)'],
+  ['Tab / 1 2 3 4 5', 'overview · findings · roles · load (supaudit load) · lab (who can do what)'],
   ['↑ ↓  j k', 'move (PgUp/PgDn, Home/End)'],
   ['Enter', 'finding detail'],
   ['← →', 'previous / next finding in the detail'],
@@ -437,6 +437,24 @@ export function loadLines(report: Report, width: number): Line[] {
   ];
 }
 
+/** The lab in the review: the access matrix (personas that reach nothing left out), then the confirmed attacks. */
+export function labLines(report: Report, width: number): Line[] {
+  if (!report.lab) return [line(seg('No lab: it runs on the embedded copy (--migrations, --demo).', 'dim'))];
+  const cells = labCells(report, false).map((r) => r.map(terminalSafe));
+  const aligned = alignColumns([[...LAB_HEADER], ...cells], new Set());
+  return [
+    line(seg('Who can do what', 'bold'), seg(' — rows reached: own/others’/unattributed', 'dim')),
+    ...wrap([seg(terminalSafe(labLegend(report)), 'dim')], width),
+    blank,
+    clip([seg(aligned([...LAB_HEADER]), 'dim')], width),
+    ...cells.map((r) => clip([seg(aligned(r), labCrossesOwners(r) ? 'critical' : undefined)], width)),
+    ...report.lab.attacks.flatMap((a) => [
+      blank,
+      ...wrap([seg(`attack confirmed: ${a.attacker} ${a.command} ${terminalSafe(`${a.table.schema}.${a.table.name}`)}.${terminalSafe(a.column)} → gains ${terminalSafe(Object.keys(a.gained).join(', '))}`, 'critical')], width),
+    ]),
+  ];
+}
+
 /** The lines of the current scrolling view (overview, detail, help), or undefined for the others. */
 export function scrollingLines(state: State, width: number): Line[] | undefined {
   if (state.view === 'help') return helpLines(width);
@@ -444,6 +462,7 @@ export function scrollingLines(state: State, width: number): Line[] | undefined 
   if (!report) return undefined;
   if (state.view === 'overview') return overviewLines(report, width);
   if (state.view === 'load') return loadLines(report, width);
+  if (state.view === 'lab') return labLines(report, width);
   if (state.view === 'detail') {
     const f = focusedFinding(state);
     return f ? detailLines(report, f, width, state.accepted[f.fingerprint]) : undefined;

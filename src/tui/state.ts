@@ -7,7 +7,7 @@ import type { Finding } from '../model/finding.ts';
 import { atLeast, LEVELS, levelRank, type Level } from '../model/level.ts';
 import type { Report, ReportCheck } from '../model/report.ts';
 
-export type View = 'progress' | 'overview' | 'findings' | 'detail' | 'roles' | 'load' | 'help';
+export type View = 'progress' | 'overview' | 'findings' | 'detail' | 'roles' | 'load' | 'lab' | 'help';
 export type Grouping = 'level' | 'check' | 'schema' | 'role';
 export type Category = ReportCheck['category'];
 

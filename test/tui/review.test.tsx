@@ -108,8 +108,9 @@ describe('interactive review', () => {
       schema: 'public', name, role: 'authenticated' as const, shape, sql: 'select 1', concurrency: 1, samples: 50, errors: 0,
       p50Ms: p[0], p95Ms: p[1], p99Ms: p[2], throughputPerSec: 12.5, bypassP50Ms: bypass, bypassP95Ms: bypass, overhead: Math.round((p[0] / bypass) * 10) / 10, flags, findings: [],
     });
+    const { lab: _lab, ...withoutLab } = report;
     const loaded: Report = {
-      ...report,
+      ...withoutLab,
       load: { tables: [row('projects', 'list', [2, 3, 4], 1), row('comments', 'count', [132, 217, 250], 0.58, ['slo'])], concurrency: [1], sloMs: 200, users: 20, durationMs: 1000 },
     };
     const ui = review(loaded);
@@ -125,6 +126,17 @@ describe('interactive review', () => {
     expect(lines[comments]).toMatch(/count\s+132\s+217\s+250\s+0\.58\s+227\.6×\s+p99 > 200 ms/);
     await ui.press('\t');
     await ui.waitFor('Worst findings');
+  });
+
+  test('the lab view (5): who can do what, rows that cross owners marked, the confirmed attacks', async () => {
+    const ui = review();
+    await ui.waitFor('Worst findings');
+    expect(ui.frame()).toContain('5 Lab');
+    await ui.press('5');
+    const screen = await ui.waitFor('Who can do what');
+    // The demo's activity_feed has RLS off: anon reaches both owners' rows (and the seed's 5,000).
+    expect(screen).toMatch(/public\.activity_feed\s+anon\s+0\/2\/5000\s+0\/2\/0\s+0\/2\/0\s+into others' rows/);
+    ui.app.unmount();
   });
 
   test('overview: target, counts by level, blast radius per role, worst five findings', async () => {

@@ -1,7 +1,7 @@
 import { defineCheck } from '../src/model/check.ts';
 import { qualified } from '../src/model/ident.ts';
 import type { LabAttack } from '../src/model/snapshot.ts';
-import { relationObject } from './_shared.ts';
+import { functionObject, relationObject } from './_shared.ts';
 
 /** `public.comments (0 → 1 rows)`, per table the attacker gained. */
 function gainedText(attack: LabAttack): string {
@@ -26,17 +26,49 @@ export default defineCheck({
   },
   run(ctx) {
     const attacks = ctx.snapshot.labAttacks ?? [];
-    // One finding per written table, command and column; the outsider (any account) before a tenant of his own.
+    // One finding per written table (or called function), command and column; anon before any account before another tenant.
     const byStep = new Map<string, LabAttack[]>();
     for (const a of attacks) {
       const key = `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
     }
     return [...byStep.values()].flatMap((group) => {
-      const attack = group.find((a) => a.attacker === 'outsider') ?? group[0]!;
+      const rank = { anon: 0, outsider: 1, bob: 2 } as const;
+      const attack = [...group].sort((a, b) => rank[a.attacker] - rank[b.attacker])[0]!;
+      const who =
+        attack.attacker === 'anon'
+          ? 'anyone with the anon key (no account)'
+          : attack.attacker === 'outsider'
+            ? 'any signed-up account (one that owns nothing)'
+            : 'a signed-in user of another tenant';
+      const got = [
+        ...(attack.leaked && attack.leaked.length > 0 ? [`gets back ${attack.leaked.join(', ')} of another user's rows`] : []),
+        ...(Object.keys(attack.gained).length > 0 ? [`then reads ${gainedText(attack)} it could not read before`] : []),
+      ].join(', and ');
+      const level = attack.attacker === 'bob' ? 'high' : 'critical';
+      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), steps: attack.steps, gained: attack.gained, ...(attack.leaked ? { leaked: attack.leaked } : {}) } };
+      if (attack.command === 'call') {
+        const fn = ctx.snapshot.functions.find((f) => f.schema === attack.table.schema && f.name === attack.table.name);
+        if (!fn) return [];
+        const name = `${qualified(fn.schema, fn.name)}(${attack.column})`;
+        return [
+          {
+            level,
+            message: `Confirmed in the lab: ${who} calls ${name} and ${got}.`,
+            object: functionObject(fn),
+            detail: 'call',
+            roles: [attack.attacker === 'anon' ? 'anon' : 'authenticated'],
+            remediation: {
+              text:
+                `Check the caller inside ${qualified(fn.schema, fn.name)} (that auth.uid() may act on the rows its arguments name), make it SECURITY INVOKER so RLS applies, ` +
+                `or revoke EXECUTE from ${attack.attacker === 'anon' ? 'anon and PUBLIC' : 'anon, authenticated and PUBLIC'} if the app does not call it. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence,
+          },
+        ];
+      }
       const rel = ctx.relation(attack.table.schema, attack.table.name);
       if (!rel) return [];
-      const who = attack.attacker === 'outsider' ? 'any signed-up account (one that owns nothing)' : 'a signed-in user of another tenant';
       const name = qualified(rel.schema, rel.name);
       const how =
         attack.command === 'insert'
@@ -44,8 +76,8 @@ export default defineCheck({
           : `updates ${attack.column} of its own row in ${name}`;
       return [
         {
-          level: attack.attacker === 'outsider' ? 'critical' : 'high',
-          message: `Confirmed in the lab: ${who} ${how}, and then reads ${gainedText(attack)} it could not read before.`,
+          level,
+          message: `Confirmed in the lab: ${who} ${how}, and ${got}.`,
           object: attack.command === 'update' ? relationObject(rel, { column: attack.column }) : relationObject(rel),
           detail: `${attack.command}.${attack.column}`,
           roles: ['authenticated'],
@@ -55,7 +87,7 @@ export default defineCheck({
               `must refuse ${attack.column} values that name another user's rows (require the caller's membership or an invitation), or revoke the write of ${attack.column} from authenticated. ` +
               `Steps: ${attack.steps.join('; ')}.`,
           },
-          evidence: { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), steps: attack.steps, gained: attack.gained } },
+          evidence,
         },
       ];
     });

@@ -46,6 +46,7 @@ interface TargetFlags {
   probe?: boolean;
   probeWrites?: boolean;
   probeTriggers?: boolean;
+  strict?: boolean;
   explain?: boolean;
   apiUrl?: string;
   anonKey?: string;
@@ -151,6 +152,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
     ...(io.signal ? { signal: io.signal } : {}),
     ...(printsProgress ? { onLoadPlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) } : {}),
     ...(flags.explain ? { explain: true } : {}),
+    ...(flags.strict ? { strict: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
@@ -375,6 +377,7 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--demo', 'audit the bundled demo project in the embedded database'))
     .addOption(new Option('--project <dir>', 'Supabase project folder holding config.toml (default ./supabase)'))
     .addOption(new Option('--schemas <list>', 'exposed schemas, comma-separated (overrides the config file, pgrst.db_schemas and config.toml)'))
+    .addOption(new Option('--strict', 'stop at the first migration statement that fails (default: report it as a finding and go on)'))
     .addOption(new Option('-c, --config <file>', 'config file (default supaudit.config.json or .supaudit.json in the current folder)'))
     .addOption(new Option('--ignore-file <file>', 'suppressions file (default supaudit.ignore.json in the current folder)'))
     .addOption(new Option('--statement-timeout <ms>', 'per-statement timeout on the audited database').default('30000'))

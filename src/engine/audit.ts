@@ -58,6 +58,8 @@ export interface AuditOptions {
   readonly onProbePlan?: (plan: string) => void;
   /** Embedded targets: told what loads when it is large enough to take a while (see startEmbedded). */
   readonly onLoadPlan?: (plan: string) => void;
+  /** Embedded targets: a migration statement that fails ends the audit (default: reported as a finding, loading goes on). */
+  readonly strict?: boolean;
   /** Entries of `supaudit.ignore.json` (`COMMENT` directives in the database always apply). */
   readonly suppressions?: readonly Suppression[];
   /** Today (YYYY-MM-DD) for suppression expiry; default: the current UTC date. */
@@ -90,7 +92,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const started = performance.now();
   options.onStage?.(target.kind === 'url' ? 'connect' : 'load migrations');
   throwIfCancelled(options.signal);
-  const opened = await target.open({ ...(options.signal ? { signal: options.signal } : {}), ...(options.onLoadPlan ? { onPlan: options.onLoadPlan } : {}) });
+  const opened = await target.open({
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onLoadPlan ? { onPlan: options.onLoadPlan } : {}),
+    ...(options.strict ? { strict: true } : {}),
+  });
   const onAbort = () => void opened.session.cancel?.().catch(() => undefined);
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -228,6 +234,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
     ...(lab ? { labAttacks: lab.attacks } : {}),
+    ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [
       ...opened.notes,
@@ -391,15 +398,21 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
 }
 
 /**
- * One finding per flaw: where a check's own exploit proof already confirmed the same table, the
- * lab's finding is folded into it (its steps as evidence, a sentence in the message).
+ * One finding per flaw: where a check that proves (it carries an exploit plan) reported the same
+ * table, the lab's finding is folded into it (its steps as evidence, the attack in the message).
  */
 export function withLabMerged(report: Report): Report {
   const lab = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
   if (lab.length === 0) return report;
-  const table = (f: Finding) => `${f.object.schema}.${f.object.name}`;
+  const table = (f: Finding) => `${f.object.type === 'function' ? 'f' : 'r'}:${f.object.schema}.${f.object.name}`;
   const confirmed = new Map<string, Finding>();
-  for (const f of report.findings) if (f.check !== 'lab_confirmed_escalation' && f.proof?.status === 'confirmed' && f.object.type !== 'function') confirmed.set(table(f), f);
+  // A finding with an exploit plan on the same table: its own proof may have been inconclusive (no
+  // user or value it could try), the lab's world had them. A function: the check that found it
+  // callable (findings come sorted, the most severe first).
+  for (const f of report.findings) {
+    if (f.check === 'lab_confirmed_escalation' || confirmed.has(table(f))) continue;
+    if (f.object.type === 'function' ? /security_definer_function_executable$/.test(f.check) : f.proof !== undefined) confirmed.set(table(f), f);
+  }
   const folded = new Map<string, Finding[]>();
   for (const f of lab) {
     const into = confirmed.get(table(f));
@@ -412,7 +425,10 @@ export function withLabMerged(report: Report): Report {
     .map((f) => {
       const labs = folded.get(f.fingerprint);
       if (!labs) return f;
-      return { ...f, message: `${f.message} The lab confirmed it by effect too (${labs.length} attack${labs.length === 1 ? '' : 's'}).`, evidence: { ...f.evidence, lab: labs.map((l) => l.evidence?.['lab']) } };
+      const said = f.proof?.status === 'confirmed' ? 'The lab confirmed it by effect too' : 'Confirmed in the lab by effect';
+      // The lab's effect sets the level when it is the more severe.
+      const level = labs.reduce((l, x) => (levelRank(x.level) < levelRank(l) ? x.level : l), f.level);
+      return { ...f, level, message: `${f.message} ${said} (${labs.length} attack${labs.length === 1 ? '' : 's'}: ${labs.map((l) => l.message.replace(/^Confirmed in the lab: /, '')).join(' ')})`, evidence: { ...f.evidence, lab: labs.map((l) => l.evidence?.['lab']) } };
     })
     .sort(compareFindings);
   return { ...report, findings, summary: summarize(findings) };
@@ -492,6 +508,7 @@ export function withLocations(report: Report, locations: LocationMap): Report {
   if (locations.size === 0) return report;
   const locate = (f: Finding) => {
     const o = f.object;
+    if (o.type === 'migration') return { file: o.schema, line: Number(o.name.replace(/^line /, '')) || 1 };
     if (o.type === 'setting') {
       // The key, else the nearest table header that holds it, else the file's first line.
       const parts = o.name.split('.');

@@ -31,10 +31,12 @@ export interface AttackBudget {
 
 type Seen = Record<string, number>;
 
-async function become(session: Session, p: Persona): Promise<void> {
-  await session.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
-    JSON.stringify({ sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email }),
-    p.id,
+/** Acts as the persona (signed in), or as anon (null). */
+async function become(session: Session, p: Persona | null): Promise<void> {
+  await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
+    p ? 'authenticated' : 'anon',
+    JSON.stringify(p ? { sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email } : { role: 'anon' }),
+    p?.id ?? '',
   ]);
 }
 
@@ -155,10 +157,144 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         }
       }
     }
+    if (!stopped) {
+      const calls = await searchCalls(session, snapshot, world, tables, victim, attackers, budget, attempts, started);
+      attacks.push(...calls.attacks);
+      attempts = calls.attempts;
+      stopped = calls.stopped;
+    }
   } finally {
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { attacks, attempts, ...(stopped ? { stopped } : {}) };
+}
+
+/** `p_team_id uuid, p_note text DEFAULT NULL` as names and types (IN, INOUT and VARIADIC arguments). */
+function argumentsOf(identityArgs: string): { name: string; type: string }[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of identityArgs) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (current.trim()) parts.push(current);
+  return parts.map((p) => {
+    const words = p.trim().replace(/\s+DEFAULT\s+.*$/i, '').replace(/^(IN|INOUT|VARIADIC)\s+/i, '').split(/\s+/);
+    return words.length > 1 ? { name: words[0]!.replace(/"/g, ''), type: words.slice(1).join(' ') } : { name: '', type: words[0]! };
+  });
+}
+
+/**
+ * A value of the victim's for an argument: the key of the victim's row of the table the argument is
+ * named after (`p_team_id`, `team` → teams), the victim's account for a user-like name, the
+ * victim's e-mail for text; null when nothing fits (then NULL is passed).
+ */
+function victimValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, victim: Persona): string | null {
+  const base = arg.name.toLowerCase().replace(/^(p|_|in|arg)_/, '').replace(/_?id$/, '');
+  const t = arg.type.toLowerCase();
+  if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return victim.id;
+  for (const [table, rows] of world.made) {
+    const name = table.split('.')[1]!.toLowerCase();
+    if (base === '' || !(name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base)) continue;
+    const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+    const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+    const mine = rows.find((m) => m.owner.id === victim.id);
+    if (pk?.columns.length === 1 && mine) {
+      const v = mine.row[pk.columns[0]!];
+      if (v !== null && v !== undefined) return String(v);
+    }
+  }
+  if (t === 'uuid') return victim.id;
+  if (/^(text|character varying|citext)/.test(t) && /mail/.test(base)) return victim.email;
+  return null;
+}
+
+/** Values of the victim's rows the world made, that no other persona's rows hold: a call that returns one leaks it. */
+function victimValues(snapshot: Snapshot, world: World, victim: Persona): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [table, rows] of world.made) {
+    for (const m of rows) {
+      if (m.owner.id !== victim.id) continue;
+      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && v.startsWith(`${victim.name}-`)) out.set(v, `${table}.${column}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Calls every function of the exposed schemas (what /rest/v1/rpc reaches) as anon and as the
+ * outsider, with the victim's ids, then with NULLs: confirmed when the call returned the victim's
+ * data, or made the victim's rows visible to the caller afterwards.
+ */
+async function searchCalls(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  tables: readonly Relation[],
+  victim: Persona,
+  attackers: readonly (readonly ['outsider' | 'bob', Persona])[],
+  budget: AttackBudget,
+  attemptsSoFar: number,
+  started: number,
+): Promise<{ attacks: LabAttack[]; attempts: number; stopped?: string }> {
+  const attacks: LabAttack[] = [];
+  let attempts = attemptsSoFar;
+  const exposed = new Set(snapshot.exposedSchemas);
+  const functions = snapshot.functions.filter(
+    (f) => exposed.has(f.schema) && f.extension === null && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && !/^(pg_|information_schema$)/.test(f.schema),
+  );
+  const secrets = victimValues(snapshot, world, victim);
+  const outsider = attackers.find(([name]) => name === 'outsider')?.[1];
+  const callers: (readonly ['anon' | 'outsider', Persona | null])[] = [['anon', null], ...(outsider ? [['outsider', outsider] as const] : [])];
+  for (const [name, persona] of callers) {
+    const baseline = persona ? await othersSeen(session, snapshot, world, tables, persona) : {};
+    const watched = persona ? tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== persona.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0)) : [];
+    for (const fn of functions) {
+      const args = argumentsOf(fn.identityArgs);
+      const victims = args.map((a) => victimValue(snapshot, world, a, victim));
+      const tries = [victims, ...(victims.some((v) => v !== null) ? [args.map(() => null)] : [])];
+      for (const values of tries) {
+        if (attempts >= budget.attempts || performance.now() - started > budget.ms) {
+          return { attacks, attempts, stopped: attempts >= budget.attempts ? `budget of ${budget.attempts} attempts reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached` };
+        }
+        attempts++;
+        const call = `${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})`;
+        const sql = fn.returnsSet ? `select coalesce(json_agg(r)::text, '') as v from ${call} r` : `select (${call})::text as v`;
+        await session.exec('SAVEPOINT supaudit_call');
+        try {
+          await become(session, persona);
+          const [row] = await session.query<{ v: string | null }>(sql, values);
+          const output = row?.v ?? '';
+          const leaked = [...new Set([...secrets].filter(([value]) => output.includes(value)).map(([, where]) => where))].sort();
+          const after = persona ? await othersSeen(session, snapshot, world, watched, persona) : {};
+          const gained = gainedBetween(baseline, after);
+          if (leaked.length > 0 || Object.keys(gained).length > 0) {
+            const shown = args.map((a, i) => (values[i] === null ? 'NULL' : `<${a.name || a.type} of the victim>`)).join(', ');
+            attacks.push({
+              attacker: name,
+              table: { schema: fn.schema, name: fn.name },
+              command: 'call',
+              column: shown,
+              steps: [`SELECT ${qualified(fn.schema, fn.name)}(${shown}) -- as ${name === 'anon' ? 'anon' : ':attacker'}`],
+              gained,
+              ...(leaked.length > 0 ? { leaked } : {}),
+            });
+            break;
+          }
+        } catch {
+          // Refused (no EXECUTE, the function's own check): nothing gained.
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_call');
+        }
+      }
+    }
+  }
+  return { attacks, attempts };
 }
 
 /** The attacker inserts a row of its own pointing at the victim's rows (or with a role-like value): the statement shown, or null when refused. */

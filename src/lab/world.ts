@@ -5,7 +5,7 @@
  * - Accounts are created the way Auth creates them (a row in `auth.users`, its e-mail identity in
  *   `auth.identities`), so sign-up triggers run and make what they make (profiles, memberships).
  *   Two owners (`alice`, `bob`) get rows; the `outsider` signs up and owns nothing.
- * - Every empty table of the exposed schemas gets one row per owner, in foreign-key order. Each row
+ * - Every table of the user's schemas gets one row per owner, in foreign-key order. Each row
  *   points at the rows of the same owner where it can (so alice's membership names alice's
  *   organisation: two tenants appear wherever the schema has them), at the owner's account where a
  *   column references `auth.users` or is named like an owner, and satisfies NOT NULL, CHECK (the
@@ -192,11 +192,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     if (hasUsers) await createAccounts(session, world);
     owners = hasUsers ? world.accounts.filter((p) => p.name !== 'outsider') : [...OWNERS];
     enums = await readEnums(session);
-    const exposed = new Set(snapshot.exposedSchemas);
-    const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
+    // Every user table, exposed or not: what a definer function reads from a private schema is data too.
+    const tables = snapshot.relations.filter((r) => (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
     for (const rel of fillOrder(tables, snapshot.constraints)) {
       // Rows a sign-up trigger made for the lab's accounts are theirs already.
-      const own = await signupRows(session, snapshot, rel, owners);
+      const own = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       if (own.length > 0) {
         made.set(`${rel.schema}.${rel.name}`, own);
         world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'made by sign-up' });
@@ -325,6 +325,21 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
   return rows.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
 }
 
+/**
+ * A foreign key that names an account: to a table whose primary key is itself a key to auth.users
+ * (a profile, `public.users`), or from a column named like an owner.
+ */
+function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
+  if (fk.columns.length === 1 && OWNER_NAME.test(fk.columns[0]!)) return true;
+  const pk = snapshot.constraints.find((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'primary_key');
+  return (
+    pk !== undefined &&
+    snapshot.constraints.some(
+      (c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join(),
+    )
+  );
+}
+
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
 async function insertRow(
   session: Session,
@@ -347,7 +362,10 @@ async function insertRow(
       continue;
     }
     const pool = made.get(`${fk.refSchema}.${fk.refTable}`) ?? [];
-    const target = pool.find((m) => m.owner.id === (as.prefer ?? owner).id) ?? pool[0];
+    // A key naming the writer's account (its profile row, an owner column) stays the writer's own;
+    // the others point at the preferred persona's rows (an attacker's: the victim's).
+    const whose = accountKey(snapshot, fk) ? owner : (as.prefer ?? owner);
+    const target = pool.find((m) => m.owner.id === whose.id) ?? pool[0];
     if (target && target.owner.id !== owner.id) borrowed = true;
     fk.columns.forEach((col, i) => {
       const v = target?.row[fk.refColumns[i]!];

@@ -16,6 +16,8 @@ export const OBJECT_TYPES = [
   'schema',
   /** A setting of the project's `supabase/config.toml`: `schema` is the file, `name` the dotted key. */
   'setting',
+  /** A statement of the project's migrations: `schema` is the file, `name` `line <n>`. */
+  'migration',
 ] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 

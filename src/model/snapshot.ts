@@ -339,16 +339,28 @@ export interface ProjectConfig {
   readonly lines: Readonly<Record<string, number>>;
 }
 
+/** A statement of the project's migrations or seed that failed on the embedded database and was passed over. */
+export interface FailedStatement {
+  /** Relative to the folder above the project. */
+  readonly file: string;
+  readonly line: number;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** An attack the lab confirmed by effect (src/lab/attack.ts). */
 export interface LabAttack {
-  readonly attacker: 'outsider' | 'bob';
+  readonly attacker: 'outsider' | 'bob' | 'anon';
   /** The table written, and how. */
   readonly table: { readonly schema: string; readonly name: string };
-  readonly command: 'insert' | 'update';
+  /** `call`: the attacker called the function `table` names with the victim's ids (`column`: the arguments). */
+  readonly command: 'insert' | 'update' | 'call';
   /** The column whose value came from the victim's side (a foreign key, a role-like column). */
   readonly column: string;
   /** The statements, with `:attacker`, `:victim_row` placeholders. */
   readonly steps: readonly string[];
+  /** Values of the victim's rows the call returned, as `schema.table.column` (a `call` only). */
+  readonly leaked?: readonly string[];
   /** Rows of other owners the attacker sees, before → after, per table that changed. */
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
 }
@@ -393,6 +405,8 @@ export interface Snapshot {
    * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
    */
   readonly labAttacks?: readonly LabAttack[];
+  /** Statements of the migrations that failed and were passed over (embedded targets without --strict). */
+  readonly failedStatements?: readonly FailedStatement[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];

@@ -24,7 +24,9 @@ import { loadModule } from 'libpg-query';
 import { readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FailedStatement } from '../../model/snapshot.ts';
 import { UserError } from '../../model/errors.ts';
+import { describePgErrorSafely } from '../errors.ts';
 import { CountingSession, type Session } from '../session.ts';
 import { readSqlFile, statementsOf, type LoadedStatement } from './sql-files.ts';
 
@@ -49,6 +51,8 @@ export interface EmbeddedDatabase {
   readonly session: Session;
   /** Statements skipped because the embedded database lacks an extension (said in the report). */
   readonly skipped: readonly string[];
+  /** Statements that failed and were passed over (not `strict`). */
+  readonly failed: readonly FailedStatement[];
   readonly statements: readonly LoadedStatement[];
   readonly files: readonly string[];
 }
@@ -78,6 +82,34 @@ function isMissingDependency(error: unknown): boolean {
   return MISSING_OBJECT_CODES.has((error as { code?: string }).code ?? '');
 }
 
+/**
+ * What a failed statement of the project says: the server's message for schema errors (class 42:
+ * an object that exists or is missing, a syntax error; 0A: not supported), which name only schema
+ * objects; for any other error (a seed row refused, a RAISE) the condition and names only, which
+ * cannot carry row values.
+ */
+function failureText(error: unknown): string {
+  const code = (error as { code?: string }).code ?? '';
+  return code.startsWith('42') || code.startsWith('0A') ? pgMessage(error) : describePgErrorSafely(error);
+}
+
+/**
+ * psql meta-commands (`\d+ public.teams`, `\i file`) in a migration: not SQL (the Supabase CLI sends
+ * them to the server, which refuses them). Blanked, each recorded as a failed statement, so the rest
+ * of the file loads; line numbers and offsets are kept.
+ */
+function withoutMetaCommands(text: string, display: string, failed: FailedStatement[]): string {
+  if (!/^[ \t]*\\/m.test(text)) return text;
+  const lines = text.split('\n');
+  return lines
+    .map((line, i) => {
+      if (!/^[ \t]*\\/.test(line)) return line;
+      failed.push({ file: display, line: i + 1, code: '42601', message: `a psql meta-command (${line.trim().split(/\s/)[0]}), not SQL: the server refuses it` });
+      return ' '.repeat(line.length);
+    })
+    .join('\n');
+}
+
 function pgMessage(error: unknown): string {
   const e = error as { message?: string; code?: string };
   return `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
@@ -102,6 +134,8 @@ export interface StartOptions {
   readonly signal?: AbortSignal;
   /** Told, for a large load only, what is about to load (small projects load in a moment). */
   readonly onPlan?: (text: string) => void;
+  /** Stop at the first statement that fails (`--strict`); otherwise it is recorded and loading goes on. */
+  readonly strict?: boolean;
 }
 
 /** From this size on, the load is announced: tens of megabytes of seed take minutes. */
@@ -137,13 +171,28 @@ export async function startEmbedded(files: readonly string[], root: string, opti
   };
   const statements: LoadedStatement[] = [];
   const skipped: string[] = [];
+  const failed: FailedStatement[] = [];
   const missingExtensions: string[] = [];
   // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
   // there runs under a savepoint, rolled back to when it fails.
   let inBlock = false;
   try {
-    for (const { path, display, text } of texts) {
-      for (const stmt of statementsOf({ path, text }, display)) {
+    for (const { path, display, text: original } of texts) {
+      const text = options.strict ? original : withoutMetaCommands(original, display, failed);
+      const parsed = statementsOf({ path, text }, display);
+      for (;;) {
+        let next: IteratorResult<ReturnType<typeof statementsOf> extends Generator<infer T> ? T : never>;
+        try {
+          next = parsed.next();
+        } catch (error) {
+          // The parser stops at a syntax error: the statements before it ran; the rest of the file is passed over.
+          if (options.strict || !(error instanceof UserError)) throw error;
+          const m = /^.*?:(\d+): (.*)$/.exec(error.message);
+          failed.push({ file: display, line: Number(m?.[1] ?? 1), code: '42601', message: `${m?.[2] ?? error.message} (the rest of the file was not loaded)` });
+          break;
+        }
+        if (next.done) break;
+        const stmt = next.value;
         await breathe();
         const guarded = inBlock && stmt.transaction === undefined;
         try {
@@ -163,7 +212,13 @@ export async function startEmbedded(files: readonly string[], root: string, opti
             skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
             continue;
           }
-          throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
+          if (options.strict) {
+            throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
+          }
+          // A real project's history has statements that fail on a fresh database (an object created
+          // twice, a syntax Postgres never accepted): the audit goes on and reports each one.
+          failed.push({ file: display, line: stmt.line, code: (error as { code?: string }).code ?? '', message: failureText(error) });
+          continue;
         }
         statements.push({ file: display, line: stmt.line, sql: stmt.sql });
       }
@@ -184,5 +239,5 @@ export async function startEmbedded(files: readonly string[], root: string, opti
       await db.close().catch(() => undefined);
     },
   });
-  return { session, statements, skipped, files: files.map((f) => relative(root, f) || basename(f)) };
+  return { session, statements, skipped, failed, files: files.map((f) => relative(root, f) || basename(f)) };
 }

@@ -6,7 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
-import type { ProjectConfig } from '../../model/snapshot.ts';
+import type { FailedStatement, ProjectConfig } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
 import { checkSqlFile, ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
@@ -26,6 +26,8 @@ export interface OpenedTarget {
   readonly noWorkload?: boolean;
   /** Another connection to the same database (live targets: `supaudit load`'s concurrent clients). */
   readonly connect?: () => Promise<Session>;
+  /** Embedded targets: statements of the migrations or seed that failed and were passed over. */
+  readonly failedStatements?: readonly FailedStatement[];
 }
 
 /** Where an audit reads from: a live database, or migrations loaded into the embedded database. */
@@ -47,6 +49,8 @@ export interface OpenOptions {
   readonly signal?: AbortSignal;
   /** Embedded targets: told what loads, when it is large enough to take a while. */
   readonly onPlan?: (text: string) => void;
+  /** Embedded targets: stop at the first statement that fails (`--strict`). */
+  readonly strict?: boolean;
 }
 
 export interface TargetOptions {
@@ -194,6 +198,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         session: db.session,
         statements: db.statements,
         noWorkload: true,
+        failedStatements: db.failed,
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
           ...ignoredMigrationFiles(dir).map((f) => ({

@@ -1,7 +1,7 @@
 /**
  * The app beside supabase/, through the real CLI: a project with migrations and a little
- * TypeScript app, audited with --migrations; the JSON report's `app`, a finding's `usedBy`, and
- * --no-app / --app.
+ * TypeScript app, audited with --migrations; the JSON report's `app`, a finding's `usedBy`, the
+ * text and Markdown sections, and --no-app / --app.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,13 +47,15 @@ function write(file: string, text: string): void {
 describe('supaudit --migrations on a project with an app', () => {
   let run: CliRun;
   let report: Report;
+  let markdown: string;
   beforeAll(async () => {
     write('supabase/migrations/20240101000000_init.sql', MIGRATION);
     write('src/notes.ts', NOTES_TS);
     write('node_modules/lib/index.js', "supabase.from('old_stuff').select()");
     const out = join(dir, 'reports');
-    run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', out], { env: { CI: 'true' }, cwd: dir });
+    run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'text,json,md', '-o', out], { env: { CI: 'true' }, cwd: dir });
     report = JSON.parse(readFileSync(join(out, 'supaudit.json'), 'utf8')) as Report;
+    markdown = readFileSync(join(out, 'supaudit.md'), 'utf8');
   }, 180_000);
 
   test('report.app: the calls with file and line, and each exposed table and function', () => {
@@ -79,6 +81,13 @@ describe('supaudit --migrations on a project with an app', () => {
     expect(always.message).toMatch(/ Used by the app at src\/notes\.ts:7 \(update\)\.$/);
     const unused = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'unused_fn')!;
     expect(unused.message).toMatch(/ Not used by the app \(no call in 1 file read\)\.$/);
+  });
+
+  test('text and Markdown have an App usage section naming what the app does not use', () => {
+    expect(run.stdout).toContain('App usage (.) — 1 file read (js 1); 2 calls (1 table, 1 rpc), 0 dynamic, 0 with the service role');
+    expect(run.stdout).toContain('  - not used by the app, open to the API (candidates to close): public.old_stuff (anon, authenticated), public.unused_fn() (anon, authenticated)');
+    expect(markdown).toContain('## App usage');
+    expect(markdown).toContain('- **not used by the app, open to the API (candidates to close):** public.old\\_stuff (anon, authenticated), public.unused\\_fn() (anon, authenticated)');
   });
 
   test('--no-app leaves the app out; --app reads another folder', async () => {

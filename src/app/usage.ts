@@ -16,8 +16,8 @@ export type ScanOptions = Partial<WalkLimits>;
 /** Cheap test before lexing: a file without any of these has no call to find. */
 const MAYBE_CALLS = /\.\s*(?:from_?|table|rpc)\b|postgrest|postgres_changes|ostgresChange|PostgresChanges|postgres_changes|ostgres(?:List|Single)DataFlow/;
 
-/** Names of the service role key in code: the env variable, the role, the new secret keys. */
-const SERVICE_ROLE = /service[_-]?role|SUPABASE_SECRET_KEY|sb_secret_/i;
+/** Names of the service role key in code: the env variable (`SUPABASE_SERVICE_ROLE_KEY`, often `SUPABASE_SERVICE_KEY`), the role, the new secret keys. */
+const SERVICE_ROLE = /service[_-]?role|supabase[_-]?service[_-]?key|SUPABASE_SECRET_KEY|sb_secret_/i;
 
 /** A client variable named for the service role (`supabaseAdmin`, `serviceClient`), created in another file. */
 const ADMIN_CLIENT = /admin|service/i;

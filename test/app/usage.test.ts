@@ -140,6 +140,8 @@ describe('the side and the role a call runs with', () => {
     expect(admin.calls.map((c) => [c.name, c.side, c.serviceRole])).toEqual([['notes', 'server', true]]);
     const named = fileCalls('src/jobs.ts', 'js', "import { supabaseAdmin } from './admin';\nexport const all = () => supabaseAdmin.from('notes').select();\n");
     expect(named.calls.map((c) => [c.side, c.serviceRole])).toEqual([['server', true]]);
+    const python = fileCalls('api/main.py', 'python', 'supabase = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_SERVICE_KEY"])\nsupabase.table("notes").delete().execute()\n');
+    expect(python.calls.map((c) => [c.side, c.serviceRole])).toEqual([['server', true]]);
     // Only in a comment: not the service role.
     const commented = fileCalls('src/a.ts', 'js', `// never use SUPABASE_SERVICE_ROLE_KEY here\n${call}`);
     expect(commented.calls.map((c) => c.serviceRole)).toEqual([false]);

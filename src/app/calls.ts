@@ -272,17 +272,24 @@ class Finder {
     this.found.push({ ...call, receiver: names });
   }
 
+  /** A method call with a first argument: where its arguments open, that argument, and the receiver chain. */
+  private methodCall(i: number): { open: number; arg: Token[]; segments: Segment[]; names: string[] } | null {
+    const open = this.argsOpen(i);
+    if (open === null) return null;
+    const arg = this.firstArg(open);
+    if (arg.length === 0) return null;
+    const segments = this.receiver(i - 1);
+    return { open, arg, segments, names: this.receiverNames(segments) };
+  }
+
   /** `.from('t')` (or Python's `.table('t')`/`.from_('t')`); after `.storage`, a bucket. */
   private tableOrBucket(i: number): void {
-    const open = this.argsOpen(i);
-    if (open === null) return;
-    const arg = this.firstArg(open);
-    if (arg.length === 0) return;
-    const segments = this.receiver(i - 1);
-    const names = this.receiverNames(segments);
+    const call = this.methodCall(i);
+    if (!call) return;
+    const { open, arg, segments, names } = call;
     const bucket = segments[0]?.name === 'storage';
     const chain = this.chainAfter(this.match.get(open)!);
-    const operations = bucket ? chain.slice(0, 1) : unique(chain.map((n) => TABLE_OPERATIONS.get(n)).filter((n): n is string => n !== undefined));
+    const operations = bucket ? chain.slice(0, 1) : tableOperations(chain);
     const { name, expression } = this.literal(arg);
     // A storage chain goes on with any of the storage methods; a table chain with a PostgREST verb.
     const continues = bucket ? chain.length > 0 || names.some((n) => /storage/i.test(n)) : operations.length > 0;
@@ -303,12 +310,9 @@ class Finder {
 
   /** `.rpc('fn', args)`, `.schema('s').rpc('fn')`. */
   private rpc(i: number): void {
-    const open = this.argsOpen(i);
-    if (open === null) return;
-    const arg = this.firstArg(open);
-    if (arg.length === 0) return;
-    const segments = this.receiver(i - 1);
-    const names = this.receiverNames(segments);
+    const call = this.methodCall(i);
+    if (!call) return;
+    const { arg, segments, names } = call;
     const { name, expression } = this.literal(arg);
     // Other libraries have an rpc() too (JSON-RPC providers): the receiver or the file must name supabase.
     if (!this.clientLike(segments, names, name !== null, false)) return;
@@ -327,7 +331,7 @@ class Finder {
     const names = this.receiverNames(segments);
     const bucket = this.tokens[i]!.value === 'storage';
     const chain = this.chainAfter(close);
-    const operations = bucket ? chain.slice(0, 1) : unique(chain.map((n) => TABLE_OPERATIONS.get(n)).filter((n): n is string => n !== undefined));
+    const operations = bucket ? chain.slice(0, 1) : tableOperations(chain);
     this.record({ kind: bucket ? 'bucket' : 'table', name, expression: `${this.tokens[i]!.value}[${expression}]`, operations, line: this.tokens[i]!.line }, names);
   }
 
@@ -400,8 +404,9 @@ function realtimeEvent(range: readonly Token[], keyed: Token | undefined, first:
   return undefined;
 }
 
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
+/** The PostgREST verbs of a chain on a table, each once. */
+function tableOperations(chain: readonly string[]): string[] {
+  return [...new Set(chain.map((n) => TABLE_OPERATIONS.get(n)).filter((n): n is string => n !== undefined))];
 }
 
 /** An argument as it was written, shortened for reports: identifiers spaced, punctuation tight. */

@@ -126,6 +126,14 @@ class Lexer {
     if (this.emit) this.out.push(token);
   }
 
+  /** A string token carries the line it starts on, however many lines it spans. */
+  private pushString(value: string, dynamic: boolean, startLine: number): void {
+    const line = this.line;
+    this.line = startLine;
+    this.push('str', value, dynamic);
+    this.line = line;
+  }
+
   private skipLine(): void {
     const end = this.text.indexOf('\n', this.i);
     this.i = end < 0 ? this.text.length : end;
@@ -245,10 +253,7 @@ class Lexer {
       value += c;
       this.i++;
     }
-    const line = this.line;
-    this.line = startLine;
-    this.push('str', value, dynamic);
-    this.line = line;
+    this.pushString(value, dynamic, startLine);
   }
 
   /** A JavaScript template literal: dynamic when it has a `${…}`. */
@@ -281,10 +286,7 @@ class Lexer {
       value += c;
       this.i++;
     }
-    const line = this.line;
-    this.line = startLine;
-    this.push('str', value, dynamic);
-    this.line = line;
+    this.pushString(value, dynamic, startLine);
   }
 
   /** The code of a placeholder, lexed (its strings and braces nest) but not emitted. */
@@ -306,10 +308,7 @@ class Lexer {
     const value = this.text.slice(this.i + open.length, stop);
     for (const ch of value) if (ch === '\n') this.line++;
     this.i = end < 0 ? this.text.length : end + open.length;
-    const line = this.line;
-    this.line = startLine;
-    this.push('str', value, false);
-    this.line = line;
+    this.pushString(value, false, startLine);
   }
 
   /** Kotlin `'a'`, `'\n'`, `'\u0041'`: a character, not a string. */

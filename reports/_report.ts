@@ -218,7 +218,7 @@ export function appLines(report: Report): { summary: string; items: { label: str
   const internal = app.objects.filter((o) => o.status === 'database' && reachable(o));
   if (internal.length > 0) items.push({ label: 'used only inside the database (keep the API roles\' access)', text: named(internal.map((o) => `${label(o)} by ${(o.referencedBy ?? []).join(', ')}`)) });
   if (app.unknown.length > 0) {
-    items.push({ label: 'called by the app, not in the exposed schemas', text: named(app.unknown.map((u) => `${u.kind === 'bucket' ? 'bucket ' : ''}${u.schema !== undefined ? `${u.schema}.` : ''}${u.name}${u.kind === 'rpc' ? '()' : ''} at ${u.usedBy[0] ? `${u.usedBy[0].file}:${u.usedBy[0].line}` : '?'}`)) });
+    items.push({ label: 'called by the app, missing from the audited database (a typo, a schema not exposed, a bucket made in the dashboard, a migration the audit skipped)', text: named(app.unknown.map((u) => `${u.kind === 'bucket' ? 'bucket ' : ''}${u.schema !== undefined ? `${u.schema}.` : ''}${u.name}${u.kind === 'rpc' ? '()' : ''} at ${u.usedBy[0] ? `${u.usedBy[0].file}:${u.usedBy[0].line}` : '?'}`)) });
   }
   for (const note of app.notes) items.push({ label: 'note', text: note });
   return { summary, items };

@@ -25,7 +25,7 @@ export interface AppCall extends AppCallSite {
   readonly kind: AppCallKind;
   /** Table, function or bucket id; for `channel`, the table (`*`: every table of the schema). */
   readonly name: string;
-  /** `.schema('s')` before the call, or `schema:` of a Realtime filter; absent when not given. */
+  /** `.schema('s')` before the call, or `schema:` of a Realtime filter. Absent when not given: then the name is matched in every exposed schema (a client can be made with another default schema). */
   readonly schema?: string;
   /** `select`, `insert`, `update`, `upsert`, `delete`, `stream` (tables); the storage method (buckets); `call` (rpc); the event (`insert`, `update`, `delete`, `all`) for channels. Empty when the chain does not say. */
   readonly operations: readonly string[];

@@ -51,7 +51,7 @@ describe('App usage section', () => {
       '  - dynamic calls: src/rpc.ts:2 rpc(name): their names are not known, so what the app does not name is "not seen", not "unused"',
       '  - not used by the app, open to the API (candidates to close): public.archive (anon, authenticated)',
       '  - not seen in the app, open to the API: public.old_job() (anon, authenticated)',
-      '  - called by the app, not in the exposed schemas: x|<script> at src/\\u001b[31mred|<b>.ts:9, cleanup() at jobs/clean.py:5',
+      '  - called by the app, missing from the audited database (a typo, a schema not exposed, a bucket made in the dashboard, a migration the audit skipped): x|<script> at src/\\u001b[31mred|<b>.ts:9, cleanup() at jobs/clean.py:5',
       '  - note: 1 source file over 1024 KB not read (generated or bundled code)',
     ]);
     expect(text).not.toContain('\u001b');
@@ -61,7 +61,7 @@ describe('App usage section', () => {
     const md = renderMarkdown(report);
     const section = md.slice(md.indexOf('## App usage'), md.indexOf('\n## ', md.indexOf('## App usage') + 1));
     expect(section).toContain('`web`: 3 files read (js 2, python 1); 3 calls (2 table, 1 rpc), 1 dynamic, 1 with the service role');
-    expect(section).toContain('- **called by the app, not in the exposed schemas:** x\\|&lt;script&gt; at src/\\\\u001b\\[31mred\\|&lt;b&gt;.ts:9, cleanup() at jobs/clean.py:5');
+    expect(section).toContain('- **called by the app, missing from the audited database (a typo, a schema not exposed, a bucket made in the dashboard, a migration the audit skipped):** x\\|&lt;script&gt; at src/\\\\u001b\\[31mred\\|&lt;b&gt;.ts:9, cleanup() at jobs/clean.py:5');
     expect(section).not.toContain('<script>');
     expect(section).not.toContain('\u001b');
   });

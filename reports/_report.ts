@@ -1,6 +1,7 @@
 /** Report helpers shared by the file reporters (Markdown, HTML, SARIF, JUnit, GitHub). */
 import type { Finding, FindingObject } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
+import type { AppReport } from '../src/model/app.ts';
 import type { BlastRadius, LabCell, LabMatrixRow, Report, ReportCheck } from '../src/model/report.ts';
 import { baselineLine as comparisonLine } from '../src/engine/baseline.ts';
 import { STRIDE, STRIDE_NAMES, type Stride } from '../src/model/stride.ts';
@@ -176,4 +177,49 @@ export function labLegend(report: Report): string {
     `(alice and bob each own rows, the outsider is signed in and owns none, anon has no account; unattributed: the seed's rows, which belong to none of them); ` +
     `world: ${lab.accounts.length > 0 ? `${lab.accounts.join(', ')} signed up` : 'no account'}, rows added to ${filled} of ${lab.tables.length} tables`
   );
+}
+
+/** How many of a list to name before "and N more". */
+const APP_LIST = 10;
+
+function named(items: readonly string[]): string {
+  const shown = items.slice(0, APP_LIST).join(', ');
+  return items.length > APP_LIST ? `${shown} and ${items.length - APP_LIST} more` : shown;
+}
+
+/** The app section's lines (text and Markdown): what was read, then the objects that matter for a fix. */
+export function appLines(report: Report): { summary: string; items: { label: string; text: string }[] } | null {
+  const app = report.app;
+  if (!app) return null;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const kinds = (['table', 'rpc', 'bucket', 'channel'] as const)
+    .map((k) => [k, app.calls.filter((c) => c.kind === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k === 'channel' ? 'realtime' : k}`);
+  const languages = Object.entries(app.languages).map(([l, n]) => `${l} ${n}`);
+  const summary =
+    `${plural(app.files, 'file')} read${languages.length > 0 ? ` (${languages.join(', ')})` : ''}; ` +
+    `${plural(app.calls.length, 'call')}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}, ${app.dynamic.length} dynamic` +
+    (app.calls.length > 0 ? `, ${app.calls.filter((c) => c.serviceRole).length} with the service role` : '');
+  if (app.calls.length === 0 && app.dynamic.length === 0) {
+    const none = app.files === 0 ? 'no application source file found' : `${summary}: no supabase client call found`;
+    return { summary: `${none}, so nothing is said about what the app uses`, items: app.notes.map((text) => ({ label: 'note', text })) };
+  }
+  const label = (o: AppReport['objects'][number]) => `${o.type === 'bucket' ? `bucket ${o.name}` : `${o.schema}.${o.name}${o.type === 'function' ? '()' : ''}`}${o.roles.length > 0 ? ` (${o.roles.join(', ')})` : ''}`;
+  const reachable = (o: AppReport['objects'][number]) => o.roles.length > 0 || o.type === 'bucket';
+  const items: { label: string; text: string }[] = [];
+  if (app.dynamic.length > 0) {
+    items.push({ label: 'dynamic calls', text: `${named(app.dynamic.map((d) => `${d.file}:${d.line} ${d.expression}`))}: their names are not known, so what the app does not name is "not seen", not "unused"` });
+  }
+  const unused = app.objects.filter((o) => o.status === 'unused' && reachable(o));
+  if (unused.length > 0) items.push({ label: 'not used by the app, open to the API (candidates to close)', text: named(unused.map(label)) });
+  const notSeen = app.objects.filter((o) => o.status === 'not_seen' && reachable(o));
+  if (notSeen.length > 0) items.push({ label: 'not seen in the app, open to the API', text: named(notSeen.map(label)) });
+  const internal = app.objects.filter((o) => o.status === 'database' && reachable(o));
+  if (internal.length > 0) items.push({ label: 'used only inside the database (keep the API roles\' access)', text: named(internal.map((o) => `${label(o)} by ${(o.referencedBy ?? []).join(', ')}`)) });
+  if (app.unknown.length > 0) {
+    items.push({ label: 'called by the app, missing from the audited database (a typo, a schema not exposed, a bucket made in the dashboard, a migration the audit skipped)', text: named(app.unknown.map((u) => `${u.kind === 'bucket' ? 'bucket ' : ''}${u.schema !== undefined ? `${u.schema}.` : ''}${u.name}${u.kind === 'rpc' ? '()' : ''} at ${u.usedBy[0] ? `${u.usedBy[0].file}:${u.usedBy[0].line}` : '?'}`)) });
+  }
+  for (const note of app.notes) items.push({ label: 'note', text: note });
+  return { summary, items };
 }

@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
+import { appLines, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -163,6 +163,16 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       out.push('');
       for (const c of top) out.push(`- ${mdLead(c.reason)}${r.bypassesRls ? '' : ` — ${c.points} points`}`);
     }
+  }
+
+  const app = appLines(report);
+  if (app) {
+    out.push('');
+    out.push('## App usage');
+    out.push('');
+    out.push(`${mdCode(report.app!.root)}: ${mdText(app.summary)}`);
+    if (app.items.length > 0) out.push('');
+    for (const i of app.items) out.push(`- **${mdText(i.label)}:** ${mdText(i.text)}`);
   }
 
   if (report.lab) {

@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { alignColumns, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
+import { alignColumns, appLines, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -111,6 +111,16 @@ function loadSection(report: Report, p: Palette): string[] {
   ];
 }
 
+/** The app's supabase calls: counts, dynamic calls, and the exposed objects it does not use. */
+function appSection(report: Report, p: Palette): string[] {
+  const lines = appLines(report);
+  if (!lines) return [];
+  return [
+    p.bold(`App usage (${terminalSafe(report.app!.root)})`) + p.gray(` — ${terminalSafe(lines.summary)}`),
+    ...lines.items.map((i) => `  - ${p.gray(`${terminalSafe(i.label)}:`)} ${terminalSafe(i.text)}`),
+  ];
+}
+
 /** The terminal report: summary first, then findings by level with their fix SQL. */
 export function renderText(report: Report, options: TextOptions): string {
   const p = palette(options.color);
@@ -173,6 +183,10 @@ export function renderText(report: Report, options: TextOptions): string {
       const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
       out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
+  }
+  if (report.app) {
+    out.push('');
+    out.push(...appSection(report, p));
   }
   if (report.lab) {
     out.push('');

@@ -53,6 +53,8 @@ interface TargetFlags {
   userJwt?: string;
   tui?: boolean;
   realtimeSubscribers?: string;
+  /** `--app <dir>`, or false for `--no-app`. */
+  app?: string | false;
   /** Set by `supaudit load`. */
   load?: LoadSettings;
 }
@@ -140,6 +142,8 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
     env: io.env,
     connectTimeoutMs: milliseconds('--connect-timeout', flags.connectTimeout),
   });
+  const { appRoot } = await import('../app/root.ts');
+  const app = appRoot({ app: flags.app, kind: target.kind, projectDir: target.projectDir, projectGiven: flags.project !== undefined, cwd: io.cwd });
   const subscribers = flags.realtimeSubscribers === undefined ? undefined : Number(flags.realtimeSubscribers);
   if (subscribers !== undefined && !(Number.isInteger(subscribers) && subscribers >= 0)) {
     throw new UserError('usage', `--realtime-subscribers must be a whole number, got "${flags.realtimeSubscribers}"`);
@@ -154,6 +158,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.strict ? { strict: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),
+    ...(app ? { app } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
     ...(flags.probe || flags.probeWrites
       ? { probe: { writes: Boolean(flags.probeWrites), triggers: Boolean(flags.probeTriggers) }, onProbePlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) }
@@ -391,6 +396,8 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--anon-key <key>', 'anon key for the API probe (or SUPABASE_ANON_KEY)'))
     .addOption(new Option('--user-jwt <jwt>', "a signed-in user's access token, to probe as authenticated too (or SUPAUDIT_USER_JWT)"))
     .addOption(new Option('--realtime-subscribers <n>', 'Realtime subscribers assumed per published table when realtime.subscription has none (default 100)'))
+    .addOption(new Option('--app <dir>', "application code to read for supabase calls (default: the folder above the project's supabase/; for --db-url only with --project)"))
+    .addOption(new Option('--no-app', 'do not read the application code'))
     .addOption(new Option('--debug', 'print stack traces of internal errors'));
 }
 

@@ -36,6 +36,8 @@ import type { Session } from '../introspect/session.ts';
 import unindexedPolicyColumn from '../../checks/unindexed_policy_column.ts';
 import { docsUrl } from './evaluate.ts';
 import { applySuppressions, type Suppression } from './suppress.ts';
+import { scanApp, type ScanOptions } from '../app/usage.ts';
+import { withAppUsage } from './app-usage.ts';
 
 export interface AuditOptions {
   readonly exposedSchemas?: readonly string[];
@@ -66,6 +68,8 @@ export interface AuditOptions {
   readonly today?: string;
   /** `supaudit load`: measure the policies as real users (see src/introspect/load.ts). */
   readonly load?: LoadSettings;
+  /** The application's code to read for supabase calls (`--app`); `display` is how the report names the folder. */
+  readonly app?: { readonly root: string; readonly display: string; readonly limits?: ScanOptions };
 }
 
 export interface LoadSettings {
@@ -265,7 +269,10 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (loaded) report = { ...report, load: loaded.report };
   if (lab) report = { ...report, lab };
   const locations = withSettingLocations(objectLocations(opened.statements), target.projectConfig);
-  return { report: withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, locations };
+  if (options.app) options.onStage?.('app usage');
+  const app = options.app ? scanApp(options.app.root, options.app.limits) : undefined;
+  report = withAppUsage(withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, app, options.app?.display ?? '');
+  return { report, snapshot, locations };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AppReport } from './app.ts';
 import type { Finding } from './finding.ts';
 import type { Level } from './level.ts';
 import type { IntrospectionNote, LabAttack } from './snapshot.ts';
@@ -166,6 +167,8 @@ export interface Report {
   readonly load?: LoadReport;
   /** The lab (embedded targets): its world and the access matrix measured there. */
   readonly lab?: LabReport;
+  /** The application's supabase calls (`--app`, or the folder above the project's `supabase/`) and what they use. */
+  readonly app?: AppReport;
   /** What could not be read or run: the report is partial where these say so. */
   readonly notes: readonly IntrospectionNote[];
   readonly checkErrors: readonly CheckError[];

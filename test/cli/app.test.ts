@@ -1,0 +1,103 @@
+/**
+ * The app beside supabase/, through the real CLI: a project with migrations and a little
+ * TypeScript app, audited with --migrations; the JSON report's `app`, a finding's `usedBy`, the
+ * text and Markdown sections, and --no-app / --app.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Report } from '../../src/model/report.ts';
+import { runCli, type CliRun } from '../support/cli.ts';
+
+const MIGRATION = `
+create table public.notes (id bigint generated always as identity primary key, owner uuid not null default auth.uid(), title text);
+alter table public.notes enable row level security;
+create policy "anyone updates" on public.notes for update to authenticated using (true);
+create policy "own read" on public.notes for select to authenticated using (owner = (select auth.uid()));
+create table public.old_stuff (id int primary key, v text);
+alter table public.old_stuff enable row level security;
+create policy "read all" on public.old_stuff for select to anon, authenticated using (true);
+create function public.do_thing() returns int language sql security definer set search_path = '' as $$ select 1 $$;
+create function public.unused_fn() returns int language sql security definer set search_path = '' as $$ select 2 $$;
+`;
+
+const NOTES_TS = `import { createClient } from '@supabase/supabase-js';
+const supabase = createClient(import.meta.env.VITE_SUPABASE_URL, import.meta.env.VITE_SUPABASE_ANON_KEY);
+
+export async function rename(id: number, title: string) {
+  // supabase.from('old_stuff').select() is gone
+  const { error } = await supabase
+    .from('notes')
+    .update({ title })
+    .eq('id', id);
+  if (error) throw error;
+  return supabase.rpc('do_thing');
+}
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'supaudit-app-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), text);
+}
+
+describe('supaudit --migrations on a project with an app', () => {
+  let run: CliRun;
+  let report: Report;
+  let markdown: string;
+  beforeAll(async () => {
+    write('supabase/migrations/20240101000000_init.sql', MIGRATION);
+    write('src/notes.ts', NOTES_TS);
+    write('node_modules/lib/index.js', "supabase.from('old_stuff').select()");
+    const out = join(dir, 'reports');
+    run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'text,json,md', '-o', out], { env: { CI: 'true' }, cwd: dir });
+    report = JSON.parse(readFileSync(join(out, 'supaudit.json'), 'utf8')) as Report;
+    markdown = readFileSync(join(out, 'supaudit.md'), 'utf8');
+  }, 180_000);
+
+  test('report.app: the calls with file and line, and each exposed table and function', () => {
+    expect(run.code, run.stderr).toBe(0);
+    const app = report.app!;
+    expect(app).toMatchObject({ root: '.', files: 1, languages: { js: 1 }, complete: true, dynamic: [], unknown: [] });
+    expect(app.calls).toEqual([
+      { kind: 'table', name: 'notes', operations: ['update'], file: 'src/notes.ts', line: 7, side: 'client', serviceRole: false, language: 'js' },
+      { kind: 'rpc', name: 'do_thing', operations: ['call'], file: 'src/notes.ts', line: 11, side: 'client', serviceRole: false, language: 'js' },
+    ]);
+    const objects = Object.fromEntries(app.objects.map((o) => [`${o.type} ${o.schema}.${o.name}`, [o.status, o.roles]]));
+    expect(objects).toEqual({
+      'table public.notes': ['used', ['authenticated']],
+      'table public.old_stuff': ['unused', ['anon', 'authenticated']],
+      'function public.do_thing': ['used', ['anon', 'authenticated']],
+      'function public.unused_fn': ['unused', ['anon', 'authenticated']],
+    });
+  });
+
+  test("a finding on a table the app updates carries evidence.usedBy and says where", () => {
+    const always = report.findings.find((f) => f.check === 'rls_policy_always_true' && f.object.name === 'notes')!;
+    expect(always.evidence!['usedBy']).toEqual([{ file: 'src/notes.ts', line: 7, side: 'client', serviceRole: false, operations: ['update'] }]);
+    expect(always.message).toMatch(/ Used by the app at src\/notes\.ts:7 \(update\)\.$/);
+    const unused = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'unused_fn')!;
+    expect(unused.message).toMatch(/ Not used by the app \(no call in 1 file read\)\.$/);
+  });
+
+  test('text and Markdown have an App usage section naming what the app does not use', () => {
+    expect(run.stdout).toContain('App usage (.) — 1 file read (js 1); 2 calls (1 table, 1 rpc), 0 dynamic, 0 with the service role');
+    expect(run.stdout).toContain('  - not used by the app, open to the API (candidates to close): public.old_stuff (anon, authenticated), public.unused_fn() (anon, authenticated)');
+    expect(markdown).toContain('## App usage');
+    expect(markdown).toContain('- **not used by the app, open to the API (candidates to close):** public.old\\_stuff (anon, authenticated), public.unused\\_fn() (anon, authenticated)');
+  });
+
+  test('--no-app leaves the app out; --app reads another folder', async () => {
+    const off = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-app', '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' }, cwd: dir });
+    expect(off.code, off.stderr).toBe(0);
+    const plain = JSON.parse(off.stdout) as Report;
+    expect(plain.app).toBeUndefined();
+    expect(plain.findings.some((f) => f.message.includes('by the app'))).toBe(false);
+    const missing = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--app', 'nowhere', '--no-tui', '-q'], { env: { CI: 'true' }, cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('supaudit: error: --app nowhere is not a folder');
+  }, 180_000);
+});

@@ -110,6 +110,14 @@ function withoutMetaCommands(text: string, display: string, failed: FailedStatem
     .join('\n');
 }
 
+/** The text before the statement that holds `line`: cut after the last line ending in `;` before it. */
+function textBefore(text: string, line: number): string {
+  const lines = text.split('\n').slice(0, Math.max(0, line - 1));
+  let end = lines.length;
+  while (end > 0 && !/;\s*(--.*)?$/.test(lines[end - 1]!)) end--;
+  return lines.slice(0, end).join('\n');
+}
+
 function pgMessage(error: unknown): string {
   const e = error as { message?: string; code?: string };
   return `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
@@ -179,49 +187,59 @@ export async function startEmbedded(files: readonly string[], root: string, opti
   try {
     for (const { path, display, text: original } of texts) {
       const text = options.strict ? original : withoutMetaCommands(original, display, failed);
-      const parsed = statementsOf({ path, text }, display);
-      for (;;) {
-        let next: IteratorResult<ReturnType<typeof statementsOf> extends Generator<infer T> ? T : never>;
-        try {
-          next = parsed.next();
-        } catch (error) {
-          // The parser stops at a syntax error: the statements before it ran; the rest of the file is passed over.
-          if (options.strict || !(error instanceof UserError)) throw error;
-          const m = /^.*?:(\d+): (.*)$/.exec(error.message);
-          failed.push({ file: display, line: Number(m?.[1] ?? 1), code: '42601', message: `${m?.[2] ?? error.message} (the rest of the file was not loaded)` });
-          break;
-        }
-        if (next.done) break;
-        const stmt = next.value;
-        await breathe();
-        const guarded = inBlock && stmt.transaction === undefined;
-        try {
-          if (guarded) await db.exec('savepoint supaudit_statement');
-          await db.exec(stmt.sql);
-          if (guarded) await db.exec('release savepoint supaudit_statement');
-          if (stmt.transaction) inBlock = stmt.transaction === 'begin';
-        } catch (error) {
-          if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
-          const extension = unavailableExtension(stmt.sql, error);
-          if (extension !== undefined) {
-            if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
-            skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+      // A syntax error stops the parser: the statements before it are loaded (the text is parsed
+      // again up to the statement that holds the error), the rest of the file is passed over.
+      let source = text;
+      let syntaxError: FailedStatement | null = null;
+      let ranThrough = 0;
+      parsing: for (;;) {
+        const parsed = statementsOf({ path, text: source }, display);
+        for (;;) {
+          let next: IteratorResult<ReturnType<typeof statementsOf> extends Generator<infer T> ? T : never>;
+          try {
+            next = parsed.next();
+          } catch (error) {
+            if (options.strict || !(error instanceof UserError) || syntaxError !== null) throw error;
+            const m = /^.*?:(\d+): (.*)$/.exec(error.message);
+            syntaxError = { file: display, line: Number(m?.[1] ?? 1), code: '42601', message: `${m?.[2] ?? error.message} (the rest of the file was not loaded)` };
+            source = textBefore(text, syntaxError.line);
+            continue parsing;
+          }
+          if (next.done) break parsing;
+          const stmt = next.value;
+          if (stmt.line <= ranThrough) continue;
+          ranThrough = stmt.line;
+          await breathe();
+          const guarded = inBlock && stmt.transaction === undefined;
+          try {
+            if (guarded) await db.exec('savepoint supaudit_statement');
+            await db.exec(stmt.sql);
+            if (guarded) await db.exec('release savepoint supaudit_statement');
+            if (stmt.transaction) inBlock = stmt.transaction === 'begin';
+          } catch (error) {
+            if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+            const extension = unavailableExtension(stmt.sql, error);
+            if (extension !== undefined) {
+              if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
+              skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+              continue;
+            }
+            if (missingExtensions.length > 0 && isMissingDependency(error)) {
+              skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
+              continue;
+            }
+            if (options.strict) {
+              throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
+            }
+            // A real project's history has statements that fail on a fresh database (an object created
+            // twice, a syntax Postgres never accepted): the audit goes on and reports each one.
+            failed.push({ file: display, line: stmt.line, code: (error as { code?: string }).code ?? '', message: failureText(error) });
             continue;
           }
-          if (missingExtensions.length > 0 && isMissingDependency(error)) {
-            skipped.push(`${display}:${stmt.line}: ${pgMessage(error)} (probably needs ${missingExtensions.join(', ')})`);
-            continue;
-          }
-          if (options.strict) {
-            throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(error)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
-          }
-          // A real project's history has statements that fail on a fresh database (an object created
-          // twice, a syntax Postgres never accepted): the audit goes on and reports each one.
-          failed.push({ file: display, line: stmt.line, code: (error as { code?: string }).code ?? '', message: failureText(error) });
-          continue;
+          statements.push({ file: display, line: stmt.line, sql: stmt.sql });
         }
-        statements.push({ file: display, line: stmt.line, sql: stmt.sql });
       }
+      if (syntaxError) failed.push(syntaxError);
     }
     await breathe();
     await db.exec('ANALYZE');

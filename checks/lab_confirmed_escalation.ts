@@ -70,6 +70,26 @@ export default defineCheck({
       const rel = ctx.relation(attack.table.schema, attack.table.name);
       if (!rel) return [];
       const name = qualified(rel.schema, rel.name);
+      if (attack.command === 'reach') {
+        const verb = attack.column.split(' ')[0]!;
+        const n = attack.gained['storage.objects']?.after ?? 0;
+        return [
+          {
+            level,
+            message: `Confirmed in the lab: ${who} can ${verb} ${n} object${n === 1 ? '' : 's'} of another user ${attack.column.slice(verb.length + 1)} through the Storage API: the policies on storage.objects let it.`,
+            object: relationObject(rel),
+            detail: `reach.${attack.column}`,
+            roles: [attack.attacker === 'anon' ? 'anon' : 'authenticated'],
+            remediation: {
+              text:
+                'Tie every storage.objects policy to its bucket and its owner: `bucket_id = \'<bucket>\' and owner_id = (select auth.uid())::text`, or the folder convention ' +
+                '`(storage.foldername(name))[1] = (select auth.uid())::text`; a policy that says only `true` (or checks the bucket alone) opens every object to every caller. ' +
+                `Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence,
+          },
+        ];
+      }
       const how =
         attack.command === 'insert'
           ? `inserts into ${name} a row whose ${attack.column} points at another user's row`

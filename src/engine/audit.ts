@@ -180,7 +180,10 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       world = await buildWorld(opened.session, snapshot, isUser);
       options.onStage?.('access matrix');
       const exposed = new Set(snapshot.exposedSchemas);
-      const tables = snapshot.relations.filter((r) => exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r));
+      // storage.objects is reached through the Storage API with the user's token: under RLS like the rest.
+      const tables = snapshot.relations.filter(
+        (r) => (exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r)) || (r.schema === 'storage' && r.name === 'objects' && world!.made.has('storage.objects')),
+      );
       const matrix = await measureMatrix(opened.session, snapshot, world, tables);
       options.onStage?.('attack search');
       const search = await searchAttacks(opened.session, snapshot, world, tables, LAB_BUDGET);

@@ -15,7 +15,7 @@
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, keyFilter, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -157,6 +157,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         }
       }
     }
+    attacks.push(...(await storageReach(session, snapshot, world, victim, attackers)));
     if (!stopped) {
       const calls = await searchCalls(session, snapshot, world, tables, victim, attackers, budget, attempts, started);
       attacks.push(...calls.attacks);
@@ -167,6 +168,51 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { attacks, attempts, ...(stopped ? { stopped } : {}) };
+}
+
+/**
+ * Storage objects of the victim that another persona reaches directly, with no write first: read in
+ * a private bucket (a public bucket's objects are public by design), overwritten or deleted in any.
+ */
+async function storageReach(session: Session, snapshot: Snapshot, world: World, victim: Persona, attackers: readonly (readonly ['outsider' | 'bob', Persona])[]): Promise<LabAttack[]> {
+  const objects = snapshot.relations.find((r) => r.schema === 'storage' && r.name === 'objects');
+  const rows = (world.made.get('storage.objects') ?? []).filter((m) => m.owner.id === victim.id);
+  if (!objects || rows.length === 0) return [];
+  const out: LabAttack[] = [];
+  const callers: (readonly ['anon' | 'outsider' | 'bob', Persona | null])[] = [['anon', null], ...attackers];
+  for (const [name, persona] of callers) {
+    for (const bucket of snapshot.buckets) {
+      const mine = rows.filter((m) => m.row['bucket_id'] === bucket.id).map((m) => ({ key: rowKey(snapshot, objects, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));
+      if (mine.length === 0) continue;
+      const filter = keyFilter(snapshot, objects, 't', mine, 1);
+      const verbs = [...(bucket.public ? [] : [['read', `select count(*)::int as n from storage.objects t where ${filter.sql}`] as const]),
+        ['overwrite', `with w as (update storage.objects t set name = t.name where ${filter.sql} returning 1) select count(*)::int as n from w`] as const,
+        ['delete', `with w as (delete from storage.objects t where ${filter.sql} returning 1) select count(*)::int as n from w`] as const];
+      for (const [verb, sql] of verbs) {
+        await session.exec('SAVEPOINT supaudit_reach');
+        try {
+          await become(session, persona);
+          const [row] = await session.query<{ n: number }>(sql, filter.params);
+          const n = Number(row?.n ?? 0);
+          if (n > 0) {
+            out.push({
+              attacker: name,
+              table: { schema: 'storage', name: 'objects' },
+              command: 'reach',
+              column: `${verb} in ${bucket.public ? 'public' : 'private'} bucket '${bucket.id}'`,
+              steps: [`${verb === 'read' ? 'SELECT … FROM' : verb === 'overwrite' ? 'UPDATE' : 'DELETE FROM'} storage.objects WHERE bucket_id = '${bucket.id.replaceAll("'", "''")}' AND name = '<victim id>/…' -- as ${name === 'anon' ? 'anon' : ':attacker'}`],
+              gained: { 'storage.objects': { before: 0, after: n } },
+            });
+          }
+        } catch {
+          // Refused: nothing reached.
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_reach');
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** `p_team_id uuid, p_note text DEFAULT NULL` as names and types (IN, INOUT and VARIADIC arguments). */

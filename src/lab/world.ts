@@ -216,6 +216,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       }
       world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
     }
+    await storageObjects(session, snapshot, owners, world.tables, made, rowOwners);
     await session.exec('COMMIT');
   } catch (error) {
     await session.exec('ROLLBACK').catch(() => undefined);
@@ -310,6 +311,36 @@ export function tryInsert(
   as: InsertAs,
 ): Promise<{ row: Row; ctid: string; borrowed: boolean } | { reason: string; code: string | undefined }> {
   return insertRow(session, snapshot, rel, owner, n, world.enums, world.made, as);
+}
+
+/**
+ * One object per owner in every bucket the project made, in the owner's folder (`<user id>/…`, the
+ * Storage API's convention) with `owner` and `owner_id` set as the Storage API sets them on upload.
+ */
+async function storageObjects(session: Session, snapshot: Snapshot, owners: readonly Persona[], tables: TableFill[], made: Made, rowOwners: Map<string, Map<string, string>>): Promise<void> {
+  const objects = snapshot.relations.find((r) => r.schema === 'storage' && r.name === 'objects');
+  if (!objects || owners.length === 0 || snapshot.buckets.length === 0) return;
+  let rows = 0;
+  for (const bucket of snapshot.buckets) {
+    for (const owner of owners) {
+      await session.exec('SAVEPOINT supaudit_world');
+      try {
+        const [row] = await session.query<{ j: Row; c: string }>(
+          `insert into storage.objects as t (bucket_id, name, owner, owner_id, metadata) values ($1, $2, $3::uuid, $3::text, '{}'::jsonb) returning to_jsonb(t) as j, t.ctid::text as c`,
+          [bucket.id, `${owner.id}/lab-${owner.name}.txt`, owner.id],
+        );
+        await session.exec('RELEASE SAVEPOINT supaudit_world');
+        made.set('storage.objects', [...(made.get('storage.objects') ?? []), { owner, row: row!.j, ctid: row!.c }]);
+        const byKey = rowOwners.get('storage.objects') ?? new Map<string, string>();
+        byKey.set(rowKey(snapshot, objects, row!.j), owner.id);
+        rowOwners.set('storage.objects', byKey);
+        rows++;
+      } catch {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+      }
+    }
+  }
+  tables.push({ schema: 'storage', name: 'objects', rows, ...(rows === 0 ? { reason: 'the database refused every object tried' } : {}) });
 }
 
 /** Rows of the table whose column referencing auth.users holds a lab account's id (a sign-up trigger made them). */
@@ -483,7 +514,7 @@ export function worldSummary(world: World): string {
   const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
   const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
   return (
-    `lab world: ${accounts}; rows added to ${filled.length} of ${world.tables.length} exposed table${world.tables.length === 1 ? '' : 's'}` +
+    `lab world: ${accounts}; rows added to ${filled.length} of ${world.tables.length} table${world.tables.length === 1 ? '' : 's'} (the user's schemas and storage.objects)` +
     (own.length > 0 ? `, ${own.length} by the sign-up trigger` : '') +
     (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
     (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '')

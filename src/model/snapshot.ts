@@ -354,7 +354,7 @@ export interface LabAttack {
   /** The table written, and how. */
   readonly table: { readonly schema: string; readonly name: string };
   /** `call`: the attacker called the function `table` names with the victim's ids (`column`: the arguments). */
-  readonly command: 'insert' | 'update' | 'call';
+  readonly command: 'insert' | 'update' | 'call' | 'reach';
   /** The column whose value came from the victim's side (a foreign key, a role-like column). */
   readonly column: string;
   /** The statements, with `:attacker`, `:victim_row` placeholders. */

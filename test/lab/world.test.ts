@@ -95,7 +95,7 @@ describe('the lab world', () => {
       const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
       expect(run.code, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as Report;
-      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 18 of 19 exposed tables, 1 by the sign-up trigger$/);
+      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 19 of 20 tables \(the user's schemas and storage\.objects\), 1 by the sign-up trigger$/);
       const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);
       expect(proofs.sort()).toEqual(
         [
@@ -198,5 +198,32 @@ describe('the attack search', () => {
     // The victim's rows are there to be gained all the same: the outsider reads none of them.
     expect(report.lab!.tables.find((t) => t.name === 'docs')!.rows).toBe(2);
     expect(report.lab!.matrix.find((m) => m.name === 'docs' && m.persona === 'outsider')!.select).toEqual({ own: 0, others: 0, unattributed: 0 });
+  });
+});
+
+const STORAGE = (using: string) => `
+insert into storage.buckets (id, name, public) values ('vault', 'vault', false);
+create policy "read files" on storage.objects for select to authenticated using (${using});
+create policy "upload own files" on storage.objects for insert to authenticated
+  with check (bucket_id = 'vault' and (storage.foldername(name))[1] = (select auth.uid())::text);
+`;
+
+describe('storage in the lab', () => {
+  test('a SELECT policy of `true` on storage.objects: any account reads another user’s file in a private bucket, confirmed', async () => {
+    const report = await auditProject(STORAGE('true'));
+    const found = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
+    expect(found.map((f) => [f.level, f.fingerprint])).toEqual([["critical", "lab_confirmed_escalation:storage.objects:reach.read in private bucket 'vault'"]]);
+    expect(found[0]!.message).toBe(
+      "Confirmed in the lab: any signed-up account (one that owns nothing) can read 1 object of another user in private bucket 'vault' through the Storage API: the policies on storage.objects let it.",
+    );
+    expect(report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === 'outsider')!.select).toEqual({ own: 0, others: 2, unattributed: 0 });
+  });
+
+  test('near miss: the policy ties objects to their owner: each owner reads its own file, nobody else', async () => {
+    const report = await auditProject(STORAGE(`bucket_id = 'vault' and owner_id = (select auth.uid())::text`));
+    expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
+    const cell = (persona: string) => report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === persona)!.select;
+    expect(cell('alice')).toEqual({ own: 1, others: 0, unattributed: 0 });
+    expect(cell('outsider')).toEqual({ own: 0, others: 0, unattributed: 0 });
   });
 });

@@ -21,7 +21,7 @@ create trigger tasks_done before update on public.tasks for each row execute fun
 create table public.notes (id bigint primary key, body text);
 `;
 // A syntax error: the statements before it load, the rest of the file does not.
-const THIRD = `create table public.tags (id bigint primary key);
+const THIRD = `create table public.tags (id bigint primary key); create table public.labels (id bigint primary key);
 create policy if not exists "read tags" on public.tags for select using (true);
 create table public.never (id bigint primary key);
 `;
@@ -55,6 +55,8 @@ describe('migration_statement_failed', () => {
     const tables = report.blastRadius.flatMap((b) => b.tables.map((t) => t.name));
     expect(tables).toContain('notes');
     expect(tables).toContain('tags');
+    // Two statements on one line both load, also when the file is parsed again up to its syntax error.
+    expect(tables).toContain('labels');
     expect(tables).not.toContain('never');
   });
 

@@ -115,7 +115,8 @@ describe('the demo project', () => {
     );
     // Support staff: the user read every organization's audit log after setting is_support on its own profile.
     const support = findings.find((f) => f.check === 'privilege_escalation')!.proof!;
-    expect(support.after!['public.audit_log']).toBe(30_000);
+    // The seed's 30,000 entries and the lab world's two (one per owner).
+    expect(support.after!['public.audit_log']).toBe(30_002);
     expect(support.before!['public.audit_log']).toBeLessThan(30_000);
     expect(report.notes.find((n) => n.area === 'proofs')?.message).toBe(
       'exploit proofs as signed-in users, rolled back: 4 confirmed, 0 refuted, 0 inconclusive; fix verified for 4',

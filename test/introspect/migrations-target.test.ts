@@ -114,10 +114,18 @@ alter table public.documents enable row level security;
     }
   });
 
-  it('without a skipped extension, a statement that names a missing object still stops the load with file and line', async () => {
-    const root = project({ 'migrations/1_init.sql': 'create table public.a (id int);\n\ncreate index on public.nope (id);\n' });
+  it('without a skipped extension, a statement that names a missing object is a failed statement with file and line (--strict: it stops the load)', async () => {
+    const root = project({ 'migrations/1_init.sql': 'create table public.a (id int);\n\ncreate index on public.nope (id);\ncreate table public.b (id int);\n' });
     const target = resolveTarget({ migrations: join(root, 'supabase', 'migrations'), cwd: root, env: {} });
-    await expect(target.open()).rejects.toThrow(/^supabase\/migrations\/1_init\.sql:3: relation "public\.nope" does not exist \(SQLSTATE 42P01\)$/);
+    const opened = await target.open();
+    try {
+      expect(opened.failedStatements).toEqual([{ file: 'supabase/migrations/1_init.sql', line: 3, code: '42P01', message: 'relation "public.nope" does not exist (SQLSTATE 42P01)' }]);
+      // The statement after it loaded.
+      expect(await opened.session.query<{ n: number }>("select count(*)::int as n from pg_class where relname = 'b'")).toEqual([{ n: 1 }]);
+    } finally {
+      await opened.session.close();
+    }
+    await expect(target.open({ strict: true })).rejects.toThrow(/^supabase\/migrations\/1_init\.sql:3: relation "public\.nope" does not exist \(SQLSTATE 42P01\)$/);
   });
 
   it('loads what real projects hold: an empty seed, files the CLI skips, users with identities, bodies that name a missing extension', async () => {

@@ -45,7 +45,8 @@ describe('review actions', () => {
       remediation: { text: 'enable', sql: 'ALTER TABLE public."evil\nDROP TABLE x;" ENABLE ROW LEVEL SECURITY;' },
     } as unknown as Finding;
     const sql = fixesMigration([f], new Date(0)).migration;
-    expect(sql).toContain('-- rls_disabled_in_public:public.evil DROP TABLE x; (critical)\n');
+    // The newline is spelled out, so the name stays on its comment line.
+    expect(sql).toContain('-- rls_disabled_in_public:public.evil\\nDROP TABLE x; (critical)\n');
     expect(sql.split('\n').filter((l) => l.startsWith('DROP'))).toEqual(['DROP TABLE x;" ENABLE ROW LEVEL SECURITY;']);
   });
 

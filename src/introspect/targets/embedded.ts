@@ -191,9 +191,10 @@ export async function startEmbedded(files: readonly string[], root: string, opti
       // again up to the statement that holds the error), the rest of the file is passed over.
       let source = text;
       let syntaxError: FailedStatement | null = null;
-      let ranThrough = 0;
+      let ran = 0;
       parsing: for (;;) {
         const parsed = statementsOf({ path, text: source }, display);
+        let seen = 0;
         for (;;) {
           let next: IteratorResult<ReturnType<typeof statementsOf> extends Generator<infer T> ? T : never>;
           try {
@@ -207,8 +208,9 @@ export async function startEmbedded(files: readonly string[], root: string, opti
           }
           if (next.done) break parsing;
           const stmt = next.value;
-          if (stmt.line <= ranThrough) continue;
-          ranThrough = stmt.line;
+          // Parsed again after a syntax error: the statements that already ran come first, in the same order.
+          if (seen++ < ran) continue;
+          ran++;
           await breathe();
           const guarded = inBlock && stmt.transaction === undefined;
           try {

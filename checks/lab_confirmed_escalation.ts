@@ -29,7 +29,8 @@ export default defineCheck({
     // One finding per written table (or called function), command and column; anon before any account before another tenant.
     const byStep = new Map<string, LabAttack[]>();
     for (const a of attacks) {
-      const key = `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
+      // Storage: one finding per bucket, whatever the verbs.
+      const key = a.command === 'reach' ? `reach:${a.column.replace(/^\S+ /, '')}` : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
     }
     return [...byStep.values()].flatMap((group) => {
@@ -71,14 +72,17 @@ export default defineCheck({
       if (!rel) return [];
       const name = qualified(rel.schema, rel.name);
       if (attack.command === 'reach') {
-        const verb = attack.column.split(' ')[0]!;
+        // Every verb any persona could, for the most dangerous persona of the group.
+        const verbs = [...new Set(group.filter((a) => a.attacker === attack.attacker).map((a) => a.column.split(' ')[0]!))];
+        const where = attack.column.slice(attack.column.indexOf(' ') + 1);
         const n = attack.gained['storage.objects']?.after ?? 0;
         return [
           {
-            level,
-            message: `Confirmed in the lab: ${who} can ${verb} ${n} object${n === 1 ? '' : 's'} of another user ${attack.column.slice(verb.length + 1)} through the Storage API: the policies on storage.objects let it.`,
+            // Reading a private object is a leak; overwriting or deleting one is tampering.
+            level: verbs.includes('read') ? level : 'high',
+            message: `Confirmed in the lab: ${who} can ${verbs.join(', ').replace(/, ([^,]+)$/, ' and $1')} ${n} object${n === 1 ? '' : 's'} of another user ${where} through the Storage API: the policies on storage.objects let it.`,
             object: relationObject(rel),
-            detail: `reach.${attack.column}`,
+            detail: `reach.${where}`,
             roles: [attack.attacker === 'anon' ? 'anon' : 'authenticated'],
             remediation: {
               text:

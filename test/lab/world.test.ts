@@ -212,7 +212,7 @@ describe('storage in the lab', () => {
   test('a SELECT policy of `true` on storage.objects: any account reads another user’s file in a private bucket, confirmed', async () => {
     const report = await auditProject(STORAGE('true'));
     const found = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
-    expect(found.map((f) => [f.level, f.fingerprint])).toEqual([["critical", "lab_confirmed_escalation:storage.objects:reach.read in private bucket 'vault'"]]);
+    expect(found.map((f) => [f.level, f.fingerprint])).toEqual([['critical', "lab_confirmed_escalation:storage.objects:reach.in private bucket 'vault'"]]);
     expect(found[0]!.message).toBe(
       "Confirmed in the lab: any signed-up account (one that owns nothing) can read 1 object of another user in private bucket 'vault' through the Storage API: the policies on storage.objects let it.",
     );

@@ -15,7 +15,7 @@
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { accountKey, checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -122,7 +122,8 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
       for (const rel of tables) {
         const key = `${rel.schema}.${rel.name}`;
         const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
-        const fks = constraints.filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable && !(c.refSchema === 'auth' && c.refTable === 'users'));
+        // A key naming an account stays the attacker's own; every other key is tried pointing at the victim's row.
+        const fks = constraints.filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable && !accountKey(snapshot, c));
         const keyColumns = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key').flatMap((c) => c.columns));
         const roleColumns = rel.columns
           .filter((c) => !c.generated && !c.identity && !keyColumns.has(c.name) && roleValues(snapshot, rel, c.name, constraints, world).length > 0)
@@ -356,6 +357,7 @@ async function insertAs(
   const made = await tryInsert(session, snapshot, rel, attacker, 211, world, {
     role: 'authenticated',
     prefer: victim,
+    ...(t.fk ? { preferColumns: t.fk.columns } : {}),
     ...(t.value !== undefined ? { fixed: { [t.column]: t.value } } : {}),
   });
   if (!('row' in made)) return null;

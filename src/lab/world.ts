@@ -204,7 +204,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       }
       let rows = 0;
       let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
-      for (const [i, owner] of owners.entries()) {
+      // An account's own row (a profile keyed by the user id) exists for the outsider too: it signed up.
+      const outsider = world.accounts.find((a) => a.name === 'outsider');
+      const writers = outsider && isAccountTable(snapshot, rel) ? [...owners, outsider] : owners;
+      for (const [i, owner] of writers.entries()) {
         const result = await insertRow(session, snapshot, rel, owner, i, enums, made, {});
         if ('row' in result) {
           rows++;
@@ -296,6 +299,8 @@ export interface InsertAs {
   readonly claimsFor?: Persona | null;
   /** Whose rows the foreign keys point at, where that persona has some (default: the owner's). */
   readonly prefer?: Persona;
+  /** Only the foreign key over these columns follows `prefer`; the others point at the owner's rows. */
+  readonly preferColumns?: readonly string[];
   /** Columns given these values whatever else the row gets. */
   readonly fixed?: Readonly<Record<string, string>>;
 }
@@ -356,19 +361,25 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
   return rows.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
 }
 
+/** A table whose primary key is a key to auth.users: one row per account (a profile, `public.users`). */
+function isAccountTable(snapshot: Snapshot, rel: Relation): boolean {
+  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+  return (
+    pk !== undefined &&
+    snapshot.constraints.some(
+      (c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join(),
+    )
+  );
+}
+
 /**
  * A foreign key that names an account: to a table whose primary key is itself a key to auth.users
  * (a profile, `public.users`), or from a column named like an owner.
  */
-function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
+export function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
   if (fk.columns.length === 1 && OWNER_NAME.test(fk.columns[0]!)) return true;
-  const pk = snapshot.constraints.find((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'primary_key');
-  return (
-    pk !== undefined &&
-    snapshot.constraints.some(
-      (c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join(),
-    )
-  );
+  const target = snapshot.relations.find((r) => r.schema === fk.refSchema && r.name === fk.refTable);
+  return target !== undefined && isAccountTable(snapshot, target);
 }
 
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
@@ -395,7 +406,8 @@ async function insertRow(
     const pool = made.get(`${fk.refSchema}.${fk.refTable}`) ?? [];
     // A key naming the writer's account (its profile row, an owner column) stays the writer's own;
     // the others point at the preferred persona's rows (an attacker's: the victim's).
-    const whose = accountKey(snapshot, fk) ? owner : (as.prefer ?? owner);
+    const follows = as.preferColumns === undefined || as.preferColumns.join() === fk.columns.join();
+    const whose = accountKey(snapshot, fk) || !follows ? owner : (as.prefer ?? owner);
     const target = pool.find((m) => m.owner.id === whose.id) ?? pool[0];
     if (target && target.owner.id !== owner.id) borrowed = true;
     fk.columns.forEach((col, i) => {

@@ -121,9 +121,12 @@ describe('the lab world', () => {
       // folded into the check that proved it, so a flaw is reported once.
       const attacks = report.lab!.attacks.map((a) => `${a.attacker} ${a.command} ${a.table.name}.${a.column}`);
       expect(attacks).toEqual(
-        expect.arrayContaining(['outsider insert organization_members.organization_id', 'outsider insert team_members.team_id', 'bob update profiles.is_support']),
+        expect.arrayContaining(['outsider insert organization_members.organization_id', 'outsider insert team_members.team_id', 'outsider update profiles.is_support', 'bob update profiles.is_support']),
       );
-      expect(report.lab!.attacks.find((a) => a.table.name === 'profiles')!.gained).toEqual({ 'public.audit_log': { before: 0, after: 1 } });
+      // The outsider, support staff now, reads both owners' audit entries; bob reads alice's.
+      const support = (who: string) => report.lab!.attacks.find((a) => a.table.name === 'profiles' && a.attacker === who)!.gained;
+      expect(support('outsider')).toEqual({ 'public.audit_log': { before: 0, after: 2 } });
+      expect(support('bob')).toEqual({ 'public.audit_log': { before: 0, after: 1 } });
       expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
       for (const check of ['check_null_bypass', 'tenant_self_join', 'privilege_escalation']) {
         expect(report.findings.find((f) => f.check === check)!.message).toMatch(/The lab confirmed it by effect too \(\d attacks?: .+\)$/);

@@ -9,26 +9,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import type { Report } from '../../src/model/report.ts';
-import { cluster, freshDatabase, realEnginesOrFail, runSql } from '../harness/db.ts';
-import { createDatabaseOn } from '../harness/postgres.ts';
+import { cluster, freshDatabase, realEnginesOrFail, runSql, withClient } from '../harness/db.ts';
+import { createDatabaseOn, type ClusterEngine } from '../harness/postgres.ts';
 import { runCli } from '../support/cli.ts';
 import { ESCALATION_SQL } from '../checks/escalation.fixture.ts';
 
 const BASE = readFileSync(new URL('../../src/introspect/targets/supabase-base.sql', import.meta.url), 'utf8');
 
-async function scalar<T>(url: string, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: url, ssl: false });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const { rows } = await client.query(sql);
-    return Object.values(rows[0] as Record<string, unknown>)[0] as T;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+function scalar<T>(url: string, sql: string): Promise<T> {
+  return withClient(url, async (client) => Object.values((await client.query(sql)).rows[0] as Record<string, unknown>)[0] as T);
+}
+
+/** The outside world: a database of its own on the same cluster, with a table that counts the calls; and how dblink reaches it. */
+async function outsideWorld(engine: ClusterEngine): Promise<{ sinkUrl: string; conninfo: string }> {
+  const info = cluster(engine);
+  const sinkName = `sink_${randomBytes(6).toString('hex')}`;
+  const sinkUrl = await createDatabaseOn(info, sinkName);
+  await runSql(sinkUrl, 'create table calls (n bigserial primary key, via text not null)');
+  return { sinkUrl, conninfo: `host=127.0.0.1 port=${info.port} dbname=${sinkName} user=${info.superUser} password=${info.password}` };
 }
 
 /** The outside world: a database on the same cluster (127.0.0.1), reached through dblink. */
@@ -109,10 +109,7 @@ type Probe = { tables: { name: string; outcomes: Outcome[] }[] };
 describe.each(realEnginesOrFail())('nothing a rollback cannot undo (%s)', (engine) => {
   test('probes and proofs do not run what reaches dblink: nothing committed outside, the proof not attempted with its path', async () => {
     const info = cluster(engine);
-    const sinkName = `sink_${randomBytes(6).toString('hex')}`;
-    const sinkUrl = await createDatabaseOn(info, sinkName);
-    await runSql(sinkUrl, 'create table calls (n bigserial primary key, via text not null)');
-    const conninfo = `host=127.0.0.1 port=${info.port} dbname=${sinkName} user=${info.superUser} password=${info.password}`;
+    const { sinkUrl, conninfo } = await outsideWorld(engine);
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, ESCALATION_SQL);
@@ -166,11 +163,7 @@ describe.each(realEnginesOrFail())('nothing a rollback cannot undo (%s)', (engin
   });
 
   test('supaudit load does not read, as a user, a table whose policy calls out: nothing committed outside, a note says why', async () => {
-    const info = cluster(engine);
-    const sinkName = `sink_${randomBytes(6).toString('hex')}`;
-    const sinkUrl = await createDatabaseOn(info, sinkName);
-    await runSql(sinkUrl, 'create table calls (n bigserial primary key, via text not null)');
-    const conninfo = `host=127.0.0.1 port=${info.port} dbname=${sinkName} user=${info.superUser} password=${info.password}`;
+    const { sinkUrl, conninfo } = await outsideWorld(engine);
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, `

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { LoadRow, Report } from '../../src/model/report.ts';
 import { cluster, freshDatabase, realEnginesOrFail, runSql, urlOf, withClient } from '../harness/db.ts';
 import { quoteIdent } from '../../src/model/ident.ts';
@@ -221,6 +221,8 @@ describe.each(realEnginesOrFail())('supaudit load at a connection limit (%s)', (
       grant usage on schema auth to ${role};
       grant select on public.notes, auth.users to ${role};
       grant anon, authenticated to ${role};`);
+    // Roles are cluster-wide: a login role left behind would be a member of authenticated in every other test's database.
+    onTestFinished(() => runSql(url, `drop owned by ${role}; drop role ${role};`));
     const run = await runCli(['load', '--db-url', urlOf(info, database, role, 'limited-pw'), '--schemas', 'public', '--tables', 'notes', ...FAST, '--concurrency', '1,4,8', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     // Before: exit 2, "too many connections on 127.0.0.1:…", no measurement.
     expect(run.stderr).toBe('');

@@ -1,1 +1,0 @@
-import { loadOn, outcomeAs } from '../test/support/audit.ts';

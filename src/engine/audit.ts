@@ -23,12 +23,8 @@ import { locationKey, objectLocations, type LocationMap } from '../introspect/ta
 import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
-import { buildWorld, worldSummary, type World } from '../lab/world.ts';
-import { measureMatrix } from '../lab/matrix.ts';
-import { searchAttacks } from '../lab/attack.ts';
-
-/** How long the lab's attack search may run: attempts (each a write and a read of every table) and wall time. */
-const LAB_BUDGET = { attempts: 400, ms: 30_000 } as const;
+import { runLab } from '../lab/index.ts';
+import { worldSummary, type World } from '../lab/world.ts';
 import { effectGate, notAttemptedReason, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
 import { levelRank, LEVELS } from '../model/level.ts';
@@ -173,21 +169,9 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       });
     }
     if (target.kind !== 'url') {
-      // The lab's own copy: accounts and rows where the project's seed has none, so proofs can act.
+      // The embedded copy is the lab's own: its world is built there (the proofs below act in it too).
       throwIfCancelled(options.signal);
-      options.onStage?.('lab world');
-      const isUser = (r: Relation) => r.extension === null && !isSystemSchema(r.schema);
-      world = await buildWorld(opened.session, snapshot, isUser);
-      options.onStage?.('access matrix');
-      const exposed = new Set(snapshot.exposedSchemas);
-      // storage.objects is reached through the Storage API with the user's token: under RLS like the rest.
-      const tables = snapshot.relations.filter(
-        (r) => (exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r)) || (r.schema === 'storage' && r.name === 'objects' && world!.made.has('storage.objects')),
-      );
-      const matrix = await measureMatrix(opened.session, snapshot, world, tables);
-      options.onStage?.('attack search');
-      const search = await searchAttacks(opened.session, snapshot, world, tables, LAB_BUDGET);
-      lab = { accounts: world.accounts.map((a) => a.name), tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}) };
+      ({ world, report: lab } = await runLab(opened.session, snapshot, options.onStage));
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -304,11 +288,10 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
   // A live database: a table whose policies (or what they call) reach outside the transaction is
   // not read as a user at all, not once and not a hundred times (src/introspect/effects.ts).
   const gate = embedded ? null : effectGate(snapshot, await readEffectCatalog(opened.session));
-  const refused: string[] = [];
+  const refused = new Map<Relation, string | null>();
   const allowed = (rel: Relation) => {
-    const reason = gate ? notAttemptedReason(gate.effects(rel, 'select')) : null;
-    if (reason) refused.push(`${qualified(rel.schema, rel.name)} not measured: ${reason}`);
-    return reason === null;
+    if (!refused.has(rel)) refused.set(rel, gate ? notAttemptedReason(gate.effects(rel, 'select')) : null);
+    return refused.get(rel) === null;
   };
   const tables = selection.tables.filter((t) => allowed(t.relation));
   const realtime = published
@@ -344,7 +327,7 @@ async function measureLoad(opened: OpenedTarget, snapshot: Snapshot, options: Au
     },
     notes: [
       ...(selection.tables.length === 0 ? ['no exposed table that anon or authenticated may read: nothing to measure'] : []),
-      ...[...new Set(refused)],
+      ...[...refused].flatMap(([rel, reason]) => (reason ? [`${qualified(rel.schema, rel.name)} not measured: ${reason}`] : [])),
       ...(embedded ? ['measured on the embedded database (migrations and seed data only): figures show the shape of the cost, not production latency'] : []),
       ...run.notes,
     ],

@@ -15,7 +15,7 @@
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { accountKey, checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { accountKey, actAs, checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -31,15 +31,6 @@ export interface AttackBudget {
 
 type Seen = Record<string, number>;
 
-/** Acts as the persona (signed in), or as anon (null). */
-async function become(session: Session, p: Persona | null): Promise<void> {
-  await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
-    p ? 'authenticated' : 'anon',
-    JSON.stringify(p ? { sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email } : { role: 'anon' }),
-    p?.id ?? '',
-  ]);
-}
-
 /** Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to nobody we know). */
 async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
   const out: Seen = {};
@@ -51,7 +42,7 @@ async function othersSeen(session: Session, snapshot: Snapshot, world: World, ta
     }
     await session.exec('SAVEPOINT supaudit_seen');
     try {
-      await become(session, p);
+      await actAs(session, p);
       const filter = keyFilter(snapshot, rel, 't', others, 1);
       const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${qualified(rel.schema, rel.name)} t where ${filter.sql}`, filter.params);
       out[`${rel.schema}.${rel.name}`] = Number(row?.n ?? 0);
@@ -192,7 +183,7 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
       for (const [verb, sql] of verbs) {
         await session.exec('SAVEPOINT supaudit_reach');
         try {
-          await become(session, persona);
+          await actAs(session, persona);
           const [row] = await session.query<{ n: number }>(sql, filter.params);
           const n = Number(row?.n ?? 0);
           if (n > 0) {
@@ -314,7 +305,7 @@ async function searchCalls(
         const sql = fn.returnsSet ? `select coalesce(json_agg(r)::text, '') as v from ${call} r` : `select (${call})::text as v`;
         await session.exec('SAVEPOINT supaudit_call');
         try {
-          await become(session, persona);
+          await actAs(session, persona);
           const [row] = await session.query<{ v: string | null }>(sql, values);
           const output = row?.v ?? '';
           const leaked = [...new Set([...secrets].filter(([value]) => output.includes(value)).map(([, where]) => where))].sort();
@@ -396,7 +387,7 @@ async function updateAs(
     return v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
   try {
-    await become(session, attacker);
+    await actAs(session, attacker);
     const rows = await session.query<{ n: number }>(
       `with w as (update ${qualified(rel.schema, rel.name)} set ${quoteIdent(t.column)} = $1::text::${type} where ${where} returning 1) select count(*)::int as n from w`,
       [value, ...keyValues],

@@ -12,37 +12,24 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow, LabPersonaName } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { keyFilter, keySql, PERSONAS, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { actAs, keyFilter, keySql, PERSONAS, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 interface Actor {
   readonly name: LabPersonaName;
-  readonly role: 'anon' | 'authenticated';
+  /** null: anon, who has no account. */
   readonly persona: Persona | null;
 }
 
-const ACTORS: readonly Actor[] = [
-  { name: 'anon', role: 'anon', persona: null },
-  ...PERSONAS.map((p) => ({ name: p.name, role: 'authenticated' as const, persona: p })),
-];
-
-async function become(session: Session, actor: Actor, world: World): Promise<void> {
-  const persona = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name) ?? actor.persona) : null;
-  const claims = persona ? { sub: persona.id, role: actor.role, aud: 'authenticated', email: persona.email } : { role: actor.role };
-  await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
-    actor.role,
-    JSON.stringify(claims),
-    persona?.id ?? '',
-  ]);
-}
+const ACTORS: readonly Actor[] = [{ name: 'anon', persona: null }, ...PERSONAS.map((p) => ({ name: p.name, persona: p }))];
 
 type Counts = { own: number; others: number; unattributed: number };
 
 
 /** One statement as the actor in a savepoint that is always rolled back: the rows it reached by owner, or the refusal. */
-async function asActor(session: Session, actor: Actor, world: World, sql: string, params: readonly unknown[]): Promise<Counts | 'denied' | 'error'> {
+async function asActor(session: Session, actor: Actor, sql: string, params: readonly unknown[]): Promise<Counts | 'denied' | 'error'> {
   await session.exec('SAVEPOINT supaudit_matrix');
   try {
-    await become(session, actor, world);
+    await actAs(session, actor.persona);
     const [row] = await session.query<{ own: number; others: number; unattributed: number }>(sql, params);
     return { own: Number(row?.own ?? 0), others: Number(row?.others ?? 0), unattributed: Number(row?.unattributed ?? 0) };
   } catch (error) {
@@ -63,32 +50,32 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
       const rows = worldRows(snapshot, world, rel);
       const key = keySql(snapshot, rel, 't');
       for (const actor of ACTORS) {
-        const me = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name)?.id ?? actor.persona.id) : null;
+        const me = actor.persona?.id ?? null;
         const own = rows.filter((r) => r.owner === me).map((r) => r.key);
         const others = rows.filter((r) => r.owner !== me).map((r) => r.key);
         const counts = (from: string) =>
           `select count(*) filter (where k = any ($1::jsonb[]))::int as own, count(*) filter (where k = any ($2::jsonb[]))::int as others, ` +
           `count(*) filter (where not (k = any ($1::jsonb[]) or k = any ($2::jsonb[])))::int as unattributed from ${from}`;
         // Reads count every row; writes touch only the world's rows (the seed's are left alone, so they count 0 there).
-        const select = await asActor(session, actor, world, counts(`(select ${key} as k from ${name} t) s`), [own, others]);
+        const select = await asActor(session, actor, counts(`(select ${key} as k from ${name} t) s`), [own, others]);
         // Writes are aimed at the world's rows by key (an index or TID scan), so the policies run on those rows only.
         const target = keyFilter(snapshot, rel, 't', rows, 3);
         const update = setColumn
           ? await asActor(
               session,
               actor,
-              world,
               `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${target.sql} returning ${key} as k) ${counts('w')}`,
               [own, others, ...target.params],
             )
           : 'error';
-        const del = await asActor(session, actor, world, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [own, others, ...target.params]);
-        const owner = actor.persona ? (world.owners.find((o) => o.name === actor.persona!.name) ?? actor.persona) : world.owners[0];
+        const del = await asActor(session, actor, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [own, others, ...target.params]);
+        // anon has no account: its row is made as alice's.
+        const owner = actor.persona ?? world.owners[0];
         let insert: LabMatrixRow['insert'] = 'error';
         if (owner) {
           await session.exec('SAVEPOINT supaudit_matrix_insert');
           try {
-            const made = await tryInsert(session, snapshot, rel, owner, 97, world, { role: actor.role, claimsFor: actor.persona ? owner : null });
+            const made = await tryInsert(session, snapshot, rel, owner, 97, world, { role: actor.persona ? 'authenticated' : 'anon', claimsFor: actor.persona });
             // anon has no account: any row it writes belongs to someone else.
             insert = 'row' in made ? (made.borrowed || actor.persona === null ? 'allowed_into_others' : 'allowed') : made.code === '42501' ? 'denied' : 'error';
           } finally {

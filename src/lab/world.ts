@@ -36,6 +36,15 @@ export const PERSONAS: readonly Persona[] = [
 
 const OWNERS = PERSONAS.filter((p) => p.name !== 'outsider');
 
+/** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
+export async function actAs(session: Session, p: Persona | null): Promise<void> {
+  await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
+    p ? 'authenticated' : 'anon',
+    JSON.stringify(p ? { sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email } : { role: 'anon' }),
+    p?.id ?? '',
+  ]);
+}
+
 export interface TableFill {
   readonly schema: string;
   readonly name: string;

@@ -1,0 +1,36 @@
+/**
+ * The lab: on the embedded copy of a project (never an audited database), the world, the access
+ * matrix measured in it, and the attack search. One entry for the engine.
+ */
+import type { Session } from '../introspect/session.ts';
+import type { LabReport } from '../model/report.ts';
+import { isSystemSchema } from '../model/schemas.ts';
+import type { Relation, Snapshot } from '../model/snapshot.ts';
+import { searchAttacks } from './attack.ts';
+import { measureMatrix } from './matrix.ts';
+import { buildWorld, type World } from './world.ts';
+
+/** How long the attack search may run: attempts (each a write and a read of every watched table) and wall time. */
+const BUDGET = { attempts: 400, ms: 30_000 } as const;
+
+/** Builds the world, then measures the matrix and searches attacks on the tables the API reaches. */
+export async function runLab(session: Session, snapshot: Snapshot, onStage?: (stage: string) => void): Promise<{ world: World; report: LabReport }> {
+  onStage?.('lab world');
+  const isUser = (r: Relation) => r.extension === null && !isSystemSchema(r.schema);
+  const world = await buildWorld(session, snapshot, isUser);
+  onStage?.('access matrix');
+  const exposed = new Set(snapshot.exposedSchemas);
+  // storage.objects is reached through the Storage API with the user's token: under RLS like the rest.
+  const tables = snapshot.relations.filter(
+    (r) =>
+      (exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r)) ||
+      (r.schema === 'storage' && r.name === 'objects' && world.made.has('storage.objects')),
+  );
+  const matrix = await measureMatrix(session, snapshot, world, tables);
+  onStage?.('attack search');
+  const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
+  return {
+    world,
+    report: { accounts: world.accounts.map((a) => a.name), tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}) },
+  };
+}

@@ -9,7 +9,7 @@ const TRIGGER_TYPES: ReadonlySet<string> = new Set(['trigger', 'event_trigger'])
 
 export function definerExecutable<Id extends string>(id: Id, role: 'anon' | 'authenticated', level: Level, description: string): Check<Id> {
   return defineCheck({
-    meta: { id, title: `SECURITY DEFINER function callable by ${role}`, level, category: 'security', facing: 'external', splinter: id, description },
+    meta: { id, title: `SECURITY DEFINER function callable by ${role}`, level, category: 'security', facing: 'external', splinter: id, labClaim: 'call', description },
     run(ctx: CheckContext) {
       const out: FindingDraft[] = [];
       for (const fn of ctx.snapshot.functions) {

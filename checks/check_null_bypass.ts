@@ -36,6 +36,7 @@ export default defineCheck({
     proves: true,
     category: 'security',
     facing: 'external',
+    labClaim: 'escalation',
     description:
       'A WITH CHECK (or the USING that stands in for it) has an OR arm that holds when the new row has NULL in a column the caller writes (`join_code IS NULL OR …`, `coalesce(x, true) OR …`): the caller sends NULL and the rest of the check is never applied.',
   },

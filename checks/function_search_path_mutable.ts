@@ -34,6 +34,7 @@ export default defineCheck({
     level: 'medium',
     category: 'security',
     facing: 'internal',
+    labClaim: 'escalation',
     splinter: 'function_search_path_mutable',
     description:
       'A function does not pin search_path, so unqualified names resolve through the caller\'s search_path; for SECURITY DEFINER functions that lets a caller substitute objects.',

@@ -42,6 +42,7 @@ export default defineCheck({
     level: 'high',
     category: 'security',
     facing: 'external',
+    labClaim: 'escalation',
     description:
       'An INSERT, UPDATE or ALL policy for the API roles whose WITH CHECK (or USING, when it stands in for it) does not tie an owner or tenant column to the caller, so users can write rows that belong to others.',
   },

@@ -100,6 +100,7 @@ export default defineCheck({
     level: 'medium',
     category: 'schema',
     facing: 'internal',
+    labClaim: 'escalation',
     description:
       'A column named like an owner or tenant key (user_id, created_by, team_id, organization_id…) has no foreign key, so it can hold ids of users or tenants that do not exist.',
   },

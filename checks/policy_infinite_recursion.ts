@@ -85,6 +85,7 @@ export default defineCheck({
     level: 'high',
     category: 'schema',
     facing: 'external',
+    labClaim: 'recursion',
     description:
       'A policy reads, with the caller\'s rights, a table whose policies lead back to the policy\'s own table (directly, through other tables\' policies, a security_invoker view or a SECURITY INVOKER function), so every query by that role fails with "infinite recursion detected in policy".',
   },

@@ -16,6 +16,7 @@ export default defineCheck({
     level: 'critical',
     category: 'security',
     facing: 'external',
+    labClaim: 'escalation',
     proves: true,
     description:
       'Policies decide access from a column of the caller\'s own row (role, kind, is_admin, plan, e-mail…) and the caller may write that column (a table-wide UPDATE grant with an "update own row" policy, or an "insert own rows" policy that leaves it free): a user makes itself privileged.',

@@ -13,6 +13,7 @@ export default defineCheck({
     level: 'medium',
     category: 'security',
     facing: 'external',
+    labClaim: 'access',
     splinter: 'rls_policy_always_true',
     description:
       'A permissive policy whose USING or WITH CHECK is true for every row (true, 1 = 1, x OR true, coalesce(…, true)), or for every anonymous caller (auth.uid() IS NULL OR …), found on the parsed expression.',

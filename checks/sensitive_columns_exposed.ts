@@ -31,6 +31,7 @@ export default defineCheck({
     level: 'critical',
     category: 'security',
     facing: 'external',
+    labClaim: 'read',
     splinter: 'sensitive_columns_exposed',
     description:
       'A table in an exposed schema without Row Level Security has columns whose names suggest secrets or personal data, readable by anon or authenticated.',

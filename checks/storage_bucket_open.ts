@@ -79,6 +79,7 @@ export default defineCheck({
     proves: true,
     category: 'security',
     facing: 'external',
+    labClaim: 'storage',
     description:
       'A policy on storage.objects that lets anon or authenticated read (private bucket), overwrite or delete objects, gated only by the bucket (bucket_id = …) with no tie to the caller (owner, a folder named after auth.uid()) and no admin gate: every user can touch every object of that bucket.',
   },

@@ -55,6 +55,7 @@ export default defineCheck({
     level: 'critical',
     category: 'security',
     facing: 'external',
+    labClaim: 'escalation',
     proves: true,
     description:
       'A membership table that other policies trust (the caller\'s rows decide which tenant\'s data it reads or writes) accepts a row, or a move of a row, for a tenant the caller does not belong to: any signed-in user joins any tenant.',

@@ -47,6 +47,7 @@ interface TargetFlags {
   probeWrites?: boolean;
   probeTriggers?: boolean;
   strict?: boolean;
+  verbose?: boolean;
   explain?: boolean;
   apiUrl?: string;
   anonKey?: string;
@@ -157,6 +158,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
     ...(printsProgress ? { onLoadPlan: (plan: string) => io.stderr(`supaudit: ${plan}\n`) } : {}),
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.strict ? { strict: true } : {}),
+    ...(flags.verbose ? { verbose: true } : {}),
     ...(flags.load ? { load: flags.load } : {}),
     ...(app ? { app } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
@@ -382,6 +384,7 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--demo', 'audit the bundled demo project in the embedded database'))
     .addOption(new Option('--project <dir>', 'Supabase project folder holding config.toml (default ./supabase)'))
     .addOption(new Option('--schemas <list>', 'exposed schemas, comma-separated (overrides the config file, pgrst.db_schemas and config.toml)'))
+    .addOption(new Option('--verbose', 'also list the static suspicions the lab refuted (by default only counted in the notes)'))
     .addOption(new Option('--strict', 'stop at the first migration statement that fails (default: report it as a finding and go on)'))
     .addOption(new Option('-c, --config <file>', 'config file (default supaudit.config.json or .supaudit.json in the current folder)'))
     .addOption(new Option('--ignore-file <file>', 'suppressions file (default supaudit.ignore.json in the current folder)'))

@@ -24,6 +24,7 @@ import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { runLab } from '../lab/index.ts';
+import { withLabVerdicts } from './lab-verdict.ts';
 import { worldSummary, type World } from '../lab/world.ts';
 import { effectGate, notAttemptedReason, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
@@ -58,6 +59,8 @@ export interface AuditOptions {
   readonly onLoadPlan?: (plan: string) => void;
   /** Embedded targets: a migration statement that fails ends the audit (default: reported as a finding, loading goes on). */
   readonly strict?: boolean;
+  /** List the static suspicions the lab refuted (`report.refuted`) instead of only counting them. */
+  readonly verbose?: boolean;
   /** Entries of `supaudit.ignore.json` (`COMMENT` directives in the database always apply). */
   readonly suppressions?: readonly Suppression[];
   /** Today (YYYY-MM-DD) for suppression expiry; default: the current UTC date. */
@@ -259,6 +262,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (options.app) options.onStage?.('app usage');
   const app = options.app ? scanApp(options.app.root, options.app.limits) : undefined;
   report = withAppUsage(withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, app, options.app?.display ?? '');
+  report = withLabVerdicts(report, new Map((options.checks ?? allChecks).map((c) => [c.meta.id, c.meta])), Boolean(options.verbose));
   return { report, snapshot, locations };
 }
 

@@ -26,7 +26,22 @@ export interface CheckMeta<Id extends string = string> {
   readonly source?: 'config.toml';
   /** Its findings carry an exploit plan: the audit proves them in a rolled-back transaction (embedded targets, --probe-writes). */
   readonly proves?: boolean;
+  /**
+   * What its findings claim a persona can do, for the lab to confirm or refute (src/engine/lab-verdict.ts);
+   * absent: its findings are facts of the catalog or the configuration and keep their level.
+   */
+  readonly labClaim?: LabClaim;
 }
+
+/**
+ * - `read` / `write`: reading / changing other owners' rows of the finding's table (the access matrix);
+ * - `access`: as the policy's command says (evidence.command), read for SELECT, write for the others;
+ * - `recursion`: reading the table fails;
+ * - `escalation`: a write or call that gains access to other owners' rows (the attack search);
+ * - `call`: calling the finding's function gains it;
+ * - `storage`: objects of another user in the finding's bucket are reached.
+ */
+export type LabClaim = 'read' | 'write' | 'access' | 'recursion' | 'escalation' | 'call' | 'storage';
 
 export interface CheckOptions {
   /** Regular expression sources matched case-insensitively against column names. */

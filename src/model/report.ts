@@ -155,6 +155,8 @@ export interface Report {
   readonly exposedSchemas: { readonly schemas: readonly string[]; readonly source: string };
   readonly summary: Readonly<Record<Level, number>>;
   readonly findings: readonly Finding[];
+  /** Static suspicions the lab refuted (`--verbose`; otherwise a note counts them). */
+  readonly refuted?: readonly Finding[];
   /** Findings accepted by a suppression (not counted in `summary`, never fail a run). */
   readonly suppressed: readonly SuppressedFinding[];
   /** The checks that ran. */

@@ -1,0 +1,174 @@
+/**
+ * Severity follows the lab: a static check's access finding is a hypothesis about what a persona
+ * can do; the lab measured what each persona does do (the access matrix) and searched for attacks.
+ *
+ * - confirmed (a lab attack on the same table or function, a proof that ran, or the matrix showing
+ *   the claimed access to other owners' rows): the finding keeps its level and says so;
+ * - refuted (the matrix measured the claimed access on a world with rows of two owners, and no
+ *   persona had it): the finding is not reported; `--verbose` lists it under `refuted`;
+ * - unconfirmed (the lab could not show it either way): at most medium, and the message says what
+ *   the lab tried.
+ *
+ * Facts of the catalog (RLS off on an exposed table, a definer view, a secret in a function body)
+ * are not hypotheses: checks without `meta.labClaim` keep their level. Without a lab (a live
+ * database audited with --no-lab) nothing changes here and a note says so.
+ */
+import type { CheckMeta, LabClaim } from '../model/check.ts';
+import type { Finding } from '../model/finding.ts';
+import { levelRank, type Level } from '../model/level.ts';
+import type { LabCell, LabMatrixRow, LabReport, Report } from '../model/report.ts';
+import { compareFindings, summarize } from './evaluate.ts';
+
+export type Verdict = { readonly status: 'confirmed' | 'refuted' | 'unconfirmed'; readonly why: string };
+
+type Command = 'select' | 'update' | 'delete' | 'insert';
+
+/** The commands a finding claims access with: from its evidence where the check says (a policy's command), else from its claim. */
+function claimedCommands(f: Finding, claim: LabClaim): readonly Command[] {
+  const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
+  if (claim === 'access' && command !== null) {
+    if (command === 'all') return ['select', 'update', 'delete', 'insert'];
+    if (command === 'select' || command === 'update' || command === 'delete' || command === 'insert') return [command];
+  }
+  return claim === 'read' || claim === 'access' ? ['select'] : ['update', 'delete', 'insert'];
+}
+
+/** Rows of other owners a cell reached. */
+function othersReached(cell: LabCell): number {
+  return typeof cell === 'object' ? cell.others : 0;
+}
+
+function tableKey(schema: string, name: string): string {
+  return `${schema}\u0000${name}`;
+}
+
+/** What the lab measured, indexed once per report. */
+interface LabIndex {
+  readonly lab: LabReport;
+  readonly matrix: ReadonlyMap<string, readonly LabMatrixRow[]>;
+  readonly rows: ReadonlyMap<string, { readonly rows: number; readonly reason?: string }>;
+  /** Tables written and functions called by a confirmed attack (`schema\0name`), and buckets reached. */
+  readonly attacked: ReadonlySet<string>;
+  readonly called: ReadonlySet<string>;
+  readonly buckets: ReadonlySet<string>;
+}
+
+function indexLab(lab: LabReport): LabIndex {
+  const matrix = new Map<string, LabMatrixRow[]>();
+  for (const row of lab.matrix) {
+    const key = tableKey(row.schema, row.name);
+    matrix.set(key, [...(matrix.get(key) ?? []), row]);
+  }
+  const attacked = new Set<string>();
+  const called = new Set<string>();
+  const buckets = new Set<string>();
+  for (const a of lab.attacks) {
+    if (a.command === 'call') called.add(tableKey(a.table.schema, a.table.name));
+    else if (a.command === 'reach') buckets.add(a.column.slice(a.column.indexOf(' ') + 1));
+    else attacked.add(tableKey(a.table.schema, a.table.name));
+    // The tables an attack gained are reached through it: a hypothesis on them is shown too.
+    for (const t of Object.keys(a.gained)) attacked.add(t.replace('.', '\u0000'));
+  }
+  return { lab, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets };
+}
+
+/** The lab's verdict on one finding whose check makes `claim`. */
+export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict {
+  if (f.proof?.status === 'confirmed') return { status: 'confirmed', why: 'its exploit ran' };
+  if (f.evidence?.['lab'] !== undefined) return { status: 'confirmed', why: 'a lab attack' };
+  const key = tableKey(f.object.schema, f.object.name);
+  const { lab } = index;
+  const searched = `${lab.attempts} write${lab.attempts === 1 ? '' : 's'} and call${lab.attempts === 1 ? '' : 's'} with victims' ids, role values and NULLs, as anon, a signed-up outsider and a user of another tenant`;
+  const stopped = lab.stopped ? `, before the search stopped (${lab.stopped})` : '';
+  if (claim === 'call') {
+    if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
+    return { status: 'unconfirmed', why: `the lab called it as anon and as a signed-up outsider with another user's ids and with NULLs (${searched}${stopped}), and no call returned or opened another user's rows` };
+  }
+  if (claim === 'storage') {
+    const bucket = typeof f.evidence?.['bucket'] === 'string' ? (f.evidence['bucket'] as string) : null;
+    if ([...index.buckets].some((b) => bucket === null || b.endsWith(`bucket '${bucket}'`))) return { status: 'confirmed', why: 'the lab reached another user\'s objects' };
+    return { status: 'unconfirmed', why: `the lab uploaded, read, overwrote and deleted objects of another user in every bucket as anon and as a signed-up outsider, and reached none${stopped}` };
+  }
+  if (f.object.type === 'function') {
+    if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
+    return { status: 'unconfirmed', why: `no lab attack went through it (${searched}${stopped})` };
+  }
+  if (claim === 'escalation' && index.attacked.has(key)) return { status: 'confirmed', why: 'a lab attack went through it' };
+  const fill = index.rows.get(key);
+  const noRows = fill === undefined ? 'the lab did not measure it (not an exposed table)' : fill.rows === 0 && fill.reason ? `the lab could not make rows in it (${fill.reason})` : null;
+  if (claim === 'escalation') {
+    return { status: 'unconfirmed', why: noRows ?? `${searched}${stopped}, gained no access to another owner's rows` };
+  }
+  const cells = index.matrix.get(key) ?? [];
+  if (cells.length === 0 || noRows) return { status: 'unconfirmed', why: noRows ?? 'the lab did not measure it' };
+  if (claim === 'recursion') {
+    if (cells.some((c) => c.select === 'error')) return { status: 'confirmed', why: 'reading it failed in the lab' };
+    if (cells.some((c) => typeof c.select === 'object')) return { status: 'refuted', why: 'every persona read it in the lab without an error' };
+    return { status: 'unconfirmed', why: 'no persona may read it' };
+  }
+  const commands = claimedCommands(f, claim);
+  const reached = cells.filter((c) =>
+    commands.some((cmd) => (cmd === 'insert' ? c.insert === 'allowed_into_others' : othersReached(c[cmd]) > 0)),
+  );
+  if (reached.length > 0) {
+    return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
+  }
+  if (index.attacked.has(key)) return { status: 'confirmed', why: "a lab attack reached another owner's rows in it" };
+  // Rows nobody made (the seed's) reached by anon or the outsider may be someone's: not a refutation.
+  const seedReached = cells.some((c) => (c.persona === 'anon' || c.persona === 'outsider') && commands.includes('select') && typeof c.select === 'object' && c.select.unattributed > 0);
+  if (seedReached) return { status: 'unconfirmed', why: "anon or a signed-up outsider reads the seed's rows, whose owners the lab does not know" };
+  return {
+    status: 'refuted',
+    why: `in the lab, with rows of two owners, no persona (${cells.map((c) => c.persona).join(', ')}) could ${commands.join(' or ')} another owner's rows`,
+  };
+}
+
+/**
+ * Applies the lab's verdicts to the report's findings: unconfirmed critical/high findings lowered to
+ * medium, refuted ones moved out (to `refuted` when `verbose`).
+ */
+export function withLabVerdicts(report: Report, metas: ReadonlyMap<string, CheckMeta>, verbose: boolean): Report {
+  if (!report.lab) return report;
+  const index = indexLab(report.lab);
+  const refuted: Finding[] = [];
+  let lowered = 0;
+  const findings: Finding[] = [];
+  for (const f of report.findings) {
+    const claim = claimOf(f, metas.get(f.check));
+    if (claim === null) {
+      findings.push(f);
+      continue;
+    }
+    const verdict = verdictOf(f, claim, index);
+    const labVerdict = { status: verdict.status, why: verdict.why };
+    if (verdict.status === 'refuted') {
+      refuted.push({ ...f, evidence: { ...f.evidence, labVerdict } });
+      continue;
+    }
+    if (verdict.status === 'unconfirmed' && levelRank(f.level) < levelRank('medium')) {
+      lowered++;
+      findings.push({ ...f, level: 'medium' as Level, message: `${f.message} Not confirmed in the lab: ${verdict.why}; level lowered from ${f.level} to medium.`, evidence: { ...f.evidence, labVerdict } });
+      continue;
+    }
+    findings.push({ ...f, evidence: { ...f.evidence, labVerdict } });
+  }
+  findings.sort(compareFindings);
+  const notes = [...report.notes];
+  if (lowered > 0 || refuted.length > 0) {
+    notes.push({
+      area: 'lab',
+      message:
+        `severity follows the lab: ${lowered} static suspicion${lowered === 1 ? '' : 's'} the lab could not confirm lowered to medium` +
+        `, ${refuted.length} the lab refuted not reported${refuted.length > 0 && !verbose ? ' (--verbose lists them)' : ''}`,
+    });
+  }
+  return { ...report, findings, summary: summarize(findings), notes, ...(verbose && refuted.length > 0 ? { refuted: refuted.sort(compareFindings) } : {}) };
+}
+
+/** The claim a finding makes: its check's, except a sensitive column of a table without RLS (a catalog fact). */
+function claimOf(f: Finding, meta: CheckMeta | undefined): LabClaim | null {
+  const claim = meta?.labClaim ?? null;
+  if (claim === null) return null;
+  if (f.check === 'sensitive_columns_exposed' && f.evidence?.['shared'] !== true) return null;
+  return claim;
+}

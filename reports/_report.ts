@@ -223,3 +223,8 @@ export function appLines(report: Report): { summary: string; items: { label: str
   for (const note of app.notes) items.push({ label: 'note', text: note });
   return { summary, items };
 }
+
+/** Why the lab refuted a static suspicion (`report.refuted`, with --verbose). */
+export function refutedWhy(f: Finding): string {
+  return (f.evidence?.['labVerdict'] as { why?: string } | undefined)?.why ?? '';
+}

@@ -11,7 +11,7 @@ import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
+import { refutedWhy, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
 
 export interface HtmlOptions {
   /** Contributions drawn per role in the chart. Default 8. */
@@ -302,6 +302,13 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
         `<tr><td><code>${h(s.finding.fingerprint)}</code></td><td><span class="badge ${s.finding.level}">${s.finding.level}</span></td><td>${h(s.reason)}</td><td>${h(s.by ?? '')}</td><td>${h(s.expires ?? '')}</td><td>${s.source === 'file' ? 'supaudit.ignore.json' : 'COMMENT ON'}</td></tr>`,
       );
     }
+    out.push('</tbody></table>');
+  }
+
+  if (report.refuted && report.refuted.length > 0) {
+    out.push(`<h2 id="refuted">Refuted by the lab (${report.refuted.length})</h2>`);
+    out.push('<table><thead><tr><th>Fingerprint</th><th>Level</th><th>What the lab measured</th></tr></thead><tbody>');
+    for (const f of report.refuted) out.push(`<tr><td><code>${h(f.fingerprint)}</code></td><td><span class="badge ${f.level}">${f.level}</span></td><td>${h(refutedWhy(f))}</td></tr>`);
     out.push('</tbody></table>');
   }
 

@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { appLines, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
+import { refutedWhy, appLines, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -245,6 +245,15 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
         `| ${mdText(s.finding.fingerprint)} | ${s.finding.level} | ${mdText(s.reason)} | ${mdText(s.by ?? '')} | ${mdText(s.expires ?? '')} | ${s.source === 'file' ? 'supaudit.ignore.json' : 'COMMENT ON'} |`,
       );
     }
+  }
+
+  if (report.refuted && report.refuted.length > 0) {
+    out.push('');
+    out.push(`## Refuted by the lab (${report.refuted.length})`);
+    out.push('');
+    out.push('| Fingerprint | Level | What the lab measured |');
+    out.push('|---|---|---|');
+    for (const f of report.refuted) out.push(`| ${mdText(f.fingerprint)} | ${f.level} | ${mdText(refutedWhy(f))} |`);
   }
 
   if (report.baseline && report.baseline.fixed.length > 0) {

@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { alignColumns, appLines, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
+import { alignColumns, appLines, refutedWhy, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -183,6 +183,11 @@ export function renderText(report: Report, options: TextOptions): string {
       const from = s.source === 'comment' ? 'COMMENT in the database' : 'suppressions file';
       out.push(`  - ${terminalSafe(s.finding.fingerprint)} ${p.gray(`(${s.finding.level})`)}: ${terminalSafe(s.reason)} ${p.gray(terminalSafe(`(${from}${by}${until})`))}`);
     }
+  }
+  if (report.refuted && report.refuted.length > 0) {
+    out.push('');
+    out.push(p.bold(`Refuted by the lab (${report.refuted.length})`) + p.gray(' — static suspicions the lab measured and found false; not counted'));
+    for (const f of report.refuted) out.push(`  - ${terminalSafe(f.fingerprint)} ${p.gray(`(${f.level})`)}: ${terminalSafe(refutedWhy(f))}`);
   }
   if (report.app) {
     out.push('');

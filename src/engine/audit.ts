@@ -227,7 +227,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
-    ...(lab ? { labAttacks: lab.attacks } : {}),
+    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [

@@ -152,7 +152,8 @@ export function withLabVerdicts(report: Report, metas: ReadonlyMap<string, Check
     }
     findings.push({ ...f, evidence: { ...f.evidence, labVerdict } });
   }
-  findings.sort(compareFindings);
+  const folded = foldMeasured(findings, metas);
+  folded.sort(compareFindings);
   const notes = [...report.notes];
   if (lowered > 0 || refuted.length > 0) {
     notes.push({
@@ -162,7 +163,7 @@ export function withLabVerdicts(report: Report, metas: ReadonlyMap<string, Check
         `, ${refuted.length} the lab refuted not reported${refuted.length > 0 && !verbose ? ' (--verbose lists them)' : ''}`,
     });
   }
-  return { ...report, findings, summary: summarize(findings), notes, ...(verbose && refuted.length > 0 ? { refuted: refuted.sort(compareFindings) } : {}) };
+  return { ...report, findings: folded, summary: summarize(folded), notes, ...(verbose && refuted.length > 0 ? { refuted: refuted.sort(compareFindings) } : {}) };
 }
 
 /** The claim a finding makes: its check's, except a sensitive column of a table without RLS (a catalog fact). */
@@ -171,4 +172,30 @@ function claimOf(f: Finding, meta: CheckMeta | undefined): LabClaim | null {
   if (claim === null) return null;
   if (f.check === 'sensitive_columns_exposed' && f.evidence?.['shared'] !== true) return null;
   return claim;
+}
+
+/**
+ * One finding per flaw: what the matrix measured on a table (lab_cross_owner_access) folds into a
+ * static finding on the same table that it confirmed (the policy that lets it), which takes the
+ * more severe level and the measurement.
+ */
+/** Catalog facts that already say the whole table is open: what the matrix measured is their evidence. */
+const OPEN_TABLE: ReadonlySet<string> = new Set(['rls_disabled_in_public', 'policy_exists_rls_disabled']);
+
+function foldMeasured(findings: readonly Finding[], metas: ReadonlyMap<string, CheckMeta>): Finding[] {
+  const table = (f: Finding) => `${f.object.schema}\u0000${f.object.name}`;
+  const measured = new Map(findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [table(f), f]));
+  const into = new Map<string, Finding>();
+  for (const f of findings) {
+    const claim = metas.get(f.check)?.labClaim;
+    const confirmed = (claim === 'read' || claim === 'write' || claim === 'access') && (f.evidence?.['labVerdict'] as Verdict | undefined)?.status === 'confirmed';
+    if ((confirmed || OPEN_TABLE.has(f.check)) && measured.has(table(f)) && !into.has(table(f))) into.set(table(f), f);
+  }
+  return findings.flatMap((f) => {
+    if (f.check === 'lab_cross_owner_access') return into.has(table(f)) ? [] : [f];
+    const m = into.get(table(f)) === f ? measured.get(table(f)) : undefined;
+    if (!m) return [f];
+    const level = levelRank(m.level) < levelRank(f.level) ? m.level : f.level;
+    return [{ ...f, level, message: `${f.message} ${m.message}`, evidence: { ...f.evidence, lab: m.evidence?.['lab'] } }];
+  });
 }

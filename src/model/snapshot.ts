@@ -3,6 +3,7 @@
  * `src/introspect` and then handed, read-only, to checks, scoring and reporters.
  * No OIDs leave introspection: objects are identified by schema-qualified names.
  */
+import type { LabMatrixRow } from './report.ts';
 
 /** One exploded ACL entry (`aclexplode`). `grantee` is `PUBLIC` for the pseudo-role. */
 export interface AclItem {
@@ -405,6 +406,8 @@ export interface Snapshot {
    * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
    */
   readonly labAttacks?: readonly LabAttack[];
+  /** The lab's access matrix (embedded targets): absent when no lab ran, then lab_cross_owner_access is silent. */
+  readonly labMatrix?: readonly LabMatrixRow[];
   /** Statements of the migrations that failed and were passed over (embedded targets without --strict). */
   readonly failedStatements?: readonly FailedStatement[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */

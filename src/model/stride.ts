@@ -44,6 +44,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   rls_references_user_metadata: ['S', 'E'],
   tenant_self_join: ['E', 'I'],
   lab_confirmed_escalation: ['E', 'I'],
+  lab_cross_owner_access: ['I', 'T'],
   migration_statement_failed: ['T'],
   privilege_escalation: ['E'],
   anon_security_definer_function_executable: ['E'],

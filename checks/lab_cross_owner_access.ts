@@ -1,0 +1,98 @@
+/**
+ * What the access matrix measured, as findings: a persona that reads, changes or deletes rows of
+ * other owners in the lab's world. No policy shape is read: whatever the policies, helpers, grants
+ * or RLS flags are, the rows were reached.
+ */
+import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import { qualified } from '../src/model/ident.ts';
+import type { Level } from '../src/model/level.ts';
+import type { LabCell, LabMatrixRow } from '../src/model/report.ts';
+import { sensitiveMatcher } from '../src/engine/context.ts';
+import { relationObject } from './_shared.ts';
+
+/** Rows of other owners a cell reached. */
+function others(cell: LabCell): number {
+  return typeof cell === 'object' ? cell.others : 0;
+}
+
+const WHO: Readonly<Record<string, string>> = {
+  anon: 'anyone with the anon key (no account)',
+  outsider: 'any signed-up account (one that owns nothing and belongs to no tenant)',
+};
+
+/** The most dangerous persona of those that reached (anon, then the outsider, then another tenant's user). */
+function worst(rows: readonly LabMatrixRow[]): LabMatrixRow | undefined {
+  const rank = (p: string) => (p === 'anon' ? 0 : p === 'outsider' ? 1 : 2);
+  return [...rows].sort((a, b) => rank(a.persona) - rank(b.persona))[0];
+}
+
+export default defineCheck({
+  meta: {
+    id: 'lab_cross_owner_access',
+    title: 'A persona reaches other owners’ rows (measured in the lab)',
+    level: 'critical',
+    category: 'security',
+    facing: 'external',
+    description:
+      'In the lab (a copy of the project with accounts and rows supaudit made), anon, an account that owns nothing, or a user of another tenant read, updated or deleted rows that belong to another user.',
+  },
+  run(ctx) {
+    const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
+    const byTable = new Map<string, LabMatrixRow[]>();
+    for (const row of ctx.snapshot.labMatrix ?? []) {
+      const key = `${row.schema}\u0000${row.name}`;
+      byTable.set(key, [...(byTable.get(key) ?? []), row]);
+    }
+    return [...byTable.values()].flatMap((rows): FindingDraft[] => {
+      const rel = ctx.relation(rows[0]!.schema, rows[0]!.name);
+      // storage.objects is reached through the Storage API: the lab's storage attacks judge it (lab_confirmed_escalation).
+      if (!rel || rel.schema === 'storage') return [];
+      const name = qualified(rel.schema, rel.name);
+      const writers = rows.filter((r) => others(r.update) > 0 || others(r.delete) > 0);
+      const readers = rows.filter((r) => others(r.select) > 0);
+      const writer = worst(writers);
+      if (writer) {
+        const verbs = [others(writer.update) > 0 ? `update ${others(writer.update)}` : null, others(writer.delete) > 0 ? `delete ${others(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
+        const who = WHO[writer.persona] ?? `a signed-in user of another tenant (${writer.persona})`;
+        const level: Level = writer.persona in WHO ? 'critical' : 'high';
+        return [
+          {
+            level,
+            message: `Measured in the lab: ${who} can ${verbs} row${verbs.endsWith(' 1') ? '' : 's'} of other users in ${name} (personas that could: ${writers.map((w) => w.persona).join(', ')}).`,
+            object: relationObject(rel),
+            detail: 'write',
+            roles: [writer.persona === 'anon' ? 'anon' : 'authenticated'],
+            remediation: {
+              text: `Tie the UPDATE and DELETE policies of ${name} to the row's owner or tenant (\`owner_id = (select auth.uid())\`, a membership of the row's tenant), and revoke UPDATE, DELETE from anon where it writes nothing.`,
+            },
+            evidence: { lab: { personas: writers.map((w) => w.persona), update: Object.fromEntries(writers.map((w) => [w.persona, w.update])), delete: Object.fromEntries(writers.map((w) => [w.persona, w.delete])) } },
+          },
+        ];
+      }
+      const reader = worst(readers);
+      if (!reader) return [];
+      const sensitive = rel.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null);
+      const stranger = reader.persona in WHO;
+      // Reading others' rows is how a public table works (posts, profiles): high only where the rows
+      // carry sensitive columns; a directory of public rows stays low for a stranger.
+      const level: Level = sensitive.length > 0 ? (stranger ? 'high' : 'medium') : 'low';
+      const who = WHO[reader.persona] ?? `a signed-in user of another tenant (${reader.persona})`;
+      return [
+        {
+          level,
+          message:
+            `Measured in the lab: ${who} reads ${others(reader.select)} row${others(reader.select) === 1 ? '' : 's'} of other users in ${name}` +
+            (sensitive.length > 0 ? `, with their ${sensitive.join(', ')}.` : ' (fine if the table is public by design).'),
+          object: relationObject(rel),
+          detail: 'read',
+          roles: [reader.persona === 'anon' ? 'anon' : 'authenticated'],
+          remediation: {
+            text: `Tie the SELECT policies of ${name} to the row's owner or tenant, or move the private columns to a table only their owner reads.`,
+          },
+          evidence: { lab: { personas: readers.map((r) => r.persona), select: Object.fromEntries(readers.map((r) => [r.persona, r.select])) }, ...(sensitive.length > 0 ? { sensitiveColumns: sensitive } : {}) },
+        },
+      ];
+    });
+  },
+});

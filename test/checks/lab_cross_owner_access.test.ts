@@ -1,0 +1,66 @@
+/**
+ * lab_cross_owner_access: what the lab's access matrix measured, as findings. The migrations below
+ * have no seed and no users: the lab makes both.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { Report } from '../../src/model/report.ts';
+import { runCli } from '../support/cli.ts';
+
+const MIGRATION = `
+-- Every signed-in user passes: any account changes and deletes every project.
+create table public.projects (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null default auth.uid() references auth.users on delete cascade,
+  name text not null
+);
+alter table public.projects enable row level security;
+create policy "signed-in users" on public.projects for all to authenticated using (auth.role() = 'authenticated');
+
+-- Near miss: tied to the owner.
+create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null default auth.uid() references auth.users on delete cascade,
+  body text not null
+);
+alter table public.notes enable row level security;
+create policy "owners" on public.notes for all to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
+
+-- A public directory: read by anyone (low, no sensitive column); one with e-mails (high).
+create table public.handles (id uuid primary key references auth.users on delete cascade, handle text not null);
+alter table public.handles enable row level security;
+create policy "public" on public.handles for select using (true);
+create table public.contacts (id uuid primary key references auth.users on delete cascade, email text not null);
+alter table public.contacts enable row level security;
+create policy "signed-in read" on public.contacts for select to authenticated using (auth.uid() is not null);
+
+-- RLS off: the catalog fact is the finding; the measurement is its evidence, not a second finding.
+create table public.ledger (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, amount int not null);
+`;
+
+describe('lab_cross_owner_access', () => {
+  test('reports what the matrix measured: writes by an account that owns nothing critical, public reads low, owner-tied tables nothing, RLS off folded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-cross-'));
+    try {
+      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), MIGRATION);
+      const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [f.object.name, f.level, f.message]);
+      expect(lab).toEqual([
+        ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects (personas that could: alice, bob, outsider).'],
+        ['contacts', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) reads 2 rows of other users in public.contacts, with their email.'],
+        ['handles', 'low', 'Measured in the lab: anyone with the anon key (no account) reads 3 rows of other users in public.handles (fine if the table is public by design).'],
+      ]);
+      const ledger = report.findings.filter((f) => f.object.name === 'ledger' && f.check === 'rls_disabled_in_public');
+      expect(ledger).toHaveLength(1);
+      expect(ledger[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) can update 2 and delete 2 rows of other users in public\.ledger/);
+      expect(report.findings.some((f) => f.object.name === 'notes' && f.check === 'lab_cross_owner_access')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

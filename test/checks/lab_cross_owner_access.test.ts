@@ -51,7 +51,7 @@ describe('lab_cross_owner_access', () => {
       const report = JSON.parse(run.stdout) as Report;
       const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [f.object.name, f.level, f.message]);
       expect(lab).toEqual([
-        ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects (personas that could: alice, bob, outsider).'],
+        ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects.'],
         ['contacts', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) reads 2 rows of other users in public.contacts, with their email.'],
         ['handles', 'low', 'Measured in the lab: anyone with the anon key (no account) reads 3 rows of other users in public.handles (fine if the table is public by design).'],
       ]);

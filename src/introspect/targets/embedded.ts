@@ -32,7 +32,8 @@ const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
 
 /**
  * Extensions of Supabase's list that PGlite can load (each is fetched only when a migration creates
- * it). Missing, and so skipped with a note: pg_net, pg_cron, pgsodium, vault, plv8, postgis, http…
+ * it). Missing: pg_net, pg_cron, pgmq, vault, pgsodium, http… load as stand-ins (./stand-ins);
+ * plv8, postgis and the like are skipped with a note.
  */
 const EXTENSIONS = {
   bloom, btree_gin, btree_gist, citext, cube, earthdistance, fuzzystrmatch, hstore, intarray, isn, lo, ltree, moddatetime,

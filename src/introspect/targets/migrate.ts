@@ -1,14 +1,16 @@
 /**
  * Loads migration and seed files into a database statement by statement, as `supabase db reset`
  * would, going on past what fails: the embedded database (PGlite) uses it, and the tests load the
- * same way into real servers. A `CREATE EXTENSION` the server cannot satisfy is skipped with a
- * note, with what then fails for want of it.
+ * same way into real servers. A `CREATE EXTENSION` the server cannot satisfy loads a stand-in
+ * (./stand-ins) when there is one; else it is skipped with a note when Supabase has that extension
+ * (with what then fails for want of it), or reported as a failed statement when no one has it.
  */
 import { loadModule } from 'libpg-query';
 import type { FailedStatement } from '../../model/snapshot.ts';
 import { UserError } from '../../model/errors.ts';
 import { describePgErrorSafely } from '../errors.ts';
 import { statementsOf, type LoadedStatement } from './sql-files.ts';
+import { createExtensionOf, loadStandIn, standInNote, SUPABASE_EXTENSIONS } from './stand-ins/index.ts';
 
 /** The database the files load into. */
 export interface MigrationDatabase {
@@ -32,28 +34,28 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly statements: readonly LoadedStatement[];
-  /** Statements skipped because the database lacks an extension (said in the report). */
+  /** Statements skipped because the database lacks an extension Supabase has (said in the report). */
   readonly skipped: readonly string[];
   /** Statements that failed and were passed over (not `strict`). */
   readonly failed: readonly FailedStatement[];
+  /** Extensions loaded as stand-ins, each with what it imitates (said in the report). */
+  readonly standIns: readonly string[];
 }
 
 /**
- * `CREATE EXTENSION` of something the server does not ship (pg_net, pg_cron…): its name, to
- * skip the statement rather than fail; undefined for any other statement or error.
+ * `CREATE EXTENSION` of something the server does not ship (pg_net, pg_cron…): its name, to load
+ * a stand-in or skip the statement; undefined for any other statement or error.
  */
 function unavailableExtension(sql: string, error: unknown): string | undefined {
   const code = (error as { code?: string }).code;
   if (code !== '0A000' && code !== '58P01' && code !== '42704') return undefined;
-  const m = /^\s*create\s+extension\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[^\s;]+)/i.exec(sql.replace(/^(\s*--[^\n]*\n|\s*\/\*[\s\S]*?\*\/)*/, ''));
-  if (!m) return undefined;
-  return m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!.toLowerCase();
+  return createExtensionOf(sql)?.name;
 }
 
 /**
  * Errors a statement gets when something it uses was never created: a type, language, function,
  * schema, table or column. After an extension was skipped, such a statement most likely needs it
- * (`vector(1536)`, `language plv8`, `cron.schedule(…)`, an index on a skipped table): it is skipped
+ * (`language plv8`, `st_point(…)`, a column of a PostGIS type, an index on a skipped table): it is skipped
  * too, with a note, instead of stopping the whole audit. Without a skipped extension it is a real
  * error in the migration and stops the load.
  */
@@ -111,6 +113,7 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
   const skipped: string[] = [];
   const failed: FailedStatement[] = [];
   const missingExtensions: string[] = [];
+  const standIns: string[] = [];
   // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
   // there runs under a savepoint, rolled back to when it fails.
   let inBlock = false;
@@ -149,12 +152,25 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
           if (stmt.transaction) inBlock = stmt.transaction === 'begin';
         } catch (error) {
           if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
-          const failure = error;
+          let failure = error;
           const extension = unavailableExtension(stmt.sql, error);
           if (extension !== undefined) {
-            if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
-            skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
-            continue;
+            try {
+              const loaded = await loadStandIn(db, stmt.sql, inBlock);
+              if (loaded !== undefined) {
+                standIns.push(`${standInNote(loaded)} (${display}:${stmt.line})`);
+                statements.push({ file: display, line: stmt.line, sql: stmt.sql });
+                continue;
+              }
+            } catch (standInError) {
+              // The stand-in exists but its CREATE EXTENSION cannot load (a WITH SCHEMA that does not exist).
+              failure = standInError;
+            }
+            if (failure === error && SUPABASE_EXTENSIONS.has(extension)) {
+              if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
+              skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+              continue;
+            }
           }
           if (missingExtensions.length > 0 && isMissingDependency(failure)) {
             skipped.push(`${display}:${stmt.line}: ${pgMessage(failure)} (probably needs ${missingExtensions.join(', ')})`);
@@ -164,7 +180,8 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
             throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(failure)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
           }
           // A real project's history has statements that fail on a fresh database (an object created
-          // twice, a syntax Postgres never accepted): the audit goes on and reports each one.
+          // twice, a syntax Postgres never accepted, an extension no one ships): the audit goes on
+          // and reports each one.
           failed.push({ file: display, line: stmt.line, code: (failure as { code?: string }).code ?? '', message: failureText(failure) });
           continue;
         }
@@ -173,5 +190,5 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
     }
     if (syntaxError) failed.push(syntaxError);
   }
-  return { statements, skipped, failed };
+  return { statements, skipped, failed, standIns };
 }

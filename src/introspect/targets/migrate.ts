@@ -67,13 +67,13 @@ function isMissingDependency(error: unknown): boolean {
 
 /**
  * What a failed statement of the project says: the server's message for schema errors (class 42:
- * an object that exists or is missing, a syntax error; 0A: not supported), which name only schema
- * objects; for any other error (a seed row refused, a RAISE) the condition and names only, which
- * cannot carry row values.
+ * an object that exists or is missing, a syntax error; 0A: not supported; 3F: a schema that does
+ * not exist), which name only schema objects; for any other error (a seed row refused, a RAISE)
+ * the condition and names only, which cannot carry row values.
  */
 function failureText(error: unknown): string {
   const code = (error as { code?: string }).code ?? '';
-  return code.startsWith('42') || code.startsWith('0A') ? pgMessage(error) : describePgErrorSafely(error);
+  return code.startsWith('42') || code.startsWith('0A') || code.startsWith('3F') ? pgMessage(error) : describePgErrorSafely(error);
 }
 
 /**

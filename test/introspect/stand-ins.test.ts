@@ -4,7 +4,13 @@
  * messages and secrets are recorded in plain tables, and the catalog shows them as extension
  * members, as on a hosted project. A made-up extension is still a failed statement.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import checkNullBypass from '../../checks/check_null_bypass.ts';
+import { runAudit } from '../../src/engine/audit.ts';
+import { resolveTarget } from '../../src/introspect/targets/index.ts';
 import { effectGate, notAttemptedReason, readEffectCatalog } from '../../src/introspect/effects.ts';
 import { introspect } from '../../src/introspect/index.ts';
 import { buildWorld } from '../../src/lab/world.ts';
@@ -149,6 +155,42 @@ describe('stand-ins in the lab', () => {
       expect(queued!.n).toBe(2);
     } finally {
       await session.close();
+    }
+  });
+});
+
+describe('stand-ins and the effect gate on the embedded target', () => {
+  test('with the API probe on, a proof in the embedded copy still runs through a trigger that calls net.http_post', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'supaudit-stand-in-gate-'));
+    try {
+      mkdirSync(join(root, 'supabase', 'migrations'), { recursive: true });
+      writeFileSync(
+        join(root, 'supabase', 'migrations', '20240101000000_members.sql'),
+        `create extension if not exists pg_net with schema extensions;
+create table public.projects (id bigint primary key, name text);
+create table public.invites (code text primary key, project_id bigint not null references public.projects);
+create table public.project_members (project_id bigint not null references public.projects, user_id uuid not null, join_code text, primary key (project_id, user_id));
+alter table public.project_members enable row level security;
+create policy "join as yourself" on public.project_members for insert to authenticated with check (user_id = (select auth.uid()));
+create policy "invite needed" on public.project_members as restrictive for insert to authenticated
+  with check (join_code is null or project_id in (select i.project_id from public.invites i where i.code = join_code));
+create policy "members see members" on public.project_members for select to authenticated using (user_id = (select auth.uid()));
+grant select, insert on public.project_members to authenticated;
+create function public.member_webhook() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  perform net.http_post(url := 'https://hooks.example.com/members', body := jsonb_build_object('project', new.project_id));
+  return new;
+end $$;
+create trigger project_members_webhook after insert on public.project_members for each row execute function public.member_webhook();
+`,
+      );
+      const target = resolveTarget({ migrations: join(root, 'supabase', 'migrations'), env: {} });
+      // Nothing listens on port 9: the API probe's requests fail, and it reads the gate all the same.
+      const { report } = await runAudit(target, { checks: [checkNullBypass], apiProbe: { url: 'http://127.0.0.1:9', anonKey: 'not-a-key', timeoutMs: 2_000 } });
+      const proof = report.findings.find((f) => f.check === 'check_null_bypass')?.proof;
+      expect(proof?.status, proof?.reason).toBe('confirmed');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

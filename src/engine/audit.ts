@@ -179,7 +179,10 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
       options.onStage?.('exploit proofs');
-      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url', gate);
+      // The gate guards a live database. On the embedded copy the proofs act in the lab's own copy,
+      // where pg_net, http and the like are stand-ins that record and never send: not gated there
+      // (the gate read from it serves the API probe, whose requests reach the live database).
+      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url', target.kind === 'url' ? gate : undefined);
     }
     if (sequencesBefore) {
       const after = await readSequenceValues(opened.session).catch(() => null);

@@ -1,8 +1,8 @@
 /**
  * The migrations target as a user's project meets it: the project is the folder above the
  * migrations (not the folder supaudit runs in), seeds come from config.toml, extension functions
- * resolve unqualified as on a hosted project, and what the embedded database cannot load is
- * skipped with a note instead of stopping the audit, inside BEGIN … COMMIT too.
+ * resolve unqualified as on a hosted project, extensions it lacks load as stand-ins, and what it
+ * cannot load is skipped with a note instead of stopping the audit, inside BEGIN … COMMIT too.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,7 @@ describe('--migrations target', () => {
     }
   });
 
-  it('extension functions resolve without a schema, pgvector loads, and a missing extension skips what needs it, with notes', async () => {
+  it('extension functions resolve without a schema, pgvector loads, pg_cron loads as a stand-in, and a missing extension skips what needs it, with notes', async () => {
     const root = project({
       'migrations/1_init.sql': `
 create table public.invites (token text not null default encode(gen_random_bytes(12), 'hex'), id uuid default uuid_generate_v4());
@@ -102,12 +102,13 @@ alter table public.documents enable row level security;
       expect(await query("select format_type(atttypid, atttypmod) as t from pg_attribute where attrelid = 'public.documents'::regclass and attname = 'embedding'")).toEqual([{ t: 'extensions.vector(3)' }]);
       expect(await query("select to_regclass('public.after_cron') is not null as created, relrowsecurity as rls from pg_class where oid = 'public.documents'::regclass")).toEqual([{ created: true, rls: true }]);
       expect(await query("select to_regprocedure('public.hook(jsonb)') as hook")).toEqual([{ hook: null }]);
+      // Inside the file's BEGIN … COMMIT: the stand-in loads in a savepoint, and the job is recorded.
+      expect(await query('select jobname, command from cron.job')).toEqual([{ jobname: 'nightly', command: 'select 1' }]);
       expect(opened.notes.map((n) => n.message.replace(/^skipped supabase\/migrations\//, ''))).toEqual([
+        'pg_cron loaded as a stand-in: jobs are recorded in cron.job, never run (supabase/migrations/1_init.sql:10)',
         '1_init.sql:6: extension plv8 is not available in the embedded database',
         '1_init.sql:7: language "plv8" does not exist (SQLSTATE 42704) (probably needs plv8)',
         '1_init.sql:8: function public.hook(jsonb) does not exist (SQLSTATE 42883) (probably needs plv8)',
-        '1_init.sql:10: extension pg_cron is not available in the embedded database',
-        '1_init.sql:11: schema "cron" does not exist (SQLSTATE 3F000) (probably needs plv8, pg_cron)',
       ]);
     } finally {
       await opened.session.close();

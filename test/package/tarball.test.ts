@@ -49,7 +49,7 @@ describe('the packed tarball, installed in an empty project', () => {
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(files.some((f) => f.startsWith('package/test/') || f.startsWith('package/bench/') || f.startsWith('package/.ci/') || f.startsWith('package/src/'))).toBe(false);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-    for (const f of ['package/dist/src/cli/run.js', 'package/dist/src/introspect/targets/supabase-base.sql', 'package/dist/checks/rls_disabled_in_public.md', 'package/dist/supabase/config.toml', 'package/bin/supaudit.js', 'package/LICENSE', 'package/action.yml']) {
+    for (const f of ['package/dist/src/cli/run.js', 'package/dist/src/introspect/targets/supabase-base.sql', 'package/dist/src/introspect/targets/stand-ins/pg_net.sql', 'package/dist/checks/rls_disabled_in_public.md', 'package/dist/supabase/config.toml', 'package/bin/supaudit.js', 'package/LICENSE', 'package/action.yml']) {
       expect(files).toContain(f);
     }
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');

@@ -12,8 +12,9 @@ import { introspect } from '../../src/introspect/index.ts';
 import type { Session } from '../../src/introspect/session.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
 import { createBaseDatabase, startEmbedded } from '../../src/introspect/targets/embedded.ts';
+import { loadMigrations, type LoadResult } from '../../src/introspect/targets/migrate.ts';
 import { connectPg } from '../../src/introspect/targets/pg.ts';
-import { clusters, freshDatabase, runSql } from '../harness/db.ts';
+import { clusters, freshDatabase, runSql, withClient } from '../harness/db.ts';
 import type { ClusterEngine } from '../harness/postgres.ts';
 import type { Check } from '../../src/model/check.ts';
 import type { Finding } from '../../src/model/finding.ts';
@@ -117,6 +118,40 @@ export async function loadOn(engine: Engine, ...sql: string[]): Promise<Session>
   for (const text of sql) await runSql(url, text);
   await runSql(url, 'analyze');
   return connectPg(url);
+}
+
+/**
+ * Loads migration files (name → SQL, in name order) on the Supabase base the way the migrations
+ * target does: statement by statement, with the hosted search_path, stand-ins for missing
+ * extensions and failures recorded. PGlite goes through the embedded target itself; a real server
+ * through the same loader on a superuser connection. Returns an open session and what loading said.
+ */
+export async function loadMigrationsOn(engine: Engine, files: Readonly<Record<string, string>>): Promise<{ session: Session; loaded: LoadResult }> {
+  const names = Object.keys(files).sort();
+  if (engine === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-test-'));
+    try {
+      const paths = names.map((name) => {
+        writeFileSync(join(dir, name), files[name]!);
+        return join(dir, name);
+      });
+      const db = await startEmbedded(paths, dir, { base: await pgliteBase() });
+      return { session: db.session, loaded: db };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const url = await freshDatabase(engine);
+  await runSql(url, BASE_SQL);
+  const loaded = await withClient(url, async (client) => {
+    await client.query(`set search_path = "$user", public, extensions; set check_function_bodies = off`);
+    return loadMigrations(
+      { exec: async (sql) => void (await client.query(sql)), query: async <T>(sql: string) => (await client.query(sql)).rows as T[] },
+      names.map((name) => ({ path: name, display: name, text: files[name]! })),
+    );
+  });
+  await runSql(url, 'analyze');
+  return { session: await connectPg(url), loaded };
 }
 
 /** Loads SQL on the engine, audits it, closes the session. */

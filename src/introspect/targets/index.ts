@@ -205,6 +205,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
             area: 'migrations',
             message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,
           })),
+          ...db.standIns.map((s) => ({ area: 'migrations', message: s })),
           ...db.skipped.map((s) => ({ area: 'migrations', message: `skipped ${s}` })),
         ],
       };

@@ -1,0 +1,194 @@
+/**
+ * Loads migration and seed files into a database statement by statement, as `supabase db reset`
+ * would, going on past what fails: the embedded database (PGlite) uses it, and the tests load the
+ * same way into real servers. A `CREATE EXTENSION` the server cannot satisfy loads a stand-in
+ * (./stand-ins) when there is one; else it is skipped with a note when Supabase has that extension
+ * (with what then fails for want of it), or reported as a failed statement when no one has it.
+ */
+import { loadModule } from 'libpg-query';
+import type { FailedStatement } from '../../model/snapshot.ts';
+import { UserError } from '../../model/errors.ts';
+import { describePgErrorSafely } from '../errors.ts';
+import { statementsOf, type LoadedStatement } from './sql-files.ts';
+import { createExtensionOf, loadStandIn, standInNote, SUPABASE_EXTENSIONS } from './stand-ins/index.ts';
+
+/** The database the files load into. */
+export interface MigrationDatabase {
+  exec(sql: string): Promise<void>;
+  query<T>(sql: string): Promise<T[]>;
+}
+
+export interface MigrationFile {
+  readonly path: string;
+  /** The path as the report shows it. */
+  readonly display: string;
+  readonly text: string;
+}
+
+export interface LoadOptions {
+  /** Stop at the first statement that fails (`--strict`); otherwise it is recorded and loading goes on. */
+  readonly strict?: boolean;
+  /** Awaited before each statement: yields to the event loop, and throws to stop the load. */
+  readonly beforeStatement?: () => Promise<void>;
+}
+
+export interface LoadResult {
+  readonly statements: readonly LoadedStatement[];
+  /** Statements skipped because the database lacks an extension Supabase has (said in the report). */
+  readonly skipped: readonly string[];
+  /** Statements that failed and were passed over (not `strict`). */
+  readonly failed: readonly FailedStatement[];
+  /** Extensions loaded as stand-ins, each with what it imitates (said in the report). */
+  readonly standIns: readonly string[];
+}
+
+/**
+ * `CREATE EXTENSION` of something the server does not ship (pg_net, pg_cron…): its name, to load
+ * a stand-in or skip the statement; undefined for any other statement or error.
+ */
+function unavailableExtension(sql: string, error: unknown): string | undefined {
+  const code = (error as { code?: string }).code;
+  if (code !== '0A000' && code !== '58P01' && code !== '42704') return undefined;
+  return createExtensionOf(sql)?.name;
+}
+
+/**
+ * Errors a statement gets when something it uses was never created: a type, language, function,
+ * schema, table or column. After an extension was skipped, such a statement most likely needs it
+ * (`language plv8`, `st_point(…)`, a column of a PostGIS type, an index on a skipped table): it is skipped
+ * too, with a note, instead of stopping the whole audit. Without a skipped extension it is a real
+ * error in the migration and stops the load.
+ */
+const MISSING_OBJECT_CODES = new Set(['42704', '42883', '42P01', '3F000', '42703']);
+
+function isMissingDependency(error: unknown): boolean {
+  return MISSING_OBJECT_CODES.has((error as { code?: string }).code ?? '');
+}
+
+/**
+ * What a failed statement of the project says: the server's message for schema errors (class 42:
+ * an object that exists or is missing, a syntax error; 0A: not supported; 3F: a schema that does
+ * not exist), which name only schema objects; for any other error (a seed row refused, a RAISE)
+ * the condition and names only, which cannot carry row values.
+ */
+function failureText(error: unknown): string {
+  const code = (error as { code?: string }).code ?? '';
+  return code.startsWith('42') || code.startsWith('0A') || code.startsWith('3F') ? pgMessage(error) : describePgErrorSafely(error);
+}
+
+/**
+ * psql meta-commands (`\d+ public.teams`, `\i file`) in a migration: not SQL (the Supabase CLI sends
+ * them to the server, which refuses them). Blanked, each recorded as a failed statement, so the rest
+ * of the file loads; line numbers and offsets are kept.
+ */
+function withoutMetaCommands(text: string, display: string, failed: FailedStatement[]): string {
+  if (!/^[ \t]*\\/m.test(text)) return text;
+  const lines = text.split('\n');
+  return lines
+    .map((line, i) => {
+      if (!/^[ \t]*\\/.test(line)) return line;
+      failed.push({ file: display, line: i + 1, code: '42601', message: `a psql meta-command (${line.trim().split(/\s/)[0]}), not SQL: the server refuses it` });
+      return ' '.repeat(line.length);
+    })
+    .join('\n');
+}
+
+/** The text before the statement that holds `line`: cut after the last line ending in `;` before it. */
+function textBefore(text: string, line: number): string {
+  const lines = text.split('\n').slice(0, Math.max(0, line - 1));
+  let end = lines.length;
+  while (end > 0 && !/;\s*(--.*)?$/.test(lines[end - 1]!)) end--;
+  return lines.slice(0, end).join('\n');
+}
+
+export function pgMessage(error: unknown): string {
+  const e = error as { message?: string; code?: string };
+  return `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
+}
+
+/** Runs the files' statements in order on `db`; see the module comment for what happens to a failure. */
+export async function loadMigrations(db: MigrationDatabase, files: readonly MigrationFile[], options: LoadOptions = {}): Promise<LoadResult> {
+  await loadModule();
+  const statements: LoadedStatement[] = [];
+  const skipped: string[] = [];
+  const failed: FailedStatement[] = [];
+  const missingExtensions: string[] = [];
+  const standIns: string[] = [];
+  // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
+  // there runs under a savepoint, rolled back to when it fails.
+  let inBlock = false;
+  for (const { path, display, text: original } of files) {
+    const text = options.strict ? original : withoutMetaCommands(original, display, failed);
+    // A syntax error stops the parser: the statements before it are loaded (the text is parsed
+    // again up to the statement that holds the error), the rest of the file is passed over.
+    let source = text;
+    let syntaxError: FailedStatement | null = null;
+    let ran = 0;
+    parsing: for (;;) {
+      const parsed = statementsOf({ path, text: source }, display);
+      let seen = 0;
+      for (;;) {
+        let next: IteratorResult<ReturnType<typeof statementsOf> extends Generator<infer T> ? T : never>;
+        try {
+          next = parsed.next();
+        } catch (error) {
+          if (options.strict || !(error instanceof UserError) || syntaxError !== null) throw error;
+          const m = /^.*?:(\d+): (.*)$/.exec(error.message);
+          syntaxError = { file: display, line: Number(m?.[1] ?? 1), code: '42601', message: `${m?.[2] ?? error.message} (the rest of the file was not loaded)` };
+          source = textBefore(text, syntaxError.line);
+          continue parsing;
+        }
+        if (next.done) break parsing;
+        const stmt = next.value;
+        // Parsed again after a syntax error: the statements that already ran come first, in the same order.
+        if (seen++ < ran) continue;
+        ran++;
+        await options.beforeStatement?.();
+        const guarded = inBlock && stmt.transaction === undefined;
+        try {
+          if (guarded) await db.exec('savepoint supaudit_statement');
+          await db.exec(stmt.sql);
+          if (guarded) await db.exec('release savepoint supaudit_statement');
+          if (stmt.transaction) inBlock = stmt.transaction === 'begin';
+        } catch (error) {
+          if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+          let failure = error;
+          const extension = unavailableExtension(stmt.sql, error);
+          if (extension !== undefined) {
+            try {
+              const loaded = await loadStandIn(db, stmt.sql, inBlock);
+              if (loaded !== undefined) {
+                standIns.push(`${standInNote(loaded)} (${display}:${stmt.line})`);
+                statements.push({ file: display, line: stmt.line, sql: stmt.sql });
+                continue;
+              }
+            } catch (standInError) {
+              // The stand-in exists but its CREATE EXTENSION cannot load (a WITH SCHEMA that does not exist).
+              failure = standInError;
+            }
+            if (failure === error && SUPABASE_EXTENSIONS.has(extension)) {
+              if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
+              skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
+              continue;
+            }
+          }
+          if (missingExtensions.length > 0 && isMissingDependency(failure)) {
+            skipped.push(`${display}:${stmt.line}: ${pgMessage(failure)} (probably needs ${missingExtensions.join(', ')})`);
+            continue;
+          }
+          if (options.strict) {
+            throw new UserError('migration', `${display}:${stmt.line}: ${pgMessage(failure)}`, 'fix the migration; files are applied in file-name order on top of a Supabase base');
+          }
+          // A real project's history has statements that fail on a fresh database (an object created
+          // twice, a syntax Postgres never accepted, an extension no one ships): the audit goes on
+          // and reports each one.
+          failed.push({ file: display, line: stmt.line, code: (failure as { code?: string }).code ?? '', message: failureText(failure) });
+          continue;
+        }
+        statements.push({ file: display, line: stmt.line, sql: stmt.sql });
+      }
+    }
+    if (syntaxError) failed.push(syntaxError);
+  }
+  return { statements, skipped, failed, standIns };
+}

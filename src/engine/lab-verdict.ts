@@ -114,6 +114,9 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
     return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
   if (index.attacked.has(key)) return { status: 'confirmed', why: "a lab attack reached another owner's rows in it" };
+  // A statement that failed (a foreign key of another row, a trigger's error) measured nothing.
+  const failed = cells.filter((c) => commands.some((cmd) => c[cmd] === 'error'));
+  if (failed.length > 0) return { status: 'unconfirmed', why: `${commands.join(' or ')} failed in the lab for ${failed.map((c) => c.persona).join(', ')} (an error, not a refusal), so it measured nothing` };
   // Rows nobody made (the seed's) reached by anon or the outsider may be someone's: not a refutation.
   const seedReached = cells.some((c) => (c.persona === 'anon' || c.persona === 'outsider') && commands.includes('select') && typeof c.select === 'object' && c.select.unattributed > 0);
   if (seedReached) return { status: 'unconfirmed', why: "anon or a signed-up outsider reads the seed's rows, whose owners the lab does not know" };

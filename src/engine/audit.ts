@@ -5,7 +5,7 @@ import { InconclusiveError, type Check, type CheckOptions } from '../model/check
 import type { Level } from '../model/level.ts';
 import { qualified } from '../model/ident.ts';
 import type { LabReport, Report } from '../model/report.ts';
-import type { Relation, Snapshot } from '../model/snapshot.ts';
+import type { IntrospectionNote, MigrationCatalog, Relation, Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
 import { probeTargets, runProbes, type ProbeCost, type RoleProbe } from '../introspect/probe.ts';
 import { throwIfCancelled } from '../introspect/session.ts';
@@ -24,6 +24,8 @@ import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { runLab } from '../lab/index.ts';
+import { runLabOnCopy, type LabSource } from '../lab/copy.ts';
+import { readDdlCatalog } from '../introspect/ddl-catalog.ts';
 import { worldSummary, type World } from '../lab/world.ts';
 import { effectGate, notAttemptedReason, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
@@ -64,6 +66,8 @@ export interface AuditOptions {
   readonly today?: string;
   /** `supaudit load`: measure the policies as real users (see src/introspect/load.ts). */
   readonly load?: LoadSettings;
+  /** false (`--no-lab`): no lab (no copy, world, matrix or attack search) on any target. */
+  readonly lab?: boolean;
   /** The application's code to read for supabase calls (`--app`); `display` is how the report names the folder. */
   readonly app?: { readonly root: string; readonly display: string; readonly limits?: ScanOptions };
 }
@@ -111,6 +115,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let gate: EffectGate | undefined;
   let world: World | undefined;
   let lab: LabReport | undefined;
+  let labNotes: readonly IntrospectionNote[] = [];
+  let migrationCatalog: MigrationCatalog | undefined;
   /** Live write probes: sequences read before and after (null: they could not be read). */
   let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
@@ -168,10 +174,16 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         ...(options.signal ? { signal: options.signal } : {}),
       });
     }
-    if (target.kind !== 'url') {
+    if (options.lab !== false && target.kind !== 'url') {
       // The embedded copy is the lab's own: its world is built there (the proofs below act in it too).
       throwIfCancelled(options.signal);
       ({ world, report: lab } = await runLab(opened.session, snapshot, options.onStage));
+    } else if (options.lab !== false) {
+      // Nothing is written to a live database: the lab builds a copy of its own and runs there.
+      throwIfCancelled(options.signal);
+      const copy = await liveLab(target, opened.session, snapshot, options);
+      ({ world, report: lab, migrationCatalog } = copy);
+      labNotes = copy.notes;
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -225,6 +237,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
     ...(lab ? { labAttacks: lab.attacks } : {}),
+    ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [
@@ -234,6 +247,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...configNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
+      ...labNotes,
       ...(world ? [{ area: 'lab', message: worldSummary(world) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
@@ -260,6 +274,25 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   const app = options.app ? scanApp(options.app.root, options.app.limits) : undefined;
   report = withAppUsage(withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, app, options.app?.display ?? '');
   return { report, snapshot, locations };
+}
+
+/**
+ * The lab of a live database, on a copy of its own: the project's migrations when `--project` has
+ * them, else DDL generated from the live catalog (read here, only now that the lab is built). A
+ * copy that cannot be built leaves a note, not a failed audit.
+ */
+async function liveLab(target: Target, session: Session, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; notes: readonly IntrospectionNote[] }> {
+  const limits = { statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs };
+  try {
+    options.onStage?.('lab DDL');
+    const source: LabSource = target.projectMigrations
+      ? { kind: 'migrations', target: target.projectMigrations }
+      : { kind: 'catalog', catalog: await readDdlCatalog(session, limits) };
+    return await runLabOnCopy(source, snapshot, { ...limits, ...(options.signal ? { signal: options.signal } : {}), ...(options.onStage ? { onStage: options.onStage } : {}) });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { notes: [{ area: 'lab', message: `lab not built: ${(error as Error).message.split('\n')[0]}` }] };
+  }
 }
 
 /**

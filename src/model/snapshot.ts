@@ -365,6 +365,17 @@ export interface LabAttack {
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
 }
 
+/**
+ * The project's migrations as the catalog of a fresh database they were loaded into (the lab's
+ * copy, before its world): what migration_drift compares the live catalog with. User objects only,
+ * expressions printed by pg_get_expr as on the live side.
+ */
+export interface MigrationCatalog {
+  readonly relations: readonly Pick<Relation, 'schema' | 'name' | 'kind' | 'rlsEnabled' | 'rlsForced' | 'acl'>[];
+  readonly policies: readonly Policy[];
+  readonly functions: readonly Pick<FunctionInfo, 'schema' | 'name' | 'identityArgs' | 'kind' | 'source' | 'securityDefiner' | 'config'>[];
+}
+
 export interface Snapshot {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
@@ -405,6 +416,11 @@ export interface Snapshot {
    * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
    */
   readonly labAttacks?: readonly LabAttack[];
+  /**
+   * A live database audited with its project's migrations (`--db-url` with `--project`, the lab
+   * built from them): their catalog, for migration_drift. Absent otherwise, and then it is silent.
+   */
+  readonly migrationCatalog?: MigrationCatalog;
   /** Statements of the migrations that failed and were passed over (embedded targets without --strict). */
   readonly failedStatements?: readonly FailedStatement[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */

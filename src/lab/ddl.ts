@@ -6,7 +6,7 @@
  * database lacks) is left to fail: the loader records it and goes on.
  */
 import type { DdlCatalog } from '../model/ddl-catalog.ts';
-import { qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
+import { createPolicySql, qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import { PUBLIC_ROLE, type AclItem, type Column, type Relation, type Snapshot } from '../model/snapshot.ts';
 
@@ -99,12 +99,7 @@ export function renderDdl(snapshot: Snapshot, catalog: DdlCatalog): string[] {
   const policyTables = new Set([...userTable, ...snapshot.relations.filter((r) => USER_POLICY_SCHEMAS.has(r.schema)).map((r) => key(r.schema, r.name))]);
   for (const p of snapshot.policies) {
     if (p.unreadable || !policyTables.has(key(p.schema, p.table))) continue;
-    out.push(
-      `CREATE POLICY ${quoteIdent(p.name)} ON ${qualified(p.schema, p.table)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command}` +
-        ` TO ${p.roles.map((r) => (r === PUBLIC_ROLE ? 'PUBLIC' : quoteIdent(r))).join(', ')}` +
-        (p.using !== null ? ` USING (${p.using})` : '') +
-        (p.withCheck !== null ? ` WITH CHECK (${p.withCheck})` : ''),
-    );
+    out.push(createPolicySql(p));
   }
 
   // Grants: what the copy's base and default privileges gave is taken back first, so the API roles hold exactly what they hold live.

@@ -45,6 +45,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   tenant_self_join: ['E', 'I'],
   lab_confirmed_escalation: ['E', 'I'],
   migration_statement_failed: ['T'],
+  migration_drift: ['T', 'E'],
   privilege_escalation: ['E'],
   anon_security_definer_function_executable: ['E'],
   authenticated_security_definer_function_executable: ['E'],

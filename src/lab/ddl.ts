@@ -9,6 +9,7 @@ import type { DdlCatalog } from '../model/ddl-catalog.ts';
 import { createPolicySql, qualified, quoteIdent, quoteLiteral } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import { PUBLIC_ROLE, type AclItem, type Column, type Relation, type Snapshot } from '../model/snapshot.ts';
+import { dependencyOrder } from './order.ts';
 
 /** The roles whose grants the copy reproduces: the API's, the service role's and PUBLIC (which reaches them all). */
 const GRANTEES = [PUBLIC_ROLE, 'anon', 'authenticated', 'service_role'] as const;
@@ -157,23 +158,6 @@ function partitionOrder(tables: readonly Relation[], partitions: ReadonlyMap<str
 
 /** Views and materialized views, each after the views it reads. */
 function viewOrder(snapshot: Snapshot, relations: readonly Relation[]): Relation[] {
-  const views = relations.filter((r) => r.kind === 'view' || r.kind === 'materialized_view');
-  const byKey = new Map(views.map((v) => [key(v.schema, v.name), v]));
-  const reads = new Map<string, string[]>();
-  for (const d of snapshot.viewDependencies) {
-    const from = key(d.schema, d.view);
-    const to = key(d.refSchema, d.refName);
-    if (from !== to && byKey.has(to)) reads.set(from, [...(reads.get(from) ?? []), to]);
-  }
-  const out: Relation[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (k: string) => {
-    if (state.get(k)) return;
-    state.set(k, 'visiting');
-    for (const dep of reads.get(k) ?? []) visit(dep);
-    state.set(k, 'done');
-    out.push(byKey.get(k)!);
-  };
-  for (const k of byKey.keys()) visit(k);
-  return out;
+  const views = new Map(relations.filter((r) => r.kind === 'view' || r.kind === 'materialized_view').map((v) => [key(v.schema, v.name), v]));
+  return dependencyOrder(views, snapshot.viewDependencies.map((d) => [key(d.schema, d.view), key(d.refSchema, d.refName)] as const));
 }

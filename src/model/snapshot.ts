@@ -412,8 +412,10 @@ export interface Snapshot {
    */
   readonly projectConfig?: ProjectConfig | null;
   /**
-   * Attacks the lab confirmed in its own copy of the project (embedded targets): absent when no lab
-   * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
+   * Attacks the lab confirmed in its own copy of the project (the embedded target itself, or for a
+   * live database a copy built from its migrations or its catalog): absent when no lab ran
+   * (`--no-lab`, a copy that could not be built, a snapshot taken without an audit), then
+   * lab_confirmed_escalation is silent.
    */
   readonly labAttacks?: readonly LabAttack[];
   /**

@@ -117,6 +117,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let lab: LabReport | undefined;
   let labNotes: readonly IntrospectionNote[] = [];
   let migrationCatalog: MigrationCatalog | undefined;
+  let labSource: LabSource | undefined;
   /** Live write probes: sequences read before and after (null: they could not be read). */
   let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
@@ -179,11 +180,12 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       throwIfCancelled(options.signal);
       ({ world, report: lab } = await runLab(opened.session, snapshot, options.onStage));
     } else if (options.lab !== false) {
-      // Nothing is written to a live database: the lab builds a copy of its own and runs there.
+      // Nothing is written to a live database: the lab builds a copy of its own, once this
+      // connection is closed; what the copy is built from is read now.
       throwIfCancelled(options.signal);
-      const copy = await liveLab(target, opened.session, snapshot, options);
-      ({ world, report: lab, migrationCatalog } = copy);
-      labNotes = copy.notes;
+      const source = await liveLabSource(target, opened.session, options);
+      if ('note' in source) labNotes = [source.note];
+      else labSource = source;
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -208,6 +210,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   }
   if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the connection was closed');
   const introspectionMs = performance.now() - introStart;
+  if (labSource) {
+    const copy = await liveLab(labSource, snapshot, options);
+    ({ world, report: lab, migrationCatalog } = copy);
+    labNotes = copy.notes;
+  }
   let api: ApiProbeResult[] | undefined;
   if (options.apiProbe) {
     throwIfCancelled(options.signal);
@@ -277,18 +284,31 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
 }
 
 /**
- * The lab of a live database, on a copy of its own: the project's migrations when `--project` has
- * them, else DDL generated from the live catalog (read here, only now that the lab is built). A
- * copy that cannot be built leaves a note, not a failed audit.
+ * What the lab of a live database builds its copy from: the project's migrations when `--project`
+ * has them, else the live catalog's DDL (read here, only now that the lab is built). A catalog that
+ * cannot be read leaves a note, not a failed audit.
  */
-async function liveLab(target: Target, session: Session, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; notes: readonly IntrospectionNote[] }> {
-  const limits = { statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs };
+async function liveLabSource(target: Target, session: Session, options: AuditOptions): Promise<LabSource | { note: IntrospectionNote }> {
+  if (target.projectMigrations) return { kind: 'migrations', target: target.projectMigrations };
   try {
     options.onStage?.('lab DDL');
-    const source: LabSource = target.projectMigrations
-      ? { kind: 'migrations', target: target.projectMigrations }
-      : { kind: 'catalog', catalog: await readDdlCatalog(session, limits) };
-    return await runLabOnCopy(source, snapshot, { ...limits, ...(options.signal ? { signal: options.signal } : {}), ...(options.onStage ? { onStage: options.onStage } : {}) });
+    return { kind: 'catalog', catalog: await readDdlCatalog(session, { statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs }) };
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { note: { area: 'lab', message: `lab not built: ${(error as Error).message.split('\n')[0]}` } };
+  }
+}
+
+/** The lab of a live database, in its own embedded copy (the live connection is closed by then). A copy that cannot be built leaves a note. */
+async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; notes: readonly IntrospectionNote[] }> {
+  throwIfCancelled(options.signal);
+  try {
+    return await runLabOnCopy(source, snapshot, {
+      statementTimeoutMs: options.statementTimeoutMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onStage ? { onStage: options.onStage } : {}),
+    });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     return { notes: [{ area: 'lab', message: `lab not built: ${(error as Error).message.split('\n')[0]}` }] };

@@ -56,6 +56,8 @@ interface TargetFlags {
   realtimeSubscribers?: string;
   /** `--app <dir>`, or false for `--no-app`. */
   app?: string | false;
+  /** false for `--no-lab`. */
+  lab?: boolean;
   /** Set by `supaudit load`. */
   load?: LoadSettings;
 }
@@ -159,6 +161,7 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
     ...(flags.explain ? { explain: true } : {}),
     ...(flags.strict ? { strict: true } : {}),
     ...(flags.verbose ? { verbose: true } : {}),
+    ...(flags.lab === false ? { lab: false } : {}),
     ...(flags.load ? { load: flags.load } : {}),
     ...(app ? { app } : {}),
     ...(flags.apiUrl || flags.anonKey ? { apiProbe: apiProbeOptions(flags, io) } : {}),
@@ -401,6 +404,7 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--realtime-subscribers <n>', 'Realtime subscribers assumed per published table when realtime.subscription has none (default 100)'))
     .addOption(new Option('--app <dir>', "application code to read for supabase calls (default: the folder above the project's supabase/; for --db-url only with --project)"))
     .addOption(new Option('--no-app', 'do not read the application code'))
+    .addOption(new Option('--no-lab', "no lab: no accounts, rows, access matrix or attack search in supaudit's own copy of the schema"))
     .addOption(new Option('--debug', 'print stack traces of internal errors'));
 }
 

@@ -5,7 +5,7 @@ import { InconclusiveError, type Check, type CheckOptions } from '../model/check
 import type { Level } from '../model/level.ts';
 import { qualified } from '../model/ident.ts';
 import type { LabReport, Report } from '../model/report.ts';
-import type { Relation, Snapshot } from '../model/snapshot.ts';
+import type { IntrospectionNote, MigrationCatalog, Relation, Snapshot } from '../model/snapshot.ts';
 import { initPolicyParser } from '../policy/index.ts';
 import { probeTargets, runProbes, type ProbeCost, type RoleProbe } from '../introspect/probe.ts';
 import { throwIfCancelled } from '../introspect/session.ts';
@@ -25,6 +25,8 @@ import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { runLab } from '../lab/index.ts';
 import { withLabVerdicts } from './lab-verdict.ts';
+import { runLabOnCopy, type LabSource } from '../lab/copy.ts';
+import { readDdlCatalog } from '../introspect/ddl-catalog.ts';
 import { worldSummary, type World } from '../lab/world.ts';
 import { effectGate, notAttemptedReason, readEffectCatalog, readSequenceValues, sequenceMovement, type EffectGate, type SequenceMovement } from '../introspect/effects.ts';
 import type { Proof } from '../model/finding.ts';
@@ -67,6 +69,8 @@ export interface AuditOptions {
   readonly today?: string;
   /** `supaudit load`: measure the policies as real users (see src/introspect/load.ts). */
   readonly load?: LoadSettings;
+  /** false (`--no-lab`): no lab (no copy, world, matrix or attack search) on any target. */
+  readonly lab?: boolean;
   /** The application's code to read for supabase calls (`--app`); `display` is how the report names the folder. */
   readonly app?: { readonly root: string; readonly display: string; readonly limits?: ScanOptions };
 }
@@ -114,6 +118,9 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   let gate: EffectGate | undefined;
   let world: World | undefined;
   let lab: LabReport | undefined;
+  let labNotes: readonly IntrospectionNote[] = [];
+  let migrationCatalog: MigrationCatalog | undefined;
+  let labSource: LabSource | undefined;
   /** Live write probes: sequences read before and after (null: they could not be read). */
   let sequences: SequenceMovement | null | undefined;
   const introStart = performance.now();
@@ -171,10 +178,17 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
         ...(options.signal ? { signal: options.signal } : {}),
       });
     }
-    if (target.kind !== 'url') {
+    if (options.lab !== false && target.kind !== 'url') {
       // The embedded copy is the lab's own: its world is built there (the proofs below act in it too).
       throwIfCancelled(options.signal);
       ({ world, report: lab } = await runLab(opened.session, snapshot, options.onStage));
+    } else if (options.lab !== false) {
+      // Nothing is written to a live database: the lab builds a copy of its own, once this
+      // connection is closed; what the copy is built from is read now.
+      throwIfCancelled(options.signal);
+      const source = await liveLabSource(target, opened.session, options);
+      if ('note' in source) labNotes = [source.note];
+      else labSource = source;
     }
     if (target.kind !== 'url' || options.probe?.writes) {
       throwIfCancelled(options.signal);
@@ -202,6 +216,11 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   }
   if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the connection was closed');
   const introspectionMs = performance.now() - introStart;
+  if (labSource) {
+    const copy = await liveLab(labSource, snapshot, options);
+    ({ world, report: lab, migrationCatalog } = copy);
+    labNotes = copy.notes;
+  }
   let api: ApiProbeResult[] | undefined;
   if (options.apiProbe) {
     throwIfCancelled(options.signal);
@@ -231,6 +250,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
     ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix } : {}),
+    ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [
@@ -240,6 +260,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...configNotes,
       ...(explained?.notes ?? []).map((message) => ({ area: 'explain', message })),
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
+      ...labNotes,
       ...(world ? [{ area: 'lab', message: worldSummary(world) }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
@@ -267,6 +288,38 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   report = withAppUsage(withLabMerged(withProofs(withPlans(withLocations(report, locations), explained), proofs)), snapshot, app, options.app?.display ?? '');
   report = withLabVerdicts(report, new Map((options.checks ?? allChecks).map((c) => [c.meta.id, c.meta])), Boolean(options.verbose));
   return { report, snapshot, locations };
+}
+
+/**
+ * What the lab of a live database builds its copy from: the project's migrations when `--project`
+ * has them, else the live catalog's DDL (read here, only now that the lab is built). A catalog that
+ * cannot be read leaves a note, not a failed audit.
+ */
+async function liveLabSource(target: Target, session: Session, options: AuditOptions): Promise<LabSource | { note: IntrospectionNote }> {
+  if (target.projectMigrations) return { kind: 'migrations', target: target.projectMigrations };
+  try {
+    options.onStage?.('lab DDL');
+    return { kind: 'catalog', catalog: await readDdlCatalog(session, { statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs }) };
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { note: { area: 'lab', message: `lab not built: ${(error as Error).message.split('\n')[0]}` } };
+  }
+}
+
+/** The lab of a live database, in its own embedded copy (the live connection is closed by then). A copy that cannot be built leaves a note. */
+async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; notes: readonly IntrospectionNote[] }> {
+  throwIfCancelled(options.signal);
+  try {
+    return await runLabOnCopy(source, snapshot, {
+      statementTimeoutMs: options.statementTimeoutMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onStage ? { onStage: options.onStage } : {}),
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { notes: [{ area: 'lab', message: `lab not built: ${(error as Error).message.split('\n')[0]}` }] };
+  }
 }
 
 /**

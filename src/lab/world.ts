@@ -21,6 +21,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from '../introspect/errors.ts';
 import type { Session } from '../introspect/session.ts';
+import { dependencyOrder } from './order.ts';
 
 export interface Persona {
   readonly name: 'alice' | 'bob' | 'outsider';
@@ -135,25 +136,11 @@ function deterministicUuid(rel: Relation, c: Column, n: number): string {
 
 /** Tables in foreign-key order (referenced first); a cycle is broken where it closes. */
 function fillOrder(tables: readonly Relation[], constraints: readonly Constraint[]): Relation[] {
-  const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
-  const deps = new Map<string, string[]>();
-  for (const c of constraints) {
-    if (c.type !== 'foreign_key' || !c.refSchema || !c.refTable) continue;
-    const from = `${c.schema}.${c.table}`;
-    const to = `${c.refSchema}.${c.refTable}`;
-    if (from !== to && byKey.has(from) && byKey.has(to)) deps.set(from, [...(deps.get(from) ?? []), to]);
-  }
-  const out: Relation[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (k: string) => {
-    if (state.get(k)) return;
-    state.set(k, 'visiting');
-    for (const d of deps.get(k) ?? []) visit(d);
-    state.set(k, 'done');
-    out.push(byKey.get(k)!);
-  };
-  for (const k of [...byKey.keys()].sort()) visit(k);
-  return out;
+  const byKey = new Map([...tables].map((t) => [`${t.schema}.${t.name}`, t] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const edges = constraints
+    .filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable)
+    .map((c) => [`${c.schema}.${c.table}`, `${c.refSchema}.${c.refTable}`] as const);
+  return dependencyOrder(byKey, edges);
 }
 
 type Row = Record<string, unknown>;

@@ -1,4 +1,5 @@
 /** SQL identifier and literal quoting, as `quote_ident` / `quote_literal` do. */
+import { PUBLIC_ROLE, type Policy } from './snapshot.ts';
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_$]*$/;
 
@@ -130,4 +131,14 @@ export function visibleSql(sql: string): string {
     i++;
   }
   return out;
+}
+
+/** `CREATE POLICY` for a policy as read from the catalog (its expressions as pg_get_expr printed them), without the semicolon. */
+export function createPolicySql(p: Pick<Policy, 'schema' | 'table' | 'name' | 'command' | 'permissive' | 'roles' | 'using' | 'withCheck'>): string {
+  return (
+    `CREATE POLICY ${quoteIdent(p.name)} ON ${qualified(p.schema, p.table)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command}` +
+    ` TO ${p.roles.map((r) => (r === PUBLIC_ROLE ? 'PUBLIC' : quoteIdent(r))).join(', ')}` +
+    (p.using !== null ? ` USING (${p.using})` : '') +
+    (p.withCheck !== null ? ` WITH CHECK (${p.withCheck})` : '')
+  );
 }

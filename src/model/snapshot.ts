@@ -366,6 +366,17 @@ export interface LabAttack {
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
 }
 
+/**
+ * The project's migrations as the catalog of a fresh database they were loaded into (the lab's
+ * copy, before its world): what migration_drift compares the live catalog with. User objects only,
+ * expressions printed by pg_get_expr as on the live side.
+ */
+export interface MigrationCatalog {
+  readonly relations: readonly Pick<Relation, 'schema' | 'name' | 'kind' | 'rlsEnabled' | 'rlsForced' | 'acl'>[];
+  readonly policies: readonly Policy[];
+  readonly functions: readonly Pick<FunctionInfo, 'schema' | 'name' | 'identityArgs' | 'kind' | 'source' | 'securityDefiner' | 'config'>[];
+}
+
 export interface Snapshot {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
@@ -402,12 +413,19 @@ export interface Snapshot {
    */
   readonly projectConfig?: ProjectConfig | null;
   /**
-   * Attacks the lab confirmed in its own copy of the project (embedded targets): absent when no lab
-   * ran (a live database, or a snapshot taken without an audit), then lab_confirmed_escalation is silent.
+   * Attacks the lab confirmed in its own copy of the project (the embedded target itself, or for a
+   * live database a copy built from its migrations or its catalog): absent when no lab ran
+   * (`--no-lab`, a copy that could not be built, a snapshot taken without an audit), then
+   * lab_confirmed_escalation is silent.
    */
   readonly labAttacks?: readonly LabAttack[];
   /** The lab's access matrix (embedded targets): absent when no lab ran, then lab_cross_owner_access is silent. */
   readonly labMatrix?: readonly LabMatrixRow[];
+  /**
+   * A live database audited with its project's migrations (`--db-url` with `--project`, the lab
+   * built from them): their catalog, for migration_drift. Absent otherwise, and then it is silent.
+   */
+  readonly migrationCatalog?: MigrationCatalog;
   /** Statements of the migrations that failed and were passed over (embedded targets without --strict). */
   readonly failedStatements?: readonly FailedStatement[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */

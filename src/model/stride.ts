@@ -46,6 +46,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   lab_confirmed_escalation: ['E', 'I'],
   lab_cross_owner_access: ['I', 'T'],
   migration_statement_failed: ['T'],
+  migration_drift: ['T', 'E'],
   privilege_escalation: ['E'],
   anon_security_definer_function_executable: ['E'],
   authenticated_security_definer_function_executable: ['E'],

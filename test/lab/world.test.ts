@@ -230,3 +230,21 @@ describe('storage in the lab', () => {
     expect(cell('outsider')).toEqual({ own: 0, others: 0, unattributed: 0 });
   });
 });
+
+describe('--no-lab', () => {
+  test('on an embedded target: no world, no matrix, no attack search, no lab finding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-nolab-'));
+    try {
+      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), TRIGGER_JOIN('active'));
+      const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-lab', '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.lab).toBeUndefined();
+      expect(report.notes.filter((n) => n.area === 'lab')).toEqual([]);
+      expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -105,7 +105,8 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
     const through = `postgres://${info.superUser}:${encodeURIComponent(info.password)}@127.0.0.1:${proxy.port}/${database}?sslmode=disable`;
     const started = Date.now();
     const run = await runCli(
-      ['load', '--db-url', through, '--schemas', 'public', '--statement-timeout', '1000', '--slo-ms', '100', '--concurrency', '1,3', '--samples', '20', '--duration', '0.3', '-f', 'json', '-o', '-', '-q'],
+      // --no-lab: the deadline is about the live connections; the lab's embedded copy is not on the link.
+      ['load', '--db-url', through, '--schemas', 'public', '--no-lab', '--statement-timeout', '1000', '--slo-ms', '100', '--concurrency', '1,3', '--samples', '20', '--duration', '0.3', '-f', 'json', '-o', '-', '-q'],
       { env: { CI: 'true' } },
     );
     const elapsed = Date.now() - started;
@@ -162,7 +163,8 @@ describe.each(realEnginesOrFail())('faults (%s)', (engine) => {
       await locker.query('refresh materialized view public.item_counts');
       await locker.query('alter table public.items add column added_by_migration int');
       const started = Date.now();
-      const run = await runCli(['--db-url', url, '--schemas', 'public', '--lock-timeout', '2000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+      // --no-lab: the bound is on waiting behind the lock; building the lab's copy takes its own seconds.
+      const run = await runCli(['--db-url', url, '--schemas', 'public', '--no-lab', '--lock-timeout', '2000', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
       const elapsed = Date.now() - started;
       await locker.query('rollback');
       expect(run.stderr).toBe('');

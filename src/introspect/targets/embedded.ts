@@ -63,6 +63,12 @@ export async function createBaseDatabase(): Promise<PGlite> {
   return db;
 }
 
+/** SQL that is not a file (the DDL the lab generates from a live catalog), named for the failures it records. */
+export interface SqlSource {
+  readonly display: string;
+  readonly text: string;
+}
+
 export interface StartOptions {
   /** A database made by `createBaseDatabase` to clone instead of starting from scratch (tests reuse one). */
   readonly base?: PGlite;
@@ -87,8 +93,12 @@ const cancelled = () => new UserError('cancelled', 'cancelled: loading the migra
  * statement so that a failure names the file and line. Ends with ANALYZE so that row
  * estimates are those a live project would have.
  */
-export async function startEmbedded(files: readonly string[], root: string, options: StartOptions = {}): Promise<EmbeddedDatabase> {
-  const texts = files.map((path) => ({ path, display: relative(root, path) || basename(path) })).map((f) => ({ ...f, text: readSqlFile(f.path, f.display) }));
+export async function startEmbedded(files: readonly (string | SqlSource)[], root: string, options: StartOptions = {}): Promise<EmbeddedDatabase> {
+  const texts = files.map((f) => {
+    if (typeof f !== 'string') return { path: f.display, display: f.display, text: f.text };
+    const display = relative(root, f) || basename(f);
+    return { path: f, display, text: readSqlFile(f, display) };
+  });
   if (options.signal?.aborted) throw cancelled();
   const db = options.base ? await options.base.clone() : await createBaseDatabase();
   await db.exec(MIGRATION_SEARCH_PATH);
@@ -127,5 +137,5 @@ export async function startEmbedded(files: readonly string[], root: string, opti
       await db.close().catch(() => undefined);
     },
   });
-  return { ...loaded, session, files: files.map((f) => relative(root, f) || basename(f)) };
+  return { ...loaded, session, files: texts.map((f) => f.display) };
 }

@@ -41,6 +41,11 @@ export interface Target {
   readonly projectDir: string | undefined;
   /** The project's `config.toml`, parsed (undefined when there is none). */
   readonly projectConfig: ProjectConfig | undefined;
+  /**
+   * A live database audited with `--project <dir>` whose folder has migrations: those migrations,
+   * as an embedded target, for the lab's copy (and to compare with the live catalog).
+   */
+  readonly projectMigrations?: Target;
   open(options?: OpenOptions): Promise<OpenedTarget>;
 }
 
@@ -230,7 +235,11 @@ export function resolveTarget(options: TargetOptions): Target {
   const url = options.dbUrl ?? env['SUPABASE_DB_URL'] ?? env['DATABASE_URL'];
   if (url) {
     const parsed = parseDatabaseUrl(url);
+    const given = options.projectDir ? resolve(cwd, options.projectDir) : undefined;
+    // `--project` names the supabase/ folder or the folder above it.
+    const migrationsDir = given ? [join(given, 'migrations'), join(given, 'supabase', 'migrations')].find((d) => existsSync(d)) : undefined;
     return {
+      ...(migrationsDir ? { projectMigrations: embeddedTarget('migrations', migrationsDir, dirname(migrationsDir)) } : {}),
       kind: 'url',
       description: parsed.display,
       configTomlSchemas: projectDir ? readConfigTomlSchemas(projectDir) : undefined,

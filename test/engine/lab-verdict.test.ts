@@ -1,0 +1,87 @@
+/**
+ * Severity follows the lab: a static access finding the lab confirms keeps its level, one it
+ * refutes is not reported (listed with --verbose), one it cannot show either way is at most medium.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { Finding } from '../../src/model/finding.ts';
+import type { Report } from '../../src/model/report.ts';
+import { runCli } from '../support/cli.ts';
+
+const MIGRATION = `
+-- A permissive "true" for UPDATE, narrowed by a restrictive policy to the owner: the static check
+-- sees the permissive policy alone; in the lab no one updates another owner's note.
+create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null default auth.uid() references auth.users on delete cascade,
+  body text not null
+);
+alter table public.notes enable row level security;
+create policy "read notes" on public.notes for select to authenticated using (owner_id = (select auth.uid()));
+create policy "edit notes" on public.notes for update to authenticated using (true) with check (true);
+create policy "only mine" on public.notes as restrictive for update to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
+
+-- The same without the restrictive policy: every signed-in user edits every note (true).
+create table public.memos (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null default auth.uid() references auth.users on delete cascade,
+  body text not null
+);
+alter table public.memos enable row level security;
+create policy "read memos" on public.memos for select to authenticated using (owner_id = (select auth.uid()));
+create policy "edit memos" on public.memos for update to authenticated using (true) with check (true);
+
+-- A definer function that writes and never looks at its caller (graded high by its shape), but
+-- what it writes opens nothing to anyone: the lab cannot confirm it.
+create table public.events (id bigint generated always as identity primary key, kind text not null);
+alter table public.events enable row level security;
+create function public.ping() returns void language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.events (kind) values ('ping');
+end $$;
+`;
+
+async function audit(dir: string, ...flags: string[]): Promise<Report> {
+  const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q', ...flags], { env: { CI: 'true' } });
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Report;
+}
+
+const on = (findings: readonly Finding[], check: string, name: string) => findings.filter((f) => f.check === check && f.object.name === name);
+
+describe('severity follows the lab', () => {
+  test('confirmed keeps its level, refuted is not reported (--verbose lists it), unconfirmed is lowered to medium and says what was tried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supaudit-verdict-'));
+    try {
+      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), MIGRATION);
+      const report = await audit(dir, '--verbose');
+      // Confirmed by the matrix: alice and bob update each other's memos.
+      const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
+      expect(memos).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'confirmed' } } });
+      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toMatch(/^alice, bob reached another owner's rows in the lab$/);
+      // Refuted: not among the findings, listed under refuted with the lab's reason.
+      expect(on(report.findings, 'rls_policy_always_true', 'notes')).toEqual([]);
+      const [notes] = on(report.refuted ?? [], 'rls_policy_always_true', 'notes');
+      expect(notes).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'refuted' } } });
+      expect((notes!.evidence!['labVerdict'] as { why: string }).why).toBe("in the lab, with rows of two owners, no persona (anon, alice, bob, outsider) could update another owner's rows");
+      // Unconfirmed: lowered from high to medium, for both roles, with what the lab tried.
+      const ping = [...on(report.findings, 'anon_security_definer_function_executable', 'ping'), ...on(report.findings, 'authenticated_security_definer_function_executable', 'ping')];
+      expect(ping.map((f) => f.level)).toEqual(['medium', 'medium']);
+      for (const f of ping) expect(f.message).toMatch(/Not confirmed in the lab: the lab called it as anon and as a signed-up outsider .*; level lowered from high to medium\.$/);
+      expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
+      expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(
+        'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 1 the lab refuted not reported',
+      );
+      // Without --verbose the refuted finding is only counted.
+      const quiet = await audit(dir);
+      expect(quiet.refuted).toBeUndefined();
+      expect(quiet.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toMatch(/1 the lab refuted not reported \(--verbose lists them\)$/);
+      expect(quiet.findings.map((f) => f.fingerprint)).toEqual(report.findings.map((f) => f.fingerprint));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -150,7 +150,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
             `each in a savepoint rolled back at once, in a transaction that is rolled back; no write that would cascade to other tables` +
             (options.probe.triggers ? '; triggers will fire (and roll back)' : '; writes that fire a trigger (of the table, a partition, a parent or a table a foreign key reaches) are skipped') +
             (target.kind === 'url' ? '; a write or read whose triggers, defaults, rules, constraints, policies or the functions they call reach anything outside the transaction (dblink, http, pg_net, COPY PROGRAM, advisory locks, setval, C or untrusted-language code, dynamic SQL) is not run' : '') +
-            '; findings that can be proven are then exploited as a signed-in user, the same way (rolled back; their fixes are not applied)',
+            '; exploit proofs never run here: they run in the lab\'s own copy',
         );
       }
       const run = await runProbes(opened.session, {
@@ -190,13 +190,13 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       if ('note' in source) labNotes = [source.note];
       else labSource = source;
     }
-    if (target.kind !== 'url' || options.probe?.writes) {
+    if (target.kind !== 'url') {
       throwIfCancelled(options.signal);
       options.onStage?.('exploit proofs');
-      // The gate guards a live database. On the embedded copy the proofs act in the lab's own copy,
-      // where pg_net, http and the like are stand-ins that record and never send: not gated there
-      // (the gate read from it serves the API probe, whose requests reach the live database).
-      proofs = await proveFindings(opened.session, snapshot, options, target.kind !== 'url', target.kind === 'url' ? gate : undefined);
+      // The proofs act in the lab's own copy, where pg_net, http and the like are stand-ins that
+      // record and never send: not gated there (the gate read from it serves the API probe, whose
+      // requests reach the live database). A live database's proofs run in its lab copy, below.
+      proofs = await proveFindings(opened.session, snapshot, options, true);
     }
     if (sequencesBefore) {
       const after = await readSequenceValues(opened.session).catch(() => null);
@@ -219,6 +219,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (labSource) {
     const copy = await liveLab(labSource, snapshot, options);
     ({ world, report: lab, migrationCatalog } = copy);
+    proofs = copy.proofs;
     labNotes = copy.notes;
   }
   let api: ApiProbeResult[] | undefined;
@@ -262,7 +263,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
       ...labNotes,
       ...(world ? [{ area: 'lab', message: worldSummary(world) }] : []),
-      ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind !== 'url') }] : []),
+      ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind === 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
     ],
   };
@@ -277,7 +278,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (unproven > 0) {
     report = {
       ...report,
-      notes: [...report.notes, { area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes` }],
+      notes: [...report.notes, { area: 'proofs', message: `${unproven} finding${unproven === 1 ? '' : 's'} can be proven by a rolled-back exploit as a signed-in user in the lab's copy: run without --no-lab` }],
     };
   }
   if (loaded) report = { ...report, load: loaded.report };
@@ -307,7 +308,7 @@ async function liveLabSource(target: Target, session: Session, options: AuditOpt
 }
 
 /** The lab of a live database, in its own embedded copy (the live connection is closed by then). A copy that cannot be built leaves a note. */
-async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; notes: readonly IntrospectionNote[] }> {
+async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOptions): Promise<{ world?: World; report?: LabReport; migrationCatalog?: MigrationCatalog; proofs?: Map<string, Proof>; notes: readonly IntrospectionNote[] }> {
   throwIfCancelled(options.signal);
   try {
     return await runLabOnCopy(source, snapshot, {
@@ -315,6 +316,8 @@ async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOpti
       lockTimeoutMs: options.lockTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onStage ? { onStage: options.onStage } : {}),
+      // No exploit ever runs on the audited database: the proofs act in the copy, fixes applied there.
+      prove: (session, copied) => proveFindings(session, copied, options, true),
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -417,13 +420,13 @@ export async function proveFindings(session: Session, snapshot: Snapshot, option
   });
 }
 
-function proofSummary(proofs: ReadonlyMap<string, Proof>, embedded: boolean): string {
+function proofSummary(proofs: ReadonlyMap<string, Proof>, inCopy: boolean): string {
   const n = (s: Proof['status']) => [...proofs.values()].filter((p) => p.status === s).length;
   const fixed = [...proofs.values()].filter((p) => p.fixVerified?.status === 'verified').length;
   return (
-    `exploit proofs as signed-in users, rolled back: ${n('confirmed')} confirmed, ${n('refuted')} refuted, ${n('inconclusive')} inconclusive` +
+    `exploit proofs as signed-in users${inCopy ? " in the lab's copy (never on the live database)" : ''}, rolled back: ${n('confirmed')} confirmed, ${n('refuted')} refuted, ${n('inconclusive')} inconclusive` +
     (n('not_attempted') > 0 ? `, ${n('not_attempted')} not attempted (their statements could act outside the transaction)` : '') +
-    (embedded ? `; fix verified for ${fixed}` : '; fixes not applied (live database)')
+    `; fix verified for ${fixed}`
   );
 }
 

@@ -3,6 +3,7 @@
  * copy — from the project's migrations when they are at hand, else from DDL generated from the live
  * catalog — and runs there, exactly as on an embedded target. The copy is closed afterwards.
  */
+import type { Proof } from '../model/finding.ts';
 import { introspect } from '../introspect/index.ts';
 import type { Target } from '../introspect/targets/index.ts';
 import type { Session } from '../introspect/session.ts';
@@ -23,6 +24,8 @@ export interface CopyLab {
   readonly notes: readonly IntrospectionNote[];
   /** The migrations' catalog, before the world was added (a copy from migrations only). */
   readonly migrationCatalog?: MigrationCatalog;
+  /** The exploit proofs run in the copy, by fingerprint (when `prove` was given). */
+  readonly proofs?: Map<string, Proof>;
 }
 
 export interface CopyLabOptions {
@@ -30,6 +33,8 @@ export interface CopyLabOptions {
   readonly onStage?: (stage: string) => void;
   readonly statementTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
+  /** The exploit proofs, run in the copy after the lab (never on the live database). */
+  readonly prove?: (session: Session, snapshot: Snapshot) => Promise<Map<string, Proof>>;
 }
 
 /** Builds the copy, reads its catalog, runs the lab in it and closes it. */
@@ -45,7 +50,9 @@ export async function runLabOnCopy(source: LabSource, live: Snapshot, options: C
     });
     const migrationCatalog = source.kind === 'migrations' ? migrationCatalogOf(snapshot) : undefined;
     const { world, report } = await runLab(copy.session, snapshot, options.onStage);
-    return { world, report, notes: [{ area: 'lab', message: copy.note }], ...(migrationCatalog ? { migrationCatalog } : {}) };
+    options.onStage?.('exploit proofs');
+    const proofs = options.prove ? await options.prove(copy.session, snapshot) : undefined;
+    return { world, report, notes: [{ area: 'lab', message: copy.note }], ...(migrationCatalog ? { migrationCatalog } : {}), ...(proofs ? { proofs } : {}) };
   } finally {
     await copy.session.close();
   }

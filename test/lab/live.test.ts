@@ -75,7 +75,9 @@ async function audit(url: string, cwd: string, ...extra: string[]): Promise<Repo
   return JSON.parse(run.stdout) as Report;
 }
 
-const labConfirmed = (report: Report) => report.findings.filter((f) => f.check === 'lab_confirmed_escalation').map((f) => [f.level, f.fingerprint]);
+/** The takeover the lab confirmed: its own finding, or folded into the finding whose exploit proof (run in the copy too) confirmed it. */
+const labConfirmed = (report: Report) =>
+  report.findings.filter((f) => f.check === 'lab_confirmed_escalation' || (f.evidence?.['lab'] !== undefined && f.proof?.status === 'confirmed')).map((f) => [f.level, f.fingerprint, f.proof?.status]);
 const labNote = (report: Report) => report.notes.filter((n) => n.area === 'lab').map((n) => n.message);
 
 describe.each(realEnginesOrFail())('the lab of a live database (%s)', (engine) => {
@@ -97,7 +99,7 @@ describe.each(realEnginesOrFail())('the lab of a live database (%s)', (engine) =
     expect(await checksum(url)).toEqual(before);
     expect(labNote(report)[0]).toBe(`lab built from the project's migrations (migrations in ${join(project, 'migrations')})`);
     expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
-    expect(labConfirmed(report)).toEqual([['critical', 'lab_confirmed_escalation:public.members:insert.team_id']]);
+    expect(labConfirmed(report)).toEqual([['critical', 'tenant_self_join:public.members.join as yourself:team_id:INSERT', 'confirmed']]);
     // The live team's rows are not the lab's: the lab counts only its own world.
     expect(report.lab!.tables.find((t) => t.name === 'documents')!.rows).toBe(2);
     expect(report.findings.filter((f) => f.check === 'migration_drift')).toEqual([]);
@@ -108,7 +110,7 @@ describe.each(realEnginesOrFail())('the lab of a live database (%s)', (engine) =
     const report = await audit(url, dir);
     expect(await checksum(url)).toEqual(before);
     expect(labNote(report)[0]).toMatch(/^lab built from DDL generated from the live catalog: \d+ statements, 0 failed$/);
-    expect(labConfirmed(report)).toEqual([['critical', 'lab_confirmed_escalation:public.members:insert.team_id']]);
+    expect(labConfirmed(report)).toEqual([['critical', 'tenant_self_join:public.members.join as yourself:team_id:INSERT', 'confirmed']]);
   });
 
   test('--no-lab: no copy, no lab report, no lab finding', async () => {

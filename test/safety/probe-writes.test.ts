@@ -125,7 +125,7 @@ describe.each(realEnginesOrFail())('write probes (%s)', (engine) => {
     });
   });
 
-  test('exploit proofs on a live database: confirmed as a real user, fixes not applied, data and sequences unchanged', async () => {
+  test('exploit proofs of a live database run in the lab\'s copy: confirmed as a real user, fixes verified there, the live data unchanged', async () => {
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, ESCALATION_SQL);
@@ -133,21 +133,21 @@ describe.each(realEnginesOrFail())('write probes (%s)', (engine) => {
       select 'm' || t::text as x from app."Workspace Members" t union all select 'a' || t::text from public.accounts t
       union all select 'e' || t::text from public.members t union all select 'g' || t::text from public.user_grants t) s`;
     const before = await scalar<string>(url, checksum);
-    const plain = await runCli(['--db-url', url, '--schemas', 'public,app', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    // With --no-lab nothing is proven: the report says what could be.
+    const plain = await runCli(['--db-url', url, '--schemas', 'public,app', '--no-lab', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     const planned = JSON.parse(plain.stdout) as Report;
-    // Without --probe-writes nothing is written: the report says what could be proven.
     expect(planned.findings.filter((f) => f.proof).length).toBe(0);
-    expect(planned.notes.find((n) => n.area === 'proofs')?.message).toBe('4 findings can be proven by a rolled-back exploit as a signed-in user: run with --probe-writes');
-    const run = await runCli(['--db-url', url, '--schemas', 'public,app', '--probe-writes', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(planned.notes.find((n) => n.area === 'proofs')?.message).toBe("4 findings can be proven by a rolled-back exploit as a signed-in user in the lab's copy: run without --no-lab");
+    const run = await runCli(['--db-url', url, '--schemas', 'public,app', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     const proven = report.findings.filter((f) => f.proof).map((f) => [f.check, f.object.name, f.proof!.status, f.proof!.fixVerified?.status]);
     expect(proven.sort()).toEqual(
       [
-        ['privilege_escalation', 'accounts', 'confirmed', 'not_attempted'],
-        ['privilege_escalation', 'members', 'confirmed', 'not_attempted'],
-        ['privilege_escalation', 'user_grants', 'confirmed', 'not_attempted'],
-        ['tenant_self_join', 'Workspace Members', 'confirmed', 'not_attempted'],
+        ['privilege_escalation', 'accounts', 'confirmed', 'verified'],
+        ['privilege_escalation', 'members', 'confirmed', 'verified'],
+        ['privilege_escalation', 'user_grants', 'confirmed', 'verified'],
+        ['tenant_self_join', 'Workspace Members', 'confirmed', 'verified'],
       ].sort(),
     );
     expect(await scalar<string>(url, checksum)).toBe(before);

@@ -140,8 +140,8 @@ export const LAB_HEADER = ['table', 'personas', 'read', 'update', 'delete', 'ins
 
 const LAB_INSERT: Readonly<Record<LabMatrixRow['insert'], string>> = {
   allowed: 'own row',
-  allowed_into_tenant: "into its tenant's rows",
-  allowed_into_others: "into others' rows",
+  allowed_into_tenant: "into tenant's",
+  allowed_into_others: "into others'",
   denied: 'denied',
   error: 'refused',
 };
@@ -156,7 +156,8 @@ function labCell(cell: LabCell): string {
 
 /**
  * The access matrix as table cells (LAB_HEADER), one row per table and set of personas whose cells
- * are the same (so ten personas read as a few rows); `all`: every row, else only those that reach something.
+ * are the same (so ten personas read as a few rows); `all`: every row with every persona named, else only
+ * those that reach something, long persona lists shortened (`+N`).
  */
 export function labCells(report: Report, all: boolean): string[][] {
   const reaches = (c: LabCell) => typeof c !== 'string' && c.own + c.tenant + c.other_tenants + c.ownerless > 0;
@@ -169,7 +170,15 @@ export function labCells(report: Report, all: boolean): string[][] {
     group.personas.push(m.persona);
     groups.set(key, group);
   }
-  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, g.personas.join(', '), ...g.cells]);
+  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, all ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
+}
+
+/** Persona names for a narrow column: as many as fit in about 22 characters, then `+N`. */
+export function personaList(names: readonly string[]): string {
+  let shown = names[0] ?? '';
+  let i = 1;
+  for (; i < names.length && shown.length + names[i]!.length + 2 <= 22; i++) shown += `, ${names[i]}`;
+  return i < names.length ? `${shown} +${names.length - i}` : shown;
 }
 
 /** A row of the matrix where personas reach rows of other tenants (another owner's): drawn in red. */
@@ -178,7 +187,7 @@ export function labCrossesOwners(cells: readonly string[]): boolean {
     const m = /^\d+\/\d+\/(\d+)\//.exec(c);
     return m !== null && Number(m[1]) > 0;
   };
-  return [cells[2]!, cells[3]!, cells[4]!].some(crosses) || cells[5] === "into others' rows";
+  return [cells[2]!, cells[3]!, cells[4]!].some(crosses) || cells[5] === LAB_INSERT.allowed_into_others;
 }
 
 /** What the numbers mean, and the world they were measured on. */
@@ -212,7 +221,7 @@ function callCell(call: LabCall | undefined): string {
 }
 
 /** Persona × function as table cells (FUNCTION_HEADER), personas with the same results on one row. */
-export function functionCells(report: Report): string[][] {
+export function functionCells(report: Report, full = false): string[][] {
   const groups = new Map<string, { cells: string[]; personas: string[] }>();
   for (const f of report.lab?.functions ?? []) {
     const cells = CALL_ARGS.map((a) => callCell(f.calls.find((c) => c.args === a)));
@@ -221,7 +230,7 @@ export function functionCells(report: Report): string[][] {
     group.personas.push(f.persona);
     groups.set(key, group);
   }
-  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, g.personas.join(', '), ...g.cells]);
+  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, full ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
 }
 
 /** A row where a call with the victim's rows or ids changed rows: drawn in red. */

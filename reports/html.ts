@@ -270,7 +270,7 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
       out.push(`<tr${labCrossesOwners(r) ? ' class="crosses"' : ''}>${r.map((c, i) => `<td>${i === 0 ? `<code>${h(c)}</code>` : h(c)}</td>`).join('')}</tr>`);
     }
     out.push('</tbody></table></div>');
-    const functions = functionCells(report);
+    const functions = functionCells(report, true);
     if (functions.length > 0) {
       out.push('<h3 id="lab-functions">Persona × function</h3>');
       out.push(`<p class="meta">${h(functionLegend(report))}</p>`);

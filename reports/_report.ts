@@ -209,7 +209,7 @@ export const FUNCTION_HEADER = ['function', 'personas', 'own ids', "victim's row
 
 const CALL_ARGS: readonly LabCall['args'][] = ['own', 'victim_rows', 'victim', 'nulls'];
 
-/** One call: `ok` with the rows it changed (`+1 public.t` inserted, `~1` updated, `-1` deleted), the refusal with its SQLSTATE, or `·` when not made (same arguments as another). */
+/** One call: `ok` with the rows it changed (`+1 public.t` inserted, `~1` updated, `-1` deleted), the refusal with its SQLSTATE, or `·` when not made. */
 function callCell(call: LabCall | undefined): string {
   if (!call) return '·';
   if (call.result === 'denied') return 'denied';
@@ -244,7 +244,7 @@ export function functionLegend(report: Report): string {
   return (
     'every function of the exposed schemas that anon or authenticated may execute, called as anon, the outsider and one member of tenant 1 per role value, ' +
     "with the caller's own ids and rows, the victim's (bob's, tenant 2) rows with the caller's own id, the victim's ids throughout, and NULLs; each call rolled back; " +
-    'ok: rows changed per table (+ inserted, ~ updated, - deleted); ·: same arguments as a call before' +
+    'ok: rows changed per table (+ inserted, ~ updated, - deleted); ·: not called (the caller has no such ids, or the same arguments as another call)' +
     (calls ? `; ${calls.calls} call${calls.calls === 1 ? '' : 's'}${calls.stopped ? `, stopped: ${calls.stopped}` : ''}` : '')
   );
 }

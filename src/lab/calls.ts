@@ -9,6 +9,7 @@
  * Bounded by a budget of calls and seconds; deterministic (functions by name, personas, argument sets in order).
  */
 import { qualified } from '../model/ident.ts';
+import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
@@ -65,7 +66,7 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
   );
   const callable = new Set(granted.map((g) => `${g.s}.${g.n}(${g.a})`));
   const functions = snapshot.functions
-    .filter((f) => f.extension === null && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && callable.has(`${f.schema}.${f.name}(${f.identityArgs})`))
+    .filter((f) => f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && callable.has(`${f.schema}.${f.name}(${f.identityArgs})`))
     .sort((a, b) => (`${a.schema}.${a.name}(${a.identityArgs})` < `${b.schema}.${b.name}(${b.identityArgs})` ? -1 : 1));
   const victim = world.owners.find((o) => o.tenant === 2) ?? world.owners[0];
   const rows: LabFunctionRow[] = [];
@@ -88,7 +89,10 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
         ];
         const seen = new Set<string>();
         const made: LabCall[] = [];
-        for (const [label, values] of sets) {
+        // No arguments: one call, counted as the caller's own.
+        for (const [label, values] of args.length === 0 ? ([['own', []]] as const) : sets) {
+          // A set with no value from the world is the NULLs call: made once, under that name.
+          if (args.length > 0 && label !== 'nulls' && values.every((v) => v === null)) continue;
           if (seen.has(JSON.stringify(values))) continue;
           seen.add(JSON.stringify(values));
           if (calls >= budget.calls || performance.now() - started > budget.ms) {

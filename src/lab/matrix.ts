@@ -81,9 +81,10 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
         const counts = (from: string) =>
           `select count(*) filter (where k = any ($1::jsonb[]))::int as own, count(*) filter (where k = any ($2::jsonb[]))::int as tenant, ` +
           `count(*) filter (where k = any ($3::jsonb[]))::int as other_tenants, ` +
-          `count(*) filter (where not (k = any ($1::jsonb[]) or k = any ($2::jsonb[]) or k = any ($3::jsonb[])))::int as ownerless from ${from}`;
-        // Reads count every row (the seed's are ownerless); writes touch only the world's rows.
-        const select = await asActor(session, actor, counts(`(select ${key} as k from ${name} t) s`), params);
+          `count(*) filter (where k is null or not (k = any ($1::jsonb[]) or k = any ($2::jsonb[]) or k = any ($3::jsonb[])))::int as ownerless from ${from}`;
+        // Reads count every row; writes touch only the world's rows.
+        // The key is built for the world's rows only (the seed's may be many: they count as ownerless).
+        const select = await asActor(session, actor, counts(`(select case when ${target.sql} then ${key} end as k from ${name} t) s`), [...params, ...target.params]);
         const update = setColumn
           ? await asActor(
               session,

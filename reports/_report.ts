@@ -156,10 +156,10 @@ function labCell(cell: LabCell): string {
 
 /**
  * The access matrix as table cells (LAB_HEADER), one row per table and set of personas whose cells
- * are the same (so ten personas read as a few rows); `all`: every row with every persona named, else only
- * those that reach something, long persona lists shortened (`+N`).
+ * are the same (so ten personas read as a few rows); `all`: every row, else only those that reach
+ * something; `full`: every persona named, else long lists shortened (`+N`) for a terminal.
  */
-export function labCells(report: Report, all: boolean): string[][] {
+export function labCells(report: Report, all: boolean, full = all): string[][] {
   const reaches = (c: LabCell) => typeof c !== 'string' && c.own + c.tenant + c.other_tenants + c.ownerless > 0;
   const groups = new Map<string, { cells: string[]; personas: string[] }>();
   for (const m of report.lab?.matrix ?? []) {
@@ -170,7 +170,7 @@ export function labCells(report: Report, all: boolean): string[][] {
     group.personas.push(m.persona);
     groups.set(key, group);
   }
-  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, all ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
+  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, full ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
 }
 
 /** Persona names for a narrow column: as many as fit in about 22 characters, then `+N`. */

@@ -183,11 +183,11 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     out.push('');
     out.push(`| ${LAB_HEADER.join(' | ')} |`);
     out.push(`|${LAB_HEADER.map(() => '---').join('|')}|`);
-    const cells = labCells(report, false);
+    const cells = labCells(report, false, true);
     for (const r of cells) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
     const hidden = labCells(report, true).length - cells.length;
     if (hidden > 0) out.push('', `(${hidden} more table × persona groups reach no row and insert nothing: in the JSON report.)`);
-    const functions = functionCells(report);
+    const functions = functionCells(report, true);
     if (functions.length > 0) {
       out.push('');
       out.push('### Persona × function');

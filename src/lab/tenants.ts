@@ -16,9 +16,9 @@ export interface TenantRoot {
   readonly membership: { readonly schema: string; readonly name: string };
   /** The membership's columns that point at the root. */
   readonly rootColumns: readonly string[];
-  /** The membership's role-like column, when it has one with values. */
+  /** The membership's role-like column, when it has one. */
   readonly roleColumn?: string;
-  /** Its values, in the order the schema lists them (capped at TENANT_CAPS.roles). */
+  /** Its values, in the order the schema lists them (capped at TENANT_CAPS.roles); none when none are known. */
   readonly roles: readonly string[];
   /** Role values left out by the cap. */
   readonly cappedRoles: readonly string[];
@@ -49,16 +49,23 @@ export function checkLiterals(constraints: readonly Constraint[], column: string
 
 const compared = new WeakMap<Snapshot, Map<string, string[]>>();
 
-/** Literals that policies and function bodies compare a column of this name with (`role = 'admin'`, `kind in ('staff')`). */
-export function comparedLiterals(snapshot: Snapshot, column: string): string[] {
+/**
+ * Literals that policies and function bodies compare a column of this name with (`role = 'admin'`,
+ * `kind in ('staff')`); with `table`, only in those that name that table (a helper reading
+ * `organization_members`, not one reading another table's `role`).
+ */
+export function comparedLiterals(snapshot: Snapshot, column: string, table?: string): string[] {
   let byColumn = compared.get(snapshot);
   if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
-  const hit = byColumn.get(column);
+  const cacheKey = `${column}\u0000${table ?? ''}`;
+  const hit = byColumn.get(cacheKey);
   if (hit) return hit;
+  const naming = table === undefined ? undefined : new RegExp(`\\b${table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
   const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
   const out = new Set<string>();
   for (const text of accessTexts(snapshot)) {
+    if (naming && !naming.test(text)) continue;
     for (const m of text.matchAll(re)) {
       out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
       // The rest of an IN list: `role in ('owner', 'admin')`.
@@ -67,7 +74,7 @@ export function comparedLiterals(snapshot: Snapshot, column: string): string[] {
     }
   }
   const list = [...out].sort();
-  byColumn.set(column, list);
+  byColumn.set(cacheKey, list);
   return list;
 }
 
@@ -78,14 +85,14 @@ function accessTexts(snapshot: Snapshot): string[] {
 
 /**
  * Values a column can hold that decide access, in the schema's order: enum labels, else CHECK
- * literals; then the literals policies and functions compare a column of that name with.
+ * literals; then the literals that policies and functions naming the table compare a column of that name with.
  */
 export function columnValues(snapshot: Snapshot, rel: Relation, column: string, enumLabels: ReadonlyMap<string, readonly string[]>): string[] {
   const c = rel.columns.find((x) => x.name === column);
   if (!c) return [];
   const constraints = snapshot.constraints.filter((x) => x.schema === rel.schema && x.table === rel.name);
   const own = enumLabels.get(c.typeName) ?? checkLiterals(constraints, column);
-  return [...new Set([...own, ...comparedLiterals(snapshot, column)])];
+  return [...new Set([...own, ...comparedLiterals(snapshot, column, rel.name)])];
 }
 
 /** Whether a foreign key names an account: to auth.users, or to a table keyed by a key to auth.users (a profile). */
@@ -133,7 +140,9 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       snapshot.functions.some((f) => f.returnType !== 'trigger' && named.test(f.source ?? ''));
     if (!read) continue;
     const keyColumns = new Set(fks.flatMap((c) => c.columns));
-    const roleColumn = m.columns.find((c) => ROLE_NAME.test(c.name) && !keyColumns.has(c.name) && !c.generated && columnValues(snapshot, m, c.name, enumLabels).length > 0)?.name;
+    // Named like a role: its values may be unknown (no CHECK, no enum, nothing compared), it still marks a membership.
+    const roleColumns = m.columns.filter((c) => ROLE_NAME.test(c.name) && !keyColumns.has(c.name) && !c.generated);
+    const roleColumn = (roleColumns.find((c) => columnValues(snapshot, m, c.name, enumLabels).length > 0) ?? roleColumns[0])?.name;
     for (const fk of fks) {
       const root = byKey.get(`${fk.refSchema}.${fk.refTable}`);
       if (!root || root === m || toAccount(snapshot, fk) || accounts.some((a) => fk.columns.includes(a.columns[0]!))) continue;

@@ -616,7 +616,7 @@ export function worldSummary(world: World): string {
   const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
   const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
   const roots = world.tenants.roots.map(
-    (t) => `${qualified(t.root.schema, t.root.name)} through ${qualified(t.membership.schema, t.membership.name)}` + (t.roles.length > 0 ? ` (${t.roleColumn}: ${t.roles.join(', ')})` : ''),
+    (t) => `${qualified(t.root.schema, t.root.name)} through ${qualified(t.membership.schema, t.membership.name)}` + (t.roles.length > 0 ? ` (${t.roleColumn}: ${t.roles.join(', ')})` : t.roleColumn ? ` (${t.roleColumn}: no known value)` : ''),
   );
   const capped = [
     ...(world.tenants.cappedRoots.length > 0 ? [`tenant roots ${world.tenants.cappedRoots.join(', ')} not made (at most ${TENANT_CAPS.roots})`] : []),

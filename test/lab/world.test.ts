@@ -96,8 +96,8 @@ describe('the lab world', () => {
       expect(run.code, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as Report;
       expect(report.notes.find((n) => n.area === 'lab')!.message).toBe(
-        'lab world: 9 accounts signed up (alice, bob, outsider, t1_admin, t1_member, t2_admin, t2_member, t1_team_owner, t2_team_owner); ' +
-          'two tenants of public.organizations through public.organization_members (role: owner, admin, member) and public.teams through public.team_members (role: admin, owner), ' +
+        'lab world: 7 accounts signed up (alice, bob, outsider, t1_admin, t1_member, t2_admin, t2_member); ' +
+          'two tenants of public.organizations through public.organization_members (role: owner, admin, member) and public.teams through public.team_members (role: no known value), ' +
           "alice and bob members with the first role; rows added to 19 of 20 tables (the user's schemas and storage.objects), 1 by the sign-up trigger",
       );
       const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);
@@ -120,7 +120,7 @@ describe('the lab world', () => {
       // …but the outsider can add itself to another owner's team: the takeover tenant_self_join proves.
       expect(cell('team_members', 'outsider').insert).toBe('allowed_into_others');
       expect(cell('team_members', 'alice').insert).toBe('allowed');
-      expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member', 't1_team_owner', 't2_team_owner']);
+      expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
       // Tenants: an admin of alice's organisation updates its projects, a member only reads them; neither reaches bob's.
       expect(cell('projects', 't1_admin')).toMatchObject({ select: { own: 0, tenant: 1, other_tenants: 0 }, update: { own: 0, tenant: 1, other_tenants: 0 } });
       expect(cell('projects', 't1_member')).toMatchObject({ select: { own: 0, tenant: 1, other_tenants: 0 }, update: { own: 0, tenant: 0, other_tenants: 0 } });

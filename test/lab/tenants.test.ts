@@ -8,7 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { buildWorld, worldSummary } from '../../src/lab/world.ts';
 import type { LabCell, Report } from '../../src/model/report.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
+import { loadPglite } from '../support/audit.ts';
 import { runCli } from '../support/cli.ts';
 
 const TENANT = `public.is_member(org_id)`;
@@ -120,5 +124,55 @@ describe('persona × function', () => {
     // t1_admin adds to its own organisation (the own ids: itself, already a member → unique violation), not to tenant 2's.
     const admin = changedBy(report, 't1_admin');
     expect(admin.find((c) => c.args === 'victim_rows')!.result).toBe('denied');
+  });
+});
+
+describe('finding tenant roots', () => {
+  test('by shape: the membership with a unique key wins over an invitation; role values only from texts naming the membership; caps said', async () => {
+    const session = await loadPglite(`
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.organizations, user_id uuid not null references auth.users,
+  role text not null check (role in ('owner', 'admin', 'member', 'billing')), primary key (org_id, user_id));
+create table public.invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.organizations,
+  invited_by uuid not null references auth.users, role text not null check (role in ('admin', 'member')));
+create table public.households (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.residents (household_id uuid not null references public.households, user_id uuid not null references auth.users,
+  level text not null, primary key (household_id, user_id));
+create table public.chores (id uuid primary key default gen_random_uuid(), household_id uuid not null references public.households, org_id uuid references public.organizations);
+create table public.churches (id uuid primary key default gen_random_uuid());
+create table public.congregants (church_id uuid not null references public.churches, user_id uuid not null references auth.users, primary key (church_id, user_id));
+create function public.in_org(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.role in ('owner', 'admin')) $$;
+create function public.resident(h uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.residents r where r.household_id = h and r.user_id = auth.uid()) $$;
+create function public.congregant(c uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.congregants x where x.church_id = c and x.user_id = auth.uid()) $$;
+alter table public.invitations enable row level security;
+create policy "invited" on public.invitations for select to authenticated using (public.in_org(org_id) and role = 'admin');
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name, t.roleColumn, t.roles, t.cappedRoles])).toEqual([
+        // Most depended-on first: chores points at both, invitations at organizations.
+        ['organizations', 'org_members', 'role', ['owner', 'admin', 'member'], ['billing']],
+        ['households', 'residents', 'level', [], []],
+      ]);
+      expect(world.tenants.cappedRoots).toEqual(['public.churches']);
+      expect(world.accounts.map((a) => a.name)).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
+      expect(worldSummary(world)).toContain(
+        'capped: tenant roots public.churches not made (at most 2); role values billing of public.org_members given no account (at most 3)',
+      );
+      // A chore of alice's household is tenant 1's; t1_admin joined alice's organisation as admin.
+      const chores = world.rowTenants.get('public.chores')!;
+      expect([...chores.values()].sort()).toEqual([1, 2]);
+      const [row] = await session.query<{ role: string; name: string }>(
+        `select m.role, o.name from public.org_members m join public.organizations o on o.id = m.org_id where m.user_id = $1`,
+        [world.accounts.find((a) => a.name === 't1_admin')!.id],
+      );
+      expect(row).toEqual({ role: 'admin', name: 'alice-organizations-name-0' });
+    } finally {
+      await session.close();
+    }
   });
 });

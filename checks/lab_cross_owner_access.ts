@@ -11,9 +11,9 @@ import type { LabCell, LabMatrixRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { relationObject } from './_shared.ts';
 
-/** Rows of other owners a cell reached. */
+/** Rows of other owners a cell reached (anon and the outsider belong to no tenant: every owned row is another's). */
 function others(cell: LabCell): number {
-  return typeof cell === 'object' ? cell.others : 0;
+  return typeof cell === 'object' ? cell.tenant + cell.other_tenants : 0;
 }
 
 const WHO: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@
 import type { Finding, FindingObject } from '../src/model/finding.ts';
 import { LEVELS, type Level } from '../src/model/level.ts';
 import type { AppReport } from '../src/model/app.ts';
-import type { BlastRadius, LabCell, LabMatrixRow, Report, ReportCheck } from '../src/model/report.ts';
+import type { BlastRadius, LabCall, LabCell, LabMatrixRow, Report, ReportCheck } from '../src/model/report.ts';
 import { baselineLine as comparisonLine } from '../src/engine/baseline.ts';
 import { STRIDE, STRIDE_NAMES, type Stride } from '../src/model/stride.ts';
 
@@ -136,35 +136,58 @@ export function loadSummary(report: Report): string | null {
   );
 }
 
-export const LAB_HEADER = ['table', 'persona', 'read', 'update', 'delete', 'insert'] as const;
+export const LAB_HEADER = ['table', 'personas', 'read', 'update', 'delete', 'insert'] as const;
 
 const LAB_INSERT: Readonly<Record<LabMatrixRow['insert'], string>> = {
   allowed: 'own row',
-  allowed_into_others: "into others' rows",
+  allowed_into_tenant: "into tenant's",
+  allowed_into_others: "into others'",
   denied: 'denied',
   error: 'refused',
 };
 
-/** One cell: rows reached as own / others' / unattributed, `–` when none, or the refusal. */
+/** One cell: rows reached as own / tenant / other tenants' / ownerless, `–` when none, or the refusal. */
 function labCell(cell: LabCell): string {
   if (cell === 'denied') return 'denied';
   if (cell === 'error') return 'error';
-  if (cell.own + cell.others + cell.unattributed === 0) return '–';
-  return `${cell.own}/${cell.others}/${cell.unattributed}`;
+  if (cell.own + cell.tenant + cell.other_tenants + cell.ownerless === 0) return '–';
+  return `${cell.own}/${cell.tenant}/${cell.other_tenants}/${cell.ownerless}`;
 }
 
-/** The access matrix as table cells (LAB_HEADER); `all`: every row, else only personas that reach something. */
-export function labCells(report: Report, all: boolean): string[][] {
-  const reaches = (c: LabCell) => typeof c !== 'string' && c.own + c.others + c.unattributed > 0;
-  return (report.lab?.matrix ?? [])
-    .filter((m) => all || reaches(m.select) || reaches(m.update) || reaches(m.delete) || m.insert === 'allowed' || m.insert === 'allowed_into_others')
-    .map((m) => [`${m.schema}.${m.name}`, m.persona, labCell(m.select), labCell(m.update), labCell(m.delete), LAB_INSERT[m.insert]]);
+/**
+ * The access matrix as table cells (LAB_HEADER), one row per table and set of personas whose cells
+ * are the same (so ten personas read as a few rows); `all`: every row, else only those that reach
+ * something; `full`: every persona named, else long lists shortened (`+N`) for a terminal.
+ */
+export function labCells(report: Report, all: boolean, full = all): string[][] {
+  const reaches = (c: LabCell) => typeof c !== 'string' && c.own + c.tenant + c.other_tenants + c.ownerless > 0;
+  const groups = new Map<string, { cells: string[]; personas: string[] }>();
+  for (const m of report.lab?.matrix ?? []) {
+    if (!all && !(reaches(m.select) || reaches(m.update) || reaches(m.delete) || m.insert.startsWith('allowed'))) continue;
+    const cells = [labCell(m.select), labCell(m.update), labCell(m.delete), LAB_INSERT[m.insert]];
+    const key = `${m.schema}.${m.name}\u0000${cells.join('\u0000')}`;
+    const group = groups.get(key) ?? { cells, personas: [] };
+    group.personas.push(m.persona);
+    groups.set(key, group);
+  }
+  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, full ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
 }
 
-/** A row of the matrix where a persona reaches rows of another owner (or anon reaches any): drawn in red. */
+/** Persona names for a narrow column: as many as fit in about 22 characters, then `+N`. */
+export function personaList(names: readonly string[]): string {
+  let shown = names[0] ?? '';
+  let i = 1;
+  for (; i < names.length && shown.length + names[i]!.length + 2 <= 22; i++) shown += `, ${names[i]}`;
+  return i < names.length ? `${shown} +${names.length - i}` : shown;
+}
+
+/** A row of the matrix where personas reach rows of other tenants (another owner's): drawn in red. */
 export function labCrossesOwners(cells: readonly string[]): boolean {
-  const crosses = (c: string) => /^\d+\/(\d+)\//.exec(c) !== null && Number(/^\d+\/(\d+)\//.exec(c)![1]) > 0;
-  return [cells[2]!, cells[3]!, cells[4]!].some(crosses) || cells[5] === "into others' rows";
+  const crosses = (c: string) => {
+    const m = /^\d+\/\d+\/(\d+)\//.exec(c);
+    return m !== null && Number(m[1]) > 0;
+  };
+  return [cells[2]!, cells[3]!, cells[4]!].some(crosses) || cells[5] === LAB_INSERT.allowed_into_others;
 }
 
 /** What the numbers mean, and the world they were measured on. */
@@ -172,10 +195,57 @@ export function labLegend(report: Report): string {
   const lab = report.lab;
   if (!lab) return '';
   const filled = lab.tables.filter((t) => t.rows > 0).length;
+  const tenants = (lab.tenants ?? []).map((t) => `${t.root} (members in ${t.membership}${t.roles.length > 0 ? ` as ${t.roles.join(', ')}` : ''})`);
   return (
-    `measured in the lab's copy as each persona, every statement rolled back; cells are rows reached, own/others'/unattributed ` +
-    `(alice and bob each own rows, the outsider is signed in and owns none, anon has no account; unattributed: the seed's rows, which belong to none of them); ` +
-    `world: ${lab.accounts.length > 0 ? `${lab.accounts.join(', ')} signed up` : 'no account'}, rows added to ${filled} of ${lab.tables.length} tables`
+    `measured in the lab's copy as each persona, every statement rolled back; cells are rows reached, own/tenant/other tenants'/ownerless ` +
+    `(tenant: the persona's tenant's rows owned by someone else; other tenants': another tenant's or another account's; ownerless: the seed's rows and rows with no owner column and no tenant); ` +
+    `personas with the same cells share a row; alice and bob own rows in tenants 1 and 2, t1_…/t2_… accounts are members of those tenants with that role, the outsider is signed in and owns none, anon has no account; ` +
+    (tenants.length > 0 ? `tenant roots: ${tenants.join('; ')}; ` : '') +
+    `world: ${lab.accounts.length > 0 ? `${lab.accounts.length} accounts signed up` : 'no account'}, rows added to ${filled} of ${lab.tables.length} tables`
+  );
+}
+
+export const FUNCTION_HEADER = ['function', 'personas', 'own ids', "victim's rows", "victim's ids", 'NULLs'] as const;
+
+const CALL_ARGS: readonly LabCall['args'][] = ['own', 'victim_rows', 'victim', 'nulls'];
+
+/** One call: `ok` with the rows it changed (`+1 public.t` inserted, `~1` updated, `-1` deleted), the refusal with its SQLSTATE, or `·` when not made. */
+function callCell(call: LabCall | undefined): string {
+  if (!call) return '·';
+  if (call.result === 'denied') return 'denied';
+  if (call.result === 'error') return `error ${call.sqlstate ?? ''}`.trim();
+  const changed = Object.entries(call.changed).map(([t, c]) =>
+    [c.inserted > 0 ? `+${c.inserted}` : '', c.updated > 0 ? `~${c.updated}` : '', c.deleted > 0 ? `-${c.deleted}` : ''].filter(Boolean).join(' ') + ` ${t}`,
+  );
+  return changed.length > 0 ? `ok: ${changed.join(', ')}` : 'ok';
+}
+
+/** Persona × function as table cells (FUNCTION_HEADER), personas with the same results on one row. */
+export function functionCells(report: Report, full = false): string[][] {
+  const groups = new Map<string, { cells: string[]; personas: string[] }>();
+  for (const f of report.lab?.functions ?? []) {
+    const cells = CALL_ARGS.map((a) => callCell(f.calls.find((c) => c.args === a)));
+    const key = `${f.schema}.${f.name}(${f.args})\u0000${cells.join('\u0000')}`;
+    const group = groups.get(key) ?? { cells, personas: [] };
+    group.personas.push(f.persona);
+    groups.set(key, group);
+  }
+  return [...groups.entries()].map(([key, g]) => [key.split('\u0000')[0]!, full ? g.personas.join(', ') : personaList(g.personas), ...g.cells]);
+}
+
+/** A row where a call with the victim's rows or ids changed rows: drawn in red. */
+export function functionChangesOthers(cells: readonly string[]): boolean {
+  return cells[3]!.startsWith('ok:') || cells[4]!.startsWith('ok:');
+}
+
+/** What the persona × function table shows. */
+export function functionLegend(report: Report): string {
+  const calls = report.lab?.functionCalls;
+  return (
+    'every function of the exposed schemas that anon or authenticated may execute, called as anon, the outsider and one member of tenant 1 per role value, ' +
+    "with the caller's own ids and rows, the victim's (bob's, tenant 2) rows with the caller's own id, the victim's ids throughout, and NULLs; each call rolled back; " +
+    'ok: rows changed per table (+ inserted, ~ updated, - deleted); ·: not called (the caller has no such ids, or the same arguments as another call)' +
+    (calls ? `; ${calls.calls} call${calls.calls === 1 ? '' : 's'}${calls.stopped ? `, stopped: ${calls.stopped}` : ''}` : '')
   );
 }
 

@@ -11,7 +11,7 @@ import type { BlastRadius, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { refutedWhy, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
+import { refutedWhy, baselineLine, byLevel, capitalize, checkById, FUNCTION_HEADER, functionCells, functionChangesOthers, functionLegend, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, reachSummary, threatModel, topContributions } from './_report.ts';
 
 export interface HtmlOptions {
   /** Contributions drawn per role in the chart. Default 8. */
@@ -270,6 +270,16 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
       out.push(`<tr${labCrossesOwners(r) ? ' class="crosses"' : ''}>${r.map((c, i) => `<td>${i === 0 ? `<code>${h(c)}</code>` : h(c)}</td>`).join('')}</tr>`);
     }
     out.push('</tbody></table></div>');
+    const functions = functionCells(report, true);
+    if (functions.length > 0) {
+      out.push('<h3 id="lab-functions">Persona × function</h3>');
+      out.push(`<p class="meta">${h(functionLegend(report))}</p>`);
+      out.push(`<div class="scroll"><table class="lab"><thead><tr>${FUNCTION_HEADER.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>`);
+      for (const r of functions) {
+        out.push(`<tr${functionChangesOthers(r) ? ' class="crosses"' : ''}>${r.map((c, i) => `<td>${i === 0 ? `<code>${h(c)}</code>` : h(c)}</td>`).join('')}</tr>`);
+      }
+      out.push('</tbody></table></div>');
+    }
   }
 
   if (report.load) {

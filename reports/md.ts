@@ -9,7 +9,7 @@ import type { Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { proofText, terminalSafe, terminalSafeMultiline } from './_format.ts';
 import { absoluteDocsUrl } from './_links.ts';
-import { refutedWhy, appLines, baselineLine, byLevel, capitalize, checkById, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
+import { refutedWhy, appLines, baselineLine, byLevel, capitalize, checkById, FUNCTION_HEADER, functionCells, functionLegend, LAB_HEADER, labCells, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, objectPath, reachSummary, topContributions, threatModel } from './_report.ts';
 
 export interface MarkdownOptions {
   /** Levels with more findings than this are folded in a `<details>` block. Default 20. */
@@ -183,7 +183,21 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     out.push('');
     out.push(`| ${LAB_HEADER.join(' | ')} |`);
     out.push(`|${LAB_HEADER.map(() => '---').join('|')}|`);
-    for (const r of labCells(report, true)) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
+    const cells = labCells(report, false, true);
+    for (const r of cells) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
+    const hidden = labCells(report, true).length - cells.length;
+    if (hidden > 0) out.push('', `(${hidden} more table × persona groups reach no row and insert nothing: in the JSON report.)`);
+    const functions = functionCells(report, true);
+    if (functions.length > 0) {
+      out.push('');
+      out.push('### Persona × function');
+      out.push('');
+      out.push(mdText(functionLegend(report)));
+      out.push('');
+      out.push(`| ${FUNCTION_HEADER.join(' | ')} |`);
+      out.push(`|${FUNCTION_HEADER.map(() => '---').join('|')}|`);
+      for (const r of functions) out.push(`| ${r.map((c, i) => (i === 0 ? mdCode(c) : mdText(c))).join(' | ')} |`);
+    }
   }
 
   if (report.load) {

@@ -3,7 +3,7 @@ import { LEVELS, type Level } from '../src/model/level.ts';
 import type { RealtimeReport, Report } from '../src/model/report.ts';
 import { redact } from '../src/model/redact.ts';
 import { palette, proofText, terminalSafe, terminalSafeMultiline, type Palette } from './_format.ts';
-import { alignColumns, appLines, refutedWhy, baselineLine, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
+import { refutedWhy, alignColumns, appLines, baselineLine, FUNCTION_HEADER, functionCells, functionChangesOthers, functionLegend, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms, objectPath, threatModel } from './_report.ts';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -84,12 +84,23 @@ function labSection(report: Report, p: Palette): string[] {
   const cells = labCells(report, false).map((r) => r.map(terminalSafe));
   const aligned = alignColumns([[...LAB_HEADER], ...cells], new Set());
   const line = (row: readonly string[]) => '  ' + aligned(row);
-  const hidden = (report.lab?.matrix.length ?? 0) - cells.length;
+  const hidden = labCells(report, true).length - cells.length;
+  const functions = functionCells(report).map((r) => r.map(terminalSafe));
+  const alignedFunctions = alignColumns([[...FUNCTION_HEADER], ...functions], new Set());
+  const functionLine = (row: readonly string[]) => '  ' + alignedFunctions(row);
   return [
     p.bold('Who can do what (the lab)') + p.gray(` — ${terminalSafe(labLegend(report))}`),
     p.gray(line(LAB_HEADER)),
     ...cells.map((r) => (labCrossesOwners(r) ? p.red(line(r)) : line(r))),
-    ...(hidden > 0 ? [p.gray(`  (${hidden} persona × table pairs reach no row and insert nothing: not listed)`)] : []),
+    ...(hidden > 0 ? [p.gray(`  (${hidden} more table × persona groups reach no row and insert nothing: not listed)`)] : []),
+    ...(functions.length > 0
+      ? [
+          '',
+          p.bold('Persona × function (the lab)') + p.gray(` — ${terminalSafe(functionLegend(report))}`),
+          p.gray(functionLine(FUNCTION_HEADER)),
+          ...functions.map((r) => (functionChangesOthers(r) ? p.red(functionLine(r)) : functionLine(r))),
+        ]
+      : []),
   ];
 }
 

@@ -33,9 +33,9 @@ function claimedCommands(f: Finding, claim: LabClaim): readonly Command[] {
   return claim === 'read' || claim === 'access' ? ['select'] : ['update', 'delete', 'insert'];
 }
 
-/** Rows of other owners a cell reached. */
+/** Rows of other tenants (or, where a table has no tenant, of other accounts) a cell reached: its own tenant's are its members' to share. */
 function othersReached(cell: LabCell): number {
-  return typeof cell === 'object' ? cell.others : 0;
+  return typeof cell === 'object' ? cell.other_tenants : 0;
 }
 
 function tableKey(schema: string, name: string): string {
@@ -118,7 +118,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   const failed = cells.filter((c) => commands.some((cmd) => c[cmd] === 'error'));
   if (failed.length > 0) return { status: 'unconfirmed', why: `${commands.join(' or ')} failed in the lab for ${failed.map((c) => c.persona).join(', ')} (an error, not a refusal), so it measured nothing` };
   // Rows nobody made (the seed's) reached by anon or the outsider may be someone's: not a refutation.
-  const seedReached = cells.some((c) => (c.persona === 'anon' || c.persona === 'outsider') && commands.includes('select') && typeof c.select === 'object' && c.select.unattributed > 0);
+  const seedReached = cells.some((c) => (c.persona === 'anon' || c.persona === 'outsider') && commands.includes('select') && typeof c.select === 'object' && c.select.ownerless > 0);
   if (seedReached) return { status: 'unconfirmed', why: "anon or a signed-up outsider reads the seed's rows, whose owners the lab does not know" };
   return {
     status: 'refuted',

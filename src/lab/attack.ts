@@ -15,7 +15,8 @@
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { accountKey, actAs, checkLiterals, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { checkLiterals, comparedLiterals } from './tenants.ts';
+import { accountKey, actAs, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -72,24 +73,6 @@ function roleValues(snapshot: Snapshot, rel: Relation, column: string, constrain
   if (c.type === 'boolean') return ['true'];
   const labels = world.enums.labels.get(c.typeName) ?? checkLiterals(constraints, column);
   return [...new Set([...[...labels].reverse(), ...comparedLiterals(snapshot, column)])].slice(0, 6);
-}
-
-const compared = new WeakMap<Snapshot, Map<string, string[]>>();
-
-/** Literals that policies and function bodies compare a column of this name with. */
-function comparedLiterals(snapshot: Snapshot, column: string): string[] {
-  let byColumn = compared.get(snapshot);
-  if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
-  const hit = byColumn.get(column);
-  if (hit) return hit;
-  const texts = [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
-  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
-  const out = new Set<string>();
-  for (const text of texts) for (const m of text.matchAll(re)) out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
-  const list = [...out].sort();
-  byColumn.set(column, list);
-  return list;
 }
 
 /** Searches attacks in the lab's copy; everything is rolled back. */
@@ -208,7 +191,7 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
 }
 
 /** `p_team_id uuid, p_note text DEFAULT NULL` as names and types (IN, INOUT and VARIADIC arguments). */
-function argumentsOf(identityArgs: string): { name: string; type: string }[] {
+export function argumentsOf(identityArgs: string): { name: string; type: string }[] {
   const parts: string[] = [];
   let depth = 0;
   let current = '';
@@ -228,27 +211,33 @@ function argumentsOf(identityArgs: string): { name: string; type: string }[] {
 }
 
 /**
- * A value of the victim's for an argument: the key of the victim's row of the table the argument is
- * named after (`p_team_id`, `team` → teams), the victim's account for a user-like name, the
- * victim's e-mail for text; null when nothing fits (then NULL is passed).
+ * A value from the world for an argument: the key of `rowsOf`'s row of the table the argument is
+ * named after (`p_team_id`, `team` → teams; `org` → organizations when no table is named exactly),
+ * `account`'s id for a user-like name or another uuid and its e-mail for a mail-like text, the first
+ * role value of a tenant's membership for a text named like its role column; null when nothing fits
+ * (then NULL is passed).
  */
-function victimValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, victim: Persona): string | null {
+export function argumentValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, rowsOf: Persona, account: Persona | null): string | null {
   const base = arg.name.toLowerCase().replace(/^(p|_|in|arg)_/, '').replace(/_?id$/, '');
   const t = arg.type.toLowerCase();
-  if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return victim.id;
-  for (const [table, rows] of world.made) {
-    const name = table.split('.')[1]!.toLowerCase();
-    if (base === '' || !(name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base)) continue;
-    const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
-    const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
-    const mine = rows.find((m) => m.owner.id === victim.id);
-    if (pk?.columns.length === 1 && mine) {
-      const v = mine.row[pk.columns[0]!];
-      if (v !== null && v !== undefined) return String(v);
+  if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return account?.id ?? null;
+  const exact = (name: string) => name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base;
+  for (const named of [exact, (name: string) => base.length >= 3 && name.startsWith(base)]) {
+    for (const [table, rows] of world.made) {
+      if (base === '' || !named(table.split('.')[1]!.toLowerCase())) continue;
+      const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+      const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+      const mine = rows.find((m) => m.owner.id === rowsOf.id);
+      if (pk?.columns.length === 1 && mine) {
+        const v = mine.row[pk.columns[0]!];
+        if (v !== null && v !== undefined) return String(v);
+      }
     }
   }
-  if (t === 'uuid') return victim.id;
-  if (/^(text|character varying|citext)/.test(t) && /mail/.test(base)) return victim.email;
+  if (t === 'uuid') return account?.id ?? null;
+  if (/^(text|character varying|citext)/.test(t) && /mail/.test(base)) return account?.email ?? null;
+  const role = world.tenants.roots.find((r) => r.roleColumn !== undefined && r.roleColumn.toLowerCase() === base && r.roles.length > 0);
+  if (role) return role.roles[0]!;
   return null;
 }
 
@@ -294,7 +283,7 @@ async function searchCalls(
     const watched = persona ? tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== persona.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0)) : [];
     for (const fn of functions) {
       const args = argumentsOf(fn.identityArgs);
-      const victims = args.map((a) => victimValue(snapshot, world, a, victim));
+      const victims = args.map((a) => argumentValue(snapshot, world, a, victim, victim));
       const tries = [victims, ...(victims.some((v) => v !== null) ? [args.map(() => null)] : [])];
       for (const values of tries) {
         if (attempts >= budget.attempts || performance.now() - started > budget.ms) {

@@ -2,16 +2,21 @@
  * The lab: on the embedded copy of a project (never an audited database), the world, the access
  * matrix measured in it, and the attack search. One entry for the engine.
  */
+import { qualified } from '../model/ident.ts';
 import type { Session } from '../introspect/session.ts';
 import type { LabReport } from '../model/report.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { searchAttacks } from './attack.ts';
+import { callFunctions } from './calls.ts';
 import { measureMatrix } from './matrix.ts';
 import { buildWorld, type World } from './world.ts';
 
 /** How long the attack search may run: attempts (each a write and a read of every watched table) and wall time. */
 const BUDGET = { attempts: 400, ms: 30_000 } as const;
+
+/** How many function calls persona × function may make, and for how long. */
+const CALL_BUDGET = { calls: 400, ms: 20_000 } as const;
 
 /** Builds the world, then measures the matrix and searches attacks on the tables the API reaches. */
 export async function runLab(session: Session, snapshot: Snapshot, onStage?: (stage: string) => void): Promise<{ world: World; report: LabReport }> {
@@ -29,8 +34,16 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
   const matrix = await measureMatrix(session, snapshot, world, tables);
   onStage?.('attack search');
   const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
+  onStage?.('persona × function');
+  const functions = await callFunctions(session, snapshot, world, CALL_BUDGET);
   return {
     world,
-    report: { accounts: world.accounts.map((a) => a.name), tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}) },
+    report: {
+      accounts: world.accounts.map((a) => a.name),
+      ...(world.tenants.roots.length > 0 ? { tenants: world.tenants.roots.map((t) => ({ root: qualified(t.root.schema, t.root.name), membership: qualified(t.membership.schema, t.membership.name), ...(t.roleColumn ? { roleColumn: t.roleColumn } : {}), roles: t.roles })) } : {}),
+      tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
+      functions: functions.rows,
+      functionCalls: { calls: functions.calls, ...(functions.stopped ? { stopped: functions.stopped } : {}) },
+    },
   };
 }

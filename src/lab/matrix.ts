@@ -2,17 +2,20 @@
  * The access matrix: what each persona of the lab's world can do to each exposed table, measured
  * by doing it in the lab's copy as that persona (role + JWT claims), every statement rolled back.
  *
- * For SELECT, UPDATE and DELETE the rows the statement reaches are sorted by who owns them in the
- * world: the persona's own rows, other owners' rows, and rows the world did not make (the seed's:
- * `unattributed`, counted for reads only). UPDATE (one column set to itself) and DELETE are aimed at
- * every row of the world, so each reaches those the persona may touch. INSERT is one row of the
- * persona's own, made the way the world makes rows, now with RLS and grants in force.
+ * For SELECT, UPDATE and DELETE the rows the statement reaches are sorted by their relation to the
+ * persona: its own rows, its tenant's rows owned by someone else, other tenants' rows (another
+ * account's, where the table has no tenant), and rows with no owner (the seed's, or rows of a table
+ * with no owner column and no tenant; counted for reads only when the seed's). UPDATE (one column set
+ * to itself) and DELETE are aimed at every row of the world, so each reaches those the persona may
+ * touch. INSERT is one row of the persona's own, made the way the world makes rows, now with RLS
+ * and grants in force.
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow, LabPersonaName } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { actAs, keyFilter, keySql, PERSONAS, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { blindReach, type BlindResult } from './blind.ts';
+import { actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, type Persona, type World } from './world.ts';
 
 interface Actor {
   readonly name: LabPersonaName;
@@ -20,9 +23,29 @@ interface Actor {
   readonly persona: Persona | null;
 }
 
-const ACTORS: readonly Actor[] = [{ name: 'anon', persona: null }, ...PERSONAS.map((p) => ({ name: p.name, persona: p }))];
+type Counts = { own: number; tenant: number; other_tenants: number; ownerless: number };
 
-type Counts = { own: number; others: number; unattributed: number };
+type Relation4 = 'own' | 'tenant' | 'other_tenants' | 'ownerless';
+
+/**
+ * The world's rows of a table with their relation to the persona (null: anon). A row's owner is
+ * read from its owner column (none: no owner); its tenant from the root it points at, else its owner's.
+ */
+export function relatedRows(snapshot: Snapshot, world: World, rel: Relation, persona: Persona | null): { key: string; ctid?: string; relation: Relation4 }[] {
+  const owned = ownerColumns(snapshot, rel).length > 0 || (rel.schema === 'storage' && rel.name === 'objects');
+  const tenants = world.rowTenants.get(`${rel.schema}.${rel.name}`);
+  return (world.made.get(`${rel.schema}.${rel.name}`) ?? []).map((m) => {
+    const key = rowKey(snapshot, rel, m.row);
+    const owner = owned ? (rowOwner(snapshot, world, rel, m.row) ?? m.owner.id) : null;
+    const tenant = tenants?.get(key) ?? (owner !== null ? (world.accounts.find((a) => a.id === owner) ?? m.owner).tenant : null);
+    const relation: Relation4 =
+      persona !== null && owner === persona.id ? 'own'
+      : tenant !== null && persona?.tenant === tenant ? 'tenant'
+      : tenant !== null || owner !== null ? 'other_tenants'
+      : 'ownerless';
+    return { key, ...(m.ctid !== undefined ? { ctid: m.ctid } : {}), relation };
+  });
+}
 
 
 /** One statement as the actor in a savepoint that is always rolled back: the rows it reached by owner, or the refusal. */
@@ -30,8 +53,8 @@ async function asActor(session: Session, actor: Actor, sql: string, params: read
   await session.exec('SAVEPOINT supaudit_matrix');
   try {
     await actAs(session, actor.persona);
-    const [row] = await session.query<{ own: number; others: number; unattributed: number }>(sql, params);
-    return { own: Number(row?.own ?? 0), others: Number(row?.others ?? 0), unattributed: Number(row?.unattributed ?? 0) };
+    const [row] = await session.query<Counts>(sql, params);
+    return { own: Number(row?.own ?? 0), tenant: Number(row?.tenant ?? 0), other_tenants: Number(row?.other_tenants ?? 0), ownerless: Number(row?.ownerless ?? 0) };
   } catch (error) {
     return (error as { code?: string }).code === '42501' ? 'denied' : 'error';
   } finally {
@@ -39,50 +62,76 @@ async function asActor(session: Session, actor: Actor, sql: string, params: read
   }
 }
 
+/** A filtered write's counts, widened by what the same write made blind reached (per relation, the larger). */
+function withBlind(cell: Counts | 'denied' | 'error', blind: BlindResult, rows: readonly { key: string; relation: Relation4 }[]): Counts | 'denied' | 'error' {
+  if (typeof blind !== 'object' || blind.size === 0) return cell;
+  const reached: Counts = { own: 0, tenant: 0, other_tenants: 0, ownerless: 0 };
+  for (const r of rows) if (blind.has(r.key)) reached[r.relation]++;
+  if (typeof cell !== 'object') return reached;
+  return { own: Math.max(cell.own, reached.own), tenant: Math.max(cell.tenant, reached.tenant), other_tenants: Math.max(cell.other_tenants, reached.other_tenants), ownerless: Math.max(cell.ownerless, reached.ownerless) };
+}
+
 /** Measures the matrix in the lab's copy; everything is rolled back. */
 export async function measureMatrix(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<LabMatrixRow[]> {
   const out: LabMatrixRow[] = [];
+  const actors: Actor[] = [{ name: 'anon', persona: null }, ...world.accounts.map((p) => ({ name: p.name, persona: p }))];
   await session.begin({ access: 'read write', statementTimeoutMs: 10_000, lockTimeoutMs: 1_000 });
   try {
     for (const rel of tables) {
       const name = qualified(rel.schema, rel.name);
       const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
-      const rows = worldRows(snapshot, world, rel);
+      const all = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid !== undefined ? { ctid: m.ctid } : {}) }));
       const key = keySql(snapshot, rel, 't');
-      for (const actor of ACTORS) {
-        const me = actor.persona?.id ?? null;
-        const own = rows.filter((r) => r.owner === me).map((r) => r.key);
-        const others = rows.filter((r) => r.owner !== me).map((r) => r.key);
+      // Writes are aimed at the world's rows by key (an index or TID scan), so the policies run on those rows only.
+      const target = keyFilter(snapshot, rel, 't', all, 4);
+      for (const actor of actors) {
+        const rows = relatedRows(snapshot, world, rel, actor.persona);
+        const keys = (r: Relation4) => rows.filter((x) => x.relation === r).map((x) => x.key);
+        const params = [keys('own'), keys('tenant'), keys('other_tenants')];
         const counts = (from: string) =>
-          `select count(*) filter (where k = any ($1::jsonb[]))::int as own, count(*) filter (where k = any ($2::jsonb[]))::int as others, ` +
-          `count(*) filter (where not (k = any ($1::jsonb[]) or k = any ($2::jsonb[])))::int as unattributed from ${from}`;
-        // Reads count every row; writes touch only the world's rows (the seed's are left alone, so they count 0 there).
-        const select = await asActor(session, actor, counts(`(select ${key} as k from ${name} t) s`), [own, others]);
-        // Writes are aimed at the world's rows by key (an index or TID scan), so the policies run on those rows only.
-        const target = keyFilter(snapshot, rel, 't', rows, 3);
+          `select count(*) filter (where k = any ($1::jsonb[]))::int as own, count(*) filter (where k = any ($2::jsonb[]))::int as tenant, ` +
+          `count(*) filter (where k = any ($3::jsonb[]))::int as other_tenants, ` +
+          `count(*) filter (where k is null or not (k = any ($1::jsonb[]) or k = any ($2::jsonb[]) or k = any ($3::jsonb[])))::int as ownerless from ${from}`;
+        // Reads count every row; writes touch only the world's rows.
+        // The key is built for the world's rows only (the seed's may be many: they count as ownerless).
+        const select = await asActor(session, actor, counts(`(select case when ${target.sql} then ${key} end as k from ${name} t) s`), [...params, ...target.params]);
         const update = setColumn
           ? await asActor(
               session,
               actor,
               `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${target.sql} returning ${key} as k) ${counts('w')}`,
-              [own, others, ...target.params],
+              [...params, ...target.params],
             )
           : 'error';
-        const del = await asActor(session, actor, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [own, others, ...target.params]);
+        const del = await asActor(session, actor, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [...params, ...target.params]);
+        // The same writes blind (no filter, no RETURNING: no SELECT policy applies), as PostgREST's
+        // unfiltered PATCH and DELETE run them: what the filtered statement could not see, it may still change.
+        // Not needed where the privilege is missing (refused the same) or the filtered write reached every row.
+        const blind = async (cell: Counts | 'denied' | 'error', command: 'update' | 'delete') =>
+          cell === 'denied' || (typeof cell === 'object' && cell.own + cell.tenant + cell.other_tenants + cell.ownerless >= all.length) ? cell : withBlind(cell, await blindReach(session, snapshot, rel, actor.persona, all, command), rows);
+        const blindUpdate = await blind(update, 'update');
+        const blindDelete = await blind(del, 'delete');
         // anon has no account: its row is made as alice's.
         const owner = actor.persona ?? world.owners[0];
         let insert: LabMatrixRow['insert'] = 'error';
         if (owner) {
           await session.exec('SAVEPOINT supaudit_matrix_insert');
           try {
-            const made = await tryInsert(session, snapshot, rel, owner, 97, world, { role: actor.persona ? 'authenticated' : 'anon', claimsFor: actor.persona });
+            // A role account has no rows of its own but its membership: its keys point at its tenant's rows.
+            const side = actor.persona?.member ? world.owners.find((o) => o.tenant === actor.persona!.tenant) : undefined;
+            const made = await tryInsert(session, snapshot, rel, owner, 97, world, { role: actor.persona ? 'authenticated' : 'anon', claimsFor: actor.persona, ...(side ? { prefer: side } : {}) });
             // anon has no account: any row it writes belongs to someone else.
-            insert = 'row' in made ? (made.borrowed || actor.persona === null ? 'allowed_into_others' : 'allowed') : made.code === '42501' ? 'denied' : 'error';
+            insert =
+              !('row' in made) ? (made.code === '42501' ? 'denied' : 'error')
+              : actor.persona === null ? 'allowed_into_others'
+              : !made.borrowed ? 'allowed'
+              : made.borrowedFrom?.tenant != null && made.borrowedFrom.tenant === actor.persona.tenant ? 'allowed_into_tenant'
+              : 'allowed_into_others';
           } finally {
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_matrix_insert');
           }
         }
-        out.push({ schema: rel.schema, name: rel.name, persona: actor.name, select, update, delete: del, insert });
+        out.push({ schema: rel.schema, name: rel.name, persona: actor.name, select, update: blindUpdate, delete: blindDelete, insert });
       }
     }
   } finally {

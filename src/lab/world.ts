@@ -22,20 +22,50 @@ import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.t
 import { describePgErrorSafely } from '../introspect/errors.ts';
 import type { Session } from '../introspect/session.ts';
 import { dependencyOrder } from './order.ts';
+import { checkLiterals, findTenantRoots, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
 
 export interface Persona {
-  readonly name: 'alice' | 'bob' | 'outsider';
+  readonly name: string;
   readonly id: string;
   readonly email: string;
+  /** The tenant the persona belongs to: 1 (alice's side), 2 (bob's side), null (the outsider). */
+  readonly tenant: 1 | 2 | null;
+  /** An account made for a role value: a member of its tenant's root row with that role. */
+  readonly member?: { readonly root: string; readonly role: string };
 }
 
 export const PERSONAS: readonly Persona[] = [
-  { name: 'alice', id: 'a11ce000-0000-4000-8000-00000000000a', email: 'alice@lab.supaudit.invalid' },
-  { name: 'bob', id: 'b0b00000-0000-4000-8000-00000000000b', email: 'bob@lab.supaudit.invalid' },
-  { name: 'outsider', id: '0c0c0c0c-0000-4000-8000-00000000000c', email: 'outsider@lab.supaudit.invalid' },
+  { name: 'alice', id: 'a11ce000-0000-4000-8000-00000000000a', email: 'alice@lab.supaudit.invalid', tenant: 1 },
+  { name: 'bob', id: 'b0b00000-0000-4000-8000-00000000000b', email: 'bob@lab.supaudit.invalid', tenant: 2 },
+  { name: 'outsider', id: '0c0c0c0c-0000-4000-8000-00000000000c', email: 'outsider@lab.supaudit.invalid', tenant: null },
 ];
 
 const OWNERS = PERSONAS.filter((p) => p.name !== 'outsider');
+
+/**
+ * One account per tenant and role value of each tenant root, but the first value: alice (tenant 1)
+ * and bob (tenant 2) are members with that one. Named `t1_admin` for the first root, `t1_team_admin`
+ * for the second; ids are fixed, so reports compare across runs.
+ */
+export function roleAccounts(tenants: TenantModel): Persona[] {
+  const out: Persona[] = [];
+  tenants.roots.forEach((root, r) => {
+    const prefix = r === 0 ? '' : `${root.root.name.replace(/s$/, '')}_`;
+    for (const tenant of [1, 2] as const) {
+      root.roles.slice(1).forEach((role, i) => {
+        const name = `t${tenant}_${prefix}${role}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+        out.push({
+          name,
+          id: `7e${tenant}${r}0000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+          email: `${name}@lab.supaudit.invalid`,
+          tenant,
+          member: { root: `${root.root.schema}.${root.root.name}`, role },
+        });
+      });
+    }
+  });
+  return out;
+}
 
 /** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
 export async function actAs(session: Session, p: Persona | null): Promise<void> {
@@ -56,8 +86,12 @@ export interface TableFill {
 }
 
 export interface World {
-  /** Accounts the world signed up (none when the schema has no auth.users). */
+  /** Accounts the world signed up (none when the schema has no auth.users): alice, bob, the outsider, then one per tenant and role value. */
   readonly accounts: readonly Persona[];
+  /** The tenant roots found, each made twice (alice's and bob's rows), and what the caps left out. */
+  readonly tenants: TenantModel;
+  /** Per table, the tenant (1, 2) of each row the world made that points, directly or through a parent, at a tenant root's row. */
+  readonly rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>;
   /** Who owns the world's rows: alice and bob. */
   readonly owners: readonly Persona[];
   /** Per table (`schema.name`), the owner id of each row the world made, by `rowKey`. */
@@ -84,21 +118,6 @@ async function readEnums(session: Session): Promise<Enums> {
        join pg_catalog.pg_enum e on e.enumtypid = t.oid group by 1`,
   );
   return { labels: new Map(rows.map((r) => [r.t, r.labels])) };
-}
-
-/** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
-export function checkLiterals(constraints: readonly Constraint[], column: string): string[] {
-  const out: string[] = [];
-  for (const c of constraints) {
-    if (c.type !== 'check' || !c.columns.includes(column)) continue;
-    for (const m of c.definition.matchAll(/'((?:[^']|'')*)'/g)) {
-      // A pattern (`~ '^[a-z]+$'`, LIKE, SIMILAR TO) is not a value: the made-up value is tried instead.
-      if (/(~\*?|\blike|\bilike|\bsimilar\s+to)\s*\(?\s*$/i.test(c.definition.slice(Math.max(0, m.index! - 16), m.index!))) continue;
-      out.push(m[1]!.replaceAll("''", "'"));
-    }
-    for (const m of c.definition.matchAll(/(?:>=?|=)\s*\(?(-?\d+(?:\.\d+)?)/g)) out.push(m[1]!);
-  }
-  return [...new Set(out)];
 }
 
 /** A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or undefined to leave it out. */
@@ -148,8 +167,8 @@ type Row = Record<string, unknown>;
 /** The rows the world made so far, per table, with their owner: foreign keys point at the same owner's rows. */
 export type Made = Map<string, { owner: Persona; row: Row; ctid?: string }[]>;
 
-async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }): Promise<void> {
-  for (const p of PERSONAS) {
+async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }, personas: readonly Persona[]): Promise<void> {
+  for (const p of personas) {
     await session.exec('SAVEPOINT supaudit_world');
     try {
       await session.query(
@@ -179,40 +198,52 @@ async function createAccounts(session: Session, world: { accounts: Persona[]; ac
 export async function buildWorld(session: Session, snapshot: Snapshot, isUserTable: (r: Relation) => boolean): Promise<World> {
   const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[] };
   const rowOwners = new Map<string, Map<string, string>>();
+  const rowTenants = new Map<string, Map<string, 1 | 2>>();
   let owners: Persona[] = [];
   let enums: Enums = { labels: new Map() };
+  let tenants: TenantModel = { roots: [], cappedRoots: [] };
   const made: Made = new Map();
   await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
   try {
-    const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
-    if (hasUsers) await createAccounts(session, world);
-    owners = hasUsers ? world.accounts.filter((p) => p.name !== 'outsider') : [...OWNERS];
     enums = await readEnums(session);
     // Every user table, exposed or not: what a definer function reads from a private schema is data too.
     const tables = snapshot.relations.filter((r) => (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
+    const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
+    if (hasUsers) tenants = findTenantRoots(snapshot, tables, enums.labels);
+    if (hasUsers) await createAccounts(session, world, [...PERSONAS, ...roleAccounts(tenants)]);
+    owners = hasUsers ? world.accounts.filter((p) => p.name === 'alice' || p.name === 'bob') : [...OWNERS];
+    const record = (rel: Relation, owner: Persona, row: Row, ctid: string) => {
+      const key = `${rel.schema}.${rel.name}`;
+      made.set(key, [...(made.get(key) ?? []), { owner, row, ctid }]);
+      const byKey = rowOwners.get(key) ?? new Map<string, string>();
+      byKey.set(rowKey(snapshot, rel, row), owner.id);
+      rowOwners.set(key, byKey);
+      const tenant = tenantOf(snapshot, tenants, rel, row, owner, made, rowTenants);
+      if (tenant !== null) rowTenants.set(key, (rowTenants.get(key) ?? new Map<string, 1 | 2>()).set(rowKey(snapshot, rel, row), tenant));
+    };
     for (const rel of fillOrder(tables, snapshot.constraints)) {
       // Rows a sign-up trigger made for the lab's accounts are theirs already.
       const own = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       if (own.length > 0) {
-        made.set(`${rel.schema}.${rel.name}`, own);
+        for (const r of own) record(rel, r.owner, r.row, r.ctid);
         world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'made by sign-up' });
         continue;
       }
       let rows = 0;
       let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
-      // An account's own row (a profile keyed by the user id) exists for the outsider too: it signed up.
-      const outsider = world.accounts.find((a) => a.name === 'outsider');
-      const writers = outsider && isAccountTable(snapshot, rel) ? [...owners, outsider] : owners;
+      // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
+      const writers = isAccountTable(snapshot, rel) && world.accounts.length > 0 ? world.accounts : owners;
+      const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       for (const [i, owner] of writers.entries()) {
-        const result = await insertRow(session, snapshot, rel, owner, i, enums, made, {});
+        // alice and bob are members of their tenants with the first role value; the role accounts with theirs.
+        const fixed = membership?.roleColumn && membership.roles[0] !== undefined ? { [membership.roleColumn]: membership.roles[0] } : undefined;
+        const result = await insertRow(session, snapshot, rel, owner, i, enums, made, fixed ? { fixed } : {});
         if ('row' in result) {
           rows++;
-          made.set(`${rel.schema}.${rel.name}`, [...(made.get(`${rel.schema}.${rel.name}`) ?? []), { owner, row: result.row, ctid: result.ctid }]);
-          const byKey = rowOwners.get(`${rel.schema}.${rel.name}`) ?? new Map<string, string>();
-          byKey.set(rowKey(snapshot, rel, result.row), owner.id);
-          rowOwners.set(`${rel.schema}.${rel.name}`, byKey);
+          record(rel, owner, result.row, result.ctid);
         } else reason ??= result.reason;
       }
+      if (membership) rows += await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record);
       world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
     }
     await storageObjects(session, snapshot, owners, world.tables, made, rowOwners);
@@ -221,7 +252,57 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     await session.exec('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return { ...world, owners, rowOwners, made, enums };
+  return { ...world, tenants, owners, rowOwners, rowTenants, made, enums };
+}
+
+/** The role accounts of a tenant root join their tenant's root row (alice's for tenant 1, bob's for tenant 2) with their role. */
+async function addMembers(
+  session: Session,
+  snapshot: Snapshot,
+  rel: Relation,
+  root: TenantRoot,
+  accounts: readonly Persona[],
+  owners: readonly Persona[],
+  enums: Enums,
+  made: Made,
+  record: (rel: Relation, owner: Persona, row: Row, ctid: string) => void,
+): Promise<number> {
+  let rows = 0;
+  const key = `${root.root.schema}.${root.root.name}`;
+  for (const [i, account] of accounts.filter((a) => a.member?.root === key).entries()) {
+    const side = owners.find((o) => o.tenant === account.tenant);
+    if (!side || !root.roleColumn) continue;
+    const result = await insertRow(session, snapshot, rel, account, 50 + i, enums, made, { prefer: side, preferColumns: root.rootColumns, fixed: { [root.roleColumn]: account.member!.role } });
+    if ('row' in result) {
+      rows++;
+      record(rel, account, result.row, result.ctid);
+    }
+  }
+  return rows;
+}
+
+/**
+ * The tenant of a row: a tenant root's row is its owner's tenant; another row takes the tenant of
+ * the first row it points at that has one (a membership, a project of an organisation). Null: none.
+ */
+function tenantOf(snapshot: Snapshot, tenants: TenantModel, rel: Relation, row: Row, owner: Persona, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
+  if (tenants.roots.some((t) => t.root.schema === rel.schema && t.root.name === rel.name)) return owner.tenant;
+  for (const fk of snapshot.constraints) {
+    if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
+    const refKey = `${fk.refSchema}.${fk.refTable}`;
+    const parent = (made.get(refKey) ?? []).find((m) => fk.columns.every((c, i) => row[c] !== null && row[c] !== undefined && JSON.stringify(m.row[fk.refColumns[i]!]) === JSON.stringify(row[c])));
+    const refRel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === refKey);
+    const tenant = parent && refRel ? rowTenants.get(refKey)?.get(rowKey(snapshot, refRel, parent.row)) : undefined;
+    if (tenant !== undefined) return tenant;
+  }
+  return null;
+}
+
+/** Columns that name a row's owner: a key to auth.users or to a profile, or a uuid named like an owner. */
+export function ownerColumns(snapshot: Snapshot, rel: Relation): string[] {
+  const fks = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.columns.length === 1);
+  const keyed = fks.filter((c) => (c.refSchema === 'auth' && c.refTable === 'users') || accountKey(snapshot, c)).map((c) => c.columns[0]!);
+  return [...new Set([...keyed, ...rel.columns.filter((c) => c.type === 'uuid' && OWNER_NAME.test(c.name)).map((c) => c.name)])];
 }
 
 /**
@@ -231,7 +312,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
 export function rowOwner(snapshot: Snapshot, world: World, rel: Relation, row: Readonly<Record<string, unknown>>): string | null {
   const made = world.rowOwners.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row));
   if (made !== undefined) return made;
-  const ids = new Set([...world.owners, ...PERSONAS].map((p) => p.id));
+  const ids = new Set([...world.owners, ...world.accounts, ...PERSONAS].map((p) => p.id));
   const userColumns = new Set(
     snapshot.constraints
       .filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.length === 1)
@@ -310,7 +391,7 @@ export function tryInsert(
   n: number,
   world: World,
   as: InsertAs,
-): Promise<{ row: Row; ctid: string; borrowed: boolean } | { reason: string; code: string | undefined }> {
+): Promise<{ row: Row; ctid: string; borrowed: boolean; borrowedFrom?: Persona } | { reason: string; code: string | undefined }> {
   return insertRow(session, snapshot, rel, owner, n, world.enums, world.made, as);
 }
 
@@ -388,11 +469,11 @@ async function insertRow(
   enums: Enums,
   made: Made,
   as: InsertAs,
-): Promise<{ row: Row; ctid: string; borrowed: boolean } | { reason: string; code: string | undefined }> {
+): Promise<{ row: Row; ctid: string; borrowed: boolean; borrowedFrom?: Persona } | { reason: string; code: string | undefined }> {
   const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
   const values = new Map<string, string | null>();
-  /** A foreign key points at another owner's row (the owner has none of its own there). */
-  let borrowed = false;
+  /** A foreign key points at another owner's row (the owner has none of its own there): whose. */
+  let borrowedFrom: Persona | undefined;
   for (const fk of constraints) {
     if (fk.type !== 'foreign_key' || !fk.refSchema || !fk.refTable) continue;
     if (fk.refSchema === 'auth' && fk.refTable === 'users' && fk.columns.length === 1) {
@@ -405,7 +486,7 @@ async function insertRow(
     const follows = as.preferColumns === undefined || as.preferColumns.join() === fk.columns.join();
     const whose = accountKey(snapshot, fk) || !follows ? owner : (as.prefer ?? owner);
     const target = pool.find((m) => m.owner.id === whose.id) ?? pool[0];
-    if (target && target.owner.id !== owner.id) borrowed = true;
+    if (target && target.owner.id !== owner.id) borrowedFrom ??= target.owner;
     fk.columns.forEach((col, i) => {
       const v = target?.row[fk.refColumns[i]!];
       values.set(col, v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -452,7 +533,7 @@ async function insertRow(
       if (as.role) await session.query(`select set_config('role', $1, true)`, [as.role]);
       const [row] = await session.query<{ j: Row; c: string }>(sql, cols.map((k) => values.get(k)));
       await session.exec('RELEASE SAVEPOINT supaudit_world');
-      return { row: row!.j, ctid: row!.c, borrowed };
+      return { row: row!.j, ctid: row!.c, borrowed: borrowedFrom !== undefined, ...(borrowedFrom ? { borrowedFrom } : {}) };
     } catch (error) {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
       last = describePgErrorSafely(error);
@@ -515,14 +596,24 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
   return false;
 }
 
-/** One line for the report: accounts, and how many tables got rows (why the others did not, counted). */
+/** One line for the report: accounts, tenants and what the caps left out, and how many tables got rows (why the others did not, counted). */
 export function worldSummary(world: World): string {
   const filled = world.tables.filter((t) => t.rows > 0);
   const own = world.tables.filter((t) => t.reason === 'made by sign-up');
   const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
   const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
+  const roots = world.tenants.roots.map(
+    (t) => `${qualified(t.root.schema, t.root.name)} through ${qualified(t.membership.schema, t.membership.name)}` + (t.roles.length > 0 ? ` (${t.roleColumn}: ${t.roles.join(', ')})` : t.roleColumn ? ` (${t.roleColumn}: no known value)` : ''),
+  );
+  const capped = [
+    ...(world.tenants.cappedRoots.length > 0 ? [`tenant roots ${world.tenants.cappedRoots.join(', ')} not made (at most ${TENANT_CAPS.roots})`] : []),
+    ...world.tenants.roots.filter((t) => t.cappedRoles.length > 0).map((t) => `role values ${t.cappedRoles.join(', ')} of ${qualified(t.membership.schema, t.membership.name)} given no account (at most ${TENANT_CAPS.roles})`),
+  ];
   return (
-    `lab world: ${accounts}; rows added to ${filled.length} of ${world.tables.length} table${world.tables.length === 1 ? '' : 's'} (the user's schemas and storage.objects)` +
+    `lab world: ${accounts}` +
+    (roots.length > 0 ? `; two tenants of ${roots.join(' and ')}, alice and bob members with the first role` : '') +
+    (capped.length > 0 ? `; capped: ${capped.join('; ')}` : '') +
+    `; rows added to ${filled.length} of ${world.tables.length} table${world.tables.length === 1 ? '' : 's'} (the user's schemas and storage.objects)` +
     (own.length > 0 ? `, ${own.length} by the sign-up trigger` : '') +
     (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
     (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '')

@@ -67,10 +67,15 @@ export interface BaselineComparison {
   readonly fixed: readonly string[];
 }
 
-export type LabPersonaName = 'anon' | 'alice' | 'bob' | 'outsider';
+/** `anon`, `alice`, `bob`, `outsider`, or an account made for a tenant's role value (`t1_admin`, `t2_member`…). */
+export type LabPersonaName = string;
 
-/** Rows a statement reached, by who owns them in the lab's world; or the statement was refused. */
-export type LabCell = { readonly own: number; readonly others: number; readonly unattributed: number } | 'denied' | 'error';
+/**
+ * Rows a statement reached, by their relation to the persona: its own, its tenant's (owned by
+ * someone else), other tenants' (or another account's, where the table has no tenant), and rows
+ * with no owner (the seed's, or a table with no owner column and no tenant); or the statement was refused.
+ */
+export type LabCell = { readonly own: number; readonly tenant: number; readonly other_tenants: number; readonly ownerless: number } | 'denied' | 'error';
 
 /** What one persona can do to one table in the lab (src/lab/matrix.ts). */
 export interface LabMatrixRow {
@@ -82,14 +87,38 @@ export interface LabMatrixRow {
   readonly delete: LabCell;
   /**
    * A row of the persona's own, its foreign keys pointing at the persona's rows; where the persona
-   * has none there (the outsider, anon), at another owner's: `allowed_into_others`.
+   * has none there, at its tenant's (`allowed_into_tenant`: a role account) or another owner's
+   * (`allowed_into_others`: the outsider, anon).
    */
-  readonly insert: 'allowed' | 'allowed_into_others' | 'denied' | 'error';
+  readonly insert: 'allowed' | 'allowed_into_tenant' | 'allowed_into_others' | 'denied' | 'error';
+}
+
+/** What one call of a function as one persona did (rolled back): refused, or the rows it changed per table. */
+export interface LabCall {
+  /** Where the arguments came from: the caller's own ids and rows, the victim's rows (the caller's own id), the victim's ids too, NULLs. */
+  readonly args: 'own' | 'victim_rows' | 'victim' | 'nulls';
+  readonly result: 'ok' | 'denied' | 'error';
+  /** The SQLSTATE of a refusal. */
+  readonly sqlstate?: string;
+  /** Rows inserted, updated and deleted per table (`schema.name`), only tables the call changed. */
+  readonly changed: Readonly<Record<string, { readonly inserted: number; readonly updated: number; readonly deleted: number }>>;
+}
+
+/** One function of an exposed schema called as one persona (src/lab/calls.ts). */
+export interface LabFunctionRow {
+  readonly schema: string;
+  readonly name: string;
+  /** Its identity arguments, `org uuid, uid uuid`. */
+  readonly args: string;
+  readonly persona: LabPersonaName;
+  readonly calls: readonly LabCall[];
 }
 
 /** The lab: the world it built in its own copy of the project, and the access matrix measured there. */
 export interface LabReport {
   readonly accounts: readonly string[];
+  /** Tenant roots the world made two tenants of, with their membership and the role values given accounts. */
+  readonly tenants?: readonly { readonly root: string; readonly membership: string; readonly roleColumn?: string; readonly roles: readonly string[] }[];
   readonly tables: readonly { readonly schema: string; readonly name: string; readonly rows: number; readonly reason?: string }[];
   readonly matrix: readonly LabMatrixRow[];
   /** Attacks the lab confirmed: a write that made another owner's rows visible to the attacker. */
@@ -97,6 +126,10 @@ export interface LabReport {
   /** Writes tried by the attack search, and why it stopped early, if it did. */
   readonly attempts: number;
   readonly stopped?: string;
+  /** Every function of the exposed schemas anon or authenticated may execute, called as each persona (persona × function). */
+  readonly functions?: readonly LabFunctionRow[];
+  /** Calls made, and why the calls stopped early (budget), if they did. */
+  readonly functionCalls?: { readonly calls: number; readonly stopped?: string };
 }
 
 /** One table of the `supabase_realtime` publication as Realtime's Postgres Changes sees it (src/score/realtime.ts). */

@@ -4,7 +4,7 @@
  * wrapping happens here, not in the terminal.
  */
 import { terminalSafe, terminalSafeMultiline } from '../model/visible.ts';
-import { alignColumns, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
+import { alignColumns, FUNCTION_HEADER, functionCells, functionChangesOthers, functionLegend, LAB_HEADER, labCells, labCrossesOwners, labLegend, LOAD_HEADER, LOAD_NUMERIC, loadCells, loadSummary, ms } from '../../reports/_report.ts';
 import { baselineLine, newFingerprints } from '../engine/baseline.ts';
 import type { Finding } from '../model/finding.ts';
 import { LEVELS, type Level } from '../model/level.ts';
@@ -442,12 +442,23 @@ export function labLines(report: Report, width: number): Line[] {
   if (!report.lab) return [line(seg('No lab: it runs on the embedded copy (--migrations, --demo).', 'dim'))];
   const cells = labCells(report, false).map((r) => r.map(terminalSafe));
   const aligned = alignColumns([[...LAB_HEADER], ...cells], new Set());
+  const functions = functionCells(report).map((r) => r.map(terminalSafe));
+  const alignedFunctions = alignColumns([[...FUNCTION_HEADER], ...functions], new Set());
   return [
-    line(seg('Who can do what', 'bold'), seg(' — rows reached: own/others’/unattributed', 'dim')),
+    line(seg('Who can do what', 'bold'), seg(' — rows reached: own/tenant/other tenants’/ownerless', 'dim')),
     ...wrap([seg(terminalSafe(labLegend(report)), 'dim')], width),
     blank,
     clip([seg(aligned([...LAB_HEADER]), 'dim')], width),
     ...cells.map((r) => clip([seg(aligned(r), labCrossesOwners(r) ? 'critical' : undefined)], width)),
+    ...(functions.length > 0
+      ? [
+          blank,
+          line(seg('Persona × function', 'bold')),
+          ...wrap([seg(terminalSafe(functionLegend(report)), 'dim')], width),
+          clip([seg(alignedFunctions([...FUNCTION_HEADER]), 'dim')], width),
+          ...functions.map((r) => clip([seg(alignedFunctions(r), functionChangesOthers(r) ? 'critical' : undefined)], width)),
+        ]
+      : []),
     ...report.lab.attacks.flatMap((a) => [
       blank,
       ...wrap([seg(`attack confirmed: ${a.attacker} ${a.command} ${terminalSafe(`${a.table.schema}.${a.table.name}`)}.${terminalSafe(a.column)} → gains ${terminalSafe(Object.keys(a.gained).join(', '))}`, 'critical')], width),

@@ -95,7 +95,11 @@ describe('the lab world', () => {
       const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
       expect(run.code, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as Report;
-      expect(report.notes.find((n) => n.area === 'lab')!.message).toMatch(/^lab world: 3 accounts signed up \(alice, bob, outsider\); rows added to 19 of 20 tables \(the user's schemas and storage\.objects\), 1 by the sign-up trigger$/);
+      expect(report.notes.find((n) => n.area === 'lab')!.message).toBe(
+        'lab world: 7 accounts signed up (alice, bob, outsider, t1_admin, t1_member, t2_admin, t2_member); ' +
+          'two tenants of public.organizations through public.organization_members (role: owner, admin, member) and public.teams through public.team_members (role: no known value), ' +
+          "alice and bob members with the first role; rows added to 19 of 20 tables (the user's schemas and storage.objects), 1 by the sign-up trigger",
+      );
       const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);
       expect(proofs.sort()).toEqual(
         [
@@ -108,15 +112,18 @@ describe('the lab world', () => {
       // The access matrix, measured as each persona in the lab's world.
       const cell = (table: string, persona: string) => report.lab!.matrix.find((m) => m.name === table && m.persona === persona)!;
       // RLS off: anon reads, changes and deletes both owners' rows.
-      expect(cell('payment_methods', 'anon')).toMatchObject({ select: { own: 0, others: 2, unattributed: 0 }, delete: { own: 0, others: 2, unattributed: 0 }, insert: 'allowed_into_others' });
+      expect(cell('payment_methods', 'anon')).toMatchObject({ select: { own: 0, tenant: 0, other_tenants: 2, ownerless: 0 }, delete: { own: 0, tenant: 0, other_tenants: 2, ownerless: 0 }, insert: 'allowed_into_others' });
       // Tenant isolation holds for reads: each owner sees its own organisation and task, the outsider nothing.
-      expect(cell('organizations', 'alice').select).toEqual({ own: 1, others: 0, unattributed: 0 });
-      expect(cell('tasks', 'bob')).toMatchObject({ select: { own: 1, others: 0, unattributed: 0 }, update: { own: 1, others: 0, unattributed: 0 } });
-      expect(cell('tasks', 'outsider').select).toEqual({ own: 0, others: 0, unattributed: 0 });
+      expect(cell('organizations', 'alice').select).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
+      expect(cell('tasks', 'bob')).toMatchObject({ select: { own: 1, tenant: 0, other_tenants: 0, ownerless: 0 }, update: { own: 1, tenant: 0, other_tenants: 0, ownerless: 0 } });
+      expect(cell('tasks', 'outsider').select).toEqual({ own: 0, tenant: 0, other_tenants: 0, ownerless: 0 });
       // …but the outsider can add itself to another owner's team: the takeover tenant_self_join proves.
       expect(cell('team_members', 'outsider').insert).toBe('allowed_into_others');
       expect(cell('team_members', 'alice').insert).toBe('allowed');
-      expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
+      expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
+      // Tenants: an admin of alice's organisation updates its projects, a member only reads them; neither reaches bob's.
+      expect(cell('projects', 't1_admin')).toMatchObject({ select: { own: 0, tenant: 1, other_tenants: 0 }, update: { own: 0, tenant: 1, other_tenants: 0 } });
+      expect(cell('projects', 't1_member')).toMatchObject({ select: { own: 0, tenant: 1, other_tenants: 0 }, update: { own: 0, tenant: 0, other_tenants: 0 } });
       // The attack search finds the three escalations by effect, with no rule for their shape; each is
       // folded into the check that proved it, so a flaw is reported once.
       const attacks = report.lab!.attacks.map((a) => `${a.attacker} ${a.command} ${a.table.name}.${a.column}`);
@@ -200,7 +207,7 @@ describe('the attack search', () => {
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
     // The victim's rows are there to be gained all the same: the outsider reads none of them.
     expect(report.lab!.tables.find((t) => t.name === 'docs')!.rows).toBe(2);
-    expect(report.lab!.matrix.find((m) => m.name === 'docs' && m.persona === 'outsider')!.select).toEqual({ own: 0, others: 0, unattributed: 0 });
+    expect(report.lab!.matrix.find((m) => m.name === 'docs' && m.persona === 'outsider')!.select).toEqual({ own: 0, tenant: 0, other_tenants: 0, ownerless: 0 });
   });
 });
 
@@ -219,15 +226,15 @@ describe('storage in the lab', () => {
     expect(found[0]!.message).toBe(
       "Confirmed in the lab: any signed-up account (one that owns nothing) can read 1 object of another user in private bucket 'vault' through the Storage API: the policies on storage.objects let it.",
     );
-    expect(report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === 'outsider')!.select).toEqual({ own: 0, others: 2, unattributed: 0 });
+    expect(report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === 'outsider')!.select).toEqual({ own: 0, tenant: 0, other_tenants: 2, ownerless: 0 });
   });
 
   test('near miss: the policy ties objects to their owner: each owner reads its own file, nobody else', async () => {
     const report = await auditProject(STORAGE(`bucket_id = 'vault' and owner_id = (select auth.uid())::text`));
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
     const cell = (persona: string) => report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === persona)!.select;
-    expect(cell('alice')).toEqual({ own: 1, others: 0, unattributed: 0 });
-    expect(cell('outsider')).toEqual({ own: 0, others: 0, unattributed: 0 });
+    expect(cell('alice')).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
+    expect(cell('outsider')).toEqual({ own: 0, tenant: 0, other_tenants: 0, ownerless: 0 });
   });
 });
 

@@ -134,8 +134,9 @@ describe('interactive review', () => {
     expect(ui.frame()).toContain('5 Lab');
     await ui.press('5');
     const screen = await ui.waitFor('Who can do what');
-    // The demo's activity_feed has RLS off: anon reaches both owners' rows (and the seed's 5,000).
-    expect(screen).toMatch(/public\.activity_feed\s+anon\s+0\/2\/5000\s+0\/2\/0\s+0\/2\/0\s+into others' rows/);
+    // The demo's activity_feed has RLS off: anon and the outsider reach both tenants' rows (and the seed's 5,000, ownerless).
+    expect(screen).toMatch(/public\.activity_feed\s+anon, outsider\s+0\/0\/2\/5000\s+0\/0\/2\/0\s+0\/0\/2\/0\s+into others'/);
+    expect(screen).toMatch(/public\.activity_feed\s+t1_admin, t1_member \+2\s+0\/1\/1\/5000/);
     ui.app.unmount();
   });
 

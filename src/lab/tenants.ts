@@ -1,0 +1,184 @@
+/**
+ * Tenant roots, whatever they are called (organizations, teams, workspaces, households…): a table
+ * that membership rows point at — a table with a foreign key to the root and one to an account
+ * (auth.users or a profile) — where policies or helper functions read the membership to decide
+ * access. Read from the catalog only; the world (world.ts) makes two tenants of each root and one
+ * account per role value of the membership.
+ */
+import { qualified } from '../model/ident.ts';
+import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+
+/** At most this many tenant roots, and role values per root, get accounts of their own (the world stays small). */
+export const TENANT_CAPS = { roots: 2, roles: 3 } as const;
+
+export interface TenantRoot {
+  readonly root: { readonly schema: string; readonly name: string };
+  readonly membership: { readonly schema: string; readonly name: string };
+  /** The membership's columns that point at the root. */
+  readonly rootColumns: readonly string[];
+  /** The membership's role-like column, when it has one. */
+  readonly roleColumn?: string;
+  /** Its values, in the order the schema lists them (capped at TENANT_CAPS.roles); none when none are known. */
+  readonly roles: readonly string[];
+  /** Role values left out by the cap. */
+  readonly cappedRoles: readonly string[];
+}
+
+export interface TenantModel {
+  readonly roots: readonly TenantRoot[];
+  /** Roots found beyond the cap (`schema.name`): not given accounts of their own. */
+  readonly cappedRoots: readonly string[];
+}
+
+const ROLE_NAME = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|member_type|membership_type)$/i;
+
+/** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
+export function checkLiterals(constraints: readonly Constraint[], column: string): string[] {
+  const out: string[] = [];
+  for (const c of constraints) {
+    if (c.type !== 'check' || !c.columns.includes(column)) continue;
+    for (const m of c.definition.matchAll(/'((?:[^']|'')*)'/g)) {
+      // A pattern (`~ '^[a-z]+$'`, LIKE, SIMILAR TO) is not a value: the made-up value is tried instead.
+      if (/(~\*?|\blike|\bilike|\bsimilar\s+to)\s*\(?\s*$/i.test(c.definition.slice(Math.max(0, m.index! - 16), m.index!))) continue;
+      out.push(m[1]!.replaceAll("''", "'"));
+    }
+    for (const m of c.definition.matchAll(/(?:>=?|=)\s*\(?(-?\d+(?:\.\d+)?)/g)) out.push(m[1]!);
+  }
+  return [...new Set(out)];
+}
+
+const compared = new WeakMap<Snapshot, Map<string, string[]>>();
+
+/**
+ * Literals that policies and function bodies compare a column of this name with (`role = 'admin'`,
+ * `kind in ('staff')`); with `table`, only in those that name that table (a helper reading
+ * `organization_members`, not one reading another table's `role`).
+ */
+export function comparedLiterals(snapshot: Snapshot, column: string, table?: string): string[] {
+  let byColumn = compared.get(snapshot);
+  if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
+  const cacheKey = `${column}\u0000${table ?? ''}`;
+  const hit = byColumn.get(cacheKey);
+  if (hit) return hit;
+  const naming = table === undefined ? undefined : new RegExp(`\\b${table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
+  const out = new Set<string>();
+  for (const text of accessTexts(snapshot)) {
+    if (naming && !naming.test(text)) continue;
+    for (const m of text.matchAll(re)) {
+      out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
+      // The rest of an IN list: `role in ('owner', 'admin')`.
+      const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(text.slice(m.index! + m[0].length));
+      if (m[1] !== undefined && list) for (const more of list[0].matchAll(/'((?:[^']|'')*)'/g)) out.add(more[1]!.replaceAll("''", "'"));
+    }
+  }
+  const list = [...out].sort();
+  byColumn.set(cacheKey, list);
+  return list;
+}
+
+/** Policy expressions and function bodies: where access is decided. */
+function accessTexts(snapshot: Snapshot): string[] {
+  return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
+}
+
+/**
+ * Values a column can hold that decide access, in the schema's order: enum labels, else CHECK
+ * literals; then the literals that policies and functions naming the table compare a column of that name with.
+ */
+export function columnValues(snapshot: Snapshot, rel: Relation, column: string, enumLabels: ReadonlyMap<string, readonly string[]>): string[] {
+  const c = rel.columns.find((x) => x.name === column);
+  if (!c) return [];
+  const constraints = snapshot.constraints.filter((x) => x.schema === rel.schema && x.table === rel.name);
+  const own = enumLabels.get(c.typeName) ?? checkLiterals(constraints, column);
+  return [...new Set([...own, ...comparedLiterals(snapshot, column, rel.name)])];
+}
+
+/** Whether a foreign key names an account: to auth.users, or to a table keyed by a key to auth.users (a profile). */
+function toAccount(snapshot: Snapshot, fk: Constraint): boolean {
+  if (fk.refSchema === 'auth' && fk.refTable === 'users') return true;
+  const pk = snapshot.constraints.find((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'primary_key');
+  return (
+    pk !== undefined &&
+    snapshot.constraints.some((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join())
+  );
+}
+
+/** How many tables point at `key`, directly or through a parent: how much of the schema hangs off a root. */
+function dependents(snapshot: Snapshot, key: string): number {
+  const seen = new Set<string>([key]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const c of snapshot.constraints) {
+      const from = `${c.schema}.${c.table}`;
+      if (c.type === 'foreign_key' && seen.has(`${c.refSchema}.${c.refTable}`) && !seen.has(from)) {
+        seen.add(from);
+        grew = true;
+      }
+    }
+  }
+  return seen.size - 1;
+}
+
+/**
+ * The tenant roots of the user's tables, most depended-on first (capped at TENANT_CAPS.roots).
+ * A membership is a table with a key to the root and a key to an account, read by a policy of
+ * another table or a function body; of several for one root, one with a unique key over both
+ * (a real membership, not an invitation or a row written by someone) wins, else one with a role-like column.
+ */
+export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[], enumLabels: ReadonlyMap<string, readonly string[]>): TenantModel {
+  const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
+  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; unique: boolean; roleColumn?: string; roles: string[] }[] = [];
+  for (const m of tables) {
+    const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
+    const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk));
+    if (accounts.length === 0) continue;
+    const named = new RegExp(`\\b${m.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
+    const read =
+      snapshot.policies.some((p) => !(p.schema === m.schema && p.table === m.name) && named.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)) ||
+      snapshot.functions.some((f) => f.returnType !== 'trigger' && named.test(f.source ?? ''));
+    if (!read) continue;
+    const keyColumns = new Set(fks.flatMap((c) => c.columns));
+    // Named like a role: its values may be unknown (no CHECK, no enum, nothing compared), it still marks a membership.
+    const roleColumns = m.columns.filter((c) => ROLE_NAME.test(c.name) && !keyColumns.has(c.name) && !c.generated);
+    const roleColumn = (roleColumns.find((c) => columnValues(snapshot, m, c.name, enumLabels).length > 0) ?? roleColumns[0])?.name;
+    for (const fk of fks) {
+      const root = byKey.get(`${fk.refSchema}.${fk.refTable}`);
+      if (!root || root === m || toAccount(snapshot, fk) || accounts.some((a) => fk.columns.includes(a.columns[0]!))) continue;
+      const unique = snapshot.constraints.some(
+        (c) =>
+          c.schema === m.schema && c.table === m.name && (c.type === 'primary_key' || c.type === 'unique') &&
+          fk.columns.every((x) => c.columns.includes(x)) && accounts.some((a) => c.columns.includes(a.columns[0]!)) && c.columns.length === fk.columns.length + 1,
+      );
+      if (!unique && !roleColumn) continue;
+      candidates.push({ root, membership: m, rootColumns: fk.columns, unique, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
+    }
+  }
+  const best = new Map<string, (typeof candidates)[number]>();
+  const rank = (c: (typeof candidates)[number]) => [c.unique ? 0 : 1, c.roleColumn ? 0 : 1, `${c.membership.schema}.${c.membership.name}`] as const;
+  for (const c of candidates) {
+    const key = `${c.root.schema}.${c.root.name}`;
+    const was = best.get(key);
+    if (!was || compareTuples(rank(c), rank(was)) < 0) best.set(key, c);
+  }
+  const ordered = [...best.entries()]
+    .map(([key, c]) => ({ key, c, weight: dependents(snapshot, key) }))
+    .sort((a, b) => b.weight - a.weight || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    roots: ordered.slice(0, TENANT_CAPS.roots).map(({ c }) => ({
+      root: { schema: c.root.schema, name: c.root.name },
+      membership: { schema: c.membership.schema, name: c.membership.name },
+      rootColumns: c.rootColumns,
+      ...(c.roleColumn ? { roleColumn: c.roleColumn } : {}),
+      roles: c.roles.slice(0, TENANT_CAPS.roles),
+      cappedRoles: c.roles.slice(TENANT_CAPS.roles),
+    })),
+    cappedRoots: ordered.slice(TENANT_CAPS.roots).map(({ c }) => qualified(c.root.schema, c.root.name)),
+  };
+}
+
+function compareTuples(a: readonly (number | string)[], b: readonly (number | string)[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+  return 0;
+}

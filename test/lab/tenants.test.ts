@@ -1,0 +1,178 @@
+/**
+ * Tenants × role values in the lab: the world finds the tenant root (whatever it is called) and its
+ * membership's role values, signs up one account per tenant and role, and the matrix says, per
+ * persona, which rows are its own, its tenant's, and other tenants'. Persona × function calls every
+ * function the API roles may execute as each persona and counts the rows each call changed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { buildWorld, worldSummary } from '../../src/lab/world.ts';
+import type { LabCell, Report } from '../../src/model/report.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
+import { loadPglite } from '../support/audit.ts';
+import { runCli } from '../support/cli.ts';
+
+const TENANT = `public.is_member(org_id)`;
+const ANY_MEMBER = `exists (select 1 from public.org_members m where m.user_id = auth.uid())`;
+
+const SCHEMA = (update: string, addMember: string, read = TENANT) => `
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.organizations on delete cascade,
+  user_id uuid not null references auth.users on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'member')),
+  primary key (org_id, user_id)
+);
+create table public.projects (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.organizations on delete cascade, title text not null);
+create function public.is_member(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid())
+$$;
+create function public.is_admin(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.role in ('owner', 'admin'))
+$$;
+create function public.add_member(org uuid, uid uuid, role text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  ${addMember}
+  insert into public.org_members (org_id, user_id, role) values (org, uid, role);
+end $$;
+alter table public.organizations enable row level security;
+alter table public.org_members enable row level security;
+alter table public.projects enable row level security;
+create policy "members read their org" on public.organizations for select to authenticated using (public.is_member(id));
+create policy "members read memberships" on public.org_members for select to authenticated using (public.is_member(org_id));
+create policy "members read projects" on public.projects for select to authenticated using (${read});
+create policy "update projects" on public.projects for update to authenticated using (${update}) with check (${update});
+`;
+
+const GUARDED = `if not public.is_admin(org) then raise exception 'not an admin of this organisation' using errcode = '42501'; end if;`;
+
+async function auditProject(sql: string): Promise<Report> {
+  const dir = mkdtempSync(join(tmpdir(), 'supaudit-tenants-'));
+  try {
+    mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
+    writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), sql);
+    const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as Report;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const cell = (report: Report, table: string, persona: string) => report.lab!.matrix.find((m) => m.name === table && m.persona === persona)!;
+const counts = (c: LabCell) => (typeof c === 'string' ? c : [c.own, c.tenant, c.other_tenants, c.ownerless]);
+
+describe('tenants × role values', () => {
+  test('members read their tenant, only admins and owners update it, nobody reaches the other tenant', async () => {
+    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, GUARDED));
+    expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
+    expect(report.lab!.tenants).toEqual([{ root: 'public.organizations', membership: 'public.org_members', roleColumn: 'role', roles: ['owner', 'admin', 'member'] }]);
+    expect(report.notes.find((n) => n.area === 'lab')!.message).toContain('two tenants of public.organizations through public.org_members (role: owner, admin, member)');
+    // projects has no owner column: alice's project is her tenant's, not her own.
+    expect(counts(cell(report, 'projects', 't1_member').select)).toEqual([0, 1, 0, 0]);
+    expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 0, 0, 0]);
+    expect(counts(cell(report, 'projects', 't1_admin').update)).toEqual([0, 1, 0, 0]);
+    expect(counts(cell(report, 'projects', 'alice').update)).toEqual([0, 1, 0, 0]);
+    expect(counts(cell(report, 'projects', 'outsider').select)).toEqual([0, 0, 0, 0]);
+    // Memberships: a member sees its own and its tenant's (alice's, t1_admin's), never tenant 2's.
+    expect(counts(cell(report, 'org_members', 't1_member').select)).toEqual([1, 2, 0, 0]);
+    for (const m of report.lab!.matrix) {
+      for (const c of [m.select, m.update, m.delete]) if (typeof c !== 'string') expect(c.other_tenants, `${m.name} ${m.persona}`).toBe(0);
+    }
+  });
+
+  test('policies that let any member update (and so read) any organisation’s project: other_tenants for a member', async () => {
+    const report = await auditProject(SCHEMA(ANY_MEMBER, GUARDED, ANY_MEMBER));
+    expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 1, 0]);
+    expect(counts(cell(report, 'projects', 't2_admin').update)).toEqual([0, 1, 1, 0]);
+    expect(counts(cell(report, 'projects', 'outsider').update)).toEqual([0, 0, 0, 0]);
+  });
+
+  test('near miss: a loose UPDATE policy behind a tenant-bound SELECT policy: an update that filters (as PostgREST does) reaches only rows it can read', async () => {
+    const report = await auditProject(SCHEMA(ANY_MEMBER, GUARDED));
+    expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 0, 0]);
+    expect(counts(cell(report, 'projects', 't1_member').select)).toEqual([0, 1, 0, 0]);
+  });
+});
+
+describe('persona × function', () => {
+  const changedBy = (report: Report, persona: string) => report.lab!.functions!.find((f) => f.name === 'add_member' && f.persona === persona)!.calls;
+
+  test('a SECURITY DEFINER add_member with no caller check: the outsider adds itself to another tenant (1 row into org_members)', async () => {
+    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, ''));
+    const calls = changedBy(report, 'outsider');
+    expect(calls.find((c) => c.args === 'victim_rows')).toEqual({ args: 'victim_rows', result: 'ok', changed: { 'public.org_members': { inserted: 1, updated: 0, deleted: 0 } } });
+    // NULLs break the NOT NULL constraint: an error with its SQLSTATE, nothing changed.
+    expect(calls.find((c) => c.args === 'nulls')).toEqual({ args: 'nulls', result: 'error', sqlstate: '23502', changed: {} });
+    // Helper functions are called too: they change nothing.
+    const helper = report.lab!.functions!.find((f) => f.name === 'is_admin' && f.persona === 'alice')!;
+    expect(helper.calls.every((c) => c.result === 'ok' && Object.keys(c.changed).length === 0)).toBe(true);
+    expect(report.lab!.functionCalls!.calls).toBeGreaterThan(0);
+  });
+
+  test('guarded: only an admin of the organisation adds members; the outsider and a member are denied', async () => {
+    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, GUARDED));
+    for (const persona of ['outsider', 't1_member']) {
+      for (const c of changedBy(report, persona)) {
+        expect(c.changed, `${persona} ${c.args}`).toEqual({});
+        if (c.args !== 'nulls') expect(c.result, `${persona} ${c.args}`).toBe('denied');
+      }
+    }
+    // t1_admin adds to its own organisation (the own ids: itself, already a member → unique violation), not to tenant 2's.
+    const admin = changedBy(report, 't1_admin');
+    expect(admin.find((c) => c.args === 'victim_rows')!.result).toBe('denied');
+  });
+});
+
+describe('finding tenant roots', () => {
+  test('by shape: the membership with a unique key wins over an invitation; role values only from texts naming the membership; caps said', async () => {
+    const session = await loadPglite(`
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.organizations, user_id uuid not null references auth.users,
+  role text not null check (role in ('owner', 'admin', 'member', 'billing')), primary key (org_id, user_id));
+create table public.invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.organizations,
+  invited_by uuid not null references auth.users, role text not null check (role in ('admin', 'member')));
+create table public.households (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.residents (household_id uuid not null references public.households, user_id uuid not null references auth.users,
+  level text not null, primary key (household_id, user_id));
+create table public.chores (id uuid primary key default gen_random_uuid(), household_id uuid not null references public.households, org_id uuid references public.organizations);
+create table public.churches (id uuid primary key default gen_random_uuid());
+create table public.congregants (church_id uuid not null references public.churches, user_id uuid not null references auth.users, primary key (church_id, user_id));
+create function public.in_org(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.role in ('owner', 'admin')) $$;
+create function public.resident(h uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.residents r where r.household_id = h and r.user_id = auth.uid()) $$;
+create function public.congregant(c uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.congregants x where x.church_id = c and x.user_id = auth.uid()) $$;
+alter table public.invitations enable row level security;
+create policy "invited" on public.invitations for select to authenticated using (public.in_org(org_id) and role = 'admin');
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name, t.roleColumn, t.roles, t.cappedRoles])).toEqual([
+        // Most depended-on first: chores points at both, invitations at organizations.
+        ['organizations', 'org_members', 'role', ['owner', 'admin', 'member'], ['billing']],
+        ['households', 'residents', 'level', [], []],
+      ]);
+      expect(world.tenants.cappedRoots).toEqual(['public.churches']);
+      expect(world.accounts.map((a) => a.name)).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
+      expect(worldSummary(world)).toContain(
+        'capped: tenant roots public.churches not made (at most 2); role values billing of public.org_members given no account (at most 3)',
+      );
+      // A chore of alice's household is tenant 1's; t1_admin joined alice's organisation as admin.
+      const chores = world.rowTenants.get('public.chores')!;
+      expect([...chores.values()].sort()).toEqual([1, 2]);
+      const [row] = await session.query<{ role: string; name: string }>(
+        `select m.role, o.name from public.org_members m join public.organizations o on o.id = m.org_id where m.user_id = $1`,
+        [world.accounts.find((a) => a.name === 't1_admin')!.id],
+      );
+      expect(row).toEqual({ role: 'admin', name: 'alice-organizations-name-0' });
+    } finally {
+      await session.close();
+    }
+  });
+});

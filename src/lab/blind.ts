@@ -20,12 +20,29 @@ export type BlindResult = ReadonlySet<string> | 'denied' | 'error';
  * a constraint (NULL where it is nullable, else its default). null: none (the update is not measured).
  */
 function blindSet(snapshot: Snapshot, rel: Relation): string | null {
-  const constrained = new Set(snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name).flatMap((c) => c.columns));
+  // Keys, checks and exclusions (PG 18 lists NOT NULL as constraints too: those are the column's own notNull).
+  const constrained = new Set(snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type !== 'not_null').flatMap((c) => c.columns));
   const free = rel.columns.filter((c) => !c.generated && !c.identity && !constrained.has(c.name));
   const nullable = free.find((c) => !c.notNull);
   if (nullable) return `${quoteIdent(nullable.name)} = NULL`;
   const defaulted = free.find((c) => c.default !== null);
-  return defaulted ? `${quoteIdent(defaulted.name)} = DEFAULT` : null;
+  if (defaulted) return `${quoteIdent(defaulted.name)} = DEFAULT`;
+  for (const c of free) {
+    const value = constantOf(c.type);
+    if (value !== null) return `${quoteIdent(c.name)} = ${value}`;
+  }
+  return null;
+}
+
+/** A constant of a column's type that needs no row to compute (the type as format_type prints it). */
+function constantOf(type: string): string | null {
+  if (/^(text|character varying|varchar|character|char|citext|name)\b/.test(type)) return `''`;
+  if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)\b/.test(type)) return '0';
+  if (type === 'boolean') return 'false';
+  if (type === 'uuid') return 'gen_random_uuid()';
+  if (/^(timestamp|date)\b/.test(type)) return 'now()';
+  if (type === 'jsonb' || type === 'json') return `'{}'`;
+  return null;
 }
 
 /** Addresses of the world's rows (by key, compared as the matrix compares them: as jsonb), as the superuser sees them now. */

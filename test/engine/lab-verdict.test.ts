@@ -58,10 +58,13 @@ describe('severity follows the lab', () => {
       mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
       writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), MIGRATION);
       const report = await audit(dir, '--verbose');
-      // Confirmed by the matrix: alice and bob update each other's memos.
+      // Confirmed by the matrix: a blind UPDATE (no filter, so no SELECT policy applies) overwrites
+      // other owners' memos, for any account; the measurement is folded in and raises the level.
       const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
-      expect(memos).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'confirmed' } } });
-      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toMatch(/^alice, bob reached another owner's rows in the lab$/);
+      expect(memos).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed' } } });
+      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, bob, outsider reached another owner's rows in the lab");
+      expect(memos!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) can update 2 rows of other users in public\.memos\.$/);
+      expect(on(report.findings, 'lab_cross_owner_access', 'memos')).toEqual([]);
       // Refuted: not among the findings, listed under refuted with the lab's reason.
       expect(on(report.findings, 'rls_policy_always_true', 'notes')).toEqual([]);
       const [notes] = on(report.refuted ?? [], 'rls_policy_always_true', 'notes');

@@ -104,6 +104,8 @@ export interface World {
   readonly tables: readonly TableFill[];
 }
 
+const EMAIL_NAME = /(^|_)e_?mail(_address)?$/i;
+
 const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
 
 export interface Enums {
@@ -496,7 +498,8 @@ async function insertRow(
     if (c.generated || c.identity || values.has(c.name)) continue;
     const ownerColumn = c.type === 'uuid' && OWNER_NAME.test(c.name);
     if (c.default !== null && !ownerColumn) continue;
-    if (!c.notNull && !ownerColumn) continue;
+    // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
+    if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name)) continue;
     const literal = checkLiterals(constraints, c.name)[0];
     const v = literal ?? plainValue(c, owner, rel, n, enums);
     if (v === undefined) {

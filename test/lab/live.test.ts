@@ -98,7 +98,7 @@ describe.each(realEnginesOrFail())('the lab of a live database (%s)', (engine) =
     const report = await audit(url, dir, '--project', project);
     expect(await checksum(url)).toEqual(before);
     expect(labNote(report)[0]).toBe(`lab built from the project's migrations (migrations in ${join(project, 'migrations')})`);
-    expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
+    expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_member', 't2_member']);
     expect(labConfirmed(report)).toEqual([['critical', 'tenant_self_join:public.members.join as yourself:team_id:INSERT', 'confirmed']]);
     // The live team's rows are not the lab's: the lab counts only its own world.
     expect(report.lab!.tables.find((t) => t.name === 'documents')!.rows).toBe(2);

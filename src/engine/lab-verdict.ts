@@ -51,6 +51,11 @@ interface LabIndex {
   readonly attacked: ReadonlySet<string>;
   readonly called: ReadonlySet<string>;
   readonly buckets: ReadonlySet<string>;
+  /**
+   * Functions that anon or the outsider called with another user's ids (rolled back) and that then
+   * updated or deleted rows, or inserted into a tenant's membership: what the call did, by function.
+   */
+  readonly strangerChanges: ReadonlyMap<string, string>;
 }
 
 function indexLab(lab: LabReport): LabIndex {
@@ -69,7 +74,23 @@ function indexLab(lab: LabReport): LabIndex {
     // The tables an attack gained are reached through it: a hypothesis on them is shown too.
     for (const t of Object.keys(a.gained)) attacked.add(t.replace('.', '\u0000'));
   }
-  return { lab, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets };
+  const memberships = new Set((lab.tenants ?? []).map((t) => t.membership));
+  const strangerChanges = new Map<string, string>();
+  for (const row of lab.functions ?? []) {
+    if (row.persona !== 'anon' && row.persona !== 'outsider') continue;
+    for (const call of row.calls) {
+      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
+      const effects = Object.entries(call.changed).filter(([table, c]) => c.updated > 0 || c.deleted > 0 || (c.inserted > 0 && memberships.has(table)));
+      const key = tableKey(row.schema, row.name);
+      if (effects.length > 0 && !strangerChanges.has(key)) {
+        strangerChanges.set(
+          key,
+          `called in the lab as ${row.persona} with another user's ids, it ${effects.map(([t, c]) => [c.inserted > 0 ? `inserted ${c.inserted}` : '', c.updated > 0 ? `updated ${c.updated}` : '', c.deleted > 0 ? `deleted ${c.deleted}` : ''].filter(Boolean).join(', ') + ` row(s) of ${t}`).join('; ')}`,
+        );
+      }
+    }
+  }
+  return { lab, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
 }
 
 /** The lab's verdict on one finding whose check makes `claim`. */
@@ -82,6 +103,8 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   const stopped = lab.stopped ? `, before the search stopped (${lab.stopped})` : '';
   if (claim === 'call') {
     if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
+    const changed = index.strangerChanges.get(key);
+    if (changed) return { status: 'confirmed', why: changed };
     return { status: 'unconfirmed', why: `the lab called it as anon and as a signed-up outsider with another user's ids and with NULLs (${searched}${stopped}), and no call returned or opened another user's rows` };
   }
   if (claim === 'storage') {

@@ -41,6 +41,12 @@ create function public.ping() returns void language plpgsql security definer set
 begin
   insert into public.events (kind) values ('ping');
 end $$;
+
+-- A definer function that deletes the note its argument names, whoever calls: anon deletes another user's note.
+create function public.drop_note(note_id uuid) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  delete from public.notes where id = note_id;
+end $$;
 `;
 
 async function audit(dir: string, ...flags: string[]): Promise<Report> {
@@ -74,6 +80,9 @@ describe('severity follows the lab', () => {
       const ping = [...on(report.findings, 'anon_security_definer_function_executable', 'ping'), ...on(report.findings, 'authenticated_security_definer_function_executable', 'ping')];
       expect(ping.map((f) => f.level)).toEqual(['medium', 'medium']);
       for (const f of ping) expect(f.message).toMatch(/Not confirmed in the lab: the lab called it as anon and as a signed-up outsider .*; level lowered from high to medium\.$/);
+      // Confirmed by what the call changed: anon, with another user's note id, deleted it.
+      const drop = on(report.findings, 'anon_security_definer_function_executable', 'drop_note');
+      expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['high', "called in the lab as anon with another user's ids, it deleted 1 row(s) of public.notes"]]);
       expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
       expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(
         'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 1 the lab refuted not reported',

@@ -16,6 +16,11 @@ function others(cell: LabCell): number {
   return typeof cell === 'object' ? cell.tenant + cell.other_tenants : 0;
 }
 
+/** Rows with no owner a cell reached (for writes: rows the world made, in a table with no owner column and no tenant). */
+function ownerless(cell: LabCell): number {
+  return typeof cell === 'object' ? cell.ownerless : 0;
+}
+
 const WHO: Readonly<Record<string, string>> = {
   anon: 'anyone with the anon key (no account)',
   outsider: 'any signed-up account (one that owns nothing and belongs to no tenant)',
@@ -51,17 +56,25 @@ export default defineCheck({
       // storage.objects is reached through the Storage API: the lab's storage attacks judge it (lab_confirmed_escalation).
       if (!rel || rel.schema === 'storage') return [];
       const name = qualified(rel.schema, rel.name);
-      const writers = rows.filter((r) => others(r.update) > 0 || others(r.delete) > 0);
+      // Writes count only the world's rows: an ownerless one there is a row it made for another user
+      // in a table with no owner column and no tenant (a shared catalog, a child of someone's row).
+      const owned = rows.filter((r) => others(r.update) > 0 || others(r.delete) > 0);
+      const shared = rows.filter((r) => ownerless(r.update) > 0 || ownerless(r.delete) > 0);
+      const writers = owned.length > 0 ? owned : shared;
       const readers = rows.filter((r) => others(r.select) > 0);
       const writer = worst(writers);
       if (writer) {
-        const verbs = [others(writer.update) > 0 ? `update ${others(writer.update)}` : null, others(writer.delete) > 0 ? `delete ${others(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
+        const count = owned.length > 0 ? others : ownerless;
+        const verbs = [count(writer.update) > 0 ? `update ${count(writer.update)}` : null, count(writer.delete) > 0 ? `delete ${count(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
         const who = WHO[writer.persona]!;
-        const level: Level = 'critical';
+        const level: Level = owned.length > 0 ? 'critical' : 'high';
         return [
           {
             level,
-            message: `Measured in the lab: ${who} can ${verbs} row${verbs.endsWith(' 1') ? '' : 's'} of other users in ${name}.`,
+            message:
+              owned.length > 0
+                ? `Measured in the lab: ${who} can ${verbs} row${verbs.endsWith(' 1') ? '' : 's'} of other users in ${name}.`
+                : `Measured in the lab: ${who} can ${verbs} row${verbs.endsWith(' 1') ? '' : 's'} that the lab made for other users in ${name} (a table with no owner column: shared by every user, or owned through a parent row).`,
             object: relationObject(rel),
             detail: 'write',
             roles: [writer.persona === 'anon' ? 'anon' : 'authenticated'],

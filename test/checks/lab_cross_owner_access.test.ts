@@ -36,6 +36,11 @@ create table public.contacts (id uuid primary key references auth.users on delet
 alter table public.contacts enable row level security;
 create policy "signed-in read" on public.contacts for select to authenticated using (auth.uid() is not null);
 
+-- A shared catalog with no owner column: any account rewrites what every user relies on (high).
+create table public.categories (id uuid primary key default gen_random_uuid(), name text not null);
+alter table public.categories enable row level security;
+create policy "signed-in users manage categories" on public.categories for all to authenticated using (auth.uid() is not null);
+
 -- RLS off: the catalog fact is the finding; the measurement is its evidence, not a second finding.
 create table public.ledger (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, amount int not null);
 `;
@@ -52,6 +57,7 @@ describe('lab_cross_owner_access', () => {
       const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [f.object.name, f.level, f.message]);
       expect(lab).toEqual([
         ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects.'],
+        ['categories', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows that the lab made for other users in public.categories (a table with no owner column: shared by every user, or owned through a parent row).'],
         ['contacts', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) reads 2 rows of other users in public.contacts, with their email.'],
         ['handles', 'low', 'Measured in the lab: anyone with the anon key (no account) reads 3 rows of other users in public.handles (fine if the table is public by design).'],
       ]);

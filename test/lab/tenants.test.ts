@@ -91,10 +91,10 @@ describe('tenants × role values', () => {
     expect(counts(cell(report, 'projects', 'outsider').update)).toEqual([0, 0, 0, 0]);
   });
 
-  test('near miss: a loose UPDATE policy behind a tenant-bound SELECT policy: an update that filters (as PostgREST does) reaches only rows it can read', async () => {
+  test('a loose UPDATE policy behind a tenant-bound SELECT policy: a filtered update reaches only rows it can read, but the same update blind (no filter, no RETURNING: PostgREST\'s unfiltered PATCH) overwrites the other tenant\'s project', async () => {
     const report = await auditProject(SCHEMA(ANY_MEMBER, GUARDED));
-    expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 0, 0]);
     expect(counts(cell(report, 'projects', 't1_member').select)).toEqual([0, 1, 0, 0]);
+    expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 1, 0]);
   });
 });
 

@@ -110,7 +110,7 @@ describe('md reporter on the demo project (+ hostile migration)', () => {
     expect(out).toContain('- **storage:** permission denied for &lt;table&gt; storage.objects');
     expect(out).toContain('- **check `duplicate_index` failed:** boom');
     // The demo's notes: the embedded database has no workload for unused_index to judge; the exploit proofs' summary.
-    expect(report.notes.map((n) => n.area)).toEqual(['statistics', 'lab', 'proofs']);
+    expect(report.notes.map((n) => n.area)).toEqual(['statistics', 'lab', 'proofs', 'lab']);
     expect(md).toContain('- **statistics:** unused\\_index not applied: the embedded database ran only the migrations and seed');
   });
 });

@@ -47,7 +47,7 @@ interface LabIndex {
   readonly lab: LabReport;
   readonly matrix: ReadonlyMap<string, readonly LabMatrixRow[]>;
   readonly rows: ReadonlyMap<string, { readonly rows: number; readonly reason?: string }>;
-  /** Tables written and functions called by a confirmed attack (`schema\0name`), and buckets reached. */
+  /** Tables written and functions called by a confirmed attack (`schema\0name`: the step that went through), and buckets reached. */
   readonly attacked: ReadonlySet<string>;
   readonly called: ReadonlySet<string>;
   readonly buckets: ReadonlySet<string>;
@@ -71,8 +71,8 @@ function indexLab(lab: LabReport): LabIndex {
     if (a.command === 'call') called.add(tableKey(a.table.schema, a.table.name));
     else if (a.command === 'reach') buckets.add(a.column.slice(a.column.indexOf(' ') + 1));
     else attacked.add(tableKey(a.table.schema, a.table.name));
-    // The tables an attack gained are reached through it: a hypothesis on them is shown too.
-    for (const t of Object.keys(a.gained)) attacked.add(t.replace('.', '\u0000'));
+    // The tables an attack gained were read through a write elsewhere: that shows nothing about
+    // writing them, nor about the escalation a check suspects on them.
   }
   const memberships = new Set((lab.tenants ?? []).map((t) => t.membership));
   const strangerChanges = new Map<string, string>();
@@ -136,7 +136,6 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   if (reached.length > 0) {
     return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
-  if (index.attacked.has(key)) return { status: 'confirmed', why: "a lab attack reached another owner's rows in it" };
   // A statement that failed (a foreign key of another row, a trigger's error) measured nothing.
   const failed = cells.filter((c) => commands.some((cmd) => c[cmd] === 'error'));
   if (failed.length > 0) return { status: 'unconfirmed', why: `${commands.join(' or ')} failed in the lab for ${failed.map((c) => c.persona).join(', ')} (an error, not a refusal), so it measured nothing` };

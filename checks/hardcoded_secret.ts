@@ -23,6 +23,8 @@ const PREFIXED: readonly { readonly re: RegExp; readonly kind: string; readonly 
   { re: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, kind: 'Slack token', level: 'high' },
   { re: /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, kind: 'SendGrid API key', level: 'high' },
 ];
+/** A URL written as a regular expression (`'^postgresql://[^:]+:[^@]+@'` in a validation function): a pattern, not a credential. */
+const REGEX_PATTERN = /\[\^|\][+*?]|\\[dwsSDW.]|\.[*+]/;
 /** Passwords that are placeholders, not secrets. */
 const PLACEHOLDER = /^(\*+|x+|\$\{?[A-Za-z_]+\}?|<[^>]*>|:?password|pass(word)?|secret|changeme|change-me|your[-_]?password)$/i;
 
@@ -54,7 +56,7 @@ export function findSecrets(text: string): SecretHit[] {
     hits.push({ kind: `JWT for role ${role}${admin ? ' (bypasses RLS)' : ''}`, level: admin ? 'critical' : 'high', masked: mask(m[0]) });
   }
   for (const m of text.matchAll(POSTGRES_URL)) {
-    if (PLACEHOLDER.test(m[1]!)) continue;
+    if (PLACEHOLDER.test(m[1]!) || REGEX_PATTERN.test(m[0])) continue;
     hits.push({ kind: 'Postgres connection URL with a password', level: 'critical', masked: mask(m[0]) });
   }
   for (const p of PREFIXED) for (const m of text.matchAll(p.re)) hits.push({ kind: p.kind, level: p.level, masked: mask(m[0]) });

@@ -79,7 +79,8 @@ export default defineCheck({
         return [
           {
             // Reading a private object is a leak; overwriting or deleting one is tampering.
-            level: verbs.includes('read') ? level : 'high',
+            // Overwriting or deleting objects of a public bucket (images meant for everyone) is tampering with public content: medium.
+            level: verbs.includes('read') ? level : where.startsWith('in public bucket') ? 'medium' : 'high',
             message: `Confirmed in the lab: ${who} can ${verbs.join(', ').replace(/, ([^,]+)$/, ' and $1')} ${n} object${n === 1 ? '' : 's'} of another user ${where} through the Storage API: the policies on storage.objects let it.`,
             object: relationObject(rel),
             detail: `reach.${where}`,

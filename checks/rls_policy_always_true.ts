@@ -50,6 +50,9 @@ export default defineCheck({
       const sensitive = relation?.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null) ?? [];
       let level: Level;
       if (latent) level = 'low';
+      // INSERT alone adds rows (junk, a forged author): medium; a membership or role row that other
+      // policies trust is the escalation tenant_self_join and privilege_escalation report.
+      else if (command === 'INSERT') level = 'medium';
       else if (anonymousOnly || command !== 'SELECT') level = 'high';
       else if (!anon) level = 'low';
       else if (sensitive.length > 0) level = 'high';

@@ -136,6 +136,9 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   if (reached.length > 0) {
     return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
+  // The matrix inserts rows of the persona's own only: it never tries a row in someone else's name,
+  // so an INSERT claim it did not confirm is not refuted.
+  if (commands.includes('insert')) return { status: 'unconfirmed', why: "the lab's personas inserted rows of their own only; none landed among another owner's rows" };
   // A statement that failed (a foreign key of another row, a trigger's error) measured nothing.
   const failed = cells.filter((c) => commands.some((cmd) => c[cmd] === 'error'));
   if (failed.length > 0) return { status: 'unconfirmed', why: `${commands.join(' or ')} failed in the lab for ${failed.map((c) => c.persona).join(', ')} (an error, not a refusal), so it measured nothing` };

@@ -128,8 +128,9 @@ describe.each(testEngines())('parsed-policy checks on %s', (engine: Engine) => {
         'high public.customers.customers_public',
         'high public.posts.posts_anonymous_branch',
         'high public.posts.posts_anyone_updates',
-        'high public.posts.posts_insert',
         'low public.announcements.announcements_signed_in',
+        // INSERT alone adds rows (junk, a forged author): medium.
+        'medium public.posts.posts_insert',
       ]);
       expect(find(outcome.findings, 'rls_policy_always_true:public.posts.posts_anonymous_branch')?.remediation.sql).toBe('ALTER POLICY posts_anonymous_branch ON public.posts TO authenticated;');
     });

@@ -263,6 +263,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       ...(probeCost !== undefined ? [{ area: 'probes', message: probeCostText(probeCost, Boolean(options.probe?.writes), sequences) }] : []),
       ...labNotes,
       ...(world ? [{ area: 'lab', message: worldSummary(world) }] : []),
+      ...(lab?.matrixStopped ? [{ area: 'lab', message: `access matrix: ${lab.matrixStopped}; the tables after it are not measured (their findings are not confirmed or refuted by the lab)` }] : []),
       ...(proofs && proofs.size > 0 ? [{ area: 'proofs', message: proofSummary(proofs, target.kind === 'url') }] : []),
       ...(loaded?.notes ?? []).map((message) => ({ area: 'load', message })),
     ],

@@ -15,6 +15,9 @@ import { buildWorld, type World } from './world.ts';
 /** How long the attack search may run: attempts (each a write and a read of every watched table) and wall time. */
 const BUDGET = { attempts: 400, ms: 30_000 } as const;
 
+/** How long the access matrix may run (each table: a read, two writes filtered and two blind per persona). */
+const MATRIX_BUDGET_MS = 60_000;
+
 /** How many function calls persona × function may make, and for how long. */
 const CALL_BUDGET = { calls: 400, ms: 20_000 } as const;
 
@@ -31,7 +34,7 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
       (exposed.has(r.schema) && (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUser(r)) ||
       (r.schema === 'storage' && r.name === 'objects' && world.made.has('storage.objects')),
   );
-  const matrix = await measureMatrix(session, snapshot, world, tables);
+  const { rows: matrix, stopped: matrixStopped } = await measureMatrix(session, snapshot, world, tables, MATRIX_BUDGET_MS);
   onStage?.('attack search');
   const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
   onStage?.('persona × function');
@@ -41,7 +44,7 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
     report: {
       accounts: world.accounts.map((a) => a.name),
       ...(world.tenants.roots.length > 0 ? { tenants: world.tenants.roots.map((t) => ({ root: qualified(t.root.schema, t.root.name), membership: qualified(t.membership.schema, t.membership.name), ...(t.roleColumn ? { roleColumn: t.roleColumn } : {}), roles: t.roles })) } : {}),
-      tables: world.tables, matrix, attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
+      tables: world.tables, matrix, ...(matrixStopped ? { matrixStopped } : {}), attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
       functions: functions.rows,
       functionCalls: { calls: functions.calls, ...(functions.stopped ? { stopped: functions.stopped } : {}) },
     },

@@ -72,12 +72,18 @@ function withBlind(cell: Counts | 'denied' | 'error', blind: BlindResult, rows: 
 }
 
 /** Measures the matrix in the lab's copy; everything is rolled back. */
-export async function measureMatrix(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<LabMatrixRow[]> {
+export async function measureMatrix(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], budgetMs = Infinity): Promise<{ rows: LabMatrixRow[]; stopped?: string }> {
   const out: LabMatrixRow[] = [];
+  const started = performance.now();
+  let measured = 0;
   const actors: Actor[] = [{ name: 'anon', persona: null }, ...world.accounts.map((p) => ({ name: p.name, persona: p }))];
   await session.begin({ access: 'read write', statementTimeoutMs: 10_000, lockTimeoutMs: 1_000 });
   try {
     for (const rel of tables) {
+      if (performance.now() - started > budgetMs) {
+        return { rows: out, stopped: `time budget of ${Math.round(budgetMs / 1000)} s reached after ${measured} of ${tables.length} tables` };
+      }
+      measured++;
       const name = qualified(rel.schema, rel.name);
       const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
       const all = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid !== undefined ? { ctid: m.ctid } : {}) }));
@@ -137,5 +143,5 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
   } finally {
     await session.exec('ROLLBACK').catch(() => undefined);
   }
-  return out;
+  return { rows: out };
 }

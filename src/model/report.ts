@@ -121,6 +121,8 @@ export interface LabReport {
   readonly tenants?: readonly { readonly root: string; readonly membership: string; readonly roleColumn?: string; readonly roles: readonly string[] }[];
   readonly tables: readonly { readonly schema: string; readonly name: string; readonly rows: number; readonly reason?: string }[];
   readonly matrix: readonly LabMatrixRow[];
+  /** Why the matrix stopped before the last table (its time budget), if it did: the tables after it are not measured. */
+  readonly matrixStopped?: string;
   /** Attacks the lab confirmed: a write that made another owner's rows visible to the attacker. */
   readonly attacks: readonly LabAttack[];
   /** Writes tried by the attack search, and why it stopped early, if it did. */

@@ -198,7 +198,7 @@ export function labLegend(report: Report): string {
   const tenants = (lab.tenants ?? []).map((t) => `${t.root} (members in ${t.membership}${t.roles.length > 0 ? ` as ${t.roles.join(', ')}` : ''})`);
   return (
     `measured in the lab's copy as each persona, every statement rolled back; cells are rows reached, own/tenant/other tenants'/ownerless ` +
-    `(tenant: the persona's tenant's rows owned by someone else; other tenants': another tenant's or another account's; ownerless: the seed's rows and rows with no owner column and no tenant); ` +
+    `(tenant: the persona's tenant's rows owned by someone else; other tenants': another tenant's or another account's; ownerless: rows with no owner column and no tenant, and the seed's rows for anon and the outsider); ` +
     `personas with the same cells share a row; alice and bob own rows in tenants 1 and 2, t1_…/t2_… accounts are members of those tenants with that role, the outsider is signed in and owns none, anon has no account; ` +
     (tenants.length > 0 ? `tenant roots: ${tenants.join('; ')}; ` : '') +
     `world: ${lab.accounts.length > 0 ? `${lab.accounts.length} accounts signed up` : 'no account'}, rows added to ${filled} of ${lab.tables.length} tables`

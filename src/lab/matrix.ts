@@ -100,7 +100,16 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
           `count(*) filter (where k is null or not (k = any ($1::jsonb[]) or k = any ($2::jsonb[]) or k = any ($3::jsonb[])))::int as ownerless from ${from}`;
         // Reads count every row; writes touch only the world's rows.
         // The key is built for the world's rows only (the seed's may be many: they count as ownerless).
-        const select = await asActor(session, actor, counts(`(select case when ${target.sql} then ${key} end as k from ${name} t) s`), [...params, ...target.params]);
+        // Seed rows (ownerless) are counted for anon and the outsider, whose reach of them matters;
+        // a member reads the world's rows only (a key or TID scan: a seed of 30,000 rows behind a
+        // per-row policy function is not read again for every role account).
+        const stranger = actor.persona === null || actor.persona.tenant === null;
+        const select = await asActor(
+          session,
+          actor,
+          counts(stranger ? `(select case when ${target.sql} then ${key} end as k from ${name} t) s` : `(select ${key} as k from ${name} t where ${target.sql}) s`),
+          [...params, ...target.params],
+        );
         const update = setColumn
           ? await asActor(
               session,
@@ -113,8 +122,10 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
         // The same writes blind (no filter, no RETURNING: no SELECT policy applies), as PostgREST's
         // unfiltered PATCH and DELETE run them: what the filtered statement could not see, it may still change.
         // Not needed where the privilege is missing (refused the same) or the filtered write reached every row.
+        // Measured for anon, the outsider and alice (a member): the role accounts add cost, not a kind of caller.
+        const blindActor = actor.persona === null || actor.persona.tenant === null || actor.persona.id === world.owners[0]?.id;
         const blind = async (cell: Counts | 'denied' | 'error', command: 'update' | 'delete') =>
-          cell === 'denied' || (typeof cell === 'object' && cell.own + cell.tenant + cell.other_tenants + cell.ownerless >= all.length) ? cell : withBlind(cell, await blindReach(session, snapshot, rel, actor.persona, all, command), rows);
+          !blindActor || cell === 'denied' || (typeof cell === 'object' && cell.own + cell.tenant + cell.other_tenants + cell.ownerless >= all.length) ? cell : withBlind(cell, await blindReach(session, snapshot, rel, actor.persona, all, command), rows);
         const blindUpdate = await blind(update, 'update');
         const blindDelete = await blind(del, 'delete');
         // anon has no account: its row is made as alice's.

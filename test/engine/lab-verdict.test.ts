@@ -68,7 +68,7 @@ describe('severity follows the lab', () => {
       // other owners' memos, for any account; the measurement is folded in and raises the level.
       const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
       expect(memos).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed' } } });
-      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, bob, outsider reached another owner's rows in the lab");
+      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, outsider reached another owner's rows in the lab");
       expect(memos!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) can update 2 rows of other users in public\.memos\.$/);
       expect(on(report.findings, 'lab_cross_owner_access', 'memos')).toEqual([]);
       // Refuted: not among the findings, listed under refuted with the lab's reason.

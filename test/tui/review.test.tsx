@@ -136,7 +136,7 @@ describe('interactive review', () => {
     const screen = await ui.waitFor('Who can do what');
     // The demo's activity_feed has RLS off: anon and the outsider reach both tenants' rows (and the seed's 5,000, ownerless).
     expect(screen).toMatch(/public\.activity_feed\s+anon, outsider\s+0\/0\/2\/5000\s+0\/0\/2\/0\s+0\/0\/2\/0\s+into others'/);
-    expect(screen).toMatch(/public\.activity_feed\s+t1_admin, t1_member \+2\s+0\/1\/1\/5000/);
+    expect(screen).toMatch(/public\.activity_feed\s+t1_admin, t1_member \+2\s+0\/1\/1\/0/);
     ui.app.unmount();
   });
 

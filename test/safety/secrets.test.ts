@@ -166,7 +166,9 @@ describe.each(realEnginesOrFail())('error paths never print the password (%s)', 
       if not exists (select 1 from pg_roles where rolname = 'supaudit_pw_admin') then create role supaudit_pw_admin login password 'admin'; end if;
       if not exists (select 1 from pg_roles where rolname = 'supaudit_pw_postgres') then create role supaudit_pw_postgres login password 'postgres'; end if;
     end $$`);
-    const args = ['--schemas', 'public', '--format', 'json', '--out', '-', '--quiet'];
+    // The lab is left out: its copy is built from what each login may read of the catalog, so a
+    // role without privileges gets another copy (and other lab findings); this test is about masking.
+    const args = ['--schemas', 'public', '--format', 'json', '--out', '-', '--quiet', '--no-lab'];
     const owner = JSON.parse((await runCli(['--db-url', url, ...args], { env: { CI: 'true' } })).stdout) as Report;
     for (const [user, password] of [['supaudit_pw_admin', 'admin'], ['supaudit_pw_postgres', 'postgres']] as const) {
       const r = await runCli(['--db-url', urlOf(info, database, user, password), ...args], { env: { CI: 'true' } });

@@ -2,12 +2,8 @@
  * lab_cross_owner_access: what the lab's access matrix measured, as findings. The migrations below
  * have no seed and no users: the lab makes both.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { Report } from '../../src/model/report.ts';
-import { runCli } from '../support/cli.ts';
+import { auditMigration } from '../support/cli.ts';
 
 const MIGRATION = `
 -- Every signed-in user passes: any account changes and deletes every project.
@@ -47,26 +43,17 @@ create table public.ledger (id uuid primary key default gen_random_uuid(), owner
 
 describe('lab_cross_owner_access', () => {
   test('reports what the matrix measured: writes by an account that owns nothing critical, public reads low, owner-tied tables nothing, RLS off folded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'supaudit-cross-'));
-    try {
-      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
-      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), MIGRATION);
-      const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
-      expect(run.code, run.stderr).toBe(0);
-      const report = JSON.parse(run.stdout) as Report;
-      const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [f.object.name, f.level, f.message]);
-      expect(lab).toEqual([
-        ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects.'],
-        ['categories', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows that the lab made for other users in public.categories (a table with no owner column: shared by every user, or owned through a parent row).'],
-        ['contacts', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) reads 2 rows of other users in public.contacts, with their email.'],
-        ['handles', 'low', 'Measured in the lab: anyone with the anon key (no account) reads 3 rows of other users in public.handles (fine if the table is public by design).'],
-      ]);
-      const ledger = report.findings.filter((f) => f.object.name === 'ledger' && f.check === 'rls_disabled_in_public');
-      expect(ledger).toHaveLength(1);
-      expect(ledger[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) can update 2 and delete 2 rows of other users in public\.ledger/);
-      expect(report.findings.some((f) => f.object.name === 'notes' && f.check === 'lab_cross_owner_access')).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const report = await auditMigration(MIGRATION);
+    const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [f.object.name, f.level, f.message]);
+    expect(lab).toEqual([
+      ['projects', 'critical', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows of other users in public.projects.'],
+      ['categories', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) can update 2 and delete 2 rows that the lab made for other users in public.categories (a table with no owner column: shared by every user, or owned through a parent row).'],
+      ['contacts', 'high', 'Measured in the lab: any signed-up account (one that owns nothing and belongs to no tenant) reads 2 rows of other users in public.contacts, with their email.'],
+      ['handles', 'low', 'Measured in the lab: anyone with the anon key (no account) reads 3 rows of other users in public.handles (fine if the table is public by design).'],
+    ]);
+    const ledger = report.findings.filter((f) => f.object.name === 'ledger' && f.check === 'rls_disabled_in_public');
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) can update 2 and delete 2 rows of other users in public\.ledger/);
+    expect(report.findings.some((f) => f.object.name === 'notes' && f.check === 'lab_cross_owner_access')).toBe(false);
   });
 });

@@ -2,13 +2,9 @@
  * Severity follows the lab: a static access finding the lab confirms keeps its level, one it
  * refutes is not reported (listed with --verbose), one it cannot show either way is at most medium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../src/model/finding.ts';
-import type { Report } from '../../src/model/report.ts';
-import { runCli } from '../support/cli.ts';
+import { auditMigration } from '../support/cli.ts';
 
 const MIGRATION = `
 -- A permissive "true" for UPDATE, narrowed by a restrictive policy to the owner: the static check
@@ -49,51 +45,38 @@ begin
 end $$;
 `;
 
-async function audit(dir: string, ...flags: string[]): Promise<Report> {
-  const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q', ...flags], { env: { CI: 'true' } });
-  expect(run.code, run.stderr).toBe(0);
-  return JSON.parse(run.stdout) as Report;
-}
-
 const on = (findings: readonly Finding[], check: string, name: string) => findings.filter((f) => f.check === check && f.object.name === name);
 
 describe('severity follows the lab', () => {
   test('confirmed keeps its level, refuted is not reported (--verbose lists it), unconfirmed is lowered to medium and says what was tried', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'supaudit-verdict-'));
-    try {
-      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
-      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_init.sql'), MIGRATION);
-      const report = await audit(dir, '--verbose');
-      // Confirmed by the matrix: a blind UPDATE (no filter, so no SELECT policy applies) overwrites
-      // other owners' memos, for any account; the measurement is folded in and raises the level.
-      const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
-      expect(memos).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed' } } });
-      expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, outsider reached another owner's rows in the lab");
-      expect(memos!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) can update 2 rows of other users in public\.memos\.$/);
-      expect(on(report.findings, 'lab_cross_owner_access', 'memos')).toEqual([]);
-      // Refuted: not among the findings, listed under refuted with the lab's reason.
-      expect(on(report.findings, 'rls_policy_always_true', 'notes')).toEqual([]);
-      const [notes] = on(report.refuted ?? [], 'rls_policy_always_true', 'notes');
-      expect(notes).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'refuted' } } });
-      expect((notes!.evidence!['labVerdict'] as { why: string }).why).toBe("in the lab, with rows of two owners, no persona (anon, alice, bob, outsider) could update another owner's rows");
-      // Unconfirmed: lowered from high to medium, for both roles, with what the lab tried.
-      const ping = [...on(report.findings, 'anon_security_definer_function_executable', 'ping'), ...on(report.findings, 'authenticated_security_definer_function_executable', 'ping')];
-      expect(ping.map((f) => f.level)).toEqual(['medium', 'medium']);
-      for (const f of ping) expect(f.message).toMatch(/Not confirmed in the lab: the lab called it as anon and as a signed-up outsider .*; level lowered from high to medium\.$/);
-      // Confirmed by what the call changed: anon, with another user's note id, deleted it.
-      const drop = on(report.findings, 'anon_security_definer_function_executable', 'drop_note');
-      expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['high', "called in the lab as anon with another user's ids, it deleted 1 row(s) of public.notes"]]);
-      expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
-      expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(
-        'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 1 the lab refuted not reported',
-      );
-      // Without --verbose the refuted finding is only counted.
-      const quiet = await audit(dir);
-      expect(quiet.refuted).toBeUndefined();
-      expect(quiet.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toMatch(/1 the lab refuted not reported \(--verbose lists them\)$/);
-      expect(quiet.findings.map((f) => f.fingerprint)).toEqual(report.findings.map((f) => f.fingerprint));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const report = await auditMigration(MIGRATION, '--verbose');
+    // Confirmed by the matrix: a blind UPDATE (no filter, so no SELECT policy applies) overwrites
+    // other owners' memos, for any account; the measurement is folded in and raises the level.
+    const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
+    expect(memos).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed' } } });
+    expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, outsider reached another owner's rows in the lab");
+    expect(memos!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) can update 2 rows of other users in public\.memos\.$/);
+    expect(on(report.findings, 'lab_cross_owner_access', 'memos')).toEqual([]);
+    // Refuted: not among the findings, listed under refuted with the lab's reason.
+    expect(on(report.findings, 'rls_policy_always_true', 'notes')).toEqual([]);
+    const [notes] = on(report.refuted ?? [], 'rls_policy_always_true', 'notes');
+    expect(notes).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'refuted' } } });
+    expect((notes!.evidence!['labVerdict'] as { why: string }).why).toBe("in the lab, with rows of two owners, no persona (anon, alice, bob, outsider) could update another owner's rows");
+    // Unconfirmed: lowered from high to medium, for both roles, with what the lab tried.
+    const ping = [...on(report.findings, 'anon_security_definer_function_executable', 'ping'), ...on(report.findings, 'authenticated_security_definer_function_executable', 'ping')];
+    expect(ping.map((f) => f.level)).toEqual(['medium', 'medium']);
+    for (const f of ping) expect(f.message).toMatch(/Not confirmed in the lab: the lab called it as anon and as a signed-up outsider .*; level lowered from high to medium\.$/);
+    // Confirmed by what the call changed: anon, with another user's note id, deleted it.
+    const drop = on(report.findings, 'anon_security_definer_function_executable', 'drop_note');
+    expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['high', "called in the lab as anon with another user's ids, it deleted 1 row(s) of public.notes"]]);
+    expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
+    expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(
+      'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 1 the lab refuted not reported',
+    );
+    // Without --verbose the refuted finding is only counted.
+    const quiet = await auditMigration(MIGRATION);
+    expect(quiet.refuted).toBeUndefined();
+    expect(quiet.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toMatch(/1 the lab refuted not reported \(--verbose lists them\)$/);
+    expect(quiet.findings.map((f) => f.fingerprint)).toEqual(report.findings.map((f) => f.fingerprint));
   });
 });

@@ -4,16 +4,13 @@
  * persona, which rows are its own, its tenant's, and other tenants'. Persona × function calls every
  * function the API roles may execute as each persona and counts the rows each call changed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { introspect } from '../../src/introspect/index.ts';
 import { buildWorld, worldSummary } from '../../src/lab/world.ts';
 import type { LabCell, Report } from '../../src/model/report.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
 import { loadPglite } from '../support/audit.ts';
-import { runCli } from '../support/cli.ts';
+import { auditMigration } from '../support/cli.ts';
 
 const TENANT = `public.is_member(org_id)`;
 const ANY_MEMBER = `exists (select 1 from public.org_members m where m.user_id = auth.uid())`;
@@ -49,25 +46,12 @@ create policy "update projects" on public.projects for update to authenticated u
 
 const GUARDED = `if not public.is_admin(org) then raise exception 'not an admin of this organisation' using errcode = '42501'; end if;`;
 
-async function auditProject(sql: string): Promise<Report> {
-  const dir = mkdtempSync(join(tmpdir(), 'supaudit-tenants-'));
-  try {
-    mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
-    writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), sql);
-    const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
-    expect(run.code, run.stderr).toBe(0);
-    return JSON.parse(run.stdout) as Report;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const cell = (report: Report, table: string, persona: string) => report.lab!.matrix.find((m) => m.name === table && m.persona === persona)!;
 const counts = (c: LabCell) => (typeof c === 'string' ? c : [c.own, c.tenant, c.other_tenants, c.ownerless]);
 
 describe('tenants × role values', () => {
   test('members read their tenant, only admins and owners update it, nobody reaches the other tenant', async () => {
-    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, GUARDED));
+    const report = await auditMigration(SCHEMA(`public.is_admin(org_id)`, GUARDED));
     expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider', 't1_admin', 't1_member', 't2_admin', 't2_member']);
     expect(report.lab!.tenants).toEqual([{ root: 'public.organizations', membership: 'public.org_members', roleColumn: 'role', roles: ['owner', 'admin', 'member'] }]);
     expect(report.notes.find((n) => n.area === 'lab')!.message).toContain('two tenants of public.organizations through public.org_members (role: owner, admin, member)');
@@ -85,14 +69,14 @@ describe('tenants × role values', () => {
   });
 
   test('policies that let any member update (and so read) any organisation’s project: other_tenants for a member', async () => {
-    const report = await auditProject(SCHEMA(ANY_MEMBER, GUARDED, ANY_MEMBER));
+    const report = await auditMigration(SCHEMA(ANY_MEMBER, GUARDED, ANY_MEMBER));
     expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 1, 0]);
     expect(counts(cell(report, 'projects', 't2_admin').update)).toEqual([0, 1, 1, 0]);
     expect(counts(cell(report, 'projects', 'outsider').update)).toEqual([0, 0, 0, 0]);
   });
 
   test('a loose UPDATE policy behind a tenant-bound SELECT policy: a filtered update reaches only rows it can read, but the same update blind (no filter, no RETURNING: PostgREST\'s unfiltered PATCH) overwrites the other tenant\'s project', async () => {
-    const report = await auditProject(SCHEMA(ANY_MEMBER, GUARDED));
+    const report = await auditMigration(SCHEMA(ANY_MEMBER, GUARDED));
     expect(counts(cell(report, 'projects', 't1_member').select)).toEqual([0, 1, 0, 0]);
     expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 0, 0]);
     // Blind writes are measured for anon, the outsider and alice (a member of tenant 1, like t1_member).
@@ -105,7 +89,7 @@ describe('persona × function', () => {
   const changedBy = (report: Report, persona: string) => report.lab!.functions!.find((f) => f.name === 'add_member' && f.persona === persona)!.calls;
 
   test('a SECURITY DEFINER add_member with no caller check: the outsider adds itself to another tenant (1 row into org_members)', async () => {
-    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, ''));
+    const report = await auditMigration(SCHEMA(`public.is_admin(org_id)`, ''));
     const calls = changedBy(report, 'outsider');
     expect(calls.find((c) => c.args === 'victim_rows')).toEqual({ args: 'victim_rows', result: 'ok', changed: { 'public.org_members': { inserted: 1, updated: 0, deleted: 0 } } });
     // NULLs break the NOT NULL constraint: an error with its SQLSTATE, nothing changed.
@@ -117,7 +101,7 @@ describe('persona × function', () => {
   });
 
   test('guarded: only an admin of the organisation adds members; the outsider and a member are denied', async () => {
-    const report = await auditProject(SCHEMA(`public.is_admin(org_id)`, GUARDED));
+    const report = await auditMigration(SCHEMA(`public.is_admin(org_id)`, GUARDED));
     for (const persona of ['outsider', 't1_member']) {
       for (const c of changedBy(report, persona)) {
         expect(c.changed, `${persona} ${c.args}`).toEqual({});

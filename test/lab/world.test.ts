@@ -3,7 +3,7 @@
  * gives every exposed table rows that satisfy its constraints, so that exploit proofs act as real
  * users instead of reporting "no user to act as".
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -12,7 +12,7 @@ import { buildWorld, PERSONAS } from '../../src/lab/world.ts';
 import type { Report } from '../../src/model/report.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
 import { loadPglite } from '../support/audit.ts';
-import { runCli } from '../support/cli.ts';
+import { auditMigration, runCli } from '../support/cli.ts';
 
 const SCHEMA = `
 create type public.plan as enum ('free', 'pro', 'enterprise');
@@ -174,22 +174,9 @@ create policy "request to join" on public.join_requests for insert to authentica
 create policy "own requests" on public.join_requests for select to authenticated using (user_id = (select auth.uid()));
 `;
 
-async function auditProject(sql: string): Promise<Report> {
-  const dir = mkdtempSync(join(tmpdir(), 'supaudit-lab-'));
-  try {
-    mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
-    writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), sql);
-    const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
-    expect(run.code, run.stderr).toBe(0);
-    return JSON.parse(run.stdout) as Report;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe('the attack search', () => {
   test('a trigger that approves any join request: confirmed by effect (rows of another tenant gained), critical, with its steps', async () => {
-    const report = await auditProject(TRIGGER_JOIN('active'));
+    const report = await auditMigration(TRIGGER_JOIN('active'));
     const found = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
     expect(found.map((f) => [f.level, f.fingerprint])).toEqual([['critical', 'lab_confirmed_escalation:public.join_requests:insert.org_id']]);
     expect(found[0]!.message).toBe(
@@ -202,7 +189,7 @@ describe('the attack search', () => {
   });
 
   test('near miss: the trigger files the request as pending, which the policies do not trust: nothing', async () => {
-    const report = await auditProject(TRIGGER_JOIN('pending'));
+    const report = await auditMigration(TRIGGER_JOIN('pending'));
     expect(report.lab!.attacks).toEqual([]);
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
     // The victim's rows are there to be gained all the same: the outsider reads none of them.
@@ -220,7 +207,7 @@ create policy "upload own files" on storage.objects for insert to authenticated
 
 describe('storage in the lab', () => {
   test('a SELECT policy of `true` on storage.objects: any account reads another user’s file in a private bucket, confirmed', async () => {
-    const report = await auditProject(STORAGE('true'));
+    const report = await auditMigration(STORAGE('true'));
     const found = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
     expect(found.map((f) => [f.level, f.fingerprint])).toEqual([['critical', "lab_confirmed_escalation:storage.objects:reach.in private bucket 'vault'"]]);
     expect(found[0]!.message).toBe(
@@ -230,7 +217,7 @@ describe('storage in the lab', () => {
   });
 
   test('near miss: the policy ties objects to their owner: each owner reads its own file, nobody else', async () => {
-    const report = await auditProject(STORAGE(`bucket_id = 'vault' and owner_id = (select auth.uid())::text`));
+    const report = await auditMigration(STORAGE(`bucket_id = 'vault' and owner_id = (select auth.uid())::text`));
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
     const cell = (persona: string) => report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === persona)!.select;
     expect(cell('alice')).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
@@ -240,18 +227,9 @@ describe('storage in the lab', () => {
 
 describe('--no-lab', () => {
   test('on an embedded target: no world, no matrix, no attack search, no lab finding', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'supaudit-nolab-'));
-    try {
-      mkdirSync(join(dir, 'supabase', 'migrations'), { recursive: true });
-      writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_app.sql'), TRIGGER_JOIN('active'));
-      const run = await runCli(['--migrations', join(dir, 'supabase', 'migrations'), '--no-lab', '--no-tui', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
-      expect(run.code, run.stderr).toBe(0);
-      const report = JSON.parse(run.stdout) as Report;
-      expect(report.lab).toBeUndefined();
-      expect(report.notes.filter((n) => n.area === 'lab')).toEqual([]);
-      expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const report = await auditMigration(TRIGGER_JOIN('active'), '--no-lab');
+    expect(report.lab).toBeUndefined();
+    expect(report.notes.filter((n) => n.area === 'lab')).toEqual([]);
+    expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
   });
 });

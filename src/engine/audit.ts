@@ -196,7 +196,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
       // The proofs act in the lab's own copy, where pg_net, http and the like are stand-ins that
       // record and never send: not gated there (the gate read from it serves the API probe, whose
       // requests reach the live database). A live database's proofs run in its lab copy, below.
-      proofs = await proveFindings(opened.session, snapshot, options, true);
+      proofs = await proveFindings(opened.session, snapshot, options);
     }
     if (sequencesBefore) {
       const after = await readSequenceValues(opened.session).catch(() => null);
@@ -318,7 +318,7 @@ async function liveLab(source: LabSource, snapshot: Snapshot, options: AuditOpti
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onStage ? { onStage: options.onStage } : {}),
       // No exploit ever runs on the audited database: the proofs act in the copy, fixes applied there.
-      prove: (session, copied) => proveFindings(session, copied, options, true),
+      prove: (session, copied) => proveFindings(session, copied, options),
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -408,13 +408,12 @@ async function pendingExploits(snapshot: Snapshot, options: AuditOptions): Promi
 
 /**
  * Runs the exploit of every finding that has one, as signed-in users, in a transaction that is
- * rolled back; `applyFixes` (embedded targets only) also applies each fix and runs the exploit again.
+ * rolled back, then applies each fix and runs the exploit again. Only ever in a lab (the embedded
+ * target, or a live database's copy), so no effect gate.
  */
-export async function proveFindings(session: Session, snapshot: Snapshot, options: AuditOptions, applyFixes: boolean, gate?: EffectGate): Promise<Map<string, Proof>> {
+export async function proveFindings(session: Session, snapshot: Snapshot, options: AuditOptions): Promise<Map<string, Proof>> {
   return runExploits(session, snapshot, await pendingExploits(snapshot, options), {
-    applyFixes,
-    ...(gate ? { gate } : {}),
-    triggers: Boolean(options.probe?.triggers),
+    applyFixes: true,
     statementTimeoutMs: options.statementTimeoutMs,
     lockTimeoutMs: options.lockTimeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),

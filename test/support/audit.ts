@@ -54,7 +54,7 @@ export async function auditSession(session: Session, options: AuditSqlOptions = 
     { started, introspectionMs: performance.now() - started, queries: session.roundTrips },
   );
   if (!options.prove) return { snapshot, report, findings: report.findings };
-  const proved = withProofs(report, await proveFindings(session, snapshot, { checks: options.checks ?? allChecks }, true));
+  const proved = withProofs(report, await proveFindings(session, snapshot, { checks: options.checks ?? allChecks }));
   return { snapshot, report: proved, findings: proved.findings };
 }
 

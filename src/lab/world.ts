@@ -226,17 +226,21 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     for (const rel of fillOrder(tables, snapshot.constraints)) {
       // Rows a sign-up trigger made for the lab's accounts are theirs already.
       const own = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
-      if (own.length > 0) {
-        for (const r of own) record(rel, r.owner, r.row, r.ctid);
+      for (const r of own) record(rel, r.owner, r.row, r.ctid);
+      // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
+      const writers = isAccountTable(snapshot, rel) && world.accounts.length > 0 ? world.accounts : owners;
+      // A sign-up trigger that made rows for some accounts only (the first user's organisation):
+      // the others get theirs here, so both sides of the world have one.
+      const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
+      if (own.length > 0 && missing.length === 0) {
         world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'made by sign-up' });
         continue;
       }
       let rows = 0;
       let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
-      // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
-      const writers = isAccountTable(snapshot, rel) && world.accounts.length > 0 ? world.accounts : owners;
       const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       for (const [i, owner] of writers.entries()) {
+        if (!missing.includes(owner)) continue;
         // alice and bob are members of their tenants with the first role value; the role accounts with theirs.
         const fixed = membership?.roleColumn && membership.roles[0] !== undefined ? { [membership.roleColumn]: membership.roles[0] } : undefined;
         const result = await insertRow(session, snapshot, rel, owner, i, enums, made, fixed ? { fixed } : {});

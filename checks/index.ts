@@ -10,6 +10,7 @@ import storage_bucket_open from './storage_bucket_open.ts';
 import tenant_self_join from './tenant_self_join.ts';
 import lab_confirmed_escalation from './lab_confirmed_escalation.ts';
 import lab_cross_owner_access from './lab_cross_owner_access.ts';
+import lab_function_cross_owner from './lab_function_cross_owner.ts';
 import migration_drift from './migration_drift.ts';
 import migration_statement_failed from './migration_statement_failed.ts';
 import privilege_escalation from './privilege_escalation.ts';
@@ -85,6 +86,7 @@ export const allChecks = [
   tenant_self_join,
   lab_confirmed_escalation,
   lab_cross_owner_access,
+  lab_function_cross_owner,
   migration_drift,
   migration_statement_failed,
   privilege_escalation,

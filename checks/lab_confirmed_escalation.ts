@@ -43,11 +43,10 @@ export default defineCheck({
             ? 'any signed-up account (one that owns nothing)'
             : 'a signed-in user of another tenant';
       const got = [
-        ...(attack.leaked && attack.leaked.length > 0 ? [`gets back ${attack.leaked.join(', ')} of another user's rows`] : []),
         ...(Object.keys(attack.gained).length > 0 ? [`then reads ${gainedText(attack)} it could not read before`] : []),
       ].join(', and ');
       const level = attack.attacker === 'bob' ? 'high' : 'critical';
-      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), steps: attack.steps, gained: attack.gained, ...(attack.leaked ? { leaked: attack.leaked } : {}) } };
+      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), steps: attack.steps, gained: attack.gained } };
       if (attack.command === 'call') {
         const fn = ctx.snapshot.functions.find((f) => f.schema === attack.table.schema && f.name === attack.table.name);
         if (!fn) return [];

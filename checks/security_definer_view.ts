@@ -12,6 +12,7 @@ export default defineCheck({
     category: 'security',
     facing: 'external',
     splinter: 'security_definer_view',
+    labClaim: 'read',
     description:
       'A view in an exposed schema without security_invoker = true runs with its owner\'s privileges and bypasses the RLS of the tables it reads.',
   },

@@ -250,7 +250,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
-    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix } : {}),
+    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, ...(lab.functions ? { labFunctions: lab.functions } : {}) } : {}),
     ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     projectConfig: target.projectConfig ?? null,

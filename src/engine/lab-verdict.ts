@@ -52,10 +52,13 @@ interface LabIndex {
   readonly called: ReadonlySet<string>;
   readonly buckets: ReadonlySet<string>;
   /**
-   * Functions that anon or the outsider called with another user's ids (rolled back) and that then
-   * updated or deleted rows, or inserted into a tenant's membership: what the call did, by function.
+   * Functions that a persona called with another user's ids (rolled back) and that then changed or
+   * deleted that user's rows, made the caller a member of another tenant or returned another
+   * user's private values: what the call did, by function.
    */
   readonly strangerChanges: ReadonlyMap<string, string>;
+  /** Views read as anon or the outsider (persona × view): what each gave away, by view (an empty list: nothing). */
+  readonly views: ReadonlyMap<string, { readonly leaks: readonly string[]; readonly rows: number }>;
 }
 
 function indexLab(lab: LabReport): LabIndex {
@@ -74,23 +77,32 @@ function indexLab(lab: LabReport): LabIndex {
     // The tables an attack gained were read through a write elsewhere: that shows nothing about
     // writing them, nor about the escalation a check suspects on them.
   }
-  const memberships = new Set((lab.tenants ?? []).map((t) => t.membership));
   const strangerChanges = new Map<string, string>();
   for (const row of lab.functions ?? []) {
-    if (row.persona !== 'anon' && row.persona !== 'outsider') continue;
     for (const call of row.calls) {
       if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
-      const effects = Object.entries(call.changed).filter(([table, c]) => c.updated > 0 || c.deleted > 0 || (c.inserted > 0 && memberships.has(table)));
+      const effects = [
+        ...(call.joined ?? []).map((t) => `made the caller a member of another tenant (${t})`),
+        // A counter or a time stamp moved on someone's row (a view count, "last seen") confirms nothing.
+        ...Object.entries(call.others ?? {})
+          .filter(([, o]) => !o.countersOnly)
+          .map(([t, o]) => [o.updated > 0 ? `updated ${o.updated}` : '', o.deleted > 0 ? `deleted ${o.deleted}` : ''].filter(Boolean).join(' and ') + ` row(s) of another user in ${t}`),
+        ...(call.leaked && call.leaked.length > 0 ? [`returned another user's ${call.leaked.join(', ')}`] : []),
+      ];
       const key = tableKey(row.schema, row.name);
-      if (effects.length > 0 && !strangerChanges.has(key)) {
-        strangerChanges.set(
-          key,
-          `called in the lab as ${row.persona} with another user's ids, it ${effects.map(([t, c]) => [c.inserted > 0 ? `inserted ${c.inserted}` : '', c.updated > 0 ? `updated ${c.updated}` : '', c.deleted > 0 ? `deleted ${c.deleted}` : ''].filter(Boolean).join(', ') + ` row(s) of ${t}`).join('; ')}`,
-        );
-      }
+      if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
     }
   }
-  return { lab, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
+  const views = new Map<string, { leaks: string[]; rows: number }>();
+  for (const v of lab.views ?? []) {
+    if (v.result !== 'ok') continue;
+    const key = tableKey(v.schema, v.name);
+    const seen = views.get(key) ?? { leaks: [], rows: 0 };
+    if (v.leaked && v.leaked.length > 0) seen.leaks.push(`${v.persona} read another user's ${v.leaked.join(', ')} through it`);
+    seen.rows = Math.max(seen.rows, v.rows ?? 0);
+    views.set(key, seen);
+  }
+  return { lab, views, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
 }
 
 /** The lab's verdict on one finding whose check makes `claim`. */
@@ -115,6 +127,14 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   if (f.object.type === 'function') {
     if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
     return { status: 'unconfirmed', why: `no lab attack went through it (${searched}${stopped})` };
+  }
+  const view = index.views.get(key);
+  if (view && (claim === 'read' || claim === 'access')) {
+    if (view.leaks.length > 0) return { status: 'confirmed', why: `in the lab, ${view.leaks.join('; ')}` };
+    return {
+      status: 'unconfirmed',
+      why: `the lab read it as anon and as a signed-up outsider (${view.rows} row${view.rows === 1 ? '' : 's'}) and got none of another user's values that the tables' own policies keep from them`,
+    };
   }
   if (claim === 'escalation' && index.attacked.has(key)) return { status: 'confirmed', why: 'a lab attack went through it' };
   const fill = index.rows.get(key);
@@ -213,17 +233,21 @@ function claimOf(f: Finding, meta: CheckMeta | undefined): LabClaim | null {
 /** Catalog facts that already say the whole table is open: what the matrix measured is their evidence. */
 const OPEN_TABLE: ReadonlySet<string> = new Set(['rls_disabled_in_public', 'policy_exists_rls_disabled']);
 
+const MEASURED: ReadonlySet<string> = new Set(['lab_cross_owner_access', 'lab_function_cross_owner']);
+
 function foldMeasured(findings: readonly Finding[], metas: ReadonlyMap<string, CheckMeta>): Finding[] {
-  const table = (f: Finding) => `${f.object.schema}\u0000${f.object.name}`;
-  const measured = new Map(findings.filter((f) => f.check === 'lab_cross_owner_access').map((f) => [table(f), f]));
+  // A table by name; a function by its signature (overloads are different functions).
+  const table = (f: Finding) => `${f.object.schema}\u0000${f.object.type === 'function' ? (f.object.function ?? f.object.name) : f.object.name}`;
+  const measured = new Map(findings.filter((f) => MEASURED.has(f.check)).map((f) => [table(f), f]));
   const into = new Map<string, Finding>();
   for (const f of findings) {
     const claim = metas.get(f.check)?.labClaim;
-    const confirmed = (claim === 'read' || claim === 'write' || claim === 'access') && (f.evidence?.['labVerdict'] as Verdict | undefined)?.status === 'confirmed';
-    if ((confirmed || OPEN_TABLE.has(f.check)) && measured.has(table(f)) && !into.has(table(f))) into.set(table(f), f);
+    const folds = f.object.type === 'function' ? claim === 'call' || claim === 'escalation' : claim === 'read' || claim === 'write' || claim === 'access';
+    const confirmed = folds && (f.evidence?.['labVerdict'] as Verdict | undefined)?.status === 'confirmed';
+    if ((confirmed || OPEN_TABLE.has(f.check)) && !MEASURED.has(f.check) && measured.has(table(f)) && !into.has(table(f))) into.set(table(f), f);
   }
   return findings.flatMap((f) => {
-    if (f.check === 'lab_cross_owner_access') return into.has(table(f)) ? [] : [f];
+    if (MEASURED.has(f.check)) return into.has(table(f)) ? [] : [f];
     const m = into.get(table(f)) === f ? measured.get(table(f)) : undefined;
     if (!m) return [f];
     const level = levelRank(m.level) < levelRank(f.level) ? m.level : f.level;

@@ -212,19 +212,30 @@ export function argumentsOf(identityArgs: string): { name: string; type: string 
 
 /**
  * A value from the world for an argument: the key of `rowsOf`'s row of the table the argument is
- * named after (`p_team_id`, `team` → teams; `org` → organizations when no table is named exactly),
- * `account`'s id for a user-like name or another uuid and its e-mail for a mail-like text, the first
- * role value of a tenant's membership for a text named like its role column; null when nothing fits
- * (then NULL is passed).
+ * named after (`p_team_id`, `team` → teams; `org` → organizations when no table is named exactly;
+ * `p_team_ids uuid[]` → an array of that key), `account`'s id for a user-like name or another uuid
+ * and its e-mail for a mail-like text, the first role value of a tenant's membership for a text
+ * named like its role column, an enum's first label, and plain values for the rest (a count of 10,
+ * an offset of 0, true, a date, `{}`; free text is `rowsOf`'s name, what a search for the victim's
+ * rows would type). Null when nothing fits (then NULL is passed).
  */
 export function argumentValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, rowsOf: Persona, account: Persona | null): string | null {
-  const base = arg.name.toLowerCase().replace(/^(p|_|in|arg)_/, '').replace(/_?id$/, '');
-  const t = arg.type.toLowerCase();
+  const t = arg.type.toLowerCase().trim();
+  if (t.endsWith('[]')) {
+    // An array of keys (`p_ids uuid[]`, `member_ids bigint[]`); an array of words (kinds, tags) stays
+    // NULL, which such functions read as "all".
+    if (!/^(uuid|smallint|integer|bigint)\[\]$/.test(t)) return null;
+    const one = argumentValue(snapshot, world, { name: arg.name.replace(/s$/i, ''), type: arg.type.trim().slice(0, -2) }, rowsOf, account);
+    return one === null ? null : `{${JSON.stringify(one)}}`;
+  }
+  const base = arg.name.toLowerCase().replace(/^(p|_|in|arg)_/, '').replace(/_?ids?$/, '');
   if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return account?.id ?? null;
   const exact = (name: string) => name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base;
-  for (const named of [exact, (name: string) => base.length >= 3 && name.startsWith(base)]) {
+  // A table named exactly after the argument answers alone: a longer name that starts the same is another table.
+  const named = base === '' ? [] : world.made.size > 0 && [...world.made.keys()].some((table) => exact(table.split('.')[1]!.toLowerCase())) ? [exact] : [(name: string) => base.length >= 3 && name.startsWith(base)];
+  for (const matches of named) {
     for (const [table, rows] of world.made) {
-      if (base === '' || !named(table.split('.')[1]!.toLowerCase())) continue;
+      if (!matches(table.split('.')[1]!.toLowerCase())) continue;
       const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
       const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
       const mine = rows.find((m) => m.owner.id === rowsOf.id);
@@ -235,28 +246,24 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
     }
   }
   if (t === 'uuid') return account?.id ?? null;
-  if (/^(text|character varying|citext)/.test(t) && /mail/.test(base)) return account?.email ?? null;
+  const text = /^(text|character varying|varchar|citext|character)\b/.test(t);
+  if (text && /mail/.test(base)) return account?.email ?? null;
   const role = world.tenants.roots.find((r) => r.roleColumn !== undefined && r.roleColumn.toLowerCase() === base && r.roles.length > 0);
   if (role) return role.roles[0]!;
+  const labels = world.enums.labels.get(arg.type.trim()) ?? world.enums.labels.get(`public.${arg.type.trim()}`);
+  if (labels && labels.length > 0) return labels[0]!;
+  if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)\b/.test(t)) return /offset|skip|page$/.test(base) ? '0' : '10';
+  if (t === 'boolean') return 'true';
+  if (/^(timestamp|date)\b/.test(t)) return '2026-01-01';
+  if (t === 'jsonb' || t === 'json') return '{}';
+  if (text) return rowsOf.name;
   return null;
-}
-
-/** Values of the victim's rows the world made, that no other persona's rows hold: a call that returns one leaks it. */
-function victimValues(snapshot: Snapshot, world: World, victim: Persona): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [table, rows] of world.made) {
-    for (const m of rows) {
-      if (m.owner.id !== victim.id) continue;
-      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && v.startsWith(`${victim.name}-`)) out.set(v, `${table}.${column}`);
-    }
-  }
-  return out;
 }
 
 /**
  * Calls every function of the exposed schemas (what /rest/v1/rpc reaches) as anon and as the
- * outsider, with the victim's ids, then with NULLs: confirmed when the call returned the victim's
- * data, or made the victim's rows visible to the caller afterwards.
+ * outsider, with the victim's ids, then with NULLs: confirmed when the call made the victim's rows
+ * visible to the caller afterwards (what a call returns or changes is persona × function's, calls.ts).
  */
 async function searchCalls(
   session: Session,
@@ -275,12 +282,12 @@ async function searchCalls(
   const functions = snapshot.functions.filter(
     (f) => exposed.has(f.schema) && f.extension === null && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && !/^(pg_|information_schema$)/.test(f.schema),
   );
-  const secrets = victimValues(snapshot, world, victim);
   const outsider = attackers.find(([name]) => name === 'outsider')?.[1];
-  const callers: (readonly ['anon' | 'outsider', Persona | null])[] = [['anon', null], ...(outsider ? [['outsider', outsider] as const] : [])];
+  // Who then reads more: an account (anon reads nothing afterwards that it could not read before a call).
+  const callers: (readonly ['outsider', Persona])[] = outsider ? [['outsider', outsider]] : [];
   for (const [name, persona] of callers) {
-    const baseline = persona ? await othersSeen(session, snapshot, world, tables, persona) : {};
-    const watched = persona ? tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== persona.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0)) : [];
+    const baseline = await othersSeen(session, snapshot, world, tables, persona);
+    const watched = tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== persona.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0));
     for (const fn of functions) {
       const args = argumentsOf(fn.identityArgs);
       const victims = args.map((a) => argumentValue(snapshot, world, a, victim, victim));
@@ -291,25 +298,22 @@ async function searchCalls(
         }
         attempts++;
         const call = `${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})`;
-        const sql = fn.returnsSet ? `select coalesce(json_agg(r)::text, '') as v from ${call} r` : `select (${call})::text as v`;
+        const sql = fn.returnsSet ? `select count(*)::text as v from ${call} r` : `select (${call})::text as v`;
         await session.exec('SAVEPOINT supaudit_call');
         try {
           await actAs(session, persona);
-          const [row] = await session.query<{ v: string | null }>(sql, values);
-          const output = row?.v ?? '';
-          const leaked = [...new Set([...secrets].filter(([value]) => output.includes(value)).map(([, where]) => where))].sort();
-          const after = persona ? await othersSeen(session, snapshot, world, watched, persona) : {};
+          await session.query(sql, values);
+          const after = await othersSeen(session, snapshot, world, watched, persona);
           const gained = gainedBetween(baseline, after);
-          if (leaked.length > 0 || Object.keys(gained).length > 0) {
+          if (Object.keys(gained).length > 0) {
             const shown = args.map((a, i) => (values[i] === null ? 'NULL' : `<${a.name || a.type} of the victim>`)).join(', ');
             attacks.push({
               attacker: name,
               table: { schema: fn.schema, name: fn.name },
               command: 'call',
               column: shown,
-              steps: [`SELECT ${qualified(fn.schema, fn.name)}(${shown}) -- as ${name === 'anon' ? 'anon' : ':attacker'}`],
+              steps: [`SELECT ${qualified(fn.schema, fn.name)}(${shown}) -- as :attacker`],
               gained,
-              ...(leaked.length > 0 ? { leaked } : {}),
             });
             break;
           }

@@ -10,11 +10,11 @@
  */
 import { qualified } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
-import type { LabCall, LabFunctionRow } from '../model/report.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
+import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf, argumentValue } from './attack.ts';
-import { actAs, type Persona, type World } from './world.ts';
+import { actAs, keyFilter, keySql, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
   readonly calls: number;
@@ -55,20 +55,125 @@ function callers(world: World): { name: string; persona: Persona | null }[] {
   return [{ name: 'anon', persona: null }, ...[outsider, alice, ...members].filter((p): p is Persona => p !== undefined).map((p) => ({ name: p.name, persona: p }))];
 }
 
-/** Calls every function the API roles may execute as each caller; everything is rolled back. */
-export async function callFunctions(session: Session, snapshot: Snapshot, world: World, budget: CallBudget): Promise<FunctionCalls> {
+/** Values of the victim's rows the world made, that no other persona's rows hold: a call that returns one leaks it. */
+export function victimValues(snapshot: Snapshot, world: World, victim: Persona): Map<string, string> {
+  const out = new Map<string, string>();
+  // The account's own address (auth.users, what a definer function over auth reads), then the world's texts and e-mails.
+  if (world.accounts.some((a) => a.id === victim.id)) out.set(victim.email, 'auth.users.email');
+  for (const [table, rows] of world.made) {
+    for (const m of rows) {
+      if (m.owner.id !== victim.id) continue;
+      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && (v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`))) out.set(v, `${table}.${column}`);
+    }
+  }
+  return out;
+}
+
+/** What a call is measured against: the world's rows before any call (every call is rolled back, so they stay so). */
+interface Baseline {
+  /** Per table with world rows: its rows (key, owner, tenant) and their physical addresses now. */
+  readonly rows: Map<string, { rel: Relation; rows: { key: string; owner: string | null; tenant: 1 | 2 | null }[]; at: Map<string, { ctid: string; row: Record<string, unknown> }> }>;
+  /** Per tenant membership table: the addresses of every row now, and the other side's root keys it may point at. */
+  readonly memberships: Map<string, { rel: Relation; at: Set<string>; columns: readonly string[]; roots: Map<string, 1 | 2> }>;
+  /** Per persona name: the tables whose other owners' rows it reads itself (the matrix), so a call returning them leaks nothing. */
+  readonly reads: Map<string, Set<string>>;
+  /** The victim's values (bob's, tenant 2) a call may return. */
+  readonly secrets: Map<string, string>;
+}
+
+/** At most this many rows of a table are compared before and after a call (the world's come first). */
+const BASELINE_ROWS = 500;
+
+/**
+ * The tenant a row belongs to: the world's record, else (rows a trigger or the seed made) the tenant
+ * of the first row its foreign keys point at that has one, a tenant root's row being its owner's.
+ */
+function rowTenant(snapshot: Snapshot, world: World, rel: Relation, row: Readonly<Record<string, unknown>>): 1 | 2 | null {
+  const known = world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row));
+  if (known !== undefined) return known;
+  for (const fk of snapshot.constraints) {
+    if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
+    const refKey = `${fk.refSchema}.${fk.refTable}`;
+    const parent = (world.made.get(refKey) ?? []).find((m) => fk.columns.every((c, i) => row[c] !== null && row[c] !== undefined && JSON.stringify(m.row[fk.refColumns[i]!]) === JSON.stringify(row[c])));
+    if (!parent) continue;
+    const refRel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === refKey);
+    const tenant = refRel ? world.rowTenants.get(refKey)?.get(rowKey(snapshot, refRel, parent.row)) : undefined;
+    if (tenant !== undefined) return tenant;
+    if (world.tenants.roots.some((t) => `${t.root.schema}.${t.root.name}` === refKey) && parent.owner.tenant !== null) return parent.owner.tenant;
+  }
+  return null;
+}
+
+async function baselineOf(session: Session, snapshot: Snapshot, world: World, matrix: readonly LabMatrixRow[], victim: Persona | undefined): Promise<Baseline> {
+  const rows: Baseline['rows'] = new Map();
+  const accounts = new Map([...world.accounts, ...world.owners].map((p) => [p.id, p]));
+  // Every user table, and the accounts themselves (a function that deletes auth.users deletes an account).
+  const tables = snapshot.relations.filter((r) => r.kind === 'table' && ((r.extension === null && !isSystemSchema(r.schema)) || (r.schema === 'auth' && r.name === 'users' && world.accounts.length > 0)));
+  for (const rel of tables) {
+    const found = await session.query<{ c: string; j: Record<string, unknown> }>(`select ctid::text as c, to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t limit ${BASELINE_ROWS}`);
+    const list: { key: string; owner: string | null; tenant: 1 | 2 | null }[] = [];
+    const at = new Map<string, { ctid: string; row: Record<string, unknown> }>();
+    for (const r of found) {
+      const key = rowKey(snapshot, rel, r.j);
+      const owner = rel.schema === 'auth' ? (typeof r.j['id'] === 'string' && accounts.has(r.j['id']) ? r.j['id'] : null) : rowOwner(snapshot, world, rel, r.j);
+      const tenant = rowTenant(snapshot, world, rel, r.j) ?? (owner !== null ? (accounts.get(owner)?.tenant ?? null) : null);
+      // A row nobody owns and no tenant holds (a shared catalog, the seed's) is no one's to take.
+      if (owner === null && tenant === null) continue;
+      list.push({ key, owner, tenant });
+      at.set(key, { ctid: r.c, row: r.j });
+    }
+    if (list.length > 0) rows.set(`${rel.schema}.${rel.name}`, { rel, rows: list, at });
+  }
+  const memberships: Baseline['memberships'] = new Map();
+  for (const t of world.tenants.roots) {
+    const key = `${t.membership.schema}.${t.membership.name}`;
+    const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+    const fk = snapshot.constraints.find(
+      (c) => c.type === 'foreign_key' && c.schema === t.membership.schema && c.table === t.membership.name && c.refSchema === t.root.schema && c.refTable === t.root.name && c.columns.join() === t.rootColumns.join(),
+    );
+    if (!rel || !fk) continue;
+    const rootKey = `${t.root.schema}.${t.root.name}`;
+    const roots = new Map<string, 1 | 2>();
+    for (const m of world.made.get(rootKey) ?? []) {
+      const tenant = m.owner.tenant;
+      if (tenant !== null) roots.set(JSON.stringify(fk.refColumns.map((c) => String(m.row[c] ?? ''))), tenant);
+    }
+    const at = await session.query<{ c: string }>(`select ctid::text as c from ${qualified(rel.schema, rel.name)}`);
+    memberships.set(key, { rel, at: new Set(at.map((r) => r.c)), columns: t.rootColumns, roots });
+  }
+  const reads: Baseline['reads'] = new Map();
+  for (const m of matrix) {
+    if (typeof m.select === 'object' && m.select.other_tenants + m.select.ownerless > 0) reads.set(m.persona, (reads.get(m.persona) ?? new Set()).add(`${m.schema}.${m.name}`));
+  }
+  return { rows, memberships, reads, secrets: victim ? victimValues(snapshot, world, victim) : new Map() };
+}
+
+/**
+ * Calls every function the API roles may execute as each caller; everything is rolled back.
+ * SECURITY DEFINER functions first (they bypass RLS) as every caller; then the others (RLS still
+ * applies inside them) as anon and the outsider only.
+ */
+export async function callFunctions(session: Session, snapshot: Snapshot, world: World, budget: CallBudget, matrix: readonly LabMatrixRow[] = []): Promise<FunctionCalls> {
   const exposed = snapshot.exposedSchemas;
-  const granted = await session.query<{ s: string; n: string; a: string }>(
-    `select n.nspname::text as s, p.proname::text as n, pg_catalog.pg_get_function_identity_arguments(p.oid) as a
-       from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = any ($1::text[]) and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE'))`,
-    [exposed],
-  );
+  // Argument types print as the snapshot's do (qualified against pg_catalog only): the same search_path as introspection.
+  await session.begin({ access: 'read only', searchPath: 'pg_catalog', statementTimeoutMs: 30_000, lockTimeoutMs: 1_000 });
+  let granted: { s: string; n: string; a: string }[];
+  try {
+    granted = await session.query<{ s: string; n: string; a: string }>(
+      `select n.nspname::text as s, p.proname::text as n, pg_catalog.pg_get_function_identity_arguments(p.oid) as a
+         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = any ($1::text[]) and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE'))`,
+      [exposed],
+    );
+  } finally {
+    await session.exec('ROLLBACK').catch(() => undefined);
+  }
   const callable = new Set(granted.map((g) => `${g.s}.${g.n}(${g.a})`));
+  const id = (f: { schema: string; name: string; identityArgs: string }) => `${f.schema}.${f.name}(${f.identityArgs})`;
   const functions = snapshot.functions
-    .filter((f) => f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && callable.has(`${f.schema}.${f.name}(${f.identityArgs})`))
-    .sort((a, b) => (`${a.schema}.${a.name}(${a.identityArgs})` < `${b.schema}.${b.name}(${b.identityArgs})` ? -1 : 1));
-  const victim = world.owners.find((o) => o.tenant === 2) ?? world.owners[0];
+    .filter((f) => f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && callable.has(id(f)))
+    .sort((a, b) => (a.securityDefiner !== b.securityDefiner ? (a.securityDefiner ? -1 : 1) : id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  const victim = world.owners.find((o) => o.tenant === 2) ?? world.owners[1];
   const rows: LabFunctionRow[] = [];
   const started = performance.now();
   let calls = 0;
@@ -76,51 +181,165 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
   if (functions.length === 0) return { rows, calls };
   await session.begin({ access: 'read write', statementTimeoutMs: 5_000, lockTimeoutMs: 1_000 });
   try {
-    outer: for (const fn of functions) {
+    const baseline = await baselineOf(session, snapshot, world, matrix, victim);
+    // Every call to make, in the order that matters when the budget runs out: the victim's ids as
+    // anon and the outsider (definer functions, then the others), then the members' victim calls,
+    // then the callers' own ids and NULLs.
+    interface Task { fn: (typeof functions)[number]; sql: string; caller: string; persona: Persona | null; label: LabCall['args']; values: (string | null)[]; rank: number; order: number }
+    const tasks: Task[] = [];
+    const everyone = callers(world);
+    for (const fn of functions) {
       const args = argumentsOf(fn.identityArgs);
       const call = `${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})`;
-      const sql = fn.returnsSet ? `select count(*)::text as v from ${call} r` : `select (${call})::text as v`;
-      for (const { name, persona } of callers(world)) {
+      const sql = fn.returnsSet ? `select coalesce(json_agg(r)::text, '') as v from ${call} r` : `select (${call})::text as v`;
+      const who = fn.securityDefiner ? everyone : everyone.filter((c) => c.persona === null || c.persona.tenant === null);
+      for (const { name, persona } of who) {
         const home = persona ? world.owners.find((o) => o.tenant === persona.tenant) : undefined;
-        const sets: [LabCall['args'], (string | null)[]][] = [
-          ...(home ? [['own', args.map((a) => argumentValue(snapshot, world, a, home, persona))] as [LabCall['args'], (string | null)[]]] : []),
-          ...(victim ? ([['victim_rows', args.map((a) => argumentValue(snapshot, world, a, victim, persona))], ['victim', args.map((a) => argumentValue(snapshot, world, a, victim, victim))]] as [LabCall['args'], (string | null)[]][]) : []),
-          ['nulls', args.map(() => null)],
-        ];
+        const sets: [LabCall['args'], (string | null)[]][] =
+          args.length === 0
+            ? [['own', []]]
+            : [
+                ...(home ? [['own', args.map((a) => argumentValue(snapshot, world, a, home, persona))] as [LabCall['args'], (string | null)[]]] : []),
+                ...(victim ? ([['victim_rows', args.map((a) => argumentValue(snapshot, world, a, victim, persona))], ['victim', args.map((a) => argumentValue(snapshot, world, a, victim, victim))]] as [LabCall['args'], (string | null)[]][]) : []),
+                ['nulls', args.map(() => null)],
+              ];
         const seen = new Set<string>();
-        const made: LabCall[] = [];
-        // No arguments: one call, counted as the caller's own.
-        for (const [label, values] of args.length === 0 ? ([['own', []]] as const) : sets) {
+        for (const [label, values] of sets) {
           // A set with no value from the world is the NULLs call: made once, under that name.
           if (args.length > 0 && label !== 'nulls' && values.every((v) => v === null)) continue;
           if (seen.has(JSON.stringify(values))) continue;
           seen.add(JSON.stringify(values));
-          if (calls >= budget.calls || performance.now() - started > budget.ms) {
-            stopped = calls >= budget.calls ? `budget of ${budget.calls} calls reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`;
-            if (made.length > 0) rows.push({ schema: fn.schema, name: fn.name, args: fn.identityArgs, persona: name, calls: made });
-            break outer;
-          }
-          calls++;
-          made.push(await callOnce(session, persona, label, sql, values));
+          const stranger = persona === null || persona.tenant === null;
+          const attack = label === 'victim' || label === 'victim_rows' || args.length === 0;
+          const rank = attack && stranger ? (fn.securityDefiner ? 0 : 1) : attack ? 2 : 3;
+          tasks.push({ fn, sql, caller: name, persona, label, values, rank, order: tasks.length });
         }
-        rows.push({ schema: fn.schema, name: fn.name, args: fn.identityArgs, persona: name, calls: made });
       }
     }
+    tasks.sort((x, y) => x.rank - y.rank || x.order - y.order);
+    const made = new Map<Task, LabCall>();
+    for (const task of tasks) {
+      if (calls >= budget.calls || performance.now() - started > budget.ms) {
+        stopped = `${calls >= budget.calls ? `budget of ${budget.calls} calls reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`}: ${tasks.length - calls} of ${tasks.length} calls not made (the callers' own ids and NULLs go last)`;
+        break;
+      }
+      calls++;
+      made.set(task, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values));
+    }
+    // The report keeps the functions' and callers' order, with the calls that were made.
+    const byRow = new Map<string, LabFunctionRow & { calls: LabCall[] }>();
+    for (const task of [...tasks].sort((x, y) => x.order - y.order)) {
+      const key = `${task.fn.schema}.${task.fn.name}(${task.fn.identityArgs})\u0000${task.caller}`;
+      const row = byRow.get(key) ?? { schema: task.fn.schema, name: task.fn.name, args: task.fn.identityArgs, persona: task.caller, calls: [] as LabCall[] };
+      byRow.set(key, row);
+      const result = made.get(task);
+      if (result) row.calls.push(result);
+    }
+    rows.push(...[...byRow.values()].filter((r) => r.calls.length > 0));
   } finally {
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { rows, calls, ...(stopped ? { stopped } : {}) };
 }
 
-/** One call as the persona, in a savepoint rolled back: refused (with its SQLSTATE), or what it changed. */
-async function callOnce(session: Session, persona: Persona | null, args: LabCall['args'], sql: string, values: readonly (string | null)[]): Promise<LabCall> {
+/** The world's rows of a table as the superuser sees them now (by key): their physical address and values. */
+async function rowsNow(session: Session, snapshot: Snapshot, rel: Relation, rows: readonly { key: string; ctid?: string }[]): Promise<Map<string, { ctid: string; row: Record<string, unknown> }>> {
+  const filter = keyFilter(snapshot, rel, 't', rows, 1);
+  const found = await session.query<{ i: number; c: string; j: Record<string, unknown> }>(
+    `select w.i::int as i, t.ctid::text as c, to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t join unnest($2::jsonb[]) with ordinality w(k, i) on ${keySql(snapshot, rel, 't')} = w.k where ${filter.sql}`,
+    [...filter.params, rows.map((r) => r.key)],
+  );
+  return new Map(found.map((r) => [rows[Number(r.i) - 1]!.key, { ctid: r.c, row: r.j }]));
+}
+
+/** Whether a row of the world is someone else's for this caller: another user's, and for a tenant's member another tenant's. */
+function foreign(row: { owner: string | null; tenant: 1 | 2 | null }, persona: Persona | null): boolean {
+  if (persona === null) return true;
+  if (row.owner === persona.id) return false;
+  if (persona.tenant !== null && row.tenant === persona.tenant) return false;
+  return true;
+}
+
+/** One call as the persona, in a savepoint rolled back: refused (with its SQLSTATE), or what it changed and returned. */
+async function callOnce(
+  session: Session,
+  snapshot: Snapshot,
+  baseline: Baseline,
+  persona: Persona | null,
+  name: string,
+  args: LabCall['args'],
+  sql: string,
+  values: readonly (string | null)[],
+): Promise<LabCall> {
   const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
   try {
     await actAs(session, persona);
-    await session.query(sql, values);
+    const [row] = await session.query<{ v: string | null }>(sql, values);
     await session.exec('RESET ROLE');
-    return { args, result: 'ok', changed: changes(before, await counters(session)) };
+    const changed = changes(before, await counters(session));
+    const others: Record<string, { updated: number; deleted: number; columns?: string[]; countersOnly?: true }> = {};
+    const joined: string[] = [];
+    for (const [table, c] of Object.entries(changed)) {
+      const base = baseline.rows.get(table);
+      if (base && c.updated + c.deleted > 0) {
+        // By key, not by address: an updated row has a new one.
+        const now = await rowsNow(session, snapshot, base.rel, base.rows.map((r) => ({ key: r.key })));
+        let updated = 0;
+        let deleted = 0;
+        const columns = new Set<string>();
+        for (const r of base.rows) {
+          const was = base.at.get(r.key);
+          const is = now.get(r.key);
+          if (was === undefined || is?.ctid === was.ctid || !foreign(r, persona)) continue;
+          if (!is) {
+            deleted++;
+            continue;
+          }
+          const set = Object.keys(is.row).filter((k) => JSON.stringify(is.row[k]) !== JSON.stringify(was.row[k]));
+          // Rewritten with the same values (an UPDATE that set nothing new): not a change of the row.
+          if (set.length === 0) continue;
+          updated++;
+          for (const k of set) columns.add(k);
+        }
+        if (updated + deleted > 0) {
+          // Numbers and times only: what a counter, a total or an "updated at" stamp changes.
+          const types = new Map(base.rel.columns.map((col) => [col.name, col.type.toLowerCase()]));
+          const counters = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? ''));
+          others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(counters ? { countersOnly: true } : {}) };
+        }
+      }
+      const membership = baseline.memberships.get(table);
+      if (membership && c.inserted > 0) {
+        const added = await session.query<{ j: Record<string, unknown> }>(
+          `select to_jsonb(t) as j from ${qualified(membership.rel.schema, membership.rel.name)} t where t.ctid::text <> all ($1::text[])`,
+          [[...membership.at]],
+        );
+        const into = added.some((a) => {
+          const tenant = membership.roots.get(JSON.stringify(membership.columns.map((col) => String(a.j[col] ?? ''))));
+          return tenant !== undefined && (persona === null || tenant !== persona.tenant);
+        });
+        if (into) joined.push(table);
+      }
+    }
+    // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
+    const output = row?.v ?? '';
+    const reads = baseline.reads.get(name) ?? new Set<string>();
+    const leaked = [
+      ...new Set(
+        [...baseline.secrets]
+          .filter(([value, where]) => output.includes(value) && !values.some((v) => v !== null && v.includes(value)) && !reads.has(where.slice(0, where.lastIndexOf('.'))))
+          .map(([, where]) => where),
+      ),
+    ].sort();
+    return {
+      args,
+      result: 'ok',
+      changed,
+      ...(Object.keys(others).length > 0 ? { others } : {}),
+      ...(joined.length > 0 ? { joined } : {}),
+      ...(leaked.length > 0 && persona?.name !== 'bob' ? { leaked } : {}),
+    };
   } catch (error) {
     const code = (error as { code?: string }).code;
     return { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} };

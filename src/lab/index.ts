@@ -10,16 +10,20 @@ import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { searchAttacks } from './attack.ts';
 import { callFunctions } from './calls.ts';
 import { measureMatrix } from './matrix.ts';
+import { readViews } from './views.ts';
 import { buildWorld, type World } from './world.ts';
 
 /** How long the attack search may run: attempts (each a write and a read of every watched table) and wall time. */
 const BUDGET = { attempts: 400, ms: 30_000 } as const;
 
-/** How long the access matrix may run (each table: a read, two writes filtered and two blind per persona). */
+/** How long the access matrix may run (each table: a read and two filtered writes per persona, and an insert). */
 const MATRIX_BUDGET_MS = 60_000;
 
+/** How long persona × view may read. */
+const VIEW_BUDGET_MS = 20_000;
+
 /** How many function calls persona × function may make, and for how long. */
-const CALL_BUDGET = { calls: 400, ms: 20_000 } as const;
+const CALL_BUDGET = { calls: 1_200, ms: 40_000 } as const;
 
 /** Builds the world, then measures the matrix and searches attacks on the tables the API reaches. */
 export async function runLab(session: Session, snapshot: Snapshot, onStage?: (stage: string) => void): Promise<{ world: World; report: LabReport }> {
@@ -38,7 +42,9 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
   onStage?.('attack search');
   const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
   onStage?.('persona × function');
-  const functions = await callFunctions(session, snapshot, world, CALL_BUDGET);
+  const functions = await callFunctions(session, snapshot, world, CALL_BUDGET, matrix);
+  onStage?.('persona × view');
+  const views = await readViews(session, snapshot, world, matrix, VIEW_BUDGET_MS);
   return {
     world,
     report: {
@@ -47,6 +53,8 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
       tables: world.tables, matrix, ...(matrixStopped ? { matrixStopped } : {}), attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
       functions: functions.rows,
       functionCalls: { calls: functions.calls, ...(functions.stopped ? { stopped: functions.stopped } : {}) },
+      views: views.rows,
+      ...(views.stopped ? { viewsStopped: views.stopped } : {}),
     },
   };
 }

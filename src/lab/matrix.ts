@@ -9,12 +9,15 @@
  * to itself) and DELETE are aimed at every row of the world, so each reaches those the persona may
  * touch. INSERT is one row of the persona's own, made the way the world makes rows, now with RLS
  * and grants in force.
+ *
+ * Writes are filtered, as PostgREST sends them: Supabase loads pg-safeupdate for the API's role
+ * (`authenticator`), which refuses an UPDATE or DELETE with no WHERE, and a filter names columns,
+ * so the table's SELECT policies apply to the rows written too (to the old row and the new one).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow, LabPersonaName } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { blindReach, type BlindResult } from './blind.ts';
 import { actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, type Persona, type World } from './world.ts';
 
 interface Actor {
@@ -60,15 +63,6 @@ async function asActor(session: Session, actor: Actor, sql: string, params: read
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_matrix');
   }
-}
-
-/** A filtered write's counts, widened by what the same write made blind reached (per relation, the larger). */
-function withBlind(cell: Counts | 'denied' | 'error', blind: BlindResult, rows: readonly { key: string; relation: Relation4 }[]): Counts | 'denied' | 'error' {
-  if (typeof blind !== 'object' || blind.size === 0) return cell;
-  const reached: Counts = { own: 0, tenant: 0, other_tenants: 0, ownerless: 0 };
-  for (const r of rows) if (blind.has(r.key)) reached[r.relation]++;
-  if (typeof cell !== 'object') return reached;
-  return { own: Math.max(cell.own, reached.own), tenant: Math.max(cell.tenant, reached.tenant), other_tenants: Math.max(cell.other_tenants, reached.other_tenants), ownerless: Math.max(cell.ownerless, reached.ownerless) };
 }
 
 /** Measures the matrix in the lab's copy; everything is rolled back. */
@@ -119,15 +113,6 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
             )
           : 'error';
         const del = await asActor(session, actor, `with w as (delete from ${name} t where ${target.sql} returning ${key} as k) ${counts('w')}`, [...params, ...target.params]);
-        // The same writes blind (no filter, no RETURNING: no SELECT policy applies), as PostgREST's
-        // unfiltered PATCH and DELETE run them: what the filtered statement could not see, it may still change.
-        // Not needed where the privilege is missing (refused the same) or the filtered write reached every row.
-        // Measured for anon, the outsider and alice (a member): the role accounts add cost, not a kind of caller.
-        const blindActor = actor.persona === null || actor.persona.tenant === null || actor.persona.id === world.owners[0]?.id;
-        const blind = async (cell: Counts | 'denied' | 'error', command: 'update' | 'delete') =>
-          !blindActor || cell === 'denied' || (typeof cell === 'object' && cell.own + cell.tenant + cell.other_tenants + cell.ownerless >= all.length) ? cell : withBlind(cell, await blindReach(session, snapshot, rel, actor.persona, all, command), rows);
-        const blindUpdate = await blind(update, 'update');
-        const blindDelete = await blind(del, 'delete');
         // anon has no account: its row is made as alice's.
         const owner = actor.persona ?? world.owners[0];
         let insert: LabMatrixRow['insert'] = 'error';
@@ -148,7 +133,7 @@ export async function measureMatrix(session: Session, snapshot: Snapshot, world:
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_matrix_insert');
           }
         }
-        out.push({ schema: rel.schema, name: rel.name, persona: actor.name, select, update: blindUpdate, delete: blindDelete, insert });
+        out.push({ schema: rel.schema, name: rel.name, persona: actor.name, select, update, delete: del, insert });
       }
     }
   } finally {

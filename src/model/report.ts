@@ -102,6 +102,19 @@ export interface LabCall {
   readonly sqlstate?: string;
   /** Rows inserted, updated and deleted per table (`schema.name`), only tables the call changed. */
   readonly changed: Readonly<Record<string, { readonly inserted: number; readonly updated: number; readonly deleted: number }>>;
+  /**
+   * Of those, the world's rows of someone else (another user's; for a tenant's member, another
+   * tenant's) the call updated or deleted, per table: told apart by physical address; the columns
+   * whose values changed, and `countersOnly` where those are numbers and times only.
+   */
+  readonly others?: Readonly<Record<string, { readonly updated: number; readonly deleted: number; readonly columns?: readonly string[]; readonly countersOnly?: true }>>;
+  /** Membership tables (`schema.name`) where the call inserted a row pointing at another tenant's root row: someone joined it. */
+  readonly joined?: readonly string[];
+  /**
+   * Another user's values the call returned (`table.column` where the world wrote them; an
+   * account's address is `auth.users.email`), from tables the caller cannot read those rows of itself.
+   */
+  readonly leaked?: readonly string[];
 }
 
 /** One function of an exposed schema called as one persona (src/lab/calls.ts). */
@@ -132,6 +145,22 @@ export interface LabReport {
   readonly functions?: readonly LabFunctionRow[];
   /** Calls made, and why the calls stopped early (budget), if they did. */
   readonly functionCalls?: { readonly calls: number; readonly stopped?: string };
+  /** Every view of the exposed schemas anon or authenticated may read, read as anon and the outsider (persona × view). */
+  readonly views?: readonly LabViewRow[];
+  /** Why persona × view stopped before the last view (its time budget), if it did. */
+  readonly viewsStopped?: string;
+}
+
+/** One view of an exposed schema read as one persona (src/lab/views.ts). */
+export interface LabViewRow {
+  readonly schema: string;
+  readonly name: string;
+  readonly persona: LabPersonaName;
+  readonly result: 'ok' | 'denied' | 'error';
+  /** Rows it returned (at most the lab's cap). */
+  readonly rows?: number;
+  /** Another user's values it returned (`table.column` where the world wrote them) from tables the persona cannot read those rows of itself. */
+  readonly leaked?: readonly string[];
 }
 
 /** One table of the `supabase_realtime` publication as Realtime's Postgres Changes sees it (src/score/realtime.ts). */

@@ -3,7 +3,7 @@
  * `src/introspect` and then handed, read-only, to checks, scoring and reporters.
  * No OIDs leave introspection: objects are identified by schema-qualified names.
  */
-import type { LabMatrixRow } from './report.ts';
+import type { LabFunctionRow, LabMatrixRow } from './report.ts';
 
 /** One exploded ACL entry (`aclexplode`). `grantee` is `PUBLIC` for the pseudo-role. */
 export interface AclItem {
@@ -360,8 +360,6 @@ export interface LabAttack {
   readonly column: string;
   /** The statements, with `:attacker`, `:victim_row` placeholders. */
   readonly steps: readonly string[];
-  /** Values of the victim's rows the call returned, as `schema.table.column` (a `call` only). */
-  readonly leaked?: readonly string[];
   /** Rows of other owners the attacker sees, before → after, per table that changed. */
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
 }
@@ -421,6 +419,8 @@ export interface Snapshot {
   readonly labAttacks?: readonly LabAttack[];
   /** The lab's access matrix (embedded targets): absent when no lab ran, then lab_cross_owner_access is silent. */
   readonly labMatrix?: readonly LabMatrixRow[];
+  /** The lab's persona × function calls: absent when no lab ran, then lab_function_cross_owner is silent. */
+  readonly labFunctions?: readonly LabFunctionRow[];
   /**
    * A live database audited with its project's migrations (`--db-url` with `--project`, the lab
    * built from them): their catalog, for migration_drift. Absent otherwise, and then it is silent.

@@ -45,6 +45,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   tenant_self_join: ['E', 'I'],
   lab_confirmed_escalation: ['E', 'I'],
   lab_cross_owner_access: ['I', 'T'],
+  lab_function_cross_owner: ['T', 'I', 'E'],
   migration_statement_failed: ['T'],
   migration_drift: ['T', 'E'],
   privilege_escalation: ['E'],

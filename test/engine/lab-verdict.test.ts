@@ -19,7 +19,8 @@ create policy "read notes" on public.notes for select to authenticated using (ow
 create policy "edit notes" on public.notes for update to authenticated using (true) with check (true);
 create policy "only mine" on public.notes as restrictive for update to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
 
--- The same without the restrictive policy: every signed-in user edits every note (true).
+-- The same without the restrictive policy: the UPDATE policy says true, but a filtered update
+-- (all Supabase's API sends) applies the owner-only SELECT policy too.
 create table public.memos (
   id uuid primary key default gen_random_uuid(),
   owner_id uuid not null default auth.uid() references auth.users on delete cascade,
@@ -50,33 +51,33 @@ const on = (findings: readonly Finding[], check: string, name: string) => findin
 describe('severity follows the lab', () => {
   test('confirmed keeps its level, refuted is not reported (--verbose lists it), unconfirmed is lowered to medium and says what was tried', async () => {
     const report = await auditMigration(MIGRATION, '--verbose');
-    // Confirmed by the matrix: a blind UPDATE (no filter, so no SELECT policy applies) overwrites
-    // other owners' memos, for any account; the measurement is folded in and raises the level.
-    const [memos] = on(report.findings, 'rls_policy_always_true', 'memos');
-    expect(memos).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed' } } });
-    expect((memos!.evidence!['labVerdict'] as { why: string }).why).toBe("alice, outsider reached another owner's rows in the lab");
-    expect(memos!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) can update 2 rows of other users in public\.memos\.$/);
+    // Refuted: the UPDATE policy says true, but the filtered update PostgREST sends (Supabase's API
+    // refuses one with no filter: pg-safeupdate) also applies the owner-only SELECT policy.
+    for (const table of ['notes', 'memos']) {
+      expect(on(report.findings, 'rls_policy_always_true', table)).toEqual([]);
+      const [refuted] = on(report.refuted ?? [], 'rls_policy_always_true', table);
+      expect(refuted).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'refuted' } } });
+      expect((refuted!.evidence!['labVerdict'] as { why: string }).why).toBe("in the lab, with rows of two owners, no persona (anon, alice, bob, outsider) could update another owner's rows");
+    }
     expect(on(report.findings, 'lab_cross_owner_access', 'memos')).toEqual([]);
-    // Refuted: not among the findings, listed under refuted with the lab's reason.
-    expect(on(report.findings, 'rls_policy_always_true', 'notes')).toEqual([]);
-    const [notes] = on(report.refuted ?? [], 'rls_policy_always_true', 'notes');
-    expect(notes).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'refuted' } } });
-    expect((notes!.evidence!['labVerdict'] as { why: string }).why).toBe("in the lab, with rows of two owners, no persona (anon, alice, bob, outsider) could update another owner's rows");
     // Unconfirmed: lowered from high to medium, for both roles, with what the lab tried.
     const ping = [...on(report.findings, 'anon_security_definer_function_executable', 'ping'), ...on(report.findings, 'authenticated_security_definer_function_executable', 'ping')];
     expect(ping.map((f) => f.level)).toEqual(['medium', 'medium']);
     for (const f of ping) expect(f.message).toMatch(/Not confirmed in the lab: the lab called it as anon and as a signed-up outsider .*; level lowered from high to medium\.$/);
-    // Confirmed by what the call changed: anon, with another user's note id, deleted it.
+    // Confirmed by what the call changed: anon, with another user's note id, deleted it; the
+    // measurement (lab_function_cross_owner) is folded in and raises the level to critical.
     const drop = on(report.findings, 'anon_security_definer_function_executable', 'drop_note');
-    expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['high', "called in the lab as anon with another user's ids, it deleted 1 row(s) of public.notes"]]);
+    expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['critical', "called in the lab as anon with another user's ids, it deleted 1 row(s) of another user in public.notes"]]);
+    expect(drop[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.drop_note\(note_id uuid\) with another user's rows as arguments, and it deleted 1 row of another user in public\.notes\.$/);
+    expect(on(report.findings, 'lab_function_cross_owner', 'drop_note')).toEqual([]);
     expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
     expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(
-      'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 1 the lab refuted not reported',
+      'severity follows the lab: 2 static suspicions the lab could not confirm lowered to medium, 2 the lab refuted not reported',
     );
     // Without --verbose the refuted finding is only counted.
     const quiet = await auditMigration(MIGRATION);
     expect(quiet.refuted).toBeUndefined();
-    expect(quiet.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toMatch(/1 the lab refuted not reported \(--verbose lists them\)$/);
+    expect(quiet.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toMatch(/2 the lab refuted not reported \(--verbose lists them\)$/);
     expect(quiet.findings.map((f) => f.fingerprint)).toEqual(report.findings.map((f) => f.fingerprint));
   });
 });

@@ -1,0 +1,108 @@
+/**
+ * What persona × function measured, as findings: a function of the API that, called in the lab by
+ * anon, an account that owns nothing or a member of another tenant with a victim's ids, changed or
+ * deleted the victim's rows, made someone a member of the victim's tenant, or returned the victim's
+ * values that RLS keeps the caller from reading. No function body is read: whatever the function
+ * checks (or forgets to), the rows moved.
+ */
+import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
+import type { Level } from '../src/model/level.ts';
+import type { LabCall, LabFunctionRow } from '../src/model/report.ts';
+import { sensitiveMatcher } from '../src/engine/context.ts';
+import { functionObject, functionSignature } from './_shared.ts';
+
+const WHO: Readonly<Record<string, string>> = {
+  anon: 'anyone with the anon key (no account)',
+  outsider: 'any signed-up account (one that belongs to no tenant)',
+};
+
+/** Who a caller is, for a message: anon, the outsider, or a member of tenant 1 acting on tenant 2. */
+function who(persona: string): string {
+  return WHO[persona] ?? `a member of another tenant (${persona})`;
+}
+
+interface Effect {
+  readonly level: Level;
+  readonly text: string;
+  readonly detail: 'write' | 'escalation' | 'read';
+}
+
+export default defineCheck({
+  meta: {
+    id: 'lab_function_cross_owner',
+    title: 'A function acts on other users’ rows for any caller (measured in the lab)',
+    level: 'critical',
+    category: 'security',
+    facing: 'external',
+    description:
+      'In the lab, a function the API exposes was called by anon, an account that owns nothing or a member of another tenant with a victim’s ids, and it changed or deleted the victim’s rows, made the caller a member of the victim’s tenant, or returned the victim’s private values.',
+  },
+  run(ctx) {
+    const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
+    const byFunction = new Map<string, LabFunctionRow[]>();
+    for (const row of ctx.snapshot.labFunctions ?? []) {
+      const key = `${row.schema}\u0000${row.name}\u0000${row.args}`;
+      byFunction.set(key, [...(byFunction.get(key) ?? []), row]);
+    }
+    return [...byFunction.values()].flatMap((rows): FindingDraft[] => {
+      const fn = ctx.snapshot.functions.find((f) => f.schema === rows[0]!.schema && f.name === rows[0]!.name && f.identityArgs === rows[0]!.args);
+      if (!fn) return [];
+      // Per caller, the worst thing a call with the victim's ids did.
+      const effects: { persona: string; call: LabCall; effect: Effect }[] = [];
+      for (const row of rows) {
+        for (const call of row.calls) {
+          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
+          const found: Effect[] = [];
+          for (const table of call.joined ?? []) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });
+          for (const [table, o] of Object.entries(call.others ?? {})) {
+            if (o.deleted > 0) found.push({ level: 'critical', detail: 'write', text: `deleted ${o.deleted} row${o.deleted === 1 ? '' : 's'} of another user in ${table}` });
+            if (o.updated > 0) {
+              const cols = o.columns ?? [];
+              const level: Level = o.countersOnly ? 'medium' : 'high';
+              found.push({ level, detail: 'write', text: `changed ${cols.length > 0 ? cols.join(', ') : 'columns'} of ${o.updated} row${o.updated === 1 ? '' : 's'} of another user in ${table}` });
+            }
+          }
+          if (call.leaked && call.leaked.length > 0) {
+            const sensitive = call.leaked.filter((w) => isSensitive(w.slice(w.lastIndexOf('.') + 1)) !== null || w === 'auth.users.email');
+            found.push({
+              level: sensitive.length > 0 ? 'high' : 'medium',
+              detail: 'read',
+              text: `returned another user's ${call.leaked.join(', ')}, which the caller cannot read through the table itself`,
+            });
+          }
+          const rank = { critical: 0, high: 1, medium: 2, low: 3, info: 4 } as const;
+          const effect = found.sort((a, b) => rank[a.level] - rank[b.level])[0];
+          if (effect) effects.push({ persona: row.persona, call, effect });
+        }
+      }
+      if (effects.length === 0) return [];
+      const rank = { critical: 0, high: 1, medium: 2, low: 3, info: 4 } as const;
+      const order = (p: string) => (p === 'anon' ? 0 : p === 'outsider' ? 1 : 2);
+      const worst = [...effects].sort((a, b) => rank[a.effect.level] - rank[b.effect.level] || order(a.persona) - order(b.persona))[0]!;
+      const sig = functionSignature(fn);
+      const texts = [...new Set(effects.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
+      const args = worst.call.args === 'victim' ? "another user's ids for every argument (the user id too)" : "another user's rows as arguments";
+      return [
+        {
+          level: worst.effect.level,
+          message: `Measured in the lab: ${who(worst.persona)} calls ${sig} with ${args}, and it ${texts.join('; ')}.`,
+          object: functionObject(fn),
+          detail: worst.effect.detail,
+          roles: [worst.persona === 'anon' ? 'anon' : 'authenticated'],
+          remediation: {
+            text:
+              `Check the caller inside ${sig}: that auth.uid() owns, or is a member with the right role of, the rows its arguments name (raise an exception otherwise), ` +
+              `or make it SECURITY INVOKER so the tables' policies apply; revoke EXECUTE from ${worst.persona === 'anon' ? 'anon and PUBLIC' : 'anon, authenticated and PUBLIC'} if the app does not call it.`,
+          },
+          evidence: {
+            lab: {
+              personas: [...new Set(effects.map((e) => e.persona))],
+              calls: Object.fromEntries(effects.map((e) => [e.persona, { args: e.call.args, ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
+            },
+          },
+        },
+      ];
+    });
+  },
+});

@@ -94,6 +94,23 @@ export default defineCheck({
           },
         ];
       }
+      // The founder: a tenant of its own first, as every new customer may; the gate that then opens others' rows is the flaw.
+      if (attack.column === '(a tenant of its own)') {
+        const tables = Object.keys(attack.gained);
+        return [
+          {
+            level,
+            message: `Confirmed in the lab: ${who} creates a tenant of its own in ${name} (as any new customer can), and ${got}: a policy or helper asks whether the caller is a member or admin of some tenant, not of the row's.`,
+            object: relationObject(rel),
+            detail: 'insert.founder',
+            roles: ['authenticated'],
+            remediation: {
+              text: `Tie the policies of ${tables.join(', ')} to the row's own tenant (\`is_admin(row.org_id)\`, not "admin of any organisation"). Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence,
+          },
+        ];
+      }
       const how =
         attack.command === 'insert'
           ? `inserts into ${name} a row whose ${attack.column} points at another user's row`

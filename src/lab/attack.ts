@@ -93,6 +93,12 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
       // Only tables where the attacker does not already see every other owner's row can show a gain.
       const watched = tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== attacker.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0));
       const found = new Set<string>();
+      // Two steps: any account first creates a tenant of its own, as the app lets it, then reads.
+      if (name === 'outsider') {
+        const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
+        attempts += founded.attempts;
+        attacks.push(...founded.attacks);
+      }
       for (const rel of tables) {
         const key = `${rel.schema}.${rel.name}`;
         const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
@@ -143,6 +149,52 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { attacks, attempts, ...(stopped ? { stopped } : {}) };
+}
+
+/**
+ * A gate the caller satisfies itself: the outsider creates a tenant of its own through the API (a
+ * row of the tenant root; then its membership with the first role value, unless a trigger made it),
+ * as any new customer does, and then reads rows of other tenants it could not read before — a
+ * policy or helper that asks "is the caller an admin of some organisation" instead of "of this one".
+ */
+async function founderAttacks(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  watched: readonly Relation[],
+  attacker: Persona,
+  baseline: Seen,
+): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  for (const t of world.tenants.roots) {
+    const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
+    const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+    const fk = snapshot.constraints.find(
+      (c) => c.type === 'foreign_key' && c.schema === t.membership.schema && c.table === t.membership.name && c.refSchema === t.root.schema && c.refTable === t.root.name && c.columns.join() === t.rootColumns.join(),
+    );
+    if (!root || !membership || !fk) continue;
+    attempts++;
+    await session.exec('SAVEPOINT supaudit_founder');
+    try {
+      const made = await tryInsert(session, snapshot, root, attacker, 301, world, { role: 'authenticated' });
+      if (!('row' in made)) continue;
+      const steps = [`INSERT INTO ${qualified(root.schema, root.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`];
+      const fixed: Record<string, string> = Object.fromEntries(fk.columns.map((c, i) => [c, String(made.row[fk.refColumns[i]!] ?? '')]));
+      if (t.roleColumn && t.roles[0] !== undefined) fixed[t.roleColumn] = t.roles[0];
+      // Its membership, unless a sign-up or creation trigger made it already (then the insert is refused as a duplicate).
+      const joined = await tryInsert(session, snapshot, membership, attacker, 302, world, { role: 'authenticated', fixed });
+      if ('row' in joined) steps.push(`INSERT INTO ${qualified(membership.schema, membership.name)} (${[...Object.keys(fixed)].map(quoteIdent).join(', ')}) VALUES (<the new tenant>${t.roleColumn ? `, '${t.roles[0]}'` : ''}) -- as :attacker`);
+      const after = await othersSeen(session, snapshot, world, watched, attacker);
+      const gained = gainedBetween(baseline, after);
+      if (Object.keys(gained).length > 0) {
+        attacks.push({ attacker: 'outsider', table: { schema: root.schema, name: root.name }, command: 'insert', column: '(a tenant of its own)', steps: [...steps, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
+      }
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_founder');
+    }
+  }
+  return { attacks, attempts };
 }
 
 /**

@@ -531,13 +531,23 @@ async function insertRow(
       cols.length === 0
         ? `insert into ${qualified(rel.schema, rel.name)} as t default values returning to_jsonb(t) as j, t.ctid::text as c`
         : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')}) returning to_jsonb(t) as j, t.ctid::text as c`;
-    await session.exec('SAVEPOINT supaudit_world');
-    try {
-      await session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
+    const claims = () =>
+      session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
         JSON.stringify(claimant ? { sub: claimant.id, role: as.role ?? 'authenticated', aud: 'authenticated', email: claimant.email } : { role: as.role ?? 'anon' }),
         claimant?.id ?? '',
       ]);
-      if (as.role) await session.query(`select set_config('role', $1, true)`, [as.role]);
+    await session.exec('SAVEPOINT supaudit_world');
+    try {
+      await claims();
+      if (as.role) {
+        // As the API role, the insert supabase-js sends by default (`Prefer: return=minimal`): no
+        // RETURNING, so no SELECT policy judges the new row. Allowed, it is made again with the same
+        // claims as the superuser, which may read it back.
+        await session.query(`select set_config('role', $1, true)`, [as.role]);
+        await session.query(sql.slice(0, sql.lastIndexOf(' returning ')), cols.map((k) => values.get(k)));
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+        await claims();
+      }
       const [row] = await session.query<{ j: Row; c: string }>(sql, cols.map((k) => values.get(k)));
       await session.exec('RELEASE SAVEPOINT supaudit_world');
       return { row: row!.j, ctid: row!.c, borrowed: borrowedFrom !== undefined, ...(borrowedFrom ? { borrowedFrom } : {}) };

@@ -17,9 +17,13 @@ function band(score: number): Level | null {
   return null;
 }
 
-/** A breakdown entry that rests on a proven reach: every row (`read all of …`), TRUNCATE, an escalation, an unguarded writer. */
+/**
+ * A breakdown entry that rests on a proven reach of other people's data: every row read, changed
+ * or deleted, TRUNCATE, an escalation, an unguarded writer. Inserting rows anywhere is proven too,
+ * but it takes nothing from anyone (junk rows, forged attribution): it does not set the level.
+ */
 function proven(reason: string): boolean {
-  return /^(read|insert|update|delete) all of |^truncate |\(writes or reads secrets without checking its caller\)/.test(reason);
+  return /^(read|update|delete) all of |^truncate |\(writes or reads secrets without checking its caller\)/.test(reason);
 }
 
 /** The part of the score that proven paths make up (combined as the score is). */
@@ -31,10 +35,10 @@ export function provenScore(radius: RoleRadius): number {
 /**
  * Score bands, set by what is proven: paths whose row limits supaudit cannot prove (a helper, a
  * claim, a definer function that may filter) raise the score but not the level above medium.
- * Anon writing every row of a table is critical whatever the score.
+ * Anon changing or deleting every row of a table is critical whatever the score.
  */
 export function levelFor(radius: RoleRadius): Level | null {
-  const anonWritesAll = radius.role === 'anon' && radius.tables.some((t) => t.reach.insert === 'all' || t.reach.update === 'all' || t.reach.delete === 'all');
+  const anonWritesAll = radius.role === 'anon' && radius.tables.some((t) => t.reach.update === 'all' || t.reach.delete === 'all');
   if (anonWritesAll) return 'critical';
   const total = band(radius.score);
   const sure = band(provenScore(radius));

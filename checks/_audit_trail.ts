@@ -32,8 +32,12 @@ export function recordsChanges(ctx: CheckContext, rel: Relation): string | null 
   return null;
 }
 
-/** Names of audit trails: audit tables, activity/event/change/access logs, history tables. */
-const AUDIT_NAME = /audit|(^|_)(activity|event|change|access|security|admin|action)_?logs?$|(^|_)logs?$|_history$|^history$|^record_version$/i;
+/**
+ * Names of audit trails: audit tables, activity/event/change/access logs and histories, supa_audit's
+ * record_version. Not any log or history: error logs, e-mail logs and a user's search or chat
+ * history are data the user may own and delete, not a record of who did what.
+ */
+const AUDIT_NAME = /audit|(^|_)(activity|event|change|access|security|admin|action|login)_?(logs?|history)$|^record_version$/i;
 
 export function isAuditLog(rel: Relation): boolean {
   return AUDIT_NAME.test(rel.name);

@@ -11,9 +11,8 @@ export default defineCheck({
     level: 'high',
     category: 'security',
     facing: 'external',
-    labClaim: 'write',
     description:
-      'An audit trail (a table named like audit_log, activity_log, *_history, or supa_audit\'s record_version) that anon or authenticated can UPDATE or DELETE through the API: whoever did something can erase or alter the record of it.',
+      'An audit trail (a table named like audit_log, activity_log, change_history, or supa_audit\'s record_version) that anon or authenticated can UPDATE or DELETE through the API: whoever did something can erase or alter the record of it.',
   },
   run(ctx) {
     const out: FindingDraft[] = [];

@@ -54,6 +54,10 @@ create table public.order_history (id bigint primary key, action text);
 alter table public.order_history enable row level security;
 create policy "insert" on public.order_history for insert to authenticated with check (true);
 create policy "update nobody" on public.order_history for update to service_role using (true);
+-- A user's own search history: data the user owns and may clear, not a record of who did what.
+create table public.search_history (id bigint primary key, user_id uuid default auth.uid(), query text);
+alter table public.search_history enable row level security;
+create policy "clear own history" on public.search_history for delete to authenticated using (user_id = (select auth.uid()));
 `;
 
 describe.each(testEngines())('repudiation checks on %s', (engine) => {

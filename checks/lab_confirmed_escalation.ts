@@ -1,4 +1,5 @@
 import { defineCheck } from '../src/model/check.ts';
+import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
 import type { LabAttack } from '../src/model/snapshot.ts';
 import { functionObject, relationObject } from './_shared.ts';
@@ -33,15 +34,17 @@ export default defineCheck({
       const key = a.command === 'reach' ? `reach:${a.column.replace(/^\S+ /, '')}` : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
     }
-    return [...byStep.values()].flatMap((group) => {
-      const rank = { anon: 0, outsider: 1, bob: 2 } as const;
+    return [...byStep.values()].flatMap((group): FindingDraft[] => {
+      const rank = { anon: 0, outsider: 1, bob: 2, member: 3 } as const;
       const attack = [...group].sort((a, b) => rank[a.attacker] - rank[b.attacker])[0]!;
       const who =
         attack.attacker === 'anon'
           ? 'anyone with the anon key (no account)'
           : attack.attacker === 'outsider'
             ? 'any signed-up account (one that owns nothing)'
-            : 'a signed-in user of another tenant';
+            : attack.attacker === 'member'
+              ? 'a member of a tenant'
+              : 'a signed-in user of another tenant';
       const got = [
         ...(Object.keys(attack.gained).length > 0 ? [`then reads ${gainedText(attack)} it could not read before`] : []),
       ].join(', and ');
@@ -91,6 +94,26 @@ export default defineCheck({
                 `Steps: ${attack.steps.join('; ')}.`,
             },
             evidence,
+          },
+        ];
+      }
+      // A member that made itself the tenant's admin or owner by editing its own membership.
+      if (attack.promotedTo !== undefined) {
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: a member of a tenant sets ${attack.column} of its own row in ${name} to '${attack.promotedTo}', ` +
+              `the value the policies and helpers read to decide what a member may do: any member makes itself its tenant's '${attack.promotedTo}'.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `promote.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Members must not write their own ${attack.column}: give the UPDATE policy on ${name} a WITH CHECK that keeps it (or limit updates to the tenant's admins), ` +
+                `or revoke UPDATE (${attack.column}) from authenticated and change roles through a function that checks the caller. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo } },
           },
         ];
       }

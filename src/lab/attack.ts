@@ -98,6 +98,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
         attempts += founded.attempts;
         attacks.push(...founded.attacks);
+        const promoted = await selfPromotion(session, snapshot, world);
+        attempts += promoted.attempts;
+        attacks.push(...promoted.attacks);
       }
       for (const rel of tables) {
         const key = `${rel.schema}.${rel.name}`;
@@ -192,6 +195,57 @@ async function founderAttacks(
       }
     } finally {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_founder');
+    }
+  }
+  return { attacks, attempts };
+}
+
+/**
+ * A member promotes itself: a member of tenant 1 holding a role value other than the first sets the
+ * role column of its own membership row to the first value (the highest, where roles are listed
+ * highest first) or to any other one it does not hold, with the filtered UPDATE the API sends. The
+ * row it changed is the one the policies and helpers read to decide what it may do.
+ */
+async function selfPromotion(session: Session, snapshot: Snapshot, world: World): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  for (const t of world.tenants.roots) {
+    if (!t.roleColumn || t.roles.length < 2) continue;
+    const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+    const column = rel?.columns.find((c) => c.name === t.roleColumn);
+    if (!rel || !column) continue;
+    const rootKey = `${t.root.schema}.${t.root.name}`;
+    // The plainest member: the role listed last.
+    const member = world.accounts.find((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role === t.roles[t.roles.length - 1]);
+    const own = member && (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === member.id);
+    if (!member || !own) continue;
+    const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
+    for (const value of t.roles.filter((r) => r !== member.member!.role)) {
+      attempts++;
+      await session.exec('SAVEPOINT supaudit_promote');
+      try {
+        await actAs(session, member);
+        const [row] = await session.query<{ n: number }>(
+          `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
+          [value, ...filter.params],
+        );
+        if (Number(row?.n ?? 0) > 0) {
+          attacks.push({
+            attacker: 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command: 'update',
+            column: t.roleColumn,
+            steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${member.member!.role}' of the tenant`],
+            gained: {},
+            promotedTo: value,
+          });
+          break;
+        }
+      } catch {
+        // Refused: the policy or a trigger holds.
+      } finally {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_promote');
+      }
     }
   }
   return { attacks, attempts };

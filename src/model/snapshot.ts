@@ -351,7 +351,8 @@ export interface FailedStatement {
 
 /** An attack the lab confirmed by effect (src/lab/attack.ts). */
 export interface LabAttack {
-  readonly attacker: 'outsider' | 'bob' | 'anon';
+  /** `member`: a member of tenant 1 with the role value listed last (a plain member, where roles are listed highest first). */
+  readonly attacker: 'outsider' | 'bob' | 'anon' | 'member';
   /** The table written, and how. */
   readonly table: { readonly schema: string; readonly name: string };
   /** `call`: the attacker called the function `table` names with the victim's ids (`column`: the arguments). */
@@ -362,6 +363,8 @@ export interface LabAttack {
   readonly steps: readonly string[];
   /** Rows of other owners the attacker sees, before → after, per table that changed. */
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
+  /** A member that set its own membership's role column (`column`): the role value it gave itself. */
+  readonly promotedTo?: string;
 }
 
 /**

@@ -159,6 +159,16 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   // The matrix inserts rows of the persona's own only: it never tries a row in someone else's name,
   // so an INSERT claim it did not confirm is not refuted.
   if (commands.includes('insert')) return { status: 'unconfirmed', why: "the lab's personas inserted rows of their own only; none landed among another owner's rows" };
+  // Other members' rows of the persona's own tenant: a tenant's rows are often its members' to
+  // share (a project, a task), and sometimes one member's alone (a comment, a profile). Neither
+  // proven nor refuted: at most medium, saying what was measured.
+  const inTenant = cells.filter((c) => commands.some((cmd) => cmd !== 'insert' && typeof c[cmd] === 'object' && (c[cmd] as { tenant: number }).tenant > 0));
+  if (inTenant.length > 0 && commands.some((cmd) => cmd === 'update' || cmd === 'delete')) {
+    return {
+      status: 'unconfirmed',
+      why: `in the lab, ${inTenant.map((c) => c.persona).join(', ')} could ${commands.filter((c) => c !== 'insert').join(' or ')} rows of other members of their own tenant, none of another tenant's`,
+    };
+  }
   // A statement that failed (a foreign key of another row, a trigger's error) measured nothing.
   const failed = cells.filter((c) => commands.some((cmd) => c[cmd] === 'error'));
   if (failed.length > 0) return { status: 'unconfirmed', why: `${commands.join(' or ')} failed in the lab for ${failed.map((c) => c.persona).join(', ')} (an error, not a refusal), so it measured nothing` };

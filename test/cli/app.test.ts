@@ -14,7 +14,7 @@ const MIGRATION = `
 create table public.notes (id bigint generated always as identity primary key, owner uuid not null default auth.uid(), title text);
 alter table public.notes enable row level security;
 create policy "anyone updates" on public.notes for update to authenticated using (true);
-create policy "own read" on public.notes for select to authenticated using (owner = (select auth.uid()));
+create policy "anyone reads" on public.notes for select to authenticated using (true);
 create table public.old_stuff (id int primary key, v text);
 alter table public.old_stuff enable row level security;
 create policy "read all" on public.old_stuff for select to anon, authenticated using (true);

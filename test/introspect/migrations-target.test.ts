@@ -137,6 +137,9 @@ create table public.profiles (id uuid primary key references auth.users on delet
 create function public.queue_length() returns bigint language sql as $$ select count(*) from pgmq.q_jobs $$;`,
       // The Supabase CLI runs only <version>_<name>.sql files: this one is not a migration.
       'migrations/seed.sql': 'insert into public.profiles values (gen_random_uuid(), \'never\');',
+      // Lovable names the migrations it applies <version>-<uuid>.sql: the database has them, so they load, in version order.
+      'migrations/20240102000000-3f1c2d4e-0000-4000-8000-000000000001.sql': 'alter table public.profiles add column bio text;',
+      'migrations/20240103000000_after.sql': 'alter table public.profiles add column website text;',
       'seed.sql': `
 insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token, email_change, email_change_token_new, recovery_token)
 values ('00000000-0000-0000-0000-000000000000', '11111111-1111-1111-1111-111111111111', 'authenticated', 'authenticated', 'a@example.com',
@@ -153,8 +156,14 @@ insert into public.profiles values ('11111111-1111-1111-1111-111111111111', 'A')
       expect(await query('select name from public.profiles')).toEqual([{ name: 'A' }]);
       expect(await query("select email from auth.identities")).toEqual([{ email: 'a@example.com' }]);
       expect(await query("select to_regprocedure('public.queue_length()') is not null as loaded")).toEqual([{ loaded: true }]);
+      expect(await query("select string_agg(column_name::text, ',' order by ordinal_position) as c from information_schema.columns where table_name = 'profiles'")).toEqual([{ c: 'id,name,bio,website' }]);
       expect(opened.notes).toEqual([
         { area: 'migrations', message: 'not loaded: seed.sql in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)' },
+        {
+          area: 'migrations',
+          message:
+            'loaded 1 file named <version>-<name>.sql in version order (20240102000000-3f1c2d4e-0000-4000-8000-000000000001.sql), as Lovable and some other tools write migrations they apply themselves; `supabase db reset` and `db push` skip them: rename them <version>_<name>.sql',
+        },
       ]);
     } finally {
       await opened.session.close();

@@ -9,7 +9,7 @@ import type { TargetKind } from '../../model/report.ts';
 import type { FailedStatement, ProjectConfig } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
-import { checkSqlFile, ignoredMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
+import { checkSqlFile, ignoredMigrationFiles, hyphenMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
 
 /** The repository's bundled demo project. */
 export const DEMO_PROJECT = fileURLToPath(new URL('../../../supabase/', import.meta.url));
@@ -210,6 +210,19 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
             area: 'migrations',
             message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,
           })),
+          ...(() => {
+            const hyphen = hyphenMigrationFiles(dir);
+            return hyphen.length === 0
+              ? []
+              : [
+                  {
+                    area: 'migrations',
+                    message:
+                      `loaded ${hyphen.length} file${hyphen.length === 1 ? '' : 's'} named <version>-<name>.sql in version order (${hyphen[0]}${hyphen.length > 1 ? ', …' : ''}), ` +
+                      'as Lovable and some other tools write migrations they apply themselves; `supabase db reset` and `db push` skip them: rename them <version>_<name>.sql',
+                  },
+                ];
+          })(),
           ...db.standIns.map((s) => ({ area: 'migrations', message: s })),
           ...db.skipped.map((s) => ({ area: 'migrations', message: `skipped ${s}` })),
         ],

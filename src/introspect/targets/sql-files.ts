@@ -24,21 +24,36 @@ export interface LoadedStatement {
 /** The Supabase CLI applies only files named `<version>_<name>.sql` (version: digits); it skips the rest. */
 const MIGRATION_NAME = /^\d+_.*\.sql$/;
 
-/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql` only. */
+/**
+ * `<version>-<name>.sql`: how Lovable (and some other tools) name the migrations they apply to the
+ * project's database themselves. The Supabase CLI skips them, but the database has them: loaded in
+ * version order with the rest, and said in a note.
+ */
+const HYPHEN_NAME = /^\d+-.*\.sql$/;
+
+/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql`, and `<digits>-<name>.sql` among them. */
 export function migrationFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new UserError('usage', `${dir} is not a folder`, 'give the folder that holds the migrations, e.g. supabase/migrations');
   return readdirSync(dir)
-    .filter((f) => MIGRATION_NAME.test(f))
+    .filter((f) => MIGRATION_NAME.test(f) || HYPHEN_NAME.test(f))
     .sort()
     .map((f) => join(dir, f));
 }
 
-/** `.sql` files in the migrations folder that the Supabase CLI would not run (e.g. `seed.sql`, `schema.sql`). */
+/** `.sql` files in the migrations folder that are not migrations at all (e.g. `seed.sql`, `schema.sql`): not loaded. */
 export function ignoredMigrationFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f))
+    .filter((f) => f.endsWith('.sql') && !MIGRATION_NAME.test(f) && !HYPHEN_NAME.test(f))
+    .sort();
+}
+
+/** Migrations named `<version>-<name>.sql`: loaded, though the Supabase CLI would skip them. */
+export function hyphenMigrationFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => HYPHEN_NAME.test(f))
     .sort();
 }
 

@@ -61,14 +61,18 @@ export default defineCheck({
       const owned = rows.filter((r) => others(r.update) > 0 || others(r.delete) > 0);
       const shared = rows.filter((r) => ownerless(r.update) > 0 || ownerless(r.delete) > 0);
       const writers = owned.length > 0 ? owned : shared;
-      const readers = rows.filter((r) => others(r.select) > 0);
+      const sensitive = rel.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null);
+      // Rows of a table with no owner column (a waiting list, contact requests) belong to whoever
+      // sent them: read by anon or the outsider with their e-mails and phone numbers, they leak too.
+      const readers = rows.filter((r) => others(r.select) > 0 || (sensitive.length > 0 && ownerless(r.select) > 0));
+      const out: FindingDraft[] = [];
       const writer = worst(writers);
       if (writer) {
         const count = owned.length > 0 ? others : ownerless;
         const verbs = [count(writer.update) > 0 ? `update ${count(writer.update)}` : null, count(writer.delete) > 0 ? `delete ${count(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
         const who = WHO[writer.persona]!;
         const level: Level = owned.length > 0 ? 'critical' : 'high';
-        return [
+        out.push(
           {
             level,
             message:
@@ -83,20 +87,22 @@ export default defineCheck({
             },
             evidence: { lab: { personas: writers.map((w) => w.persona), update: Object.fromEntries(writers.map((w) => [w.persona, w.update])), delete: Object.fromEntries(writers.map((w) => [w.persona, w.delete])) } },
           },
-        ];
+        );
       }
       const reader = worst(readers);
-      if (!reader) return [];
-      const sensitive = rel.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null);
+      if (!reader) return out;
+      const read = others(reader.select) > 0 ? others(reader.select) : ownerless(reader.select);
       // Reading others' rows is how a public table works (posts, profiles): high only where the rows
       // carry sensitive columns; a directory of public rows stays low.
       const level: Level = sensitive.length > 0 ? 'high' : 'low';
+      // Beside a write finding, reads add something only when they carry sensitive columns.
+      if (out.length > 0 && level === 'low') return out;
       const who = WHO[reader.persona]!;
-      return [
+      out.push(
         {
           level,
           message:
-            `Measured in the lab: ${who} reads ${others(reader.select)} row${others(reader.select) === 1 ? '' : 's'} of other users in ${name}` +
+            `Measured in the lab: ${who} reads ${read} row${read === 1 ? '' : 's'} of other users in ${name}` +
             (sensitive.length > 0 ? `, with their ${sensitive.join(', ')}.` : ' (fine if the table is public by design).'),
           object: relationObject(rel),
           detail: 'read',
@@ -106,7 +112,8 @@ export default defineCheck({
           },
           evidence: { lab: { personas: readers.map((r) => r.persona), select: Object.fromEntries(readers.map((r) => [r.persona, r.select])) }, ...(sensitive.length > 0 ? { sensitiveColumns: sensitive } : {}) },
         },
-      ];
+      );
+      return out;
     });
   },
 });

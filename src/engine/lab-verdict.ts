@@ -59,6 +59,8 @@ interface LabIndex {
   readonly strangerChanges: ReadonlyMap<string, string>;
   /** Views read as anon or the outsider (persona × view): what each gave away, by view (an empty list: nothing). */
   readonly views: ReadonlyMap<string, { readonly leaks: readonly string[]; readonly rows: number }>;
+  /** Tables whose rows with sensitive columns anon or the outsider read in the lab (lab_cross_owner_access, high). */
+  readonly sensitiveReads?: ReadonlySet<string>;
 }
 
 function indexLab(lab: LabReport): LabIndex {
@@ -156,6 +158,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   if (reached.length > 0) {
     return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
+  if (commands.includes('select') && index.sensitiveReads?.has(key)) return { status: 'confirmed', why: "anon or a signed-up outsider read rows with sensitive columns that the lab made for other users" };
   // The matrix inserts rows of the persona's own only: it never tries a row in someone else's name,
   // so an INSERT claim it did not confirm is not refuted.
   if (commands.includes('insert')) return { status: 'unconfirmed', why: "the lab's personas inserted rows of their own only; none landed among another owner's rows" };
@@ -187,7 +190,9 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
  */
 export function withLabVerdicts(report: Report, metas: ReadonlyMap<string, CheckMeta>, verbose: boolean): Report {
   if (!report.lab) return report;
-  const index = indexLab(report.lab);
+  // Tables where the matrix's own finding says anon or the outsider read other people's sensitive rows.
+  const sensitiveReads = new Set(report.findings.filter((f) => f.check === 'lab_cross_owner_access' && f.fingerprint.endsWith(':read') && f.level === 'high').map((f) => tableKey(f.object.schema, f.object.name)));
+  const index = { ...indexLab(report.lab), sensitiveReads };
   const refuted: Finding[] = [];
   let lowered = 0;
   const findings: Finding[] = [];
@@ -245,22 +250,43 @@ const OPEN_TABLE: ReadonlySet<string> = new Set(['rls_disabled_in_public', 'poli
 
 const MEASURED: ReadonlySet<string> = new Set(['lab_cross_owner_access', 'lab_function_cross_owner']);
 
+/**
+ * Whether a measurement speaks to what a static finding says: a function's, as the same role (what
+ * anon did raises the finding on anon's grant, not its sibling on authenticated's); a table's, for
+ * the same command where the finding names one (a measured write says nothing of an INSERT policy).
+ */
+function sameClaim(f: Finding, m: Finding): boolean {
+  if (f.object.type === 'function') return f.roles.length === 0 || m.roles.some((r) => f.roles.includes(r));
+  const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
+  if (command === null || command === 'all') return true;
+  return m.fingerprint.endsWith(':read') ? command === 'select' : command === 'update' || command === 'delete';
+}
+
 function foldMeasured(findings: readonly Finding[], metas: ReadonlyMap<string, CheckMeta>): Finding[] {
   // A table by name; a function by its signature (overloads are different functions).
   const table = (f: Finding) => `${f.object.schema}\u0000${f.object.type === 'function' ? (f.object.function ?? f.object.name) : f.object.name}`;
-  const measured = new Map(findings.filter((f) => MEASURED.has(f.check)).map((f) => [table(f), f]));
-  const into = new Map<string, Finding>();
+  const measured = new Map<string, Finding[]>();
+  for (const f of findings) if (MEASURED.has(f.check)) measured.set(table(f), [...(measured.get(table(f)) ?? []), f]);
+  // Each measurement folds into the first static finding on the same object that it speaks to.
+  const target = new Map<Finding, Finding>();
+  const folded = new Map<Finding, Finding[]>();
   for (const f of findings) {
+    if (MEASURED.has(f.check)) continue;
     const claim = metas.get(f.check)?.labClaim;
     const folds = f.object.type === 'function' ? claim === 'call' || claim === 'escalation' : claim === 'read' || claim === 'write' || claim === 'access';
     const confirmed = folds && (f.evidence?.['labVerdict'] as Verdict | undefined)?.status === 'confirmed';
-    if ((confirmed || OPEN_TABLE.has(f.check)) && !MEASURED.has(f.check) && measured.has(table(f)) && !into.has(table(f))) into.set(table(f), f);
+    if (!confirmed && !OPEN_TABLE.has(f.check)) continue;
+    for (const m of measured.get(table(f)) ?? []) {
+      if (target.has(m) || !sameClaim(f, m)) continue;
+      target.set(m, f);
+      folded.set(f, [...(folded.get(f) ?? []), m]);
+    }
   }
   return findings.flatMap((f) => {
-    if (MEASURED.has(f.check)) return into.has(table(f)) ? [] : [f];
-    const m = into.get(table(f)) === f ? measured.get(table(f)) : undefined;
-    if (!m) return [f];
-    const level = levelRank(m.level) < levelRank(f.level) ? m.level : f.level;
-    return [{ ...f, level, message: `${f.message} ${m.message}`, evidence: { ...f.evidence, lab: m.evidence?.['lab'] } }];
+    if (MEASURED.has(f.check)) return target.has(f) ? [] : [f];
+    const ms = folded.get(f);
+    if (!ms) return [f];
+    const level = ms.reduce((l, m) => (levelRank(m.level) < levelRank(l) ? m.level : l), f.level);
+    return [{ ...f, level, message: [f.message, ...ms.map((m) => m.message)].join(' '), evidence: { ...f.evidence, lab: ms.length === 1 ? ms[0]!.evidence?.['lab'] : ms.map((m) => m.evidence?.['lab']) } }];
   });
 }

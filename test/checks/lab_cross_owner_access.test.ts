@@ -37,6 +37,13 @@ create table public.categories (id uuid primary key default gen_random_uuid(), n
 alter table public.categories enable row level security;
 create policy "signed-in users manage categories" on public.categories for all to authenticated using (auth.uid() is not null);
 
+-- A waiting list: no owner column, the e-mails of whoever joined it, readable by anon (high), folded
+-- into the always-true SELECT policy that lets it.
+create table public.waiting_list (id bigint generated always as identity primary key, email text not null, note text);
+alter table public.waiting_list enable row level security;
+create policy "join" on public.waiting_list for insert to anon, authenticated with check (true);
+create policy "read" on public.waiting_list for select to anon, authenticated using (true);
+
 -- RLS off: the catalog fact is the finding; the measurement is its evidence, not a second finding.
 create table public.ledger (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, amount int not null);
 `;
@@ -55,5 +62,13 @@ describe('lab_cross_owner_access', () => {
     expect(ledger).toHaveLength(1);
     expect(ledger[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) can update 2 and delete 2 rows of other users in public\.ledger/);
     expect(report.findings.some((f) => f.object.name === 'notes' && f.check === 'lab_cross_owner_access')).toBe(false);
+    const waiting = report.findings.filter((f) => f.object.name === 'waiting_list' && (f.check === 'rls_policy_always_true' || f.check === 'lab_cross_owner_access'));
+    expect(waiting.map((f) => [f.check, f.level, f.evidence?.['command']])).toEqual([
+      ['rls_policy_always_true', 'high', 'SELECT'],
+      ['rls_policy_always_true', 'medium', 'INSERT'],
+    ]);
+    expect(waiting[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) reads \d+ rows of other users in public\.waiting_list, with their email\.$/);
+    // The INSERT policy is not raised by what reading measured.
+    expect(waiting[1]!.message).not.toMatch(/Measured in the lab/);
   });
 });

@@ -64,7 +64,8 @@ export default defineCheck({
             }
           }
           if (call.leaked && call.leaked.length > 0) {
-            const sensitive = call.leaked.filter((w) => isSensitive(w.slice(w.lastIndexOf('.') + 1)) !== null || w === 'auth.users.email');
+            // Sensitive by name, an account's address, or anything from a schema the API does not expose (kept private on purpose).
+            const sensitive = call.leaked.filter((w) => isSensitive(w.slice(w.lastIndexOf('.') + 1)) !== null || w === 'auth.users.email' || !ctx.isExposed(w.slice(0, w.indexOf('.'))));
             found.push({
               level: sensitive.length > 0 ? 'high' : 'medium',
               detail: 'read',

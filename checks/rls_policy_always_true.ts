@@ -48,11 +48,15 @@ export default defineCheck({
       if (clause === null) continue;
       const relation = a.relation;
       const sensitive = relation?.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null) ?? [];
+      // Only the WITH CHECK of an ALL or UPDATE policy is true: its USING still decides which rows
+      // the caller reads and changes; what is open is the values (an INSERT of any row, a row moved
+      // to another owner or tenant).
+      const checkOnly = clause === 'WITH CHECK' && command !== 'INSERT';
       let level: Level;
       if (latent) level = 'low';
       // INSERT alone adds rows (junk, a forged author): medium; a membership or role row that other
       // policies trust is the escalation tenant_self_join and privilege_escalation report.
-      else if (command === 'INSERT') level = 'medium';
+      else if (command === 'INSERT' || checkOnly) level = 'medium';
       else if (anonymousOnly || command !== 'SELECT') level = 'high';
       else if (!anon) level = 'low';
       else if (sensitive.length > 0) level = 'high';
@@ -75,7 +79,9 @@ export default defineCheck({
       out.push({
         level,
         message:
-          `${policyLabel(p)} is true for every row in its ${clause}, so ${who} can ${what} every row` +
+          (checkOnly
+            ? `${policyLabel(p)} has a WITH CHECK that is true for every row (its USING is not), so ${who} can ${command === 'ALL' ? 'insert rows with any values and ' : ''}set any values (another owner, another tenant) on the rows its USING lets them change`
+            : `${policyLabel(p)} is true for every row in its ${clause}, so ${who} can ${what} every row`) +
           (anonymousOnly ? ': auth.uid() is NULL without a JWT, which makes the expression true.' : command === 'SELECT' && !anon ? ' (fine if the table is meant to be readable by every signed-in user).' : '.') +
           (sensitive.length > 0 && command !== 'INSERT' ? ` The table has sensitive columns: ${sensitive.join(', ')}.` : '') +
           (latent ? ` Latent today: ${effective.join(', ')} hold no ${command === 'ALL' ? 'privilege' : command} on the table, so it opens nothing until one is granted (Supabase's default privileges grant all).` : ''),

@@ -27,6 +27,8 @@ type Command = 'select' | 'update' | 'delete' | 'insert';
 function claimedCommands(f: Finding, claim: LabClaim): readonly Command[] {
   const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
   if (claim === 'access' && command !== null) {
+    // An ALL policy whose WITH CHECK alone is true claims the rows it lets in, not reads or changes.
+    if (command === 'all' && f.evidence?.['clause'] === 'WITH CHECK') return ['insert'];
     if (command === 'all') return ['select', 'update', 'delete', 'insert'];
     if (command === 'select' || command === 'update' || command === 'delete' || command === 'insert') return [command];
   }
@@ -237,6 +239,8 @@ function claimOf(f: Finding, meta: CheckMeta | undefined): LabClaim | null {
   const claim = meta?.labClaim ?? null;
   if (claim === null) return null;
   if (f.check === 'sensitive_columns_exposed' && f.evidence?.['shared'] !== true) return null;
+  // An UPDATE policy whose WITH CHECK alone is true claims that rows may be moved to any value: the matrix does not move rows.
+  if (f.evidence?.['clause'] === 'WITH CHECK' && f.evidence?.['command'] === 'UPDATE') return null;
   return claim;
 }
 

@@ -318,7 +318,7 @@ export function argumentsOf(identityArgs: string): { name: string; type: string 
 
 /**
  * A value from the world for an argument: the key of `rowsOf`'s row of the table the argument is
- * named after (`p_team_id`, `team` → teams; `org` → organizations when no table is named exactly;
+ * named after (`p_team_id`, `team` → teams; `org` → organizations, `key` → api_keys when no table is named exactly;
  * `p_team_ids uuid[]` → an array of that key), `account`'s id for a user-like name or another uuid
  * and its e-mail for a mail-like text, the first role value of a tenant's membership for a text
  * named like its role column, an enum's first label, and plain values for the rest (a count of 10,
@@ -338,7 +338,13 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return account?.id ?? null;
   const exact = (name: string) => name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base;
   // A table named exactly after the argument answers alone: a longer name that starts the same is another table.
-  const named = base === '' ? [] : world.made.size > 0 && [...world.made.keys()].some((table) => exact(table.split('.')[1]!.toLowerCase())) ? [exact] : [(name: string) => base.length >= 3 && name.startsWith(base)];
+  // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).
+  const named =
+    base === ''
+      ? []
+      : [...world.made.keys()].some((table) => exact(table.split('.')[1]!.toLowerCase()))
+        ? [exact]
+        : [(name: string) => base.length >= 3 && name.startsWith(base), (name: string) => base.length >= 3 && (name.endsWith(`_${base}s`) || name.endsWith(`_${base}`))];
   for (const matches of named) {
     for (const [table, rows] of world.made) {
       if (!matches(table.split('.')[1]!.toLowerCase())) continue;

@@ -23,6 +23,12 @@ create table public.open_notes (id bigint primary key, user_id uuid not null, bo
 alter table public.open_notes enable row level security;
 grant select, insert on public.open_notes to authenticated;
 create policy "anyone inserts" on public.open_notes for insert to authenticated with check (true);
+-- An ALL policy whose USING is tied to the owner and whose WITH CHECK says true: rows with any
+-- values, not every row read and changed (medium, and its message says so).
+create table public.org_tasks (id bigint primary key, user_id uuid not null, body text);
+alter table public.org_tasks enable row level security;
+grant select, insert, update, delete on public.org_tasks to authenticated;
+create policy "own tasks" on public.org_tasks for all to authenticated using (user_id = (select auth.uid())) with check (true);
 create table public.posts (id bigint primary key, user_id uuid not null, body text);
 alter table public.posts enable row level security;
 grant select, insert on public.posts to authenticated;
@@ -86,9 +92,13 @@ describe.each(testEngines())('policy precision on %s', (engine) => {
       expect(alwaysTrue.map((f) => [`${f.object.name}:${f.object.policy}`, f.level, f.roles])).toEqual([
         // INSERT alone adds rows (junk, a forged author): medium.
         ['open_notes:anyone inserts', 'medium', ['authenticated']],
+        ['org_tasks:own tasks', 'medium', ['authenticated']],
         // Latent: nobody holds DELETE today; reported low, so that a later GRANT does not open it silently.
         ['read_only:delete all', 'low', ['authenticated']],
       ]);
+      expect(alwaysTrue.find((f) => f.object.name === 'org_tasks')!.message).toMatch(
+        /^policy "own tasks" on public\.org_tasks has a WITH CHECK that is true for every row \(its USING is not\), so authenticated can insert rows with any values and set any values \(another owner, another tenant\) on the rows its USING lets them change/,
+      );
       expect(objectsOf(findings, 'insert_without_owner_check')).toEqual(['public.posts:insert posts']);
       // The blast radius agrees: an INSERT policy without WITH CHECK lets nobody in.
       // Listed tables are the ones a role reaches: no_check (its only policy has no WITH CHECK) and the

@@ -1,0 +1,35 @@
+/**
+ * lab_function_cross_owner: what persona × function measured, as findings, folded into the static
+ * finding on the same function and role. No seed and no users: the lab makes both.
+ */
+import { expect, test } from 'vitest';
+import { auditMigration } from '../support/cli.ts';
+
+const MIGRATION = `
+create schema private;
+-- Keys kept out of the API on purpose: a private schema.
+create table private.api_keys (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references auth.users on delete cascade,
+  label text not null,
+  secret_value text not null
+);
+alter table private.api_keys enable row level security;
+-- Returns one text value, whoever asks: anon reads another user's key by its id.
+create function public.get_key(p_key_id uuid) returns text language sql stable security definer set search_path = '' as $$
+  select secret_value from private.api_keys where id = p_key_id $$;
+-- The same, checking the caller: nothing for anyone but the owner.
+create function public.get_my_key(p_key_id uuid) returns text language sql stable security definer set search_path = '' as $$
+  select secret_value from private.api_keys where id = p_key_id and owner_id = (select auth.uid()) $$;
+`;
+
+test("a definer function that hands out a private schema's value is high for anon; one that checks its caller is not confirmed", async () => {
+  const report = await auditMigration(MIGRATION);
+  const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
+  expect(anon.level).toBe('high');
+  expect(anon.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.get_key\(p_key_id uuid\) with another user's rows as arguments, and it returned another user's private\.api_keys\.secret_value, which the caller cannot read through the table itself\.$/);
+  expect(report.findings.filter((f) => f.check === 'lab_function_cross_owner')).toEqual([]);
+  const guarded = report.findings.filter((f) => f.object.name === 'get_my_key');
+  expect(guarded.every((f) => f.level !== 'critical' && f.level !== 'high')).toBe(true);
+  expect(guarded.some((f) => /Measured in the lab/.test(f.message))).toBe(false);
+});

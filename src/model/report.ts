@@ -100,7 +100,11 @@ export interface LabCall {
   readonly result: 'ok' | 'denied' | 'error';
   /** The SQLSTATE of a refusal. */
   readonly sqlstate?: string;
-  /** Rows inserted, updated and deleted per table (`schema.name`), only tables the call changed. */
+  /**
+   * Rows inserted, updated and deleted per table (`schema.name`), only tables the call changed, as
+   * Postgres's statistics count them: including changes an exception block inside the function
+   * undid. `others` and `joined` hold what stayed.
+   */
   readonly changed: Readonly<Record<string, { readonly inserted: number; readonly updated: number; readonly deleted: number }>>;
   /**
    * Of those, the world's rows of someone else (another user's; for a tenant's member, another

@@ -51,7 +51,51 @@ export default defineCheck({
       const key = `${row.schema}\u0000${row.name}`;
       byTable.set(key, [...(byTable.get(key) ?? []), row]);
     }
-    return [...byTable.values()].flatMap((rows): FindingDraft[] => {
+    // The role accounts (`t1_member`, `t2_admin`…) hold nothing but their tenant membership: another
+    // tenant's rows they reach, that anon and the outsider do not, is a tenant boundary a role
+    // check without a tenant filter lets through. Role values that name the platform are left out.
+    const members = new Map<string, LabMatrixRow[]>();
+    for (const row of (ctx.snapshot.labMatrix ?? []).filter((r) => /^t[12]_/.test(r.persona) && !/super|platform|system|global|root/i.test(r.persona))) {
+      const key = `${row.schema}\u0000${row.name}`;
+      members.set(key, [...(members.get(key) ?? []), row]);
+    }
+    const memberFindings = [...members.entries()].flatMap(([key, rows]): FindingDraft[] => {
+      const rel = ctx.relation(rows[0]!.schema, rows[0]!.name);
+      if (!rel || rel.schema === 'storage') return [];
+      const strangers = byTable.get(key) ?? [];
+      const other = (c: LabCell) => (typeof c === 'object' ? c.other_tenants : 0);
+      const name = qualified(rel.schema, rel.name);
+      const writer = rows.find((r) => other(r.update) > 0 || other(r.delete) > 0);
+      const strangerWrites = strangers.some((r) => others(r.update) + others(r.delete) + ownerless(r.update) + ownerless(r.delete) > 0);
+      if (writer && !strangerWrites) {
+        const verbs = [other(writer.update) > 0 ? `update ${other(writer.update)}` : null, other(writer.delete) > 0 ? `delete ${other(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
+        return [
+          {
+            level: 'critical',
+            message: `Measured in the lab: a member of one tenant (${writer.persona}) can ${verbs} row${verbs.endsWith(' 1') ? '' : 's'} of another tenant in ${name}.`,
+            object: relationObject(rel),
+            detail: 'write.member',
+            roles: ['authenticated'],
+            remediation: { text: `Tie the UPDATE and DELETE policies of ${name} to a membership of the row's own tenant (\`is_member(row.org_id)\`), not to being a member, or having a role, anywhere.` },
+            evidence: { lab: { personas: rows.filter((r) => other(r.update) > 0 || other(r.delete) > 0).map((r) => r.persona), update: writer.update, delete: writer.delete } },
+          },
+        ];
+      }
+      const reader = rows.find((r) => other(r.select) > 0);
+      if (!reader || strangers.some((r) => others(r.select) > 0)) return [];
+      return [
+        {
+          level: 'high',
+          message: `Measured in the lab: a member of one tenant (${reader.persona}) reads ${other(reader.select)} row${other(reader.select) === 1 ? '' : 's'} of another tenant in ${name}, which a signed-up account outside any tenant cannot.`,
+          object: relationObject(rel),
+          detail: 'read.member',
+          roles: ['authenticated'],
+          remediation: { text: `Tie the SELECT policies of ${name} to a membership of the row's own tenant, not to being a member, or having a role, anywhere.` },
+          evidence: { lab: { personas: rows.filter((r) => other(r.select) > 0).map((r) => r.persona), select: reader.select } },
+        },
+      ];
+    });
+    return [...memberFindings, ...[...byTable.values()].flatMap((rows): FindingDraft[] => {
       const rel = ctx.relation(rows[0]!.schema, rows[0]!.name);
       // storage.objects is reached through the Storage API: the lab's storage attacks judge it (lab_confirmed_escalation).
       if (!rel || rel.schema === 'storage') return [];
@@ -114,6 +158,6 @@ export default defineCheck({
         },
       );
       return out;
-    });
+    })];
   },
 });

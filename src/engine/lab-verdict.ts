@@ -263,7 +263,7 @@ function sameClaim(f: Finding, m: Finding): boolean {
   if (f.object.type === 'function') return f.roles.length === 0 || m.roles.some((r) => f.roles.includes(r));
   const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
   if (command === null || command === 'all') return true;
-  return m.fingerprint.endsWith(':read') ? command === 'select' : command === 'update' || command === 'delete';
+  return /:read(\.member)?$/.test(m.fingerprint) ? command === 'select' : command === 'update' || command === 'delete';
 }
 
 function foldMeasured(findings: readonly Finding[], metas: ReadonlyMap<string, CheckMeta>): Finding[] {

@@ -61,6 +61,8 @@ describe('tenants × role values', () => {
     expect(counts(cell(report, 'projects', 't1_admin').update)).toEqual([0, 1, 0, 0]);
     expect(counts(cell(report, 'projects', 'alice').update)).toEqual([0, 1, 0, 0]);
     expect(counts(cell(report, 'projects', 'outsider').select)).toEqual([0, 0, 0, 0]);
+    // Members stay in their tenant: nothing measured of a member reaching another tenant.
+    expect(report.findings.filter((f) => /a member of one tenant/.test(f.message))).toEqual([]);
     // Memberships: a member sees its own and its tenant's (alice's, t1_admin's), never tenant 2's.
     expect(counts(cell(report, 'org_members', 't1_member').select)).toEqual([1, 2, 0, 0]);
     for (const m of report.lab!.matrix) {
@@ -73,6 +75,9 @@ describe('tenants × role values', () => {
     expect(counts(cell(report, 'projects', 't1_member').update)).toEqual([0, 1, 1, 0]);
     expect(counts(cell(report, 'projects', 't2_admin').update)).toEqual([0, 1, 1, 0]);
     expect(counts(cell(report, 'projects', 'outsider').update)).toEqual([0, 0, 0, 0]);
+    // A role check without a tenant filter: reported from the role accounts' cells, folded into a static finding that claims it or standing alone.
+    const measured = report.findings.filter((f) => f.object.name === 'projects' && /Measured in the lab: a member of one tenant \(t1_admin\) can update 1 row of another tenant in public\.projects\./.test(f.message));
+    expect(measured.map((f) => f.level)).toEqual(['critical']);
   });
 
   test('a loose UPDATE policy behind a tenant-bound SELECT policy: the filtered update PostgREST sends (pg-safeupdate refuses one with no filter) reaches only rows the member can read', async () => {

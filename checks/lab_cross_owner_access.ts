@@ -43,32 +43,33 @@ export default defineCheck({
   },
   run(ctx) {
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
-    const byTable = new Map<string, LabMatrixRow[]>();
+    /** The matrix's cells of the personas `keep` accepts, by table. */
+    const byTableOf = (keep: (r: LabMatrixRow) => boolean): Map<string, LabMatrixRow[]> => {
+      const out = new Map<string, LabMatrixRow[]>();
+      for (const row of (ctx.snapshot.labMatrix ?? []).filter(keep)) {
+        const key = `${row.schema}\u0000${row.name}`;
+        out.set(key, [...(out.get(key) ?? []), row]);
+      }
+      return out;
+    };
     // Only personas that hold nothing: anon and the outsider. The world gives its owners rows in
     // every table, role tables too (a global `user_roles` row may make alice a platform admin), so
     // what an owner reaches may be what its role is for.
-    for (const row of (ctx.snapshot.labMatrix ?? []).filter((r) => r.persona in WHO)) {
-      const key = `${row.schema}\u0000${row.name}`;
-      byTable.set(key, [...(byTable.get(key) ?? []), row]);
-    }
+    const byTable = byTableOf((r) => r.persona in WHO);
     // The role accounts (`t1_member`, `t2_admin`…) hold nothing but their tenant membership: another
     // tenant's rows they reach, that anon and the outsider do not, is a tenant boundary a role
     // check without a tenant filter lets through. Role values that name the platform are left out.
-    const members = new Map<string, LabMatrixRow[]>();
-    for (const row of (ctx.snapshot.labMatrix ?? []).filter((r) => /^t[12]_/.test(r.persona) && !/super|platform|system|global|root/i.test(r.persona))) {
-      const key = `${row.schema}\u0000${row.name}`;
-      members.set(key, [...(members.get(key) ?? []), row]);
-    }
+    const members = byTableOf((r) => /^t[12]_/.test(r.persona) && !/super|platform|system|global|root/i.test(r.persona));
     const memberFindings = [...members.entries()].flatMap(([key, rows]): FindingDraft[] => {
       const rel = ctx.relation(rows[0]!.schema, rows[0]!.name);
       if (!rel || rel.schema === 'storage') return [];
       const strangers = byTable.get(key) ?? [];
-      const other = (c: LabCell) => (typeof c === 'object' ? c.other_tenants : 0);
+      const otherTenants = (c: LabCell) => (typeof c === 'object' ? c.other_tenants : 0);
       const name = qualified(rel.schema, rel.name);
-      const writer = rows.find((r) => other(r.update) > 0 || other(r.delete) > 0);
+      const writer = rows.find((r) => otherTenants(r.update) > 0 || otherTenants(r.delete) > 0);
       const strangerWrites = strangers.some((r) => others(r.update) + others(r.delete) + ownerless(r.update) + ownerless(r.delete) > 0);
       if (writer && !strangerWrites) {
-        const verbs = [other(writer.update) > 0 ? `update ${other(writer.update)}` : null, other(writer.delete) > 0 ? `delete ${other(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
+        const verbs = [otherTenants(writer.update) > 0 ? `update ${otherTenants(writer.update)}` : null, otherTenants(writer.delete) > 0 ? `delete ${otherTenants(writer.delete)}` : null].filter((v) => v !== null).join(' and ');
         return [
           {
             level: 'critical',
@@ -77,21 +78,21 @@ export default defineCheck({
             detail: 'write.member',
             roles: ['authenticated'],
             remediation: { text: `Tie the UPDATE and DELETE policies of ${name} to a membership of the row's own tenant (\`is_member(row.org_id)\`), not to being a member, or having a role, anywhere.` },
-            evidence: { lab: { personas: rows.filter((r) => other(r.update) > 0 || other(r.delete) > 0).map((r) => r.persona), update: writer.update, delete: writer.delete } },
+            evidence: { lab: { personas: rows.filter((r) => otherTenants(r.update) > 0 || otherTenants(r.delete) > 0).map((r) => r.persona), update: writer.update, delete: writer.delete } },
           },
         ];
       }
-      const reader = rows.find((r) => other(r.select) > 0);
+      const reader = rows.find((r) => otherTenants(r.select) > 0);
       if (!reader || strangers.some((r) => others(r.select) > 0)) return [];
       return [
         {
           level: 'high',
-          message: `Measured in the lab: a member of one tenant (${reader.persona}) reads ${other(reader.select)} row${other(reader.select) === 1 ? '' : 's'} of another tenant in ${name}, which a signed-up account outside any tenant cannot.`,
+          message: `Measured in the lab: a member of one tenant (${reader.persona}) reads ${otherTenants(reader.select)} row${otherTenants(reader.select) === 1 ? '' : 's'} of another tenant in ${name}, which a signed-up account outside any tenant cannot.`,
           object: relationObject(rel),
           detail: 'read.member',
           roles: ['authenticated'],
           remediation: { text: `Tie the SELECT policies of ${name} to a membership of the row's own tenant, not to being a member, or having a role, anywhere.` },
-          evidence: { lab: { personas: rows.filter((r) => other(r.select) > 0).map((r) => r.persona), select: reader.select } },
+          evidence: { lab: { personas: rows.filter((r) => otherTenants(r.select) > 0).map((r) => r.persona), select: reader.select } },
         },
       ];
     });

@@ -7,7 +7,7 @@
  */
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import type { Level } from '../src/model/level.ts';
+import { levelRank, type Level } from '../src/model/level.ts';
 import type { LabCall, LabFunctionRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { functionObject, functionSignature } from './_shared.ts';
@@ -72,15 +72,13 @@ export default defineCheck({
               text: `returned another user's ${call.leaked.join(', ')}, which the caller cannot read through the table itself`,
             });
           }
-          const rank = { critical: 0, high: 1, medium: 2, low: 3, info: 4 } as const;
-          const effect = found.sort((a, b) => rank[a.level] - rank[b.level])[0];
+          const effect = found.sort((a, b) => levelRank(a.level) - levelRank(b.level))[0];
           if (effect) effects.push({ persona: row.persona, call, effect });
         }
       }
       if (effects.length === 0) return [];
-      const rank = { critical: 0, high: 1, medium: 2, low: 3, info: 4 } as const;
       const order = (p: string) => (p === 'anon' ? 0 : p === 'outsider' ? 1 : 2);
-      const worst = [...effects].sort((a, b) => rank[a.effect.level] - rank[b.effect.level] || order(a.persona) - order(b.persona))[0]!;
+      const worst = [...effects].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || order(a.persona) - order(b.persona))[0]!;
       const sig = functionSignature(fn);
       const texts = [...new Set(effects.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
       const args = worst.call.args === 'victim' ? "another user's ids for every argument (the user id too)" : "another user's rows as arguments";

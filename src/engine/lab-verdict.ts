@@ -62,10 +62,10 @@ interface LabIndex {
   /** Views read as anon or the outsider (persona × view): what each gave away, by view (an empty list: nothing). */
   readonly views: ReadonlyMap<string, { readonly leaks: readonly string[]; readonly rows: number }>;
   /** Tables whose rows with sensitive columns anon or the outsider read in the lab (lab_cross_owner_access, high). */
-  readonly sensitiveReads?: ReadonlySet<string>;
+  readonly sensitiveReads: ReadonlySet<string>;
 }
 
-function indexLab(lab: LabReport): LabIndex {
+function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   const matrix = new Map<string, LabMatrixRow[]>();
   for (const row of lab.matrix) {
     const key = tableKey(row.schema, row.name);
@@ -106,7 +106,9 @@ function indexLab(lab: LabReport): LabIndex {
     seen.rows = Math.max(seen.rows, v.rows ?? 0);
     views.set(key, seen);
   }
-  return { lab, views, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
+  // Where the matrix's own finding says anon or the outsider read other people's sensitive rows.
+  const sensitiveReads = new Set(findings.filter((f) => f.check === 'lab_cross_owner_access' && f.fingerprint.endsWith(':read') && f.level === 'high').map((f) => tableKey(f.object.schema, f.object.name)));
+  return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
 }
 
 /** The lab's verdict on one finding whose check makes `claim`. */
@@ -160,7 +162,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   if (reached.length > 0) {
     return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
-  if (commands.includes('select') && index.sensitiveReads?.has(key)) return { status: 'confirmed', why: "anon or a signed-up outsider read rows with sensitive columns that the lab made for other users" };
+  if (commands.includes('select') && index.sensitiveReads.has(key)) return { status: 'confirmed', why: "anon or a signed-up outsider read rows with sensitive columns that the lab made for other users" };
   // The matrix inserts rows of the persona's own only: it never tries a row in someone else's name,
   // so an INSERT claim it did not confirm is not refuted.
   if (commands.includes('insert')) return { status: 'unconfirmed', why: "the lab's personas inserted rows of their own only; none landed among another owner's rows" };
@@ -192,9 +194,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
  */
 export function withLabVerdicts(report: Report, metas: ReadonlyMap<string, CheckMeta>, verbose: boolean): Report {
   if (!report.lab) return report;
-  // Tables where the matrix's own finding says anon or the outsider read other people's sensitive rows.
-  const sensitiveReads = new Set(report.findings.filter((f) => f.check === 'lab_cross_owner_access' && f.fingerprint.endsWith(':read') && f.level === 'high').map((f) => tableKey(f.object.schema, f.object.name)));
-  const index = { ...indexLab(report.lab), sensitiveReads };
+  const index = indexLab(report.lab, report.findings);
   const refuted: Finding[] = [];
   let lowered = 0;
   const findings: Finding[] = [];

@@ -173,17 +173,14 @@ async function founderAttacks(
   for (const t of world.tenants.roots) {
     const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
     const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
-    const fk = snapshot.constraints.find(
-      (c) => c.type === 'foreign_key' && c.schema === t.membership.schema && c.table === t.membership.name && c.refSchema === t.root.schema && c.refTable === t.root.name && c.columns.join() === t.rootColumns.join(),
-    );
-    if (!root || !membership || !fk) continue;
+    if (!root || !membership) continue;
     attempts++;
     await session.exec('SAVEPOINT supaudit_founder');
     try {
       const made = await tryInsert(session, snapshot, root, attacker, 301, world, { role: 'authenticated' });
       if (!('row' in made)) continue;
       const steps = [`INSERT INTO ${qualified(root.schema, root.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`];
-      const fixed: Record<string, string> = Object.fromEntries(fk.columns.map((c, i) => [c, String(made.row[fk.refColumns[i]!] ?? '')]));
+      const fixed: Record<string, string> = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(made.row[t.refColumns[i]!] ?? '')]));
       if (t.roleColumn && t.roles[0] !== undefined) fixed[t.roleColumn] = t.roles[0];
       // Its membership, unless a sign-up or creation trigger made it already (then the insert is refused as a duplicate).
       const joined = await tryInsert(session, snapshot, membership, attacker, 302, world, { role: 'authenticated', fixed });

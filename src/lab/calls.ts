@@ -14,7 +14,7 @@ import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf, argumentValue } from './attack.ts';
-import { actAs, keyFilter, keySql, rowKey, rowOwner, type Persona, type World } from './world.ts';
+import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
   readonly calls: number;
@@ -86,22 +86,38 @@ const BASELINE_ROWS = 500;
 
 /**
  * The tenant a row belongs to: the world's record, else (rows a trigger or the seed made) the tenant
- * of the first row its foreign keys point at that has one, a tenant root's row being its owner's.
+ * of the first row of the world its foreign keys point at.
  */
 function rowTenant(snapshot: Snapshot, world: World, rel: Relation, row: Readonly<Record<string, unknown>>): 1 | 2 | null {
-  const known = world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row));
-  if (known !== undefined) return known;
-  for (const fk of snapshot.constraints) {
-    if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
-    const refKey = `${fk.refSchema}.${fk.refTable}`;
-    const parent = (world.made.get(refKey) ?? []).find((m) => fk.columns.every((c, i) => row[c] !== null && row[c] !== undefined && JSON.stringify(m.row[fk.refColumns[i]!]) === JSON.stringify(row[c])));
-    if (!parent) continue;
-    const refRel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === refKey);
-    const tenant = refRel ? world.rowTenants.get(refKey)?.get(rowKey(snapshot, refRel, parent.row)) : undefined;
-    if (tenant !== undefined) return tenant;
-    if (world.tenants.roots.some((t) => `${t.root.schema}.${t.root.name}` === refKey) && parent.owner.tenant !== null) return parent.owner.tenant;
+  return world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row)) ?? parentTenant(snapshot, rel, row, world.made, world.rowTenants);
+}
+
+/** The victim of the calls and view reads: bob, tenant 2's owner. */
+export function victimOf(world: World): Persona | undefined {
+  return world.owners.find((o) => o.tenant === 2) ?? world.owners[1];
+}
+
+/** Per persona, the tables (`schema.name`) whose rows of other owners it reads itself in the matrix: returning them leaks nothing. */
+export function othersReadBy(matrix: readonly LabMatrixRow[]): Map<string, Set<string>> {
+  const reads = new Map<string, Set<string>>();
+  for (const m of matrix) {
+    if (typeof m.select === 'object' && m.select.other_tenants + m.select.ownerless > 0) reads.set(m.persona, (reads.get(m.persona) ?? new Set()).add(`${m.schema}.${m.name}`));
   }
-  return null;
+  return reads;
+}
+
+/**
+ * Where (`table.column`) the victim's values in `output` came from, but for values the caller gave
+ * itself and tables it reads anyway.
+ */
+export function leakedIn(output: string, secrets: ReadonlyMap<string, string>, readable: ReadonlySet<string>, given: readonly (string | null)[] = []): string[] {
+  return [
+    ...new Set(
+      [...secrets]
+        .filter(([value, where]) => output.includes(value) && !given.some((v) => v !== null && v.includes(value)) && !readable.has(where.slice(0, where.lastIndexOf('.'))))
+        .map(([, where]) => where),
+    ),
+  ].sort();
 }
 
 async function baselineOf(session: Session, snapshot: Snapshot, world: World, matrix: readonly LabMatrixRow[], victim: Persona | undefined): Promise<Baseline> {
@@ -128,24 +144,16 @@ async function baselineOf(session: Session, snapshot: Snapshot, world: World, ma
   for (const t of world.tenants.roots) {
     const key = `${t.membership.schema}.${t.membership.name}`;
     const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
-    const fk = snapshot.constraints.find(
-      (c) => c.type === 'foreign_key' && c.schema === t.membership.schema && c.table === t.membership.name && c.refSchema === t.root.schema && c.refTable === t.root.name && c.columns.join() === t.rootColumns.join(),
-    );
-    if (!rel || !fk) continue;
-    const rootKey = `${t.root.schema}.${t.root.name}`;
+    if (!rel) continue;
     const roots = new Map<string, 1 | 2>();
-    for (const m of world.made.get(rootKey) ?? []) {
+    for (const m of world.made.get(`${t.root.schema}.${t.root.name}`) ?? []) {
       const tenant = m.owner.tenant;
-      if (tenant !== null) roots.set(JSON.stringify(fk.refColumns.map((c) => String(m.row[c] ?? ''))), tenant);
+      if (tenant !== null) roots.set(JSON.stringify(t.refColumns.map((c) => String(m.row[c] ?? ''))), tenant);
     }
     const at = await session.query<{ c: string }>(`select ctid::text as c from ${qualified(rel.schema, rel.name)}`);
     memberships.set(key, { rel, at: new Set(at.map((r) => r.c)), columns: t.rootColumns, roots });
   }
-  const reads: Baseline['reads'] = new Map();
-  for (const m of matrix) {
-    if (typeof m.select === 'object' && m.select.other_tenants + m.select.ownerless > 0) reads.set(m.persona, (reads.get(m.persona) ?? new Set()).add(`${m.schema}.${m.name}`));
-  }
-  return { rows, memberships, reads, secrets: victim ? victimValues(snapshot, world, victim) : new Map() };
+  return { rows, memberships, reads: othersReadBy(matrix), secrets: victim ? victimValues(snapshot, world, victim) : new Map() };
 }
 
 /**
@@ -173,7 +181,7 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
   const functions = snapshot.functions
     .filter((f) => f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType) && callable.has(id(f)))
     .sort((a, b) => (a.securityDefiner !== b.securityDefiner ? (a.securityDefiner ? -1 : 1) : id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
-  const victim = world.owners.find((o) => o.tenant === 2) ?? world.owners[1];
+  const victim = victimOf(world);
   const rows: LabFunctionRow[] = [];
   const started = performance.now();
   let calls = 0;
@@ -305,8 +313,8 @@ async function callOnce(
         if (updated + deleted > 0) {
           // Numbers and times only: what a counter, a total or an "updated at" stamp changes.
           const types = new Map(base.rel.columns.map((col) => [col.name, col.type.toLowerCase()]));
-          const counters = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? ''));
-          others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(counters ? { countersOnly: true } : {}) };
+          const numbersOnly = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? ''));
+          others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(numbersOnly ? { countersOnly: true } : {}) };
         }
       }
       const membership = baseline.memberships.get(table);
@@ -323,22 +331,14 @@ async function callOnce(
       }
     }
     // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
-    const output = row?.v ?? '';
-    const reads = baseline.reads.get(name) ?? new Set<string>();
-    const leaked = [
-      ...new Set(
-        [...baseline.secrets]
-          .filter(([value, where]) => output.includes(value) && !values.some((v) => v !== null && v.includes(value)) && !reads.has(where.slice(0, where.lastIndexOf('.'))))
-          .map(([, where]) => where),
-      ),
-    ].sort();
+    const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values);
     return {
       args,
       result: 'ok',
       changed,
       ...(Object.keys(others).length > 0 ? { others } : {}),
       ...(joined.length > 0 ? { joined } : {}),
-      ...(leaked.length > 0 && persona?.name !== 'bob' ? { leaked } : {}),
+      ...(leaked.length > 0 ? { leaked } : {}),
     };
   } catch (error) {
     const code = (error as { code?: string }).code;

@@ -16,6 +16,8 @@ export interface TenantRoot {
   readonly membership: { readonly schema: string; readonly name: string };
   /** The membership's columns that point at the root. */
   readonly rootColumns: readonly string[];
+  /** The root's columns they point at (its key), in the same order. */
+  readonly refColumns: readonly string[];
   /** The membership's role-like column, when it has one. */
   readonly roleColumn?: string;
   /** Its values, in the order the schema lists them (capped at TENANT_CAPS.roles); none when none are known. */
@@ -129,7 +131,7 @@ function dependents(snapshot: Snapshot, key: string): number {
  */
 export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[], enumLabels: ReadonlyMap<string, readonly string[]>): TenantModel {
   const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
-  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; unique: boolean; roleColumn?: string; roles: string[] }[] = [];
+  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; roleColumn?: string; roles: string[] }[] = [];
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
     const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk));
@@ -152,7 +154,7 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
           fk.columns.every((x) => c.columns.includes(x)) && accounts.some((a) => c.columns.includes(a.columns[0]!)) && c.columns.length === fk.columns.length + 1,
       );
       if (!unique && !roleColumn) continue;
-      candidates.push({ root, membership: m, rootColumns: fk.columns, unique, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
+      candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
     }
   }
   const best = new Map<string, (typeof candidates)[number]>();
@@ -170,6 +172,7 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       root: { schema: c.root.schema, name: c.root.name },
       membership: { schema: c.membership.schema, name: c.membership.name },
       rootColumns: c.rootColumns,
+      refColumns: c.refColumns,
       ...(c.roleColumn ? { roleColumn: c.roleColumn } : {}),
       roles: c.roles.slice(0, TENANT_CAPS.roles),
       cappedRoles: c.roles.slice(TENANT_CAPS.roles),

@@ -10,7 +10,7 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabMatrixRow, LabViewRow } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { victimValues } from './calls.ts';
+import { leakedIn, othersReadBy, victimOf, victimValues } from './calls.ts';
 import { actAs, type Persona, type World } from './world.ts';
 
 /** Rows read per view: enough to hold every row the world made. */
@@ -21,15 +21,12 @@ export async function readViews(session: Session, snapshot: Snapshot, world: Wor
   const views = snapshot.relations
     .filter((r) => (r.kind === 'view' || r.kind === 'materialized_view') && exposed.has(r.schema) && r.extension === null && !isSystemSchema(r.schema))
     .sort((a, b) => (`${a.schema}.${a.name}` < `${b.schema}.${b.name}` ? -1 : 1));
-  const victim = world.owners.find((o) => o.tenant === 2) ?? world.owners[1];
+  const victim = victimOf(world);
   const outsider = world.accounts.find((a) => a.name === 'outsider');
   const rows: LabViewRow[] = [];
   if (views.length === 0 || !victim) return { rows };
   const secrets = victimValues(snapshot, world, victim);
-  const reads = new Map<string, Set<string>>();
-  for (const m of matrix) {
-    if (typeof m.select === 'object' && m.select.other_tenants + m.select.ownerless > 0) reads.set(m.persona, (reads.get(m.persona) ?? new Set()).add(`${m.schema}.${m.name}`));
-  }
+  const reads = othersReadBy(matrix);
   const personas: [string, Persona | null][] = [['anon', null], ...(outsider ? [['outsider', outsider] as [string, Persona]] : [])];
   const started = performance.now();
   await session.begin({ access: 'read write', statementTimeoutMs: 5_000, lockTimeoutMs: 1_000 });
@@ -43,9 +40,7 @@ export async function readViews(session: Session, snapshot: Snapshot, world: Wor
           const [row] = await session.query<{ n: number; v: string | null }>(
             `select count(*)::int as n, coalesce(json_agg(v)::text, '') as v from (select * from ${qualified(view.schema, view.name)} limit ${VIEW_ROWS}) v`,
           );
-          const output = row?.v ?? '';
-          const readable = reads.get(name) ?? new Set<string>();
-          const leaked = [...new Set([...secrets].filter(([value, where]) => output.includes(value) && !readable.has(where.slice(0, where.lastIndexOf('.')))).map(([, where]) => where))].sort();
+          const leaked = leakedIn(row?.v ?? '', secrets, reads.get(name) ?? new Set());
           rows.push({ schema: view.schema, name: view.name, persona: name, result: 'ok', rows: row?.n ?? 0, ...(leaked.length > 0 ? { leaked } : {}) });
         } catch (error) {
           rows.push({ schema: view.schema, name: view.name, persona: name, result: (error as { code?: string }).code === '42501' ? 'denied' : 'error' });

@@ -293,6 +293,11 @@ async function addMembers(
  */
 function tenantOf(snapshot: Snapshot, tenants: TenantModel, rel: Relation, row: Row, owner: Persona, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
   if (tenants.roots.some((t) => t.root.schema === rel.schema && t.root.name === rel.name)) return owner.tenant;
+  return parentTenant(snapshot, rel, row, made, rowTenants);
+}
+
+/** The tenant of the first row of the world that `row` points at (a foreign key, not to auth) and that has one; null: none. */
+export function parentTenant(snapshot: Snapshot, rel: Relation, row: Readonly<Record<string, unknown>>, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
   for (const fk of snapshot.constraints) {
     if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
     const refKey = `${fk.refSchema}.${fk.refTable}`;
@@ -527,10 +532,10 @@ async function insertRow(
   for (let attempt = 0; attempt < 6; attempt++) {
     const cols = [...values.keys()].filter((k) => values.get(k) !== null);
     const typed = cols.map((k, i) => `$${i + 1}::text::${rel.columns.find((c) => c.name === k)!.type}`);
-    const sql =
+    const insert =
       cols.length === 0
-        ? `insert into ${qualified(rel.schema, rel.name)} as t default values returning to_jsonb(t) as j, t.ctid::text as c`
-        : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')}) returning to_jsonb(t) as j, t.ctid::text as c`;
+        ? `insert into ${qualified(rel.schema, rel.name)} as t default values`
+        : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')})`;
     const claims = () =>
       session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
         JSON.stringify(claimant ? { sub: claimant.id, role: as.role ?? 'authenticated', aud: 'authenticated', email: claimant.email } : { role: as.role ?? 'anon' }),
@@ -544,11 +549,11 @@ async function insertRow(
         // RETURNING, so no SELECT policy judges the new row. Allowed, it is made again with the same
         // claims as the superuser, which may read it back.
         await session.query(`select set_config('role', $1, true)`, [as.role]);
-        await session.query(sql.slice(0, sql.lastIndexOf(' returning ')), cols.map((k) => values.get(k)));
+        await session.query(insert, cols.map((k) => values.get(k)));
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
         await claims();
       }
-      const [row] = await session.query<{ j: Row; c: string }>(sql, cols.map((k) => values.get(k)));
+      const [row] = await session.query<{ j: Row; c: string }>(`${insert} returning to_jsonb(t) as j, t.ctid::text as c`, cols.map((k) => values.get(k)));
       await session.exec('RELEASE SAVEPOINT supaudit_world');
       return { row: row!.j, ctid: row!.c, borrowed: borrowedFrom !== undefined, ...(borrowedFrom ? { borrowedFrom } : {}) };
     } catch (error) {

@@ -199,6 +199,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
       // PGlite loads only for an embedded target: a --db-url run never imports it.
       const { startEmbedded } = await import('./embedded.ts');
       const db = await startEmbedded(all, root, options);
+      const hyphen = hyphenMigrationFiles(dir);
       return {
         session: db.session,
         statements: db.statements,
@@ -210,19 +211,16 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
             area: 'migrations',
             message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,
           })),
-          ...(() => {
-            const hyphen = hyphenMigrationFiles(dir);
-            return hyphen.length === 0
-              ? []
-              : [
-                  {
-                    area: 'migrations',
-                    message:
-                      `loaded ${hyphen.length} file${hyphen.length === 1 ? '' : 's'} named <version>-<name>.sql in version order (${hyphen[0]}${hyphen.length > 1 ? ', …' : ''}), ` +
-                      'as Lovable and some other tools write migrations they apply themselves; `supabase db reset` and `db push` skip them: rename them <version>_<name>.sql',
-                  },
-                ];
-          })(),
+          ...(hyphen.length > 0
+            ? [
+                {
+                  area: 'migrations',
+                  message:
+                    `loaded ${hyphen.length} file${hyphen.length === 1 ? '' : 's'} named <version>-<name>.sql in version order (${hyphen[0]}${hyphen.length > 1 ? ', …' : ''}), ` +
+                    'as Lovable and some other tools write migrations they apply themselves; `supabase db reset` and `db push` skip them: rename them <version>_<name>.sql',
+                },
+              ]
+            : []),
           ...db.standIns.map((s) => ({ area: 'migrations', message: s })),
           ...db.skipped.map((s) => ({ area: 'migrations', message: `skipped ${s}` })),
         ],

@@ -30,6 +30,8 @@ export default defineCheck({
     // One finding per written table (or called function), command and column; anon before any account before another tenant.
     const byStep = new Map<string, LabAttack[]>();
     for (const a of attacks) {
+      // A listing of a public bucket is public_bucket_allows_listing's finding, which it confirms.
+      if (a.command === 'reach' && a.column.startsWith('list ')) continue;
       // Storage: one finding per bucket, whatever the verbs.
       const key = a.command === 'reach' ? `reach:${a.column.replace(/^\S+ /, '')}` : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
@@ -114,6 +116,34 @@ export default defineCheck({
                 `or revoke UPDATE (${attack.column}) from authenticated and change roles through a function that checks the caller. Steps: ${attack.steps.join('; ')}.`,
             },
             evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo } },
+          },
+        ];
+      }
+      // A member of one tenant wrote into another: its rows appear among the other tenant's.
+      if (attack.planted !== undefined) {
+        const n = attack.gained[`${rel.schema}.${rel.name}`]?.after ?? 0;
+        const how =
+          attack.planted === 'move'
+            ? `moves a row of its own tenant in ${name} into another tenant (it sets ${attack.column} to the other tenant's key)`
+            : attack.planted === 'join'
+              ? `adds a membership of another tenant in ${name} (${attack.column} set to the other tenant's key)`
+              : `inserts into ${name} a row whose ${attack.column} is another tenant's key (its other keys pointing at its own tenant's rows)`;
+        return [
+          {
+            level: attack.planted === 'join' ? 'critical' : 'high',
+            message:
+              `Confirmed in the lab: a member of one tenant ${how}, and the other tenant's members then see ${n} row${n === 1 ? '' : 's'} they never wrote` +
+              (attack.planted === 'join' ? ': it joins a tenant that never invited it.' : ': content planted in a tenant it does not belong to (tasks, files, messages its members trust as their own).'),
+            object: relationObject(rel, { column: attack.column }),
+            detail: `plant.${attack.planted}.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                attack.planted === 'move'
+                  ? `Give the UPDATE policy on ${name} a WITH CHECK that requires membership of the new ${attack.column} (the same test as its USING, on the new row), or revoke UPDATE (${attack.column}) from authenticated. Steps: ${attack.steps.join('; ')}.`
+                  : `The INSERT policy's WITH CHECK on ${name} must require the caller's membership of the row's ${attack.column} itself, and tie every other key it trusts to that tenant (an OR over separate columns lets one column vouch for another). Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, planted: attack.planted } },
           },
         ];
       }

@@ -8,6 +8,9 @@ import { analyzePolicy } from '../src/policy/index.ts';
 import { conjunctTexts } from '../src/policy/index-match.ts';
 import { apiRolesWith } from './_shared.ts';
 
+/** Buckets whose files are meant for everyone: pictures shown on public pages, assets. */
+const PUBLIC_CONTENT = /avatar|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;
+
 const CALLER_TEXT = /\bauth\.(?:uid|jwt)\s*\(|request\.jwt\.claim/i;
 
 /** A SELECT policy on storage.objects and what it lets the API roles list. */
@@ -88,11 +91,22 @@ export default defineCheck({
       const droppable = found.every(
         (l) => l.policy.command === 'SELECT' && !l.everyBucket && ctx.snapshot.buckets.every((b) => b.id === bucket.id || !matches(l, b)),
       );
+      // The lab's listing: anon or an outsider listed another user's files in this bucket.
+      const listed = (ctx.snapshot.labAttacks ?? []).filter((a) => a.command === 'reach' && a.column === `list in public bucket '${bucket.id}'`);
+      const who = listed.find((a) => a.attacker === 'anon') ?? listed[0];
+      // Listed, every file's path is known, and a public bucket serves every path: the whole bucket is
+      // disclosed. That is what an avatar or a product image is for; not attachments or documents.
+      const private_ = who !== undefined && !PUBLIC_CONTENT.test(bucket.id) && !PUBLIC_CONTENT.test(bucket.name);
       out.push({
+        ...(private_ ? { level: 'high' as const } : {}),
         message:
           `Bucket ${bucket.name} is public, so its files are served by URL without any policy, yet ` +
           `${names.map((n) => `policy "${n}"`).join(', ')} on storage.objects also let${names.length === 1 ? 's' : ''} ${roles.join(' and ')} ` +
-          'list every file in it, names and metadata included.',
+          'list every file in it, names and metadata included.' +
+          (who
+            ? ` Confirmed in the lab: ${who.attacker === 'anon' ? 'anyone with the anon key' : 'any signed-up account'} listed ${who.gained['storage.objects']?.after ?? 0} file(s) another user uploaded, and with their paths downloads them` +
+              (private_ ? ': every file in the bucket is disclosed (its name does not say its files are meant for everyone).' : ' (fine if every file in it is meant for everyone).')
+            : ''),
         object: { schema: 'storage', name: bucket.id, type: 'bucket' },
         roles,
         remediation: droppable
@@ -105,7 +119,7 @@ export default defineCheck({
                 'Narrow the policy so it no longer matches this bucket (for example `bucket_id <> ' + quoteLiteral(bucket.id) + '` or a folder owned by the caller); ' +
                 'dropping it would also remove access it grants to other buckets' + (found.some((l) => l.policy.command === 'ALL') ? ' or the writes an ALL policy allows.' : '.'),
             },
-        evidence: { policies: names, commands: found.map((l) => l.policy.command) },
+        evidence: { policies: names, commands: found.map((l) => l.policy.command), ...(who ? { lab: { attacker: who.attacker, steps: who.steps, gained: who.gained } } : {}) },
       });
     }
     return out;

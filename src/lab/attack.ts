@@ -16,7 +16,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals } from './tenants.ts';
-import { accountKey, actAs, keyFilter, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { accountKey, actAs, keyFilter, keySql, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -101,6 +101,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
+        const planted = await crossTenantWrites(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        attempts += planted.attempts;
+        attacks.push(...planted.attacks);
       }
       for (const rel of tables) {
         const key = `${rel.schema}.${rel.name}`;
@@ -249,8 +252,157 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
 }
 
 /**
+ * A member of tenant 1 writes a row into tenant 2: an INSERT whose tenant key is the other tenant's
+ * (its other keys pointing at its own tenant's rows, the "mixed" row an OR over untied columns lets
+ * through), or an UPDATE of a row of its own tenant that sets the tenant key to the other tenant's
+ * (an UPDATE policy without WITH CHECK). Confirmed when a member of tenant 2 then sees the row in
+ * its tenant. Only tables with one key to the tenant root (a row pointing at two tenants is a link
+ * between them, a share), and only where a signed-up outsider cannot write the same row (a join
+ * request, a contact form: open to anyone by design, and judged by other checks).
+ */
+async function crossTenantWrites(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  tables: readonly Relation[],
+  within: () => boolean,
+): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const side = world.owners.find((o) => o.tenant === 1);
+  const victim = world.owners.find((o) => o.tenant === 2);
+  const outsider = world.accounts.find((a) => a.name === 'outsider');
+  if (!side || !victim) return { attacks, attempts };
+  for (const t of world.tenants.roots) {
+    const rootKey = `${t.root.schema}.${t.root.name}`;
+    const victimRoot = (world.made.get(rootKey) ?? []).find((m) => m.owner.id === victim.id);
+    if (!victimRoot) continue;
+    // The plainest member first (roles listed highest first), then the tenant's first account.
+    const members = [
+      ...[...world.accounts.filter((a) => a.tenant === 1 && a.member?.root === rootKey)].sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role)),
+      side,
+    ];
+    for (const rel of tables) {
+      if (`${rel.schema}.${rel.name}` === rootKey) continue;
+      const keys = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && `${c.refSchema}.${c.refTable}` === rootKey);
+      if (keys.length !== 1) continue;
+      const fk = keys[0]!;
+      const values = fk.refColumns.map((c) => victimRoot.row[c]);
+      if (values.some((v) => v === null || v === undefined)) continue;
+      const fixed = Object.fromEntries(fk.columns.map((c, i) => [c, typeof values[i] === 'object' ? JSON.stringify(values[i]) : String(values[i])]));
+      const column = fk.columns.join(', ');
+      const joins = `${rel.schema}.${rel.name}` === `${t.membership.schema}.${t.membership.name}`;
+      /** Rows of the other tenant's the victim sees among `rows` (the written rows, by key). */
+      const seenByVictim = async (rows: readonly { key: string; ctid?: string }[]): Promise<number> => {
+        await session.exec('SAVEPOINT supaudit_plant_seen');
+        try {
+          await actAs(session, victim);
+          const filter = keyFilter(snapshot, rel, 't', rows, 1);
+          const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${qualified(rel.schema, rel.name)} t where ${filter.sql}`, filter.params);
+          return Number(row?.n ?? 0);
+        } catch {
+          return 0;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant_seen');
+        }
+      };
+      let found = false;
+      // An outsider writing the same row: open to anyone (a join request), not a tenant boundary.
+      let open: boolean | undefined;
+      for (const attacker of members) {
+        if (found || !within()) break;
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_plant');
+        try {
+          const made = await tryInsert(session, snapshot, rel, attacker, 303, world, { role: 'authenticated', prefer: side, fixed });
+          if (!('row' in made)) continue;
+          const seen = await seenByVictim([{ key: rowKey(snapshot, rel, made.row), ctid: made.ctid }]);
+          if (seen === 0) continue;
+          if (open === undefined && outsider) {
+            await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
+            attempts++;
+            open = 'row' in (await tryInsert(session, snapshot, rel, outsider, 304, world, { role: 'authenticated', prefer: side, fixed }));
+          }
+          if (open) break;
+          found = true;
+          attacks.push({
+            attacker: 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command: 'insert',
+            column,
+            steps: [`INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${fk.columns.map(quoteIdent).join(', ')}) VALUES (…, <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row>) -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`],
+            gained: { [`${rel.schema}.${rel.name}`]: { before: 0, after: seen } },
+            planted: joins ? 'join' : 'insert',
+          });
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
+        }
+      }
+      // Moving a row of its own tenant into the other one: the tenant key is the only one (a membership's is its identity).
+      if (found || joins || fk.columns.length !== 1) continue;
+      const tenants = world.rowTenants.get(`${rel.schema}.${rel.name}`);
+      const ours = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).filter((m) => tenants?.get(rowKey(snapshot, rel, m.row)) === 1);
+      const type = rel.columns.find((c) => c.name === fk.columns[0])?.type;
+      if (ours.length === 0 || !type) continue;
+      /** Moves the rows `attacker` may update into the other tenant: the moved rows' keys, or null when refused. */
+      const move = async (attacker: Persona, target: readonly { key: string; ctid?: string }[]): Promise<{ k: string; c: string }[] | null> => {
+        try {
+          await actAs(session, attacker);
+          const filter = keyFilter(snapshot, rel, 't', target, 2);
+          const moved = await session.query<{ k: string; c: string }>(
+            `update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(fk.columns[0]!)} = $1::text::${type} where ${filter.sql} returning ${keySql(snapshot, rel, 't')}::text as k, t.ctid::text as c`,
+            [fixed[fk.columns[0]!], ...filter.params],
+          );
+          return moved.length > 0 ? moved : null;
+        } catch {
+          // Refused: the policy's WITH CHECK (or USING) holds.
+          return null;
+        }
+      };
+      const all = ours.map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));
+      // A signed-up outsider moving them too: the table is open to anyone (RLS off, a policy of true), judged by other checks.
+      if (outsider) {
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_plant');
+        const open = (await move(outsider, all)) !== null;
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
+        if (open) continue;
+      }
+      for (const attacker of members) {
+        if (!within()) break;
+        // Its own rows first (an assignee's task), then the tenant's.
+        const rows = [...ours].sort((a, b) => Number(rowOwner(snapshot, world, rel, b.row) === attacker.id) - Number(rowOwner(snapshot, world, rel, a.row) === attacker.id));
+        const target = rows.map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_plant');
+        try {
+          const moved = await move(attacker, target);
+          if (moved === null) continue;
+          const seen = await seenByVictim(moved.map((m) => ({ key: m.k, ctid: m.c })));
+          if (seen === 0) continue;
+          attacks.push({
+            attacker: 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command: 'update',
+            column,
+            steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(fk.columns[0]!)} = <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row> WHERE <a row of its own tenant> -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`],
+            gained: { [`${rel.schema}.${rel.name}`]: { before: 0, after: seen } },
+            planted: 'move',
+          });
+          break;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
+        }
+      }
+    }
+  }
+  return { attacks, attempts };
+}
+
+/**
  * Storage objects of the victim that another persona reaches directly, with no write first: read in
- * a private bucket (a public bucket's objects are public by design), overwritten or deleted in any.
+ * a private bucket, listed in a public one (its files are served to whoever knows their path; a
+ * listing gives the paths), overwritten or deleted in any.
  */
 async function storageReach(session: Session, snapshot: Snapshot, world: World, victim: Persona, attackers: readonly (readonly ['outsider' | 'bob', Persona])[]): Promise<LabAttack[]> {
   const objects = snapshot.relations.find((r) => r.schema === 'storage' && r.name === 'objects');
@@ -263,7 +415,8 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
       const mine = rows.filter((m) => m.row['bucket_id'] === bucket.id).map((m) => ({ key: rowKey(snapshot, objects, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));
       if (mine.length === 0) continue;
       const filter = keyFilter(snapshot, objects, 't', mine, 1);
-      const verbs = [...(bucket.public ? [] : [['read', `select count(*)::int as n from storage.objects t where ${filter.sql}`] as const]),
+      // A public bucket serves its files by URL to whoever knows the path: listing them gives the paths.
+      const verbs = [[bucket.public ? 'list' : 'read', `select count(*)::int as n from storage.objects t where ${filter.sql}`] as const,
         ['overwrite', `with w as (update storage.objects t set name = t.name where ${filter.sql} returning 1) select count(*)::int as n from w`] as const,
         ['delete', `with w as (delete from storage.objects t where ${filter.sql} returning 1) select count(*)::int as n from w`] as const];
       for (const [verb, sql] of verbs) {
@@ -278,7 +431,7 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
               table: { schema: 'storage', name: 'objects' },
               command: 'reach',
               column: `${verb} in ${bucket.public ? 'public' : 'private'} bucket '${bucket.id}'`,
-              steps: [`${verb === 'read' ? 'SELECT … FROM' : verb === 'overwrite' ? 'UPDATE' : 'DELETE FROM'} storage.objects WHERE bucket_id = '${bucket.id.replaceAll("'", "''")}' AND name = '<victim id>/…' -- as ${name === 'anon' ? 'anon' : ':attacker'}`],
+              steps: [`${verb === 'read' || verb === 'list' ? 'SELECT … FROM' : verb === 'overwrite' ? 'UPDATE' : 'DELETE FROM'} storage.objects WHERE bucket_id = '${bucket.id.replaceAll("'", "''")}' AND name = '<victim id>/…' -- as ${name === 'anon' ? 'anon' : ':attacker'}`],
               gained: { 'storage.objects': { before: 0, after: n } },
             });
           }

@@ -43,7 +43,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   // becoming someone else, or more
   rls_references_user_metadata: ['S', 'E'],
   tenant_self_join: ['E', 'I'],
-  lab_confirmed_escalation: ['E', 'I'],
+  lab_confirmed_escalation: ['E', 'I', 'T'],
   lab_cross_owner_access: ['I', 'T'],
   lab_function_cross_owner: ['T', 'I', 'E'],
   migration_statement_failed: ['T'],

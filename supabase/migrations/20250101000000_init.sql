@@ -276,6 +276,9 @@ create policy "Org members can view projects" on public.projects
   using (private.is_org_member(organization_id));
 
 -- OK(insert_without_owner_check): created_by is tied to the caller.
+-- FLAW(lab_confirmed_escalation): team_id is not tied to the organization (nor to the caller's
+-- teams): a member of one organization files a project under another organization's team, whose
+-- members then see it among their own.
 create policy "Org members can create projects" on public.projects
   for insert to authenticated
   with check (created_by = (select auth.uid()) and private.is_org_member(organization_id));

@@ -134,7 +134,10 @@ describe('the lab world', () => {
       const support = (who: string) => report.lab!.attacks.find((a) => a.table.name === 'profiles' && a.attacker === who)!.gained;
       expect(support('outsider')).toEqual({ 'public.audit_log': { before: 0, after: 2 } });
       expect(support('bob')).toEqual({ 'public.audit_log': { before: 0, after: 1 } });
-      expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
+      // What no check proves stays the lab's own: a project filed under another organization's team.
+      expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation').map((f) => [f.object.name, f.object.column, f.level, f.evidence?.['lab']])).toEqual([
+        ['projects', 'team_id', 'high', expect.objectContaining({ attacker: 'member', planted: 'insert', gained: { 'public.projects': { before: 0, after: 1 } } })],
+      ]);
       for (const check of ['check_null_bypass', 'tenant_self_join', 'privilege_escalation']) {
         expect(report.findings.find((f) => f.check === check)!.message).toMatch(/The lab confirmed it by effect too \(\d attacks?: .+\)$/);
       }
@@ -222,6 +225,26 @@ describe('storage in the lab', () => {
     const cell = (persona: string) => report.lab!.matrix.find((m) => m.schema === 'storage' && m.name === 'objects' && m.persona === persona)!.select;
     expect(cell('alice')).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
     expect(cell('outsider')).toEqual({ own: 0, tenant: 0, other_tenants: 0, ownerless: 0 });
+  });
+});
+
+const PUBLIC_BUCKETS = `
+insert into storage.buckets (id, name, public) values ('message-attachments', 'message-attachments', true), ('avatars', 'avatars', true);
+create policy "Anyone can view message attachments" on storage.objects for select using (bucket_id = 'message-attachments');
+create policy "Anyone can view avatars" on storage.objects for select using (bucket_id = 'avatars');
+`;
+
+describe('public buckets in the lab', () => {
+  test('anon lists another user’s files: a bucket of attachments is disclosed (high), one of avatars is public by design (medium)', async () => {
+    const report = await auditMigration(PUBLIC_BUCKETS);
+    const listing = report.findings.filter((f) => f.check === 'public_bucket_allows_listing');
+    expect(listing.map((f) => [f.object.name, f.level, (f.evidence?.['lab'] as { attacker: string } | undefined)?.attacker])).toEqual([
+      ['message-attachments', 'high', 'anon'],
+      ['avatars', 'medium', 'anon'],
+    ]);
+    expect(listing[0]!.message).toContain('Confirmed in the lab: anyone with the anon key listed 1 file(s) another user uploaded, and with their paths downloads them: every file in the bucket is disclosed');
+    // The listing is that check's: the lab's own storage finding is for reads of private buckets and for writes.
+    expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
   });
 });
 

@@ -1,0 +1,76 @@
+/**
+ * A member writes into another tenant: a task moved into another workspace by an UPDATE policy
+ * with no WITH CHECK whose USING does not hang on the workspace (`assignee_id = auth.uid()`), and
+ * an attachment inserted with the other workspace's key because the WITH CHECK ORs two untied
+ * columns (the task vouches for the workspace). The attack search writes as tenant 1's plainest
+ * member and asks tenant 2's member whether the row appeared among its own.
+ */
+import { expect, test } from 'vitest';
+import { auditMigration } from '../support/cli.ts';
+
+const SCHEMA = (taskUpdate: { using: string; check?: string }, attachmentInsert: string) => `
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.workspace_members (
+  workspace_id uuid not null references public.workspaces on delete cascade,
+  user_id uuid not null references auth.users on delete cascade,
+  role text not null default 'member' check (role in ('admin', 'member')),
+  primary key (workspace_id, user_id)
+);
+create function public.is_member(ws uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.workspace_members m where m.workspace_id = ws and m.user_id = auth.uid()) $$;
+create table public.tasks (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces on delete cascade,
+  assignee_id uuid references auth.users,
+  title text not null
+);
+create table public.attachments (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces on delete cascade,
+  task_id uuid references public.tasks on delete cascade,
+  uploaded_by uuid not null references auth.users,
+  path text not null
+);
+alter table public.workspaces enable row level security;
+alter table public.workspace_members enable row level security;
+alter table public.tasks enable row level security;
+alter table public.attachments enable row level security;
+create policy "members read workspaces" on public.workspaces for select to authenticated using (public.is_member(id));
+create policy "members read memberships" on public.workspace_members for select to authenticated using (public.is_member(workspace_id));
+create policy "members read tasks" on public.tasks for select to authenticated using (public.is_member(workspace_id) or assignee_id = (select auth.uid()));
+create policy "members add tasks" on public.tasks for insert to authenticated with check (public.is_member(workspace_id));
+create policy "members edit tasks" on public.tasks for update to authenticated using (${taskUpdate.using})${taskUpdate.check ? ` with check (${taskUpdate.check})` : ''};
+create policy "members read attachments" on public.attachments for select to authenticated using (public.is_member(workspace_id));
+create policy "members attach" on public.attachments for insert to authenticated with check (${attachmentInsert});
+`;
+
+test('an UPDATE without WITH CHECK moves a task into another workspace; an OR over untied keys plants an attachment there (high)', async () => {
+  const report = await auditMigration(
+    SCHEMA(
+      { using: 'public.is_member(workspace_id) or assignee_id = (select auth.uid())' },
+      'uploaded_by = (select auth.uid()) and (public.is_member(workspace_id) or exists (select 1 from public.tasks t where t.id = task_id and public.is_member(t.workspace_id)))',
+    ),
+  );
+  const planted = report.lab!.attacks.filter((a) => a.planted !== undefined);
+  expect(planted.map((a) => [a.table.name, a.command, a.column, a.planted, a.gained[`public.${a.table.name}`]])).toEqual([
+    ['attachments', 'insert', 'workspace_id', 'insert', { before: 0, after: 1 }],
+    ['tasks', 'update', 'workspace_id', 'move', { before: 0, after: 1 }],
+  ]);
+  const findings = report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes('plant.'));
+  expect(findings.map((f) => [f.object.name, f.level])).toEqual([
+    ['attachments', 'high'],
+    ['tasks', 'high'],
+  ]);
+  expect(findings.find((f) => f.object.name === 'tasks')!.message).toContain('moves a row of its own tenant in public.tasks into another tenant');
+});
+
+test('a WITH CHECK on the new row and keys tied to one workspace: nothing planted', async () => {
+  const report = await auditMigration(
+    SCHEMA(
+      { using: 'public.is_member(workspace_id) or assignee_id = (select auth.uid())', check: 'public.is_member(workspace_id)' },
+      'uploaded_by = (select auth.uid()) and public.is_member(workspace_id) and (task_id is null or exists (select 1 from public.tasks t where t.id = task_id and t.workspace_id = attachments.workspace_id))',
+    ),
+  );
+  expect(report.lab!.attacks.filter((a) => a.planted !== undefined)).toEqual([]);
+  expect(report.findings.filter((f) => f.fingerprint.includes('plant.'))).toEqual([]);
+});

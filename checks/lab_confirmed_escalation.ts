@@ -99,6 +99,27 @@ export default defineCheck({
           },
         ];
       }
+      // A user that gave itself a role another table's policies trust, and reached more rows with it.
+      if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
+        const more = Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');
+        return [
+          {
+            level: attack.attacker === 'outsider' ? 'critical' : 'high',
+            message:
+              `Confirmed in the lab: ${attack.attacker === 'outsider' ? 'any signed-up account' : 'a plain member of a tenant'} ${attack.command === 'update' ? `sets ${attack.column} of its own row in ${name}` : `inserts a row of its own into ${name} with ${attack.column}`} = '${attack.promotedTo}', ` +
+              `and then reads, updates or deletes rows it could not before: ${more} (reads + updates + deletes of the lab's rows).`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `escalate.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Users must not write their own ${attack.column}: drop the INSERT/UPDATE policies on ${name} that only check "your own row" (user_id = auth.uid()), ` +
+                `or revoke INSERT, UPDATE (${attack.column}) from authenticated, and grant roles through a function or an admin-only policy. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo } },
+          },
+        ];
+      }
       // A member that made itself the tenant's admin or owner by editing its own membership.
       if (attack.promotedTo !== undefined) {
         return [

@@ -16,7 +16,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals } from './tenants.ts';
-import { accountKey, actAs, keyFilter, keySql, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -31,6 +31,9 @@ export interface AttackBudget {
 }
 
 type Seen = Record<string, number>;
+
+/** A column that holds a role: what policies and helpers compare with to decide what a user may do. */
+const ROLE_COLUMN = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|type|kind|tier|is_admin|admin|staff|status)$/i;
 
 /** Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to nobody we know). */
 async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
@@ -101,6 +104,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
+        const escalated = await roleEscalation(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        attempts += escalated.attempts;
+        attacks.push(...escalated.attacks);
         const planted = await crossTenantWrites(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
@@ -246,6 +252,128 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
       } finally {
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_promote');
       }
+    }
+  }
+  return { attacks, attempts };
+}
+
+/** Rows of the world a persona reaches per table: read, updated and deleted (each statement rolled back). */
+async function reachOf(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
+  const out: Seen = {};
+  for (const rel of tables) {
+    const rows = worldRows(snapshot, world, rel);
+    const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
+    if (rows.length === 0 || !setColumn) continue;
+    const filter = keyFilter(snapshot, rel, 't', rows, 1);
+    const name = qualified(rel.schema, rel.name);
+    let n = 0;
+    for (const sql of [
+      `select count(*)::int as n from ${name} t where ${filter.sql}`,
+      `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${filter.sql} returning 1) select count(*)::int as n from w`,
+      `with w as (delete from ${name} t where ${filter.sql} returning 1) select count(*)::int as n from w`,
+    ]) {
+      await session.exec('SAVEPOINT supaudit_reach_of');
+      try {
+        await actAs(session, p);
+        const [row] = await session.query<{ n: number }>(sql, filter.params);
+        n += Number(row?.n ?? 0);
+      } catch {
+        // Refused or failed: nothing reached.
+      } finally {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_reach_of');
+      }
+    }
+    out[`${rel.schema}.${rel.name}`] = n;
+  }
+  return out;
+}
+
+/**
+ * A user gives itself a role: on a table whose rows name their owner and carry a role-like column
+ * (a global `user_roles`, a `profiles.role`; a tenant's membership is selfPromotion's), the
+ * plainest account of tenant 1 sets the column of its own row to each value the column allows, or
+ * inserts a row of its own with that value (a user may hold several roles). Confirmed when it then
+ * reads, updates or deletes rows of the world it could not before: the value is the one the
+ * policies and helpers trust. Without that effect (a role users pick themselves, trusted by
+ * nothing) nothing is reported.
+ */
+async function roleEscalation(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  tables: readonly Relation[],
+  within: () => boolean,
+): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
+  const side = world.owners.find((o) => o.tenant === 1);
+  if (!side) return { attacks, attempts };
+  // The plainest account of tenant 1: the role account listed last, else its first account.
+  const roots = world.tenants.roots[0];
+  const plainest = roots ? world.accounts.find((a) => a.tenant === 1 && a.member?.role === roots.roles[roots.roles.length - 1] && roots.roles.length > 1) : undefined;
+  // With no tenants, any signed-up account: the outsider.
+  const outsider = world.accounts.find((a) => a.name === 'outsider');
+  const attacker = roots ? (plainest ?? side) : outsider;
+  if (!attacker) return { attacks, attempts };
+  // What the policies decide on: tables with world rows and at least one policy.
+  const watched = tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+  let before: Seen | undefined;
+  for (const rel of tables) {
+    if (memberships.has(`${rel.schema}.${rel.name}`) || !within()) continue;
+    const owners = ownerColumns(snapshot, rel);
+    if (owners.length === 0) continue;
+    const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+    const keyColumns = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key').flatMap((c) => c.columns));
+    const roleColumns = rel.columns.filter(
+      (c) => !c.generated && !c.identity && !keyColumns.has(c.name) && ROLE_COLUMN.test(c.name) && (world.enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 1 || comparedLiterals(snapshot, c.name).length > 0),
+    );
+    if (roleColumns.length === 0) continue;
+    const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => rowOwner(snapshot, world, rel, m.row) === attacker.id);
+    for (const column of roleColumns) {
+      const held = own ? String(own.row[column.name] ?? '') : undefined;
+      /** The value that opened the most rows. */
+      let best: LabAttack | undefined;
+      const total = (a: LabAttack) => Object.values(a.gained).reduce((n, g) => n + g.after - g.before, 0);
+      for (const value of roleValues(snapshot, rel, column.name, constraints, world).filter((v) => v !== held)) {
+        if (!within()) break;
+        before ??= await reachOf(session, snapshot, world, watched, attacker);
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_escalate');
+        try {
+          let step: string | null = null;
+          if (own) {
+            await actAs(session, attacker);
+            const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row), ...(own.ctid ? { ctid: own.ctid } : {}) }], 2);
+            const [row] = await session.query<{ n: number }>(
+              `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
+              [value, ...filter.params],
+            ).catch(() => [{ n: 0 }]);
+            if (Number(row?.n ?? 0) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
+          }
+          if (step === null) {
+            const made = await tryInsert(session, snapshot, rel, attacker, 305, world, { role: 'authenticated', fixed: { [column.name]: value } });
+            if ('row' in made) step = `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(column.name)}) VALUES (…, '${value.replaceAll("'", "''")}') -- as :attacker, a row of its own`;
+          }
+          if (step === null) continue;
+          const after = await reachOf(session, snapshot, world, watched, attacker);
+          const gained = gainedBetween(before, after);
+          if (Object.keys(gained).length === 0) continue;
+          const attack: LabAttack = {
+            attacker: roots ? 'member' : 'outsider',
+            table: { schema: rel.schema, name: rel.name },
+            command: step.startsWith('UPDATE') ? 'update' : 'insert',
+            column: column.name,
+            steps: [step, ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k}`)],
+            gained,
+            promotedTo: value,
+          };
+          if (!best || total(attack) > total(best)) best = attack;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate');
+        }
+      }
+      if (best) attacks.push(best);
     }
   }
   return { attacks, attempts };

@@ -401,6 +401,12 @@ async function crossTenantWrites(
   const victim = world.owners.find((o) => o.tenant === 2);
   const outsider = world.accounts.find((a) => a.name === 'outsider');
   if (!side || !victim) return { attacks, attempts };
+  /** What the victim reads of other owners' rows: a row that adds to it (beyond itself) shares the writer's things. */
+  let victimSees: Seen | undefined;
+  const shares = async (rel: Relation): Promise<boolean> => {
+    const gained = gainedBetween(victimSees!, await othersSeen(session, snapshot, world, tables, victim));
+    return Object.keys(gained).some((k) => k !== `${rel.schema}.${rel.name}`);
+  };
   for (const t of world.tenants.roots) {
     const rootKey = `${t.root.schema}.${t.root.name}`;
     const victimRoot = (world.made.get(rootKey) ?? []).find((m) => m.owner.id === victim.id);
@@ -434,6 +440,8 @@ async function crossTenantWrites(
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant_seen');
         }
       };
+      // Measured before any write of this search.
+      victimSees ??= await othersSeen(session, snapshot, world, tables, victim);
       let found = false;
       // An outsider writing the same row: open to anyone (a join request), not a tenant boundary.
       let open: boolean | undefined;
@@ -446,6 +454,8 @@ async function crossTenantWrites(
           if (!('row' in made)) continue;
           const seen = await seenByVictim([{ key: rowKey(snapshot, rel, made.row), ctid: made.ctid }]);
           if (seen === 0) continue;
+          // A grant or a share: the row gives the other tenant the writer's own things, as designed.
+          if (await shares(rel)) break;
           if (open === undefined && outsider) {
             await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
             attempts++;
@@ -507,7 +517,7 @@ async function crossTenantWrites(
           const moved = await move(attacker, target);
           if (moved === null) continue;
           const seen = await seenByVictim(moved.map((m) => ({ key: m.k, ctid: m.c })));
-          if (seen === 0) continue;
+          if (seen === 0 || (await shares(rel))) continue;
           attacks.push({
             attacker: 'member',
             table: { schema: rel.schema, name: rel.name },

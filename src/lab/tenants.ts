@@ -134,7 +134,8 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
   const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; roleColumn?: string; roles: string[] }[] = [];
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
-    const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk));
+    // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
+    const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!));
     if (accounts.length === 0) continue;
     const named = new RegExp(`\\b${m.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
     const read =

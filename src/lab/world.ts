@@ -496,7 +496,12 @@ async function insertRow(
     // the others point at the preferred persona's rows (an attacker's: the victim's).
     const follows = as.preferColumns === undefined || as.preferColumns.join() === fk.columns.join();
     const whose = accountKey(snapshot, fk) || !follows ? owner : (as.prefer ?? owner);
-    const target = pool.find((m) => m.owner.id === whose.id) ?? pool[0];
+    // None of its own: a row of its tenant's (a role account's workspace is its tenant's), then any
+    // where the key is required. An optional one (a parent folder, a reply-to) stays empty rather
+    // than link the row to another owner's, which would make it that owner's tenant's.
+    const optional = fk.columns.every((col) => !rel.columns.find((c) => c.name === col)?.notNull);
+    const target =
+      pool.find((m) => m.owner.id === whose.id) ?? (whose.tenant !== null ? pool.find((m) => m.owner.tenant === whose.tenant) : undefined) ?? (optional && whose === owner ? undefined : pool[0]);
     if (target && target.owner.id !== owner.id) borrowedFrom ??= target.owner;
     fk.columns.forEach((col, i) => {
       const v = target?.row[fk.refColumns[i]!];

@@ -74,3 +74,26 @@ test('a WITH CHECK on the new row and keys tied to one workspace: nothing plante
   expect(report.lab!.attacks.filter((a) => a.planted !== undefined)).toEqual([]);
   expect(report.findings.filter((f) => f.fingerprint.includes('plant.'))).toEqual([]);
 });
+
+test('a share: a member grants its own workspace\'s task to another workspace, which then reads the task: a feature, not a plant', async () => {
+  const report = await auditMigration(`${SCHEMA({ using: 'public.is_member(workspace_id)', check: 'public.is_member(workspace_id)' }, 'uploaded_by = (select auth.uid()) and public.is_member(workspace_id)')}
+create table public.task_shares (
+  id uuid primary key default gen_random_uuid(),
+  task_id uuid not null references public.tasks on delete cascade,
+  workspace_id uuid not null references public.workspaces on delete cascade,
+  unique (task_id, workspace_id)
+);
+create function public.task_workspace(t uuid) returns uuid language sql stable security definer set search_path = '' as $$
+  select workspace_id from public.tasks where id = t $$;
+alter table public.task_shares enable row level security;
+create policy "members share their tasks" on public.task_shares for insert to authenticated
+  with check (public.is_member(public.task_workspace(task_id)));
+create policy "both sides read shares" on public.task_shares for select to authenticated
+  using (public.is_member(workspace_id) or public.is_member(public.task_workspace(task_id)));
+create policy "shared tasks are read" on public.tasks for select to authenticated
+  using (exists (select 1 from public.task_shares s where s.task_id = tasks.id and public.is_member(s.workspace_id)));
+`);
+  expect(report.lab!.attacks.filter((a) => a.planted !== undefined)).toEqual([]);
+  // The other workspace reads the shared task: the share works (the matrix's own rows, not a search's).
+  expect(report.lab!.tables.find((t) => t.name === 'task_shares')!.rows).toBe(2);
+});

@@ -169,4 +169,35 @@ create policy "invited" on public.invitations for select to authenticated using 
       await session.close();
     }
   });
+
+  test('a grant someone wrote (granted_by) is not a membership; an optional parent key stays empty rather than tie bob\'s row to alice\'s tenant', async () => {
+    const session = await loadPglite(`
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.workspace_members (workspace_id uuid not null references public.workspaces, user_id uuid not null references auth.users,
+  role text not null check (role in ('owner', 'editor')), primary key (workspace_id, user_id));
+create table public.projects (id uuid primary key default gen_random_uuid(), workspace_id uuid not null references public.workspaces, name text not null);
+create table public.project_grants (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects,
+  workspace_id uuid not null references public.workspaces, role text not null check (role in ('view', 'edit')),
+  granted_by uuid not null references auth.users, unique (project_id, workspace_id));
+create table public.documents (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects,
+  parent_id uuid references public.documents, name text not null);
+create function public.member_of(w uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.workspace_members m where m.workspace_id = w and m.user_id = auth.uid()) $$;
+alter table public.projects enable row level security;
+create policy "members and grantees" on public.projects for select to authenticated using (public.member_of(workspace_id)
+  or exists (select 1 from public.project_grants g where g.project_id = id and public.member_of(g.workspace_id)));
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name])).toEqual([['workspaces', 'workspace_members']]);
+      const docs = world.made.get('public.documents')!;
+      expect(docs.map((d) => [d.owner.name, d.row['parent_id'], world.rowTenants.get('public.documents')!.get(JSON.stringify([d.row['id']]))])).toEqual([
+        ['alice', null, 1],
+        ['bob', null, 2],
+      ]);
+    } finally {
+      await session.close();
+    }
+  });
 });

@@ -20,6 +20,8 @@ import { gradeDefiner, serviceOnly } from '../../checks/_definer.ts';
 interface Escalation {
   readonly commands: Set<Command>;
   readonly via: string;
+  /** The lab's attack search went through the trusted table (or no lab ran): its rows count as all; else as some. */
+  readonly proven: boolean;
 }
 
 /**
@@ -40,9 +42,16 @@ function escalationsOf(ctx: CheckContext, role: string): Map<string, Escalation>
       if (writePaths(ctx, s, src.keyColumn, column, analyses, commands).some((p) => p.role === role)) ways.push(`writes ${qualified(s.schema, s.name)}.${quoteIdent(column)} of its own row`);
     }
     if (ways.length === 0) continue;
+    // Where the lab searched, the write it suspects must have gone through there.
+    const lab = ctx.snapshot.labAttacks;
+    const proven = lab === undefined || lab.some((a) => a.table.schema === s.schema && a.table.name === s.name && (a.command === 'insert' || a.command === 'update'));
     for (const g of src.gated) {
       const key = `${g.policy.schema}\u0000${g.policy.table}`;
-      const e = out.get(key) ?? { commands: new Set<Command>(), via: `escalation: ${role} ${ways.join(' and ')}, which policy "${g.policy.name}" trusts` };
+      const e = out.get(key) ?? {
+        commands: new Set<Command>(),
+        via: `escalation: ${role} ${ways.join(' and ')}, which policy "${g.policy.name}" trusts${proven ? '' : ' (the lab tried it and gained nothing)'}`,
+        proven,
+      };
       const cmd = g.policy.command.toLowerCase();
       for (const c of COMMANDS) if (cmd === 'all' || cmd === c) e.commands.add(c);
       out.set(key, e);
@@ -350,7 +359,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
       // Escalation: the role writes a row or column these policies trust (tenant_self_join, privilege_escalation), then they grant it every tenant's rows.
       const escalation = escalated.get(`${rel.schema}\u0000${rel.name}`);
       if (escalation) {
-        for (const command of escalation.commands) reach[command] = widest(reach[command], 'all');
+        for (const command of escalation.commands) reach[command] = widest(reach[command], escalation.proven ? 'all' : 'unknown');
         paths.push({ via: escalation.via, fix: null });
       }
       // PostgREST never issues TRUNCATE, so for API roles the (default) grant is not reachable.

@@ -13,6 +13,7 @@ import lab_cross_owner_access from './lab_cross_owner_access.ts';
 import lab_function_cross_owner from './lab_function_cross_owner.ts';
 import migration_drift from './migration_drift.ts';
 import migration_statement_failed from './migration_statement_failed.ts';
+import seeded_auth_account from './seeded_auth_account.ts';
 import privilege_escalation from './privilege_escalation.ts';
 import blast_radius_anon from './blast_radius_anon.ts';
 import blast_radius_authenticated from './blast_radius_authenticated.ts';
@@ -89,6 +90,7 @@ export const allChecks = [
   lab_function_cross_owner,
   migration_drift,
   migration_statement_failed,
+  seeded_auth_account,
   privilege_escalation,
   blast_radius_anon,
   blast_radius_authenticated,

@@ -253,6 +253,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, ...(lab.functions ? { labFunctions: lab.functions } : {}) } : {}),
     ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
+    ...(opened.seededAccounts && opened.seededAccounts.length > 0 ? { seededAccounts: opened.seededAccounts } : {}),
     projectConfig: target.projectConfig ?? null,
     notes: [
       ...opened.notes,

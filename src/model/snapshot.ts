@@ -349,6 +349,16 @@ export interface FailedStatement {
   readonly message: string;
 }
 
+/** An account a migration creates in auth.users with a password (file:line of the statement). */
+export interface SeededAccount {
+  readonly file: string;
+  readonly line: number;
+  /** The e-mail address the statement names, when it names one. */
+  readonly email: string | null;
+  /** `literal`: hashed in the statement from a password written there (crypt('…')); `hash`: a stored hash. */
+  readonly password: 'literal' | 'hash';
+}
+
 /** An attack the lab confirmed by effect (src/lab/attack.ts). */
 export interface LabAttack {
   /** `member`: a member of tenant 1 with the role value listed last (a plain member, where roles are listed highest first). */
@@ -437,6 +447,8 @@ export interface Snapshot {
   readonly migrationCatalog?: MigrationCatalog;
   /** Statements of the migrations that failed and were passed over (embedded targets without --strict). */
   readonly failedStatements?: readonly FailedStatement[];
+  /** Accounts the migrations (not the seed) create in auth.users with a password: present for a migrations target. */
+  readonly seededAccounts?: readonly SeededAccount[];
   /** When the snapshot was taken (ISO). Kept out of findings to keep them deterministic. */
   readonly takenAt: string;
   readonly notes: readonly IntrospectionNote[];

@@ -47,6 +47,7 @@ const CHECK_STRIDE: Readonly<Record<string, readonly Stride[]>> = {
   lab_cross_owner_access: ['I', 'T'],
   lab_function_cross_owner: ['T', 'I', 'E'],
   migration_statement_failed: ['T'],
+  seeded_auth_account: ['S', 'E'],
   migration_drift: ['T', 'E'],
   privilege_escalation: ['E'],
   anon_security_definer_function_executable: ['E'],

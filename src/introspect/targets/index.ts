@@ -6,7 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { UserError } from '../../model/errors.ts';
 import type { TargetKind } from '../../model/report.ts';
-import type { FailedStatement, ProjectConfig } from '../../model/snapshot.ts';
+import type { FailedStatement, ProjectConfig, SeededAccount } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
 import { checkSqlFile, ignoredMigrationFiles, hyphenMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
@@ -28,6 +28,7 @@ export interface OpenedTarget {
   readonly connect?: () => Promise<Session>;
   /** Embedded targets: statements of the migrations or seed that failed and were passed over. */
   readonly failedStatements?: readonly FailedStatement[];
+  readonly seededAccounts?: readonly SeededAccount[];
 }
 
 /** Where an audit reads from: a live database, or migrations loaded into the embedded database. */
@@ -205,6 +206,8 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         statements: db.statements,
         noWorkload: true,
         failedStatements: db.failed,
+        // The seed is for local development (`supabase db reset`); migrations reach production.
+        seededAccounts: seededAccounts(db.statements.filter((st) => files.includes(resolve(root, st.file)))),
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
           ...ignoredMigrationFiles(dir).map((f) => ({
@@ -227,6 +230,25 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
       };
     },
   };
+}
+
+/**
+ * Statements that create an account in auth.users with a password: `crypt('…', gen_salt(…))` (the
+ * password is in the text) or a stored hash (`'$2a$…'`, crackable offline by whoever reads it).
+ */
+export function seededAccounts(statements: readonly LoadedStatement[]): SeededAccount[] {
+  const out: SeededAccount[] = [];
+  for (const st of statements) {
+    const sql = st.sql.replace(/--[^\n]*/g, '');
+    // A function that signs users up takes their password as an argument: only statements that run (INSERT, DO).
+    if (!/^\s*(insert|do|with)\b/i.test(sql)) continue;
+    if (!/\binsert\s+into\s+(?:"?auth"?\s*\.\s*)"?users"?\b/i.test(sql) || !/\bencrypted_password\b/i.test(sql)) continue;
+    const literal = /\bcrypt\s*\(/i.test(sql);
+    if (!literal && !/'\$2[aby]?\$\d\d\$/.test(sql)) continue;
+    const email = /'([^'\s@]+@[^'\s@]+\.[^'\s@]+)'/.exec(sql)?.[1] ?? null;
+    out.push({ file: st.file, line: st.line, email, password: literal ? 'literal' : 'hash' });
+  }
+  return out;
 }
 
 /**

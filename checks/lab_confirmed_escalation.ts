@@ -99,6 +99,27 @@ export default defineCheck({
           },
         ];
       }
+      // A member that made itself the owner of its tenant.
+      if (attack.takeover !== undefined) {
+        const more = Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: a member of a tenant with the role '${attack.takeover}' sets ${attack.column} of its tenant's row in ${name} to itself, ` +
+              `and then reads, updates or deletes rows it could not before: ${more} (reads + updates + deletes of the lab's rows). It takes the tenant over from its owner.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `takeover.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Give the UPDATE policy on ${name} a WITH CHECK that keeps ${attack.column} (\`${attack.column} = (select ${attack.column} from ${name} where id = …)\`, or a trigger that refuses the change unless the caller is the owner), ` +
+                `or revoke UPDATE (${attack.column}) from authenticated and transfer ownership through a function that checks the caller. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, takeover: attack.takeover } },
+          },
+        ];
+      }
       // A user that gave itself a role another table's policies trust, and reached more rows with it.
       if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
         const more = Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');

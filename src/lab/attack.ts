@@ -107,6 +107,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const escalated = await roleEscalation(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
+        const takeovers = await ownerTakeover(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        attempts += takeovers.attempts;
+        attacks.push(...takeovers.attacks);
         const planted = await crossTenantWrites(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
@@ -374,6 +377,72 @@ async function roleEscalation(
         }
       }
       if (best) attacks.push(best);
+    }
+  }
+  return { attacks, attempts };
+}
+
+/**
+ * A member takes its tenant over: on a tenant root whose row names its owner (`owner_id`), each
+ * role account of tenant 1 (an admin, an editor) sets that column of its tenant's row to itself,
+ * with the filtered UPDATE the API sends. Confirmed when it then reads, updates or deletes rows of
+ * the world it could not before: the owner's powers (delete the tenant, manage its admins) are now
+ * its own, and the owner's may be gone.
+ */
+async function ownerTakeover(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  tables: readonly Relation[],
+  within: () => boolean,
+): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const side = world.owners.find((o) => o.tenant === 1);
+  if (!side) return { attacks, attempts };
+  const watched = tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+  for (const t of world.tenants.roots) {
+    const rootKey = `${t.root.schema}.${t.root.name}`;
+    const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
+    const row = (world.made.get(rootKey) ?? []).find((m) => m.owner.id === side.id);
+    if (!root || !row) continue;
+    const keyColumns = new Set(snapshot.constraints.filter((c) => c.schema === root.schema && c.table === root.name && c.type === 'primary_key').flatMap((c) => c.columns));
+    // The columns naming the row's owner that hold the first account's id: not the key (a profile-like root).
+    const columns = ownerColumns(snapshot, root).filter((c) => !keyColumns.has(c) && String(row.row[c] ?? '') === side.id);
+    const members = world.accounts.filter((a) => a.tenant === 1 && a.member?.root === rootKey);
+    const filter = keyFilter(snapshot, root, 't', [{ key: rowKey(snapshot, root, row.row), ...(row.ctid ? { ctid: row.ctid } : {}) }], 2);
+    for (const column of columns) {
+      const type = root.columns.find((c) => c.name === column)!.type;
+      for (const attacker of members) {
+        if (!within()) return { attacks, attempts };
+        const before = await reachOf(session, snapshot, world, watched, attacker);
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_takeover');
+        try {
+          await actAs(session, attacker);
+          const [moved] = await session
+            .query<{ n: number }>(`with w as (update ${qualified(root.schema, root.name)} t set ${quoteIdent(column)} = $1::text::${type} where ${filter.sql} returning 1) select count(*)::int as n from w`, [attacker.id, ...filter.params])
+            .catch(() => [{ n: 0 }]);
+          if (Number(moved?.n ?? 0) === 0) continue;
+          const gained = gainedBetween(before, await reachOf(session, snapshot, world, watched, attacker));
+          if (Object.keys(gained).length === 0) continue;
+          attacks.push({
+            attacker: 'member',
+            table: { schema: root.schema, name: root.name },
+            command: 'update',
+            column,
+            steps: [
+              `UPDATE ${qualified(root.schema, root.name)} SET ${quoteIdent(column)} = auth.uid() WHERE <its own tenant's row> -- as :attacker, a '${attacker.member!.role}' of the tenant`,
+              ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k}`),
+            ],
+            gained,
+            takeover: attacker.member!.role,
+          });
+          break;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_takeover');
+        }
+      }
     }
   }
   return { attacks, attempts };

@@ -37,3 +37,35 @@ test('only the team\'s owner updates memberships: no member promotes itself', as
   const report = await auditMigration(SCHEMA(`public.my_role(team_id) = 'owner'`));
   expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toEqual([]);
 });
+
+const OWNED = (grants: string) => `
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null references auth.users);
+create table public.workspace_members (
+  workspace_id uuid not null references public.workspaces on delete cascade,
+  user_id uuid not null references auth.users on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'editor')),
+  primary key (workspace_id, user_id)
+);
+create function public.ws_role(w uuid) returns text language sql stable security definer set search_path = '' as $$
+  select m.role from public.workspace_members m where m.workspace_id = w and m.user_id = auth.uid() $$;
+alter table public.workspaces enable row level security;
+alter table public.workspace_members enable row level security;
+create policy "members read" on public.workspaces for select to authenticated using (public.ws_role(id) is not null);
+create policy "owner or admin update" on public.workspaces for update to authenticated using (public.ws_role(id) in ('owner', 'admin'));
+create policy "owner deletes" on public.workspaces for delete to authenticated using (owner_id = (select auth.uid()));
+create policy "members read memberships" on public.workspace_members for select to authenticated using (public.ws_role(workspace_id) is not null);
+${grants}
+`;
+
+test('an admin sets the workspace\'s owner_id to itself and may then delete it: a takeover (high)', async () => {
+  const report = await auditMigration(OWNED(''));
+  const takeover = report.lab!.attacks.filter((a) => a.takeover !== undefined);
+  expect(takeover.map((a) => [a.table.name, a.column, a.takeover, a.gained])).toEqual([['workspaces', 'owner_id', 'admin', { 'public.workspaces': { before: 2, after: 3 } }]]);
+  const finding = report.findings.find((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes('takeover.owner_id'));
+  expect(finding).toMatchObject({ level: 'high', object: { name: 'workspaces', column: 'owner_id' } });
+});
+
+test('owner_id not granted to the API (only name may be updated): no takeover', async () => {
+  const report = await auditMigration(OWNED('revoke update on public.workspaces from authenticated;\ngrant update (name) on public.workspaces to authenticated;'));
+  expect(report.lab!.attacks.filter((a) => a.takeover !== undefined)).toEqual([]);
+});

@@ -32,6 +32,9 @@ export interface TenantModel {
   readonly cappedRoots: readonly string[];
 }
 
+/** Tables that list roles or permissions: what a user holds through them is a role, not a tenant. */
+const ROLE_LIST = /(^|_)(roles?|permissions?|privileges?|role_types?|access_levels?)$/i;
+
 const ROLE_NAME = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|member_type|membership_type)$/i;
 
 /** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
@@ -149,6 +152,8 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
     for (const fk of fks) {
       const root = byKey.get(`${fk.refSchema}.${fk.refTable}`);
       if (!root || root === m || toAccount(snapshot, fk) || accounts.some((a) => fk.columns.includes(a.columns[0]!))) continue;
+      // A list of roles (`user_roles.role_id → roles`) names what a user may do, not whose data it is.
+      if (ROLE_LIST.test(root.name)) continue;
       const unique = snapshot.constraints.some(
         (c) =>
           c.schema === m.schema && c.table === m.name && (c.type === 'primary_key' || c.type === 'unique') &&

@@ -256,3 +256,35 @@ describe('--no-lab', () => {
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
   });
 });
+
+describe('an invite-only sign-up', () => {
+  test('the sign-up trigger refuses addresses nobody invited: the lab makes its accounts without it, says so, and the world still has rows and a matrix', async () => {
+    const report = await auditMigration(`
+create table public.roles (id uuid primary key default gen_random_uuid(), name text not null unique);
+insert into public.roles (name) values ('admin'), ('user');
+create table public.user_roles (user_id uuid not null references auth.users on delete cascade, role_id uuid not null references public.roles, primary key (user_id, role_id));
+create table public.invitations (email text primary key, role_id uuid not null references public.roles);
+create function public.has_role(r text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.user_roles ur join public.roles ro on ro.id = ur.role_id where ur.user_id = auth.uid() and ro.name = r) $$;
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.invitations i where i.email = new.email) then raise exception 'sign-up is by invitation only'; end if;
+  insert into public.user_roles (user_id, role_id) select new.id, i.role_id from public.invitations i where i.email = new.email;
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+create table public.notes (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, body text not null);
+alter table public.roles enable row level security;
+alter table public.user_roles enable row level security;
+alter table public.invitations enable row level security;
+alter table public.notes enable row level security;
+create policy "own notes" on public.notes for all to authenticated using (owner_id = (select auth.uid()) or public.has_role('admin')) with check (owner_id = (select auth.uid()));
+`);
+    expect(report.lab!.accounts).toEqual(['alice', 'bob', 'outsider']);
+    // roles lists what a user may do: not a tenant.
+    expect(report.lab!.tenants).toBeUndefined();
+    expect(report.notes.find((n) => n.area === 'lab' && n.message.startsWith('lab world:'))!.message).toContain('the sign-up trigger refused 3 accounts, made without it (an invite-only sign-up?)');
+    expect(report.lab!.tables.find((t) => t.name === 'notes')!.rows).toBe(2);
+    expect(report.lab!.matrix.find((m) => m.name === 'notes' && m.persona === 'alice')!.select).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
+  });
+});

@@ -10,6 +10,7 @@ import type { FindingDraft } from '../src/model/finding.ts';
 import { levelRank, type Level } from '../src/model/level.ts';
 import type { LabCall, LabFunctionRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
+import { platformWrites } from '../src/model/platform.ts';
 import { functionObject, functionSignature } from './_shared.ts';
 
 const WHO: Readonly<Record<string, string>> = {
@@ -52,6 +53,11 @@ export default defineCheck({
       const effects: { persona: string; call: LabCall; effect: Effect }[] = [];
       for (const row of rows) {
         for (const call of row.calls) {
+          // The platform's own state, whatever the arguments: a stranger writing Vault's secrets or cron's jobs.
+          if (call.result === 'ok' && (row.persona === 'anon' || row.persona === 'outsider')) {
+            const platform = platformWrites(call);
+            if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
+          }
           if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
           const found: Effect[] = [];
           for (const table of call.joined ?? []) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });

@@ -16,6 +16,7 @@
 import type { CheckMeta, LabClaim } from '../model/check.ts';
 import type { Finding } from '../model/finding.ts';
 import { levelRank, type Level } from '../model/level.ts';
+import { platformWrites } from '../model/platform.ts';
 import type { LabCell, LabMatrixRow, LabReport, Report } from '../model/report.ts';
 import { compareFindings, summarize } from './evaluate.ts';
 
@@ -84,6 +85,8 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   const strangerChanges = new Map<string, string>();
   for (const row of lab.functions ?? []) {
     for (const call of row.calls) {
+      const platform = call.result === 'ok' && (row.persona === 'anon' || row.persona === 'outsider') ? platformWrites(call) : null;
+      if (platform && !strangerChanges.has(tableKey(row.schema, row.name))) strangerChanges.set(tableKey(row.schema, row.name), `called in the lab as ${row.persona}, it ${platform.text}`);
       if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
       const effects = [
         ...(call.joined ?? []).map((t) => `made the caller a member of another tenant (${t})`),

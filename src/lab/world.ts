@@ -104,6 +104,9 @@ export interface World {
   readonly tables: readonly TableFill[];
 }
 
+/** Tables keyed by an account that list who holds a privilege: only the world's owners get rows there. */
+const PRIVILEGED = /admin|staff|moderator|super|operator|root|privileg|manager|owner/i;
+
 const EMAIL_NAME = /(^|_)e_?mail(_address)?$/i;
 
 const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
@@ -249,7 +252,8 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const own = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       for (const r of own) record(rel, r.owner, r.row, r.ctid);
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
-      const writers = isAccountTable(snapshot, rel) && world.accounts.length > 0 ? world.accounts : owners;
+      // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
+      const writers = isAccountTable(snapshot, rel) && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
       const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));

@@ -33,3 +33,24 @@ test("a definer function that hands out a private schema's value is high for ano
   expect(guarded.every((f) => f.level !== 'critical' && f.level !== 'high')).toBe(true);
   expect(guarded.some((f) => /Measured in the lab/.test(f.message))).toBe(false);
 });
+
+test('a definer function that writes Vault secrets for anon: critical, whatever the arguments; one that checks the caller is an admin: nothing', async () => {
+  const report = await auditMigration(`
+create extension if not exists supabase_vault with schema vault;
+create table public.admins (user_id uuid primary key references auth.users);
+create function public.manage_secret(secret_name text, secret_value text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  perform vault.create_secret(secret_value, secret_name);
+end $$;
+revoke execute on function public.manage_secret(text, text) from public;
+create function public.manage_secret_checked(secret_name text, secret_value text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.admins where user_id = auth.uid()) then raise exception 'admins only'; end if;
+  perform vault.create_secret(secret_value, secret_name);
+end $$;
+`);
+  const found = report.findings.filter((f) => f.check === 'lab_function_cross_owner' || (f.object.name === 'manage_secret' && f.level === 'critical'));
+  expect(found.map((f) => [f.object.name, f.level])).toEqual([['manage_secret', 'critical']]);
+  expect(found[0]!.message).toContain('wrote Vault secrets (credentials other functions and cron jobs read) (1 inserted in vault.secrets)');
+  expect(report.findings.filter((f) => f.object.name === 'manage_secret_checked' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+});

@@ -346,13 +346,20 @@ async function roleEscalation(
         try {
           let step: string | null = null;
           if (own) {
-            await actAs(session, attacker);
-            const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row), ...(own.ctid ? { ctid: own.ctid } : {}) }], 2);
-            const [row] = await session.query<{ n: number }>(
-              `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
-              [value, ...filter.params],
-            ).catch(() => [{ n: 0 }]);
-            if (Number(row?.n ?? 0) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
+            // In a savepoint of its own: a refused UPDATE (a CHECK, a trigger) must not abort the INSERT tried next.
+            await session.exec('SAVEPOINT supaudit_escalate_update');
+            try {
+              await actAs(session, attacker);
+              const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row), ...(own.ctid ? { ctid: own.ctid } : {}) }], 2);
+              const [row] = await session.query<{ n: number }>(
+                `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
+                [value, ...filter.params],
+              );
+              if (Number(row?.n ?? 0) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
+              await session.exec('RELEASE SAVEPOINT supaudit_escalate_update');
+            } catch {
+              await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate_update');
+            }
           }
           if (step === null) {
             const made = await tryInsert(session, snapshot, rel, attacker, 305, world, { role: 'authenticated', fixed: { [column.name]: value } });

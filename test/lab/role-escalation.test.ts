@@ -70,3 +70,13 @@ test('roles granted by an admin only: no account gives itself a role', async () 
   expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toEqual([]);
   expect(report.findings.filter((f) => f.object.name === 'user_roles' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
+
+test('an UPDATE of the role refused by a trigger: the search goes on and finds the INSERT of a role of its own', async () => {
+  const report = await auditMigration(
+    SCHEMA(`create function public.roles_frozen() returns trigger language plpgsql as $$ begin raise exception 'roles cannot be changed'; end $$;
+create trigger user_roles_frozen before update on public.user_roles for each row execute function public.roles_frozen();
+create policy "add own role" on public.user_roles for insert to authenticated with check (user_id = (select auth.uid()));
+create policy "change own role" on public.user_roles for update to authenticated using (user_id = (select auth.uid()));`),
+  );
+  expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined).map((a) => [a.attacker, a.table.name, a.command, a.promotedTo])).toEqual([['outsider', 'user_roles', 'insert', 'admin']]);
+});

@@ -9,7 +9,7 @@ import { conjunctTexts } from '../src/policy/index-match.ts';
 import { apiRolesWith } from './_shared.ts';
 
 /** Buckets whose files are meant for everyone: pictures shown on public pages, assets. */
-const PUBLIC_CONTENT = /avatar|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;
+const PUBLIC_CONTENT = /avatar|profile|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;
 
 const CALLER_TEXT = /\bauth\.(?:uid|jwt)\s*\(|request\.jwt\.claim/i;
 

@@ -31,6 +31,11 @@ create table public.attachments (
   uploaded_by uuid not null references auth.users,
   path text not null
 );
+-- A task's comments follow it: moved, the other workspace reads them too.
+create table public.task_comments (id uuid primary key default gen_random_uuid(), task_id uuid not null references public.tasks on delete cascade, body text not null);
+alter table public.task_comments enable row level security;
+create policy "members read comments" on public.task_comments for select to authenticated
+  using (exists (select 1 from public.tasks t where t.id = task_id and public.is_member(t.workspace_id)));
 alter table public.workspaces enable row level security;
 alter table public.workspace_members enable row level security;
 alter table public.tasks enable row level security;

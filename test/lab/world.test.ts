@@ -229,18 +229,18 @@ describe('storage in the lab', () => {
 });
 
 const PUBLIC_BUCKETS = `
-insert into storage.buckets (id, name, public) values ('message-attachments', 'message-attachments', true), ('avatars', 'avatars', true);
+insert into storage.buckets (id, name, public) values ('message-attachments', 'message-attachments', true), ('profiles', 'profiles', true);
 create policy "Anyone can view message attachments" on storage.objects for select using (bucket_id = 'message-attachments');
-create policy "Anyone can view avatars" on storage.objects for select using (bucket_id = 'avatars');
+create policy "Profile pictures are public" on storage.objects for select using (bucket_id = 'profiles');
 `;
 
 describe('public buckets in the lab', () => {
-  test('anon lists another user’s files: a bucket of attachments is disclosed (high), one of avatars is public by design (medium)', async () => {
+  test('anon lists another user’s files: a bucket of attachments is disclosed (high), one of profile pictures is public by design (medium)', async () => {
     const report = await auditMigration(PUBLIC_BUCKETS);
     const listing = report.findings.filter((f) => f.check === 'public_bucket_allows_listing');
     expect(listing.map((f) => [f.object.name, f.level, (f.evidence?.['lab'] as { attacker: string } | undefined)?.attacker])).toEqual([
       ['message-attachments', 'high', 'anon'],
-      ['avatars', 'medium', 'anon'],
+      ['profiles', 'medium', 'anon'],
     ]);
     expect(listing[0]!.message).toContain('Confirmed in the lab: anyone with the anon key listed 1 file(s) another user uploaded, and with their paths downloads them: every file in the bucket is disclosed');
     // The listing is that check's: the lab's own storage finding is for reads of private buckets and for writes.

@@ -96,7 +96,9 @@ export default defineCheck({
       const who = listed.find((a) => a.attacker === 'anon') ?? listed[0];
       // Listed, every file's path is known, and a public bucket serves every path: the whole bucket is
       // disclosed. That is what an avatar or a product image is for; not attachments or documents.
-      const private_ = who !== undefined && !PUBLIC_CONTENT.test(bucket.id) && !PUBLIC_CONTENT.test(bucket.name);
+      // Only where plain users upload are the files theirs: a bucket only admins fill holds what the project publishes.
+      const usersUpload = who?.uploaders === undefined || who.uploaders.length > 0;
+      const private_ = who !== undefined && usersUpload && !PUBLIC_CONTENT.test(bucket.id) && !PUBLIC_CONTENT.test(bucket.name);
       out.push({
         ...(private_ ? { level: 'high' as const } : {}),
         message:
@@ -105,7 +107,11 @@ export default defineCheck({
           'list every file in it, names and metadata included.' +
           (who
             ? ` Confirmed in the lab: ${who.attacker === 'anon' ? 'anyone with the anon key' : 'any signed-up account'} listed ${who.gained['storage.objects']?.after ?? 0} file(s) another user uploaded, and with their paths downloads them` +
-              (private_ ? ': every file in the bucket is disclosed (its name does not say its files are meant for everyone).' : ' (fine if every file in it is meant for everyone).')
+              (private_
+                ? ': every file in the bucket is disclosed (users upload there, and its name does not say its files are meant for everyone).'
+                : usersUpload
+                  ? ' (fine if every file in it is meant for everyone).'
+                  : ' (only privileged accounts upload there: what the project publishes, fine if meant for everyone).')
             : ''),
         object: { schema: 'storage', name: bucket.id, type: 'bucket' },
         roles,

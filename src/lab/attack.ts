@@ -641,7 +641,10 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
           const [row] = await session.query<{ n: number }>(sql, filter.params);
           const n = Number(row?.n ?? 0);
           if (n > 0) {
+            // A listing discloses users' files only where users upload: who of the plain accounts may.
+            const uploaders = verb === 'list' ? await plainUploaders(session, world, bucket.id) : undefined;
             out.push({
+              ...(uploaders ? { uploaders } : {}),
               attacker: name,
               table: { schema: 'storage', name: 'objects' },
               command: 'reach',
@@ -656,6 +659,32 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_reach');
         }
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * The plain accounts that may upload into a bucket, in their own folder, as the Storage API inserts
+ * (the outsider, and tenant 1's plainest member): none where only admins (or the service role) do.
+ */
+async function plainUploaders(session: Session, world: World, bucket: string): Promise<string[]> {
+  const roots = world.tenants.roots[0];
+  const plain = [
+    world.accounts.find((a) => a.name === 'outsider'),
+    roots && roots.roles.length > 1 ? world.accounts.find((a) => a.tenant === 1 && a.member?.role === roots.roles[roots.roles.length - 1]) : undefined,
+  ].filter((p): p is Persona => p !== undefined);
+  const out: string[] = [];
+  for (const p of plain) {
+    await session.exec('SAVEPOINT supaudit_upload');
+    try {
+      await actAs(session, p);
+      await session.query(`insert into storage.objects (bucket_id, name, owner, owner_id, metadata) values ($1, $2, $3::uuid, $3::text, '{}'::jsonb)`, [bucket, `${p.id}/lab-upload-${p.name}.txt`, p.id]);
+      out.push(p.name);
+    } catch {
+      // Refused: this account may not upload here.
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_upload');
     }
   }
   return out;

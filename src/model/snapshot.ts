@@ -381,6 +381,8 @@ export interface LabAttack {
    * setting the tenant key, `join` a membership row of the other tenant.
    */
   readonly planted?: 'insert' | 'move' | 'join';
+  /** For a listing of a public bucket: the plain accounts (outsider, a plain member) that may upload there. */
+  readonly uploaders?: readonly string[];
   /** A member (of this role) set the owner column of its tenant's root row to itself, and then reached more rows. */
   readonly takeover?: string;
 }

@@ -229,19 +229,28 @@ describe('storage in the lab', () => {
 });
 
 const PUBLIC_BUCKETS = `
-insert into storage.buckets (id, name, public) values ('message-attachments', 'message-attachments', true), ('profiles', 'profiles', true);
+insert into storage.buckets (id, name, public) values ('message-attachments', 'message-attachments', true), ('profiles', 'profiles', true), ('cadence-audio', 'cadence-audio', true);
 create policy "Anyone can view message attachments" on storage.objects for select using (bucket_id = 'message-attachments');
+create policy "Users upload attachments" on storage.objects for insert to authenticated
+  with check (bucket_id = 'message-attachments' and (storage.foldername(name))[1] = (select auth.uid())::text);
 create policy "Profile pictures are public" on storage.objects for select using (bucket_id = 'profiles');
+-- Only the platform's admins fill this one: what the project publishes.
+create table public.platform_admins (user_id uuid primary key references auth.users);
+create policy "Public can read cadence audio" on storage.objects for select using (bucket_id = 'cadence-audio');
+create policy "Admins upload cadence audio" on storage.objects for insert to authenticated
+  with check (bucket_id = 'cadence-audio' and exists (select 1 from public.platform_admins a where a.user_id = (select auth.uid())));
 `;
 
 describe('public buckets in the lab', () => {
-  test('anon lists another user’s files: a bucket of attachments is disclosed (high), one of profile pictures is public by design (medium)', async () => {
+  test('anon lists another user’s files: a bucket of attachments users upload is disclosed (high); one of profile pictures, and one only admins fill, are public by design (medium)', async () => {
     const report = await auditMigration(PUBLIC_BUCKETS);
     const listing = report.findings.filter((f) => f.check === 'public_bucket_allows_listing');
     expect(listing.map((f) => [f.object.name, f.level, (f.evidence?.['lab'] as { attacker: string } | undefined)?.attacker])).toEqual([
       ['message-attachments', 'high', 'anon'],
+      ['cadence-audio', 'medium', 'anon'],
       ['profiles', 'medium', 'anon'],
     ]);
+    expect(listing.find((f) => f.object.name === 'cadence-audio')!.message).toContain('only privileged accounts upload there');
     expect(listing[0]!.message).toContain('Confirmed in the lab: anyone with the anon key listed 1 file(s) another user uploaded, and with their paths downloads them: every file in the bucket is disclosed');
     // The listing is that check's: the lab's own storage finding is for reads of private buckets and for writes.
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);

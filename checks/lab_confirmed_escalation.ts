@@ -11,6 +11,11 @@ function gainedText(attack: LabAttack): string {
     .join(', ');
 }
 
+/** `public.articles (0 → 4) (reads + …)`: the rows of the world the attacker reached before → after its own write. */
+function reachedText(attack: LabAttack): string {
+  return `${Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ')} (reads + updates + deletes of the lab's rows)`;
+}
+
 /**
  * The lab's attack search, as findings: a write that made another owner's rows visible to the
  * attacker, measured in the lab's copy of the project (src/lab/attack.ts). Silent where no lab ran.
@@ -101,13 +106,12 @@ export default defineCheck({
       }
       // A member that made itself the owner of its tenant.
       if (attack.takeover !== undefined) {
-        const more = Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');
         return [
           {
             level: 'high',
             message:
               `Confirmed in the lab: a member of a tenant with the role '${attack.takeover}' sets ${attack.column} of its tenant's row in ${name} to itself, ` +
-              `and then reads, updates or deletes rows it could not before: ${more} (reads + updates + deletes of the lab's rows). It takes the tenant over from its owner.`,
+              `and then reads, updates or deletes rows it could not before: ${reachedText(attack)}. It takes the tenant over from its owner.`,
             object: relationObject(rel, { column: attack.column }),
             detail: `takeover.${attack.column}`,
             roles: ['authenticated'],
@@ -122,13 +126,12 @@ export default defineCheck({
       }
       // A user that gave itself a role another table's policies trust, and reached more rows with it.
       if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
-        const more = Object.entries(attack.gained).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');
         return [
           {
             level: attack.attacker === 'outsider' ? 'critical' : 'high',
             message:
               `Confirmed in the lab: ${attack.attacker === 'outsider' ? 'any signed-up account' : 'a plain member of a tenant'} ${attack.command === 'update' ? `sets ${attack.column} of its own row in ${name}` : `inserts a row of its own into ${name} with ${attack.column}`} = '${attack.promotedTo}', ` +
-              `and then reads, updates or deletes rows it could not before: ${more} (reads + updates + deletes of the lab's rows).`,
+              `and then reads, updates or deletes rows it could not before: ${reachedText(attack)}.`,
             object: relationObject(rel, { column: attack.column }),
             detail: `escalate.${attack.column}`,
             roles: ['authenticated'],

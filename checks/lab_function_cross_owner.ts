@@ -54,10 +54,8 @@ export default defineCheck({
       for (const row of rows) {
         for (const call of row.calls) {
           // The platform's own state, whatever the arguments: a stranger writing Vault's secrets or cron's jobs.
-          if (call.result === 'ok' && (row.persona === 'anon' || row.persona === 'outsider')) {
-            const platform = platformWrites(call);
-            if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
-          }
+          const platform = platformWrites(row.persona, call);
+          if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
           if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
           const found: Effect[] = [];
           for (const table of call.joined ?? []) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });

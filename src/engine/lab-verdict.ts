@@ -85,7 +85,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   const strangerChanges = new Map<string, string>();
   for (const row of lab.functions ?? []) {
     for (const call of row.calls) {
-      const platform = call.result === 'ok' && (row.persona === 'anon' || row.persona === 'outsider') ? platformWrites(call) : null;
+      const platform = platformWrites(row.persona, call);
       if (platform && !strangerChanges.has(tableKey(row.schema, row.name))) strangerChanges.set(tableKey(row.schema, row.name), `called in the lab as ${row.persona}, it ${platform.text}`);
       if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
       const effects = [

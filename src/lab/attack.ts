@@ -84,6 +84,8 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
   const started = performance.now();
   let attempts = 0;
   let stopped: string | undefined;
+  /** Whether the budget allows another attempt, counting `used` that a step made and has not added yet. */
+  const within = (used: number) => attempts + used < budget.attempts && performance.now() - started <= budget.ms;
   const victim = world.owners[0];
   const attackers = ([['outsider', world.accounts.find((a) => a.name === 'outsider')], ['bob', world.owners[1]]] as const).filter(
     (a): a is readonly ['outsider' | 'bob', Persona] => a[1] !== undefined,
@@ -104,13 +106,13 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
-        const escalated = await roleEscalation(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
+        const escalated = await roleEscalation(session, snapshot, world, tables, within);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
-        const takeovers = await ownerTakeover(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
+        const takeovers = await ownerTakeover(session, snapshot, world, tables, within);
         attempts += takeovers.attempts;
         attacks.push(...takeovers.attacks);
-        const planted = await crossTenantWrites(session, snapshot, world, tables, (used) => attempts + used < budget.attempts && performance.now() - started <= budget.ms);
+        const planted = await crossTenantWrites(session, snapshot, world, tables, within);
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
       }
@@ -132,7 +134,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         ];
         for (const t of tries) {
           if (found.has(`${key}:${t.command}`)) break;
-          if (attempts >= budget.attempts || performance.now() - started > budget.ms) {
+          if (!within(0)) {
             stopped = attempts >= budget.attempts ? `budget of ${budget.attempts} attempts reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`;
             break outer;
           }
@@ -234,11 +236,7 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
       await session.exec('SAVEPOINT supaudit_promote');
       try {
         await actAs(session, member);
-        const [row] = await session.query<{ n: number }>(
-          `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
-          [value, ...filter.params],
-        );
-        if (Number(row?.n ?? 0) > 0) {
+        if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) {
           attacks.push({
             attacker: 'member',
             table: { schema: rel.schema, name: rel.name },
@@ -258,6 +256,27 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
     }
   }
   return { attacks, attempts };
+}
+
+/** What the policies decide on: the tables with rows of the world and at least one policy. */
+function policed(snapshot: Snapshot, world: World, tables: readonly Relation[]): Relation[] {
+  return tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+}
+
+/** Tenant 1's account with the role value listed last of the first root (a plain member), where that root has two values or more. */
+function plainestMember(world: World): Persona | undefined {
+  const root = world.tenants.roots[0];
+  if (!root || root.roles.length < 2) return undefined;
+  return world.accounts.find((a) => a.tenant === 1 && a.member?.role === root.roles[root.roles.length - 1]);
+}
+
+/** Sets one column of the rows `where` selects (its parameters from $2) to `value` as the session's role: how many rows changed. */
+async function setColumn(session: Session, rel: Relation, column: string, type: string, value: string, where: { sql: string; params: readonly unknown[] }): Promise<number> {
+  const [row] = await session.query<{ n: number }>(
+    `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column)} = $1::text::${type} where ${where.sql} returning 1) select count(*)::int as n from w`,
+    [value, ...where.params],
+  );
+  return Number(row?.n ?? 0);
 }
 
 /** Rows of the world a persona reaches per table: read, updated and deleted (each statement rolled back). */
@@ -313,15 +332,11 @@ async function roleEscalation(
   const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
   const side = world.owners.find((o) => o.tenant === 1);
   if (!side) return { attacks, attempts };
-  // The plainest account of tenant 1: the role account listed last, else its first account.
+  // The plainest account of tenant 1, else its first account; with no tenants, any signed-up account: the outsider.
   const roots = world.tenants.roots[0];
-  const plainest = roots ? world.accounts.find((a) => a.tenant === 1 && a.member?.role === roots.roles[roots.roles.length - 1] && roots.roles.length > 1) : undefined;
-  // With no tenants, any signed-up account: the outsider.
-  const outsider = world.accounts.find((a) => a.name === 'outsider');
-  const attacker = roots ? (plainest ?? side) : outsider;
+  const attacker = roots ? (plainestMember(world) ?? side) : world.accounts.find((a) => a.name === 'outsider');
   if (!attacker) return { attacks, attempts };
-  // What the policies decide on: tables with world rows and at least one policy.
-  const watched = tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+  const watched = policed(snapshot, world, tables);
   let before: Seen | undefined;
   for (const rel of tables) {
     if (memberships.has(`${rel.schema}.${rel.name}`) || !within(attempts)) continue;
@@ -352,11 +367,7 @@ async function roleEscalation(
             try {
               await actAs(session, attacker);
               const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row), ...(own.ctid ? { ctid: own.ctid } : {}) }], 2);
-              const [row] = await session.query<{ n: number }>(
-                `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column.name)} = $1::text::${column.type} where ${filter.sql} returning 1) select count(*)::int as n from w`,
-                [value, ...filter.params],
-              );
-              if (Number(row?.n ?? 0) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
+              if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
               await session.exec('RELEASE SAVEPOINT supaudit_escalate_update');
             } catch {
               await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate_update');
@@ -409,7 +420,7 @@ async function ownerTakeover(
   let attempts = 0;
   const side = world.owners.find((o) => o.tenant === 1);
   if (!side) return { attacks, attempts };
-  const watched = tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+  const watched = policed(snapshot, world, tables);
   for (const t of world.tenants.roots) {
     const rootKey = `${t.root.schema}.${t.root.name}`;
     const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
@@ -429,10 +440,7 @@ async function ownerTakeover(
         await session.exec('SAVEPOINT supaudit_takeover');
         try {
           await actAs(session, attacker);
-          const [moved] = await session
-            .query<{ n: number }>(`with w as (update ${qualified(root.schema, root.name)} t set ${quoteIdent(column)} = $1::text::${type} where ${filter.sql} returning 1) select count(*)::int as n from w`, [attacker.id, ...filter.params])
-            .catch(() => [{ n: 0 }]);
-          if (Number(moved?.n ?? 0) === 0) continue;
+          if ((await setColumn(session, root, column, type, attacker.id, filter).catch(() => 0)) === 0) continue;
           const gained = gainedBetween(before, await reachOf(session, snapshot, world, watched, attacker));
           if (Object.keys(gained).length === 0) continue;
           attacks.push({
@@ -673,11 +681,7 @@ async function storageReach(session: Session, snapshot: Snapshot, world: World, 
  * (the outsider, and tenant 1's plainest member): none where only admins (or the service role) do.
  */
 async function plainUploaders(session: Session, world: World, bucket: string): Promise<string[]> {
-  const roots = world.tenants.roots[0];
-  const plain = [
-    world.accounts.find((a) => a.name === 'outsider'),
-    roots && roots.roles.length > 1 ? world.accounts.find((a) => a.tenant === 1 && a.member?.role === roots.roles[roots.roles.length - 1]) : undefined,
-  ].filter((p): p is Persona => p !== undefined);
+  const plain = [world.accounts.find((a) => a.name === 'outsider'), plainestMember(world)].filter((p): p is Persona => p !== undefined);
   const out: string[] = [];
   for (const p of plain) {
     await session.exec('SAVEPOINT supaudit_upload');
@@ -891,11 +895,7 @@ async function updateAs(
   });
   try {
     await actAs(session, attacker);
-    const rows = await session.query<{ n: number }>(
-      `with w as (update ${qualified(rel.schema, rel.name)} set ${quoteIdent(t.column)} = $1::text::${type} where ${where} returning 1) select count(*)::int as n from w`,
-      [value, ...keyValues],
-    );
-    if (Number(rows[0]?.n ?? 0) === 0) return null;
+    if ((await setColumn(session, rel, t.column, type, value, { sql: where, params: keyValues })) === 0) return null;
   } catch {
     return null;
   }

@@ -11,8 +11,9 @@ const PLATFORM: Readonly<Record<string, { level: Level; what: string }>> = {
   'cron.job': { level: 'high', what: 'scheduled cron jobs' },
 };
 
-/** What a call wrote in the platform's tables (`changed`, per `schema.name`), or null. */
-export function platformWrites(call: Pick<LabCall, 'changed'>): { level: Level; text: string } | null {
+/** What a call by anon or the outsider that ran wrote in the platform's tables (`changed`, per `schema.name`), or null (another caller: no stranger). */
+export function platformWrites(persona: string, call: Pick<LabCall, 'result' | 'changed'>): { level: Level; text: string } | null {
+  if (call.result !== 'ok' || (persona !== 'anon' && persona !== 'outsider')) return null;
   const hits = Object.entries(call.changed).filter(([table, c]) => PLATFORM[table] !== undefined && c.inserted + c.updated + c.deleted > 0);
   if (hits.length === 0) return null;
   const level: Level = hits.some(([t]) => PLATFORM[t]!.level === 'critical') ? 'critical' : 'high';

@@ -181,7 +181,8 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
     if (options.lab !== false && target.kind !== 'url') {
       // The embedded copy is the lab's own: its world is built there (the proofs below act in it too).
       throwIfCancelled(options.signal);
-      ({ world, report: lab } = await runLab(opened.session, snapshot, options.onStage));
+      // config.toml names the access token hook the lab's claims go through.
+      ({ world, report: lab } = await runLab(opened.session, { ...snapshot, projectConfig: target.projectConfig ?? null }, options.onStage));
     } else if (options.lab !== false) {
       // Nothing is written to a live database: the lab builds a copy of its own, once this
       // connection is closed; what the copy is built from is read now.
@@ -217,7 +218,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   if (options.signal?.aborted) throw new UserError('cancelled', 'cancelled: the connection was closed');
   const introspectionMs = performance.now() - introStart;
   if (labSource) {
-    const copy = await liveLab(labSource, snapshot, options);
+    const copy = await liveLab(labSource, { ...snapshot, projectConfig: target.projectConfig ?? null }, options);
     ({ world, report: lab, migrationCatalog } = copy);
     proofs = copy.proofs;
     labNotes = copy.notes;

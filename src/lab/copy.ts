@@ -49,7 +49,7 @@ export async function runLabOnCopy(source: LabSource, live: Snapshot, options: C
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const migrationCatalog = source.kind === 'migrations' ? migrationCatalogOf(snapshot) : undefined;
-    const { world, report } = await runLab(copy.session, snapshot, options.onStage);
+    const { world, report } = await runLab(copy.session, { ...snapshot, projectConfig: live.projectConfig ?? null }, options.onStage);
     options.onStage?.('exploit proofs');
     const proofs = options.prove ? await options.prove(copy.session, snapshot) : undefined;
     return { world, report, notes: [{ area: 'lab', message: copy.note }], ...(migrationCatalog ? { migrationCatalog } : {}), ...(proofs ? { proofs } : {}) };

@@ -17,6 +17,7 @@
  * Only the lab's copy is written. The world is added beside the seed's data (the seed's rows stay,
  * unattributed): what a persona reaches is told apart by who owns it.
  */
+import { claimsSql, installClaims } from './claims.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from '../introspect/errors.ts';
@@ -69,10 +70,11 @@ export function roleAccounts(tenants: TenantModel): Persona[] {
 
 /** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
 export async function actAs(session: Session, p: Persona | null): Promise<void> {
-  await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [
+  // The claims first, as the session's user: then the role.
+  await session.query(`select set_config('request.jwt.claims', ${claimsSql(2, 1, 3)}, true), set_config('role', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
     p ? 'authenticated' : 'anon',
-    JSON.stringify(p ? { sub: p.id, role: 'authenticated', aud: 'authenticated', email: p.email } : { role: 'anon' }),
     p?.id ?? '',
+    p?.email ?? '',
   ]);
 }
 
@@ -232,6 +234,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
   await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
   try {
     enums = await readEnums(session);
+    await installClaims(session, snapshot);
     // Every user table, exposed or not: what a definer function reads from a private schema is data too.
     const tables = snapshot.relations.filter((r) => (r.kind === 'table' || r.kind === 'partitioned_table') && !r.isPartition && isUserTable(r));
     const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
@@ -567,9 +570,10 @@ async function insertRow(
         ? `insert into ${qualified(rel.schema, rel.name)} as t default values`
         : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')})`;
     const claims = () =>
-      session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
-        JSON.stringify(claimant ? { sub: claimant.id, role: as.role ?? 'authenticated', aud: 'authenticated', email: claimant.email } : { role: as.role ?? 'anon' }),
+      session.query(`select set_config('request.jwt.claims', ${claimsSql(1, 2, 3)}, true), set_config('request.jwt.claim.sub', $1, true)`, [
         claimant?.id ?? '',
+        as.role ?? (claimant ? 'authenticated' : 'anon'),
+        claimant?.email ?? '',
       ]);
     await session.exec('SAVEPOINT supaudit_world');
     try {

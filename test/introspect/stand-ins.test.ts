@@ -144,6 +144,32 @@ describe.each(testEngines())('stand-ins for missing extensions on %s', (engine) 
   });
 });
 
+/** Vault (and pgsodium on older projects) are there from the start on a hosted project: migrations use them without creating them. */
+const PREINSTALLED = `create table auth.api_keys (secret_id uuid not null references vault.secrets (id) on delete cascade, user_id uuid references auth.users);
+create function public.new_key() returns uuid language sql security definer set search_path = '' as $$ select vault.create_secret('k', 'api key') $$;
+create extension if not exists pgsodium;
+create function public.short_secret(realm text) returns bytea language sql immutable as $$ select pgsodium.derive_key(1, 56, realm::bytea) $$;
+create table public.codes as select length(public.short_secret('_invite_')) as key_len, public.short_secret('_a_') = public.short_secret('_a_') as stable;
+`;
+
+describe.each(testEngines())('preinstalled extensions on %s', (engine) => {
+  test("vault's objects used with no CREATE EXTENSION load its stand-in, and the statement runs; pgsodium derives keys", async () => {
+    const { session, loaded } = await loadMigrationsOn(engine, { '20240101000000_keys.sql': PREINSTALLED });
+    try {
+      expect(loaded.failed).toEqual([]);
+      expect(loaded.standIns).toEqual([
+        'supabase_vault loaded as a stand-in: secrets are stored unencrypted; preinstalled on hosted Supabase (20240101000000_keys.sql:1 uses it)',
+        'pgsodium loaded as a stand-in: nothing is encrypted (20240101000000_keys.sql:3)',
+      ]);
+      expect(await session.query('select key_len, stable from public.codes')).toEqual([{ key_len: 56, stable: true }]);
+      const [{ n }] = (await session.query<{ n: number }>('select count(*)::int as n from pg_catalog.pg_constraint where conrelid = \'auth.api_keys\'::regclass and contype = \'f\'')) as [{ n: number }];
+      expect(n).toBe(2);
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('stand-ins in the lab', () => {
   test("the world's rows fire a trigger that calls net.http_post: recorded, never sent", async () => {
     const { session } = await loadMigrationsOn('pglite', FILES);

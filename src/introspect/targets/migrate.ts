@@ -8,6 +8,7 @@
 import { loadModule } from 'libpg-query';
 import type { FailedStatement } from '../../model/snapshot.ts';
 import { UserError } from '../../model/errors.ts';
+import { quoteLiteral } from '../../model/ident.ts';
 import { describePgErrorSafely } from '../errors.ts';
 import { statementsOf, type LoadedStatement } from './sql-files.ts';
 import { createExtensionOf, loadStandIn, standInNote, SUPABASE_EXTENSIONS } from './stand-ins/index.ts';
@@ -50,6 +51,16 @@ function unavailableExtension(sql: string, error: unknown): string | undefined {
   const code = (error as { code?: string }).code;
   if (code !== '0A000' && code !== '58P01' && code !== '42704') return undefined;
   return createExtensionOf(sql)?.name;
+}
+
+/** Extensions every hosted project has without a CREATE EXTENSION, by the schema their objects live in. */
+const PREINSTALLED: Readonly<Record<string, string>> = { vault: 'supabase_vault', pgsodium: 'pgsodium' };
+
+/** The preinstalled extension a statement failed for want of: its schema, table or function does not exist. */
+function preinstalledNeeded(error: unknown): string | undefined {
+  if (!isMissingDependency(error)) return undefined;
+  const m = /(?:^|[\s"(])(vault|pgsodium)(?:"?\.|" does not exist)/.exec((error as Error).message ?? '');
+  return m ? PREINSTALLED[m[1]!] : undefined;
 }
 
 /**
@@ -117,6 +128,8 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
   // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
   // there runs under a savepoint, rolled back to when it fails.
   let inBlock = false;
+  /** Preinstalled extensions whose stand-in was tried (once each). */
+  const preinstalledTried = new Set<string>();
   for (const { path, display, text: original } of files) {
     const text = options.strict ? original : withoutMetaCommands(original, display, failed);
     // A syntax error stops the parser: the statements before it are loaded (the text is parsed
@@ -170,6 +183,28 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
               if (!missingExtensions.includes(extension)) missingExtensions.push(extension);
               skipped.push(`${display}:${stmt.line}: extension ${extension} is not available in the embedded database`);
               continue;
+            }
+          }
+          // Extensions a hosted project has from the start (Vault; pgsodium on older projects):
+          // migrations use them without creating them. Their stand-in loads, and the statement runs again.
+          const preinstalled = failure === error ? preinstalledNeeded(failure) : undefined;
+          if (preinstalled !== undefined && !preinstalledTried.has(preinstalled)) {
+            preinstalledTried.add(preinstalled);
+            const [present] = await db.query<{ ok: boolean }>(`select exists (select from pg_catalog.pg_extension where extname = ${quoteLiteral(preinstalled)}) as ok`);
+            if (!present?.ok) {
+              try {
+                if ((await loadStandIn(db, `create extension ${preinstalled}`, inBlock)) !== undefined) {
+                  standIns.push(`${standInNote(preinstalled)}; preinstalled on hosted Supabase (${display}:${stmt.line} uses it)`);
+                  if (guarded) await db.exec('savepoint supaudit_statement');
+                  await db.exec(stmt.sql);
+                  if (guarded) await db.exec('release savepoint supaudit_statement');
+                  statements.push({ file: display, line: stmt.line, sql: stmt.sql });
+                  continue;
+                }
+              } catch (again) {
+                if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+                failure = again;
+              }
             }
           }
           if (missingExtensions.length > 0 && isMissingDependency(failure)) {

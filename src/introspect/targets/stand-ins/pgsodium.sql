@@ -1,5 +1,5 @@
 -- pgsodium stand-in. Real: the schema pgsodium, pgsodium.key and the valid_key view, and the
--- signatures of the functions migrations call most (create_key, randombytes_*, the secretbox,
+-- signatures of the functions migrations call most (create_key, derive_key, randombytes_*, the secretbox,
 -- deterministic AEAD and crypto_box key functions). Imitated: nothing is encrypted (the
 -- "ciphertext" is the message), keys and nonces are random bytes from md5(random()), and
 -- SECURITY LABEL ... 'ENCRYPT WITH KEY ID' (transparent column encryption) is not supported.
@@ -50,6 +50,9 @@ begin
 end
 $$;
 
+-- A key derived from the server's secret: here a deterministic digest of the id and context (no secret behind it).
+create function pgsodium.derive_key(key_id bigint, key_len integer default 32, context bytea default 'pgsodium') returns bytea language sql immutable
+as $$ select substring(string_agg(sha256(context || int8send(key_id) || int4send(i)), '' order by i), 1, key_len) from generate_series(0, key_len / 32) i $$;
 create function pgsodium.crypto_secretbox_keygen() returns bytea language sql volatile as $$ select pgsodium.randombytes_buf(32) $$;
 create function pgsodium.crypto_secretbox_noncegen() returns bytea language sql volatile as $$ select pgsodium.randombytes_buf(24) $$;
 create function pgsodium.crypto_secretbox(message bytea, nonce bytea, key bytea) returns bytea language sql immutable as $$ select message $$;

@@ -60,6 +60,8 @@ interface LabIndex {
    * user's private values: what the call did, by function.
    */
   readonly strangerChanges: ReadonlyMap<string, string>;
+  /** Functions whose calls did that only with ids the caller cannot learn through the API: what they did, by function. */
+  readonly needsIds: ReadonlyMap<string, string>;
   /** Views read as anon or the outsider (persona × view): what each gave away, by view (an empty list: nothing). */
   readonly views: ReadonlyMap<string, { readonly leaks: readonly string[]; readonly rows: number }>;
   /** Tables whose rows with sensitive columns anon or the outsider read in the lab (lab_cross_owner_access, high). */
@@ -83,6 +85,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
     // writing them, nor about the escalation a check suspects on them.
   }
   const strangerChanges = new Map<string, string>();
+  const needsIds = new Map<string, string>();
   for (const row of lab.functions ?? []) {
     for (const call of row.calls) {
       const platform = platformWrites(row.persona, call);
@@ -97,7 +100,12 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
         ...(call.leaked && call.leaked.length > 0 ? [`returned another user's ${call.leaked.join(', ')}`] : []),
       ];
       const key = tableKey(row.schema, row.name);
-      if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
+      // Deleting someone's rows or joining their tenant stays confirmed (high, one level lower, in lab_function_cross_owner).
+      const severe = (call.joined ?? []).length > 0 || Object.values(call.others ?? {}).some((o) => o.deleted > 0);
+      if (effects.length > 0 && (call.unlearned ?? []).length > 0 && !severe) {
+        // The ids were the lab's to give: the caller could not have learned them.
+        if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but it was given ${call.unlearned!.join(', ')}: random uuids the caller cannot read anywhere through the API`);
+      } else if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
     }
   }
   const views = new Map<string, { leaks: string[]; rows: number }>();
@@ -111,7 +119,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   }
   // Where the matrix's own finding says anon or the outsider read other people's sensitive rows.
   const sensitiveReads = new Set(findings.filter((f) => f.check === 'lab_cross_owner_access' && f.fingerprint.endsWith(':read') && f.level === 'high').map((f) => tableKey(f.object.schema, f.object.name)));
-  return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges };
+  return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges, needsIds };
 }
 
 /** The lab's verdict on one finding whose check makes `claim`. */
@@ -126,6 +134,8 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
     if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
     const changed = index.strangerChanges.get(key);
     if (changed) return { status: 'confirmed', why: changed };
+    const needs = index.needsIds.get(key);
+    if (needs) return { status: 'unconfirmed', why: needs };
     return { status: 'unconfirmed', why: `the lab called it as anon and as a signed-up outsider with another user's ids and with NULLs (${searched}${stopped}), and no call returned or opened another user's rows` };
   }
   if (claim === 'storage') {

@@ -8,7 +8,7 @@
  * and deleted, kept by PGlite and PostgreSQL alike), before and after.
  * Bounded by a budget of calls and seconds; deterministic (functions by name, personas, argument sets in order).
  */
-import { qualified } from '../model/ident.ts';
+import { qualified, quoteIdent } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
@@ -234,6 +234,12 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
       calls++;
       made.set(task, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values));
     }
+    // Which victim ids each caller could have learned, for the calls that did something to someone else.
+    const learnable = await learnableIds(session, snapshot, [...made].filter(([task, call]) => task.label !== 'own' && task.label !== 'nulls' && didSomething(call)).map(([task]) => task));
+    for (const [task, call] of made) {
+      const unknown = learnable.unknown(task);
+      if (unknown.length > 0) made.set(task, { ...call, unlearned: unknown });
+    }
     // The report keeps the functions' and callers' order, with the calls that were made.
     const byRow = new Map<string, LabFunctionRow & { calls: LabCall[] }>();
     for (const task of [...tasks].sort((x, y) => x.order - y.order)) {
@@ -346,4 +352,73 @@ async function callOnce(
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_fn');
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A call that did something to someone else: changed or deleted their rows, joined their tenant, returned their values. */
+function didSomething(call: LabCall): boolean {
+  return call.result === 'ok' && ((call.joined?.length ?? 0) > 0 || Object.keys(call.others ?? {}).length > 0 || (call.leaked?.length ?? 0) > 0);
+}
+
+interface IdTask {
+  readonly fn: { readonly identityArgs: string };
+  readonly persona: Persona | null;
+  readonly caller: string;
+  readonly values: readonly (string | null)[];
+}
+
+/**
+ * Which of the victim's uuids each caller could learn through the API: held by a row of a table or
+ * view of the exposed schemas it may select, or named in the path of a storage object it may list.
+ * An integer or a text can be guessed; a random uuid nobody shows the caller cannot.
+ */
+async function learnableIds(session: Session, snapshot: Snapshot, tasks: readonly IdTask[]): Promise<{ unknown(task: IdTask): string[] }> {
+  const asked = new Set(tasks);
+  const wanted = new Map<string, { persona: Persona | null; ids: Set<string> }>();
+  const victimIds = (t: IdTask) => t.values.map((v) => (v !== null && UUID.test(v) && v !== t.persona?.id ? v.toLowerCase() : null));
+  for (const t of tasks) {
+    const entry = wanted.get(t.caller) ?? { persona: t.persona, ids: new Set<string>() };
+    for (const v of victimIds(t)) if (v !== null) entry.ids.add(v);
+    wanted.set(t.caller, entry);
+  }
+  const exposed = new Set(snapshot.exposedSchemas);
+  const relations = snapshot.relations
+    .filter((r) => exposed.has(r.schema) && r.kind !== 'foreign_table' && !r.isPartition)
+    .map((r) => ({ rel: r, columns: r.columns.filter((c) => c.type === 'uuid' || c.type === 'uuid[]') }))
+    .filter((r) => r.columns.length > 0);
+  const objects = snapshot.relations.some((r) => r.schema === 'storage' && r.name === 'objects');
+  const learned = new Map<string, Set<string>>();
+  for (const [caller, { persona, ids }] of wanted) {
+    const seen = new Set<string>();
+    learned.set(caller, seen);
+    const queries = [
+      ...relations.map(
+        ({ rel, columns }) =>
+          `select v::text as v from unnest($1::uuid[]) v where exists (select 1 from ${qualified(rel.schema, rel.name)} t where ${columns.map((c) => (c.type === 'uuid' ? `t.${quoteIdent(c.name)} = v` : `v = any (t.${quoteIdent(c.name)})`)).join(' or ')})`,
+      ),
+      ...(objects ? [`select v::text as v from unnest($1::uuid[]) v where exists (select 1 from storage.objects o where strpos(o.name, v::text) > 0)`] : []),
+    ];
+    for (const sql of queries) {
+      const left = [...ids].filter((id) => !seen.has(id));
+      if (left.length === 0) break;
+      await session.exec('SAVEPOINT supaudit_learn');
+      try {
+        await actAs(session, persona);
+        for (const r of await session.query<{ v: string }>(sql, [left])) seen.add(r.v.toLowerCase());
+      } catch {
+        // Refused or failed: nothing learned there.
+      } finally {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_learn');
+      }
+    }
+  }
+  return {
+    unknown(task) {
+      const seen = learned.get(task.caller);
+      if (!seen || !asked.has(task)) return [];
+      const args = argumentsOf(task.fn.identityArgs);
+      return victimIds(task).flatMap((v, i) => (v !== null && !seen.has(v) ? [args[i]?.name || `$${i + 1}`] : []));
+    },
+  };
 }

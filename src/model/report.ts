@@ -119,6 +119,12 @@ export interface LabCall {
    * account's address is `auth.users.email`), from tables the caller cannot read those rows of itself.
    */
   readonly leaked?: readonly string[];
+  /**
+   * Arguments (by name, else `$n`) given another user's uuid that the caller cannot read anywhere
+   * through the API (no table or view it may select holds it): the call needed an id the caller
+   * has no way to learn, short of a leak. Set only on calls that did something to someone else.
+   */
+  readonly unlearned?: readonly string[];
 }
 
 /** One function of an exposed schema called as one persona (src/lab/calls.ts). */

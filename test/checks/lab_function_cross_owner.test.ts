@@ -23,8 +23,16 @@ create function public.get_my_key(p_key_id uuid) returns text language sql stabl
   select secret_value from private.api_keys where id = p_key_id and owner_id = (select auth.uid()) $$;
 `;
 
-test("a definer function that hands out a private schema's value is high for anon; one that checks its caller is not confirmed", async () => {
-  const report = await auditMigration(MIGRATION);
+test("a definer function that hands out a private schema's value by an id anon can read is high for anon; one that checks its caller is not confirmed", async () => {
+  // The keys' ids are listed for everyone: anon learns them, then asks for the values.
+  const report = await auditMigration(`${MIGRATION}
+create table public.key_directory (key_id uuid primary key references private.api_keys on delete cascade, label text);
+alter table public.key_directory enable row level security;
+create policy "anyone lists keys" on public.key_directory for select to anon, authenticated using (true);
+create function private.list_key() returns trigger language plpgsql security definer set search_path = '' as $$
+begin insert into public.key_directory (key_id, label) values (new.id, new.label); return new; end $$;
+create trigger api_keys_listed after insert on private.api_keys for each row execute function private.list_key();
+`);
   const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
   expect(anon.level).toBe('high');
   expect(anon.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.get_key\(p_key_id uuid\) with another user's rows as arguments, and it returned another user's private\.api_keys\.secret_value, which the caller cannot read through the table itself\.$/);
@@ -32,6 +40,17 @@ test("a definer function that hands out a private schema's value is high for ano
   const guarded = report.findings.filter((f) => f.object.name === 'get_my_key');
   expect(guarded.every((f) => f.level !== 'critical' && f.level !== 'high')).toBe(true);
   expect(guarded.some((f) => /Measured in the lab/.test(f.message))).toBe(false);
+});
+
+test('the same function when no table or view shows anon the ids: one level lower (medium), saying it needs a leaked id', async () => {
+  const report = await auditMigration(MIGRATION);
+  const measured = report.findings.filter((f) => f.check === 'lab_function_cross_owner');
+  expect(measured.map((f) => [f.object.name, f.level])).toEqual([['get_key', 'medium']]);
+  expect(measured[0]!.message).toContain("given p_key_id of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)");
+  const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
+  expect(anon.level).not.toMatch(/^(critical|high)$/);
+  expect((anon.evidence?.['labVerdict'] as { status: string; why: string }).why).toMatch(/random uuids the caller cannot read anywhere through the API$/);
+  expect(report.findings.filter((f) => f.object.name === 'get_key' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
 
 test('a definer function that writes Vault secrets for anon: critical, whatever the arguments; one that checks the caller is an admin: nothing', async () => {

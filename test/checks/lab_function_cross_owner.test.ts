@@ -67,9 +67,18 @@ begin
   if not exists (select 1 from public.admins where user_id = auth.uid()) then raise exception 'admins only'; end if;
   perform vault.create_secret(secret_value, secret_name);
 end $$;
+-- A signed-in user stores an API key of its own: what Vault is for, not a platform write.
+create function public.create_my_key(description text) returns uuid language plpgsql security definer set search_path = '' as $$
+begin
+  if auth.uid() is null then raise exception 'sign in first'; end if;
+  return vault.create_secret(md5(random()::text), auth.uid()::text || '-' || md5(random()::text), description);
+end $$;
 `);
   const found = report.findings.filter((f) => f.check === 'lab_function_cross_owner' || (f.object.name === 'manage_secret' && f.level === 'critical'));
   expect(found.map((f) => [f.object.name, f.level])).toEqual([['manage_secret', 'critical']]);
   expect(found[0]!.message).toContain('wrote Vault secrets (credentials other functions and cron jobs read) (1 inserted in vault.secrets)');
-  expect(report.findings.filter((f) => f.object.name === 'manage_secret_checked' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+  expect(report.findings.filter((f) => (f.object.name === 'manage_secret_checked' || f.object.name === 'create_my_key') && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+  // The outsider did store a key (the call ran and inserted): it is simply its own.
+  const own = report.lab!.functions!.find((r) => r.name === 'create_my_key' && r.persona === 'outsider')!;
+  expect(own.calls.some((c) => c.result === 'ok' && (c.changed['vault.secrets']?.inserted ?? 0) === 1)).toBe(true);
 });

@@ -78,9 +78,78 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
       if (m[1] !== undefined && list) for (const more of list[0].matchAll(/'((?:[^']|'')*)'/g)) out.add(more[1]!.replaceAll("''", "'"));
     }
   }
+  for (const v of passedLiterals(snapshot, column, naming)) out.add(v);
   const list = [...out].sort();
   byColumn.set(cacheKey, list);
   return list;
+}
+
+/**
+ * Literals passed to a helper that compares the column with one of its parameters: the policy says
+ * `is_org_role(org_id, 'admin')`, the helper `role = role_name` (or `= $2`, `= any (roles)`).
+ */
+function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | undefined): string[] {
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const helpers: { name: string; index: number }[] = [];
+  for (const f of snapshot.functions) {
+    if (!f.source || f.argCount === 0 || (naming && !naming.test(f.source))) continue;
+    const params = argumentNames(f.identityArgs);
+    params.forEach((param, i) => {
+      const p = param ? `(?:"?${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?|\\$${i + 1})` : `\\$${i + 1}`;
+      const compares = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=\\s*(?:any\\s*\\(\\s*)?|in\\s*\\(\\s*)${p}(?![\\w$])|(?<![\\w.$])${p}\\s*(?:::\\w+\\s*)?=\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
+      if (compares.test(f.source!)) helpers.push({ name: f.name, index: i });
+    });
+  }
+  const out: string[] = [];
+  for (const h of helpers) {
+    const call = new RegExp(`(?<![\\w$])"?${h.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?\\s*\\(`, 'gi');
+    for (const text of accessTexts(snapshot)) {
+      for (const m of text.matchAll(call)) {
+        const arg = callArguments(text, m.index! + m[0].length)[h.index];
+        if (arg === undefined) continue;
+        for (const lit of arg.matchAll(/'((?:[^']|'')*)'/g)) out.push(lit[1]!.replaceAll("''", "'"));
+      }
+    }
+  }
+  return out;
+}
+
+/** Argument names of a function's identity arguments (`oid integer, rolename text` → oid, rolename); '' for unnamed ones. */
+function argumentNames(identityArgs: string): string[] {
+  if (identityArgs.trim() === '') return [];
+  return callArguments(`${identityArgs})`, 0).map((a) => {
+    const words = a.trim().replace(/^(IN|INOUT|VARIADIC)\s+/i, '').split(/\s+/);
+    return words.length > 1 ? words[0]!.replace(/"/g, '') : '';
+  });
+}
+
+/** The arguments of a call whose text starts at `from` (just after its opening parenthesis), split at top-level commas. */
+function callArguments(text: string, from: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let current = '';
+  let quoted = false;
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "'") quoted = !quoted;
+    if (!quoted) {
+      if (ch === '(' || ch === '[') depth++;
+      if (ch === ')' || ch === ']') {
+        if (depth === 0) {
+          args.push(current);
+          return args;
+        }
+        depth--;
+      }
+      if (ch === ',' && depth === 0) {
+        args.push(current);
+        current = '';
+        continue;
+      }
+    }
+    current += ch;
+  }
+  return args;
 }
 
 /** Policy expressions and function bodies: where access is decided. */
@@ -97,7 +166,19 @@ export function columnValues(snapshot: Snapshot, rel: Relation, column: string, 
   if (!c) return [];
   const constraints = snapshot.constraints.filter((x) => x.schema === rel.schema && x.table === rel.name);
   const own = enumLabels.get(c.typeName) ?? checkLiterals(constraints, column);
-  return [...new Set([...own, ...comparedLiterals(snapshot, column, rel.name)])];
+  // Values only the policies and helpers name have no order of their own: the most privileged first, by their names.
+  return [...new Set([...own, ...byPrivilege(comparedLiterals(snapshot, column, rel.name))])];
+}
+
+const PRIVILEGE_ORDER = [/owner|founder|creator/i, /super/i, /admin/i, /manag|lead|head|moderat|supervis/i, /edit|write|contrib|author|staff/i, /member|user|employee|client|customer|agent/i, /view|read|guest|observ/i];
+
+/** Role names ranked by the words they hold (owner, admin, manager, editor, member, viewer); unknown ones between members and viewers, in their order. */
+function byPrivilege(values: readonly string[]): string[] {
+  const rank = (v: string) => {
+    const i = PRIVILEGE_ORDER.findIndex((re) => re.test(v));
+    return i === -1 ? PRIVILEGE_ORDER.length - 1.5 : i;
+  };
+  return [...values].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Whether a foreign key names an account: to auth.users, or to a table keyed by a key to auth.users (a profile). */

@@ -43,6 +43,38 @@ export default defineCheck({
   },
   run(ctx) {
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
+    const roots = new Set((ctx.snapshot.labTenants ?? []).map((t) => t.root));
+    /** auth.users, or a table keyed by a key to it (a profile). */
+    const accountTable = (schema: string, table: string): boolean => {
+      if (schema === 'auth' && table === 'users') return true;
+      const pk = ctx.snapshot.constraints.find((c) => c.schema === schema && c.table === table && c.type === 'primary_key');
+      return pk !== undefined && ctx.snapshot.constraints.some((c) => c.schema === schema && c.table === table && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join());
+    };
+    /** The tenant root a table's rows belong to (through its foreign keys, up to three steps; its membership too), not the root itself. */
+    const tenantOf = (rel: { schema: string; name: string }): string | undefined => {
+      const start = `${rel.schema}.${rel.name}`;
+      if (roots.has(start)) return undefined;
+      let level = [start];
+      const seen = new Set(level);
+      for (let depth = 0; depth < 3 && level.length > 0; depth++) {
+        const next: string[] = [];
+        for (const from of level) {
+          for (const c of ctx.snapshot.constraints) {
+            if (c.type !== 'foreign_key' || `${c.schema}.${c.table}` !== from || !c.refSchema || !c.refTable) continue;
+            const to = `${c.refSchema}.${c.refTable}`;
+            if (roots.has(to)) return to;
+            // Not through an account (a profile's current organisation is not its posts' tenant).
+            if (accountTable(c.refSchema, c.refTable)) continue;
+            if (!seen.has(to)) {
+              seen.add(to);
+              next.push(to);
+            }
+          }
+        }
+        level = next;
+      }
+      return undefined;
+    };
     /** The matrix's cells of the personas `keep` accepts, by table. */
     const byTableOf = (keep: (r: LabMatrixRow) => boolean): Map<string, LabMatrixRow[]> => {
       const out = new Map<string, LabMatrixRow[]>();
@@ -137,18 +169,30 @@ export default defineCheck({
       const reader = worst(readers);
       if (!reader) return out;
       const read = others(reader.select) > 0 ? others(reader.select) : ownerless(reader.select);
+      // Rows that belong to a tenant (they hang off a tenant root: a project's messages, an
+      // organisation's members) are that tenant's, whatever they hold: read by someone of no tenant, they leak.
+      const tenant = others(reader.select) > 0 ? tenantOf(rel) : undefined;
+      // Signed out, more than signed in: anon reads rows a signed-up account may not (an `auth.uid() IS NULL` branch).
+      const outsider = rows.find((r) => r.persona === 'outsider');
+      const seenBy = (c: LabCell) => (typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0);
+      const inverted = reader.persona === 'anon' && outsider !== undefined && typeof outsider.select === 'object' && seenBy(outsider.select) < seenBy(reader.select);
       // Reading others' rows is how a public table works (posts, profiles): high only where the rows
-      // carry sensitive columns; a directory of public rows stays low.
-      const level: Level = sensitive.length > 0 ? 'high' : 'low';
-      // Beside a write finding, reads add something only when they carry sensitive columns.
+      // carry sensitive columns, belong to a tenant, or are open to anon alone; a directory of public rows stays low.
+      const level: Level = sensitive.length > 0 || tenant !== undefined || inverted ? 'high' : 'low';
+      // Beside a write finding, reads add something only when they say more than the write.
       if (out.length > 0 && level === 'low') return out;
       const who = WHO[reader.persona]!;
+      const why = [
+        sensitive.length > 0 ? `with their ${sensitive.join(', ')}` : '',
+        tenant !== undefined ? `rows of other tenants of ${tenant}, to someone who belongs to none` : '',
+        inverted ? `while a signed-in account that owns nothing reads ${seenBy(outsider!.select)} in all: signing out gives more` : '',
+      ].filter(Boolean);
       out.push(
         {
           level,
           message:
             `Measured in the lab: ${who} reads ${read} row${read === 1 ? '' : 's'} of other users in ${name}` +
-            (sensitive.length > 0 ? `, with their ${sensitive.join(', ')}.` : ' (fine if the table is public by design).'),
+            (why.length > 0 ? `, ${why.join('; ')}.` : ' (fine if the table is public by design).'),
           object: relationObject(rel),
           detail: 'read',
           roles: [reader.persona === 'anon' ? 'anon' : 'authenticated'],

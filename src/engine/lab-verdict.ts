@@ -162,18 +162,19 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
     return { status: 'unconfirmed', why: noRows ?? `${searched}${stopped}, gained no access to another owner's rows` };
   }
   const cells = index.matrix.get(key) ?? [];
+  const commands = claimedCommands(f, claim);
+  const reached = cells.filter((c) =>
+    commands.some((cmd) => (cmd === 'insert' ? c.insert === 'allowed_into_others' : othersReached(c[cmd]) > 0)),
+  );
+  // Rows a sign-up trigger made are rows all the same: what the matrix reached there counts.
+  if (reached.length > 0 && claim !== 'recursion') {
+    return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
+  }
   if (cells.length === 0 || noRows) return { status: 'unconfirmed', why: noRows ?? 'the lab did not measure it' };
   if (claim === 'recursion') {
     if (cells.some((c) => c.select === 'error')) return { status: 'confirmed', why: 'reading it failed in the lab' };
     if (cells.some((c) => typeof c.select === 'object')) return { status: 'refuted', why: 'every persona read it in the lab without an error' };
     return { status: 'unconfirmed', why: 'no persona may read it' };
-  }
-  const commands = claimedCommands(f, claim);
-  const reached = cells.filter((c) =>
-    commands.some((cmd) => (cmd === 'insert' ? c.insert === 'allowed_into_others' : othersReached(c[cmd]) > 0)),
-  );
-  if (reached.length > 0) {
-    return { status: 'confirmed', why: `${reached.map((c) => c.persona).join(', ')} reached another owner's rows in the lab` };
   }
   if (commands.includes('select') && index.sensitiveReads.has(key)) return { status: 'confirmed', why: "anon or a signed-up outsider read rows with sensitive columns that the lab made for other users" };
   // The matrix inserts rows of the persona's own only: it never tries a row in someone else's name,

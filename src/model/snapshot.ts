@@ -444,6 +444,8 @@ export interface Snapshot {
   readonly labMatrix?: readonly LabMatrixRow[];
   /** The lab's persona × function calls: absent when no lab ran, then lab_function_cross_owner is silent. */
   readonly labFunctions?: readonly LabFunctionRow[];
+  /** The tenant roots (and their memberships) the lab's world was built on, `schema.name`: absent when no lab ran or it found none. */
+  readonly labTenants?: readonly { readonly root: string; readonly membership: string }[];
   /**
    * A live database audited with its project's migrations (`--db-url` with `--project`, the lab
    * built from them): their catalog, for migration_drift. Absent otherwise, and then it is silent.

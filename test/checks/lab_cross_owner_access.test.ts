@@ -71,4 +71,36 @@ describe('lab_cross_owner_access', () => {
     // The INSERT policy is not raised by what reading measured.
     expect(waiting[1]!.message).not.toMatch(/Measured in the lab/);
   });
+
+  test("a tenant's rows read by someone of no tenant, and a table anon reads more of than a signed-in account: high, whatever the columns", async () => {
+    const report = await auditMigration(`
+create table public.projects (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.project_members (project_id uuid not null references public.projects on delete cascade, user_id uuid not null references auth.users on delete cascade,
+  role text not null default 'member' check (role in ('admin', 'member')), primary key (project_id, user_id));
+create function public.is_member(p uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.project_members m where m.project_id = p and m.user_id = (select auth.uid())) $$;
+create table public.chat_messages (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects on delete cascade,
+  sender_id uuid not null default auth.uid() references auth.users, body text not null);
+-- A profile per account; a user sees its own, anon (auth.uid() is null) every one.
+create table public.profiles (user_id uuid primary key references auth.users on delete cascade, display_name text, company text);
+alter table public.projects enable row level security;
+alter table public.project_members enable row level security;
+alter table public.chat_messages enable row level security;
+alter table public.profiles enable row level security;
+create policy "members read projects" on public.projects for select to authenticated using (public.is_member(id));
+create policy "members read members" on public.project_members for select to authenticated using (public.is_member(project_id));
+create policy "signed-in users read chat" on public.chat_messages for select to authenticated using (true);
+create policy "members post" on public.chat_messages for insert to authenticated with check (public.is_member(project_id) and sender_id = (select auth.uid()));
+create policy "profiles" on public.profiles for select using ((select auth.uid()) = user_id or (select auth.uid()) is null);
+`);
+    const lab = report.findings.filter((f) => f.check === 'lab_cross_owner_access' || (f.check === 'rls_policy_always_true' && f.object.name === 'chat_messages'));
+    const chat = report.findings.filter((f) => f.object.name === 'chat_messages' && (f.level === 'high' || f.level === 'critical'));
+    expect(chat).toHaveLength(1);
+    expect(chat[0]!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) reads \d+ rows of other users in public\.chat_messages, rows of other tenants of public\.projects, to someone who belongs to none\.$/);
+    const profiles = report.findings.filter((f) => f.object.name === 'profiles' && (f.level === 'high' || f.level === 'critical'));
+    expect(profiles).toHaveLength(1);
+    expect(profiles[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) reads \d+ rows of other users in public\.profiles, while a signed-in account that owns nothing reads 1 in all: signing out gives more\.$/);
+    // The tenant root itself is not "a tenant's rows": nobody outside reads it here anyway.
+    expect(lab.some((f) => f.object.name === 'projects')).toBe(false);
+  });
 });

@@ -79,6 +79,15 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
     }
   }
   for (const v of passedLiterals(snapshot, column, naming)) out.add(v);
+  // A variable the column is read into (`select role from … into r; if r = 'admin'`), in function bodies.
+  const into = new RegExp(`\\bselect\\s+(?:\\w+\\.)?"?${name}"?\\s+(?:into\\s+(\\w+)|from\\b[^;]*?\\binto\\s+(\\w+))`, 'gi');
+  for (const f of snapshot.functions) {
+    if (!f.source || (naming && !naming.test(f.source))) continue;
+    for (const m of f.source.matchAll(into)) {
+      const variable = (m[1] ?? m[2]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      for (const c of f.source.matchAll(new RegExp(`(?<![\\w.])${variable}\\s*(?:=|<>|!=)\\s*'((?:[^']|'')+)'`, 'gi'))) out.add(c[1]!.replaceAll("''", "'"));
+    }
+  }
   const list = [...out].sort();
   byColumn.set(cacheKey, list);
   return list;

@@ -104,7 +104,12 @@ export interface World {
   /** Accounts that could not be created, with the reason (a sign-up trigger refused). */
   readonly accountErrors: readonly string[];
   readonly tables: readonly TableFill[];
+  /** Generated columns made plain in the lab's copy because their expression failed there (with the SQLSTATE). */
+  readonly adjusted: readonly string[];
 }
+
+/** SQLSTATEs of an expression that cannot run here (an external routine, a data or function error, a feature missing), not a refusal. */
+const EXPRESSION_FAILED = /^(39|22|0A|XX|38|2F)|^42883$/;
 
 /** Tables keyed by an account that list who holds a privilege: only the world's owners get rows there. */
 const PRIVILEGED = /admin|staff|moderator|super|operator|root|privileg|manager|owner/i;
@@ -224,7 +229,7 @@ async function createAccounts(session: Session, world: { accounts: Persona[]; ac
  * on an audited database.
  */
 export async function buildWorld(session: Session, snapshot: Snapshot, isUserTable: (r: Relation) => boolean): Promise<World> {
-  const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[] };
+  const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[], adjusted: [] as string[] };
   const rowOwners = new Map<string, Map<string, string>>();
   const rowTenants = new Map<string, Map<string, 1 | 2>>();
   let owners: Persona[] = [];
@@ -266,16 +271,39 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       }
       let rows = 0;
       let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
+      let code: string | undefined;
       const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
-      for (const [i, owner] of writers.entries()) {
-        if (!missing.includes(owner)) continue;
-        // alice and bob are members of their tenants with the first role value; the role accounts with theirs.
-        const fixed = membership?.roleColumn && membership.roles[0] !== undefined ? { [membership.roleColumn]: membership.roles[0] } : undefined;
-        const result = await insertRow(session, snapshot, rel, owner, i, enums, made, fixed ? { fixed } : {});
-        if ('row' in result) {
-          rows++;
-          record(rel, owner, result.row, result.ctid);
-        } else reason ??= result.reason;
+      const fill = async () => {
+        for (const [i, owner] of writers.entries()) {
+          if (!missing.includes(owner)) continue;
+          // alice and bob are members of their tenants with the first role value; the role accounts with theirs.
+          const fixed = membership?.roleColumn && membership.roles[0] !== undefined ? { [membership.roleColumn]: membership.roles[0] } : undefined;
+          const result = await insertRow(session, snapshot, rel, owner, i, enums, made, fixed ? { fixed } : {});
+          if ('row' in result) {
+            rows++;
+            record(rel, owner, result.row, result.ctid);
+          } else {
+            reason ??= result.reason;
+            code ??= result.code;
+          }
+        }
+      };
+      await fill();
+      // A generated column whose expression cannot run here (pgcrypto's blowfish, missing from the
+      // embedded database's OpenSSL) refuses every row: in the lab's own copy the column becomes a
+      // plain one, and the world tries again.
+      const generated = rel.columns.filter((c) => c.generated);
+      if (rows === 0 && generated.length > 0 && code !== undefined && EXPRESSION_FAILED.test(code)) {
+        try {
+          await session.exec('SAVEPOINT supaudit_world');
+          for (const c of generated) await session.exec(`alter table ${qualified(rel.schema, rel.name)} alter column ${quoteIdent(c.name)} drop expression`);
+          await session.exec('RELEASE SAVEPOINT supaudit_world');
+          world.adjusted.push(`${generated.map((c) => qualified(rel.schema, rel.name) + '.' + quoteIdent(c.name)).join(', ')} (SQLSTATE ${code})`);
+          reason = undefined;
+          await fill();
+        } catch {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+        }
       }
       if (membership) rows += await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record);
       world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
@@ -672,6 +700,7 @@ export function worldSummary(world: World): string {
     `; rows added to ${filled.length} of ${world.tables.length} table${world.tables.length === 1 ? '' : 's'} (the user's schemas and storage.objects)` +
     (own.length > 0 ? `, ${own.length} by the sign-up trigger` : '') +
     (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
-    (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '')
+    (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '') +
+    (world.adjusted.length > 0 ? `; generated columns whose expression fails in the embedded database made plain columns to make rows: ${world.adjusted.join(', ')}` : '')
   );
 }

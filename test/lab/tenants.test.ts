@@ -183,6 +183,14 @@ create function private.is_org_role(oid integer, roleName text) returns boolean 
   select case when exists (select from public.user_orgs where user_id = auth.uid() and org_id = oid and role = roleName) then true else false end $$;
 create function private.in_org(o integer) returns boolean language sql security definer set search_path = '' as $$
   select exists (select from public.user_orgs where user_id = auth.uid() and org_id = o) $$;
+-- The column read into a variable, then compared: another value, 'auditor'.
+create function private.can_view(other uuid) returns boolean language plpgsql security definer set search_path = private as $$
+declare r text;
+begin
+  select role from public.user_orgs where user_id = other into r;
+  if r = 'auditor' then return true; end if;
+  return false;
+end $$;
 alter table public.bank_account enable row level security;
 create policy "admins manage" on public.bank_account for all to authenticated using ((select private.is_org_role(org_id, 'admin')) = true);
 create policy "clients read" on public.bank_account for select to authenticated using (private.is_org_role(org_id, 'client') or private.in_org(org_id));
@@ -190,8 +198,8 @@ create policy "clients read" on public.bank_account for select to authenticated 
     try {
       const snapshot = await introspect(session, { exposedSchemas: ['public'] });
       const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name, t.roleColumn, t.roles])).toEqual([['org', 'user_orgs', 'role', ['admin', 'client']]]);
-      expect(world.accounts.map((a) => a.name)).toEqual(['alice', 'bob', 'outsider', 't1_client', 't2_client']);
+      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name, t.roleColumn, t.roles])).toEqual([['org', 'user_orgs', 'role', ['admin', 'client', 'auditor']]]);
+      expect(world.accounts.map((a) => a.name)).toEqual(['alice', 'bob', 'outsider', 't1_client', 't1_auditor', 't2_client', 't2_auditor']);
     } finally {
       await session.close();
     }

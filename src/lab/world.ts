@@ -104,7 +104,7 @@ export interface World {
   /** Accounts that could not be created, with the reason (a sign-up trigger refused). */
   readonly accountErrors: readonly string[];
   readonly tables: readonly TableFill[];
-  /** Generated columns made plain in the lab's copy because their expression failed there (with the SQLSTATE). */
+  /** Generated columns made plain, and expression indexes dropped, in the lab's copy because their expression failed there (with the SQLSTATE). */
   readonly adjusted: readonly string[];
 }
 
@@ -292,13 +292,22 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       // A generated column whose expression cannot run here (pgcrypto's blowfish, missing from the
       // embedded database's OpenSSL) refuses every row: in the lab's own copy the column becomes a
       // plain one, and the world tries again.
+      // An index on an expression (a computed field, `code(org_invite)`) fails the same way: dropped there.
       const generated = rel.columns.filter((c) => c.generated);
-      if (rows === 0 && generated.length > 0 && code !== undefined && EXPRESSION_FAILED.test(code)) {
+      const indexes =
+        rows === 0 && code !== undefined && EXPRESSION_FAILED.test(code)
+          ? await session.query<{ name: string }>(
+              `select i.indexrelid::regclass::text as name from pg_catalog.pg_index i where i.indrelid = $1::regclass and i.indexprs is not null and not i.indisprimary`,
+              [qualified(rel.schema, rel.name)],
+            )
+          : [];
+      if (rows === 0 && generated.length + indexes.length > 0 && code !== undefined && EXPRESSION_FAILED.test(code)) {
         try {
           await session.exec('SAVEPOINT supaudit_world');
           for (const c of generated) await session.exec(`alter table ${qualified(rel.schema, rel.name)} alter column ${quoteIdent(c.name)} drop expression`);
+          for (const i of indexes) await session.exec(`drop index ${i.name}`);
           await session.exec('RELEASE SAVEPOINT supaudit_world');
-          world.adjusted.push(`${generated.map((c) => qualified(rel.schema, rel.name) + '.' + quoteIdent(c.name)).join(', ')} (SQLSTATE ${code})`);
+          world.adjusted.push(`${[...generated.map((c) => qualified(rel.schema, rel.name) + '.' + quoteIdent(c.name)), ...indexes.map((i) => `index ${i.name}`)].join(', ')} (SQLSTATE ${code})`);
           reason = undefined;
           await fill();
         } catch {
@@ -701,6 +710,6 @@ export function worldSummary(world: World): string {
     (own.length > 0 ? `, ${own.length} by the sign-up trigger` : '') +
     (empty.length > 0 ? `; no row in ${empty.map((t) => `${qualified(t.schema, t.name)} (${t.reason})`).join(', ')}` : '') +
     (world.accountErrors.length > 0 ? `; ${world.accountErrors.join('; ')}` : '') +
-    (world.adjusted.length > 0 ? `; generated columns whose expression fails in the embedded database made plain columns to make rows: ${world.adjusted.join(', ')}` : '')
+    (world.adjusted.length > 0 ? `; expressions that fail in the embedded database set aside to make rows (generated columns made plain, expression indexes dropped): ${world.adjusted.join(', ')}` : '')
   );
 }

@@ -50,6 +50,8 @@ create table public.frozen (id int primary key);
 -- A code made by a cipher the embedded database lacks (pgcrypto's blowfish): every row fails in its generated column.
 create function public.short_code(n bigint) returns text language plpgsql immutable as $$ begin raise exception 'encrypt error: Cipher cannot be initialized' using errcode = '39000'; end $$;
 create table public.invites (id bigint generated always as identity primary key, created_by uuid not null references auth.users, code text unique generated always as (public.short_code(id)) stored);
+create table public.links (id bigint generated always as identity primary key, created_by uuid not null references auth.users);
+create index links_code on public.links (public.short_code(id));
 create function public.refuse() returns trigger language plpgsql as $$ begin raise exception 'frozen'; end $$;
 create trigger frozen_refuse before insert on public.frozen for each row execute function public.refuse();
 alter table public.organizations enable row level security;
@@ -75,8 +77,11 @@ describe('the lab world', () => {
       expect(fill['frozen']).toMatchObject({ rows: 0, reason: 'the database refused every row tried: raised by a function or trigger (SQLSTATE P0001)' });
       // The generated column that cannot run here became a plain column in the lab's copy; a trigger's refusal (P0001) is left alone.
       expect(fill['invites']).toEqual({ schema: 'public', name: 'invites', rows: 2 });
-      expect(world.adjusted).toEqual(['public.invites.code (SQLSTATE 39000)']);
-      expect(worldSummary(world)).toContain('generated columns whose expression fails in the embedded database made plain columns to make rows: public.invites.code (SQLSTATE 39000)');
+      expect(fill['links']).toEqual({ schema: 'public', name: 'links', rows: 2 });
+      expect(world.adjusted).toEqual(['public.invites.code (SQLSTATE 39000)', 'index links_code (SQLSTATE 39000)']);
+      expect(worldSummary(world)).toContain(
+        'expressions that fail in the embedded database set aside to make rows (generated columns made plain, expression indexes dropped): public.invites.code (SQLSTATE 39000), index links_code (SQLSTATE 39000)',
+      );
       // Each owner is a member of its own organisation, and writes in it: two tenants.
       const rows = await session.query<{ email: string; slug: string; role: string; docs: number }>(
         `select u.email::text as email, o.slug, m.role, (select count(*)::int from public.documents d where d.org_id = o.id and d.author_id = u.id) as docs

@@ -54,6 +54,13 @@ export default defineCheck({
     const tenantOf = (rel: { schema: string; name: string }): string | undefined => {
       const start = `${rel.schema}.${rel.name}`;
       if (roots.has(start)) return undefined;
+      // A key to the root with no foreign key declared: a column named after it (`project_id` for `projects`).
+      const table = ctx.relation(rel.schema, rel.name);
+      for (const root of roots) {
+        const base = root.slice(root.indexOf('.') + 1);
+        const names = new Set([`${base}_id`, `${base.replace(/ies$/, 'y').replace(/s$/, '')}_id`]);
+        if (table?.columns.some((c) => names.has(c.name))) return root;
+      }
       let level = [start];
       const seen = new Set(level);
       for (let depth = 0; depth < 3 && level.length > 0; depth++) {

@@ -81,6 +81,10 @@ create function public.is_member(p uuid) returns boolean language sql stable sec
   select exists (select 1 from public.project_members m where m.project_id = p and m.user_id = (select auth.uid())) $$;
 create table public.chat_messages (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects on delete cascade,
   sender_id uuid not null default auth.uid() references auth.users, body text not null);
+-- Recreated without its foreign keys: still a project's rows, by the name of its key.
+create table public.task_notes (id uuid primary key default gen_random_uuid(), project_id uuid not null, author_id uuid not null default auth.uid(), note text not null);
+alter table public.task_notes enable row level security;
+create policy "signed-in users read notes" on public.task_notes for select to authenticated using (true);
 -- A profile per account; a user sees its own, anon (auth.uid() is null) every one.
 create table public.profiles (user_id uuid primary key references auth.users on delete cascade, display_name text, company text);
 alter table public.projects enable row level security;
@@ -97,6 +101,8 @@ create policy "profiles" on public.profiles for select using ((select auth.uid()
     const chat = report.findings.filter((f) => f.object.name === 'chat_messages' && (f.level === 'high' || f.level === 'critical'));
     expect(chat).toHaveLength(1);
     expect(chat[0]!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) reads \d+ rows of other users in public\.chat_messages, rows of other tenants of public\.projects, to someone who belongs to none\.$/);
+    const notes = report.findings.filter((f) => f.object.name === 'task_notes' && (f.level === 'high' || f.level === 'critical'));
+    expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/reads \d+ rows of other users in public\.task_notes, rows of other tenants of public\.projects, to someone who belongs to none\.$/)]);
     const profiles = report.findings.filter((f) => f.object.name === 'profiles' && (f.level === 'high' || f.level === 'critical'));
     expect(profiles).toHaveLength(1);
     expect(profiles[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) reads \d+ rows of other users in public\.profiles, while a signed-in account that owns nothing reads 1 in all: signing out gives more\.$/);

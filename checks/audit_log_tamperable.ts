@@ -23,11 +23,16 @@ export default defineCheck({
       const roles = [...new Set([...update, ...del])];
       if (roles.length === 0) continue;
       const verbs = [update.length > 0 ? 'rewrite' : null, del.length > 0 ? 'delete' : null].filter(Boolean).join(' and ');
+      // The lab tried: where every persona's UPDATE and DELETE failed (a policy that reads what the
+      // API roles may not, and errors), the grant and the policy allow nothing.
+      const cells = (ctx.snapshot.labMatrix ?? []).filter((m) => m.schema === rel.schema && m.name === rel.name);
+      const refused = rel.rlsEnabled && cells.length > 0 && cells.every((m) => (m.update === 'denied' || m.update === 'error') && (m.delete === 'denied' || m.delete === 'error'));
       out.push({
-        level: roles.includes('anon') ? 'critical' : 'high',
+        level: refused ? 'low' : roles.includes('anon') ? 'critical' : 'high',
         message:
           `${qualified(rel.schema, rel.name)} looks like an audit trail, but ${roleList(roles)} can ${verbs} its entries through the API` +
-          `${rel.rlsEnabled ? ' (a policy allows it)' : ' (RLS is off)'}: a user can remove the record of what they did, so the log proves nothing.`,
+          `${rel.rlsEnabled ? ' (a policy allows it)' : ' (RLS is off)'}: a user can remove the record of what they did, so the log proves nothing.` +
+          (refused ? ` In the lab every UPDATE and DELETE by ${cells.map((m) => m.persona).join(', ')} was refused or failed: the grants are there, the policy lets nothing through today.` : ''),
         object: relationObject(rel),
         roles,
         remediation: {

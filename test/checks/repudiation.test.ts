@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import auditLogTamperable from '../../checks/audit_log_tamperable.ts';
 import auditTrailMissing from '../../checks/audit_trail_missing.ts';
 import { auditOn, testEngines } from '../support/audit.ts';
+import { auditMigration } from '../support/cli.ts';
 
 const SQL = `
 create schema if not exists private;
@@ -76,3 +77,21 @@ describe.each(testEngines())('repudiation checks on %s', (engine) => {
     expect(contacts.stride).toEqual(['R']);
   }, 60_000);
 });
+
+test('an audit log whose only policy reads auth.users (which the API roles may not select): every write fails in the lab, so it is low, not critical', async () => {
+  const report = await auditMigration(`
+create table public.role_change_history (id uuid primary key default gen_random_uuid(), user_id uuid not null references auth.users, old_role text, new_role text, changed_at timestamptz default now());
+alter table public.role_change_history enable row level security;
+create policy "admins manage history" on public.role_change_history for all using ((select role from auth.users where id = auth.uid()) = 'admin');
+create table public.audit_logs (id uuid primary key default gen_random_uuid(), actor_id uuid not null default auth.uid() references auth.users, action text not null);
+alter table public.audit_logs enable row level security;
+create policy "actors manage their entries" on public.audit_logs for all to authenticated using (actor_id = (select auth.uid()));
+`);
+  const found = report.findings.filter((f) => f.check === 'audit_log_tamperable').map((f) => [f.object.name, f.level]);
+  expect(found).toEqual([
+    ['audit_logs', 'high'],
+    ['role_change_history', 'low'],
+  ]);
+  expect(report.findings.find((f) => f.object.name === 'role_change_history' && f.check === 'audit_log_tamperable')!.message).toMatch(/In the lab every UPDATE and DELETE by anon, alice, bob, outsider was refused or failed/);
+});
+

@@ -85,7 +85,7 @@ export default defineCheck({
               "Tie the path to the caller, Supabase's convention being a first folder named after the user: " +
               "`(storage.foldername(name))[1] = (select auth.uid())::text`; and limit the policy to authenticated unless anonymous uploads are intended.",
           },
-          evidence: { withCheck: check.text, ownerColumn: null },
+          evidence: { withCheck: check.text, ownerColumn: null, command: p.command },
         });
         continue;
       }
@@ -106,7 +106,7 @@ export default defineCheck({
             : 'Add a WITH CHECK that ties the row to the caller (an owner column, or a tenant the caller is a member of).',
           ...(tie ? { sql: alterPolicySql(p, { withCheck: `(${check.text}) AND (${tie})` }) } : {}),
         },
-        evidence: { withCheck: check.text, ownerColumn: owner },
+        evidence: { withCheck: check.text, ownerColumn: owner, command: p.command },
       });
     }
     return out;

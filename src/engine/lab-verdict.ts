@@ -51,7 +51,7 @@ interface LabIndex {
   readonly matrix: ReadonlyMap<string, readonly LabMatrixRow[]>;
   readonly rows: ReadonlyMap<string, { readonly rows: number; readonly reason?: string }>;
   /** Tables written and functions called by a confirmed attack (`schema\0name`: the step that went through), and buckets reached. */
-  readonly attacked: ReadonlySet<string>;
+  readonly attacked: ReadonlyMap<string, ReadonlySet<string>>;
   readonly called: ReadonlySet<string>;
   readonly buckets: ReadonlySet<string>;
   /**
@@ -74,13 +74,13 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
     const key = tableKey(row.schema, row.name);
     matrix.set(key, [...(matrix.get(key) ?? []), row]);
   }
-  const attacked = new Set<string>();
+  const attacked = new Map<string, Set<string>>();
   const called = new Set<string>();
   const buckets = new Set<string>();
   for (const a of lab.attacks) {
     if (a.command === 'call') called.add(tableKey(a.table.schema, a.table.name));
     else if (a.command === 'reach') buckets.add(a.column.slice(a.column.indexOf(' ') + 1));
-    else attacked.add(tableKey(a.table.schema, a.table.name));
+    else attacked.set(tableKey(a.table.schema, a.table.name), (attacked.get(tableKey(a.table.schema, a.table.name)) ?? new Set<string>()).add(a.command));
     // The tables an attack gained were read through a write elsewhere: that shows nothing about
     // writing them, nor about the escalation a check suspects on them.
   }
@@ -155,7 +155,10 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
       why: `the lab read it as anon and as a signed-up outsider (${view.rows} row${view.rows === 1 ? '' : 's'}) and got none of another user's values that the tables' own policies keep from them`,
     };
   }
-  if (claim === 'escalation' && index.attacked.has(key)) return { status: 'confirmed', why: 'a lab attack went through it' };
+  // An attack by the command the finding's policy governs (an INSERT attack says nothing of the UPDATE policy beside it).
+  const attackedBy = index.attacked.get(key);
+  const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
+  if (claim === 'escalation' && attackedBy && (command === null || command === 'all' || attackedBy.has(command))) return { status: 'confirmed', why: 'a lab attack went through it' };
   const fill = index.rows.get(key);
   const noRows = fill === undefined ? 'the lab did not measure it (not an exposed table)' : fill.rows === 0 && fill.reason ? `the lab could not make rows in it (${fill.reason})` : null;
   if (claim === 'escalation') {

@@ -81,3 +81,30 @@ describe('severity follows the lab', () => {
     expect(quiet.findings.map((f) => f.fingerprint)).toEqual(report.findings.map((f) => f.fingerprint));
   });
 });
+
+test("an attack through a table's INSERT policy confirms that policy's finding, not the UPDATE policy beside it", async () => {
+  const report = await auditMigration(`
+create table public.org (id integer generated always as identity primary key, name text not null);
+create table public.user_orgs (user_id uuid not null references auth.users, org_id integer not null references public.org, role text not null default 'client' check (role in ('admin', 'client')), primary key (user_id, org_id));
+create schema private;
+-- The caller from a session key as well as from the token (an API-key login).
+create function private.current_uid() returns uuid language plpgsql stable as $$
+begin return coalesce(auth.uid(), nullif(current_setting('request.api_key_user', true), '')::uuid); end $$;
+create function private.is_org_role(o integer, r text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select from public.user_orgs where user_id = private.current_uid() and org_id = o and role = r) $$;
+alter table public.org enable row level security;
+alter table public.user_orgs enable row level security;
+create policy "members read org" on public.org for select to authenticated using (exists (select from public.user_orgs u where u.org_id = id and u.user_id = auth.uid()));
+create policy "read own memberships" on public.user_orgs for select to authenticated using (user_id = auth.uid());
+create policy "anyone joins" on public.user_orgs for insert to authenticated with check (true);
+create policy "admins update members" on public.user_orgs for update to authenticated using ((select private.is_org_role(org_id, 'admin')) = true);
+`);
+  const verdicts = report.findings
+    .filter((f) => f.check === 'insert_without_owner_check' && f.object.name === 'user_orgs')
+    .map((f) => [f.object.policy, f.level, (f.evidence?.['labVerdict'] as { status: string }).status]);
+  expect(verdicts).toEqual([
+    ['admins update members', 'medium', 'unconfirmed'],
+  ]);
+  // The join itself is the lab's attack, on the INSERT policy.
+  expect(report.lab!.attacks.some((a) => a.table.name === 'user_orgs' && a.command === 'insert')).toBe(true);
+});

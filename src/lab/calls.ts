@@ -161,7 +161,15 @@ async function baselineOf(session: Session, snapshot: Snapshot, world: World, ma
  * SECURITY DEFINER functions first (they bypass RLS) as every caller; then the others (RLS still
  * applies inside them) as anon and the outsider only.
  */
-export async function callFunctions(session: Session, snapshot: Snapshot, world: World, budget: CallBudget, matrix: readonly LabMatrixRow[] = []): Promise<FunctionCalls> {
+export async function callFunctions(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  budget: CallBudget,
+  matrix: readonly LabMatrixRow[] = [],
+  /** Tables a confirmed attack opened (`schema.name`): the ids in them are anyone's to learn, by that attack first. */
+  opened: readonly string[] = [],
+): Promise<FunctionCalls> {
   const exposed = snapshot.exposedSchemas;
   // Argument types print as the snapshot's do (qualified against pg_catalog only): the same search_path as introspection.
   await session.begin({ access: 'read only', searchPath: 'pg_catalog', statementTimeoutMs: 30_000, lockTimeoutMs: 1_000 });
@@ -235,7 +243,13 @@ export async function callFunctions(session: Session, snapshot: Snapshot, world:
       made.set(task, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values));
     }
     // Which victim ids each caller could have learned, for the calls that did something to someone else.
-    const learnable = await learnableIds(session, snapshot, [...made].filter(([task, call]) => task.label !== 'own' && task.label !== 'nulls' && didSomething(call)).map(([task]) => task));
+    const learnable = await learnableIds(
+      session,
+      snapshot,
+      [...made].filter(([task, call]) => task.label !== 'own' && task.label !== 'nulls' && didSomething(call)).map(([task]) => task),
+      world.accounts.find((a) => a.name === 'outsider') ?? null,
+      opened,
+    );
     for (const [task, call] of made) {
       const unknown = learnable.unknown(task);
       if (unknown.length > 0) made.set(task, { ...call, unlearned: unknown });
@@ -373,7 +387,14 @@ interface IdTask {
  * view of the exposed schemas it may select, or named in the path of a storage object it may list.
  * An integer or a text can be guessed; a random uuid nobody shows the caller cannot.
  */
-async function learnableIds(session: Session, snapshot: Snapshot, tasks: readonly IdTask[]): Promise<{ unknown(task: IdTask): string[] }> {
+async function learnableIds(
+  session: Session,
+  snapshot: Snapshot,
+  tasks: readonly IdTask[],
+  /** Anyone may sign up: what this account reads, anon can learn too. */
+  outsider: Persona | null,
+  opened: readonly string[],
+): Promise<{ unknown(task: IdTask): string[] }> {
   const asked = new Set(tasks);
   const wanted = new Map<string, { persona: Persona | null; ids: Set<string> }>();
   const victimIds = (t: IdTask) => t.values.map((v) => (v !== null && UUID.test(v) && v !== t.persona?.id ? v.toLowerCase() : null));
@@ -399,12 +420,19 @@ async function learnableIds(session: Session, snapshot: Snapshot, tasks: readonl
       ),
       ...(objects ? [`select v::text as v from unnest($1::uuid[]) v where exists (select 1 from storage.objects o where strpos(o.name, v::text) > 0)`] : []),
     ];
-    for (const sql of queries) {
+    // As the caller; as a signed-up account where the caller is anon; and, as the database sees
+    // them, in the tables an attack of the lab opened.
+    const as: { who: Persona | null; sql: string; raw?: true }[] = [
+      ...queries.map((sql) => ({ who: persona, sql })),
+      ...(persona === null && outsider ? queries.map((sql) => ({ who: outsider, sql })) : []),
+      ...relations.flatMap(({ rel }, i) => (opened.includes(`${rel.schema}.${rel.name}`) ? [{ who: null, sql: queries[i]!, raw: true as const }] : [])),
+    ];
+    for (const { who, sql, raw } of as) {
       const left = [...ids].filter((id) => !seen.has(id));
       if (left.length === 0) break;
       await session.exec('SAVEPOINT supaudit_learn');
       try {
-        await actAs(session, persona);
+        if (!raw) await actAs(session, who);
         for (const r of await session.query<{ v: string }>(sql, [left])) seen.add(r.v.toLowerCase());
       } catch {
         // Refused or failed: nothing learned there.

@@ -42,7 +42,9 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
   onStage?.('attack search');
   const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
   onStage?.('persona × function');
-  const functions = await callFunctions(session, snapshot, world, CALL_BUDGET, matrix);
+  // What the attacks opened, any attacker can read first: ids there are not secrets.
+  const opened = [...new Set(search.attacks.flatMap((a) => Object.keys(a.gained)))];
+  const functions = await callFunctions(session, snapshot, world, CALL_BUDGET, matrix, opened);
   onStage?.('persona × view');
   const views = await readViews(session, snapshot, world, matrix, VIEW_BUDGET_MS);
   return {

@@ -53,6 +53,20 @@ test('the same function when no table or view shows anon the ids: one level lowe
   expect(report.findings.filter((f) => f.object.name === 'get_key' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
 
+test('ids any signed-up account reads are ids anon can learn (it signs up first): high for anon again', async () => {
+  const report = await auditMigration(`${MIGRATION}
+create table public.key_directory (key_id uuid primary key references private.api_keys on delete cascade, label text);
+alter table public.key_directory enable row level security;
+create policy "accounts list keys" on public.key_directory for select to authenticated using (true);
+create function private.list_key() returns trigger language plpgsql security definer set search_path = '' as $$
+begin insert into public.key_directory (key_id, label) values (new.id, new.label); return new; end $$;
+create trigger api_keys_listed after insert on private.api_keys for each row execute function private.list_key();
+`);
+  const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
+  expect(anon.level).toBe('high');
+  expect(anon.message).not.toContain('leaked id');
+});
+
 test('a definer function that writes Vault secrets for anon: critical, whatever the arguments; one that checks the caller is an admin: nothing', async () => {
   const report = await auditMigration(`
 create extension if not exists supabase_vault with schema vault;

@@ -1,6 +1,8 @@
 /**
  * Bad and hostile inputs: each gives one line and exit 2 before any connection (or a correct
- * result on a real server), never a hang, a crash or a different SQL identifier.
+ * result on a real server), never a hang, a crash or a different SQL identifier. Audits of a live
+ * URL run with --no-lab: the lab's embedded copy says nothing about input handling and costs
+ * seconds per run (it has tests of its own).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -75,7 +77,7 @@ describe('inputs that fail before connecting', () => {
     const port = await freePort();
     const url = `postgres://u@127.0.0.1:${port}/db?sslmode=disable`;
     for (const [flag, what] of [['--config', 'config file'], ['--ignore-file', 'suppressions file'], ['--baseline', 'baseline file']] as const) {
-      const r = await runCli(['--db-url', url, flag, '/dev/zero'], { env: { CI: 'true' } });
+      const r = await runCli(['--db-url', url, '--no-lab', flag, '/dev/zero'], { env: { CI: 'true' } });
       expect(r.code, flag).toBe(2);
       expect(oneLine(r.stderr)).toBe(`supaudit: error: ${what} /dev/zero is not a regular file`);
     }
@@ -86,7 +88,7 @@ describe('inputs that fail before connecting', () => {
     const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
     for (const flag of ['--statement-timeout', '--lock-timeout', '--connect-timeout']) {
       for (const value of ['2147483648', '1e12']) {
-        const r = await runCli(['--db-url', url, flag, value, '-q'], { env: { CI: 'true' } });
+        const r = await runCli(['--db-url', url, '--no-lab', flag, value, '-q'], { env: { CI: 'true' } });
         expect(r.code, `${flag} ${value}`).toBe(2);
         expect(oneLine(r.stderr)).toBe(`supaudit: error: ${flag} must be at most 2147483647 milliseconds (about 24 days), got "${value}"`);
       }
@@ -132,7 +134,7 @@ describe('inputs that fail before connecting', () => {
     const dir = project();
     await unixSocket(join(dir, 'sock'));
     const url = `postgres://u:p@127.0.0.1:${await freePort()}/db?sslmode=disable`;
-    const config = await runCli(['--db-url', url, '-c', 'sock', '-q'], { env: { CI: 'true' }, cwd: dir });
+    const config = await runCli(['--db-url', url, '--no-lab', '-c', 'sock', '-q'], { env: { CI: 'true' }, cwd: dir });
     expect(config.code).toBe(2);
     expect(oneLine(config.stderr)).toBe('supaudit: error: config file sock is not a regular file');
     // /dev/null read as an empty migration, loaded as nothing at all.
@@ -167,10 +169,10 @@ describe('inputs that fail before connecting', () => {
   });
 
   test('a malformed %-escape or a missing sslrootcert: one line, exit 2 (was an internal error, exit 3)', async () => {
-    const bad = await runCli(['--db-url', 'postgres://u:pa%zzword@127.0.0.1:1/db'], { env: { CI: 'true' } });
+    const bad = await runCli(['--db-url', 'postgres://u:pa%zzword@127.0.0.1:1/db', '--no-lab'], { env: { CI: 'true' } });
     expect(bad.code).toBe(2);
     expect(oneLine(bad.stderr)).toBe('supaudit: error: not a valid database URL: the password has a malformed %-escape');
-    const cert = await runCli(['--db-url', 'postgres://u@127.0.0.1:1/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem'], { env: { CI: 'true' } });
+    const cert = await runCli(['--db-url', 'postgres://u@127.0.0.1:1/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem', '--no-lab'], { env: { CI: 'true' } });
     expect(cert.code).toBe(2);
     expect(oneLine(cert.stderr)).toBe('supaudit: error: cannot read sslrootcert "/nonexistent/ca.pem" (ENOENT)');
   });
@@ -181,7 +183,7 @@ describe('inputs that fail before connecting', () => {
     writeFileSync(file, 'x');
     // Nothing listens on this port: reaching it would fail with "connection refused" instead.
     const url = `postgres://u@127.0.0.1:${await freePort()}/db?sslmode=disable`;
-    const out = await runCli(['--db-url', url, '-f', 'json', '-o', file], { env: { CI: 'true' }, cwd: dir });
+    const out = await runCli(['--db-url', url, '--no-lab', '-f', 'json', '-o', file], { env: { CI: 'true' }, cwd: dir });
     expect(out.code).toBe(2);
     expect(oneLine(out.stderr)).toBe('supaudit: error: --out a-file is a file, not a folder');
     const baseline = await runCli(['baseline', 'write', '--db-url', url, '--out-file', join(file, 'baseline.json')], { env: { CI: 'true' }, cwd: dir });
@@ -192,7 +194,7 @@ describe('inputs that fail before connecting', () => {
   test('a backreference in sensitiveColumns is refused (patterns run on RE2, in linear time)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'supaudit-inputs-'));
     writeFileSync(join(dir, 'supaudit.config.json'), JSON.stringify({ sensitiveColumns: ['(a)\\1'] }));
-    const r = await runCli(['--db-url', 'postgres://u@127.0.0.1:1/db'], { env: { CI: 'true' }, cwd: dir });
+    const r = await runCli(['--db-url', 'postgres://u@127.0.0.1:1/db', '--no-lab'], { env: { CI: 'true' }, cwd: dir });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/^supaudit: error: supaudit\.config\.json: "sensitiveColumns\[0\]" is not a valid regular expression: /);
   });
@@ -216,7 +218,7 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     const dir = mkdtempSync(join(tmpdir(), 'supaudit-inputs-'));
     writeFileSync(join(dir, 'supaudit.config.json'), JSON.stringify({ sensitiveColumns: ['(a+)+b', '(a|aa)*b'] }));
     writeFileSync(join(dir, 'supaudit.ignore.json'), JSON.stringify([{ check: 'no_primary_key', object: '*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', reason: 'never matches' }]));
-    const r = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' }, cwd: dir });
+    const r = await runCli(['--db-url', url, '--no-lab', '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' }, cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as Report).findings.map((f) => f.fingerprint)).toContain(`rls_disabled_in_public:public.${'a'.repeat(62)}c`);
@@ -226,18 +228,18 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, `create table public."${RTL}" (id int primary key)`);
-    const r = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const r = await runCli(['--db-url', url, '--no-lab', '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     const finding = (JSON.parse(r.stdout) as Report).findings.find((f) => f.check === 'rls_disabled_in_public')!;
     expect(finding.object.name).toBe(RTL);
     expect(finding.remediation.sql).toBe('ALTER TABLE public.U&"rtl\\202Egnp.exe" ENABLE ROW LEVEL SECURITY;');
     for (const format of ['junit', 'sarif']) {
-      const out = await runCli(['--db-url', url, '--schemas', 'public', '-f', format, '-o', '-', '-q'], { env: { CI: 'true' } });
+      const out = await runCli(['--db-url', url, '--no-lab', '--schemas', 'public', '-f', format, '-o', '-', '-q'], { env: { CI: 'true' } });
       expect(out.stdout, format).not.toContain('\u202e');
       expect(out.stdout, format).toContain('rtl\\u202egnp.exe');
     }
     // The fix SQL, as printed, is the same table for Postgres.
     await runSql(url, finding.remediation.sql!);
-    const after = await runCli(['--db-url', url, '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const after = await runCli(['--db-url', url, '--no-lab', '--schemas', 'public', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect((JSON.parse(after.stdout) as Report).findings.map((f) => f.check)).not.toContain('rls_disabled_in_public');
   });
 
@@ -247,7 +249,7 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     const info = cluster(engine);
     const url = await freshDatabase(engine);
     const database = new URL(url).pathname.slice(1);
-    const r = await runCli(['--db-url', `postgres://${info.superUser}@127.0.0.1:${info.port}/${database}?sslmode=disable`, '-q'], { env: { CI: 'true' } });
+    const r = await runCli(['--db-url', `postgres://${info.superUser}@127.0.0.1:${info.port}/${database}?sslmode=disable`, '--no-lab', '-q'], { env: { CI: 'true' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       `supaudit: error: the server at 127.0.0.1:${info.port} asks for a password for user "${info.superUser}", and the URL has none\n` +
@@ -259,7 +261,7 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     const url = await freshDatabase(engine);
     await runSql(url, BASE);
     await runSql(url, 'create table public.t (id int primary key)');
-    const r = await runCli(['--db-url', url, '--schemas', 'public', '--statement-timeout', '2147483647', '--lock-timeout', '2147483647', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const r = await runCli(['--db-url', url, '--no-lab', '--schemas', 'public', '--statement-timeout', '2147483647', '--lock-timeout', '2147483647', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as Report).findings.map((f) => f.fingerprint)).toContain('rls_disabled_in_public:public.t');
@@ -272,7 +274,7 @@ describe.each(realEnginesOrFail())('hostile inputs on a real server (%s)', (engi
     await runSql(url, BASE);
     await runSql(url, 'create table public.t (id int primary key)');
     await runSql(url, `do $$ begin if not exists (select 1 from pg_roles where rolname = 'supaudit_noprobe') then create role supaudit_noprobe login password 'np-pw'; end if; end $$; grant connect on database "${database}" to supaudit_noprobe`);
-    const r = await runCli(['--db-url', urlOf(info, database, 'supaudit_noprobe', 'np-pw'), '--schemas', 'public', '--probe', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
+    const r = await runCli(['--db-url', urlOf(info, database, 'supaudit_noprobe', 'np-pw'), '--no-lab', '--schemas', 'public', '--probe', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' } });
     expect(r.code).toBe(0);
     const notes = (JSON.parse(r.stdout) as Report).notes.filter((n) => n.area === 'probes').map((n) => n.message);
     expect(notes).toContain('no probe could run (see the notes above): the blast-radius model is unverified');

@@ -21,6 +21,9 @@ function ownerless(cell: LabCell): number {
   return typeof cell === 'object' ? cell.ownerless : 0;
 }
 
+/** A row's own publication flag in a policy. */
+const PUBLISHED = /\b(is_|show_|)(active|public|published|visible|listed|shared|open|enabled|live|approved)\b|\bstatus\b\s*(=|in)\s*\(?\s*'(published|public|active|live|approved|open)'/i;
+
 const WHO: Readonly<Record<string, string>> = {
   anon: 'anyone with the anon key (no account)',
   outsider: 'any signed-up account (one that owns nothing and belongs to no tenant)',
@@ -178,7 +181,12 @@ export default defineCheck({
       const read = others(reader.select) > 0 ? others(reader.select) : ownerless(reader.select);
       // Rows that belong to a tenant (they hang off a tenant root: a project's messages, an
       // organisation's members) are that tenant's, whatever they hold: read by someone of no tenant, they leak.
-      const tenant = others(reader.select) > 0 ? tenantOf(rel) : undefined;
+      // Unless a SELECT policy publishes rows by a flag of their own (`active = true`, `is_public`,
+      // `status = 'published'`): a store's items, a club's public events, shown to everyone on purpose.
+      const published = ctx.snapshot.policies.some(
+        (p) => p.schema === rel.schema && p.table === rel.name && p.permissive && (p.command === 'SELECT' || p.command === 'ALL') && PUBLISHED.test(p.using ?? ''),
+      );
+      const tenant = others(reader.select) > 0 && !published ? tenantOf(rel) : undefined;
       // Signed out, more than signed in: anon reads rows a signed-up account may not (an `auth.uid() IS NULL` branch).
       const outsider = rows.find((r) => r.persona === 'outsider');
       const seenBy = (c: LabCell) => (typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0);

@@ -186,7 +186,10 @@ export default defineCheck({
       const published = ctx.snapshot.policies.some(
         (p) => p.schema === rel.schema && p.table === rel.name && p.permissive && (p.command === 'SELECT' || p.command === 'ALL') && PUBLISHED.test(p.using ?? ''),
       );
-      const tenant = others(reader.select) > 0 && !published ? tenantOf(rel) : undefined;
+      // And only rows the tenant's users write (a policy lets them insert or update): a table nobody
+      // writes through the API is reference data the project curates (record types, field definitions).
+      const written = ctx.snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name && p.permissive && p.command !== 'SELECT' && p.command !== 'DELETE');
+      const tenant = others(reader.select) > 0 && !published && written ? tenantOf(rel) : undefined;
       // Signed out, more than signed in: anon reads rows a signed-up account may not (an `auth.uid() IS NULL` branch).
       const outsider = rows.find((r) => r.persona === 'outsider');
       const seenBy = (c: LabCell) => (typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0);

@@ -85,6 +85,11 @@ create table public.chat_messages (id uuid primary key default gen_random_uuid()
 create table public.task_notes (id uuid primary key default gen_random_uuid(), project_id uuid not null, author_id uuid not null default auth.uid(), note text not null);
 alter table public.task_notes enable row level security;
 create policy "signed-in users read notes" on public.task_notes for select to authenticated using (true);
+create policy "authors write notes" on public.task_notes for insert to authenticated with check (author_id = (select auth.uid()));
+-- Reference data the project curates (nobody writes it through the API): read by all on purpose.
+create table public.field_types (id uuid primary key default gen_random_uuid(), project_id uuid references public.projects, label text not null);
+alter table public.field_types enable row level security;
+create policy "read field types" on public.field_types for select to authenticated using (true);
 -- A project's store items, shown to every signed-in user when active: published on purpose.
 create table public.store_items (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects on delete cascade, title text not null, active boolean not null default true);
 alter table public.store_items enable row level security;
@@ -105,7 +110,7 @@ create policy "profiles" on public.profiles for select using ((select auth.uid()
     const chat = report.findings.filter((f) => f.object.name === 'chat_messages' && (f.level === 'high' || f.level === 'critical'));
     expect(chat).toHaveLength(1);
     expect(chat[0]!.message).toMatch(/Measured in the lab: any signed-up account \(one that owns nothing and belongs to no tenant\) reads \d+ rows of other users in public\.chat_messages, rows of other tenants of public\.projects, to someone who belongs to none\.$/);
-    expect(report.findings.filter((f) => f.object.name === 'store_items' && (f.level === 'high' || f.level === 'critical'))).toEqual([]);
+    expect(report.findings.filter((f) => (f.object.name === 'store_items' || f.object.name === 'field_types') && (f.level === 'high' || f.level === 'critical'))).toEqual([]);
     const notes = report.findings.filter((f) => f.object.name === 'task_notes' && (f.level === 'high' || f.level === 'critical'));
     expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/reads \d+ rows of other users in public\.task_notes, rows of other tenants of public\.projects, to someone who belongs to none\.$/)]);
     const profiles = report.findings.filter((f) => f.object.name === 'profiles' && (f.level === 'high' || f.level === 'critical'));

@@ -51,7 +51,7 @@ describe.each(testEngines())('explain on %s', (engine) => {
 
 describe('supaudit --explain', () => {
   it('attaches plans to the demo policy findings', async () => {
-    const run = await runCli(['--demo', '--explain', '-f', 'json', '-o', '-', '-q'], { env: {} });
+    const run = await runCli(['--demo', '--no-lab', '--explain', '-f', 'json', '-o', '-', '-q'], { env: {} });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     const planned = report.findings.filter((f) => f.evidence?.['plan'] !== undefined);

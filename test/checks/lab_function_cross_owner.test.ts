@@ -23,16 +23,19 @@ create function public.get_my_key(p_key_id uuid) returns text language sql stabl
   select secret_value from private.api_keys where id = p_key_id and owner_id = (select auth.uid()) $$;
 `;
 
-test("a definer function that hands out a private schema's value by an id anon can read is high for anon; one that checks its caller is not confirmed", async () => {
-  // The keys' ids are listed for everyone: anon learns them, then asks for the values.
-  const report = await auditMigration(`${MIGRATION}
+/** A public list of the keys' ids (kept by a trigger), readable by `roles`: where a caller learns the ids it asks about. */
+const KEY_DIRECTORY = (roles: string) => `
 create table public.key_directory (key_id uuid primary key references private.api_keys on delete cascade, label text);
 alter table public.key_directory enable row level security;
-create policy "anyone lists keys" on public.key_directory for select to anon, authenticated using (true);
+create policy "list keys" on public.key_directory for select to ${roles} using (true);
 create function private.list_key() returns trigger language plpgsql security definer set search_path = '' as $$
 begin insert into public.key_directory (key_id, label) values (new.id, new.label); return new; end $$;
 create trigger api_keys_listed after insert on private.api_keys for each row execute function private.list_key();
-`);
+`;
+
+test("a definer function that hands out a private schema's value by an id anon can read is high for anon; one that checks its caller is not confirmed", async () => {
+  // The keys' ids are listed for everyone: anon learns them, then asks for the values.
+  const report = await auditMigration(MIGRATION + KEY_DIRECTORY('anon, authenticated'));
   const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
   expect(anon.level).toBe('high');
   expect(anon.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.get_key\(p_key_id uuid\) with another user's rows as arguments, and it returned another user's private\.api_keys\.secret_value, which the caller cannot read through the table itself\.$/);
@@ -54,14 +57,7 @@ test('the same function when no table or view shows anon the ids: one level lowe
 });
 
 test('ids any signed-up account reads are ids anon can learn (it signs up first): high for anon again', async () => {
-  const report = await auditMigration(`${MIGRATION}
-create table public.key_directory (key_id uuid primary key references private.api_keys on delete cascade, label text);
-alter table public.key_directory enable row level security;
-create policy "accounts list keys" on public.key_directory for select to authenticated using (true);
-create function private.list_key() returns trigger language plpgsql security definer set search_path = '' as $$
-begin insert into public.key_directory (key_id, label) values (new.id, new.label); return new; end $$;
-create trigger api_keys_listed after insert on private.api_keys for each row execute function private.list_key();
-`);
+  const report = await auditMigration(MIGRATION + KEY_DIRECTORY('authenticated'));
   const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
   expect(anon.level).toBe('high');
   expect(anon.message).not.toContain('leaked id');

@@ -218,7 +218,9 @@ describe.each(realEnginesOrFail())('supaudit load at a connection limit (%s)', (
     await runSql(url, `create table public.notes (id bigint primary key, user_id uuid not null, body text);
       insert into public.notes select g, gen_random_uuid(), 'note ' || g from generate_series(1, 200) g;
       grant select on public.notes to anon, authenticated;`);
-    await runSql(url, `create role ${role} login password 'limited-pw' connection limit 4;
+    // NOINHERIT, as Supabase's authenticator: it may SET ROLE to anon and authenticated, and does not
+    // hold their privileges, so the policies of other tests' databases (roles are cluster-wide) never apply to it.
+    await runSql(url, `create role ${role} login noinherit password 'limited-pw' connection limit 4;
       grant connect on database "${database}" to ${role};
       grant usage on schema auth to ${role};
       grant select on public.notes, auth.users to ${role};

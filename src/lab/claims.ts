@@ -74,10 +74,35 @@ begin
 end
 $lab$;
 grant execute on function ${schema}.claims(text, text, text) to public;`);
+  sessions.set(session, { hook: hook !== undefined, made: new Map() });
   return hook;
 }
 
 /** The SQL expression of the claims for `$sub`, `$role`, `$email` (parameter numbers). */
 export function claimsSql(sub: number, role: number, email: number): string {
   return `${quoteIdent(LAB_SCHEMA)}.claims($${sub}::text, $${role}::text, $${email}::text)`;
+}
+
+/**
+ * Per lab session: whether a hook makes the claims (then they are made again at every act, as a
+ * refreshed token's: what the hook reads may have changed), else the claims made once per account
+ * and role (its metadata does not change in the lab), so acting costs one statement, not two.
+ */
+const sessions = new WeakMap<Session, { readonly hook: boolean; readonly made: Map<string, string> }>();
+
+/**
+ * The claims (JSON text) a persona acts with in this session: made once per account and role where
+ * no hook makes them; null where a hook does (the caller uses claimsSql, made at each act). Before
+ * installClaims ran (a bare session), the plain claims.
+ */
+export async function claimsFor(session: Session, sub: string, role: string, email: string): Promise<string | null> {
+  const known = sessions.get(session);
+  if (!known) return JSON.stringify(sub ? { sub, role, aud: 'authenticated', email } : { role });
+  if (known.hook) return null;
+  const key = `${sub}\u0000${role}\u0000${email}`;
+  const hit = known.made.get(key);
+  if (hit !== undefined) return hit;
+  const [row] = await session.query<{ c: string }>(`select ${claimsSql(1, 2, 3)} as c`, [sub, role, email]);
+  known.made.set(key, row!.c);
+  return row!.c;
 }

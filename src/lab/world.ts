@@ -17,7 +17,7 @@
  * Only the lab's copy is written. The world is added beside the seed's data (the seed's rows stay,
  * unattributed): what a persona reaches is told apart by who owns it.
  */
-import { claimsSql, installClaims } from './claims.ts';
+import { claimsFor, claimsSql, installClaims } from './claims.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from '../introspect/errors.ts';
@@ -70,9 +70,15 @@ export function roleAccounts(tenants: TenantModel): Persona[] {
 
 /** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
 export async function actAs(session: Session, p: Persona | null): Promise<void> {
-  // The claims first, as the session's user: then the role.
+  const role = p ? 'authenticated' : 'anon';
+  const made = await claimsFor(session, p?.id ?? '', role, p?.email ?? '');
+  if (made !== null) {
+    await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [role, made, p?.id ?? '']);
+    return;
+  }
+  // Made by the hook at each act: the claims first, as the session's user, then the role.
   await session.query(`select set_config('request.jwt.claims', ${claimsSql(2, 1, 3)}, true), set_config('role', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
-    p ? 'authenticated' : 'anon',
+    role,
     p?.id ?? '',
     p?.email ?? '',
   ]);
@@ -606,12 +612,13 @@ async function insertRow(
       cols.length === 0
         ? `insert into ${qualified(rel.schema, rel.name)} as t default values`
         : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')})`;
-    const claims = () =>
-      session.query(`select set_config('request.jwt.claims', ${claimsSql(1, 2, 3)}, true), set_config('request.jwt.claim.sub', $1, true)`, [
-        claimant?.id ?? '',
-        as.role ?? (claimant ? 'authenticated' : 'anon'),
-        claimant?.email ?? '',
-      ]);
+    const claims = async () => {
+      const sub = claimant?.id ?? '';
+      const role = as.role ?? (claimant ? 'authenticated' : 'anon');
+      const made = await claimsFor(session, sub, role, claimant?.email ?? '');
+      if (made !== null) return session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [made, sub]);
+      return session.query(`select set_config('request.jwt.claims', ${claimsSql(1, 2, 3)}, true), set_config('request.jwt.claim.sub', $1, true)`, [sub, role, claimant?.email ?? '']);
+    };
     await session.exec('SAVEPOINT supaudit_world');
     try {
       await claims();

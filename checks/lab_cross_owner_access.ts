@@ -3,6 +3,7 @@
  * other owners in the lab's world. No policy shape is read: whatever the policies, helpers, grants
  * or RLS flags are, the rows were reached.
  */
+import { keyedByAccount } from '../src/model/accounts.ts';
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
@@ -47,12 +48,6 @@ export default defineCheck({
   run(ctx) {
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
     const roots = new Set((ctx.snapshot.labTenants ?? []).map((t) => t.root));
-    /** auth.users, or a table keyed by a key to it (a profile). */
-    const accountTable = (schema: string, table: string): boolean => {
-      if (schema === 'auth' && table === 'users') return true;
-      const pk = ctx.snapshot.constraints.find((c) => c.schema === schema && c.table === table && c.type === 'primary_key');
-      return pk !== undefined && ctx.snapshot.constraints.some((c) => c.schema === schema && c.table === table && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join());
-    };
     /** The tenant root a table's rows belong to (through its foreign keys, up to three steps; its membership too), not the root itself. */
     const tenantOf = (rel: { schema: string; name: string }): string | undefined => {
       const start = `${rel.schema}.${rel.name}`;
@@ -74,7 +69,7 @@ export default defineCheck({
             const to = `${c.refSchema}.${c.refTable}`;
             if (roots.has(to)) return to;
             // Not through an account (a profile's current organisation is not its posts' tenant).
-            if (accountTable(c.refSchema, c.refTable)) continue;
+            if ((c.refSchema === 'auth' && c.refTable === 'users') || keyedByAccount(ctx.snapshot, c.refSchema, c.refTable)) continue;
             if (!seen.has(to)) {
               seen.add(to);
               next.push(to);

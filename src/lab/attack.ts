@@ -13,6 +13,7 @@
  * Bounded by a budget of attempts and seconds; deterministic (tables, columns and values in order).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
+import { argumentsOf } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals } from './tenants.ts';
@@ -696,26 +697,6 @@ async function plainUploaders(session: Session, world: World, bucket: string): P
     }
   }
   return out;
-}
-
-/** `p_team_id uuid, p_note text DEFAULT NULL` as names and types (IN, INOUT and VARIADIC arguments). */
-export function argumentsOf(identityArgs: string): { name: string; type: string }[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of identityArgs) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  if (current.trim()) parts.push(current);
-  return parts.map((p) => {
-    const words = p.trim().replace(/\s+DEFAULT\s+.*$/i, '').replace(/^(IN|INOUT|VARIADIC)\s+/i, '').split(/\s+/);
-    return words.length > 1 ? { name: words[0]!.replace(/"/g, ''), type: words.slice(1).join(' ') } : { name: '', type: words[0]! };
-  });
 }
 
 /**

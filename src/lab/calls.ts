@@ -13,7 +13,8 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { argumentsOf, argumentValue } from './attack.ts';
+import { argumentsOf } from '../model/sql-text.ts';
+import { argumentValue } from './attack.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {

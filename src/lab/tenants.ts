@@ -5,7 +5,9 @@
  * access. Read from the catalog only; the world (world.ts) makes two tenants of each root and one
  * account per role value of the membership.
  */
+import { keyedByAccount } from '../model/accounts.ts';
 import { qualified } from '../model/ident.ts';
+import { argumentsOf, callArguments } from '../model/sql-text.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 
 /** At most this many tenant roots, and role values per root, get accounts of their own (the world stays small). */
@@ -102,7 +104,7 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
   const helpers: { name: string; index: number }[] = [];
   for (const f of snapshot.functions) {
     if (!f.source || f.argCount === 0 || (naming && !naming.test(f.source))) continue;
-    const params = argumentNames(f.identityArgs);
+    const params = argumentsOf(f.identityArgs).map((a) => a.name);
     params.forEach((param, i) => {
       const p = param ? `(?:"?${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?|\\$${i + 1})` : `\\$${i + 1}`;
       const compares = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=\\s*(?:any\\s*\\(\\s*)?|in\\s*\\(\\s*)${p}(?![\\w$])|(?<![\\w.$])${p}\\s*(?:::\\w+\\s*)?=\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
@@ -123,43 +125,6 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
   return out;
 }
 
-/** Argument names of a function's identity arguments (`oid integer, rolename text` → oid, rolename); '' for unnamed ones. */
-function argumentNames(identityArgs: string): string[] {
-  if (identityArgs.trim() === '') return [];
-  return callArguments(`${identityArgs})`, 0).map((a) => {
-    const words = a.trim().replace(/^(IN|INOUT|VARIADIC)\s+/i, '').split(/\s+/);
-    return words.length > 1 ? words[0]!.replace(/"/g, '') : '';
-  });
-}
-
-/** The arguments of a call whose text starts at `from` (just after its opening parenthesis), split at top-level commas. */
-function callArguments(text: string, from: number): string[] {
-  const args: string[] = [];
-  let depth = 0;
-  let current = '';
-  let quoted = false;
-  for (let i = from; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === "'") quoted = !quoted;
-    if (!quoted) {
-      if (ch === '(' || ch === '[') depth++;
-      if (ch === ')' || ch === ']') {
-        if (depth === 0) {
-          args.push(current);
-          return args;
-        }
-        depth--;
-      }
-      if (ch === ',' && depth === 0) {
-        args.push(current);
-        current = '';
-        continue;
-      }
-    }
-    current += ch;
-  }
-  return args;
-}
 
 /** Policy expressions and function bodies: where access is decided. */
 function accessTexts(snapshot: Snapshot): string[] {
@@ -192,12 +157,7 @@ function byPrivilege(values: readonly string[]): string[] {
 
 /** Whether a foreign key names an account: to auth.users, or to a table keyed by a key to auth.users (a profile). */
 function toAccount(snapshot: Snapshot, fk: Constraint): boolean {
-  if (fk.refSchema === 'auth' && fk.refTable === 'users') return true;
-  const pk = snapshot.constraints.find((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'primary_key');
-  return (
-    pk !== undefined &&
-    snapshot.constraints.some((c) => c.schema === fk.refSchema && c.table === fk.refTable && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join())
-  );
+  return (fk.refSchema === 'auth' && fk.refTable === 'users') || (fk.refSchema !== null && fk.refTable !== null && keyedByAccount(snapshot, fk.refSchema, fk.refTable));
 }
 
 /** How many tables point at `key`, directly or through a parent: how much of the schema hangs off a root. */

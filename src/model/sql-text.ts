@@ -18,3 +18,41 @@ export function calledNames(code: string): string[] {
   for (const m of code.matchAll(/(?:"((?:[^"]|"")+)"|([A-Za-z_][\w$]*))\s*\(/g)) out.add(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!.toLowerCase());
   return [...out];
 }
+
+/** The arguments of a call whose text starts at `from` (just after its opening parenthesis), split at top-level commas. */
+export function callArguments(text: string, from: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let current = '';
+  let quoted = false;
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "'") quoted = !quoted;
+    if (!quoted) {
+      if (ch === '(' || ch === '[') depth++;
+      if (ch === ')' || ch === ']') {
+        if (depth === 0) {
+          args.push(current);
+          return args;
+        }
+        depth--;
+      }
+      if (ch === ',' && depth === 0) {
+        args.push(current);
+        current = '';
+        continue;
+      }
+    }
+    current += ch;
+  }
+  return args;
+}
+
+/** `p_team_id uuid, p_note text DEFAULT NULL` as names and types (IN, INOUT and VARIADIC arguments). */
+export function argumentsOf(identityArgs: string): { name: string; type: string }[] {
+  if (identityArgs.trim() === '') return [];
+  return callArguments(`${identityArgs})`, 0).map((p) => {
+    const words = p.trim().replace(/\s+DEFAULT\s+.*$/i, '').replace(/^(IN|INOUT|VARIADIC)\s+/i, '').split(/\s+/);
+    return words.length > 1 ? { name: words[0]!.replace(/"/g, ''), type: words.slice(1).join(' ') } : { name: '', type: words[0]! };
+  });
+}

@@ -79,7 +79,7 @@ grant execute on function ${schema}.claims(text, text, text) to public;`);
 }
 
 /** The SQL expression of the claims for `$sub`, `$role`, `$email` (parameter numbers). */
-export function claimsSql(sub: number, role: number, email: number): string {
+function claimsSql(sub: number, role: number, email: number): string {
   return `${quoteIdent(LAB_SCHEMA)}.claims($${sub}::text, $${role}::text, $${email}::text)`;
 }
 
@@ -92,10 +92,10 @@ const sessions = new WeakMap<Session, { readonly hook: boolean; readonly made: M
 
 /**
  * The claims (JSON text) a persona acts with in this session: made once per account and role where
- * no hook makes them; null where a hook does (the caller uses claimsSql, made at each act). Before
+ * no hook makes them; null where a hook does (setClaims then makes them in SQL at each act). Before
  * installClaims ran (a bare session), the plain claims.
  */
-export async function claimsFor(session: Session, sub: string, role: string, email: string): Promise<string | null> {
+async function claimsFor(session: Session, sub: string, role: string, email: string): Promise<string | null> {
   const known = sessions.get(session);
   if (!known) return JSON.stringify(sub ? { sub, role, aud: 'authenticated', email } : { role });
   if (known.hook) return null;
@@ -105,4 +105,24 @@ export async function claimsFor(session: Session, sub: string, role: string, ema
   const [row] = await session.query<{ c: string }>(`select ${claimsSql(1, 2, 3)} as c`, [sub, role, email]);
   known.made.set(key, row!.c);
   return row!.c;
+}
+
+/**
+ * Sets the claims `sub` (empty: none, anon) acts with as `role`, and `request.jwt.claim.sub`, until
+ * the transaction or savepoint ends; with `setRole`, the session's role too. One statement: where a
+ * hook makes the claims, they come first, made as the session's user, then the role.
+ */
+export async function setClaims(session: Session, sub: string, role: string, email: string, setRole: boolean): Promise<void> {
+  const made = await claimsFor(session, sub, role, email);
+  if (made !== null) {
+    await session.query(
+      `select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)${setRole ? `, set_config('role', $3, true)` : ''}`,
+      setRole ? [made, sub, role] : [made, sub],
+    );
+    return;
+  }
+  await session.query(
+    `select set_config('request.jwt.claims', ${claimsSql(1, 2, 3)}, true), set_config('request.jwt.claim.sub', $1, true)${setRole ? `, set_config('role', $2, true)` : ''}`,
+    [sub, role, email],
+  );
 }

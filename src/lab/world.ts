@@ -17,7 +17,8 @@
  * Only the lab's copy is written. The world is added beside the seed's data (the seed's rows stay,
  * unattributed): what a persona reaches is told apart by who owns it.
  */
-import { claimsFor, claimsSql, installClaims } from './claims.ts';
+import { keyedByAccount } from '../model/accounts.ts';
+import { installClaims, setClaims } from './claims.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from '../introspect/errors.ts';
@@ -70,18 +71,7 @@ export function roleAccounts(tenants: TenantModel): Persona[] {
 
 /** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
 export async function actAs(session: Session, p: Persona | null): Promise<void> {
-  const role = p ? 'authenticated' : 'anon';
-  const made = await claimsFor(session, p?.id ?? '', role, p?.email ?? '');
-  if (made !== null) {
-    await session.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.jwt.claim.sub', $3, true)`, [role, made, p?.id ?? '']);
-    return;
-  }
-  // Made by the hook at each act: the claims first, as the session's user, then the role.
-  await session.query(`select set_config('request.jwt.claims', ${claimsSql(2, 1, 3)}, true), set_config('role', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [
-    role,
-    p?.id ?? '',
-    p?.email ?? '',
-  ]);
+  await setClaims(session, p?.id ?? '', p ? 'authenticated' : 'anon', p?.email ?? '', true);
 }
 
 export interface TableFill {
@@ -267,7 +257,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       for (const r of own) record(rel, r.owner, r.row, r.ctid);
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
       // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
-      const writers = isAccountTable(snapshot, rel) && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
+      const writers = keyedByAccount(snapshot, rel.schema, rel.name) && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
       const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
@@ -520,17 +510,6 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
   return rows.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
 }
 
-/** A table whose primary key is a key to auth.users: one row per account (a profile, `public.users`). */
-function isAccountTable(snapshot: Snapshot, rel: Relation): boolean {
-  const pk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
-  return (
-    pk !== undefined &&
-    snapshot.constraints.some(
-      (c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.join() === pk.columns.join(),
-    )
-  );
-}
-
 /**
  * A foreign key that names an account: to a table whose primary key is itself a key to auth.users
  * (a profile, `public.users`), or from a column named like an owner.
@@ -538,7 +517,7 @@ function isAccountTable(snapshot: Snapshot, rel: Relation): boolean {
 export function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
   if (fk.columns.length === 1 && OWNER_NAME.test(fk.columns[0]!)) return true;
   const target = snapshot.relations.find((r) => r.schema === fk.refSchema && r.name === fk.refTable);
-  return target !== undefined && isAccountTable(snapshot, target);
+  return target !== undefined && keyedByAccount(snapshot, target.schema, target.name);
 }
 
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
@@ -612,13 +591,7 @@ async function insertRow(
       cols.length === 0
         ? `insert into ${qualified(rel.schema, rel.name)} as t default values`
         : `insert into ${qualified(rel.schema, rel.name)} as t (${cols.map(quoteIdent).join(', ')}) values (${typed.join(', ')})`;
-    const claims = async () => {
-      const sub = claimant?.id ?? '';
-      const role = as.role ?? (claimant ? 'authenticated' : 'anon');
-      const made = await claimsFor(session, sub, role, claimant?.email ?? '');
-      if (made !== null) return session.query(`select set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $2, true)`, [made, sub]);
-      return session.query(`select set_config('request.jwt.claims', ${claimsSql(1, 2, 3)}, true), set_config('request.jwt.claim.sub', $1, true)`, [sub, role, claimant?.email ?? '']);
-    };
+    const claims = () => setClaims(session, claimant?.id ?? '', as.role ?? (claimant ? 'authenticated' : 'anon'), claimant?.email ?? '', false);
     await session.exec('SAVEPOINT supaudit_world');
     try {
       await claims();

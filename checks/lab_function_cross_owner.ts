@@ -76,21 +76,19 @@ export default defineCheck({
               text: `returned another user's ${call.leaked.join(', ')}, which the caller cannot read through the table itself`,
             });
           }
-          const effect = found.sort((a, b) => levelRank(a.level) - levelRank(b.level))[0];
-          // Ids the caller has no way to learn (random uuids no table it reads shows): a capability it lacks, short of a leak.
+          const worst = found.sort((a, b) => levelRank(a.level) - levelRank(b.level))[0];
+          // Ids the caller has no way to learn (random uuids no table it reads shows): a capability it
+          // lacks, short of a leak. One level lower: the flaw is there, the attacker needs a leaked id to use it.
           const unlearned = call.unlearned ?? [];
-          if (effect && unlearned.length > 0) {
-            effects.push({
-              persona: row.persona,
-              call,
-              effect: {
-                ...effect,
-                // One level lower: the flaw is there, the attacker needs a leaked id to use it.
-                level: effect.level === 'critical' ? 'high' : effect.level === 'high' ? 'medium' : effect.level,
-                text: `${effect.text} — given ${unlearned.join(', ')} of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)`,
-              },
-            });
-          } else if (effect) effects.push({ persona: row.persona, call, effect });
+          const effect =
+            worst && unlearned.length > 0
+              ? {
+                  ...worst,
+                  level: worst.level === 'critical' ? ('high' as const) : worst.level === 'high' ? ('medium' as const) : worst.level,
+                  text: `${worst.text} — given ${unlearned.join(', ')} of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)`,
+                }
+              : worst;
+          if (effect) effects.push({ persona: row.persona, call, effect });
         }
       }
       if (effects.length === 0) return [];

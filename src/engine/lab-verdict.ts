@@ -80,7 +80,10 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   for (const a of lab.attacks) {
     if (a.command === 'call') called.add(tableKey(a.table.schema, a.table.name));
     else if (a.command === 'reach') buckets.add(a.column.slice(a.column.indexOf(' ') + 1));
-    else attacked.set(tableKey(a.table.schema, a.table.name), (attacked.get(tableKey(a.table.schema, a.table.name)) ?? new Set<string>()).add(a.command));
+    else {
+      const key = tableKey(a.table.schema, a.table.name);
+      attacked.set(key, (attacked.get(key) ?? new Set<string>()).add(a.command));
+    }
     // The tables an attack gained were read through a write elsewhere: that shows nothing about
     // writing them, nor about the escalation a check suspects on them.
   }

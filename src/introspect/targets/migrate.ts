@@ -158,13 +158,21 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
         ran++;
         await options.beforeStatement?.();
         const guarded = inBlock && stmt.transaction === undefined;
-        try {
+        /** Runs the statement, in a savepoint inside the file's own transaction block (rolled back to when it fails). */
+        const run = async () => {
           if (guarded) await db.exec('savepoint supaudit_statement');
-          await db.exec(stmt.sql);
+          try {
+            await db.exec(stmt.sql);
+          } catch (error) {
+            if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
+            throw error;
+          }
           if (guarded) await db.exec('release savepoint supaudit_statement');
+        };
+        try {
+          await run();
           if (stmt.transaction) inBlock = stmt.transaction === 'begin';
         } catch (error) {
-          if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
           let failure = error;
           const extension = unavailableExtension(stmt.sql, error);
           if (extension !== undefined) {
@@ -195,14 +203,11 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
               try {
                 if ((await loadStandIn(db, `create extension ${preinstalled}`, inBlock)) !== undefined) {
                   standIns.push(`${standInNote(preinstalled)}; preinstalled on hosted Supabase (${display}:${stmt.line} uses it)`);
-                  if (guarded) await db.exec('savepoint supaudit_statement');
-                  await db.exec(stmt.sql);
-                  if (guarded) await db.exec('release savepoint supaudit_statement');
+                  await run();
                   statements.push({ file: display, line: stmt.line, sql: stmt.sql });
                   continue;
                 }
               } catch (again) {
-                if (guarded) await db.exec('rollback to savepoint supaudit_statement').catch(() => undefined);
                 failure = again;
               }
             }

@@ -96,7 +96,12 @@ export default defineCheck({
       const worst = [...effects].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || order(a.persona) - order(b.persona))[0]!;
       const sig = functionSignature(fn);
       const texts = [...new Set(effects.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
-      const args = worst.call.args === 'victim' ? "another user's ids for every argument (the user id too)" : "another user's rows as arguments";
+      const args =
+        worst.call.args === 'victim'
+          ? "another user's ids for every argument (the user id too)"
+          : worst.call.victimArgs
+            ? `its own rows as arguments but for ${worst.call.victimArgs.join(', ')}, another user's`
+            : "another user's rows as arguments";
       return [
         {
           level: worst.effect.level,

@@ -708,51 +708,130 @@ async function plainUploaders(session: Session, world: World, bucket: string): P
  * an offset of 0, true, a date, `{}`; free text is `rowsOf`'s name, what a search for the victim's
  * rows would type). Null when nothing fits (then NULL is passed).
  */
-export function argumentValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, rowsOf: Persona, account: Persona | null): string | null {
+export function argumentValue(snapshot: Snapshot, world: World, arg: { name: string; type: string }, rowsOf: Persona, account: Persona | null, body: string | null = null): string | null {
   const t = arg.type.toLowerCase().trim();
   if (t.endsWith('[]')) {
     // An array of keys (`p_ids uuid[]`, `member_ids bigint[]`); an array of words (kinds, tags) stays
     // NULL, which such functions read as "all".
     if (!/^(uuid|smallint|integer|bigint)\[\]$/.test(t)) return null;
-    const one = argumentValue(snapshot, world, { name: arg.name.replace(/s$/i, ''), type: arg.type.trim().slice(0, -2) }, rowsOf, account);
+    const one = argumentValue(snapshot, world, { name: arg.name.replace(/s$/i, ''), type: arg.type.trim().slice(0, -2) }, rowsOf, account, body);
     return one === null ? null : `{${JSON.stringify(one)}}`;
   }
-  const base = arg.name.toLowerCase().replace(/^(p|_|in|arg)_/, '').replace(/_?ids?$/, '');
+  // `p_org_id`, `_organization_id`, `in_team`: the thing it names.
+  const bare = arg.name.toLowerCase().replace(/^(p|in|arg|v)?_+/, '');
+  const base = bare.replace(/_?ids?$/, '');
   if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return account?.id ?? null;
-  const exact = (name: string) => name === base || name === `${base}s` || name === `${base}es` || name.replace(/ies$/, 'y') === base;
-  // A table named exactly after the argument answers alone: a longer name that starts the same is another table.
-  // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).
-  const named =
-    base === ''
-      ? []
-      : [...world.made.keys()].some((table) => exact(table.split('.')[1]!.toLowerCase()))
-        ? [exact]
-        : [(name: string) => base.length >= 3 && name.startsWith(base), (name: string) => base.length >= 3 && (name.endsWith(`_${base}s`) || name.endsWith(`_${base}`))];
-  for (const matches of named) {
-    for (const [table, rows] of world.made) {
-      if (!matches(table.split('.')[1]!.toLowerCase())) continue;
-      const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
-      const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
-      const mine = rows.find((m) => m.owner.id === rowsOf.id);
-      if (pk?.columns.length === 1 && mine) {
-        const v = mine.row[pk.columns[0]!];
-        if (v !== null && v !== undefined) return String(v);
+  const family = typeFamily(t);
+  // The key of rowsOf's row in a table, when its type is the argument's (an integer is not a uuid).
+  const keyOf = (table: string): string | null => {
+    const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+    const pk = rel && snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'primary_key');
+    const column = pk?.columns.length === 1 ? rel!.columns.find((c) => c.name === pk.columns[0]) : undefined;
+    const mine = (world.made.get(table) ?? []).find((m) => m.owner.id === rowsOf.id);
+    if (!column || !mine || typeFamily(column.type.toLowerCase()) !== family) return null;
+    const v = mine.row[column.name];
+    return v === null || v === undefined ? null : String(v);
+  };
+  // The thing the argument names, then its last words (`source_training` → training, `old_character` → character).
+  const words = base.split('_').filter(Boolean);
+  const names = words.map((_, i) => words.slice(i).join('_'));
+  for (const name of names) {
+    const exact = (table: string) => table === name || table === `${name}s` || table === `${name}es` || table.replace(/ies$/, 'y') === name;
+    // A table named exactly after it answers alone: a longer name that starts the same is another table.
+    // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).
+    const tables = [...world.made.keys()];
+    const named = tables.some((table) => exact(table.split('.')[1]!.toLowerCase()))
+      ? [exact]
+      : [(table: string) => name.length >= 3 && table.startsWith(name), (table: string) => name.length >= 3 && (table.endsWith(`_${name}s`) || table.endsWith(`_${name}`))];
+    for (const matches of named) {
+      for (const table of tables) {
+        if (!matches(table.split('.')[1]!.toLowerCase())) continue;
+        const v = keyOf(table);
+        if (v !== null) return v;
       }
     }
   }
+  // The tables the body reads and writes: a bare `id` is the key of the first of them that has
+  // one of its type; an argument a condition compares with the column it is named after
+  // (`where invoice_ref = p_invoice_ref`, not `set name = p_name`) takes rowsOf's value there.
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const compared =
+    body !== null &&
+    bare !== '' &&
+    new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${esc(bare)}"?\\s*=\\s*${esc(arg.name)}(?![\\w$])|(?<![\\w.$])${esc(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${esc(bare)}\\b`, 'i').test(body);
+  for (const table of tablesNamedIn(body, world)) {
+    if (base === '') {
+      const v = keyOf(table);
+      if (v !== null) return v;
+      continue;
+    }
+    if (!compared) break;
+    const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+    const column = rel?.columns.find((c) => c.name.toLowerCase() === bare && typeFamily(c.type.toLowerCase()) === family);
+    const mine = column && (world.made.get(table) ?? []).find((m) => m.owner.id === rowsOf.id);
+    const v = mine && column ? mine.row[column.name] : undefined;
+    if (v !== null && v !== undefined && typeof v !== 'object') return String(v);
+  }
   if (t === 'uuid') return account?.id ?? null;
-  const text = /^(text|character varying|varchar|citext|character)\b/.test(t);
+  const text = family === 'text';
   if (text && /mail/.test(base)) return account?.email ?? null;
   const role = world.tenants.roots.find((r) => r.roleColumn !== undefined && r.roleColumn.toLowerCase() === base && r.roles.length > 0);
   if (role) return role.roles[0]!;
   const labels = world.enums.labels.get(arg.type.trim()) ?? world.enums.labels.get(`public.${arg.type.trim()}`);
   if (labels && labels.length > 0) return labels[0]!;
-  if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)\b/.test(t)) return /offset|skip|page$/.test(base) ? '0' : '10';
+  // A word the body compares the argument with (`IF p_status = 'paid'`): the branch that acts.
+  const literal = text ? parameterLiterals(body, arg.name)[0] : undefined;
+  if (literal !== undefined) return literal;
+  if (family === 'number') return /offset|skip|page$/.test(base) ? '0' : '10';
   if (t === 'boolean') return 'true';
   if (/^(timestamp|date)\b/.test(t)) return '2026-01-01';
   if (t === 'jsonb' || t === 'json') return '{}';
   if (text) return rowsOf.name;
   return null;
+}
+
+/** Which values of a type compare with which: a key of one family fits an argument of the same. */
+function typeFamily(t: string): 'uuid' | 'number' | 'text' | 'other' {
+  if (t === 'uuid') return 'uuid';
+  if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)\b/.test(t)) return 'number';
+  if (/^(text|character varying|varchar|citext|character)\b/.test(t)) return 'text';
+  return 'other';
+}
+
+/** The world's tables (`schema.name`) a function body reads or writes, in the order it names them. */
+export function tablesNamedIn(body: string | null, world: World): string[] {
+  if (!body) return [];
+  const out: string[] = [];
+  const tables = [...world.made.keys()];
+  for (const m of body.matchAll(/\b(?:from|update|into|join)\s+(?:only\s+)?((?:"[^"]+"|[a-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[a-z_][\w$]*))?)/gi)) {
+    const parts = m[1]!.split(/\s*\.\s*/).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
+    const found = parts.length === 2 ? tables.find((t) => t === `${parts[0]}.${parts[1]}`) : (tables.find((t) => t === `public.${parts[0]}`) ?? tables.find((t) => t.endsWith(`.${parts[0]}`)));
+    if (found && !out.includes(found)) out.push(found);
+  }
+  return out;
+}
+
+/** The string literals a body compares a parameter with (`p = 'x'`, `'x' = p`, `p in ('x', 'y')`, `case p when 'x'`), in order. */
+export function parameterLiterals(body: string | null, param: string): string[] {
+  if (!body || param === '') return [];
+  const p = param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const lit = `'((?:[^']|'')*)'`;
+  const out: string[] = [];
+  const patterns = [
+    new RegExp(`(?<![\\w.])${p}\\s*(?:=|<>|!=)\\s*${lit}`, 'gi'),
+    new RegExp(`${lit}\\s*(?:=|<>|!=)\\s*${p}(?![\\w])`, 'gi'),
+    new RegExp(`(?<![\\w.])${p}\\s+(?:not\\s+)?in\\s*\\(([^)]*)\\)`, 'gi'),
+    new RegExp(`\\bcase\\s+${p}\\s+when\\s+${lit}`, 'gi'),
+  ];
+  const found: { at: number; values: string[] }[] = [];
+  for (const re of patterns) {
+    for (const m of body.matchAll(re)) {
+      const values = re === patterns[2] ? [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((x) => x[1]!) : [m[1]!];
+      found.push({ at: m.index ?? 0, values: values.map((v) => v.replace(/''/g, "'")) });
+    }
+  }
+  for (const f of found.sort((a, b) => a.at - b.at)) for (const v of f.values) if (!out.includes(v)) out.push(v);
+  return out;
 }
 
 /**
@@ -785,7 +864,7 @@ async function searchCalls(
     const watched = tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== persona.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0));
     for (const fn of functions) {
       const args = argumentsOf(fn.identityArgs);
-      const victims = args.map((a) => argumentValue(snapshot, world, a, victim, victim));
+      const victims = args.map((a) => argumentValue(snapshot, world, a, victim, victim, fn.source));
       const tries = [victims, ...(victims.some((v) => v !== null) ? [args.map(() => null)] : [])];
       for (const values of tries) {
         if (attempts >= budget.attempts || performance.now() - started > budget.ms) {

@@ -14,7 +14,7 @@ import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
-import { argumentValue } from './attack.ts';
+import { argumentValue, parameterLiterals } from './attack.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
@@ -56,15 +56,20 @@ function callers(world: World): { name: string; persona: Persona | null }[] {
   return [{ name: 'anon', persona: null }, ...[outsider, alice, ...members].filter((p): p is Persona => p !== undefined).map((p) => ({ name: p.name, persona: p }))];
 }
 
-/** Values of the victim's rows the world made, that no other persona's rows hold: a call that returns one leaks it. */
-export function victimValues(snapshot: Snapshot, world: World, victim: Persona): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * Values of the victim's rows the world made, that no other persona's rows hold, with every place
+ * (`table.column`) that holds each: a call that returns one leaks it, unless the caller reads one of
+ * those places anyway (its address in auth.users and in a profile it may read).
+ */
+export function victimValues(snapshot: Snapshot, world: World, victim: Persona): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (value: string, where: string) => out.set(value, [...new Set([...(out.get(value) ?? []), where])]);
   // The account's own address (auth.users, what a definer function over auth reads), then the world's texts and e-mails.
-  if (world.accounts.some((a) => a.id === victim.id)) out.set(victim.email, 'auth.users.email');
+  if (world.accounts.some((a) => a.id === victim.id)) add(victim.email, 'auth.users.email');
   for (const [table, rows] of world.made) {
     for (const m of rows) {
       if (m.owner.id !== victim.id) continue;
-      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && (v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`))) out.set(v, `${table}.${column}`);
+      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && (v === victim.email || v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`))) add(v, `${table}.${column}`);
     }
   }
   return out;
@@ -79,7 +84,7 @@ interface Baseline {
   /** Per persona name: the tables whose other owners' rows it reads itself (the matrix), so a call returning them leaks nothing. */
   readonly reads: Map<string, Set<string>>;
   /** The victim's values (bob's, tenant 2) a call may return. */
-  readonly secrets: Map<string, string>;
+  readonly secrets: Map<string, string[]>;
 }
 
 /** At most this many rows of a table are compared before and after a call (the world's come first). */
@@ -111,12 +116,12 @@ export function othersReadBy(matrix: readonly LabMatrixRow[]): Map<string, Set<s
  * Where (`table.column`) the victim's values in `output` came from, but for values the caller gave
  * itself and tables it reads anyway.
  */
-export function leakedIn(output: string, secrets: ReadonlyMap<string, string>, readable: ReadonlySet<string>, given: readonly (string | null)[] = []): string[] {
+export function leakedIn(output: string, secrets: ReadonlyMap<string, readonly string[]>, readable: ReadonlySet<string>, given: readonly (string | null)[] = []): string[] {
   return [
     ...new Set(
       [...secrets]
-        .filter(([value, where]) => output.includes(value) && !given.some((v) => v !== null && v.includes(value)) && !readable.has(where.slice(0, where.lastIndexOf('.'))))
-        .map(([, where]) => where),
+        .filter(([value, places]) => output.includes(value) && !given.some((v) => v !== null && v.includes(value)) && !places.some((where) => readable.has(where.slice(0, where.lastIndexOf('.')))))
+        .flatMap(([, places]) => places),
     ),
   ].sort();
 }
@@ -202,7 +207,7 @@ export async function callFunctions(
     // Every call to make, in the order that matters when the budget runs out: the victim's ids as
     // anon and the outsider (definer functions, then the others), then the members' victim calls,
     // then the callers' own ids and NULLs.
-    interface Task { fn: (typeof functions)[number]; sql: string; caller: string; persona: Persona | null; label: LabCall['args']; values: (string | null)[]; rank: number; order: number }
+    interface Task { fn: (typeof functions)[number]; sql: string; caller: string; persona: Persona | null; label: LabCall['args']; values: (string | null)[]; victimArgs?: string[]; rank: number; order: number }
     const tasks: Task[] = [];
     const everyone = callers(world);
     for (const fn of functions) {
@@ -212,16 +217,23 @@ export async function callFunctions(
       const who = fn.securityDefiner ? everyone : everyone.filter((c) => c.persona === null || c.persona.tenant === null);
       for (const { name, persona } of who) {
         const home = persona ? world.owners.find((o) => o.tenant === persona.tenant) : undefined;
-        const sets: [LabCall['args'], (string | null)[]][] =
+        const own = home ? args.map((a) => argumentValue(snapshot, world, a, home, persona, fn.source)) : undefined;
+        const victimRows = victim ? args.map((a) => argumentValue(snapshot, world, a, victim, persona, fn.source)) : undefined;
+        const sets: [LabCall['args'], (string | null)[], string[]?][] =
           args.length === 0
             ? [['own', []]]
             : [
-                ...(home ? [['own', args.map((a) => argumentValue(snapshot, world, a, home, persona))] as [LabCall['args'], (string | null)[]]] : []),
-                ...(victim ? ([['victim_rows', args.map((a) => argumentValue(snapshot, world, a, victim, persona))], ['victim', args.map((a) => argumentValue(snapshot, world, a, victim, victim))]] as [LabCall['args'], (string | null)[]][]) : []),
+                ...(own ? [['own', own] as [LabCall['args'], (string | null)[]]] : []),
+                ...(victimRows ? [['victim_rows', victimRows] as [LabCall['args'], (string | null)[]]] : []),
+                // The other words the body compares a text argument with: each branch it takes.
+                ...(victimRows ? literalVariants(args, victimRows, fn.source).map((values) => ['victim_rows', values] as [LabCall['args'], (string | null)[]]) : []),
+                // A member's own rows but for one argument of the victim's (its own invitation, the victim's project).
+                ...(own && victimRows && fn.securityDefiner ? mixedSets(args, own, victimRows) : []),
+                ...(victim ? [['victim', args.map((a) => argumentValue(snapshot, world, a, victim, victim, fn.source))] as [LabCall['args'], (string | null)[]]] : []),
                 ['nulls', args.map(() => null)],
               ];
         const seen = new Set<string>();
-        for (const [label, values] of sets) {
+        for (const [label, values, victimArgs] of sets) {
           // A set with no value from the world is the NULLs call: made once, under that name.
           if (args.length > 0 && label !== 'nulls' && values.every((v) => v === null)) continue;
           if (seen.has(JSON.stringify(values))) continue;
@@ -229,7 +241,7 @@ export async function callFunctions(
           const stranger = persona === null || persona.tenant === null;
           const attack = label === 'victim' || label === 'victim_rows' || args.length === 0;
           const rank = attack && stranger ? (fn.securityDefiner ? 0 : 1) : attack ? 2 : 3;
-          tasks.push({ fn, sql, caller: name, persona, label, values, rank, order: tasks.length });
+          tasks.push({ fn, sql, caller: name, persona, label, values, ...(victimArgs ? { victimArgs } : {}), rank, order: tasks.length });
         }
       }
     }
@@ -241,7 +253,8 @@ export async function callFunctions(
         break;
       }
       calls++;
-      made.set(task, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values));
+      const result = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values);
+      made.set(task, task.victimArgs ? { ...result, victimArgs: task.victimArgs } : result);
     }
     // Which victim ids each caller could have learned, for the calls that did something to someone else.
     const learnable = await learnableIds(
@@ -269,6 +282,25 @@ export async function callFunctions(
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { rows, calls, ...(stopped ? { stopped } : {}) };
+}
+
+/** At most this many more argument sets per caller and function: the branches of compared words, one victim's argument at a time. */
+const MORE_SETS = 3;
+
+/** The victim's rows with each other word the body compares a text argument with (`p_status = 'paid'`, then `'failed'`). */
+function literalVariants(args: readonly { name: string; type: string }[], values: readonly (string | null)[], body: string | null): (string | null)[][] {
+  const out: (string | null)[][] = [];
+  args.forEach((a, i) => {
+    for (const literal of parameterLiterals(body, a.name)) if (literal !== values[i] && out.length < MORE_SETS) out.push(values.map((v, j) => (j === i ? literal : v)));
+  });
+  return out;
+}
+
+/** The caller's own arguments but one, which is the victim's: where the two differ in two or more, one set per differing argument. */
+function mixedSets(args: readonly { name: string; type: string }[], own: readonly (string | null)[], victims: readonly (string | null)[]): [LabCall['args'], (string | null)[], string[]][] {
+  const differ = args.flatMap((_, i) => (victims[i] !== null && own[i] !== null && victims[i] !== own[i] ? [i] : []));
+  if (differ.length < 2) return [];
+  return differ.slice(0, MORE_SETS).map((i) => ['victim_rows', own.map((v, j) => (j === i ? victims[i]! : v)), [args[i]!.name || `$${i + 1}`]]);
 }
 
 /** The world's rows of a table as the superuser sees them now (by key): their physical address and values. */

@@ -128,13 +128,17 @@ async function readEnums(session: Session): Promise<Enums> {
   return { labels: new Map(rows.map((r) => [r.t, r.labels])) };
 }
 
-/** A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or undefined to leave it out. */
-function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: Enums): string | undefined {
+/**
+ * A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or
+ * undefined to leave it out. An e-mail is the owner's own (what a policy or an invitation compares
+ * with the caller's), but for a `retry` after a unique key refused it.
+ */
+function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: Enums, retry = false): string | undefined {
   const t = c.type.toLowerCase();
   const enumLabels = enums.labels.get(c.typeName);
   if (enumLabels && enumLabels.length > 0) return enumLabels[0]!;
   if (t === 'uuid') return OWNER_NAME.test(c.name) ? owner.id : deterministicUuid(rel, c, n);
-  if (/email/i.test(c.name) && /^(text|character varying|varchar|citext)/.test(t)) return `${owner.name}+${n}@lab.supaudit.invalid`;
+  if (/email/i.test(c.name) && /^(text|character varying|varchar|citext)/.test(t)) return EMAIL_NAME.test(c.name) && !retry ? owner.email : `${owner.name}+${n}@lab.supaudit.invalid`;
   if (/^(text|character varying|varchar|citext|character)/.test(t)) {
     const max = /\((\d+)\)/.exec(t);
     const text = `${owner.name}-${rel.name}-${c.name}-${n}`;
@@ -636,7 +640,7 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
     for (const name of cols) {
       const c = column(name);
       if (!c || constraints.some((fk) => fk.type === 'foreign_key' && fk.columns.includes(name))) continue;
-      const v = plainValue(c, owner, rel, n * 7 + 3, enums);
+      const v = plainValue(c, owner, rel, n * 7 + 3, enums, true);
       if (v !== undefined && v !== values.get(name)) {
         values.set(name, v);
         changed = true;

@@ -97,6 +97,11 @@ export interface LabMatrixRow {
 export interface LabCall {
   /** Where the arguments came from: the caller's own ids and rows, the victim's rows (the caller's own id), the victim's ids too, NULLs. */
   readonly args: 'own' | 'victim_rows' | 'victim' | 'nulls';
+  /**
+   * With `victim_rows`, where only some arguments were the victim's: those (the caller's own rows
+   * for the rest: its invitation, another tenant's project).
+   */
+  readonly victimArgs?: readonly string[];
   readonly result: 'ok' | 'denied' | 'error';
   /** The SQLSTATE of a refusal. */
   readonly sqlstate?: string;

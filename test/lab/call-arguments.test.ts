@@ -1,0 +1,101 @@
+/**
+ * The arguments persona × function gives a call decide whether the lab reaches what the function
+ * does: a key of the table an argument names (by its last words, by a bare `id` the body uses, only
+ * of the argument's type), the words the body compares a text argument with (each branch), and a
+ * member's own rows with one argument of the victim's (its own invitation, another tenant's team).
+ */
+import { expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { parameterLiterals } from '../../src/lab/attack.ts';
+import { callFunctions, leakedIn } from '../../src/lab/calls.ts';
+import { buildWorld } from '../../src/lab/world.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
+import { loadOn } from '../support/audit.ts';
+
+const SCHEMA = `
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_members (team_id uuid not null references public.teams, user_id uuid not null references auth.users,
+  role text not null check (role in ('owner', 'member')), primary key (team_id, user_id));
+create table public.invites (id bigint generated always as identity primary key, team_id uuid not null references public.teams,
+  email text not null, code text not null, note text not null default 'open');
+alter table public.invites enable row level security;
+create table public.billing (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams, state text not null default 'trial');
+create table public.credits (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams, balance integer not null default 0);
+-- Redeems the caller's own invitation (the address must be the caller's), into whichever team it is told.
+create function public.redeem_invite(invite_id bigint, p_team_id uuid) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.invites i where i.id = invite_id and i.email = (select u.email from auth.users u where u.id = auth.uid())) then
+    raise exception 'not your invitation';
+  end if;
+  insert into public.team_members (team_id, user_id, role) values (p_team_id, auth.uid(), 'member');
+end $$;
+-- Acts only for some words of p_state; the first it compares with does nothing.
+create function public.set_billing(_team_id uuid, p_state text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if p_state = 'pending' then
+    return;
+  elsif p_state in ('paid', 'cancelled') then
+    update public.billing set state = p_state where team_id = _team_id;
+  end if;
+end $$;
+-- A bare id: the key of the table the body updates. A reference compared with its column: bob's value there.
+create function public.invite_by_code(p_code text) returns text language sql stable security definer set search_path = '' as $$
+  select i.email from public.invites i where i.code = p_code $$;
+create function public.close_invite(p_id bigint) returns void language sql security definer set search_path = '' as $$
+  update public.invites set note = 'closed' where id = p_id $$;
+-- An amount named like a table of uuid keys: still a number.
+create function public.add_credits(p_team_id uuid, p_credits integer) returns void language sql security definer set search_path = '' as $$
+  update public.credits set balance = balance + p_credits where team_id = p_team_id $$;
+-- The team named by its last word.
+create function public.rename_team(target_team_id uuid, p_name text) returns void language sql security definer set search_path = '' as $$
+  update public.teams set name = p_name where id = target_team_id $$;
+`;
+
+test('pglite: arguments from the tables the function names, the words it compares, and one victim argument at a time', async () => {
+  const session = await loadOn('pglite', SCHEMA);
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    // The invitations carry their owners' own addresses: what redeem_invite compares with the caller's.
+    const [alices] = await session.query<{ email: string }>(`select email from public.invites i join public.team_members m on m.team_id = i.team_id where m.user_id = 'a11ce000-0000-4000-8000-00000000000a'`);
+    expect(alices!.email).toBe('alice@lab.supaudit.invalid');
+    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
+    const calls = (name: string, persona: string) => out.rows.find((r) => r.name === name && r.persona === persona)?.calls ?? [];
+    // alice's own invitation, bob's team: she joins it. Her own team, or bob's invitation: nothing.
+    const redeem = calls('redeem_invite', 'alice');
+    expect(redeem.find((c) => c.victimArgs?.join() === 'p_team_id')).toMatchObject({ result: 'ok', joined: ['public.team_members'] });
+    expect(redeem.find((c) => c.victimArgs?.join() === 'invite_id')).toMatchObject({ result: 'error', sqlstate: 'P0001' });
+    // _team_id is bob's team; p_state each word the body compares it with (what it sets is not
+    // taken from the column it is named after): 'pending' changes nothing, 'paid' and 'cancelled'
+    // change bob's billing.
+    const billing = calls('set_billing', 'anon').filter((c) => c.args === 'victim_rows');
+    expect(billing.map((c) => Object.keys(c.others ?? {}))).toEqual([[], ['public.billing'], ['public.billing']]);
+    expect(billing[1]!.others!['public.billing']).toEqual({ updated: 1, deleted: 0, columns: ['state'] });
+    // p_id is bob's invitation's key.
+    expect(calls('close_invite', 'anon').find((c) => c.args === 'victim_rows')!.others).toEqual({ 'public.invites': { updated: 1, deleted: 0, columns: ['note'] } });
+    // p_credits is an amount: the call runs (a counter moved), it is not given a key of public.credits.
+    expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', others: { 'public.credits': { updated: 1, countersOnly: true } } });
+    // p_code is bob's invitation's code: his address comes back, which anon reads nowhere.
+    expect(calls('invite_by_code', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', leaked: ['auth.users.email', 'public.invites.email'] });
+    // target_team_id names bob's team.
+    expect(calls('rename_team', 'anon').find((c) => c.args === 'victim_rows')!.others).toEqual({ 'public.teams': { updated: 1, deleted: 0, columns: ['name'] } });
+  } finally {
+    await session.close();
+  }
+});
+
+test('the words a body compares a parameter with, in order', () => {
+  const body = `begin if p_state = 'pending' then return; end if; if 'x''y' <> p_state then null; end if;
+    if p_state in ('paid', 'cancelled') then null; end if; perform case p_state when 'late' then 1 end; if t.p_state = 'no' then null; end if; end`;
+  expect(parameterLiterals(body, 'p_state')).toEqual(['pending', "x'y", 'paid', 'cancelled', 'late']);
+  expect(parameterLiterals(body, 'state')).toEqual([]);
+  expect(parameterLiterals(null, 'p_state')).toEqual([]);
+});
+
+test("a value held in several places leaks only where the caller reads none of them", () => {
+  const secrets = new Map([['bob@lab.supaudit.invalid', ['auth.users.email', 'public.profiles.email']], ['bob-notes-body-1', ['public.notes.body']]]);
+  const output = '[{"email": "bob@lab.supaudit.invalid", "body": "bob-notes-body-1"}]';
+  expect(leakedIn(output, secrets, new Set())).toEqual(['auth.users.email', 'public.notes.body', 'public.profiles.email']);
+  // The caller reads profiles anyway: the address is no leak, the note is.
+  expect(leakedIn(output, secrets, new Set(['public.profiles']))).toEqual(['public.notes.body']);
+});

@@ -615,16 +615,29 @@ async function insertRow(
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
       last = describePgErrorSafely(error);
       code = (error as { code?: string }).code;
-      if (!adjust(error, rel, constraints, values, owner, n + attempt + 1, enums)) break;
+      if (!adjust(error, rel, constraints, values, owner, n + attempt + 1, enums, snapshot.constraints)) break;
     }
   }
   return { reason: `the database refused every row tried: ${last}`, code };
 }
 
 /** Changes the values after a refusal; false when nothing else is worth trying. */
-function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[], values: Map<string, string | null>, owner: Persona, n: number, enums: Enums): boolean {
-  const e = error as { code?: string; column?: string; constraint?: string };
+function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[], values: Map<string, string | null>, owner: Persona, n: number, enums: Enums, all: readonly Constraint[] = []): boolean {
+  const e = error as { code?: string; column?: string; constraint?: string; table?: string; schema?: string };
   const column = (name: string) => rel.columns.find((c) => c.name === name);
+  if (e.code === '23503' && e.table !== undefined && e.table !== rel.name) {
+    // A trigger copied a uuid of this row into a key to an account elsewhere (a notification's
+    // `created_by := new.student_id`): the uuids no foreign key explains are the owner's id.
+    const fk = all.find((c) => c.type === 'foreign_key' && c.name === e.constraint && c.table === e.table && (e.schema === undefined || c.schema === e.schema));
+    if (fk?.refSchema !== 'auth' || fk.refTable !== 'users') return false;
+    let changed = false;
+    for (const c of rel.columns) {
+      if (c.type !== 'uuid' || !values.has(c.name) || values.get(c.name) === owner.id || constraints.some((k) => k.type === 'foreign_key' && k.columns.includes(c.name))) continue;
+      values.set(c.name, owner.id);
+      changed = true;
+    }
+    return changed;
+  }
   if (e.code === '23502' && e.column && column(e.column)) {
     // A default left it NULL (auth.uid() with no claims, a trigger): give it a value.
     const c = column(e.column)!;

@@ -52,6 +52,12 @@ create function public.short_code(n bigint) returns text language plpgsql immuta
 create table public.invites (id bigint generated always as identity primary key, created_by uuid not null references auth.users, code text unique generated always as (public.short_code(id)) stored);
 create table public.links (id bigint generated always as identity primary key, created_by uuid not null references auth.users);
 create index links_code on public.links (public.short_code(id));
+-- A uuid with no foreign key that a trigger copies into a key to an account: the owner's id.
+create table public.notices (id bigint generated always as identity primary key, created_by uuid references auth.users);
+create table public.consents (id uuid primary key default gen_random_uuid(), student_id uuid not null, reviewer uuid);
+create function public.notify_consent() returns trigger language plpgsql as $$
+  begin insert into public.notices (created_by) values (new.student_id); return new; end $$;
+create trigger consents_notify after insert on public.consents for each row execute function public.notify_consent();
 create function public.refuse() returns trigger language plpgsql as $$ begin raise exception 'frozen'; end $$;
 create trigger frozen_refuse before insert on public.frozen for each row execute function public.refuse();
 alter table public.organizations enable row level security;
@@ -78,6 +84,9 @@ describe('the lab world', () => {
       // The generated column that cannot run here became a plain column in the lab's copy; a trigger's refusal (P0001) is left alone.
       expect(fill['invites']).toEqual({ schema: 'public', name: 'invites', rows: 2 });
       expect(fill['links']).toEqual({ schema: 'public', name: 'links', rows: 2 });
+      expect(fill['consents']).toEqual({ schema: 'public', name: 'consents', rows: 2 });
+      const consents = await session.query<{ s: string }>('select student_id::text as s from public.consents order by 1');
+      expect(consents.map((c) => c.s)).toEqual([PERSONAS[0]!.id, PERSONAS[1]!.id]);
       expect(world.adjusted).toEqual(['public.invites.code (SQLSTATE 39000)', 'index links_code (SQLSTATE 39000)']);
       expect(worldSummary(world)).toContain(
         'expressions that fail in the embedded database set aside to make rows (generated columns made plain, expression indexes dropped): public.invites.code (SQLSTATE 39000), index links_code (SQLSTATE 39000)',

@@ -88,7 +88,9 @@ export default defineCheck({
                   text: `${worst.text} — given ${unlearned.join(', ')} of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)`,
                 }
               : worst;
-          if (effect) effects.push({ persona: row.persona, call, effect });
+          const aside = call.setAside ?? [];
+          const told = effect && aside.length > 0 ? { ...effect, text: `${effect.text} (once ${aside.join(', ')} was set aside: only the victim's rows that foreign key holds refused it, and a victim who has none is not protected)` } : effect;
+          if (told) effects.push({ persona: row.persona, call, effect: told });
         }
       }
       if (effects.length === 0) return [];

@@ -11,7 +11,7 @@
 import { qualified, quoteIdent } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
-import type { Relation, Snapshot } from '../model/snapshot.ts';
+import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
 import { argumentValue, parameterLiterals } from './attack.ts';
@@ -253,7 +253,20 @@ export async function callFunctions(
         break;
       }
       calls++;
-      const result = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values);
+      let { call: result, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values);
+      // Refused only by the victim's own rows that a foreign key holds to what the call removes
+      // (a tenant's members): once more with that key set aside, as for a victim who has none.
+      const aside: Constraint[] = [];
+      let retried: LabCall | undefined;
+      while (blocked && (task.label === 'victim' || task.label === 'victim_rows') && aside.length < 3 && !aside.includes(blocked) && calls < budget.calls) {
+        aside.push(blocked);
+        calls++;
+        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside));
+        if (didSomething(retried)) {
+          result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`) };
+          break;
+        }
+      }
       made.set(task, task.victimArgs ? { ...result, victimArgs: task.victimArgs } : result);
     }
     // Which victim ids each caller could have learned, for the calls that did something to someone else.
@@ -331,10 +344,19 @@ async function callOnce(
   args: LabCall['args'],
   sql: string,
   values: readonly (string | null)[],
-): Promise<LabCall> {
+  /** Foreign keys dropped inside the savepoint first (the lab's own copy; rolled back with it). */
+  setAside: readonly Constraint[] = [],
+): Promise<{ call: LabCall; blocked?: Constraint }> {
   const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
+  // The foreign key a message says refused a delete or update of the rows it holds to.
+  const blocking = (text: string | null | undefined): Constraint | undefined => {
+    // As raised, or inside the JSON a function returned its error in (quotes escaped).
+    const m = /violates foreign key constraint \\?"([^"\\]+)\\?" on table \\?"([^"\\]+)\\?"/.exec(text ?? '');
+    return m ? snapshot.constraints.find((c) => c.type === 'foreign_key' && c.name === m[1] && c.table === m[2]) : undefined;
+  };
   try {
+    for (const c of setAside) await session.exec(`alter table ${qualified(c.schema, c.table)} drop constraint ${quoteIdent(c.name)}`);
     await actAs(session, persona);
     const [row] = await session.query<{ v: string | null }>(sql, values);
     await session.exec('RESET ROLE');
@@ -385,17 +407,22 @@ async function callOnce(
     }
     // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
     const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values);
+    const blocked = blocking(row?.v);
     return {
-      args,
-      result: 'ok',
-      changed,
-      ...(Object.keys(others).length > 0 ? { others } : {}),
-      ...(joined.length > 0 ? { joined } : {}),
-      ...(leaked.length > 0 ? { leaked } : {}),
+      call: {
+        args,
+        result: 'ok',
+        changed,
+        ...(Object.keys(others).length > 0 ? { others } : {}),
+        ...(joined.length > 0 ? { joined } : {}),
+        ...(leaked.length > 0 ? { leaked } : {}),
+      },
+      ...(blocked ? { blocked } : {}),
     };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} };
+    const blocked = code === '23503' ? blocking((error as Error).message) : undefined;
+    return { call: { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} }, ...(blocked ? { blocked } : {}) };
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_fn');
   }

@@ -102,6 +102,11 @@ export interface LabCall {
    * for the rest: its invitation, another tenant's project).
    */
   readonly victimArgs?: readonly string[];
+  /**
+   * Foreign keys (`schema.table.constraint`) set aside for this call: with them the call was refused
+   * only by the victim's rows they hold to what it removes (a tenant's members), which a victim may not have.
+   */
+  readonly setAside?: readonly string[];
   readonly result: 'ok' | 'denied' | 'error';
   /** The SQLSTATE of a refusal. */
   readonly sqlstate?: string;

@@ -46,6 +46,21 @@ create function public.close_invite(p_id bigint) returns void language sql secur
 -- An amount named like a table of uuid keys: still a number.
 create function public.add_credits(p_team_id uuid, p_credits integer) returns void language sql security definer set search_path = '' as $$
   update public.credits set balance = balance + p_credits where team_id = p_team_id $$;
+-- Deletes a team and what it knows of; the notes it forgets refuse, and the error is returned, not raised.
+create table public.notes (id bigint generated always as identity primary key, team_id uuid not null references public.teams, body text not null);
+create function public.purge_team(p_team_id uuid) returns jsonb language plpgsql security definer set search_path = '' as $$
+begin
+  delete from public.team_members where team_id = p_team_id;
+  delete from public.invites where team_id = p_team_id;
+  delete from public.billing where team_id = p_team_id;
+  delete from public.credits where team_id = p_team_id;
+  begin
+    delete from public.teams where id = p_team_id;
+  exception when others then
+    return jsonb_build_object('error', sqlerrm);
+  end;
+  return '{}';
+end $$;
 -- The team named by its last word.
 create function public.rename_team(target_team_id uuid, p_name text) returns void language sql security definer set search_path = '' as $$
   update public.teams set name = p_name where id = target_team_id $$;
@@ -77,6 +92,10 @@ test('pglite: arguments from the tables the function names, the words it compare
     expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', others: { 'public.credits': { updated: 1, countersOnly: true } } });
     // p_code is bob's invitation's code: his address comes back, which anon reads nowhere.
     expect(calls('invite_by_code', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', leaked: ['auth.users.email', 'public.invites.email'] });
+    // Only bob's notes kept his team: with their foreign key set aside, anon deletes it.
+    const purge = calls('purge_team', 'anon').find((c) => c.args === 'victim_rows')!;
+    expect(purge.setAside).toEqual(['public.notes.notes_team_id_fkey']);
+    expect(purge.others!['public.teams']).toEqual({ updated: 0, deleted: 1 });
     // target_team_id names bob's team.
     expect(calls('rename_team', 'anon').find((c) => c.args === 'victim_rows')!.others).toEqual({ 'public.teams': { updated: 1, deleted: 0, columns: ['name'] } });
   } finally {

@@ -3,7 +3,6 @@
  * other owners in the lab's world. No policy shape is read: whatever the policies, helpers, grants
  * or RLS flags are, the rows were reached.
  */
-import { keyedByAccount } from '../src/model/accounts.ts';
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
@@ -11,6 +10,7 @@ import type { Level } from '../src/model/level.ts';
 import type { LabCell, LabMatrixRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { relationObject } from './_shared.ts';
+import { privateTenantRows } from './_tenant_rows.ts';
 
 /** Rows of other owners a cell reached (anon and the outsider belong to no tenant: every owned row is another's). */
 function others(cell: LabCell): number {
@@ -21,9 +21,6 @@ function others(cell: LabCell): number {
 function ownerless(cell: LabCell): number {
   return typeof cell === 'object' ? cell.ownerless : 0;
 }
-
-/** A row's own publication flag in a policy. */
-const PUBLISHED = /\b(is_|show_|)(active|public|published|visible|listed|shared|open|enabled|live|approved)\b|\bstatus\b\s*(=|in)\s*\(?\s*'(published|public|active|live|approved|open)'/i;
 
 const WHO: Readonly<Record<string, string>> = {
   anon: 'anyone with the anon key (no account)',
@@ -47,39 +44,6 @@ export default defineCheck({
   },
   run(ctx) {
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
-    const roots = new Set((ctx.snapshot.labTenants ?? []).map((t) => t.root));
-    /** The tenant root a table's rows belong to (through its foreign keys, up to three steps; its membership too), not the root itself. */
-    const tenantOf = (rel: { schema: string; name: string }): string | undefined => {
-      const start = `${rel.schema}.${rel.name}`;
-      if (roots.has(start)) return undefined;
-      // A key to the root with no foreign key declared: a column named after it (`project_id` for `projects`).
-      const table = ctx.relation(rel.schema, rel.name);
-      for (const root of roots) {
-        const base = root.slice(root.indexOf('.') + 1);
-        const names = new Set([`${base}_id`, `${base.replace(/ies$/, 'y').replace(/s$/, '')}_id`]);
-        if (table?.columns.some((c) => names.has(c.name))) return root;
-      }
-      let level = [start];
-      const seen = new Set(level);
-      for (let depth = 0; depth < 3 && level.length > 0; depth++) {
-        const next: string[] = [];
-        for (const from of level) {
-          for (const c of ctx.snapshot.constraints) {
-            if (c.type !== 'foreign_key' || `${c.schema}.${c.table}` !== from || !c.refSchema || !c.refTable) continue;
-            const to = `${c.refSchema}.${c.refTable}`;
-            if (roots.has(to)) return to;
-            // Not through an account (a profile's current organisation is not its posts' tenant).
-            if ((c.refSchema === 'auth' && c.refTable === 'users') || keyedByAccount(ctx.snapshot, c.refSchema, c.refTable)) continue;
-            if (!seen.has(to)) {
-              seen.add(to);
-              next.push(to);
-            }
-          }
-        }
-        level = next;
-      }
-      return undefined;
-    };
     /** The matrix's cells of the personas `keep` accepts, by table. */
     const byTableOf = (keep: (r: LabMatrixRow) => boolean): Map<string, LabMatrixRow[]> => {
       const out = new Map<string, LabMatrixRow[]>();
@@ -174,17 +138,8 @@ export default defineCheck({
       const reader = worst(readers);
       if (!reader) return out;
       const read = others(reader.select) > 0 ? others(reader.select) : ownerless(reader.select);
-      // Rows that belong to a tenant (they hang off a tenant root: a project's messages, an
-      // organisation's members) are that tenant's, whatever they hold: read by someone of no tenant, they leak.
-      // Unless a SELECT policy publishes rows by a flag of their own (`active = true`, `is_public`,
-      // `status = 'published'`): a store's items, a club's public events, shown to everyone on purpose.
-      const published = ctx.snapshot.policies.some(
-        (p) => p.schema === rel.schema && p.table === rel.name && p.permissive && (p.command === 'SELECT' || p.command === 'ALL') && PUBLISHED.test(p.using ?? ''),
-      );
-      // And only rows the tenant's users write (a policy lets them insert or update): a table nobody
-      // writes through the API is reference data the project curates (record types, field definitions).
-      const written = ctx.snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name && p.permissive && p.command !== 'SELECT' && p.command !== 'DELETE');
-      const tenant = others(reader.select) > 0 && !published && written ? tenantOf(rel) : undefined;
+      // Rows of a tenant's own (see privateTenantRows): read by someone of no tenant, they leak.
+      const tenant = others(reader.select) > 0 ? privateTenantRows(ctx.snapshot, rel) : undefined;
       // Signed out, more than signed in: anon reads rows a signed-up account may not (an `auth.uid() IS NULL` branch).
       const outsider = rows.find((r) => r.persona === 'outsider');
       const seenBy = (c: LabCell) => (typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0);

@@ -12,6 +12,7 @@ import type { LabCall, LabFunctionRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { platformWrites } from '../src/model/platform.ts';
 import { functionObject, functionSignature } from './_shared.ts';
+import { privateTenantRows } from './_tenant_rows.ts';
 
 const WHO: Readonly<Record<string, string>> = {
   anon: 'anyone with the anon key (no account)',
@@ -56,7 +57,8 @@ export default defineCheck({
           // The platform's own state, whatever the arguments: a stranger writing Vault's secrets or cron's jobs.
           const platform = platformWrites(row.persona, call);
           if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
-          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
+          // A function with no arguments acts on whatever it acts on: its one call counts as the victim's.
+          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !(call.args === 'own' && row.args === ''))) continue;
           const found: Effect[] = [];
           for (const table of call.joined ?? []) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });
           for (const [table, o] of Object.entries(call.others ?? {})) {
@@ -70,8 +72,13 @@ export default defineCheck({
           if (call.leaked && call.leaked.length > 0) {
             // Sensitive by name, an account's address, or anything from a schema the API does not expose (kept private on purpose).
             const sensitive = call.leaked.filter((w) => isSensitive(w.slice(w.lastIndexOf('.') + 1)) !== null || w === 'auth.users.email' || !ctx.isExposed(w.slice(0, w.indexOf('.'))));
+            // Or another tenant's own rows (its products, its members), whatever they hold, as the matrix's reads.
+            const tenants = call.leaked.filter((w) => {
+              const [schema, name] = w.split('.');
+              return privateTenantRows(ctx.snapshot, { schema: schema!, name: name! }) !== undefined;
+            });
             found.push({
-              level: sensitive.length > 0 ? 'high' : 'medium',
+              level: sensitive.length + tenants.length > 0 ? 'high' : 'medium',
               detail: 'read',
               text: `returned another user's ${call.leaked.join(', ')}, which the caller cannot read through the table itself`,
             });

@@ -93,7 +93,8 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
     for (const call of row.calls) {
       const platform = platformWrites(row.persona, call);
       if (platform && !strangerChanges.has(tableKey(row.schema, row.name))) strangerChanges.set(tableKey(row.schema, row.name), `called in the lab as ${row.persona}, it ${platform.text}`);
-      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows')) continue;
+      // A function with no arguments acts on whatever it acts on: its one call counts as the victim's.
+      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !(call.args === 'own' && row.args === ''))) continue;
       const effects = [
         ...(call.joined ?? []).map((t) => `made the caller a member of another tenant (${t})`),
         // A counter or a time stamp moved on someone's row (a view count, "last seen") confirms nothing.

@@ -92,3 +92,32 @@ end $$;
   const own = report.lab!.functions!.find((r) => r.name === 'create_my_key' && r.persona === 'outsider')!;
   expect(own.calls.some((c) => c.result === 'ok' && (c.changed['vault.secrets']?.inserted ?? 0) === 1)).toBe(true);
 });
+
+test("another tenant's own rows a definer function returns are high, whatever they hold; from a table that publishes its rows by a flag, medium", async () => {
+  const report = await auditMigration(`
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs, user_id uuid not null references auth.users, primary key (org_id, user_id));
+create table public.products (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs, name text not null);
+create table public.events (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs, title text not null, is_public boolean not null default true);
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.products enable row level security;
+alter table public.events enable row level security;
+create function public.is_member(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = (select auth.uid())) $$;
+create policy "own memberships" on public.org_members for select to authenticated using (user_id = (select auth.uid()));
+create policy "members read" on public.products for select to authenticated using (public.is_member(org_id));
+create policy "members add" on public.products for insert to authenticated with check (public.is_member(org_id));
+create policy "members read events" on public.events for select to authenticated using (public.is_member(org_id));
+create policy "members add events" on public.events for insert to authenticated with check (public.is_member(org_id));
+create policy "published events" on public.events for select to anon using (is_public);
+-- No arguments, no check, for signed-in users: every organisation's products; every organisation's events.
+create function public.low_stock() returns setof text language sql stable security definer set search_path = '' as $$ select name from public.products $$;
+create function public.upcoming() returns setof text language sql stable security definer set search_path = '' as $$ select title from public.events $$;
+revoke execute on function public.low_stock(), public.upcoming(), public.is_member(uuid) from public, anon;
+`);
+  const measured = (fn: string) => report.findings.filter((f) => f.object.name === fn && /Measured in the lab/.test(f.message)).map((f) => [f.check, f.level]);
+  expect(measured('low_stock')).toEqual([['authenticated_security_definer_function_executable', 'high']]);
+  expect(report.findings.find((f) => f.object.name === 'low_stock' && f.level === 'high')!.message).toContain("returned another user's public.products.name");
+  expect(measured('upcoming')).toEqual([['authenticated_security_definer_function_executable', 'medium']]);
+});

@@ -128,17 +128,43 @@ async function readEnums(session: Session): Promise<Enums> {
   return { labels: new Map(rows.map((r) => [r.t, r.labels])) };
 }
 
+const callerEmailCache = new WeakMap<Snapshot, ReadonlySet<string>>();
+
 /**
- * A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or
- * undefined to leave it out. An e-mail is the owner's own (what a policy or an invitation compares
- * with the caller's), but for a `retry` after a unique key refused it.
+ * E-mail columns (`schema.table.column`) that a policy of their table, or a function naming their
+ * table, reads beside the caller's own address (`auth.email()`, the claims' `email`, auth.users):
+ * where the world writes its owners' real addresses. Elsewhere (a waiting list) an address of its own.
  */
-function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: Enums, retry = false): string | undefined {
+function callerEmails(snapshot: Snapshot): ReadonlySet<string> {
+  const hit = callerEmailCache.get(snapshot);
+  if (hit) return hit;
+  const out = new Set<string>();
+  const caller = /auth\.email\s*\(|'email'|\bauth\s*\.\s*users\b/i;
+  const columns = (text: string) => [...text.matchAll(/\b([a-z_]*e_?mail(?:_address)?)\b/gi)].map((m) => m[1]!.toLowerCase()).filter((c) => EMAIL_NAME.test(c));
+  for (const p of snapshot.policies) {
+    const text = `${p.using ?? ''} ${p.withCheck ?? ''}`;
+    if (caller.test(text)) for (const c of columns(text)) out.add(`${p.schema}.${p.table}.${c}`);
+  }
+  for (const f of snapshot.functions) {
+    if (!f.source || !caller.test(f.source)) continue;
+    const found = columns(f.source);
+    if (found.length === 0) continue;
+    for (const m of f.source.matchAll(/\b(?:from|update|into|join)\s+(?:only\s+)?(?:"?([a-z_][\w$]*)"?\s*\.\s*)?"?([a-z_][\w$]*)"?/gi)) {
+      const schema = m[1]?.toLowerCase() ?? 'public';
+      for (const c of found) out.add(`${schema}.${m[2]!.toLowerCase()}.${c}`);
+    }
+  }
+  callerEmailCache.set(snapshot, out);
+  return out;
+}
+
+/** A value (as text, cast by the statement) of the column's type for the row `n` of `owner`, or undefined to leave it out. */
+function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: Enums): string | undefined {
   const t = c.type.toLowerCase();
   const enumLabels = enums.labels.get(c.typeName);
   if (enumLabels && enumLabels.length > 0) return enumLabels[0]!;
   if (t === 'uuid') return OWNER_NAME.test(c.name) ? owner.id : deterministicUuid(rel, c, n);
-  if (/email/i.test(c.name) && /^(text|character varying|varchar|citext)/.test(t)) return EMAIL_NAME.test(c.name) && !retry ? owner.email : `${owner.name}+${n}@lab.supaudit.invalid`;
+  if (/email/i.test(c.name) && /^(text|character varying|varchar|citext)/.test(t)) return `${owner.name}+${n}@lab.supaudit.invalid`;
   if (/^(text|character varying|varchar|citext|character)/.test(t)) {
     const max = /\((\d+)\)/.exec(t);
     const text = `${owner.name}-${rel.name}-${c.name}-${n}`;
@@ -569,7 +595,8 @@ async function insertRow(
     // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
     if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name)) continue;
     const literal = checkLiterals(constraints, c.name)[0];
-    const v = literal ?? plainValue(c, owner, rel, n, enums);
+    // An address a policy or function compares with the caller's (an invitation's invitee): the owner's own.
+    const v = literal ?? (callerEmails(snapshot).has(`${rel.schema}.${rel.name}.${c.name}`) ? owner.email : plainValue(c, owner, rel, n, enums));
     if (v === undefined) {
       if (c.notNull && c.default === null) return { reason: `no value can be made up for ${c.name} (${c.type})`, code: undefined };
       continue;
@@ -653,7 +680,7 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
     for (const name of cols) {
       const c = column(name);
       if (!c || constraints.some((fk) => fk.type === 'foreign_key' && fk.columns.includes(name))) continue;
-      const v = plainValue(c, owner, rel, n * 7 + 3, enums, true);
+      const v = plainValue(c, owner, rel, n * 7 + 3, enums);
       if (v !== undefined && v !== values.get(name)) {
         values.set(name, v);
         changed = true;

@@ -19,6 +19,7 @@ create table public.team_members (team_id uuid not null references public.teams,
 create table public.invites (id bigint generated always as identity primary key, team_id uuid not null references public.teams,
   email text not null, code text not null, note text not null default 'open');
 alter table public.invites enable row level security;
+create table public.waitlist (id bigint generated always as identity primary key, email text not null);
 create table public.billing (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams, state text not null default 'trial');
 create table public.credits (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams, balance integer not null default 0);
 -- Redeems the caller's own invitation (the address must be the caller's), into whichever team it is told.
@@ -74,6 +75,9 @@ test('pglite: arguments from the tables the function names, the words it compare
     // The invitations carry their owners' own addresses: what redeem_invite compares with the caller's.
     const [alices] = await session.query<{ email: string }>(`select email from public.invites i join public.team_members m on m.team_id = i.team_id where m.user_id = 'a11ce000-0000-4000-8000-00000000000a'`);
     expect(alices!.email).toBe('alice@lab.supaudit.invalid');
+    // An address nothing compares with the caller's is one of its own: a waiting list does not hold the accounts'.
+    const waiting = await session.query<{ email: string }>('select email from public.waitlist order by 1');
+    expect(waiting.map((w) => w.email)).toEqual(['alice+0@lab.supaudit.invalid', 'bob+1@lab.supaudit.invalid']);
     const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
     const calls = (name: string, persona: string) => out.rows.find((r) => r.name === name && r.persona === persona)?.calls ?? [];
     // alice's own invitation, bob's team: she joins it. Her own team, or bob's invitation: nothing.

@@ -58,10 +58,14 @@ export default defineCheck({
           const platform = platformWrites(row.persona, call);
           if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
           // A function with no arguments acts on whatever it acts on: its one call counts as the victim's.
-          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !(call.args === 'own' && row.args === ''))) continue;
+          // A function with no arguments acts on what it picks itself: what another tenant's rows it
+          // returns counts (high only, below), what it writes (a clean-up of expired rows, a job
+          // queue's next job) is its batch work, not aimed at anyone.
+          const batch = call.args === 'own' && row.args === '';
+          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
           const found: Effect[] = [];
-          for (const table of call.joined ?? []) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });
-          for (const [table, o] of Object.entries(call.others ?? {})) {
+          for (const table of batch ? [] : (call.joined ?? [])) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });
+          for (const [table, o] of Object.entries(batch ? {} : (call.others ?? {}))) {
             if (o.deleted > 0) found.push({ level: 'critical', detail: 'write', text: `deleted ${o.deleted} row${o.deleted === 1 ? '' : 's'} of another user in ${table}` });
             if (o.updated > 0) {
               const cols = o.columns ?? [];
@@ -83,7 +87,7 @@ export default defineCheck({
               text: `returned another user's ${call.leaked.join(', ')}, which the caller cannot read through the table itself`,
             });
           }
-          const worst = found.sort((a, b) => levelRank(a.level) - levelRank(b.level))[0];
+          const worst = found.filter((e) => !batch || e.level === 'high').sort((a, b) => levelRank(a.level) - levelRank(b.level))[0];
           // Ids the caller has no way to learn (random uuids no table it reads shows): a capability it
           // lacks, short of a leak. One level lower: the flaw is there, the attacker needs a leaked id to use it.
           const unlearned = call.unlearned ?? [];
@@ -106,7 +110,9 @@ export default defineCheck({
       const sig = functionSignature(fn);
       const texts = [...new Set(effects.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
       const args =
-        worst.call.args === 'victim'
+        worst.call.args === 'own'
+          ? 'no arguments'
+          : worst.call.args === 'victim'
           ? "another user's ids for every argument (the user id too)"
           : worst.call.victimArgs
             ? `its own rows as arguments but for ${worst.call.victimArgs.join(', ')}, another user's`

@@ -89,16 +89,19 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   }
   const strangerChanges = new Map<string, string>();
   const needsIds = new Map<string, string>();
+  const batchLeaks = new Set(findings.filter((f) => f.check === 'lab_function_cross_owner' && (f.level === 'critical' || f.level === 'high') && f.object.type === 'function').map((f) => tableKey(f.object.schema, f.object.name)));
   for (const row of lab.functions ?? []) {
     for (const call of row.calls) {
       const platform = platformWrites(row.persona, call);
       if (platform && !strangerChanges.has(tableKey(row.schema, row.name))) strangerChanges.set(tableKey(row.schema, row.name), `called in the lab as ${row.persona}, it ${platform.text}`);
-      // A function with no arguments acts on whatever it acts on: its one call counts as the victim's.
-      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !(call.args === 'own' && row.args === ''))) continue;
+      // A function with no arguments acts on what it picks itself: it counts where what it returned
+      // is high by itself (another tenant's rows, a sensitive column: lab_function_cross_owner says).
+      const batch = call.args === 'own' && row.args === '' && batchLeaks.has(tableKey(row.schema, row.name));
+      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
       const effects = [
-        ...(call.joined ?? []).map((t) => `made the caller a member of another tenant (${t})`),
+        ...(batch ? [] : (call.joined ?? [])).map((t) => `made the caller a member of another tenant (${t})`),
         // A counter or a time stamp moved on someone's row (a view count, "last seen") confirms nothing.
-        ...Object.entries(call.others ?? {})
+        ...Object.entries(batch ? {} : (call.others ?? {}))
           .filter(([, o]) => !o.countersOnly)
           .map(([t, o]) => [o.updated > 0 ? `updated ${o.updated}` : '', o.deleted > 0 ? `deleted ${o.deleted}` : ''].filter(Boolean).join(' and ') + ` row(s) of another user in ${t}`),
         ...(call.leaked && call.leaked.length > 0 ? [`returned another user's ${call.leaked.join(', ')}`] : []),

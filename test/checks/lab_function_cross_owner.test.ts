@@ -93,7 +93,7 @@ end $$;
   expect(own.calls.some((c) => c.result === 'ok' && (c.changed['vault.secrets']?.inserted ?? 0) === 1)).toBe(true);
 });
 
-test("another tenant's own rows a definer function returns are high, whatever they hold; from a table that publishes its rows by a flag, medium", async () => {
+test("another tenant's own rows a definer function returns are high, whatever they hold; from a table that publishes its rows by a flag, not confirmed", async () => {
   const report = await auditMigration(`
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.org_members (org_id uuid not null references public.orgs, user_id uuid not null references auth.users, primary key (org_id, user_id));
@@ -119,5 +119,23 @@ revoke execute on function public.low_stock(), public.upcoming(), public.is_memb
   const measured = (fn: string) => report.findings.filter((f) => f.object.name === fn && /Measured in the lab/.test(f.message)).map((f) => [f.check, f.level]);
   expect(measured('low_stock')).toEqual([['authenticated_security_definer_function_executable', 'high']]);
   expect(report.findings.find((f) => f.object.name === 'low_stock' && f.level === 'high')!.message).toContain("returned another user's public.products.name");
-  expect(measured('upcoming')).toEqual([['authenticated_security_definer_function_executable', 'medium']]);
+  // Rows a flag publishes, returned by a function that takes no argument: a listing, not confirmed.
+  expect(measured('upcoming')).toEqual([]);
+});
+
+test('a function with no arguments that writes what it picks itself (a clean-up, a job queue) is its batch work: not confirmed by the rows it changed', async () => {
+  const report = await auditMigration(`
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs, user_id uuid not null references auth.users, primary key (org_id, user_id));
+create table public.exports (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs, state text not null default 'queued');
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.exports enable row level security;
+create policy "own memberships" on public.org_members for select to authenticated using (user_id = (select auth.uid()));
+create policy "members queue" on public.exports for insert to authenticated with check (exists (select 1 from public.org_members m where m.org_id = exports.org_id and m.user_id = (select auth.uid())));
+create function public.purge_exports() returns void language sql security definer set search_path = '' as $$ delete from public.exports where state = 'queued' $$;
+`);
+  const fn = report.findings.filter((f) => f.object.name === 'purge_exports');
+  expect(fn.length).toBeGreaterThan(0);
+  expect(fn.filter((f) => f.level === 'critical' || f.level === 'high' || /Measured in the lab/.test(f.message))).toEqual([]);
 });

@@ -100,7 +100,8 @@ export default defineCheck({
                 }
               : worst;
           const aside = call.setAside ?? [];
-          const told = effect && aside.length > 0 ? { ...effect, text: `${effect.text} (once ${aside.join(', ')} was set aside: only the victim's rows that foreign key holds refused it, and a victim who has none is not protected)` } : effect;
+          const keys = aside.length > 3 ? `${aside.slice(0, 3).join(', ')} and ${aside.length - 3} more foreign keys` : aside.join(', ');
+          const told = effect && aside.length > 0 ? { ...effect, text: `${effect.text} (once ${keys} were set aside: only the victim's rows those keys hold refused it, and a victim who has none is not protected)` } : effect;
           if (told) effects.push({ persona: row.persona, call, effect: told });
         }
       }

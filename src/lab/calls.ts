@@ -256,14 +256,24 @@ export async function callFunctions(
       let { call: result, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values);
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
+      // A victim with no rows in the blocking table: every key of that table, and every other key to
+      // the same table that would refuse too (none that cascades), for as many tables as refuse in turn.
       const aside: Constraint[] = [];
       let retried: LabCall | undefined;
-      while (blocked && (task.label === 'victim' || task.label === 'victim_rows') && aside.length < 3 && !aside.includes(blocked) && calls < budget.calls) {
-        aside.push(blocked);
+      for (let round = 0; blocked && (task.label === 'victim' || task.label === 'victim_rows') && round < SET_ASIDE_ROUNDS && !aside.includes(blocked) && calls < budget.calls; round++) {
+        const to = blocked;
+        aside.push(
+          ...snapshot.constraints.filter(
+            (c) =>
+              c.type === 'foreign_key' &&
+              !aside.includes(c) &&
+              ((c.schema === to.schema && c.table === to.table) || (c.refSchema === to.refSchema && c.refTable === to.refTable && !/on delete (cascade|set null|set default)/i.test(c.definition))),
+          ),
+        );
         calls++;
         ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside));
         if (didSomething(retried)) {
-          result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`) };
+          result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`).sort() };
           break;
         }
       }
@@ -296,6 +306,9 @@ export async function callFunctions(
   }
   return { rows, calls, ...(stopped ? { stopped } : {}) };
 }
+
+/** How many tables in turn may refuse a call with the victim's rows before the lab gives up setting their keys aside. */
+const SET_ASIDE_ROUNDS = 8;
 
 /** At most this many more argument sets per caller and function: the branches of compared words, one victim's argument at a time. */
 const MORE_SETS = 3;

@@ -96,9 +96,16 @@ test('pglite: arguments from the tables the function names, the words it compare
     expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', others: { 'public.credits': { updated: 1, countersOnly: true } } });
     // p_code is bob's invitation's code: his address comes back, which anon reads nowhere.
     expect(calls('invite_by_code', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', leaked: ['auth.users.email', 'public.invites.email'] });
-    // Only bob's notes kept his team: with their foreign key set aside, anon deletes it.
+    // Only bob's notes kept his team: with the keys of notes, and the other keys to teams that do not
+    // cascade, set aside (a team with no such rows), anon deletes it.
     const purge = calls('purge_team', 'anon').find((c) => c.args === 'victim_rows')!;
-    expect(purge.setAside).toEqual(['public.notes.notes_team_id_fkey']);
+    expect(purge.setAside).toEqual([
+      'public.billing.billing_team_id_fkey',
+      'public.credits.credits_team_id_fkey',
+      'public.invites.invites_team_id_fkey',
+      'public.notes.notes_team_id_fkey',
+      'public.team_members.team_members_team_id_fkey',
+    ]);
     expect(purge.others!['public.teams']).toEqual({ updated: 0, deleted: 1 });
     // target_team_id names bob's team.
     expect(calls('rename_team', 'anon').find((c) => c.args === 'victim_rows')!.others).toEqual({ 'public.teams': { updated: 1, deleted: 0, columns: ['name'] } });

@@ -307,6 +307,9 @@ export async function callFunctions(
   return { rows, calls, ...(stopped ? { stopped } : {}) };
 }
 
+/** Numbers that are worth something: money, credits, quotas, stock. */
+const VALUE_COLUMN = /balance|credit|amount|quantity|price|cost|quota|limit|usage|points|coins|wallet|budget|salary|payment|stock/i;
+
 /** How many tables in turn may refuse a call with the victim's rows before the lab gives up setting their keys aside. */
 const SET_ASIDE_ROUNDS = 8;
 
@@ -401,7 +404,8 @@ async function callOnce(
         if (updated + deleted > 0) {
           // Numbers and times only: what a counter, a total or an "updated at" stamp changes.
           const types = new Map(base.rel.columns.map((col) => [col.name, col.type.toLowerCase()]));
-          const numbersOnly = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? ''));
+          // A balance, a credit, a quota or an amount is what the number is for: not a counter.
+          const numbersOnly = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? '') && !VALUE_COLUMN.test(k));
           others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(numbersOnly ? { countersOnly: true } : {}) };
         }
       }

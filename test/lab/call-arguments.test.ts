@@ -92,8 +92,10 @@ test('pglite: arguments from the tables the function names, the words it compare
     expect(billing[1]!.others!['public.billing']).toEqual({ updated: 1, deleted: 0, columns: ['state'] });
     // p_id is bob's invitation's key.
     expect(calls('close_invite', 'anon').find((c) => c.args === 'victim_rows')!.others).toEqual({ 'public.invites': { updated: 1, deleted: 0, columns: ['note'] } });
-    // p_credits is an amount: the call runs (a counter moved), it is not given a key of public.credits.
-    expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', others: { 'public.credits': { updated: 1, countersOnly: true } } });
+    // p_credits is an amount: the call runs, it is not given a key of public.credits; a balance is
+    // worth something, not a counter.
+    expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', others: { 'public.credits': { updated: 1, deleted: 0, columns: ['balance'] } } });
+    expect(calls('add_credits', 'anon').find((c) => c.args === 'victim_rows')!.others!['public.credits']!.countersOnly).toBeUndefined();
     // p_code is bob's invitation's code: his address comes back, which anon reads nowhere.
     expect(calls('invite_by_code', 'anon').find((c) => c.args === 'victim_rows')).toMatchObject({ result: 'ok', leaked: ['auth.users.email', 'public.invites.email'] });
     // Only bob's notes kept his team: with the keys of notes, and the other keys to teams that do not

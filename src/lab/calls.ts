@@ -8,6 +8,7 @@
  * and deleted, kept by PGlite and PostgreSQL alike), before and after.
  * Bounded by a budget of calls and seconds; deterministic (functions by name, personas, argument sets in order).
  */
+import { keyedByAccount } from '../model/accounts.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
@@ -69,7 +70,13 @@ export function victimValues(snapshot: Snapshot, world: World, victim: Persona):
   for (const [table, rows] of world.made) {
     for (const m of rows) {
       if (m.owner.id !== victim.id) continue;
-      for (const [column, v] of Object.entries(m.row)) if (typeof v === 'string' && (v === victim.email || v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`))) add(v, `${table}.${column}`);
+      // The account's own address elsewhere is the account's too: readable in its profile (a table
+      // keyed by the account), it is no secret; in an invitation or a member record, it still is.
+      const profile = keyedByAccount(snapshot, table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1));
+      for (const [column, v] of Object.entries(m.row)) {
+        if (typeof v !== 'string') continue;
+        if (v === victim.email ? profile : v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`)) add(v, `${table}.${column}`);
+      }
     }
   }
   return out;

@@ -107,23 +107,23 @@ export default defineCheck({
       }
       if (effects.length === 0) return [];
       const order = (p: string) => (p === 'anon' ? 0 : p === 'outsider' ? 1 : 2);
-      const worst = [...effects].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || order(a.persona) - order(b.persona))[0]!;
       const sig = functionSignature(fn);
-      const texts = [...new Set(effects.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
-      const args =
-        worst.call.args === 'own'
-          ? 'no arguments'
-          : worst.call.args === 'victim'
-          ? "another user's ids for every argument (the user id too)"
-          : worst.call.victimArgs
-            ? `its own rows as arguments but for ${worst.call.victimArgs.join(', ')}, another user's`
-            : "another user's rows as arguments";
-      return [
-        {
+      const draft = (group: typeof effects, detailSuffix: string): FindingDraft => {
+        const worst = [...group].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || order(a.persona) - order(b.persona))[0]!;
+        const texts = [...new Set(group.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
+        const args =
+          worst.call.args === 'own'
+            ? 'no arguments'
+            : worst.call.args === 'victim'
+              ? "another user's ids for every argument (the user id too)"
+              : worst.call.victimArgs
+                ? `its own rows as arguments but for ${worst.call.victimArgs.join(', ')}, another user's`
+                : "another user's rows as arguments";
+        return {
           level: worst.effect.level,
           message: `Measured in the lab: ${who(worst.persona)} calls ${sig} with ${args}, and it ${texts.join('; ')}.`,
           object: functionObject(fn),
-          detail: worst.effect.detail,
+          detail: `${worst.effect.detail}${detailSuffix}`,
           roles: [worst.persona === 'anon' ? 'anon' : 'authenticated'],
           remediation: {
             text:
@@ -132,12 +132,23 @@ export default defineCheck({
           },
           evidence: {
             lab: {
-              personas: [...new Set(effects.map((e) => e.persona))],
-              calls: Object.fromEntries(effects.map((e) => [e.persona, { args: e.call.args, ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
+              personas: [...new Set(group.map((e) => e.persona))],
+              calls: Object.fromEntries(group.map((e) => [e.persona, { args: e.call.args, ...(e.call.victimArgs ? { victimArgs: e.call.victimArgs } : {}), ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
             },
           },
-        },
-      ];
+        };
+      };
+      // Per role: what anon did, and what a signed-in caller did (its own invitation into another
+      // tenant's project is not what anon can do), each beside the grant that lets that role call.
+      const anon = effects.filter((e) => e.persona === 'anon');
+      const signedIn = effects.filter((e) => e.persona !== 'anon');
+      if (anon.length === 0 || signedIn.length === 0) return [draft(effects, '')];
+      const first = draft(anon, '');
+      const second = draft(signedIn, '.authenticated');
+      // Only where the signed-in caller did something else, or worse: the same effect is said once.
+      const worse = levelRank(second.level!) < levelRank(first.level!);
+      const other = second.level === first.level && second.detail !== `${first.detail}.authenticated`;
+      return worse || other ? [first, second] : [draft(effects, '')];
     });
   },
 });

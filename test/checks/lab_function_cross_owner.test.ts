@@ -139,3 +139,29 @@ create function public.purge_exports() returns void language sql security define
   expect(fn.length).toBeGreaterThan(0);
   expect(fn.filter((f) => f.level === 'critical' || f.level === 'high' || /Measured in the lab/.test(f.message))).toEqual([]);
 });
+
+test("what a signed-in caller does that anon cannot (its own invitation into another tenant's project) stands beside the signed-in grant", async () => {
+  const report = await auditMigration(`
+create table public.projects (id bigint generated always as identity primary key, name text not null);
+create table public.project_members (project_id bigint not null references public.projects, user_id uuid not null references auth.users, primary key (project_id, user_id));
+create table public.invites (id bigint generated always as identity primary key, project_id bigint not null references public.projects, email text not null);
+alter table public.projects enable row level security;
+alter table public.project_members enable row level security;
+alter table public.invites enable row level security;
+create policy "own memberships" on public.project_members for select to authenticated using (user_id = (select auth.uid()));
+-- The invitation must be addressed to user_id; the project is whichever the caller names.
+create function public.accept_invite(invite_id bigint, user_id uuid, p_project_id bigint) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.invites i join auth.users u on u.email = i.email where i.id = invite_id and u.id = accept_invite.user_id) then
+    raise exception 'no such invitation';
+  end if;
+  insert into public.project_members (project_id, user_id) values (p_project_id, accept_invite.user_id) on conflict do nothing;
+  delete from public.invites where id = invite_id;
+end $$;
+`);
+  const signedIn = report.findings.find((f) => f.check === 'authenticated_security_definer_function_executable' && f.object.name === 'accept_invite')!;
+  expect(signedIn.level).toBe('critical');
+  expect(signedIn.message).toContain('with its own rows as arguments but for p_project_id, another user\'s, and it made the caller a member of another tenant (a row in public.project_members)');
+  const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'accept_invite')!;
+  expect(anon.message).toContain("deleted 1 row of another user in public.invites");
+});

@@ -96,7 +96,7 @@ export default defineCheck({
               ? {
                   ...worst,
                   level: worst.level === 'critical' ? ('high' as const) : worst.level === 'high' ? ('medium' as const) : worst.level,
-                  text: `${worst.text} — given ${unlearned.join(', ')} of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)`,
+                  text: `${worst.text} — given ${unlearned.join(', ')} of another user's, random uuids or tokens the caller cannot read anywhere through the API (only a leaked id opens it)`,
                 }
               : worst;
           const aside = call.setAside ?? [];

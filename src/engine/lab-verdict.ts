@@ -111,7 +111,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
       const severe = (call.joined ?? []).length > 0 || Object.values(call.others ?? {}).some((o) => o.deleted > 0);
       if (effects.length > 0 && (call.unlearned ?? []).length > 0 && !severe) {
         // The ids were the lab's to give: the caller could not have learned them.
-        if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but it was given ${call.unlearned!.join(', ')}: random uuids the caller cannot read anywhere through the API`);
+        if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but it was given ${call.unlearned!.join(', ')}: random uuids or tokens the caller cannot read anywhere through the API`);
       } else if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
     }
   }

@@ -454,6 +454,9 @@ async function callOnce(
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Names of text arguments and columns that hold a secret to present: an invitation's token, a code sent by e-mail. */
+const TOKEN_NAME = /(^|_)(token|secret|code|otp|nonce|hash|key)$/i;
+
 /** A call that did something to someone else: changed or deleted their rows, joined their tenant, returned their values. */
 function didSomething(call: LabCall): boolean {
   return call.result === 'ok' && ((call.joined?.length ?? 0) > 0 || Object.keys(call.others ?? {}).length > 0 || (call.leaked?.length ?? 0) > 0);
@@ -467,9 +470,9 @@ interface IdTask {
 }
 
 /**
- * Which of the victim's uuids each caller could learn through the API: held by a row of a table or
- * view of the exposed schemas it may select, or named in the path of a storage object it may list.
- * An integer or a text can be guessed; a random uuid nobody shows the caller cannot.
+ * Which of the victim's uuids and tokens each caller could learn through the API: held by a row of
+ * a table or view of the exposed schemas it may select, or named in the path of a storage object
+ * it may list. An integer or a word can be guessed; a random uuid or a token nobody shows the caller cannot.
  */
 async function learnableIds(
   session: Session,
@@ -480,44 +483,62 @@ async function learnableIds(
   opened: readonly string[],
 ): Promise<{ unknown(task: IdTask): string[] }> {
   const asked = new Set(tasks);
-  const wanted = new Map<string, { persona: Persona | null; ids: Set<string> }>();
-  const victimIds = (t: IdTask) => t.values.map((v) => (v !== null && UUID.test(v) && v !== t.persona?.id ? v.toLowerCase() : null));
+  const wanted = new Map<string, { persona: Persona | null; ids: Set<string>; tokens: Set<string> }>();
+  // A random uuid of the victim's, or a text argument named like a secret (an invitation's token,
+  // a reset code) given the victim's value: what the caller would have to find somewhere.
+  const victimIds = (t: IdTask) => {
+    const args = argumentsOf(t.fn.identityArgs);
+    return t.values.map((v, i): { kind: 'uuid' | 'token'; value: string } | null => {
+      if (v === null || v === t.persona?.id) return null;
+      if (UUID.test(v)) return { kind: 'uuid', value: v.toLowerCase() };
+      const a = args[i];
+      return a && TOKEN_NAME.test(a.name) && /^(text|character varying|varchar|citext)\b/i.test(a.type.trim()) ? { kind: 'token', value: v } : null;
+    });
+  };
   for (const t of tasks) {
-    const entry = wanted.get(t.caller) ?? { persona: t.persona, ids: new Set<string>() };
-    for (const v of victimIds(t)) if (v !== null) entry.ids.add(v);
+    const entry = wanted.get(t.caller) ?? { persona: t.persona, ids: new Set<string>(), tokens: new Set<string>() };
+    for (const v of victimIds(t)) if (v !== null) (v.kind === 'uuid' ? entry.ids : entry.tokens).add(v.value);
     wanted.set(t.caller, entry);
   }
   const exposed = new Set(snapshot.exposedSchemas);
   const relations = snapshot.relations
     .filter((r) => exposed.has(r.schema) && r.kind !== 'foreign_table' && !r.isPartition)
-    .map((r) => ({ rel: r, columns: r.columns.filter((c) => c.type === 'uuid' || c.type === 'uuid[]') }))
-    .filter((r) => r.columns.length > 0);
+    .map((r) => ({
+      rel: r,
+      columns: r.columns.filter((c) => c.type === 'uuid' || c.type === 'uuid[]'),
+      texts: r.columns.filter((c) => TOKEN_NAME.test(c.name) && /^(text|character varying|varchar|citext)\b/i.test(c.type)),
+    }))
+    .filter((r) => r.columns.length + r.texts.length > 0);
   const objects = snapshot.relations.some((r) => r.schema === 'storage' && r.name === 'objects');
   const learned = new Map<string, Set<string>>();
-  for (const [caller, { persona, ids }] of wanted) {
+  for (const [caller, { persona, ids, tokens }] of wanted) {
     const seen = new Set<string>();
     learned.set(caller, seen);
-    const queries = [
-      ...relations.map(
-        ({ rel, columns }) =>
-          `select v::text as v from unnest($1::uuid[]) v where exists (select 1 from ${qualified(rel.schema, rel.name)} t where ${columns.map((c) => (c.type === 'uuid' ? `t.${quoteIdent(c.name)} = v` : `v = any (t.${quoteIdent(c.name)})`)).join(' or ')})`,
-      ),
-      ...(objects ? [`select v::text as v from unnest($1::uuid[]) v where exists (select 1 from storage.objects o where strpos(o.name, v::text) > 0)`] : []),
+    const queries: { kind: 'uuid' | 'token'; sql: string; rel?: string }[] = [
+      ...relations.flatMap(({ rel, columns, texts }) => [
+        ...(columns.length > 0
+          ? [{ kind: 'uuid' as const, rel: `${rel.schema}.${rel.name}`, sql: `select v::text as v from unnest($1::uuid[]) v where exists (select 1 from ${qualified(rel.schema, rel.name)} t where ${columns.map((c) => (c.type === 'uuid' ? `t.${quoteIdent(c.name)} = v` : `v = any (t.${quoteIdent(c.name)})`)).join(' or ')})` }]
+          : []),
+        ...(texts.length > 0
+          ? [{ kind: 'token' as const, rel: `${rel.schema}.${rel.name}`, sql: `select v from unnest($1::text[]) v where exists (select 1 from ${qualified(rel.schema, rel.name)} t where ${texts.map((c) => `t.${quoteIdent(c.name)}::text = v`).join(' or ')})` }]
+          : []),
+      ]),
+      ...(objects ? [{ kind: 'uuid' as const, sql: `select v::text as v from unnest($1::uuid[]) v where exists (select 1 from storage.objects o where strpos(o.name, v::text) > 0)` }] : []),
     ];
     // As the caller; as a signed-up account where the caller is anon; and, as the database sees
     // them, in the tables an attack of the lab opened.
-    const as: { who: Persona | null; sql: string; raw?: true }[] = [
-      ...queries.map((sql) => ({ who: persona, sql })),
-      ...(persona === null && outsider ? queries.map((sql) => ({ who: outsider, sql })) : []),
-      ...relations.flatMap(({ rel }, i) => (opened.includes(`${rel.schema}.${rel.name}`) ? [{ who: null, sql: queries[i]!, raw: true as const }] : [])),
+    const as: { who: Persona | null; kind: 'uuid' | 'token'; sql: string; raw?: true }[] = [
+      ...queries.map((q) => ({ who: persona, kind: q.kind, sql: q.sql })),
+      ...(persona === null && outsider ? queries.map((q) => ({ who: outsider, kind: q.kind, sql: q.sql })) : []),
+      ...queries.flatMap((q) => (q.rel !== undefined && opened.includes(q.rel) ? [{ who: null, kind: q.kind, sql: q.sql, raw: true as const }] : [])),
     ];
-    for (const { who, sql, raw } of as) {
-      const left = [...ids].filter((id) => !seen.has(id));
-      if (left.length === 0) break;
+    for (const { who, kind, sql, raw } of as) {
+      const left = [...(kind === 'uuid' ? ids : tokens)].filter((id) => !seen.has(id));
+      if (left.length === 0) continue;
       await session.exec('SAVEPOINT supaudit_learn');
       try {
         if (!raw) await actAs(session, who);
-        for (const r of await session.query<{ v: string }>(sql, [left])) seen.add(r.v.toLowerCase());
+        for (const r of await session.query<{ v: string }>(sql, [left])) seen.add(kind === 'uuid' ? r.v.toLowerCase() : r.v);
       } catch {
         // Refused or failed: nothing learned there.
       } finally {
@@ -530,7 +551,7 @@ async function learnableIds(
       const seen = learned.get(task.caller);
       if (!seen || !asked.has(task)) return [];
       const args = argumentsOf(task.fn.identityArgs);
-      return victimIds(task).flatMap((v, i) => (v !== null && !seen.has(v) ? [args[i]?.name || `$${i + 1}`] : []));
+      return victimIds(task).flatMap((v, i) => (v !== null && !seen.has(v.value) ? [args[i]?.name || `$${i + 1}`] : []));
     },
   };
 }

@@ -49,10 +49,10 @@ test('the same function when no table or view shows anon the ids: one level lowe
   const report = await auditMigration(MIGRATION);
   const measured = report.findings.filter((f) => f.check === 'lab_function_cross_owner');
   expect(measured.map((f) => [f.object.name, f.level])).toEqual([['get_key', 'medium']]);
-  expect(measured[0]!.message).toContain("given p_key_id of another user's, random uuids the caller cannot read anywhere through the API (only a leaked id opens it)");
+  expect(measured[0]!.message).toContain("given p_key_id of another user's, random uuids or tokens the caller cannot read anywhere through the API (only a leaked id opens it)");
   const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_key')!;
   expect(anon.level).not.toMatch(/^(critical|high)$/);
-  expect((anon.evidence?.['labVerdict'] as { status: string; why: string }).why).toMatch(/random uuids the caller cannot read anywhere through the API$/);
+  expect((anon.evidence?.['labVerdict'] as { status: string; why: string }).why).toMatch(/random uuids or tokens the caller cannot read anywhere through the API$/);
   expect(report.findings.filter((f) => f.object.name === 'get_key' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
 
@@ -164,4 +164,23 @@ end $$;
   expect(signedIn.message).toContain('with its own rows as arguments but for p_project_id, another user\'s, and it made the caller a member of another tenant (a row in public.project_members)');
   const anon = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'accept_invite')!;
   expect(anon.message).toContain("deleted 1 row of another user in public.invites");
+});
+
+test("an invitation shown to whoever holds its token is not a leak: the token is the victim's secret, as a random uuid is", async () => {
+  const report = await auditMigration(`
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs, user_id uuid not null references auth.users, primary key (org_id, user_id));
+create table public.invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs, email text not null, token text not null unique);
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.invitations enable row level security;
+create policy "own memberships" on public.org_members for select to authenticated using (user_id = (select auth.uid()));
+create function public.invitation_by_token(p_token text) returns table (email text, org text) language sql stable security definer set search_path = '' as $$
+  select i.email, o.name from public.invitations i join public.orgs o on o.id = i.org_id where i.token = p_token $$;
+`);
+  const fn = report.findings.filter((f) => f.object.name === 'invitation_by_token');
+  expect(fn.length).toBeGreaterThan(0);
+  expect(fn.filter((f) => f.level === 'critical' || f.level === 'high')).toEqual([]);
+  const anon = fn.find((f) => f.check === 'anon_security_definer_function_executable')!;
+  expect((anon.evidence?.['labVerdict'] as { why: string }).why).toMatch(/given p_token: random uuids or tokens the caller cannot read anywhere through the API$/);
 });

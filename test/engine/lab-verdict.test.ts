@@ -68,7 +68,7 @@ describe('severity follows the lab', () => {
     // measurement (lab_function_cross_owner) is folded in: high, since anon cannot learn the id.
     const drop = on(report.findings, 'anon_security_definer_function_executable', 'drop_note');
     expect(drop.map((f) => [f.level, (f.evidence!['labVerdict'] as { why: string }).why])).toEqual([['high', "called in the lab as anon with another user's ids, it deleted 1 row(s) of another user in public.notes"]]);
-    expect(drop[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.drop_note\(note_id uuid\) with another user's rows as arguments, and it deleted 1 row of another user in public\.notes — given note_id of another user's, random uuids the caller cannot read anywhere through the API \(only a leaked id opens it\)\.$/);
+    expect(drop[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) calls public\.drop_note\(note_id uuid\) with another user's rows as arguments, and it deleted 1 row of another user in public\.notes — given note_id of another user's, random uuids or tokens the caller cannot read anywhere through the API \(only a leaked id opens it\)\.$/);
     expect(on(report.findings, 'lab_function_cross_owner', 'drop_note')).toEqual([]);
     expect(report.summary.critical + report.summary.high).toBe(report.findings.filter((f) => f.level === 'critical' || f.level === 'high').length);
     expect(report.notes.find((n) => n.message.startsWith('severity follows the lab'))!.message).toBe(

@@ -100,7 +100,7 @@ describe('persona × function', () => {
     expect(calls.find((c) => c.args === 'victim_rows')).toEqual({ args: 'victim_rows', result: 'ok', changed: { 'public.org_members': { inserted: 1, updated: 0, deleted: 0 } }, joined: ['public.org_members'], unlearned: ['org'] });
     // Joining is critical; needing a leaked id makes it high.
     const [finding] = report.findings.filter((f) => f.object.name === 'add_member' && f.level === 'high' && f.message.includes('Measured in the lab'));
-    expect(finding?.message).toMatch(/Measured in the lab: any signed-up account \(one that belongs to no tenant\) calls public\.add_member\(org uuid, uid uuid, role text\) with another user's rows as arguments, and it made the caller a member of another tenant \(a row in public\.org_members\) — given org of another user's, random uuids the caller cannot read anywhere through the API \(only a leaked id opens it\)\.$/);
+    expect(finding?.message).toMatch(/Measured in the lab: any signed-up account \(one that belongs to no tenant\) calls public\.add_member\(org uuid, uid uuid, role text\) with another user's rows as arguments, and it made the caller a member of another tenant \(a row in public\.org_members\) — given org of another user's, random uuids or tokens the caller cannot read anywhere through the API \(only a leaked id opens it\)\.$/);
     expect(report.findings.filter((f) => f.object.name === 'add_member' && f.level === 'critical')).toEqual([]);
     // NULLs break the NOT NULL constraint: an error with its SQLSTATE, nothing changed.
     expect(calls.find((c) => c.args === 'nulls')).toEqual({ args: 'nulls', result: 'error', sqlstate: '23502', changed: {} });

@@ -109,7 +109,9 @@ export default defineCheck({
       const order = (p: string) => (p === 'anon' ? 0 : p === 'outsider' ? 1 : 2);
       const sig = functionSignature(fn);
       const draft = (group: typeof effects, detailSuffix: string): FindingDraft => {
-        const worst = [...group].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || order(a.persona) - order(b.persona))[0]!;
+        // The gravest: by level, then joining a tenant before writing before reading, then anon first.
+        const kind = (d: string) => (d === 'escalation' ? 0 : d === 'write' ? 1 : 2);
+        const worst = [...group].sort((a, b) => levelRank(a.effect.level) - levelRank(b.effect.level) || kind(a.effect.detail) - kind(b.effect.detail) || order(a.persona) - order(b.persona))[0]!;
         const texts = [...new Set(group.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
         const args =
           worst.call.args === 'own'

@@ -149,6 +149,10 @@ alter table public.projects enable row level security;
 alter table public.project_members enable row level security;
 alter table public.invites enable row level security;
 create policy "own memberships" on public.project_members for select to authenticated using (user_id = (select auth.uid()));
+-- Everyone's ids are public: the outsider's call with bob's ids is as grave (critical) as alice's.
+create table public.profiles (id uuid primary key references auth.users, display_name text);
+alter table public.profiles enable row level security;
+create policy "profiles are public" on public.profiles for select to authenticated using (true);
 -- The invitation must be addressed to user_id; the project is whichever the caller names.
 create function public.accept_invite(invite_id bigint, user_id uuid, p_project_id bigint) returns void language plpgsql security definer set search_path = '' as $$
 begin

@@ -166,6 +166,11 @@ export default defineCheck({
       }
       // A member of one tenant wrote into another: its rows appear among the other tenant's.
       if (attack.planted !== undefined) {
+        // A table any signed-up account writes into any tenant (an application to a team, a join
+        // request, a message to a club: the matrix measured the outsider's insert land there) takes
+        // such rows by design: a member moving one there does nothing anyone could not.
+        const dropBox = (ctx.snapshot.labMatrix ?? []).some((m) => m.schema === rel.schema && m.name === rel.name && m.persona === 'outsider' && m.insert === 'allowed_into_others');
+        if (attack.planted !== 'join' && dropBox) return [];
         const n = attack.gained[`${rel.schema}.${rel.name}`]?.after ?? 0;
         const how =
           attack.planted === 'move'

@@ -102,3 +102,28 @@ create policy "shared tasks are read" on public.tasks for select to authenticate
   // The other workspace reads the shared task: the share works (the matrix's own rows, not a search's).
   expect(report.lab!.tables.find((t) => t.name === 'task_shares')!.rows).toBe(2);
 });
+
+test("a table any account writes into any tenant (applications to a team): a member moving its own row to another team does nothing anyone could not, no plant", async () => {
+  const report = await auditMigration(`
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_members (team_id uuid not null references public.teams on delete cascade, user_id uuid not null references auth.users on delete cascade,
+  role text not null default 'reviewer' check (role in ('admin', 'reviewer')), primary key (team_id, user_id));
+create function public.is_member(t uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.team_members m where m.team_id = t and m.user_id = auth.uid()) $$;
+create table public.applications (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams on delete cascade,
+  student_id uuid not null references auth.users, answers text not null, status text not null default 'draft');
+alter table public.teams enable row level security;
+alter table public.team_members enable row level security;
+alter table public.applications enable row level security;
+create policy "teams are listed" on public.teams for select to authenticated using (true);
+create policy "members read memberships" on public.team_members for select to authenticated using (public.is_member(team_id));
+create policy "students apply" on public.applications for insert to authenticated with check (student_id = (select auth.uid()));
+create policy "students read own" on public.applications for select to authenticated using (student_id = (select auth.uid()));
+create policy "students edit drafts" on public.applications for update to authenticated
+  using (student_id = (select auth.uid()) and status = 'draft') with check (student_id = (select auth.uid()));
+create policy "teams read applications" on public.applications for select to authenticated using (public.is_member(team_id));
+`);
+  // Any account applies to any team: the matrix measured it.
+  expect(report.lab!.matrix.find((m) => m.name === 'applications' && m.persona === 'outsider')!.insert).toBe('allowed_into_others');
+  expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'applications')).toEqual([]);
+});

@@ -128,6 +128,104 @@ async function readEnums(session: Session): Promise<Enums> {
   return { labels: new Map(rows.map((r) => [r.t, r.labels])) };
 }
 
+/**
+ * A value that a CHECK's pattern on the column accepts (`email LIKE '%@example.edu'`,
+ * `netid ~ '^[a-z]{2,3}[0-9]{1,4}$'`), varied by `n` so that two owners' differ; undefined when
+ * there is no pattern or it is beyond the simple ones (classes, groups, alternatives, counts).
+ */
+export function patternValue(constraints: readonly Constraint[], column: string, word: string, n: number): string | undefined {
+  for (const c of constraints) {
+    if (c.type !== 'check' || !c.columns.includes(column)) continue;
+    const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const m = new RegExp(`\\(*"?${name}"?\\)*(?:::\\w+)?\\s*(~~\\*?|~\\*?)\\s*'((?:[^']|'')*)'`, 'i').exec(c.definition);
+    if (!m) continue;
+    const pattern = m[2]!.replaceAll("''", "'");
+    const insensitive = m[1]!.endsWith('*');
+    const value = m[1]!.startsWith('~~') ? likeValue(pattern, word) : regexValue(pattern, n);
+    if (value === undefined) continue;
+    try {
+      const check = m[1]!.startsWith('~~')
+        ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, insensitive ? 'is' : 's')
+        : new RegExp(pattern, insensitive ? 'i' : '');
+      if (check.test(value)) return value;
+    } catch {
+      // A pattern JavaScript reads otherwise: not used.
+    }
+  }
+  return undefined;
+}
+
+function likeValue(pattern: string, word: string): string {
+  return pattern.replace(/%/g, word.replace(/[^a-z0-9]/gi, '') || 'x').replace(/_/g, 'x');
+}
+
+/** The shortest string (counts at their minimum, classes at their n-th member) a simple regular expression matches. */
+function regexValue(pattern: string, n: number): string | undefined {
+  let i = 0;
+  let k = 0;
+  const pick = (set: string) => set[(n + k++) % set.length]!;
+  const classOf = (body: string): string | undefined => {
+    const negated = body.startsWith('^');
+    const chars: string[] = [];
+    const text = negated ? body.slice(1) : body;
+    for (let j = 0; j < text.length; j++) {
+      const ch = text[j]!;
+      if (ch === '\\') {
+        const e = text[++j];
+        if (e === 'd') chars.push(...'0123456789');
+        else if (e === 'w') chars.push(...'abcdefghijklmnopqrstuvwxyz');
+        else if (e !== undefined) chars.push(e);
+        continue;
+      }
+      if (text[j + 1] === '-' && j + 2 < text.length) {
+        const to = text[j + 2]!;
+        for (let x = ch.charCodeAt(0); x <= to.charCodeAt(0); x++) chars.push(String.fromCharCode(x));
+        j += 2;
+        continue;
+      }
+      if (ch === '[' && text.slice(j).startsWith('[:alpha:]')) { chars.push(...'abcdefghijklmnopqrstuvwxyz'); j += 8; continue; }
+      if (ch === '[' && text.slice(j).startsWith('[:digit:]')) { chars.push(...'0123456789'); j += 8; continue; }
+      if (ch === '[' && text.slice(j).startsWith('[:alnum:]')) { chars.push(...'abcdefghijklmnopqrstuvwxyz0123456789'); j += 8; continue; }
+      chars.push(ch);
+    }
+    if (!negated) return chars.length > 0 ? chars.join('') : undefined;
+    const allowed = [...'abcdefghijklmnopqrstuvwxyz0123456789'].filter((x) => !chars.includes(x));
+    return allowed.length > 0 ? allowed.join('') : undefined;
+  };
+  let out = '';
+  while (i < pattern.length) {
+    const ch = pattern[i]!;
+    let set: string | undefined;
+    if (ch === '^' || ch === '$') { i++; continue; }
+    if (ch === '(' || ch === ')' || ch === '|') return undefined;
+    if (ch === '[') {
+      const end = pattern.indexOf(']', pattern[i + 1] === ']' ? i + 2 : i + 1);
+      if (end < 0) return undefined;
+      set = classOf(pattern.slice(i + 1, end));
+      i = end + 1;
+    } else if (ch === '\\') {
+      const e = pattern[i + 1];
+      set = e === 'd' ? '0123456789' : e === 'w' ? 'abcdefghijklmnopqrstuvwxyz' : e === 's' ? ' ' : e;
+      i += 2;
+    } else if (ch === '.') {
+      set = 'abcdefghijklmnopqrstuvwxyz';
+      i++;
+    } else {
+      set = ch;
+      i++;
+    }
+    if (set === undefined) return undefined;
+    let min = 1;
+    const q = /^(\{(\d+)(,(\d*))?\}|[*+?])/.exec(pattern.slice(i));
+    if (q) {
+      min = q[2] !== undefined ? Number(q[2]) : q[1] === '+' ? 1 : 0;
+      i += q[1]!.length;
+    }
+    for (let r = 0; r < min; r++) out += pick(set);
+  }
+  return out;
+}
+
 const callerEmailCache = new WeakMap<Snapshot, ReadonlySet<string>>();
 
 /**
@@ -594,7 +692,8 @@ async function insertRow(
     if (c.default !== null && !ownerColumn) continue;
     // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
     if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name)) continue;
-    const literal = checkLiterals(constraints, c.name)[0];
+    // A value the CHECK lists, else one its pattern accepts (`email LIKE '%@example.edu'`).
+    const literal = checkLiterals(constraints, c.name)[0] ?? patternValue(constraints, c.name, owner.name, n);
     // An address a policy or function compares with the caller's (an invitation's invitee): the owner's own.
     const v = literal ?? (callerEmails(snapshot).has(`${rel.schema}.${rel.name}.${c.name}`) ? owner.email : plainValue(c, owner, rel, n, enums));
     if (v === undefined) {

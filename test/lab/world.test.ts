@@ -318,3 +318,16 @@ create policy "own notes" on public.notes for all to authenticated using (owner_
     expect(report.lab!.matrix.find((m) => m.name === 'notes' && m.persona === 'alice')!.select).toEqual({ own: 1, tenant: 0, other_tenants: 0, ownerless: 0 });
   });
 });
+
+test('a value a CHECK pattern accepts: LIKE and simple regular expressions, one per owner; beyond the simple ones, none', async () => {
+  const { patternValue } = await import('../../src/lab/world.ts');
+  const check = (column: string, definition: string) => [{ schema: 'public', table: 't', name: `t_${column}_check`, type: 'check' as const, columns: [column], definition, validated: true, refSchema: null, refTable: null, refColumns: [], refIndex: null, index: null }];
+  expect(patternValue(check('email', "CHECK ((email ~~ '%@cornell.edu'::text))"), 'email', 'alice', 0)).toBe('alice@cornell.edu');
+  const netid = check('netid', "CHECK ((netid ~ '^[a-z]{2,3}[0-9]{1,4}$'::text))");
+  const [a, b] = [patternValue(netid, 'netid', 'alice', 0), patternValue(netid, 'netid', 'bob', 1)];
+  expect(a).toMatch(/^[a-z]{2,3}[0-9]{1,4}$/);
+  expect(b).toMatch(/^[a-z]{2,3}[0-9]{1,4}$/);
+  expect(a).not.toBe(b);
+  expect(patternValue(check('code', "CHECK ((code ~* '^(ab|cd)+$'::text))"), 'code', 'alice', 0)).toBeUndefined();
+  expect(patternValue(check('n', 'CHECK ((n > 0))'), 'n', 'alice', 0)).toBeUndefined();
+});

@@ -8,8 +8,9 @@
  * after alice's rows). Writes tried, each in a savepoint rolled back at once:
  * - an INSERT of a row of the attacker's (its owner columns the attacker's id) whose foreign keys
  *   point at the victim's rows, with each value a CHECK or enum allows in its other columns;
- * - an UPDATE of one of the attacker's own rows setting a foreign key to the victim's key, or a
- *   role-like column (enum, CHECK list) to each value it allows.
+ * - an UPDATE of one of the attacker's own rows setting a foreign key to the victim's key, a
+ *   role-like column (enum, CHECK list) to each value it allows, or a reference to an account
+ *   (an application's student, a task's assignee) to the victim's user id.
  * Bounded by a budget of attempts and seconds; deterministic (tables, columns and values in order).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
@@ -127,11 +128,19 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
           .filter((c) => !c.generated && !c.identity && !keyColumns.has(c.name) && roleValues(snapshot, rel, c.name, constraints, world).length > 0)
           .filter((c) => c.type === 'boolean' || world.enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 1 || comparedLiterals(snapshot, c.name).length > 0)
           .map((c) => c.name);
+        // A reference to an account on one of the attacker's rows, set to the victim's id (an
+        // application's student, a task's assignee): a relation the attacker forges alone, which
+        // another table's policy may trust ("a team owner reads its applicants' profiles").
+        const primary = new Set(constraints.filter((c) => c.type === 'primary_key').flatMap((c) => c.columns));
+        const accounts = constraints.filter(
+          (c) => c.type === 'foreign_key' && c.columns.length === 1 && !primary.has(c.columns[0]!) && ((c.refSchema === 'auth' && c.refTable === 'users') || accountKey(snapshot, c)),
+        );
         const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint }[] = [
           ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk })),
           ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value }))),
           ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
           ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'update' as const, column: col, value }))),
+          ...accounts.map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, value: victim.id })),
         ];
         for (const t of tries) {
           if (found.has(`${key}:${t.command}`)) break;
@@ -961,5 +970,5 @@ async function updateAs(
   }
   return t.fk
     ? `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(t.column)} = <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}> WHERE <a row of :attacker>`
-    : `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(t.column)} = '${value.replaceAll("'", "''")}' WHERE <a row of :attacker>`;
+    : `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(t.column)} = ${value === victim.id ? "<the victim's user id>" : `'${value.replaceAll("'", "''")}'`} WHERE <a row of :attacker>`;
 }

@@ -168,6 +168,43 @@ insert into public.profiles values ('11111111-1111-1111-1111-111111111111', 'A')
     } finally {
       await opened.session.close();
     }
+    // Migrations kept in feature folders (copied flat before `db push`): loaded by file name, and said;
+    // beside top-level ones, left out as the CLI leaves them; none at all, said too.
+    const nested = project({
+      'migrations/02_policies/20_001_policies.sql': 'alter table public.t enable row level security;',
+      'migrations/01_tables/10_001_t.sql': 'create table public.t (id int primary key);',
+      'migrations/00_schemas/00_001_schema.sql': 'create schema app;',
+    });
+    const n = await open(nested);
+    try {
+      expect(await n.query("select relrowsecurity as rls from pg_class where oid = 'public.t'::regclass")).toEqual([{ rls: true }]);
+      expect(n.opened.notes.filter((x) => x.area === 'migrations')).toEqual([
+        {
+          area: 'migrations',
+          message:
+            'loaded 3 migrations from sub-folders of the migrations folder, in file-name order as if copied flat (00_schemas/00_001_schema.sql, …); the Supabase CLI reads only files at the top of supabase/migrations, so this project must copy them there before `supabase db push`',
+        },
+      ]);
+    } finally {
+      await n.opened.session.close();
+    }
+    const mixed = project({ 'migrations/20240101000000_init.sql': 'create table public.t (id int primary key);', 'migrations/old/20230101000000_old.sql': 'create table public.old (id int);' });
+    const m = await open(mixed);
+    try {
+      expect(await m.query("select to_regclass('public.old') is null as absent")).toEqual([{ absent: true }]);
+      expect(m.opened.notes.filter((x) => x.area === 'migrations').map((x) => x.message)).toEqual([
+        'not loaded: 1 migration file in sub-folders of the migrations folder (old/20230101000000_old.sql); the Supabase CLI reads only files at its top',
+      ]);
+    } finally {
+      await m.opened.session.close();
+    }
+    const empty = project({ 'migrations/README.md': 'nothing here' });
+    const e = await open(empty);
+    try {
+      expect(e.opened.notes.filter((x) => x.area === 'migrations').map((x) => x.message)[0]).toMatch(/^no migration file in .*migrations \(files named <version>_<name>\.sql, there or in its sub-folders\): only the platform's own schemas were audited$/);
+    } finally {
+      await e.opened.session.close();
+    }
     // A project whose seed.sql is empty (or comments only), as `supabase init` leaves it.
     for (const seed of ['', '-- seed data goes here\n/* nothing yet */\n']) {
       const fresh = project({ 'migrations/20240101000000_init.sql': 'create table public.t (id int primary key);', 'seed.sql': seed });

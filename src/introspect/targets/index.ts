@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { readSmallFile } from '../../config/load.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import type { TargetKind } from '../../model/report.ts';
 import type { FailedStatement, ProjectConfig, SeededAccount } from '../../model/snapshot.ts';
 import type { Session } from '../session.ts';
 import { connectPg, parseDatabaseUrl } from './pg.ts';
-import { checkSqlFile, ignoredMigrationFiles, hyphenMigrationFiles, migrationFiles, readStatements, type LoadedStatement } from './sql-files.ts';
+import { checkSqlFile, ignoredMigrationFiles, hyphenMigrationFiles, migrationFiles, nestedMigrations, readStatements, type LoadedStatement } from './sql-files.ts';
 
 /** The repository's bundled demo project. */
 export const DEMO_PROJECT = fileURLToPath(new URL('../../../supabase/', import.meta.url));
@@ -179,6 +179,27 @@ export function seedFiles(projectDir: string): { files: string[]; unmatched: str
   return { files, unmatched };
 }
 
+/** What the migrations folder held besides its top-level migrations: sub-folders the CLI does not read, or nothing at all. */
+function migrationFolderNotes(dir: string, loaded: number): { area: string; message: string }[] {
+  const nested = nestedMigrations(dir);
+  const top = readdirSync(dir).filter((f) => f.endsWith('.sql')).length;
+  if (loaded === 0) return [{ area: 'migrations', message: `no migration file in ${dir} (files named <version>_<name>.sql, there or in its sub-folders): only the platform's own schemas were audited` }];
+  if (top === 0 && nested.length > 0) {
+    return [
+      {
+        area: 'migrations',
+        message:
+          `loaded ${nested.length} migration${nested.length === 1 ? '' : 's'} from sub-folders of the migrations folder, in file-name order as if copied flat (${nested[0]}${nested.length > 1 ? ', …' : ''}); ` +
+          'the Supabase CLI reads only files at the top of supabase/migrations, so this project must copy them there before `supabase db push`',
+      },
+    ];
+  }
+  if (nested.length > 0) {
+    return [{ area: 'migrations', message: `not loaded: ${nested.length} migration file${nested.length === 1 ? '' : 's'} in sub-folders of the migrations folder (${nested[0]}${nested.length > 1 ? ', …' : ''}); the Supabase CLI reads only files at its top` }];
+  }
+  return [];
+}
+
 /**
  * Migrations loaded into the embedded database. The project folder (config.toml, seed files) is
  * the one given, else the migrations folder's parent, as in a Supabase project.
@@ -210,6 +231,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         seededAccounts: seededAccounts(db.statements.filter((st) => files.includes(resolve(root, st.file)))),
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
+          ...migrationFolderNotes(dir, files.length),
           ...ignoredMigrationFiles(dir).map((f) => ({
             area: 'migrations',
             message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,

@@ -31,14 +31,29 @@ const MIGRATION_NAME = /^\d+_.*\.sql$/;
  */
 const HYPHEN_NAME = /^\d+-.*\.sql$/;
 
-/** Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql`, and `<digits>-<name>.sql` among them. */
+/**
+ * Migration files in file-name order (`supabase db reset` order): `<digits>_<name>.sql`, and
+ * `<digits>-<name>.sql` among them. A folder with none at its top but some in sub-folders (a
+ * project that keeps them by feature and copies them flat before `db push`): those, ordered by
+ * file name as the copy would be (`nestedMigrations` says so).
+ */
 export function migrationFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new UserError('usage', `migrations folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new UserError('usage', `${dir} is not a folder`, 'give the folder that holds the migrations, e.g. supabase/migrations');
-  return readdirSync(dir)
+  const top = readdirSync(dir)
     .filter((f) => MIGRATION_NAME.test(f) || HYPHEN_NAME.test(f))
     .sort()
     .map((f) => join(dir, f));
+  return top.length > 0 ? top : nestedMigrations(dir).map((f) => join(dir, f));
+}
+
+/** Migration files in sub-folders of `dir` (paths relative to it), ordered by file name, then path. */
+export function nestedMigrations(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const key = (f: string) => `${basename(f)}\u0000${f}`;
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f !== basename(f) && (MIGRATION_NAME.test(basename(f)) || HYPHEN_NAME.test(basename(f))))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** `.sql` files in the migrations folder that are not migrations at all (e.g. `seed.sql`, `schema.sql`): not loaded. */

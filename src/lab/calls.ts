@@ -254,13 +254,17 @@ export async function callFunctions(
     }
     tasks.sort((x, y) => x.rank - y.rank || x.order - y.order);
     const made = new Map<Task, LabCall>();
+    const outputs = new Map<string, { output: string; given: readonly (string | null)[] }[]>();
     for (const task of tasks) {
       if (calls >= budget.calls || performance.now() - started > budget.ms) {
         stopped = `${calls >= budget.calls ? `budget of ${budget.calls} calls reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`}: ${tasks.length - calls} of ${tasks.length} calls not made (the callers' own ids and NULLs go last)`;
         break;
       }
       calls++;
-      let { call: result, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values);
+      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner);
+      // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
+      // Only what it was given of its own (its own ids, none): not a victim's id it would have had to know.
+      if (output && (task.label === 'own' || task.label === 'nulls')) outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT), given: task.values }]);
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
       // A victim with no rows in the blocking table: every key of that table, and every other key to
@@ -278,7 +282,7 @@ export async function callFunctions(
           ),
         );
         calls++;
-        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside));
+        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner));
         if (didSomething(retried)) {
           result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`).sort() };
           break;
@@ -293,6 +297,7 @@ export async function callFunctions(
       [...made].filter(([task, call]) => task.label !== 'own' && task.label !== 'nulls' && didSomething(call)).map(([task]) => task),
       world.accounts.find((a) => a.name === 'outsider') ?? null,
       opened,
+      outputs,
     );
     for (const [task, call] of made) {
       const unknown = learnable.unknown(task);
@@ -313,6 +318,9 @@ export async function callFunctions(
   }
   return { rows, calls, ...(stopped ? { stopped } : {}) };
 }
+
+/** How much of what one call returned is kept to look for ids the caller learns there. */
+const OUTPUT_KEPT = 20_000;
 
 /** Numbers that are worth something: money, credits, quotas, stock. */
 const VALUE_COLUMN = /balance|credit|amount|quantity|price|cost|quota|limit|usage|points|coins|wallet|budget|salary|payment|stock/i;
@@ -369,7 +377,9 @@ async function callOnce(
   values: readonly (string | null)[],
   /** Foreign keys dropped inside the savepoint first (the lab's own copy; rolled back with it). */
   setAside: readonly Constraint[] = [],
-): Promise<{ call: LabCall; blocked?: Constraint }> {
+  /** A SECURITY INVOKER function: RLS applied to what it read, as to the caller's own queries. */
+  invoker = false,
+): Promise<{ call: LabCall; blocked?: Constraint; output?: string }> {
   const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
   // The foreign key a message says refused a delete or update of the rows it holds to.
@@ -430,7 +440,10 @@ async function callOnce(
       }
     }
     // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
-    const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values);
+    // An invoker function read under the caller's own policies: rows of a schema the API does not
+    // expose (the matrix has no cells there) came back because those policies let them.
+    const exposed = new Set(snapshot.exposedSchemas);
+    const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values).filter((w) => !invoker || exposed.has(w.slice(0, w.indexOf('.'))));
     const blocked = blocking(row?.v);
     return {
       call: {
@@ -442,6 +455,7 @@ async function callOnce(
         ...(leaked.length > 0 ? { leaked } : {}),
       },
       ...(blocked ? { blocked } : {}),
+      ...(row?.v ? { output: row.v } : {}),
     };
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -481,6 +495,8 @@ async function learnableIds(
   /** Anyone may sign up: what this account reads, anon can learn too. */
   outsider: Persona | null,
   opened: readonly string[],
+  /** Per caller, what its calls returned and what each was given: an id in a result it was not given is learned. */
+  outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[] }[]> = new Map(),
 ): Promise<{ unknown(task: IdTask): string[] }> {
   const asked = new Set(tasks);
   const wanted = new Map<string, { persona: Persona | null; ids: Set<string>; tokens: Set<string> }>();
@@ -514,6 +530,11 @@ async function learnableIds(
   for (const [caller, { persona, ids, tokens }] of wanted) {
     const seen = new Set<string>();
     learned.set(caller, seen);
+    // Returned by a call of the caller's (for anon, of a signed-up account's too) that was not given it.
+    const results = [...(outputs.get(caller) ?? []), ...(persona === null && outsider ? (outputs.get(outsider.name) ?? []) : [])];
+    for (const id of [...ids, ...tokens]) {
+      if (results.some((r) => r.output.toLowerCase().includes(id.toLowerCase()) && !r.given.some((g) => g !== null && g.toLowerCase().includes(id.toLowerCase())))) seen.add(id);
+    }
     const queries: { kind: 'uuid' | 'token'; sql: string; rel?: string }[] = [
       ...relations.flatMap(({ rel, columns, texts }) => [
         ...(columns.length > 0

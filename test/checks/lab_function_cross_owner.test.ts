@@ -188,3 +188,32 @@ create function public.invitation_by_token(p_token text) returns table (email te
   const anon = fn.find((f) => f.check === 'anon_security_definer_function_executable')!;
   expect((anon.evidence?.['labVerdict'] as { why: string }).why).toMatch(/given p_token: random uuids or tokens the caller cannot read anywhere through the API$/);
 });
+
+test('an API of functions only (tables in a schema the API does not expose): ids its own calls return are learned; what an invoker function returns under the caller\'s policies is no leak', async () => {
+  const report = await auditMigration(
+    `
+create schema hidden;
+create schema api;
+grant usage on schema hidden, api to anon, authenticated;
+create table hidden.groups (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null references auth.users);
+create table hidden.group_members (group_id uuid not null references hidden.groups, user_id uuid not null references auth.users, primary key (group_id, user_id));
+grant select, insert, update, delete on all tables in schema hidden to authenticated;
+alter table hidden.groups enable row level security;
+alter table hidden.group_members enable row level security;
+create policy "groups are public" on hidden.groups for select to authenticated using (true);
+create policy "own memberships" on hidden.group_members for select to authenticated using (user_id = (select auth.uid()));
+-- The app's functions: a listing (invoker: the policies apply), and a rename that checks nobody.
+create function api.list_groups() returns table (id uuid, name text) language sql stable security invoker set search_path = '' as $$ select id, name from hidden.groups $$;
+create function api.rename_group(_id uuid, _name text) returns void language sql security definer set search_path = '' as $$ update hidden.groups set name = _name where id = _id $$;
+revoke execute on function api.rename_group(uuid, text), api.list_groups() from public, anon;
+grant execute on function api.rename_group(uuid, text), api.list_groups() to authenticated;
+`,
+    '--schemas',
+    'public,api',
+  );
+  const rename = report.findings.find((f) => f.check === 'authenticated_security_definer_function_executable' && f.object.name === 'rename_group')!;
+  expect(rename.level).toBe('high');
+  expect(rename.message).toContain("changed name of 1 row of another user in hidden.groups");
+  expect(rename.message).not.toContain('random uuids');
+  expect(report.findings.filter((f) => f.object.name === 'list_groups' && /Measured in the lab/.test(f.message))).toEqual([]);
+});

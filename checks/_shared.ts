@@ -107,3 +107,6 @@ export function rowsText(relation: Relation): string {
 export function literalPattern(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Buckets whose files are meant for everyone, by their name: pictures shown on public pages, assets. */
+export const PUBLIC_CONTENT = /avatar|profile|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;

@@ -6,10 +6,8 @@ import { API_ROLES } from '../src/model/schemas.ts';
 import { PUBLIC_ROLE, type Policy, type StorageBucket } from '../src/model/snapshot.ts';
 import { analyzePolicy } from '../src/policy/index.ts';
 import { conjunctTexts } from '../src/policy/index-match.ts';
-import { apiRolesWith } from './_shared.ts';
+import { apiRolesWith, PUBLIC_CONTENT } from './_shared.ts';
 
-/** Buckets whose files are meant for everyone: pictures shown on public pages, assets. */
-const PUBLIC_CONTENT = /avatar|profile|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;
 
 const CALLER_TEXT = /\bauth\.(?:uid|jwt)\s*\(|request\.jwt\.claim/i;
 

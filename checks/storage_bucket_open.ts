@@ -5,6 +5,7 @@ import type { FindingDraft } from '../src/model/finding.ts';
 import type { Level } from '../src/model/level.ts';
 import { conjunctTexts, privilegeGate } from '../src/policy/index-match.ts';
 import { policyAnalyses, policyEffectiveRoles, policyLabel, policyObject } from './_policy_checks.ts';
+import { PUBLIC_CONTENT } from './_shared.ts';
 
 const BUCKET_LITERAL = /bucket_id\s*=\s*'((?:[^']|'')*)'(?:::text)?|'((?:[^']|'')*)'(?:::text)?\s*=\s*(?:objects\.)?bucket_id/gi;
 
@@ -111,7 +112,11 @@ export default defineCheck({
         const publicBucket = bucket?.public ?? true;
         const actions = ACTIONS[p.command] ?? [];
         const readOnly = actions.every((x) => x === 'read');
-        const lvl = pathLimited !== undefined && readOnly && level(actions, anon, publicBucket) !== null ? 'low' : level(actions, anon, publicBucket);
+        // Reading every file of a bucket whose name says its files are shown to everyone (profile
+        // pictures, group logos) is what the bucket is for, most likely: medium, saying so.
+        const shown = readOnly && !publicBucket && PUBLIC_CONTENT.test(id);
+        const base = level(actions, anon, publicBucket);
+        const lvl = pathLimited !== undefined && readOnly && base !== null ? 'low' : shown && base !== null ? 'medium' : base;
         if (lvl === null) continue;
         const verbs = actions.filter((x) => (x !== 'read' || !publicBucket) && (x !== 'upload' || anon));
         const onExisting = verbs.filter((v) => v !== 'upload');
@@ -124,7 +129,8 @@ export default defineCheck({
             `${policyLabel(p)} lets ${roles.join(' and ')} ${what} in bucket '${id}'${bucket ? (publicBucket ? ' (public)' : ' (private)') : ' (not found in storage.buckets)'}: ` +
             (pathLimited !== undefined && readOnly
               ? `it checks the bucket and ${pathLimited}, not who owns the object: if that part of the bucket is meant to be public, this is by design (then say so in a suppression); if not, every object put there is readable.`
-              : `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).`) +
+              : `it checks only the bucket, not who owns the object (owner_id, or a first folder named after auth.uid()).` +
+                (shown && pathLimited === undefined ? ' Its name says its files are shown to everyone (pictures, logos): fine if so, then make the bucket public or suppress this with the reason.' : '')) +
             (anon ? ' anon is anyone with the project URL and the anon key.' : ' authenticated is anyone who signs up.'),
           object: policyObject(p),
           roles,

@@ -91,3 +91,22 @@ create policy "public folder of docs" on storage.objects for select to anon usin
     expect(findings.map((f) => [f.object.policy, f.level])).toEqual([['public folder of docs', 'low']]);
   });
 });
+
+describe('storage_bucket_open: a private bucket whose name says its files are shown to everyone', () => {
+  it('reading every group logo or profile picture is medium, saying so; every contract stays high', async () => {
+    const { findings } = await auditOn(
+      'pglite',
+      `
+insert into storage.buckets (id, name, public) values ('group_images', 'group_images', false), ('contracts', 'contracts', false);
+create policy "group images are readable" on storage.objects for select to authenticated using (bucket_id = 'group_images');
+create policy "contracts are readable" on storage.objects for select to authenticated using (bucket_id = 'contracts');
+`,
+      { checks: [check] },
+    );
+    expect(findings.map((f) => [f.object.policy, f.level])).toEqual([
+      ['contracts are readable', 'high'],
+      ['group images are readable', 'medium'],
+    ]);
+    expect(findings.find((f) => f.level === 'medium')!.message).toContain('Its name says its files are shown to everyone (pictures, logos): fine if so');
+  });
+});

@@ -263,8 +263,10 @@ export async function callFunctions(
       calls++;
       let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner);
       // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
-      // Only what it was given of its own (its own ids, none): not a victim's id it would have had to know.
-      if (output && (task.label === 'own' || task.label === 'nulls')) outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT), given: task.values }]);
+      // Only what it was given of its own (its own ids, none, words a user would type): not a
+      // victim's id it would have had to know.
+      const guessable = task.values.every((v) => v === null || v === task.persona?.id || !UUID.test(v));
+      if (output && (task.label === 'own' || task.label === 'nulls' || guessable)) outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT), given: task.values }]);
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
       // A victim with no rows in the blocking table: every key of that table, and every other key to

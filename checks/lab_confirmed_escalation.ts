@@ -2,13 +2,19 @@ import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
 import { qualified } from '../src/model/ident.ts';
 import type { LabAttack } from '../src/model/snapshot.ts';
-import { functionObject, relationObject } from './_shared.ts';
+import { functionObject, PUBLIC_CONTENT, relationObject } from './_shared.ts';
 
 /** `public.comments (0 → 1 rows)`, per table the attacker gained. */
 function gainedText(attack: LabAttack): string {
   return Object.entries(attack.gained)
     .map(([table, g]) => `${table} (${g.before} → ${g.after} row${g.after === 1 ? '' : 's'} of another owner)`)
     .join(', ');
+}
+
+/** `in private bucket 'group_images'`: a bucket whose name says its files are shown to everyone. */
+function shownToAll(where: string): boolean {
+  const bucket = /bucket '((?:[^']|'')*)'/.exec(where)?.[1];
+  return bucket !== undefined && PUBLIC_CONTENT.test(bucket);
 }
 
 /** `public.articles (0 → 4) (reads + …)`: the rows of the world the attacker reached before → after its own write. */
@@ -89,7 +95,9 @@ export default defineCheck({
           {
             // Reading a private object is a leak; overwriting or deleting one is tampering.
             // Overwriting or deleting objects of a public bucket (images meant for everyone) is tampering with public content: medium.
-            level: verbs.includes('read') ? level : where.startsWith('in public bucket') ? 'medium' : 'high',
+            // Reading every file of a private bucket whose name says its files are shown to everyone
+            // (profile pictures, group logos) is most likely what it is for: medium, as storage_bucket_open says.
+            level: verbs.includes('read') ? (verbs.length === 1 && shownToAll(where) ? 'medium' : level) : where.startsWith('in public bucket') ? 'medium' : 'high',
             message: `Confirmed in the lab: ${who} can ${verbs.join(', ').replace(/, ([^,]+)$/, ' and $1')} ${n} object${n === 1 ? '' : 's'} of another user ${where} through the Storage API: the policies on storage.objects let it.`,
             object: relationObject(rel),
             detail: `reach.${where}`,

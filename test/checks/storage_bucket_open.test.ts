@@ -110,3 +110,21 @@ create policy "contracts are readable" on storage.objects for select to authenti
     expect(findings.find((f) => f.level === 'medium')!.message).toContain('Its name says its files are shown to everyone (pictures, logos): fine if so');
   });
 });
+
+describe('storage_bucket_open with the lab', () => {
+  it('the lab reads another user\'s group logo: still medium for a bucket of pictures; another user\'s contract: critical', async () => {
+    const { auditMigration } = await import('../support/cli.ts');
+    const report = await auditMigration(`
+insert into storage.buckets (id, name, public) values ('group_images', 'group_images', false), ('contracts', 'contracts', false);
+create policy "group images are readable" on storage.objects for select to authenticated using (bucket_id = 'group_images');
+create policy "contracts are readable" on storage.objects for select to authenticated using (bucket_id = 'contracts');
+create policy "own uploads" on storage.objects for insert to authenticated with check ((storage.foldername(name))[1] = (select auth.uid())::text);
+`);
+    const open = report.findings.filter((f) => f.check === 'storage_bucket_open');
+    expect(open.map((f) => [f.object.policy, f.level])).toEqual([
+      ['contracts are readable', 'critical'],
+      ['group images are readable', 'medium'],
+    ]);
+    expect(report.findings.filter((f) => (f.level === 'critical' || f.level === 'high') && /group_images/.test(f.message))).toEqual([]);
+  });
+});

@@ -462,7 +462,12 @@ export function withProofs(report: Report, proofs: ReadonlyMap<string, Proof> | 
 export function withLabMerged(report: Report): Report {
   const lab = report.findings.filter((f) => f.check === 'lab_confirmed_escalation');
   if (lab.length === 0) return report;
-  const table = (f: Finding) => `${f.object.type === 'function' ? 'f' : 'r'}:${f.object.schema}.${f.object.name}`;
+  // storage.objects by bucket: what the lab read in one bucket says nothing of another's policy.
+  const bucketOf = (f: Finding) => (typeof f.evidence?.['bucket'] === 'string' ? (f.evidence['bucket'] as string) : /bucket '((?:[^']|'')*)'/.exec(f.fingerprint)?.[1]);
+  const table = (f: Finding) => {
+    const bucket = f.object.schema === 'storage' && f.object.name === 'objects' ? bucketOf(f) : undefined;
+    return `${f.object.type === 'function' ? 'f' : 'r'}:${f.object.schema}.${f.object.name}${bucket !== undefined ? `#${bucket}` : ''}`;
+  };
   const confirmed = new Map<string, Finding>();
   // A finding with an exploit plan on the same table: its own proof may have been inconclusive (no
   // user or value it could try), the lab's world had them. A function: the check that found it

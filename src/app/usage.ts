@@ -19,6 +19,9 @@ const MAYBE_CALLS = /\.\s*(?:from_?|table|rpc)\b|postgrest|postgres_changes|ostg
 /** Names of the service role key in code: the env variable (`SUPABASE_SERVICE_ROLE_KEY`, often `SUPABASE_SERVICE_KEY`), the role, the new secret keys. */
 const SERVICE_ROLE = /service[_-]?role|supabase[_-]?service[_-]?key|SUPABASE_SECRET_KEY|sb_secret_/i;
 
+/** supabase-js client options that set the client's schema: `db: { schema: 'api' }`. */
+const CLIENT_SCHEMA = /\bdb\s*:\s*\{\s*schema\s*:\s*(['"`])([A-Za-z_][\w$]*)\1/g;
+
 /** A client variable named for the service role (`supabaseAdmin`, `serviceClient`), created in another file. */
 const ADMIN_CLIENT = /admin|service/i;
 
@@ -28,6 +31,7 @@ export function scanApp(root: string, options: ScanOptions = {}): AppUsage {
   const dynamic: AppDynamicCall[] = [];
   const languages: Partial<Record<AppLanguage, number>> = {};
   const notes = [...walk.notes];
+  const clientSchemas: { schema: string; file: string; line: number }[] = [];
   let unreadable = 0;
   for (const source of walk.files) {
     languages[source.language] = (languages[source.language] ?? 0) + 1;
@@ -38,13 +42,17 @@ export function scanApp(root: string, options: ScanOptions = {}): AppUsage {
       unreadable++;
       continue;
     }
+    if (source.language === 'js') {
+      // A client made for another schema (`createClient(url, key, { db: { schema: 'api' } })`): its calls name that schema's objects.
+      for (const m of text.matchAll(CLIENT_SCHEMA)) clientSchemas.push({ schema: m[2]!, file: source.file, line: text.slice(0, m.index).split('\n').length });
+    }
     if (!MAYBE_CALLS.test(text)) continue;
     const found = fileCalls(source.file, source.language, text);
     calls.push(...found.calls);
     dynamic.push(...found.dynamic);
   }
   if (unreadable > 0) notes.push(`${unreadable} file${unreadable === 1 ? '' : 's'} could not be read`);
-  return { files: walk.files.length, bytes: walk.bytes, languages, complete: walk.complete && unreadable === 0, calls, dynamic, notes };
+  return { files: walk.files.length, bytes: walk.bytes, languages, complete: walk.complete && unreadable === 0, calls, dynamic, notes, ...(clientSchemas.length > 0 ? { clientSchemas } : {}) };
 }
 
 /** The calls in one file's text, placed (side, service role). Pure: the scanner's tests start here too. */

@@ -21,7 +21,34 @@ export function withAppUsage(report: Report, snapshot: Snapshot, usage: AppUsage
   if (!usage) return report;
   const app = appReport(report, snapshot, usage, root);
   const annotate = (f: Finding) => annotateFinding(f, app);
-  return { ...report, findings: report.findings.map(annotate), suppressed: report.suppressed.map((s) => ({ ...s, finding: annotate(s.finding) })), app };
+  return {
+    ...report,
+    findings: report.findings.map(annotate),
+    suppressed: report.suppressed.map((s) => ({ ...s, finding: annotate(s.finding) })),
+    app,
+    notes: [...report.notes, ...unexposedClientSchemas(snapshot, usage)],
+  };
+}
+
+/**
+ * Schemas the app's client or calls use (`db: { schema: 'api' }`, `.schema('api')`) that the audit
+ * does not take as exposed, though the database has them: production must expose them for the app
+ * to work, so what anon and users reach there was left out. Said, with the flag that audits it.
+ */
+function unexposedClientSchemas(snapshot: Snapshot, usage: AppUsage): Report['notes'] {
+  const exposed = new Set(snapshot.exposedSchemas);
+  const present = new Set([...snapshot.relations.map((r) => r.schema), ...snapshot.functions.map((f) => f.schema)]);
+  const used = new Map<string, string>();
+  for (const c of usage.clientSchemas ?? []) if (!used.has(c.schema)) used.set(c.schema, `${c.file}:${c.line}`);
+  for (const c of usage.calls) if (c.schema !== undefined && !used.has(c.schema)) used.set(c.schema, `${c.file}:${c.line}`);
+  return [...used]
+    .filter(([schema]) => !exposed.has(schema) && present.has(schema) && !isSystemSchema(schema))
+    .map(([schema, at]) => ({
+      area: 'app',
+      message:
+        `the app uses schema ${schema} (${at}), which this audit does not take as exposed (${snapshot.exposedSchemas.join(', ')}), yet the database has it: ` +
+        `production must expose it for the app to work, and what anon and signed-in users reach there was not audited; run again with --schemas ${[...snapshot.exposedSchemas, schema].join(',')}`,
+    }));
 }
 
 /** `report.app`: the calls, each exposed object with its uses (or why it has none), and calls to names the schema lacks. */

@@ -53,6 +53,8 @@ export interface AppUsage {
   readonly calls: readonly AppCall[];
   readonly dynamic: readonly AppDynamicCall[];
   readonly notes: readonly string[];
+  /** Clients created for a schema of their own (`db: { schema: 'api' }`), where. */
+  readonly clientSchemas?: readonly { readonly schema: string; readonly file: string; readonly line: number }[];
 }
 
 /** One place an object is used, for findings and the report. */

@@ -101,3 +101,31 @@ describe('supaudit --migrations on a project with an app', () => {
     expect(missing.stderr).toContain('supaudit: error: --app nowhere is not a folder');
   }, 180_000);
 });
+
+test('an app whose client is made for a schema the audit does not take as exposed: a note with the flag that audits it', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'supaudit-app-schema-'));
+  try {
+    const put = (file: string, text: string) => {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), text);
+    };
+    put('supabase/migrations/20240101000000_init.sql', `
+create schema api;
+grant usage on schema api to anon, authenticated;
+create function api.rename_group(_id uuid, _name text) returns void language sql security definer set search_path = '' as $$ select $$;
+`);
+    put('src/client.ts', `import { createClient } from '@supabase/supabase-js';
+export const supabase = createClient(import.meta.env.VITE_URL, import.meta.env.VITE_KEY, {
+  db: { schema: 'api' },
+});
+export const rename = (id: string, name: string) => supabase.rpc('rename_group', { _id: id, _name: name });
+`);
+    const run = await runCli(['--migrations', join(root, 'supabase', 'migrations'), '--no-tui', '--no-lab', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' }, cwd: root });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    const note = report.notes.find((n) => n.area === 'app' && n.message.includes('schema api'));
+    expect(note?.message).toMatch(/^the app uses schema api \(src\/client\.ts:3\), which this audit does not take as exposed \(.*\), yet the database has it: .* run again with --schemas .*,api$/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}, 180_000);

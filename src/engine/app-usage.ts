@@ -40,7 +40,8 @@ function unexposedClientSchemas(snapshot: Snapshot, usage: AppUsage): Report['no
   const present = new Set([...snapshot.relations.map((r) => r.schema), ...snapshot.functions.map((f) => f.schema)]);
   const used = new Map<string, string>();
   for (const c of usage.clientSchemas ?? []) if (!used.has(c.schema)) used.set(c.schema, `${c.file}:${c.line}`);
-  for (const c of usage.calls) if (c.schema !== undefined && !used.has(c.schema)) used.set(c.schema, `${c.file}:${c.line}`);
+  // A Realtime subscription names its schema too, but Realtime does not need it exposed: PostgREST calls only.
+  for (const c of usage.calls) if (c.kind !== 'channel' && c.schema !== undefined && !used.has(c.schema)) used.set(c.schema, `${c.file}:${c.line}`);
   return [...used]
     .filter(([schema]) => !exposed.has(schema) && present.has(schema) && !isSystemSchema(schema))
     .map(([schema, at]) => ({

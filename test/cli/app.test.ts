@@ -113,17 +113,22 @@ test('an app whose client is made for a schema the audit does not take as expose
 create schema api;
 grant usage on schema api to anon, authenticated;
 create function api.rename_group(_id uuid, _name text) returns void language sql security definer set search_path = '' as $$ select $$;
+create schema realtime_only;
+create table realtime_only.counters (id int primary key);
 `);
     put('src/client.ts', `import { createClient } from '@supabase/supabase-js';
 export const supabase = createClient(import.meta.env.VITE_URL, import.meta.env.VITE_KEY, {
   db: { schema: 'api' },
 });
 export const rename = (id: string, name: string) => supabase.rpc('rename_group', { _id: id, _name: name });
+// Realtime names a schema too, but needs no API exposure: no note for it.
+export const live = supabase.channel('c').on('postgres_changes', { event: 'UPDATE', schema: 'realtime_only', table: 'counters' }, () => {}).subscribe();
 `);
     const run = await runCli(['--migrations', join(root, 'supabase', 'migrations'), '--no-tui', '--no-lab', '-f', 'json', '-o', '-', '-q'], { env: { CI: 'true' }, cwd: root });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     const note = report.notes.find((n) => n.area === 'app' && n.message.includes('schema api'));
+    expect(report.notes.filter((n) => n.area === 'app' && n.message.includes('realtime_only'))).toEqual([]);
     expect(note?.message).toMatch(/^the app uses schema api \(src\/client\.ts:3\), which this audit does not take as exposed \(.*\), yet the database has it: .* run again with --schemas .*,api$/);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -103,10 +103,7 @@ export function rowsText(relation: Relation): string {
   return `about ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
 }
 
-/** `text` as a regular expression that matches it literally (a column name inside a pattern). */
-export function literalPattern(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+export { literalPattern } from '../src/model/sql-text.ts';
 
 /** Buckets whose files are meant for everyone, by their name: pictures shown on public pages, assets. */
 export const PUBLIC_CONTENT = /avatar|profile|image|img|photo|picture|logo|icon|banner|cover|thumbnail|public|asset|static|gallery|product|media|brand|emoji|sticker/i;

@@ -57,7 +57,6 @@ export default defineCheck({
           // The platform's own state, whatever the arguments: a stranger writing Vault's secrets or cron's jobs.
           const platform = platformWrites(row.persona, call);
           if (platform) effects.push({ persona: row.persona, call, effect: { ...platform, detail: 'write' } });
-          // A function with no arguments acts on whatever it acts on: its one call counts as the victim's.
           // A function with no arguments acts on what it picks itself: what another tenant's rows it
           // returns counts (high only, below), what it writes (a clean-up of expired rows, a job
           // queue's next job) is its batch work, not aimed at anyone.

@@ -9,6 +9,7 @@ import type { Finding } from '../model/finding.ts';
 import type { Report } from '../model/report.ts';
 import { API_ROLES, isSystemSchema } from '../model/schemas.ts';
 import type { FunctionInfo, Relation, Snapshot } from '../model/snapshot.ts';
+import { literalPattern } from '../model/sql-text.ts';
 
 /** Checks whose object only stands for a role's whole reach (its largest table): what the app does with that one table says nothing about them. */
 const SUMMARY_CHECKS = new Set(['blast_radius_anon', 'blast_radius_authenticated', 'blast_radius_custom_role']);
@@ -155,7 +156,7 @@ function functionUsers(snapshot: Snapshot, fn: FunctionInfo): string[] {
 
 /** Does any of these SQL texts name the identifier (as a whole word, quoted or not)? */
 function mentions(name: string): (texts: readonly (string | null | undefined)[]) => boolean {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = literalPattern(name);
   const word = new RegExp(`(^|[^\\w$])"?${escaped}"?(?![\\w$])`);
   return (texts) => texts.some((t) => t != null && word.test(t));
 }

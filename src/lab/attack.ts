@@ -14,7 +14,7 @@
  * Bounded by a budget of attempts and seconds; deterministic (tables, columns and values in order).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
-import { argumentsOf } from '../model/sql-text.ts';
+import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals } from './tenants.ts';
@@ -744,11 +744,11 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // The thing the argument names, then its last words (`source_training` → training, `old_character` → character).
   const words = base.split('_').filter(Boolean);
   const names = words.map((_, i) => words.slice(i).join('_'));
+  const tables = [...world.made.keys()];
   for (const name of names) {
     const exact = (table: string) => table === name || table === `${name}s` || table === `${name}es` || table.replace(/ies$/, 'y') === name;
     // A table named exactly after it answers alone: a longer name that starts the same is another table.
     // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).
-    const tables = [...world.made.keys()];
     const named = tables.some((table) => exact(table.split('.')[1]!.toLowerCase()))
       ? [exact]
       : [(table: string) => name.length >= 3 && table.startsWith(name), (table: string) => name.length >= 3 && (table.endsWith(`_${name}s`) || table.endsWith(`_${name}`))];
@@ -763,11 +763,10 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // The tables the body reads and writes: a bare `id` is the key of the first of them that has
   // one of its type; an argument a condition compares with the column it is named after
   // (`where invoice_ref = p_invoice_ref`, not `set name = p_name`) takes rowsOf's value there.
-  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const compared =
     body !== null &&
     bare !== '' &&
-    new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${esc(bare)}"?\\s*=\\s*${esc(arg.name)}(?![\\w$])|(?<![\\w.$])${esc(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${esc(bare)}\\b`, 'i').test(body);
+    new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${literalPattern(bare)}"?\\s*=\\s*${literalPattern(arg.name)}(?![\\w$])|(?<![\\w.$])${literalPattern(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${literalPattern(bare)}\\b`, 'i').test(body);
   for (const table of tablesNamedIn(body, world)) {
     if (base === '') {
       const v = keyOf(table);
@@ -812,9 +811,8 @@ export function tablesNamedIn(body: string | null, world: World): string[] {
   if (!body) return [];
   const out: string[] = [];
   const tables = [...world.made.keys()];
-  for (const m of body.matchAll(/\b(?:from|update|into|join)\s+(?:only\s+)?((?:"[^"]+"|[a-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[a-z_][\w$]*))?)/gi)) {
-    const parts = m[1]!.split(/\s*\.\s*/).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
-    const found = parts.length === 2 ? tables.find((t) => t === `${parts[0]}.${parts[1]}`) : (tables.find((t) => t === `public.${parts[0]}`) ?? tables.find((t) => t.endsWith(`.${parts[0]}`)));
+  for (const { schema, name } of namedTables(body)) {
+    const found = schema !== null ? tables.find((t) => t === `${schema}.${name}`) : (tables.find((t) => t === `public.${name}`) ?? tables.find((t) => t.endsWith(`.${name}`)));
     if (found && !out.includes(found)) out.push(found);
   }
   return out;
@@ -823,7 +821,7 @@ export function tablesNamedIn(body: string | null, world: World): string[] {
 /** The string literals a body compares a parameter with (`p = 'x'`, `'x' = p`, `p in ('x', 'y')`, `case p when 'x'`), in order. */
 export function parameterLiterals(body: string | null, param: string): string[] {
   if (!body || param === '') return [];
-  const p = param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const p = literalPattern(param);
   const lit = `'((?:[^']|'')*)'`;
   const out: string[] = [];
   const patterns = [

@@ -7,7 +7,7 @@
  */
 import { keyedByAccount } from '../model/accounts.ts';
 import { qualified } from '../model/ident.ts';
-import { argumentsOf, callArguments } from '../model/sql-text.ts';
+import { argumentsOf, callArguments, literalPattern } from '../model/sql-text.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 
 /** At most this many tenant roots, and role values per root, get accounts of their own (the world stays small). */
@@ -67,8 +67,8 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
   const cacheKey = `${column}\u0000${table ?? ''}`;
   const hit = byColumn.get(cacheKey);
   if (hit) return hit;
-  const naming = table === undefined ? undefined : new RegExp(`\\b${table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
-  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const naming = table === undefined ? undefined : new RegExp(`\\b${literalPattern(table)}\\b`, 'i');
+  const name = literalPattern(column);
   const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
   const out = new Set<string>();
   for (const text of accessTexts(snapshot)) {
@@ -86,7 +86,7 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
   for (const f of snapshot.functions) {
     if (!f.source || (naming && !naming.test(f.source))) continue;
     for (const m of f.source.matchAll(into)) {
-      const variable = (m[1] ?? m[2]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const variable = literalPattern(m[1] ?? m[2]!);
       for (const c of f.source.matchAll(new RegExp(`(?<![\\w.])${variable}\\s*(?:=|<>|!=)\\s*'((?:[^']|'')+)'`, 'gi'))) out.add(c[1]!.replaceAll("''", "'"));
     }
   }
@@ -100,20 +100,20 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
  * `is_org_role(org_id, 'admin')`, the helper `role = role_name` (or `= $2`, `= any (roles)`).
  */
 function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | undefined): string[] {
-  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = literalPattern(column);
   const helpers: { name: string; index: number }[] = [];
   for (const f of snapshot.functions) {
     if (!f.source || f.argCount === 0 || (naming && !naming.test(f.source))) continue;
     const params = argumentsOf(f.identityArgs).map((a) => a.name);
     params.forEach((param, i) => {
-      const p = param ? `(?:"?${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?|\\$${i + 1})` : `\\$${i + 1}`;
+      const p = param ? `(?:"?${literalPattern(param)}"?|\\$${i + 1})` : `\\$${i + 1}`;
       const compares = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=\\s*(?:any\\s*\\(\\s*)?|in\\s*\\(\\s*)${p}(?![\\w$])|(?<![\\w.$])${p}\\s*(?:::\\w+\\s*)?=\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
       if (compares.test(f.source!)) helpers.push({ name: f.name, index: i });
     });
   }
   const out: string[] = [];
   for (const h of helpers) {
-    const call = new RegExp(`(?<![\\w$])"?${h.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?\\s*\\(`, 'gi');
+    const call = new RegExp(`(?<![\\w$])"?${literalPattern(h.name)}"?\\s*\\(`, 'gi');
     for (const text of accessTexts(snapshot)) {
       for (const m of text.matchAll(call)) {
         const arg = callArguments(text, m.index! + m[0].length)[h.index];
@@ -190,7 +190,7 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
     // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
     const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!));
     if (accounts.length === 0) continue;
-    const named = new RegExp(`\\b${m.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
+    const named = new RegExp(`\\b${literalPattern(m.name)}\\b`, 'i');
     const read =
       snapshot.policies.some((p) => !(p.schema === m.schema && p.table === m.name) && named.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)) ||
       snapshot.functions.some((f) => f.returnType !== 'trigger' && named.test(f.source ?? ''));

@@ -18,6 +18,7 @@
  * unattributed): what a persona reaches is told apart by who owns it.
  */
 import { keyedByAccount } from '../model/accounts.ts';
+import { literalPattern, namedTables } from '../model/sql-text.ts';
 import { installClaims, setClaims } from './claims.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
@@ -136,7 +137,7 @@ async function readEnums(session: Session): Promise<Enums> {
 export function patternValue(constraints: readonly Constraint[], column: string, word: string, n: number): string | undefined {
   for (const c of constraints) {
     if (c.type !== 'check' || !c.columns.includes(column)) continue;
-    const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const name = literalPattern(column);
     const m = new RegExp(`\\(*"?${name}"?\\)*(?:::\\w+)?\\s*(~~\\*?|~\\*?)\\s*'((?:[^']|'')*)'`, 'i').exec(c.definition);
     if (!m) continue;
     const pattern = m[2]!.replaceAll("''", "'");
@@ -145,7 +146,7 @@ export function patternValue(constraints: readonly Constraint[], column: string,
     if (value === undefined) continue;
     try {
       const check = m[1]!.startsWith('~~')
-        ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, insensitive ? 'is' : 's')
+        ? new RegExp(`^${literalPattern(pattern).replace(/%/g, '.*').replace(/_/g, '.')}$`, insensitive ? 'is' : 's')
         : new RegExp(pattern, insensitive ? 'i' : '');
       if (check.test(value)) return value;
     } catch {
@@ -247,10 +248,7 @@ function callerEmails(snapshot: Snapshot): ReadonlySet<string> {
     if (!f.source || !caller.test(f.source)) continue;
     const found = columns(f.source);
     if (found.length === 0) continue;
-    for (const m of f.source.matchAll(/\b(?:from|update|into|join)\s+(?:only\s+)?(?:"?([a-z_][\w$]*)"?\s*\.\s*)?"?([a-z_][\w$]*)"?/gi)) {
-      const schema = m[1]?.toLowerCase() ?? 'public';
-      for (const c of found) out.add(`${schema}.${m[2]!.toLowerCase()}.${c}`);
-    }
+    for (const t of namedTables(f.source)) for (const c of found) out.add(`${t.schema ?? 'public'}.${t.name}.${c}`);
   }
   callerEmailCache.set(snapshot, out);
   return out;

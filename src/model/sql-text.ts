@@ -56,3 +56,21 @@ export function argumentsOf(identityArgs: string): { name: string; type: string 
     return words.length > 1 ? { name: words[0]!.replace(/"/g, ''), type: words.slice(1).join(' ') } : { name: '', type: words[0]! };
   });
 }
+
+/** `text` as a regular expression that matches it literally (a column name inside a pattern). */
+export function literalPattern(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The tables a function body reads or writes (`from`, `join`, `update`, `into` and a name), in the
+ * order it names them: unquoted names folded to lower case as Postgres does, quoted ones as written.
+ */
+export function namedTables(body: string): { schema: string | null; name: string }[] {
+  const out: { schema: string | null; name: string }[] = [];
+  for (const m of body.matchAll(/\b(?:from|update|into|join)\s+(?:only\s+)?((?:"[^"]+"|[a-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[a-z_][\w$]*))?)/gi)) {
+    const parts = m[1]!.split(/\s*\.\s*/).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
+    out.push(parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: null, name: parts[0]! });
+  }
+  return out;
+}

@@ -266,7 +266,10 @@ export async function callFunctions(
       // Only what it was given of its own (its own ids, none, words a user would type): not a
       // victim's id it would have had to know.
       const guessable = task.values.every((v) => v === null || v === task.persona?.id || !UUID.test(v));
-      if (output && (task.label === 'own' || task.label === 'nulls' || guessable)) outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT), given: task.values }]);
+      if (output && (task.label === 'own' || task.label === 'nulls' || guessable)) {
+        // In lower case once, as the ids are compared: not again for every id looked for.
+        outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT).toLowerCase(), given: task.values.map((v) => v?.toLowerCase() ?? null) }]);
+      }
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
       // A victim with no rows in the blocking table: every key of that table, and every other key to
@@ -349,6 +352,12 @@ function mixedSets(args: readonly { name: string; type: string }[], own: readonl
   return differ.slice(0, MORE_SETS).map((i) => ['victim_rows', own.map((v, j) => (j === i ? victims[i]! : v)), [args[i]!.name || `$${i + 1}`]]);
 }
 
+/** The foreign key a message says refused a delete or update of the rows it holds to: as raised, or inside the JSON a function returned its error in (quotes escaped). */
+function blockingKey(snapshot: Snapshot, text: string | null | undefined): Constraint | undefined {
+  const m = /violates foreign key constraint \\?"([^"\\]+)\\?" on table \\?"([^"\\]+)\\?"/.exec(text ?? '');
+  return m ? snapshot.constraints.find((c) => c.type === 'foreign_key' && c.name === m[1] && c.table === m[2]) : undefined;
+}
+
 /** The world's rows of a table as the superuser sees them now (by key): their physical address and values. */
 async function rowsNow(session: Session, snapshot: Snapshot, rel: Relation, rows: readonly { key: string; ctid?: string }[]): Promise<Map<string, { ctid: string; row: Record<string, unknown> }>> {
   const filter = keyFilter(snapshot, rel, 't', rows, 1);
@@ -384,12 +393,6 @@ async function callOnce(
 ): Promise<{ call: LabCall; blocked?: Constraint; output?: string }> {
   const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
-  // The foreign key a message says refused a delete or update of the rows it holds to.
-  const blocking = (text: string | null | undefined): Constraint | undefined => {
-    // As raised, or inside the JSON a function returned its error in (quotes escaped).
-    const m = /violates foreign key constraint \\?"([^"\\]+)\\?" on table \\?"([^"\\]+)\\?"/.exec(text ?? '');
-    return m ? snapshot.constraints.find((c) => c.type === 'foreign_key' && c.name === m[1] && c.table === m[2]) : undefined;
-  };
   try {
     for (const c of setAside) await session.exec(`alter table ${qualified(c.schema, c.table)} drop constraint ${quoteIdent(c.name)}`);
     await actAs(session, persona);
@@ -444,9 +447,8 @@ async function callOnce(
     // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
     // An invoker function read under the caller's own policies: rows of a schema the API does not
     // expose (the matrix has no cells there) came back because those policies let them.
-    const exposed = new Set(snapshot.exposedSchemas);
-    const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values).filter((w) => !invoker || exposed.has(w.slice(0, w.indexOf('.'))));
-    const blocked = blocking(row?.v);
+    const leaked = leakedIn(row?.v ?? '', baseline.secrets, baseline.reads.get(name) ?? new Set(), values).filter((w) => !invoker || snapshot.exposedSchemas.includes(w.slice(0, w.indexOf('.'))));
+    const blocked = blockingKey(snapshot, row?.v);
     return {
       call: {
         args,
@@ -461,7 +463,7 @@ async function callOnce(
     };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const blocked = code === '23503' ? blocking((error as Error).message) : undefined;
+    const blocked = code === '23503' ? blockingKey(snapshot, (error as Error).message) : undefined;
     return { call: { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} }, ...(blocked ? { blocked } : {}) };
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_fn');
@@ -497,7 +499,7 @@ async function learnableIds(
   /** Anyone may sign up: what this account reads, anon can learn too. */
   outsider: Persona | null,
   opened: readonly string[],
-  /** Per caller, what its calls returned and what each was given: an id in a result it was not given is learned. */
+  /** Per caller, what its calls returned and what each was given (in lower case): an id in a result it was not given is learned. */
   outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[] }[]> = new Map(),
 ): Promise<{ unknown(task: IdTask): string[] }> {
   const asked = new Set(tasks);
@@ -535,7 +537,8 @@ async function learnableIds(
     // Returned by a call of the caller's (for anon, of a signed-up account's too) that was not given it.
     const results = [...(outputs.get(caller) ?? []), ...(persona === null && outsider ? (outputs.get(outsider.name) ?? []) : [])];
     for (const id of [...ids, ...tokens]) {
-      if (results.some((r) => r.output.toLowerCase().includes(id.toLowerCase()) && !r.given.some((g) => g !== null && g.toLowerCase().includes(id.toLowerCase())))) seen.add(id);
+      const lower = id.toLowerCase();
+      if (results.some((r) => r.output.includes(lower) && !r.given.some((g) => g !== null && g.includes(lower)))) seen.add(id);
     }
     const queries: { kind: 'uuid' | 'token'; sql: string; rel?: string }[] = [
       ...relations.flatMap(({ rel, columns, texts }) => [

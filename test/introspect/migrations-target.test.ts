@@ -188,6 +188,15 @@ insert into public.profiles values ('11111111-1111-1111-1111-111111111111', 'A')
     } finally {
       await n.opened.session.close();
     }
+    // A stray .sql at the top that is no migration (seed.sql) does not change where they came from.
+    const strayTop = project({ 'migrations/seed.sql': 'select 1;', 'migrations/01_tables/10_001_t.sql': 'create table public.t (id int primary key);' });
+    const st = await open(strayTop);
+    try {
+      expect(await st.query("select to_regclass('public.t') is not null as loaded")).toEqual([{ loaded: true }]);
+      expect(st.opened.notes.filter((x) => x.area === 'migrations').map((x) => x.message)[0]).toMatch(/^loaded 1 migration from sub-folders of the migrations folder/);
+    } finally {
+      await st.opened.session.close();
+    }
     const mixed = project({ 'migrations/20240101000000_init.sql': 'create table public.t (id int primary key);', 'migrations/old/20230101000000_old.sql': 'create table public.old (id int);' });
     const m = await open(mixed);
     try {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { readSmallFile } from '../../config/load.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,12 +179,14 @@ export function seedFiles(projectDir: string): { files: string[]; unmatched: str
   return { files, unmatched };
 }
 
-/** What the migrations folder held besides its top-level migrations: sub-folders the CLI does not read, or nothing at all. */
-function migrationFolderNotes(dir: string, loaded: number): { area: string; message: string }[] {
+/**
+ * What the migrations folder held besides its top-level migrations: sub-folders the CLI does not
+ * read, or nothing at all. Where the loaded files came from is read off the files themselves.
+ */
+function migrationFolderNotes(dir: string, loaded: readonly string[]): { area: string; message: string }[] {
+  if (loaded.length === 0) return [{ area: 'migrations', message: `no migration file in ${dir} (files named <version>_<name>.sql, there or in its sub-folders): only the platform's own schemas were audited` }];
   const nested = nestedMigrations(dir);
-  const top = readdirSync(dir).filter((f) => f.endsWith('.sql')).length;
-  if (loaded === 0) return [{ area: 'migrations', message: `no migration file in ${dir} (files named <version>_<name>.sql, there or in its sub-folders): only the platform's own schemas were audited` }];
-  if (top === 0 && nested.length > 0) {
+  if (dirname(loaded[0]!) !== dir) {
     return [
       {
         area: 'migrations',
@@ -231,7 +233,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         seededAccounts: seededAccounts(db.statements.filter((st) => files.includes(resolve(root, st.file)))),
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
-          ...migrationFolderNotes(dir, files.length),
+          ...migrationFolderNotes(dir, files),
           ...ignoredMigrationFiles(dir).map((f) => ({
             area: 'migrations',
             message: `not loaded: ${f} in the migrations folder (the Supabase CLI runs only files named <version>_<name>.sql)`,

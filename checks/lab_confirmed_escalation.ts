@@ -62,7 +62,7 @@ export default defineCheck({
         ...(Object.keys(attack.gained).length > 0 ? [`then reads ${gainedText(attack)} it could not read before`] : []),
       ].join(', and ');
       const level = attack.attacker === 'bob' ? 'high' : 'critical';
-      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), steps: attack.steps, gained: attack.gained } };
+      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), command: attack.command, steps: attack.steps, gained: attack.gained } };
       if (attack.command === 'call') {
         const fn = ctx.snapshot.functions.find((f) => f.schema === attack.table.schema && f.name === attack.table.name);
         if (!fn) return [];
@@ -158,7 +158,7 @@ export default defineCheck({
           {
             level: 'high',
             message:
-              `Confirmed in the lab: a member of a tenant sets ${attack.column} of its own row in ${name} to '${attack.promotedTo}', ` +
+              `Confirmed in the lab: a member of a tenant${attack.promotedFrom !== undefined ? ` holding '${attack.promotedFrom}'` : ''} sets ${attack.column} of its own row in ${name} to '${attack.promotedTo}', ` +
               `the value the policies and helpers read to decide what a member may do: any member makes itself its tenant's '${attack.promotedTo}'.`,
             object: relationObject(rel, { column: attack.column }),
             detail: `promote.${attack.column}`,

@@ -468,17 +468,27 @@ export function withLabMerged(report: Report): Report {
     const bucket = f.object.schema === 'storage' && f.object.name === 'objects' ? bucketOf(f) : undefined;
     return `${f.object.type === 'function' ? 'f' : 'r'}:${f.object.schema}.${f.object.name}${bucket !== undefined ? `#${bucket}` : ''}`;
   };
+  // The command a finding is about (a policy's, an attack's): an INSERT flaw and an UPDATE of a
+  // role on one table are two flaws, folded each into its own. Storage: per bucket, whatever the verb.
+  const command = (f: Finding): string | undefined => {
+    if (f.object.schema === 'storage' && f.object.name === 'objects') return undefined;
+    const lab = f.evidence?.['lab'];
+    const c = f.check === 'lab_confirmed_escalation' && lab !== null && typeof lab === 'object' ? (lab as { command?: unknown }).command : f.evidence?.['command'];
+    return typeof c === 'string' && /^(insert|update|delete|select)$/i.test(c) ? c.toLowerCase() : undefined;
+  };
   const confirmed = new Map<string, Finding>();
-  // A finding with an exploit plan on the same table: its own proof may have been inconclusive (no
-  // user or value it could try), the lab's world had them. A function: the check that found it
-  // callable (findings come sorted, the most severe first).
+  // A finding with an exploit plan on the same table (and command, where both say it): its own
+  // proof may have been inconclusive (no user or value it could try), the lab's world had them. A
+  // function: the check that found it callable (findings come sorted, the most severe first).
   for (const f of report.findings) {
-    if (f.check === 'lab_confirmed_escalation' || confirmed.has(table(f))) continue;
-    if (f.object.type === 'function' ? /security_definer_function_executable$/.test(f.check) : f.proof !== undefined) confirmed.set(table(f), f);
+    const key = `${table(f)}#${command(f) ?? '*'}`;
+    if (f.check === 'lab_confirmed_escalation' || confirmed.has(key)) continue;
+    if (f.object.type === 'function' ? /security_definer_function_executable$/.test(f.check) : f.proof !== undefined) confirmed.set(key, f);
   }
   const folded = new Map<string, Finding[]>();
   for (const f of lab) {
-    const into = confirmed.get(table(f));
+    const c = command(f);
+    const into = (c !== undefined ? confirmed.get(`${table(f)}#${c}`) : undefined) ?? confirmed.get(`${table(f)}#*`) ?? (c === undefined ? [...confirmed].find(([k]) => k.startsWith(`${table(f)}#`))?.[1] : undefined);
     if (into) folded.set(into.fingerprint, [...(folded.get(into.fingerprint) ?? []), f]);
   }
   if (folded.size === 0) return report;

@@ -17,7 +17,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, comparedLiterals } from './tenants.ts';
+import { checkLiterals, comparedLiterals, outranks } from './tenants.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
@@ -222,10 +222,11 @@ async function founderAttacks(
 }
 
 /**
- * A member promotes itself: a member of tenant 1 holding a role value other than the first sets the
- * role column of its own membership row to the first value (the highest, where roles are listed
- * highest first) or to any other one it does not hold, with the filtered UPDATE the API sends. The
- * row it changed is the one the policies and helpers read to decide what it may do.
+ * A member promotes itself: each member of tenant 1 whose role some other value outranks, the
+ * plainest first, sets the role column of its own membership row to a value above its own (the
+ * plainest: to any other), with the filtered UPDATE the API sends, until one succeeds. The row it
+ * changed is the one the policies and helpers read to decide what it may do: a viewer making itself
+ * owner, or where only admins may edit memberships, an admin making itself owner.
  */
 async function selfPromotion(session: Session, snapshot: Snapshot, world: World): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
@@ -236,32 +237,42 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
     const column = rel?.columns.find((c) => c.name === t.roleColumn);
     if (!rel || !column) continue;
     const rootKey = `${t.root.schema}.${t.root.name}`;
-    // The plainest member: the role listed last.
-    const member = world.accounts.find((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role === t.roles[t.roles.length - 1]);
-    const own = member && (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === member.id);
-    if (!member || !own) continue;
-    const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
-    for (const value of t.roles.filter((r) => r !== member.member!.role)) {
-      attempts++;
-      await session.exec('SAVEPOINT supaudit_promote');
-      try {
-        await actAs(session, member);
-        if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) {
-          attacks.push({
-            attacker: 'member',
-            table: { schema: rel.schema, name: rel.name },
-            command: 'update',
-            column: t.roleColumn,
-            steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${member.member!.role}' of the tenant`],
-            gained: {},
-            promotedTo: value,
-          });
-          break;
+    // Every role account of tenant 1 but the highest, the plainest first (the role listed last):
+    // a member making itself admin, an admin making itself owner.
+    const members = world.accounts
+      .filter((a) => a.tenant === 1 && a.member?.root === rootKey && t.roles.includes(a.member.role) && t.roles.some((r) => outranks(t.roles, r, a.member!.role)))
+      .sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
+    // The plainest that makes itself more is the finding: anyone above it could too.
+    for (const member of members) {
+      if (attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined)) break;
+      const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === member.id);
+      if (!own) continue;
+      const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
+      // The plainest tries every other value; one above it, only those it does not outrank.
+      const plainest = member === members[0] && member.member!.role === t.roles[t.roles.length - 1];
+      for (const value of t.roles.filter((r) => r !== member.member!.role && (plainest || outranks(t.roles, r, member.member!.role)))) {
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_promote');
+        try {
+          await actAs(session, member);
+          if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) {
+            attacks.push({
+              attacker: 'member',
+              table: { schema: rel.schema, name: rel.name },
+              command: 'update',
+              column: t.roleColumn,
+              steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${member.member!.role}' of the tenant`],
+              gained: {},
+              promotedTo: value,
+              promotedFrom: member.member!.role,
+            });
+            break;
+          }
+        } catch {
+          // Refused: the policy or a trigger holds.
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_promote');
         }
-      } catch {
-        // Refused: the policy or a trigger holds.
-      } finally {
-        await session.exec('ROLLBACK TO SAVEPOINT supaudit_promote');
       }
     }
   }

@@ -37,6 +37,9 @@ export interface TenantModel {
 /** Tables that list roles or permissions: what a user holds through them is a role, not a tenant. */
 const ROLE_LIST = /(^|_)(roles?|permissions?|privileges?|role_types?|access_levels?)$/i;
 
+/** A membership's account column when no foreign key says so: `user_id`, `member_id`, `profile_id`, `account_id`, `uid`. */
+const MEMBER_ACCOUNT = /^(user|member|profile|account)_?id$|^uid$/i;
+
 const ROLE_NAME = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|member_type|membership_type)$/i;
 
 /** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
@@ -146,6 +149,18 @@ export function columnValues(snapshot: Snapshot, rel: Relation, column: string, 
 
 const PRIVILEGE_ORDER = [/owner|founder|creator/i, /super/i, /admin/i, /manag|lead|head|moderat|supervis/i, /edit|write|contrib|author|staff/i, /member|user|employee|client|customer|agent/i, /view|read|guest|observ/i];
 
+/**
+ * Whether role value `a` ranks above `b` among a membership's `roles`: by the words they hold
+ * (owner over admin over member) where both hold one, else by the schema's order (highest first).
+ */
+export function outranks(roles: readonly string[], a: string, b: string): boolean {
+  const word = (v: string) => PRIVILEGE_ORDER.findIndex((re) => re.test(v));
+  const [wa, wb] = [word(a), word(b)];
+  if (wa !== -1 && wb !== -1 && wa !== wb) return wa < wb;
+  const [ia, ib] = [roles.indexOf(a), roles.indexOf(b)];
+  return ia !== -1 && ib !== -1 && ia < ib;
+}
+
 /** Role names ranked by the words they hold (owner, admin, manager, editor, member, viewer); unknown ones between members and viewers, in their order. */
 function byPrivilege(values: readonly string[]): string[] {
   const rank = (v: string) => {
@@ -188,7 +203,9 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
     // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
-    const accounts = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!));
+    const keyed = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!)).map((fk) => fk.columns[0]!);
+    // No key to an account (dropped, or never made): a uuid named like the member's account, that no key claims.
+    const accounts = keyed.length > 0 ? keyed : m.columns.filter((c) => c.type === 'uuid' && MEMBER_ACCOUNT.test(c.name) && !fks.some((fk) => fk.columns.includes(c.name))).map((c) => c.name);
     if (accounts.length === 0) continue;
     const named = new RegExp(`\\b${literalPattern(m.name)}\\b`, 'i');
     const read =
@@ -201,13 +218,13 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
     const roleColumn = (roleColumns.find((c) => columnValues(snapshot, m, c.name, enumLabels).length > 0) ?? roleColumns[0])?.name;
     for (const fk of fks) {
       const root = byKey.get(`${fk.refSchema}.${fk.refTable}`);
-      if (!root || root === m || toAccount(snapshot, fk) || accounts.some((a) => fk.columns.includes(a.columns[0]!))) continue;
+      if (!root || root === m || toAccount(snapshot, fk) || accounts.some((a) => fk.columns.includes(a))) continue;
       // A list of roles (`user_roles.role_id → roles`) names what a user may do, not whose data it is.
       if (ROLE_LIST.test(root.name)) continue;
       const unique = snapshot.constraints.some(
         (c) =>
           c.schema === m.schema && c.table === m.name && (c.type === 'primary_key' || c.type === 'unique') &&
-          fk.columns.every((x) => c.columns.includes(x)) && accounts.some((a) => c.columns.includes(a.columns[0]!)) && c.columns.length === fk.columns.length + 1,
+          fk.columns.every((x) => c.columns.includes(x)) && accounts.some((a) => c.columns.includes(a)) && c.columns.length === fk.columns.length + 1,
       );
       if (!unique && !roleColumn) continue;
       candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });

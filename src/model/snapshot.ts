@@ -375,6 +375,8 @@ export interface LabAttack {
   readonly gained: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
   /** A member that set its own membership's role column (`column`): the role value it gave itself. */
   readonly promotedTo?: string;
+  /** With `promotedTo` on a membership: the role the member held before (a member, an admin making itself owner). */
+  readonly promotedFrom?: string;
   /**
    * A member of one tenant wrote a row into another tenant, which that tenant's members then see
    * (`gained`: the rows they see): `insert` a new row, `move` an UPDATE of its own tenant's row

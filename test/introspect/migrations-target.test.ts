@@ -56,6 +56,22 @@ describe('--migrations target', () => {
     }
   });
 
+  it("a pg_dump migration's session settings (an empty search_path) do not carry over into the next file, as the Supabase CLI resets between migrations", async () => {
+    const root = project({
+      'migrations/1_dump.sql': "SELECT pg_catalog.set_config('search_path', '', false);\nSET check_function_bodies = true;\nCREATE TABLE public.teams (id uuid PRIMARY KEY);\n",
+      'migrations/2_roles.sql':
+        "create type public.app_role as enum ('admin', 'user');\ncreate table public.user_roles (user_id uuid not null, role app_role not null);\n" +
+        'create function public.f() returns int language sql as $$ select count(*)::int from missing_table $$;\n',
+    });
+    const { opened, query } = await open(root);
+    try {
+      expect(opened.notes.filter((n) => /fail/.test(n.message))).toEqual([]);
+      expect(await query("select to_regclass('public.user_roles')::text as t, to_regprocedure('public.f()')::text as f")).toEqual([{ t: 'user_roles', f: 'f()' }]);
+    } finally {
+      await opened.session.close();
+    }
+  });
+
   it('without config.toml the seed is seed.sql beside the migrations; enabled = false loads none', async () => {
     const plain = project({ 'migrations/1_init.sql': 'create table public.t (id int);', 'seed.sql': 'insert into public.t values (7);' });
     const a = await open(plain);

@@ -69,3 +69,22 @@ test('owner_id not granted to the API (only name may be updated): no takeover', 
   const report = await auditMigration(OWNED('revoke update on public.workspaces from authenticated;\ngrant update (name) on public.workspaces to authenticated;'));
   expect(report.lab!.attacks.filter((a) => a.takeover !== undefined)).toEqual([]);
 });
+
+test('only editors and owners update memberships: the viewer cannot, the editor makes itself owner (high, the role it held said)', async () => {
+  const report = await auditMigration(SCHEMA(`public.my_role(team_id) in ('owner', 'editor')`));
+  expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toMatchObject([{ table: { name: 'team_members' }, command: 'update', column: 'role', promotedTo: 'owner', promotedFrom: 'editor' }]);
+  const finding = report.findings.find((f) => f.object.name === 'team_members' && f.level === 'high' && /holding 'editor' sets role of its own row in public\.team_members to 'owner'/.test(f.message));
+  expect(finding).toBeDefined();
+});
+
+test('a self-join on INSERT and a self-promotion on UPDATE of one membership: two findings, each attack folded into its own command', async () => {
+  const report = await auditMigration(
+    `${SCHEMA('user_id = (select auth.uid())')}\ncreate policy "join" on public.team_members for insert to authenticated with check (user_id = (select auth.uid()));`,
+  );
+  const join = report.findings.find((f) => f.check === 'tenant_self_join' && f.object.name === 'team_members');
+  expect(join?.level).toBe('critical');
+  expect(join?.message).not.toMatch(/sets role of its own row/);
+  const promote = report.findings.find((f) => f.object.name === 'team_members' && /sets role of its own row in public\.team_members to 'owner'/.test(f.message));
+  expect(promote).toMatchObject({ level: 'high' });
+  expect(promote!.fingerprint).not.toBe(join!.fingerprint);
+});

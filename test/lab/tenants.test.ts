@@ -235,4 +235,21 @@ create policy "members and grantees" on public.projects for select to authentica
       await session.close();
     }
   });
+
+  test("a membership whose key to the account was dropped (user_id a plain uuid) is still the membership: tenants, role accounts and the member's self-promotion", async () => {
+    const report = await auditMigration(`
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_members (team_id uuid not null references public.teams on delete cascade, user_id uuid,
+  role text not null default 'member' check (role in ('owner', 'admin', 'member')), primary key (team_id, user_id));
+create function public.team_role(t uuid) returns text language sql stable security definer set search_path = '' as $$
+  select m.role from public.team_members m where m.team_id = t and m.user_id = auth.uid() $$;
+alter table public.teams enable row level security;
+alter table public.team_members enable row level security;
+create policy "read team" on public.teams for select to authenticated using (public.team_role(id) is not null);
+create policy "read members" on public.team_members for select to authenticated using (public.team_role(team_id) is not null);
+create policy "edit own membership" on public.team_members for update to authenticated using (user_id = (select auth.uid()));
+`);
+    expect(report.lab!.tenants).toMatchObject([{ root: 'public.teams', membership: 'public.team_members', roleColumn: 'role', roles: ['owner', 'admin', 'member'] }]);
+    expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toMatchObject([{ table: { name: 'team_members' }, column: 'role', promotedTo: 'owner', promotedFrom: 'member' }]);
+  });
 });

@@ -11,7 +11,7 @@ import { buildReport, proveFindings, withProofs } from '../../src/engine/audit.t
 import { introspect } from '../../src/introspect/index.ts';
 import type { Session } from '../../src/introspect/session.ts';
 import { initPolicyParser } from '../../src/policy/index.ts';
-import { createBaseDatabase, startEmbedded } from '../../src/introspect/targets/embedded.ts';
+import { createBaseDatabase, MIGRATION_SEARCH_PATH, startEmbedded } from '../../src/introspect/targets/embedded.ts';
 import { loadMigrations, type LoadResult } from '../../src/introspect/targets/migrate.ts';
 import { connectPg } from '../../src/introspect/targets/pg.ts';
 import { clusters, freshDatabase, runSql, withClient } from '../harness/db.ts';
@@ -144,10 +144,11 @@ export async function loadMigrationsOn(engine: Engine, files: Readonly<Record<st
   const url = await freshDatabase(engine);
   await runSql(url, BASE_SQL);
   const loaded = await withClient(url, async (client) => {
-    await client.query(`set search_path = "$user", public, extensions; set check_function_bodies = off`);
+    await client.query(MIGRATION_SEARCH_PATH);
     return loadMigrations(
       { exec: async (sql) => void (await client.query(sql)), query: async <T>(sql: string) => (await client.query(sql)).rows as T[] },
       names.map((name) => ({ path: name, display: name, text: files[name]! })),
+      { fileSettings: MIGRATION_SEARCH_PATH },
     );
   });
   await runSql(url, 'analyze');

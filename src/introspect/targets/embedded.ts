@@ -44,7 +44,7 @@ const EXTENSIONS = {
  * The hosted search_path, and function bodies not checked at CREATE time (as pg_dump and restores
  * do): a function whose body names an object of an extension the embedded database lacks still loads.
  */
-const MIGRATION_SEARCH_PATH = `set search_path = "$user", public, extensions; set check_function_bodies = off`;
+export const MIGRATION_SEARCH_PATH = `set search_path = "$user", public, extensions; set check_function_bodies = off`;
 
 export interface EmbeddedDatabase extends LoadResult {
   readonly session: Session;
@@ -119,7 +119,7 @@ export async function startEmbedded(files: readonly (string | SqlSource)[], root
     loaded = await loadMigrations(
       { exec: async (sql) => void (await db.exec(sql)), query: async <T>(sql: string) => (await db.query<T>(sql)).rows },
       texts,
-      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe },
+      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe, fileSettings: MIGRATION_SEARCH_PATH },
     );
     await breathe();
     await db.exec('ANALYZE');

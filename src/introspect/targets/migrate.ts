@@ -31,6 +31,12 @@ export interface LoadOptions {
   readonly strict?: boolean;
   /** Awaited before each statement: yields to the event loop, and throws to stop the load. */
   readonly beforeStatement?: () => Promise<void>;
+  /**
+   * The session's settings each file starts with, after `RESET ALL`: what one file SETs for the
+   * session (a pg_dump's empty search_path) does not carry over into the next, as the Supabase CLI
+   * resets between migrations.
+   */
+  readonly fileSettings?: string;
 }
 
 export interface LoadResult {
@@ -130,7 +136,8 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
   let inBlock = false;
   /** Preinstalled extensions whose stand-in was tried (once each). */
   const preinstalledTried = new Set<string>();
-  for (const { path, display, text: original } of files) {
+  for (const [index, { path, display, text: original }] of files.entries()) {
+    if (options.fileSettings !== undefined && index > 0) await db.exec(`reset all; ${options.fileSettings}`);
     const text = options.strict ? original : withoutMetaCommands(original, display, failed);
     // A syntax error stops the parser: the statements before it are loaded (the text is parsed
     // again up to the statement that holds the error), the rest of the file is passed over.

@@ -181,7 +181,9 @@ export default defineCheck({
         if (attack.planted !== 'join' && dropBox) return [];
         const n = attack.gained[`${rel.schema}.${rel.name}`]?.after ?? 0;
         const how =
-          attack.planted === 'move'
+          attack.redeemedBy !== undefined
+            ? `${attack.command === 'update' ? 'moves a row of its own tenant in' : 'inserts a row into'} ${name} into another tenant (${attack.column} set to the other tenant's key) and then calls ${attack.redeemedBy} with it, which makes it a member of that tenant`
+            : attack.planted === 'move'
             ? `moves a row of its own tenant in ${name} into another tenant (it sets ${attack.column} to the other tenant's key)`
             : attack.planted === 'join'
               ? `adds a membership of another tenant in ${name} (${attack.column} set to the other tenant's key)`
@@ -190,8 +192,10 @@ export default defineCheck({
           {
             level: attack.planted === 'join' ? 'critical' : 'high',
             message:
-              `Confirmed in the lab: a member of one tenant ${how}, and the other tenant's members then see ${n} row${n === 1 ? '' : 's'} they never wrote` +
-              (attack.planted === 'join' ? ': it joins a tenant that never invited it.' : ': content planted in a tenant it does not belong to (tasks, files, messages its members trust as their own).'),
+              attack.redeemedBy !== undefined
+                ? `Confirmed in the lab: a member of one tenant ${how}: it joins a tenant that never invited it.`
+                : `Confirmed in the lab: a member of one tenant ${how}, and the other tenant's members then see ${n} row${n === 1 ? '' : 's'} they never wrote` +
+                  (attack.planted === 'join' ? ': it joins a tenant that never invited it.' : ': content planted in a tenant it does not belong to (tasks, files, messages its members trust as their own).'),
             object: relationObject(rel, { column: attack.column }),
             detail: `plant.${attack.planted}.${attack.column}`,
             roles: ['authenticated'],

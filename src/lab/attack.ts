@@ -17,7 +17,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, comparedLiterals, outranks } from './tenants.ts';
+import { checkLiterals, comparedLiterals, outranks, type TenantRoot } from './tenants.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
@@ -372,51 +372,48 @@ async function roleEscalation(
     const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => rowOwner(snapshot, world, rel, m.row) === attacker.id);
     for (const column of roleColumns) {
       const held = own ? String(own.row[column.name] ?? '') : undefined;
-      /** The value that opened the most rows. */
-      let best: LabAttack | undefined;
+      /** Per command, the value that opened the most rows: an UPDATE of its own row and an INSERT of a new one are two doors (two policies). */
+      const best = new Map<'update' | 'insert', LabAttack>();
       const total = (a: LabAttack) => Object.values(a.gained).reduce((n, g) => n + g.after - g.before, 0);
       for (const value of roleValues(snapshot, rel, column.name, constraints, world).filter((v) => v !== held)) {
-        if (!within(attempts)) break;
-        before ??= await reachOf(session, snapshot, world, watched, attacker);
-        attempts++;
-        await session.exec('SAVEPOINT supaudit_escalate');
-        try {
-          let step: string | null = null;
-          if (own) {
-            // In a savepoint of its own: a refused UPDATE (a CHECK, a trigger) must not abort the INSERT tried next.
-            await session.exec('SAVEPOINT supaudit_escalate_update');
-            try {
+        for (const command of own ? (['update', 'insert'] as const) : (['insert'] as const)) {
+          if (!within(attempts)) break;
+          before ??= await reachOf(session, snapshot, world, watched, attacker);
+          attempts++;
+          await session.exec('SAVEPOINT supaudit_escalate');
+          try {
+            let step: string | null = null;
+            if (command === 'update' && own) {
               await actAs(session, attacker);
               const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row), ...(own.ctid ? { ctid: own.ctid } : {}) }], 2);
               if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) step = `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker`;
-              await session.exec('RELEASE SAVEPOINT supaudit_escalate_update');
-            } catch {
-              await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate_update');
+            } else {
+              const made = await tryInsert(session, snapshot, rel, attacker, 305, world, { role: 'authenticated', fixed: { [column.name]: value } });
+              if ('row' in made) step = `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(column.name)}) VALUES (…, '${value.replaceAll("'", "''")}') -- as :attacker, a row of its own`;
             }
+            if (step === null) continue;
+            const after = await reachOf(session, snapshot, world, watched, attacker);
+            const gained = gainedBetween(before, after);
+            if (Object.keys(gained).length === 0) continue;
+            const attack: LabAttack = {
+              attacker: roots ? 'member' : 'outsider',
+              table: { schema: rel.schema, name: rel.name },
+              command,
+              column: column.name,
+              steps: [step, ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k}`)],
+              gained,
+              promotedTo: value,
+            };
+            const was = best.get(command);
+            if (!was || total(attack) > total(was)) best.set(command, attack);
+          } catch {
+            // Refused (a CHECK, a trigger, the policy): not this way.
+          } finally {
+            await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate');
           }
-          if (step === null) {
-            const made = await tryInsert(session, snapshot, rel, attacker, 305, world, { role: 'authenticated', fixed: { [column.name]: value } });
-            if ('row' in made) step = `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(column.name)}) VALUES (…, '${value.replaceAll("'", "''")}') -- as :attacker, a row of its own`;
-          }
-          if (step === null) continue;
-          const after = await reachOf(session, snapshot, world, watched, attacker);
-          const gained = gainedBetween(before, after);
-          if (Object.keys(gained).length === 0) continue;
-          const attack: LabAttack = {
-            attacker: roots ? 'member' : 'outsider',
-            table: { schema: rel.schema, name: rel.name },
-            command: step.startsWith('UPDATE') ? 'update' : 'insert',
-            column: column.name,
-            steps: [step, ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k}`)],
-            gained,
-            promotedTo: value,
-          };
-          if (!best || total(attack) > total(best)) best = attack;
-        } finally {
-          await session.exec('ROLLBACK TO SAVEPOINT supaudit_escalate');
         }
       }
-      if (best) attacks.push(best);
+      attacks.push(...[...best.values()]);
     }
   }
   return { attacks, attempts };
@@ -551,11 +548,37 @@ async function crossTenantWrites(
       };
       // Measured before any write of this search.
       victimSees ??= await othersSeen(session, snapshot, world, tables, victim);
+      /**
+       * Whether the persona reads the other tenant's rows of this table already, where a signed-up
+       * outsider does not: a persona that does (a platform admin) is not bound by the tenant, and
+       * writing there is its power, not a plant. Rows anyone reads (an invitation by its token) say nothing of the writer.
+       */
+      const theirs = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).filter((m) => world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, m.row)) === 2);
+      let openToAll: boolean | undefined;
+      const readsOthers = async (p: Persona): Promise<boolean> => {
+        if (theirs.length === 0) return false;
+        if (outsider && p !== outsider) {
+          openToAll ??= await readsOthers(outsider);
+          if (openToAll) return false;
+        }
+        await session.exec('SAVEPOINT supaudit_plant_reads');
+        try {
+          await actAs(session, p);
+          const filter = keyFilter(snapshot, rel, 't', theirs.map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) })), 1);
+          const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${qualified(rel.schema, rel.name)} t where ${filter.sql}`, filter.params);
+          return Number(row?.n ?? 0) > 0;
+        } catch {
+          return false;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant_reads');
+        }
+      };
       let found = false;
       // An outsider writing the same row: open to anyone (a join request), not a tenant boundary.
       let open: boolean | undefined;
       for (const attacker of members) {
         if (found || !within(attempts)) break;
+        if (await readsOthers(attacker)) continue;
         attempts++;
         await session.exec('SAVEPOINT supaudit_plant');
         try {
@@ -572,14 +595,19 @@ async function crossTenantWrites(
           }
           if (open) break;
           found = true;
+          const redeem = joins ? null : await redeemed(session, snapshot, world, t, rel, [made.row], attacker, victimRoot.row);
           attacks.push({
             attacker: 'member',
             table: { schema: rel.schema, name: rel.name },
             command: 'insert',
             column,
-            steps: [`INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${fk.columns.map(quoteIdent).join(', ')}) VALUES (…, <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row>) -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`],
+            steps: [
+              `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${fk.columns.map(quoteIdent).join(', ')}) VALUES (…, <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row>) -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`,
+              ...(redeem ? [redeem.step] : []),
+            ],
             gained: { [`${rel.schema}.${rel.name}`]: { before: 0, after: seen } },
-            planted: joins ? 'join' : 'insert',
+            planted: joins || redeem ? 'join' : 'insert',
+            ...(redeem ? { redeemedBy: redeem.fn } : {}),
           });
         } finally {
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_plant');
@@ -617,6 +645,7 @@ async function crossTenantWrites(
       }
       for (const attacker of members) {
         if (!within(attempts)) break;
+        if (await readsOthers(attacker)) continue;
         // Its own rows first (an assignee's task), then the tenant's.
         const rows = [...ours].sort((a, b) => Number(rowOwner(snapshot, world, rel, b.row) === attacker.id) - Number(rowOwner(snapshot, world, rel, a.row) === attacker.id));
         const target = rows.map((m) => ({ key: rowKey(snapshot, rel, m.row), ...(m.ctid ? { ctid: m.ctid } : {}) }));
@@ -628,14 +657,22 @@ async function crossTenantWrites(
           const seen = await seenByVictim(moved.map((m) => ({ key: m.k, ctid: m.c })));
           // No share test here: a moved row takes its children along (its comments, its files), which the other tenant then sees too.
           if (seen === 0) continue;
+          // As the database sees them: the mover may no longer read what it moved.
+          await session.exec('RESET ROLE');
+          const movedRows = await session.query<{ j: Record<string, unknown> }>(`select to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t where t.ctid::text = any ($1::text[])`, [moved.map((m) => m.c)]);
+          const redeem = await redeemed(session, snapshot, world, t, rel, movedRows.map((r) => r.j), attacker, victimRoot.row);
           attacks.push({
             attacker: 'member',
             table: { schema: rel.schema, name: rel.name },
             command: 'update',
             column,
-            steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(fk.columns[0]!)} = <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row> WHERE <a row of its own tenant> -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`],
+            steps: [
+              `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(fk.columns[0]!)} = <key of the other tenant's ${qualified(t.root.schema, t.root.name)} row> WHERE <a row of its own tenant> -- as :attacker, ${attacker.member ? `a '${attacker.member.role}'` : 'a'} member of its own tenant only`,
+              ...(redeem ? [redeem.step] : []),
+            ],
             gained: { [`${rel.schema}.${rel.name}`]: { before: 0, after: seen } },
-            planted: 'move',
+            planted: redeem ? 'join' : 'move',
+            ...(redeem ? { redeemedBy: redeem.fn } : {}),
           });
           break;
         } finally {
@@ -645,6 +682,67 @@ async function crossTenantWrites(
     }
   }
   return { attacks, attempts };
+}
+
+/** At most this many functions are tried to turn a planted row into a membership. */
+const REDEEM_CALLS = 4;
+
+/**
+ * A row planted into another tenant that a function turns into a membership: an invitation moved
+ * to another organisation, then accepted. Each exposed SECURITY DEFINER function whose body reads
+ * the planted row's table and writes the membership is called as the attacker, with the planted
+ * row as its own (its key, its token); a membership of the other tenant's for the attacker
+ * afterwards is a join. The function and the step that did it, or null. Runs in a savepoint rolled back.
+ */
+async function redeemed(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  t: TenantRoot,
+  rel: Relation,
+  planted: readonly Record<string, unknown>[],
+  attacker: Persona,
+  /** The other tenant's row of the tenant root. */
+  victimRoot: Readonly<Record<string, unknown>>,
+): Promise<{ fn: string; step: string } | null> {
+  const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+  if (!membership || planted.length === 0) return null;
+  const names = (r: Relation, body: string) => namedTables(body).some((n) => n.name === r.name && (n.schema === null || n.schema === r.schema));
+  const functions = snapshot.functions.filter(
+    (f) => f.securityDefiner && f.kind === 'function' && f.extension === null && f.argCount > 0 && snapshot.exposedSchemas.includes(f.schema) && f.source !== null && !/^(trigger|event_trigger)$/.test(f.returnType) && names(rel, f.source) && names(membership, f.source),
+  );
+  const table = `${rel.schema}.${rel.name}`;
+  const mine: World = { ...world, made: new Map(world.made).set(table, [...planted.map((row) => ({ owner: attacker, row })), ...(world.made.get(table) ?? [])]) };
+  const victimKey = t.refColumns.map((c) => String(victimRoot[c] ?? ''));
+  // What the planted rows hold that is theirs (not the attacker's own id or address).
+  const held = new Set(planted.flatMap((row) => Object.values(row).flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : []))).filter((v) => v !== attacker.id && v !== attacker.email));
+  for (const fn of functions.slice(0, REDEEM_CALLS)) {
+    const args = argumentsOf(fn.identityArgs);
+    const values = args.map((a) => argumentValue(snapshot, mine, a, attacker, attacker, fn.source));
+    // No value of the planted row (its key, its token) among its arguments: nothing to redeem.
+    if (!values.some((v) => v !== null && held.has(v))) continue;
+    await session.exec('SAVEPOINT supaudit_redeem');
+    try {
+      await actAs(session, attacker);
+      await session.query(`select ${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})::text`, values);
+      await session.exec('RESET ROLE');
+      const [row] = await session.query<{ n: number }>(
+        `select count(*)::int as n from ${qualified(membership.schema, membership.name)} m where ${t.rootColumns.map((c, i) => `m.${quoteIdent(c)}::text = $${i + 1}`).join(' and ')} and $${t.rootColumns.length + 1} in (select value from jsonb_each_text(to_jsonb(m)))`,
+        [...victimKey, attacker.id],
+      );
+      if (Number(row?.n ?? 0) > 0) {
+        return {
+          fn: qualified(fn.schema, fn.name),
+          step: `SELECT ${qualified(fn.schema, fn.name)}(<the planted row's ${args.map((a) => a.name || a.type).join(', ')}>) -- as :attacker: it is now a member of the other tenant (a row in ${qualified(membership.schema, membership.name)})`,
+        };
+      }
+    } catch (e) {
+      // Refused or failed: not redeemed this way.
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_redeem');
+    }
+  }
+  return null;
 }
 
 /**
@@ -774,10 +872,17 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // The tables the body reads and writes: a bare `id` is the key of the first of them that has
   // one of its type; an argument a condition compares with the column it is named after
   // (`where invoice_ref = p_invoice_ref`, not `set name = p_name`) takes rowsOf's value there.
-  const compared =
-    body !== null &&
-    bare !== '' &&
-    new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${literalPattern(bare)}"?\\s*=\\s*${literalPattern(arg.name)}(?![\\w$])|(?<![\\w.$])${literalPattern(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${literalPattern(bare)}\\b`, 'i').test(body);
+  // The column may be named after the argument or after its last words (`invitation_token` compared with `token`).
+  const bareWords = bare.split('_').filter(Boolean);
+  const comparedColumn =
+    body === null || bare === ''
+      ? undefined
+      : bareWords
+          .map((_, i) => bareWords.slice(i).join('_'))
+          .find((column) =>
+            new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${literalPattern(column)}"?\\s*=\\s*${literalPattern(arg.name)}(?![\\w$])|(?<![\\w.$])${literalPattern(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${literalPattern(column)}\\b`, 'i').test(body),
+          );
+  const compared = comparedColumn !== undefined;
   for (const table of tablesNamedIn(body, world)) {
     if (base === '') {
       const v = keyOf(table);
@@ -786,7 +891,7 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
     }
     if (!compared) break;
     const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
-    const column = rel?.columns.find((c) => c.name.toLowerCase() === bare && typeFamily(c.type.toLowerCase()) === family);
+    const column = rel?.columns.find((c) => c.name.toLowerCase() === comparedColumn && typeFamily(c.type.toLowerCase()) === family);
     const mine = column && (world.made.get(table) ?? []).find((m) => m.owner.id === rowsOf.id);
     const v = mine && column ? mine.row[column.name] : undefined;
     if (v !== null && v !== undefined && typeof v !== 'object') return String(v);

@@ -111,6 +111,9 @@ const EXPRESSION_FAILED = /^(39|22|0A|XX|38|2F)|^42883$/;
 /** Tables keyed by an account that list who holds a privilege: only the world's owners get rows there. */
 const PRIVILEGED = /admin|staff|moderator|super|operator|root|privileg|manager|owner/i;
 
+/** A time that ends something: an expiry, a deadline, a validity's end. */
+const EXPIRY_NAME = /expir|valid_until|_until$|deadline|(^|_)ends?_(at|on|date)$|(^|_)end_(at|date|time)$/i;
+
 const EMAIL_NAME = /(^|_)e_?mail(_address)?$/i;
 
 const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
@@ -269,6 +272,9 @@ function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: 
   if (/^(smallint|integer|bigint)/.test(t)) return String(1000 + n);
   if (/^(numeric|real|double precision|money)/.test(t)) return String(1 + n);
   if (t === 'boolean') return 'false';
+  // An expiry (an invitation's, a trial's) lies ahead, whenever the audit runs: a call that checks
+  // `expires_at > now()` takes the branch that acts.
+  if (EXPIRY_NAME.test(c.name) && (t.startsWith('timestamp') || t === 'date')) return t === 'date' ? '2100-01-01' : '2100-01-01 00:00:00+00';
   if (t.startsWith('timestamp')) return '2026-01-01 00:00:00+00';
   if (t === 'date') return '2026-01-01';
   if (t.startsWith('time')) return '12:00:00';

@@ -383,6 +383,8 @@ export interface LabAttack {
    * setting the tenant key, `join` a membership row of the other tenant.
    */
   readonly planted?: 'insert' | 'move' | 'join';
+  /** With `planted`: the function (`schema.name`) that turned the planted row (an invitation moved to another tenant) into a membership of that tenant for the attacker. */
+  readonly redeemedBy?: string;
   /** For a listing of a public bucket: the plain accounts (outsider, a plain member) that may upload there. */
   readonly uploaders?: readonly string[];
   /** A member (of this role) set the owner column of its tenant's root row to itself, and then reached more rows. */

@@ -80,6 +80,23 @@ test('a WITH CHECK on the new row and keys tied to one workspace: nothing plante
   expect(report.findings.filter((f) => f.fingerprint.includes('plant.'))).toEqual([]);
 });
 
+test('a platform admin (a row in platform_admins, which the world gives the tenants\' owners) manages every workspace\'s tasks by design: its writes there are no plant', async () => {
+  const report = await auditMigration(`${SCHEMA(
+    { using: 'public.is_member(workspace_id) or assignee_id = (select auth.uid())', check: 'public.is_member(workspace_id)' },
+    'uploaded_by = (select auth.uid()) and public.is_member(workspace_id) and (task_id is null or exists (select 1 from public.tasks t where t.id = task_id and t.workspace_id = attachments.workspace_id))',
+  )}
+create table public.platform_admins (user_id uuid primary key references auth.users on delete cascade);
+alter table public.platform_admins enable row level security;
+create policy "admins read themselves" on public.platform_admins for select to authenticated using (user_id = (select auth.uid()));
+create policy "platform admins manage all tasks" on public.tasks for all to authenticated
+  using (exists (select 1 from public.platform_admins a where a.user_id = (select auth.uid())))
+  with check (exists (select 1 from public.platform_admins a where a.user_id = (select auth.uid())));
+`);
+  // The world made alice a platform admin: she reads the other workspace's tasks before writing any.
+  expect(report.lab!.matrix.find((m) => m.name === 'tasks' && m.persona === 'alice')!.select).toMatchObject({ other_tenants: 1 });
+  expect(report.lab!.attacks.filter((a) => a.planted !== undefined)).toEqual([]);
+});
+
 test('a share: a member grants its own workspace\'s task to another workspace, which then reads the task: a feature, not a plant', async () => {
   const report = await auditMigration(`${SCHEMA({ using: 'public.is_member(workspace_id)', check: 'public.is_member(workspace_id)' }, 'uploaded_by = (select auth.uid()) and public.is_member(workspace_id)')}
 create table public.task_shares (
@@ -126,4 +143,51 @@ create policy "teams read applications" on public.applications for select to aut
   // Any account applies to any team: the matrix measured it.
   expect(report.lab!.matrix.find((m) => m.name === 'applications' && m.persona === 'outsider')!.insert).toBe('allowed_into_others');
   expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'applications')).toEqual([]);
+});
+
+const INVITES = (acceptCheck: string) => `
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs on delete cascade, user_id uuid not null references auth.users on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'member')), primary key (org_id, user_id));
+create table public.invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade,
+  email text not null, role text not null default 'member', token text not null unique, expires_at timestamptz not null);
+create function public.org_role(o uuid) returns text language sql stable security definer set search_path = '' as $$
+  select m.role from public.org_members m where m.org_id = o and m.user_id = auth.uid() $$;
+create function public.accept_invitation(invitation_token text) returns jsonb language plpgsql security definer set search_path = '' as $$
+declare inv public.invitations;
+begin
+  select * into inv from public.invitations where token = invitation_token and expires_at > now();
+  if not found then return jsonb_build_object('ok', false); end if;
+  ${acceptCheck}
+  insert into public.org_members (org_id, user_id, role) values (inv.org_id, auth.uid(), inv.role) on conflict do nothing;
+  delete from public.invitations where id = inv.id;
+  return jsonb_build_object('ok', true);
+end $$;
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.invitations enable row level security;
+create policy "read org" on public.orgs for select to authenticated using (public.org_role(id) is not null);
+create policy "read members" on public.org_members for select to authenticated using (public.org_role(org_id) is not null);
+create policy "admins read invitations" on public.invitations for select to authenticated using (public.org_role(org_id) in ('owner', 'admin'));
+-- The accept page looks an invitation up by its token: any signed-in user may read one.
+create policy "read an invitation by its token" on public.invitations for select to authenticated using (token is not null);
+-- Admins edit their organisation's invitations, into any organisation (WITH CHECK true).
+create policy "admins edit invitations" on public.invitations for update to authenticated
+  using (public.org_role(org_id) in ('owner', 'admin')) with check (true);
+`;
+
+test('an invitation an admin moves into another organisation and then accepts by its token (its expiry ahead): the admin joins that organisation (critical)', async () => {
+  const report = await auditMigration(INVITES(''));
+  const attack = report.lab!.attacks.find((a) => a.table.name === 'invitations');
+  expect(attack).toMatchObject({ command: 'update', column: 'org_id', planted: 'join', redeemedBy: 'public.accept_invitation' });
+  expect(attack!.steps[1]).toMatch(/SELECT public\.accept_invitation\(<the planted row's invitation_token>\) -- as :attacker: it is now a member of the other tenant/);
+  const finding = report.findings.find((f) => f.object.name === 'invitations' && /calls public\.accept_invitation with it, which makes it a member of that tenant/.test(f.message));
+  expect(finding?.level).toBe('critical');
+});
+
+test('the accepting function refuses the invitation (it must be addressed to the caller): moved, it redeems nothing (the plant stays high)', async () => {
+  const report = await auditMigration(INVITES(`if (select email from auth.users where id = auth.uid()) is distinct from inv.email then return jsonb_build_object('ok', false); end if;`));
+  const attack = report.lab!.attacks.find((a) => a.table.name === 'invitations');
+  expect(attack).toMatchObject({ planted: 'move' });
+  expect(attack!.redeemedBy).toBeUndefined();
 });

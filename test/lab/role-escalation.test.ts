@@ -51,8 +51,9 @@ create policy "change own role" on public.user_roles for update to authenticated
   );
   const escalations = report.lab!.attacks.filter((a) => a.promotedTo !== undefined);
   expect(escalations.map((a) => [a.attacker, a.table.name, a.command, a.column, a.promotedTo, a.gained])).toEqual([
-    // Two articles (alice's and bob's), each now read and deleted: 0 → 4.
+    // Two articles (alice's and bob's), each now read and deleted: 0 → 4; through either policy, each its own door.
     ['outsider', 'user_roles', 'update', 'role', 'admin', { 'public.articles': { before: 0, after: 4 } }],
+    ['outsider', 'user_roles', 'insert', 'role', 'admin', { 'public.articles': { before: 0, after: 4 } }],
   ]);
   // profiles.account_type is the user's to pick, and nothing trusts it: not an escalation.
   expect(escalations.some((a) => a.table.name === 'profiles')).toBe(false);

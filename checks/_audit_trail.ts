@@ -1,6 +1,7 @@
 /** Shared by the repudiation checks: which API roles can change a table's rows, and what records it. */
 import type { CheckContext } from '../src/model/check.ts';
 import type { Relation } from '../src/model/snapshot.ts';
+import { literalPattern } from '../src/model/sql-text.ts';
 import { policyAnalysesByTable } from '../src/policy/index.ts';
 import { decidingClause, policyEffectiveRoles } from './_policy_checks.ts';
 
@@ -37,8 +38,16 @@ export function recordsChanges(ctx: CheckContext, rel: Relation): string | null 
  * record_version. Not any log or history: error logs, e-mail logs and a user's search or chat
  * history are data the user may own and delete, not a record of who did what.
  */
-const AUDIT_NAME = /audit|(^|_)(activity|event|change|access|security|admin|action|login)_?(logs?|history)$|^record_version$/i;
+const AUDIT_NAME = /^audits?$|(^|_)audit_?(logs?|trails?|events?|entries|records?|history)$|(^|_)(activity|event|change|access|security|admin|action|login)_?(logs?|history)$|^record_version$/i;
 
-export function isAuditLog(rel: Relation): boolean {
-  return AUDIT_NAME.test(rel.name);
+/**
+ * An audit trail: named like one, or named with "audit" (`user_audits`) and written by the database
+ * itself (a trigger or a function inserts into it). A `website_audits` that only the app fills
+ * (an SEO report, a checklist) is the user's data, not a record of who did what.
+ */
+export function isAuditLog(ctx: CheckContext, rel: Relation): boolean {
+  if (AUDIT_NAME.test(rel.name)) return true;
+  if (!/audit/i.test(rel.name)) return false;
+  const into = new RegExp(`\\binsert\\s+into\\s+(?:(?:"?${literalPattern(rel.schema)}"?)\\s*\\.\\s*)?"?${literalPattern(rel.name)}"?(?![\\w$])`, 'i');
+  return ctx.snapshot.functions.some((f) => f.source !== null && into.test(f.source));
 }

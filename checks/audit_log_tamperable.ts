@@ -17,7 +17,7 @@ export default defineCheck({
   run(ctx) {
     const out: FindingDraft[] = [];
     for (const rel of userTables(ctx)) {
-      if (!isAuditLog(rel) || !(ctx.isExposed(rel.schema) || rel.schema === 'audit')) continue;
+      if (!isAuditLog(ctx, rel) || !(ctx.isExposed(rel.schema) || rel.schema === 'audit')) continue;
       const update = apiWriters(ctx, rel, 'UPDATE');
       const del = apiWriters(ctx, rel, 'DELETE');
       const roles = [...new Set([...update, ...del])];

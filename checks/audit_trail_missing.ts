@@ -31,7 +31,7 @@ export default defineCheck({
     const out: FindingDraft[] = [];
     const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
     for (const rel of userTables(ctx)) {
-      if (!ctx.isExposed(rel.schema) || isAuditLog(rel)) continue;
+      if (!ctx.isExposed(rel.schema) || isAuditLog(ctx, rel)) continue;
       const sensitive = rel.columns.map((c) => c.name).filter((c) => isSensitive(c) !== null);
       if (sensitive.length === 0) continue;
       const update = apiWriters(ctx, rel, 'UPDATE');

@@ -59,6 +59,16 @@ create policy "update nobody" on public.order_history for update to service_role
 create table public.search_history (id bigint primary key, user_id uuid default auth.uid(), query text);
 alter table public.search_history enable row level security;
 create policy "clear own history" on public.search_history for delete to authenticated using (user_id = (select auth.uid()));
+-- An SEO report the user runs and deletes: named with "audit", filled by the app only: not a trail.
+create table public.website_audits (id bigint primary key, user_id uuid default auth.uid(), url text, score int);
+alter table public.website_audits enable row level security;
+create policy "own audits" on public.website_audits for delete to authenticated using (user_id = (select auth.uid()));
+-- Named with "audit" and written by the database (a function inserts into it): a trail.
+create table public.user_audits (id bigint generated always as identity primary key, actor uuid, what text);
+create function public.record_user_change() returns trigger language plpgsql security definer set search_path = '' as $$
+begin insert into public.user_audits (actor, what) values (auth.uid(), tg_op); return new; end $$;
+alter table public.user_audits enable row level security;
+create policy "actors delete theirs" on public.user_audits for delete to authenticated using (actor = (select auth.uid()));
 `;
 
 describe.each(testEngines())('repudiation checks on %s', (engine) => {
@@ -68,6 +78,7 @@ describe.each(testEngines())('repudiation checks on %s', (engine) => {
     expect(brief).toEqual([
       'critical audit_log_tamperable public.activity_logs anon,authenticated',
       'high audit_log_tamperable public.audit_log authenticated',
+      'high audit_log_tamperable public.user_audits authenticated',
       'low audit_trail_missing public.contacts authenticated',
       'low audit_trail_missing public.profiles_public authenticated',
       'medium audit_trail_missing public.newsletter anon,authenticated',

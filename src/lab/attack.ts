@@ -17,7 +17,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, comparedLiterals, outranks, type TenantRoot } from './tenants.ts';
+import { checkLiterals, comparedLiterals, grantsMore, outranks, type TenantRoot } from './tenants.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
@@ -248,9 +248,11 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
       const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === member.id);
       if (!own) continue;
       const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
-      // The plainest tries every other value; one above it, only those it does not outrank.
+      // The plainest tries every other value; one above it, only those it does not outrank and
+      // that some policy or helper grants more than its own (an admin that is already worth an owner gains nothing).
       const plainest = member === members[0] && member.member!.role === t.roles[t.roles.length - 1];
-      for (const value of t.roles.filter((r) => r !== member.member!.role && (plainest || outranks(t.roles, r, member.member!.role)))) {
+      const held = member.member!.role;
+      for (const value of t.roles.filter((r) => r !== held && (plainest || (outranks(t.roles, r, held) && grantsMore(snapshot, column.name, rel.name, r, held))))) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_promote');
         try {

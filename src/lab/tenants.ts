@@ -161,6 +161,32 @@ export function outranks(roles: readonly string[], a: string, b: string): boolea
   return ia !== -1 && ib !== -1 && ia < ib;
 }
 
+/**
+ * Whether some policy or function (one naming `table`) grants role value `higher` something `held`
+ * does not get: it compares the column with `higher` alone (`role = 'owner'`), or with a list that
+ * holds `higher` and not `held` (`role in ('owner')` against an admin). Where every check that
+ * names the owner names the admin too, an admin making itself owner gains nothing.
+ */
+export function grantsMore(snapshot: Snapshot, column: string, table: string, higher: string, held: string): boolean {
+  const naming = new RegExp(`\\b${literalPattern(table)}\\b`, 'i');
+  const name = literalPattern(column);
+  // The column itself, or a helper named after it that returns it (`my_role(team_id) = 'owner'`).
+  const helper = `\\b\\w*${name}\\w*\\s*\\([^()]*\\)`;
+  const lit = (v: string) => `'${literalPattern(v.replaceAll("'", "''"))}'`;
+  const alone = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?=\\s*${lit(higher)}|${lit(higher)}(?:::\\w+)?\\s*=\\s*(?:(?:\\w+\\.)?"?${name}\\b|${helper})`, 'i');
+  const list = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?(?:in\\s*\\(|=\\s*any\\s*\\(\\s*(?:array\\s*)?\\[?)([^)\\]]*)`, 'gi');
+  const helperCall = new RegExp(helper, 'i');
+  for (const text of accessTexts(snapshot)) {
+    if (!naming.test(text) && !helperCall.test(text)) continue;
+    if (alone.test(text)) return true;
+    for (const m of text.matchAll(list)) {
+      const values = [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((v) => v[1]!.replaceAll("''", "'"));
+      if (values.includes(higher) && !values.includes(held)) return true;
+    }
+  }
+  return false;
+}
+
 /** Role names ranked by the words they hold (owner, admin, manager, editor, member, viewer); unknown ones between members and viewers, in their order. */
 function byPrivilege(values: readonly string[]): string[] {
   const rank = (v: string) => {

@@ -70,11 +70,18 @@ test('owner_id not granted to the API (only name may be updated): no takeover', 
   expect(report.lab!.attacks.filter((a) => a.takeover !== undefined)).toEqual([]);
 });
 
-test('only editors and owners update memberships: the viewer cannot, the editor makes itself owner (high, the role it held said)', async () => {
-  const report = await auditMigration(SCHEMA(`public.my_role(team_id) in ('owner', 'editor')`));
+test('only editors and owners update memberships, only owners delete the team: the viewer cannot, the editor makes itself owner (high, the role it held said)', async () => {
+  const report = await auditMigration(
+    `${SCHEMA(`public.my_role(team_id) in ('owner', 'editor')`)}\ncreate policy "owners delete the team" on public.teams for delete to authenticated using (public.my_role(id) = 'owner');`,
+  );
   expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toMatchObject([{ table: { name: 'team_members' }, command: 'update', column: 'role', promotedTo: 'owner', promotedFrom: 'editor' }]);
   const finding = report.findings.find((f) => f.object.name === 'team_members' && f.level === 'high' && /holding 'editor' sets role of its own row in public\.team_members to 'owner'/.test(f.message));
   expect(finding).toBeDefined();
+});
+
+test('editors and owners hold the same powers everywhere: an editor making itself owner gains nothing, no promotion reported', async () => {
+  const report = await auditMigration(SCHEMA(`public.my_role(team_id) in ('owner', 'editor')`));
+  expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toEqual([]);
 });
 
 test('a self-join on INSERT and a self-promotion on UPDATE of one membership: two findings, each attack folded into its own command', async () => {

@@ -118,7 +118,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
       }
-      for (const rel of tables) {
+      // The tenants' memberships first: a self-join is the takeover, and the budget may run out before the last table.
+      const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
+      for (const rel of [...tables].sort((a, b) => Number(memberships.has(`${b.schema}.${b.name}`)) - Number(memberships.has(`${a.schema}.${a.name}`)))) {
         const key = `${rel.schema}.${rel.name}`;
         const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
         // A key naming an account stays the attacker's own; every other key is tried pointing at the victim's row.

@@ -63,7 +63,10 @@ export default defineCheck({
           const batch = call.args === 'own' && row.args === '';
           if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
           const found: Effect[] = [];
-          for (const table of batch ? [] : (call.joined ?? [])) found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table})` });
+          for (const table of batch ? [] : (call.joined ?? [])) {
+            const then = call.redeemedBy ? `, once it called ${call.redeemedBy} with the rows this call inserted` : '';
+            found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table}${then})` });
+          }
           for (const [table, o] of Object.entries(batch ? {} : (call.others ?? {}))) {
             if (o.deleted > 0) found.push({ level: 'critical', detail: 'write', text: `deleted ${o.deleted} row${o.deleted === 1 ? '' : 's'} of another user in ${table}` });
             if (o.updated > 0) {
@@ -134,7 +137,7 @@ export default defineCheck({
           evidence: {
             lab: {
               personas: [...new Set(group.map((e) => e.persona))],
-              calls: Object.fromEntries(group.map((e) => [e.persona, { args: e.call.args, ...(e.call.victimArgs ? { victimArgs: e.call.victimArgs } : {}), ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
+              calls: Object.fromEntries(group.map((e) => [e.persona, { args: e.call.args, ...(e.call.victimArgs ? { victimArgs: e.call.victimArgs } : {}), ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.redeemedBy ? { redeemedBy: e.call.redeemedBy } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
             },
           },
         };

@@ -99,7 +99,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
       const batch = call.args === 'own' && row.args === '' && batchLeaks.has(tableKey(row.schema, row.name));
       if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
       const effects = [
-        ...(batch ? [] : (call.joined ?? [])).map((t) => `made the caller a member of another tenant (${t})`),
+        ...(batch ? [] : (call.joined ?? [])).map((t) => `made the caller a member of another tenant (${t}${call.redeemedBy ? `, once it called ${call.redeemedBy} with the rows the call inserted` : ''})`),
         // A counter or a time stamp moved on someone's row (a view count, "last seen") confirms nothing.
         ...Object.entries(batch ? {} : (call.others ?? {}))
           .filter(([, o]) => !o.countersOnly)

@@ -698,7 +698,7 @@ const REDEEM_CALLS = 4;
  * row as its own (its key, its token); a membership of the other tenant's for the attacker
  * afterwards is a join. The function and the step that did it, or null. Runs in a savepoint rolled back.
  */
-async function redeemed(
+export async function redeemed(
   session: Session,
   snapshot: Snapshot,
   world: World,
@@ -740,7 +740,7 @@ async function redeemed(
           step: `SELECT ${qualified(fn.schema, fn.name)}(<the planted row's ${args.map((a) => a.name || a.type).join(', ')}>) -- as :attacker: it is now a member of the other tenant (a row in ${qualified(membership.schema, membership.name)})`,
         };
       }
-    } catch (e) {
+    } catch {
       // Refused or failed: not redeemed this way.
     } finally {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_redeem');

@@ -15,7 +15,7 @@ import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
-import { argumentValue, parameterLiterals } from './attack.ts';
+import { argumentValue, parameterLiterals, redeemed } from './attack.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
@@ -92,6 +92,8 @@ interface Baseline {
   readonly reads: Map<string, Set<string>>;
   /** The victim's values (bob's, tenant 2) a call may return. */
   readonly secrets: Map<string, string[]>;
+  /** Per table, the physical address of every row now (up to BASELINE_ROWS): a row elsewhere afterwards is one a call inserted. */
+  readonly ctids: Map<string, Set<string>>;
 }
 
 /** At most this many rows of a table are compared before and after a call (the world's come first). */
@@ -135,11 +137,13 @@ export function leakedIn(output: string, secrets: ReadonlyMap<string, readonly s
 
 async function baselineOf(session: Session, snapshot: Snapshot, world: World, matrix: readonly LabMatrixRow[], victim: Persona | undefined): Promise<Baseline> {
   const rows: Baseline['rows'] = new Map();
+  const ctids: Baseline['ctids'] = new Map();
   const accounts = new Map([...world.accounts, ...world.owners].map((p) => [p.id, p]));
   // Every user table, and the accounts themselves (a function that deletes auth.users deletes an account).
   const tables = snapshot.relations.filter((r) => r.kind === 'table' && ((r.extension === null && !isSystemSchema(r.schema)) || (r.schema === 'auth' && r.name === 'users' && world.accounts.length > 0)));
   for (const rel of tables) {
     const found = await session.query<{ c: string; j: Record<string, unknown> }>(`select ctid::text as c, to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t limit ${BASELINE_ROWS}`);
+    ctids.set(`${rel.schema}.${rel.name}`, new Set(found.map((r) => r.c)));
     const list: { key: string; owner: string | null; tenant: 1 | 2 | null }[] = [];
     const at = new Map<string, { ctid: string; row: Record<string, unknown> }>();
     for (const r of found) {
@@ -166,7 +170,7 @@ async function baselineOf(session: Session, snapshot: Snapshot, world: World, ma
     const at = await session.query<{ c: string }>(`select ctid::text as c from ${qualified(rel.schema, rel.name)}`);
     memberships.set(key, { rel, at: new Set(at.map((r) => r.c)), columns: t.rootColumns, roots });
   }
-  return { rows, memberships, reads: othersReadBy(matrix), secrets: victim ? victimValues(snapshot, world, victim) : new Map() };
+  return { rows, memberships, reads: othersReadBy(matrix), secrets: victim ? victimValues(snapshot, world, victim) : new Map(), ctids };
 }
 
 /**
@@ -261,7 +265,9 @@ export async function callFunctions(
         break;
       }
       calls++;
-      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner);
+      // A definer call with another tenant's rows may plant something the caller then redeems.
+      const redeem = task.fn.securityDefiner && (task.label === 'victim' || task.label === 'victim_rows') ? world : undefined;
+      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem);
       // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
       // Only what it was given of its own (its own ids, none, words a user would type): not a
       // victim's id it would have had to know.
@@ -390,6 +396,8 @@ async function callOnce(
   setAside: readonly Constraint[] = [],
   /** A SECURITY INVOKER function: RLS applied to what it read, as to the caller's own queries. */
   invoker = false,
+  /** With the world: rows the call inserted (an invitation into another tenant) are offered to the functions that turn them into a membership. */
+  world?: World,
 ): Promise<{ call: LabCall; blocked?: Constraint; output?: string }> {
   const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
@@ -444,6 +452,15 @@ async function callOnce(
         if (into) joined.push(table);
       }
     }
+    // Rows it inserted elsewhere (an invitation into another tenant), redeemed next by the same caller: a two-step join.
+    let redeemedBy: string | undefined;
+    if (world && persona !== null && persona.tenant !== 2 && joined.length === 0) {
+      const chain = await redeemInserted(session, snapshot, world, baseline, changed, persona);
+      if (chain) {
+        joined.push(chain.membership);
+        redeemedBy = chain.fn;
+      }
+    }
     // Another user's values in what came back, but for values the call was given and tables the caller reads anyway.
     // An invoker function read under the caller's own policies: rows of a schema the API does not
     // expose (the matrix has no cells there) came back because those policies let them.
@@ -456,6 +473,7 @@ async function callOnce(
         changed,
         ...(Object.keys(others).length > 0 ? { others } : {}),
         ...(joined.length > 0 ? { joined } : {}),
+        ...(redeemedBy ? { redeemedBy } : {}),
         ...(leaked.length > 0 ? { leaked } : {}),
       },
       ...(blocked ? { blocked } : {}),
@@ -468,6 +486,37 @@ async function callOnce(
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_fn');
   }
+}
+
+/**
+ * Rows a call inserted into a table of the world's (not a membership), offered to the definer
+ * functions that read that table and write a tenant's membership, as the same caller: the first
+ * membership of the other tenant (bob's) this makes, or undefined. Inside the call's savepoint.
+ */
+async function redeemInserted(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  baseline: Baseline,
+  changed: LabCall['changed'],
+  persona: Persona,
+): Promise<{ membership: string; fn: string } | undefined> {
+  const victim = victimOf(world);
+  if (!victim) return undefined;
+  for (const [table, c] of Object.entries(changed)) {
+    const before = baseline.ctids.get(table);
+    const rel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+    if (c.inserted === 0 || !before || !rel || baseline.memberships.has(table)) continue;
+    const fresh = await session.query<{ j: Record<string, unknown> }>(`select to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t where t.ctid::text <> all ($1::text[]) limit 5`, [[...before]]);
+    if (fresh.length === 0) continue;
+    for (const t of world.tenants.roots) {
+      const victimRoot = (world.made.get(`${t.root.schema}.${t.root.name}`) ?? []).find((m) => m.owner.id === victim.id);
+      if (!victimRoot) continue;
+      const done = await redeemed(session, snapshot, world, t, rel, fresh.map((r) => r.j), persona, victimRoot.row);
+      if (done) return { membership: `${t.membership.schema}.${t.membership.name}`, fn: done.fn };
+    }
+  }
+  return undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -125,6 +125,11 @@ export interface LabCall {
   /** Membership tables (`schema.name`) where the call inserted a row pointing at another tenant's root row: someone joined it. */
   readonly joined?: readonly string[];
   /**
+   * With `joined`: the function (`schema.name`) that, called next by the same caller with the rows
+   * this call inserted (an invitation into another tenant, then its acceptance), made the membership.
+   */
+  readonly redeemedBy?: string;
+  /**
    * Another user's values the call returned (`table.column` where the world wrote them; an
    * account's address is `auth.users.email`), from tables the caller cannot read those rows of itself.
    */

@@ -10,6 +10,7 @@ import { parameterLiterals } from '../../src/lab/attack.ts';
 import { callFunctions, leakedIn } from '../../src/lab/calls.ts';
 import { buildWorld } from '../../src/lab/world.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
+import { auditMigration } from '../support/cli.ts';
 import { loadOn } from '../support/audit.ts';
 
 const SCHEMA = `
@@ -130,4 +131,52 @@ test("a value held in several places leaks only where the caller reads none of t
   expect(leakedIn(output, secrets, new Set())).toEqual(['auth.users.email', 'public.notes.body', 'public.profiles.email']);
   // The caller reads profiles anyway: the address is no leak, the note is.
   expect(leakedIn(output, secrets, new Set(['public.profiles']))).toEqual(['public.notes.body']);
+});
+
+const INVITE = (inviteCheck: string) => `
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs on delete cascade, user_id uuid not null references auth.users on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'member')), primary key (org_id, user_id));
+create table public.org_invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade,
+  invited_email text not null, role text not null default 'member', unique (org_id, invited_email));
+create function public.is_member(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid()) $$;
+-- Invites someone into an organisation${inviteCheck ? ', if the caller is one of its admins' : ', whoever calls'}.
+create function public.create_invite(p_org_id uuid, p_invited_email text, p_role text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  ${inviteCheck}
+  insert into public.org_invitations (org_id, invited_email, role) values (p_org_id, p_invited_email, p_role);
+end $$;
+-- Accepts an invitation addressed to the caller.
+create function public.accept_invite(p_invitation_id uuid) returns void language plpgsql security definer set search_path = '' as $$
+declare inv public.org_invitations;
+begin
+  select * into inv from public.org_invitations where id = p_invitation_id and invited_email = (select email from auth.users where id = auth.uid());
+  if not found then raise exception 'no such invitation'; end if;
+  insert into public.org_members (org_id, user_id, role) values (inv.org_id, auth.uid(), inv.role);
+  delete from public.org_invitations where id = inv.id;
+end $$;
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.org_invitations enable row level security;
+-- A directory of organisations anyone signed in may browse: their ids are no secret.
+create policy "anyone reads organisations" on public.orgs for select to authenticated using (true);
+create policy "members read members" on public.org_members for select to authenticated using (public.is_member(org_id));
+`;
+
+test('a definer function that invites anyone into any organisation, then the caller accepts its own invitation: a two-step join (critical)', async () => {
+  const report = await auditMigration(INVITE(''));
+  const calls = (report.lab!.functions ?? []).filter((f) => f.name === 'create_invite' && f.persona === 'outsider').flatMap((f) => f.calls);
+  expect(calls.find((c) => c.redeemedBy !== undefined)).toMatchObject({ args: 'victim_rows', joined: ['public.org_members'], redeemedBy: 'public.accept_invite' });
+  // The lab's effect is folded into the finding that the function is callable, and sets its level.
+  const finding = report.findings.find((f) => f.object.name === 'create_invite' && /once it called public\.accept_invite with the rows this call inserted/.test(f.message));
+  expect(finding).toMatchObject({ check: 'authenticated_security_definer_function_executable', level: 'critical' });
+});
+
+test('the inviting function checks that the caller is an admin of the organisation: no stranger joins', async () => {
+  const report = await auditMigration(
+    INVITE(`if not exists (select 1 from public.org_members m where m.org_id = p_org_id and m.user_id = auth.uid() and m.role in ('owner', 'admin')) then raise exception 'not an admin' using errcode = '42501'; end if;`),
+  );
+  expect((report.lab!.functions ?? []).flatMap((f) => f.calls).filter((c) => c.redeemedBy !== undefined)).toEqual([]);
+  expect(report.findings.filter((f) => f.object.name === 'create_invite' && /once it called/.test(f.message))).toEqual([]);
 });

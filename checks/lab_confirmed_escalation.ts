@@ -152,6 +152,26 @@ export default defineCheck({
           },
         ];
       }
+      // A member that added another account with a role above its own.
+      if (attack.promotedTo !== undefined && attack.appointed) {
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: a member of a tenant holding '${attack.promotedFrom}' adds an account of its choosing to its tenant in ${name} with ${attack.column} = '${attack.promotedTo}', ` +
+              `a role above its own that the policies and helpers grant more: it appoints an accomplice (or a second account of its own) '${attack.promotedTo}', who may then remove the tenant's real one.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `appoint.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Cap the role a member may give: the INSERT policy on ${name} (or the function that adds members) must refuse a ${attack.column} above the caller's own ` +
+                `(\`${attack.column}\` ranked no higher than the caller's, or only the highest role may add it). Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo, appointed: true } },
+          },
+        ];
+      }
       // A member that made itself the tenant's admin or owner by editing its own membership.
       if (attack.promotedTo !== undefined) {
         return [

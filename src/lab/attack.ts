@@ -279,6 +279,39 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
         }
       }
     }
+    // Adding another account with a role above its own (an admin adding an accomplice as owner):
+    // the role ceiling of whoever may add members. The account added is the outsider, into tenant 1.
+    const outsider = world.accounts.find((a) => a.name === 'outsider');
+    const home = (world.made.get(rootKey) ?? []).find((m) => m.owner.tenant === 1);
+    if (!outsider || !home || attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined)) continue;
+    const inTenant = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(home.row[t.refColumns[i]!] ?? '')]));
+    appoint: for (const member of members) {
+      const held = member.member!.role;
+      const plainest = member === members[0] && held === t.roles[t.roles.length - 1];
+      for (const value of t.roles.filter((r) => outranks(t.roles, r, held) && (plainest || grantsMore(snapshot, column.name, rel.name, r, held)))) {
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_appoint');
+        try {
+          const made = await tryInsert(session, snapshot, rel, outsider, 306, world, { role: 'authenticated', claimsFor: member, fixed: { ...inTenant, [t.roleColumn]: value } });
+          if ('row' in made) {
+            attacks.push({
+              attacker: 'member',
+              table: { schema: rel.schema, name: rel.name },
+              command: 'insert',
+              column: t.roleColumn,
+              steps: [`INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(column.name)}) VALUES (<its own tenant>, <an account of its choosing>, '${value.replaceAll("'", "''")}') -- as a '${held}' of the tenant`],
+              gained: {},
+              promotedTo: value,
+              promotedFrom: held,
+              appointed: true,
+            });
+            break appoint;
+          }
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_appoint');
+        }
+      }
+    }
   }
   return { attacks, attempts };
 }

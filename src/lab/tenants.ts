@@ -175,12 +175,17 @@ export function grantsMore(snapshot: Snapshot, column: string, table: string, hi
   const lit = (v: string) => `'${literalPattern(v.replaceAll("'", "''"))}'`;
   const alone = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?=\\s*${lit(higher)}|${lit(higher)}(?:::\\w+)?\\s*=\\s*(?:(?:\\w+\\.)?"?${name}\\b|${helper})`, 'i');
   const list = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?(?:in\\s*\\(|=\\s*any\\s*\\(\\s*(?:array\\s*)?\\[?)([^)\\]]*)`, 'gi');
-  const helperCall = new RegExp(helper, 'i');
+  const helperCall = new RegExp(`\\b\\w*${name}\\w*\\s*\\(`, 'i');
   for (const text of accessTexts(snapshot)) {
     if (!naming.test(text) && !helperCall.test(text)) continue;
     if (alone.test(text)) return true;
     for (const m of text.matchAll(list)) {
       const values = [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((v) => v[1]!.replaceAll("''", "'"));
+      if (values.includes(higher) && !values.includes(held)) return true;
+    }
+    // A helper named after the column given the value (`has_team_role(auth.uid(), team_id, 'owner')`).
+    for (const m of text.matchAll(new RegExp(`\\b\\w*${name}\\w*\\s*\\(`, 'gi'))) {
+      const values = callArguments(text, m.index! + m[0].length).flatMap((arg) => [...arg.matchAll(/'((?:[^']|'')*)'/g)].map((v) => v[1]!.replaceAll("''", "'")));
       if (values.includes(higher) && !values.includes(held)) return true;
     }
   }

@@ -394,7 +394,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       // the others get theirs here, so both sides of the world have one.
       const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
       if (own.length > 0 && missing.length === 0) {
-        world.tables.push({ schema: rel.schema, name: rel.name, rows: 0, reason: 'made by sign-up' });
+        // The owners' memberships came with their tenants (a trigger on the root); the role accounts' still have to be made.
+        const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
+        const added = membership ? await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record) : 0;
+        world.tables.push({ schema: rel.schema, name: rel.name, rows: added, reason: 'made by sign-up' });
         continue;
       }
       let rows = 0;
@@ -819,7 +822,7 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
 /** One line for the report: accounts, tenants and what the caps left out, and how many tables got rows (why the others did not, counted). */
 export function worldSummary(world: World): string {
   const filled = world.tables.filter((t) => t.rows > 0);
-  const own = world.tables.filter((t) => t.reason === 'made by sign-up');
+  const own = world.tables.filter((t) => t.reason === 'made by sign-up' && t.rows === 0);
   const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
   const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
   const roots = world.tenants.roots.map(

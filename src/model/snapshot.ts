@@ -377,6 +377,8 @@ export interface LabAttack {
   readonly promotedTo?: string;
   /** With `promotedTo` on a membership: the role the member held before (a member, an admin making itself owner). */
   readonly promotedFrom?: string;
+  /** With `promotedTo`: the member gave that role to another account it added (the role ceiling of adding members), not to itself. */
+  readonly appointed?: true;
   /**
    * A member of one tenant wrote a row into another tenant, which that tenant's members then see
    * (`gained`: the rows they see): `insert` a new row, `move` an UPDATE of its own tenant's row

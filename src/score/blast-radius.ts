@@ -44,7 +44,10 @@ function escalationsOf(ctx: CheckContext, role: string): Map<string, Escalation>
     if (ways.length === 0) continue;
     // Where the lab searched, the write it suspects must have gone through there.
     const lab = ctx.snapshot.labAttacks;
-    const proven = lab === undefined || lab.some((a) => a.table.schema === s.schema && a.table.name === s.name && (a.command === 'insert' || a.command === 'update'));
+    // (a join or a role of its own: not a role given to someone else, nor a row moved into another tenant).
+    const proven =
+      lab === undefined ||
+      lab.some((a) => a.table.schema === s.schema && a.table.name === s.name && (a.command === 'insert' || a.command === 'update') && !a.appointed && (a.planted === undefined || a.planted === 'join'));
     for (const g of src.gated) {
       const key = `${g.policy.schema}\u0000${g.policy.table}`;
       const e = out.get(key) ?? {

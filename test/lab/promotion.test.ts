@@ -95,3 +95,49 @@ test('a self-join on INSERT and a self-promotion on UPDATE of one membership: tw
   expect(promote).toMatchObject({ level: 'high' });
   expect(promote!.fingerprint).not.toBe(join!.fingerprint);
 });
+
+const ADD_MEMBERS = (insertCheck: string) => `
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null, created_by uuid not null default auth.uid() references auth.users);
+create table public.team_members (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'admin', 'member')), unique (team_id, user_id));
+-- Whoever creates a team owns it (a trigger writes the owner's membership).
+create function public.add_owner() returns trigger language plpgsql security definer set search_path = '' as $$
+begin insert into public.team_members (team_id, user_id, role) values (new.id, new.created_by, 'owner'); return new; end $$;
+create trigger add_owner after insert on public.teams for each row execute function public.add_owner();
+create function public.has_team_role(_user_id uuid, _team_id uuid, _role text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.team_members where user_id = _user_id and team_id = _team_id and role = _role) $$;
+create function public.in_team(_team uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.team_members m where m.user_id = auth.uid() and m.team_id = _team) $$;
+alter table public.teams enable row level security;
+alter table public.team_members enable row level security;
+create policy "members read the team" on public.teams for select to authenticated using (public.in_team(id));
+create policy "owners delete the team" on public.teams for delete to authenticated using (public.has_team_role(auth.uid(), id, 'owner'));
+create policy "members read members" on public.team_members for select to authenticated using (public.in_team(team_id));
+create policy "owners and admins add members" on public.team_members for insert to authenticated with check (${insertCheck});
+create policy "owners change roles" on public.team_members for update to authenticated using (public.has_team_role(auth.uid(), team_id, 'owner'));
+-- Drafts: their author edits them, and so do the team's owners and admins.
+create table public.drafts (id uuid primary key default gen_random_uuid(), team_id uuid references public.teams on delete cascade,
+  submitted_by uuid not null default auth.uid() references auth.users, body text not null);
+alter table public.drafts enable row level security;
+create policy "edit drafts" on public.drafts for update to authenticated using (
+  auth.uid() = submitted_by or (team_id is not null and (public.has_team_role(auth.uid(), team_id, 'owner') or public.has_team_role(auth.uid(), team_id, 'admin'))));
+`;
+
+test("owners and admins add members with any role: an admin appoints an accomplice owner (high), the role accounts made although the owners' memberships came from a trigger", async () => {
+  const report = await auditMigration(ADD_MEMBERS(`public.has_team_role(auth.uid(), team_id, 'owner') or public.has_team_role(auth.uid(), team_id, 'admin')`));
+  // Alice's and bob's memberships came with their teams; the role accounts' were made beside them.
+  expect(report.lab!.tables.find((t) => t.name === 'team_members')).toMatchObject({ rows: 4, reason: 'made by sign-up' });
+  expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toMatchObject([{ command: 'insert', column: 'role', promotedFrom: 'admin', promotedTo: 'owner', appointed: true }]);
+  const appoint = report.findings.find((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'team_members');
+  expect(appoint?.level).toBe('high');
+  expect(appoint?.message).toContain("holding 'admin' adds an account of its choosing to its tenant in public.team_members with role = 'owner'");
+  // Adding members is what that policy is for: the appointment confirms no suspicion about who else may insert there.
+  expect(report.findings.filter((f) => f.object.name === 'team_members' && f.check !== 'lab_confirmed_escalation' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+  // Nor does it prove that any signed-in user joins any team: the blast radius does not count the team's rows as everyone's.
+  expect(report.findings.filter((f) => f.check === 'blast_radius_authenticated' && f.level === 'critical')).toEqual([]);
+});
+
+test('admins add plain members only (the check caps the role): nobody appoints an owner', async () => {
+  const report = await auditMigration(ADD_MEMBERS(`public.has_team_role(auth.uid(), team_id, 'owner') or (public.has_team_role(auth.uid(), team_id, 'admin') and role = 'member')`));
+  expect(report.lab!.attacks.filter((a) => a.appointed)).toEqual([]);
+});

@@ -17,7 +17,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, comparedLiterals, grantsMore, outranks, type TenantRoot } from './tenants.ts';
+import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
@@ -763,8 +763,11 @@ export async function redeemed(
       await actAs(session, attacker);
       await session.query(`select ${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})::text`, values);
       await session.exec('RESET ROLE');
+      // The attacker as the member's account (not as who invited or updated someone).
+      const accountColumns = memberAccountColumns(snapshot, membership);
+      if (accountColumns.length === 0) continue;
       const [row] = await session.query<{ n: number }>(
-        `select count(*)::int as n from ${qualified(membership.schema, membership.name)} m where ${t.rootColumns.map((c, i) => `m.${quoteIdent(c)}::text = $${i + 1}`).join(' and ')} and $${t.rootColumns.length + 1} in (select value from jsonb_each_text(to_jsonb(m)))`,
+        `select count(*)::int as n from ${qualified(membership.schema, membership.name)} m where ${t.rootColumns.map((c, i) => `m.${quoteIdent(c)}::text = $${i + 1}`).join(' and ')} and (${accountColumns.map((c) => `m.${quoteIdent(c)}::text = $${t.rootColumns.length + 1}`).join(' or ')})`,
         [...victimKey, attacker.id],
       );
       if (Number(row?.n ?? 0) > 0) {

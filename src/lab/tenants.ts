@@ -201,6 +201,16 @@ function byPrivilege(values: readonly string[]): string[] {
   return [...values].sort((a, b) => rank(a) - rank(b));
 }
 
+/**
+ * The columns of a membership that name the member's account: a key to an account (not who did
+ * something to the row, `invited_by`), else a uuid named like one (`user_id`) that no key claims.
+ */
+export function memberAccountColumns(snapshot: Snapshot, m: Relation): string[] {
+  const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
+  const keyed = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!)).map((fk) => fk.columns[0]!);
+  return keyed.length > 0 ? keyed : m.columns.filter((c) => c.type === 'uuid' && MEMBER_ACCOUNT.test(c.name) && !fks.some((fk) => fk.columns.includes(c.name))).map((c) => c.name);
+}
+
 /** Whether a foreign key names an account: to auth.users, or to a table keyed by a key to auth.users (a profile). */
 function toAccount(snapshot: Snapshot, fk: Constraint): boolean {
   return (fk.refSchema === 'auth' && fk.refTable === 'users') || (fk.refSchema !== null && fk.refTable !== null && keyedByAccount(snapshot, fk.refSchema, fk.refTable));
@@ -234,9 +244,8 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
     // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
-    const keyed = fks.filter((fk) => fk.columns.length === 1 && toAccount(snapshot, fk) && !/_by$/i.test(fk.columns[0]!)).map((fk) => fk.columns[0]!);
     // No key to an account (dropped, or never made): a uuid named like the member's account, that no key claims.
-    const accounts = keyed.length > 0 ? keyed : m.columns.filter((c) => c.type === 'uuid' && MEMBER_ACCOUNT.test(c.name) && !fks.some((fk) => fk.columns.includes(c.name))).map((c) => c.name);
+    const accounts = memberAccountColumns(snapshot, m);
     if (accounts.length === 0) continue;
     const named = new RegExp(`\\b${literalPattern(m.name)}\\b`, 'i');
     const read =

@@ -133,10 +133,10 @@ test("a value held in several places leaks only where the caller reads none of t
   expect(leakedIn(output, secrets, new Set(['public.profiles']))).toEqual(['public.notes.body']);
 });
 
-const INVITE = (inviteCheck: string) => `
+const INVITE = (inviteCheck: string, accept = `insert into public.org_members (org_id, user_id, role) values (inv.org_id, auth.uid(), inv.role);`) => `
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.org_members (org_id uuid not null references public.orgs on delete cascade, user_id uuid not null references auth.users on delete cascade,
-  role text not null check (role in ('owner', 'admin', 'member')), primary key (org_id, user_id));
+  role text not null check (role in ('owner', 'admin', 'member')), seen_by uuid references auth.users, primary key (org_id, user_id));
 create table public.org_invitations (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade,
   invited_email text not null, role text not null default 'member', unique (org_id, invited_email));
 create function public.is_member(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
@@ -153,7 +153,7 @@ declare inv public.org_invitations;
 begin
   select * into inv from public.org_invitations where id = p_invitation_id and invited_email = (select email from auth.users where id = auth.uid());
   if not found then raise exception 'no such invitation'; end if;
-  insert into public.org_members (org_id, user_id, role) values (inv.org_id, auth.uid(), inv.role);
+  ${accept}
   delete from public.org_invitations where id = inv.id;
 end $$;
 alter table public.orgs enable row level security;
@@ -171,6 +171,11 @@ test('a definer function that invites anyone into any organisation, then the cal
   // The lab's effect is folded into the finding that the function is callable, and sets its level.
   const finding = report.findings.find((f) => f.object.name === 'create_invite' && /once it called public\.accept_invite with the rows this call inserted/.test(f.message));
   expect(finding).toMatchObject({ check: 'authenticated_security_definer_function_executable', level: 'critical' });
+});
+
+test("a second function that only stamps the caller on the organisation's memberships (seen_by) makes no member of it: no two-step join", async () => {
+  const report = await auditMigration(INVITE('', `update public.org_members set seen_by = auth.uid() where org_id = inv.org_id;`));
+  expect((report.lab!.functions ?? []).flatMap((f) => f.calls).filter((c) => c.redeemedBy !== undefined)).toEqual([]);
 });
 
 test('the inviting function checks that the caller is an admin of the organisation: no stranger joins', async () => {

@@ -17,6 +17,7 @@ import { parseExpression, scanFunctionBody, snapshotIndex, type PolicyAnalysis, 
 import { bodyAdminGuard, privilegeGate } from '../src/policy/index-match.ts';
 import { deparseSync } from 'pgsql-deparser';
 import { literalPattern } from './_shared.ts';
+import { quotedLiterals } from '../src/model/sql-text.ts';
 import { policyEffectiveRoles, rlsSubjectRoles, userPolicyAnalyses } from './_policy_checks.ts';
 import { apiRolesExecuting } from './_shared.ts';
 import { calledFunctions, serviceRoleGuard } from './_definer.ts';
@@ -62,7 +63,7 @@ function constantsFor(text: string, column: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(new RegExp(String.raw`${col}\s*=\s*'((?:[^']|'')*)'`, 'gi'))) out.add(m[1]!.replaceAll("''", "'"));
   for (const m of text.matchAll(new RegExp(String.raw`'((?:[^']|'')*)'(?:\s*::\s*\w+)?\s*=\s*${col}(?![\w"])`, 'gi'))) out.add(m[1]!.replaceAll("''", "'"));
-  for (const m of text.matchAll(new RegExp(String.raw`${col}\s+IN\s*\(([^()]*)\)`, 'gi'))) for (const v of m[1]!.matchAll(/'((?:[^']|'')*)'/g)) out.add(v[1]!.replaceAll("''", "'"));
+  for (const m of text.matchAll(new RegExp(String.raw`${col}\s+IN\s*\(([^()]*)\)`, 'gi'))) for (const v of quotedLiterals(m[1]!)) out.add(v);
   for (const m of text.matchAll(new RegExp(String.raw`${col}\s*=\s*ANY\s*\(\s*'\{([^}]*)\}'`, 'gi'))) for (const v of m[1]!.split(',')) out.add(v.trim().replace(/^"|"$/g, ''));
   return [...out];
 }

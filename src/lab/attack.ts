@@ -15,7 +15,7 @@
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
-import type { Constraint, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
+import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
@@ -244,17 +244,19 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
     const members = world.accounts
       .filter((a) => a.tenant === 1 && a.member?.root === rootKey && t.roles.includes(a.member.role) && t.roles.some((r) => outranks(t.roles, r, a.member!.role)))
       .sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
+    const plainest = (member: Persona) => member === members[0] && member.member!.role === t.roles[t.roles.length - 1];
+    /** A value above the member's role: for one above the plainest, only one some policy or helper grants more (an admin that is already worth an owner gains nothing). */
+    const above = (member: Persona, value: string) => outranks(t.roles, value, member.member!.role) && (plainest(member) || grantsMore(snapshot, column.name, rel.name, value, member.member!.role));
+    const promoted = () => attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined);
     // The plainest that makes itself more is the finding: anyone above it could too.
     for (const member of members) {
-      if (attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined)) break;
+      if (promoted()) break;
       const own = (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === member.id);
       if (!own) continue;
       const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
-      // The plainest tries every other value; one above it, only those it does not outrank and
-      // that some policy or helper grants more than its own (an admin that is already worth an owner gains nothing).
-      const plainest = member === members[0] && member.member!.role === t.roles[t.roles.length - 1];
+      // The plainest tries every other value; one above it, only those above its own.
       const held = member.member!.role;
-      for (const value of t.roles.filter((r) => r !== held && (plainest || (outranks(t.roles, r, held) && grantsMore(snapshot, column.name, rel.name, r, held))))) {
+      for (const value of t.roles.filter((r) => r !== held && (plainest(member) || above(member, r)))) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_promote');
         try {
@@ -265,10 +267,10 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
               table: { schema: rel.schema, name: rel.name },
               command: 'update',
               column: t.roleColumn,
-              steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${member.member!.role}' of the tenant`],
+              steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${held}' of the tenant`],
               gained: {},
               promotedTo: value,
-              promotedFrom: member.member!.role,
+              promotedFrom: held,
             });
             break;
           }
@@ -283,12 +285,11 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
     // the role ceiling of whoever may add members. The account added is the outsider, into tenant 1.
     const outsider = world.accounts.find((a) => a.name === 'outsider');
     const home = (world.made.get(rootKey) ?? []).find((m) => m.owner.tenant === 1);
-    if (!outsider || !home || attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined)) continue;
+    if (!outsider || !home || promoted()) continue;
     const inTenant = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(home.row[t.refColumns[i]!] ?? '')]));
     appoint: for (const member of members) {
       const held = member.member!.role;
-      const plainest = member === members[0] && held === t.roles[t.roles.length - 1];
-      for (const value of t.roles.filter((r) => outranks(t.roles, r, held) && (plainest || grantsMore(snapshot, column.name, rel.name, r, held)))) {
+      for (const value of t.roles.filter((r) => above(member, r))) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_appoint');
         try {
@@ -721,6 +722,14 @@ async function crossTenantWrites(
   return { attacks, attempts };
 }
 
+/** The tables a function's body names, read once per function (every call that inserted rows asks again). */
+const bodyTables = new WeakMap<FunctionInfo, ReturnType<typeof namedTables>>();
+function tablesOfBody(f: FunctionInfo): ReturnType<typeof namedTables> {
+  let found = bodyTables.get(f);
+  if (!found) bodyTables.set(f, (found = namedTables(f.source ?? '')));
+  return found;
+}
+
 /** At most this many functions are tried to turn a planted row into a membership. */
 const REDEEM_CALLS = 4;
 
@@ -743,10 +752,12 @@ export async function redeemed(
   victimRoot: Readonly<Record<string, unknown>>,
 ): Promise<{ fn: string; step: string } | null> {
   const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
-  if (!membership || planted.length === 0) return null;
-  const names = (r: Relation, body: string) => namedTables(body).some((n) => n.name === r.name && (n.schema === null || n.schema === r.schema));
+  // The attacker as the member's account (not as who invited or updated someone).
+  const accountColumns = membership ? memberAccountColumns(snapshot, membership) : [];
+  if (!membership || accountColumns.length === 0 || planted.length === 0) return null;
+  const names = (r: Relation, f: FunctionInfo) => tablesOfBody(f).some((n) => n.name === r.name && (n.schema === null || n.schema === r.schema));
   const functions = snapshot.functions.filter(
-    (f) => f.securityDefiner && f.kind === 'function' && f.extension === null && f.argCount > 0 && snapshot.exposedSchemas.includes(f.schema) && f.source !== null && !/^(trigger|event_trigger)$/.test(f.returnType) && names(rel, f.source) && names(membership, f.source),
+    (f) => f.securityDefiner && f.kind === 'function' && f.extension === null && f.argCount > 0 && snapshot.exposedSchemas.includes(f.schema) && f.source !== null && !/^(trigger|event_trigger)$/.test(f.returnType) && names(rel, f) && names(membership, f),
   );
   const table = `${rel.schema}.${rel.name}`;
   const mine: World = { ...world, made: new Map(world.made).set(table, [...planted.map((row) => ({ owner: attacker, row })), ...(world.made.get(table) ?? [])]) };
@@ -763,9 +774,6 @@ export async function redeemed(
       await actAs(session, attacker);
       await session.query(`select ${qualified(fn.schema, fn.name)}(${args.map((a, i) => `$${i + 1}::${a.type}`).join(', ')})::text`, values);
       await session.exec('RESET ROLE');
-      // The attacker as the member's account (not as who invited or updated someone).
-      const accountColumns = memberAccountColumns(snapshot, membership);
-      if (accountColumns.length === 0) continue;
       const [row] = await session.query<{ n: number }>(
         `select count(*)::int as n from ${qualified(membership.schema, membership.name)} m where ${t.rootColumns.map((c, i) => `m.${quoteIdent(c)}::text = $${i + 1}`).join(' and ')} and (${accountColumns.map((c) => `m.${quoteIdent(c)}::text = $${t.rootColumns.length + 1}`).join(' or ')})`,
         [...victimKey, attacker.id],
@@ -891,8 +899,7 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
     return v === null || v === undefined ? null : String(v);
   };
   // The thing the argument names, then its last words (`source_training` → training, `old_character` → character).
-  const words = base.split('_').filter(Boolean);
-  const names = words.map((_, i) => words.slice(i).join('_'));
+  const names = lastWords(base);
   const tables = [...world.made.keys()];
   for (const name of names) {
     const exact = (table: string) => table === name || table === `${name}s` || table === `${name}es` || table.replace(/ies$/, 'y') === name;
@@ -913,15 +920,12 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // one of its type; an argument a condition compares with the column it is named after
   // (`where invoice_ref = p_invoice_ref`, not `set name = p_name`) takes rowsOf's value there.
   // The column may be named after the argument or after its last words (`invitation_token` compared with `token`).
-  const bareWords = bare.split('_').filter(Boolean);
   const comparedColumn =
     body === null || bare === ''
       ? undefined
-      : bareWords
-          .map((_, i) => bareWords.slice(i).join('_'))
-          .find((column) =>
-            new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${literalPattern(column)}"?\\s*=\\s*${literalPattern(arg.name)}(?![\\w$])|(?<![\\w.$])${literalPattern(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${literalPattern(column)}\\b`, 'i').test(body),
-          );
+      : lastWords(bare).find((column) =>
+          new RegExp(`\\b(?:where|and|or|on)\\s+(?:\\w+\\.)?"?${literalPattern(column)}"?\\s*=\\s*${literalPattern(arg.name)}(?![\\w$])|(?<![\\w.$])${literalPattern(arg.name)}\\s*=\\s*(?:\\w+\\.)?"?${literalPattern(column)}\\b`, 'i').test(body),
+        );
   const compared = comparedColumn !== undefined;
   for (const table of tablesNamedIn(body, world)) {
     if (base === '') {
@@ -952,6 +956,12 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   if (t === 'jsonb' || t === 'json') return '{}';
   if (text) return rowsOf.name;
   return null;
+}
+
+/** A snake_case name and its last words, longest first: `source_training_id` → source_training_id, training_id, id. */
+function lastWords(name: string): string[] {
+  const words = name.split('_').filter(Boolean);
+  return words.map((_, i) => words.slice(i).join('_'));
 }
 
 /** Which values of a type compare with which: a key of one family fits an argument of the same. */

@@ -7,7 +7,7 @@
  */
 import { keyedByAccount } from '../model/accounts.ts';
 import { qualified } from '../model/ident.ts';
-import { argumentsOf, callArguments, literalPattern } from '../model/sql-text.ts';
+import { argumentsOf, callArguments, literalPattern, quotedLiterals } from '../model/sql-text.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 
 /** At most this many tenant roots, and role values per root, get accounts of their own (the world stays small). */
@@ -80,7 +80,7 @@ export function comparedLiterals(snapshot: Snapshot, column: string, table?: str
       out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
       // The rest of an IN list: `role in ('owner', 'admin')`.
       const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(text.slice(m.index! + m[0].length));
-      if (m[1] !== undefined && list) for (const more of list[0].matchAll(/'((?:[^']|'')*)'/g)) out.add(more[1]!.replaceAll("''", "'"));
+      if (m[1] !== undefined && list) for (const more of quotedLiterals(list[0])) out.add(more);
     }
   }
   for (const v of passedLiterals(snapshot, column, naming)) out.add(v);
@@ -121,7 +121,7 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
       for (const m of text.matchAll(call)) {
         const arg = callArguments(text, m.index! + m[0].length)[h.index];
         if (arg === undefined) continue;
-        for (const lit of arg.matchAll(/'((?:[^']|'')*)'/g)) out.push(lit[1]!.replaceAll("''", "'"));
+        out.push(...quotedLiterals(arg));
       }
     }
   }
@@ -149,13 +149,17 @@ export function columnValues(snapshot: Snapshot, rel: Relation, column: string, 
 
 const PRIVILEGE_ORDER = [/owner|founder|creator/i, /super/i, /admin/i, /manag|lead|head|moderat|supervis/i, /edit|write|contrib|author|staff/i, /member|user|employee|client|customer|agent/i, /view|read|guest|observ/i];
 
+/** The rank of the first privilege word a role value holds (0: owner), or -1: none. */
+function privilegeWord(value: string): number {
+  return PRIVILEGE_ORDER.findIndex((re) => re.test(value));
+}
+
 /**
  * Whether role value `a` ranks above `b` among a membership's `roles`: by the words they hold
  * (owner over admin over member) where both hold one, else by the schema's order (highest first).
  */
 export function outranks(roles: readonly string[], a: string, b: string): boolean {
-  const word = (v: string) => PRIVILEGE_ORDER.findIndex((re) => re.test(v));
-  const [wa, wb] = [word(a), word(b)];
+  const [wa, wb] = [privilegeWord(a), privilegeWord(b)];
   if (wa !== -1 && wb !== -1 && wa !== wb) return wa < wb;
   const [ia, ib] = [roles.indexOf(a), roles.indexOf(b)];
   return ia !== -1 && ib !== -1 && ia < ib;
@@ -171,23 +175,21 @@ export function grantsMore(snapshot: Snapshot, column: string, table: string, hi
   const naming = new RegExp(`\\b${literalPattern(table)}\\b`, 'i');
   const name = literalPattern(column);
   // The column itself, or a helper named after it that returns it (`my_role(team_id) = 'owner'`).
-  const helper = `\\b\\w*${name}\\w*\\s*\\([^()]*\\)`;
+  const helperStart = `\\b\\w*${name}\\w*\\s*\\(`;
+  const helper = `${helperStart}[^()]*\\)`;
   const lit = (v: string) => `'${literalPattern(v.replaceAll("'", "''"))}'`;
   const alone = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?=\\s*${lit(higher)}|${lit(higher)}(?:::\\w+)?\\s*=\\s*(?:(?:\\w+\\.)?"?${name}\\b|${helper})`, 'i');
   const list = new RegExp(`(?:\\b${name}"?|${helper})\\s*(?:::\\w+\\s*)?(?:in\\s*\\(|=\\s*any\\s*\\(\\s*(?:array\\s*)?\\[?)([^)\\]]*)`, 'gi');
-  const helperCall = new RegExp(`\\b\\w*${name}\\w*\\s*\\(`, 'i');
+  const mentionsHelper = new RegExp(helperStart, 'i');
+  const helperCalls = new RegExp(helperStart, 'gi');
+  /** A list of values that holds `higher` and not `held`. */
+  const apart = (values: readonly string[]) => values.includes(higher) && !values.includes(held);
   for (const text of accessTexts(snapshot)) {
-    if (!naming.test(text) && !helperCall.test(text)) continue;
+    if (!naming.test(text) && !mentionsHelper.test(text)) continue;
     if (alone.test(text)) return true;
-    for (const m of text.matchAll(list)) {
-      const values = [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((v) => v[1]!.replaceAll("''", "'"));
-      if (values.includes(higher) && !values.includes(held)) return true;
-    }
+    for (const m of text.matchAll(list)) if (apart(quotedLiterals(m[1]!))) return true;
     // A helper named after the column given the value (`has_team_role(auth.uid(), team_id, 'owner')`).
-    for (const m of text.matchAll(new RegExp(`\\b\\w*${name}\\w*\\s*\\(`, 'gi'))) {
-      const values = callArguments(text, m.index! + m[0].length).flatMap((arg) => [...arg.matchAll(/'((?:[^']|'')*)'/g)].map((v) => v[1]!.replaceAll("''", "'")));
-      if (values.includes(higher) && !values.includes(held)) return true;
-    }
+    for (const m of text.matchAll(helperCalls)) if (apart(callArguments(text, m.index! + m[0].length).flatMap((arg) => quotedLiterals(arg)))) return true;
   }
   return false;
 }
@@ -195,7 +197,7 @@ export function grantsMore(snapshot: Snapshot, column: string, table: string, hi
 /** Role names ranked by the words they hold (owner, admin, manager, editor, member, viewer); unknown ones between members and viewers, in their order. */
 function byPrivilege(values: readonly string[]): string[] {
   const rank = (v: string) => {
-    const i = PRIVILEGE_ORDER.findIndex((re) => re.test(v));
+    const i = privilegeWord(v);
     return i === -1 ? PRIVILEGE_ORDER.length - 1.5 : i;
   };
   return [...values].sort((a, b) => rank(a) - rank(b));

@@ -57,6 +57,11 @@ export function argumentsOf(identityArgs: string): { name: string; type: string 
   });
 }
 
+/** The string literals in `text` (`'owner'`, `'it''s'`), unquoted, in order. */
+export function quotedLiterals(text: string): string[] {
+  return [...text.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
+}
+
 /** `text` as a regular expression that matches it literally (a column name inside a pattern). */
 export function literalPattern(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

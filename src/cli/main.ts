@@ -58,6 +58,8 @@ interface TargetFlags {
   app?: string | false;
   /** false for `--no-lab`. */
   lab?: boolean;
+  /** false for `--no-cache`. */
+  cache?: boolean;
   /** Set by `supaudit load`. */
   load?: LoadSettings;
 }
@@ -136,6 +138,8 @@ async function prepareAudit(flags: TargetFlags, settings: Settings, io: CliIo, p
   if (flags.dbUrl && io.env['CI'] !== 'true' && (/:\/\/[^/@:]*:[^@]+@/.test(flags.dbUrl) || /(^|\s)password\s*=/i.test(flags.dbUrl))) {
     io.stderr('supaudit: warning: a password on the command line lands in shell history; prefer SUPABASE_DB_URL=… in the environment\n');
   }
+  // The embedded database's starting point is cached in the user's cache folder (src/introspect/targets/cache.ts).
+  (await import('../introspect/targets/cache.ts')).configureCache(io.env, flags.cache !== false);
   const target = resolveTarget({
     dbUrl: flags.dbUrl,
     migrations: flags.migrations,
@@ -405,6 +409,7 @@ function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--app <dir>', "application code to read for supabase calls (default: the folder above the project's supabase/; for --db-url only with --project)"))
     .addOption(new Option('--no-app', 'do not read the application code'))
     .addOption(new Option('--no-lab', "no lab: no accounts, rows, access matrix or attack search in supaudit's own copy of the schema"))
+    .addOption(new Option('--no-cache', "build the embedded database afresh: do not read or write supaudit's cache (SUPAUDIT_CACHE_DIR, else the user cache folder)"))
     .addOption(new Option('--debug', 'print stack traces of internal errors'));
 }
 

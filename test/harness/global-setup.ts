@@ -4,6 +4,9 @@
  * teardown. A cluster that cannot start fails the run with the reason (initdb output, server log
  * tail); the others are stopped first. Nothing here needs a TTY (CI runs as root without one).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { clusterInfo, selectedEngines, startCluster, type Cluster, type ClusterInfo } from './postgres.ts';
 
@@ -18,12 +21,17 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = performance.now();
+  // One embedded-database cache for the run (the workers inherit it), not the user's own: the first
+  // test to build the base stores it, the others restore it; removed at the end.
+  const cache = process.env['SUPAUDIT_CACHE_DIR'] ? undefined : mkdtempSync(join(tmpdir(), 'supaudit-cache-'));
+  if (cache) process.env['SUPAUDIT_CACHE_DIR'] = cache;
   const engines = selectedEngines();
   const results = await Promise.allSettled(engines.map((engine) => startCluster(engine)));
   const clusters = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`[${engines[i]}] ${(r.reason as Error)?.message ?? String(r.reason)}`] : []));
   if (failures.length) {
     await Promise.all(clusters.map((c) => c.stop().catch(() => undefined)));
+    if (cache) rmSync(cache, { recursive: true, force: true });
     throw new Error(`test harness: could not start PostgreSQL\n${failures.join('\n\n')}`);
   }
   const setupMs = Math.round(performance.now() - started);
@@ -35,5 +43,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   return async () => {
     await Promise.all(clusters.map((c: Cluster) => c.stop()));
+    if (cache) rmSync(cache, { recursive: true, force: true });
   };
 }

@@ -27,8 +27,27 @@ create policy "${HOSTILE_POLICY}" on public."<script>alert(1)</script>"
   for select using ("|a|" <> '</script><script>alert(3)</script>');
 `;
 
-/** Audits demo + hostile migration in a temporary copy of the demo project; returns the report. */
-export async function auditHostileDemo(): Promise<Report> {
+let hostile: Promise<Report> | undefined;
+
+/**
+ * Audits demo + hostile migration in a temporary copy of the demo project; returns the report, the
+ * same one to every test file of a worker (the reporters are pure: it is frozen, so a test that
+ * changed it would throw instead of changing what the next file sees).
+ */
+export function auditHostileDemo(): Promise<Report> {
+  hostile ??= auditHostileDemoOnce().then(deepFreeze);
+  return hostile;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+async function auditHostileDemoOnce(): Promise<Report> {
   const root = mkdtempSync(join(tmpdir(), 'supaudit-reports-'));
   try {
     const project = join(root, 'supabase');

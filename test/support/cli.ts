@@ -18,7 +18,8 @@ export async function runCli(argv: readonly string[], options: { env?: NodeJS.Pr
   const code = await main(argv, {
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
-    env: { NO_COLOR: '1', ...(options.env ?? {}) },
+    // The run's embedded-database cache (test/harness/global-setup.ts), as a user's environment would name one.
+    env: { NO_COLOR: '1', ...(process.env['SUPAUDIT_CACHE_DIR'] ? { SUPAUDIT_CACHE_DIR: process.env['SUPAUDIT_CACHE_DIR'] } : {}), ...(options.env ?? {}) },
     cwd: options.cwd ?? process.cwd(),
     isTTY: false,
   });

@@ -44,7 +44,12 @@ export default defineCheck({
       // A listing of a public bucket is public_bucket_allows_listing's finding, which it confirms.
       if (a.command === 'reach' && a.column.startsWith('list ')) continue;
       // Storage: one finding per bucket, whatever the verbs.
-      const key = a.command === 'reach' ? `reach:${a.column.replace(/^\S+ /, '')}` : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
+      const key =
+        a.command === 'reach'
+          ? `reach:${a.column.replace(/^\S+ /, '')}`
+          : a.signedUpWith !== undefined
+            ? `signup:${Object.keys(a.signedUpWith).sort().join(',')}`
+            : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
     }
     return [...byStep.values()].flatMap((group): FindingDraft[] => {
@@ -80,6 +85,33 @@ export default defineCheck({
                 `or revoke EXECUTE from ${attack.attacker === 'anon' ? 'anon and PUBLIC' : 'anon, authenticated and PUBLIC'} if the app does not call it. Steps: ${attack.steps.join('; ')}.`,
             },
             evidence,
+          },
+        ];
+      }
+      // A sign-up that chose its own role or tenant in the user metadata, which a sign-up trigger trusted.
+      if (attack.signedUpWith !== undefined) {
+        const [reader] = (attack.metadataReadBy ?? []).flatMap((q) => ctx.snapshot.functions.filter((f) => `${f.schema}.${f.name}` === q));
+        if (!reader) return [];
+        const data = JSON.stringify(attack.signedUpWith);
+        const readers = (attack.metadataReadBy ?? []).join(', ');
+        return [
+          {
+            // With a tenant's key among the values, the attacker must know that key (an id, often shown in URLs).
+            level: attack.needsTenantKey ? 'high' : 'critical',
+            message:
+              `Confirmed in the lab: anyone with the anon key signs up with user metadata ${data} (supabase.auth.signUp({ options: { data } }): the caller writes it), ` +
+              `which ${readers} reads at sign-up, and the new account then reads ${gainedText(attack)} that a plain sign-up cannot read` +
+              (attack.needsTenantKey ? ' (one of the values is another tenant\'s key, which the attacker must know).' : ': it chooses its own privileges.'),
+            object: functionObject(reader),
+            detail: `signup.${Object.keys(attack.signedUpWith).sort().join('.')}`,
+            roles: ['anon'],
+            remediation: {
+              text:
+                `Never take a role, a tenant or a privilege from raw_user_meta_data (the person signing up writes it): in ${readers}, give every new account the plainest role and no tenant, ` +
+                'and grant more through an admin path (an invitation the tenant created, a SECURITY DEFINER function that checks the caller, the service role); ' +
+                `values only an administrator sets belong in raw_app_meta_data. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, signedUpWith: attack.signedUpWith } },
           },
         ];
       }

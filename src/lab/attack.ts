@@ -18,6 +18,8 @@ import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
+import { gainedBetween, othersSeen, type Seen } from './seen.ts';
+import { signUpAttacks } from './signup.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
@@ -32,40 +34,8 @@ export interface AttackBudget {
   readonly ms: number;
 }
 
-type Seen = Record<string, number>;
-
 /** A column that holds a role: what policies and helpers compare with to decide what a user may do. */
 const ROLE_COLUMN = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|type|kind|tier|is_admin|admin|staff|status)$/i;
-
-/** Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to nobody we know). */
-async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
-  const out: Seen = {};
-  for (const rel of tables) {
-    const others = worldRows(snapshot, world, rel).filter((r) => r.owner !== p.id);
-    if (others.length === 0) {
-      out[`${rel.schema}.${rel.name}`] = 0;
-      continue;
-    }
-    await session.exec('SAVEPOINT supaudit_seen');
-    try {
-      await actAs(session, p);
-      const filter = keyFilter(snapshot, rel, 't', others, 1);
-      const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${qualified(rel.schema, rel.name)} t where ${filter.sql}`, filter.params);
-      out[`${rel.schema}.${rel.name}`] = Number(row?.n ?? 0);
-    } catch {
-      out[`${rel.schema}.${rel.name}`] = 0;
-    } finally {
-      await session.exec('ROLLBACK TO SAVEPOINT supaudit_seen');
-    }
-  }
-  return out;
-}
-
-function gainedBetween(before: Seen, after: Seen): LabAttack['gained'] {
-  const out: Record<string, { before: number; after: number }> = {};
-  for (const [k, n] of Object.entries(after)) if (n > (before[k] ?? 0)) out[k] = { before: before[k] ?? 0, after: n };
-  return out;
-}
 
 /**
  * Values a column can be set to that may widen access: true for a flag, each enum label and CHECK
@@ -102,6 +72,10 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
       const found = new Set<string>();
       // Two steps: any account first creates a tenant of its own, as the app lets it, then reads.
       if (name === 'outsider') {
+        // Anyone first: an account whose sign-up chose its own role or tenant.
+        const signedUp = await signUpAttacks(session, snapshot, world, tables);
+        attempts += signedUp.attempts;
+        attacks.push(...signedUp.attacks);
         const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
         attempts += founded.attempts;
         attacks.push(...founded.attacks);

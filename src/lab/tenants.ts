@@ -195,7 +195,7 @@ export function grantsMore(snapshot: Snapshot, column: string, table: string, hi
 }
 
 /** Role names ranked by the words they hold (owner, admin, manager, editor, member, viewer); unknown ones between members and viewers, in their order. */
-function byPrivilege(values: readonly string[]): string[] {
+export function byPrivilege(values: readonly string[]): string[] {
   const rank = (v: string) => {
     const i = privilegeWord(v);
     return i === -1 ? PRIVILEGE_ORDER.length - 1.5 : i;
@@ -242,7 +242,7 @@ function dependents(snapshot: Snapshot, key: string): number {
  */
 export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[], enumLabels: ReadonlyMap<string, readonly string[]>): TenantModel {
   const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
-  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; roleColumn?: string; roles: string[] }[] = [];
+  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; single: boolean; roleColumn?: string; roles: string[] }[] = [];
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
     // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
@@ -268,12 +268,20 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
           c.schema === m.schema && c.table === m.name && (c.type === 'primary_key' || c.type === 'unique') &&
           fk.columns.every((x) => c.columns.includes(x)) && accounts.some((a) => c.columns.includes(a)) && c.columns.length === fk.columns.length + 1,
       );
-      if (!unique && !roleColumn) continue;
-      candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
+      // One tenant per account (a profile's tenant_id): a membership where some policy or helper
+      // reads that column with the table (`select tenant_id from profiles where id = auth.uid()`).
+      const single =
+        !unique &&
+        snapshot.constraints.some((c) => c.schema === m.schema && c.table === m.name && (c.type === 'primary_key' || c.type === 'unique') && c.columns.length === 1 && accounts.includes(c.columns[0]!)) &&
+        fk.columns.length === 1 &&
+        accessTexts(snapshot).some((text) => named.test(text) && new RegExp(`\\b${literalPattern(fk.columns[0]!)}\\b`, 'i').test(text));
+      if (!unique && !roleColumn && !single) continue;
+      candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, single, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
     }
   }
   const best = new Map<string, (typeof candidates)[number]>();
-  const rank = (c: (typeof candidates)[number]) => [c.unique ? 0 : 1, c.roleColumn ? 0 : 1, `${c.membership.schema}.${c.membership.name}`] as const;
+  // A membership of many tenants per account (a key over both) first, then one tenant per account (a profile's tenant_id).
+  const rank = (c: (typeof candidates)[number]) => [c.unique ? 0 : c.single ? 1 : 2, c.roleColumn ? 0 : 1, `${c.membership.schema}.${c.membership.name}`] as const;
   for (const c of candidates) {
     const key = `${c.root.schema}.${c.root.name}`;
     const was = best.get(key);

@@ -307,26 +307,31 @@ type Row = Record<string, unknown>;
 /** The rows the world made so far, per table, with their owner: foreign keys point at the same owner's rows. */
 export type Made = Map<string, { owner: Persona; row: Row; ctid?: string }[]>;
 
+/**
+ * Signs the persona up as Auth does (auth.users, then its identity; the triggers run). `metadata`:
+ * keys added to the user metadata, which the person signing up chooses (`signUp({ options: { data } })`).
+ */
+export async function signUp(session: Session, p: Persona, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
+  await session.query(
+    `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+     values ('00000000-0000-0000-0000-000000000000', $1::uuid, 'authenticated', 'authenticated', $2, '', now(),
+             '{"provider": "email", "providers": ["email"]}'::jsonb, jsonb_build_object('full_name', $3::text, 'name', $3::text) || $4::jsonb, now(), now())`,
+    [p.id, p.email, p.name, JSON.stringify(metadata)],
+  );
+  await session.query(
+    `insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
+     values ($1::text, $2::uuid, jsonb_build_object('sub', $1::text, 'email', $3::text, 'email_verified', true), 'email', now(), now())`,
+    [p.id, p.id, p.email],
+  );
+}
+
 async function createAccounts(session: Session, world: { accounts: Persona[]; accountErrors: string[] }, personas: readonly Persona[]): Promise<void> {
-  const signUp = async (p: Persona) => {
-    await session.query(
-      `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-       values ('00000000-0000-0000-0000-000000000000', $1::uuid, 'authenticated', 'authenticated', $2, '', now(),
-               '{"provider": "email", "providers": ["email"]}'::jsonb, jsonb_build_object('full_name', $3::text, 'name', $3::text), now(), now())`,
-      [p.id, p.email, p.name],
-    );
-    await session.query(
-      `insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
-       values ($1::text, $2::uuid, jsonb_build_object('sub', $1::text, 'email', $3::text, 'email_verified', true), 'email', now(), now())`,
-      [p.id, p.id, p.email],
-    );
-  };
   /** Sign-up triggers that refused (invite-only apps): the accounts are made without them. */
   const refused: string[] = [];
   for (const p of personas) {
     await session.exec('SAVEPOINT supaudit_world');
     try {
-      await signUp(p);
+      await signUp(session, p);
       await session.exec('RELEASE SAVEPOINT supaudit_world');
       world.accounts.push(p);
     } catch (error) {
@@ -336,7 +341,7 @@ async function createAccounts(session: Session, world: { accounts: Persona[]; ac
       try {
         await session.exec('SAVEPOINT supaudit_world');
         await session.query(`select set_config('session_replication_role', 'replica', true)`);
-        await signUp(p);
+        await signUp(session, p);
         await session.query(`select set_config('session_replication_role', 'origin', true)`);
         await session.exec('RELEASE SAVEPOINT supaudit_world');
         world.accounts.push(p);
@@ -385,7 +390,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     };
     for (const rel of fillOrder(tables, snapshot.constraints)) {
       // Rows a sign-up trigger made for the lab's accounts are theirs already.
-      const own = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
+      const signedUp = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
+      // A membership the sign-up made with no tenant (a profile whose tenant_id the app fills in
+      // later): alice's and bob's get their tenants, as onboarding would give them.
+      const joins = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
+      const own = joins ? await placeInTenants(session, snapshot, rel, joins, signedUp, owners, made) : signedUp;
       for (const r of own) record(rel, r.owner, r.row, r.ctid);
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
       // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
@@ -492,10 +501,16 @@ function tenantOf(snapshot: Snapshot, tenants: TenantModel, rel: Relation, row: 
   return parentTenant(snapshot, rel, row, made, rowTenants);
 }
 
-/** The tenant of the first row of the world that `row` points at (a foreign key, not to auth) and that has one; null: none. */
+/**
+ * The tenant of the first row of the world that `row` points at (a foreign key, not to auth) and that
+ * has one; null: none. Not through a key that is set to NULL when its row goes (ON DELETE SET NULL):
+ * a row made to outlive what it points at (the upload an entry of a global catalogue came from) is
+ * not that row's tenant's.
+ */
 export function parentTenant(snapshot: Snapshot, rel: Relation, row: Readonly<Record<string, unknown>>, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
   for (const fk of snapshot.constraints) {
     if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
+    if (/\bON DELETE SET NULL\b/i.test(fk.definition)) continue;
     const refKey = `${fk.refSchema}.${fk.refTable}`;
     const parent = (made.get(refKey) ?? []).find((m) => fk.columns.every((c, i) => row[c] !== null && row[c] !== undefined && JSON.stringify(m.row[fk.refColumns[i]!]) === JSON.stringify(row[c])));
     const refRel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === refKey);
@@ -643,6 +658,44 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
     [owners.map((o) => o.id)],
   );
   return rows.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
+}
+
+/**
+ * Rows a sign-up trigger made in a membership with its tenant columns empty: each owner's is set to
+ * the owner's own root row (in a savepoint: a trigger may refuse the change, and the row stays as it
+ * was). Other rows and other accounts are left as the trigger made them.
+ */
+async function placeInTenants(
+  session: Session,
+  snapshot: Snapshot,
+  rel: Relation,
+  root: TenantRoot,
+  rows: readonly { owner: Persona; row: Row; ctid: string }[],
+  owners: readonly Persona[],
+  made: Made,
+): Promise<{ owner: Persona; row: Row; ctid: string }[]> {
+  const out: { owner: Persona; row: Row; ctid: string }[] = [];
+  for (const r of rows) {
+    const tenantRow = owners.includes(r.owner) ? made.get(`${root.root.schema}.${root.root.name}`)?.find((m) => m.owner.id === r.owner.id)?.row : undefined;
+    if (!tenantRow || !root.rootColumns.every((c) => r.row[c] === null || r.row[c] === undefined)) {
+      out.push(r);
+      continue;
+    }
+    const types = root.rootColumns.map((c) => rel.columns.find((x) => x.name === c)?.type ?? 'text');
+    await session.exec('SAVEPOINT supaudit_world');
+    try {
+      const [updated] = await session.query<{ j: Row; c: string }>(
+        `update ${qualified(rel.schema, rel.name)} t set ${root.rootColumns.map((c, i) => `${quoteIdent(c)} = $${i + 2}::text::${types[i]}`).join(', ')} where t.ctid = $1::tid returning to_jsonb(t) as j, t.ctid::text as c`,
+        [r.ctid, ...root.refColumns.map((c) => String(tenantRow[c]))],
+      );
+      await session.exec('RELEASE SAVEPOINT supaudit_world');
+      out.push(updated ? { owner: r.owner, row: updated.j, ctid: updated.c } : r);
+    } catch {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_world');
+      out.push(r);
+    }
+  }
+  return out;
 }
 
 /**

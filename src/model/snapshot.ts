@@ -391,6 +391,11 @@ export interface LabAttack {
   readonly uploaders?: readonly string[];
   /** A member (of this role) set the owner column of its tenant's root row to itself, and then reached more rows. */
   readonly takeover?: string;
+  /** A sign-up (`table` auth.users) whose user metadata set these keys, which the functions `metadataReadBy` read at sign-up: it then read `gained` more rows than a plain sign-up. */
+  readonly signedUpWith?: Readonly<Record<string, string>>;
+  readonly metadataReadBy?: readonly string[];
+  /** With `signedUpWith`: one of the values was the victim tenant's key, which the attacker must know. */
+  readonly needsTenantKey?: true;
 }
 
 /**

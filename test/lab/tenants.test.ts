@@ -173,6 +173,54 @@ create policy "invited" on public.invitations for select to authenticated using 
     }
   });
 
+  test('one tenant per account (a profile\'s company_id) is a membership, ranked after a membership of many; the sign-up\'s empty profile gets its tenant; a row that outlives its parent (ON DELETE SET NULL) is not the parent\'s tenant\'s', async () => {
+    const session = await loadPglite(`
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.workspace_members (workspace_id uuid not null references public.workspaces, user_id uuid not null references auth.users,
+  role text not null check (role in ('owner', 'viewer')), primary key (workspace_id, user_id));
+create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.profiles (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
+  current_workspace_id uuid references public.workspaces, level text);
+create table public.uploads (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies on delete cascade);
+create table public.catalog (id uuid primary key default gen_random_uuid(), name text not null, upload_id uuid references public.uploads on delete set null);
+create function public.in_workspace(w uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.workspace_members m where m.workspace_id = w and m.user_id = auth.uid()) $$;
+create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
+  select company_id from public.profiles where id = auth.uid() $$;
+create function public.my_workspace() returns uuid language sql stable security definer set search_path = '' as $$
+  select current_workspace_id from public.profiles where id = auth.uid() and level is not null $$;
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.profiles (id) values (new.id);
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      // profiles names both roots with a column some helper reads; for workspaces the membership of many wins.
+      expect(world.tenants.roots.map((t) => [t.root.name, t.membership.name, t.rootColumns])).toEqual([
+        ['companies', 'profiles', ['company_id']],
+        ['workspaces', 'workspace_members', ['workspace_id']],
+      ]);
+      // The sign-up made alice's and bob's profiles with no company: each now names its owner's company.
+      const rows = await session.query<{ who: string; company: string | null }>(
+        `select u.email as who, c.name as company from public.profiles p join auth.users u on u.id = p.id left join public.companies c on c.id = p.company_id order by 1`,
+      );
+      expect(rows.map((r) => [r.who.split('@')[0], r.company]).filter(([who]) => !who!.startsWith('t'))).toEqual([
+        ['alice', 'alice-companies-name-0'],
+        ['bob', 'bob-companies-name-1'],
+        ['outsider', null],
+      ]);
+      expect([...world.rowTenants.get('public.uploads')!.values()].sort()).toEqual([1, 2]);
+      expect(world.made.get('public.catalog')?.length).toBe(2);
+      expect(world.rowTenants.get('public.catalog')).toBeUndefined();
+    } finally {
+      await session.close();
+    }
+  });
+
   test('a free-text role: the values are the literals policies pass to the helper that compares it with its parameter, the most privileged first', async () => {
     const session = await loadPglite(`
 create table public.org (id integer generated always as identity primary key, name text not null);

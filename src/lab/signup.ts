@@ -1,0 +1,181 @@
+/**
+ * A sign-up that chooses its own privileges. The user metadata (`raw_user_meta_data`) is whatever
+ * the person signing up sends (`supabase.auth.signUp({ options: { data } })`), yet sign-up triggers
+ * often read a role, a tenant or an admin flag from it. The lab signs up twice, in savepoints rolled
+ * back at once: a plain account, then one whose metadata sets each key that code run at sign-up
+ * reads, to values that may widen access (a role above the others, the victim tenant's key, true);
+ * confirmed when the second account reads rows of other owners that the first does not. The
+ * policies, helpers and trigger chain that let it through are whatever the project has.
+ */
+import { literalPattern } from '../model/sql-text.ts';
+import type { FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
+import type { Session } from '../introspect/session.ts';
+import { gainedBetween, othersSeen } from './seen.ts';
+import { byPrivilege, comparedLiterals } from './tenants.ts';
+import { signUp, type Persona, type World } from './world.ts';
+
+/** The plain sign-up the others are measured against, and the one that sets its own metadata. */
+const PLAIN: Persona = { name: 'signup_plain', id: '5196a000-0000-4000-8000-0000000000a1', email: 'signup-plain@lab.supaudit.invalid', tenant: null };
+const CHOSEN: Persona = { name: 'signup_chosen', id: '5196a000-0000-4000-8000-0000000000b2', email: 'signup-chosen@lab.supaudit.invalid', tenant: null };
+
+/** Role values tried per key (the highest first). */
+const MAX_VALUES = 3;
+/** How deep the functions a sign-up trigger calls are followed. */
+const CALL_DEPTH = 2;
+
+/** A key that can only be a flag of privilege. */
+const FLAG_KEY = /^(is|has|can)_|(^|_)(admin|staff|superuser|super_admin|moderator|verified|approved)$/i;
+
+/** What code run at sign-up reads from the user metadata: the key, and the function that reads it. */
+export interface MetadataKey {
+  readonly key: string;
+  readonly readBy: string;
+  /** Values to try, most privileged first. */
+  readonly values: readonly string[];
+  /** The value is the victim tenant's key (the attacker must know it), not a role. */
+  readonly tenant: boolean;
+}
+
+/** The functions run when an account is created: auth.users' triggers, and the functions they call. */
+function signUpFunctions(snapshot: Snapshot): FunctionInfo[] {
+  const users = snapshot.relations.find((r) => r.schema === 'auth' && r.name === 'users');
+  if (!users) return [];
+  const named = (qualifiedName: string) => snapshot.functions.filter((f) => `${f.schema}.${f.name}` === qualifiedName && f.source !== null);
+  let frontier = [...(users.beforeInsertFunctions ?? []), ...(users.afterWriteFunctions ?? [])].flatMap(named);
+  const out = new Map(frontier.map((f) => [`${f.schema}.${f.name}(${f.identityArgs})`, f]));
+  const user = snapshot.functions.filter((f) => f.extension === null && f.source !== null && f.schema !== 'auth' && f.schema !== 'pg_catalog');
+  for (let depth = 0; depth < CALL_DEPTH && frontier.length > 0; depth++) {
+    const next: FunctionInfo[] = [];
+    for (const caller of frontier) {
+      for (const f of user) {
+        const id = `${f.schema}.${f.name}(${f.identityArgs})`;
+        if (out.has(id) || !new RegExp(`\\b${literalPattern(f.name)}"?\\s*\\(`, 'i').test(caller.source!)) continue;
+        out.set(id, f);
+        next.push(f);
+      }
+    }
+    frontier = next;
+  }
+  return [...out.values()];
+}
+
+/**
+ * The metadata keys sign-up code reads, each with the values to try: where any of that code names
+ * the user metadata, every `->> 'key'` it reads (a helper may be handed the metadata as an argument).
+ * A key cast to an enum, or compared by policies and helpers with role-like literals, gets those
+ * values; a key named like a tenant's key gets the victim tenant's; a flag gets true.
+ */
+export function metadataKeys(snapshot: Snapshot, world: World, victim: Persona): MetadataKey[] {
+  const functions = signUpFunctions(snapshot);
+  if (!functions.some((f) => /raw_user_meta_data|user_metadata/i.test(f.source!))) return [];
+  const out = new Map<string, MetadataKey>();
+  for (const f of functions) {
+    for (const m of f.source!.matchAll(/->>?\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)) {
+      const key = m[1]!;
+      if (out.has(key) || key === 'full_name' || key === 'name') continue;
+      const tenantKey = tenantValue(snapshot, world, victim, key);
+      const values = tenantKey !== undefined ? [tenantKey] : roleValuesOf(snapshot, world, f.source!, key);
+      if (values.length > 0) out.set(key, { key, readBy: `${f.schema}.${f.name}`, values, tenant: tenantKey !== undefined });
+    }
+  }
+  return [...out.values()];
+}
+
+/** The victim tenant's key, for a key named like a tenant root's key (`organization_id`, `tenant`, `team_id`). */
+function tenantValue(snapshot: Snapshot, world: World, victim: Persona, key: string): string | undefined {
+  const stem = key.replace(/_?(id|uuid|key)$/i, '').toLowerCase();
+  if (stem === '') return undefined;
+  for (const t of world.tenants.roots) {
+    const name = t.root.name.toLowerCase();
+    const matches = t.rootColumns.some((c) => c.toLowerCase() === key.toLowerCase()) || name === stem || name === `${stem}s` || name === `${stem}es` || (stem.endsWith('y') && name === `${stem.slice(0, -1)}ies`);
+    if (!matches || t.refColumns.length !== 1) continue;
+    const row = world.made.get(`${t.root.schema}.${t.root.name}`)?.find((m) => m.owner.id === victim.id)?.row;
+    const value = row?.[t.refColumns[0]!];
+    if (value !== undefined && value !== null) return String(value);
+  }
+  return undefined;
+}
+
+/** Values a role key may take: the enum it is cast to, the literals policies and helpers compare a column of its name with; true for a flag. */
+function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: string): string[] {
+  const cast = new RegExp(`->>\\s*'${key}'\\s*\\)*\\s*::\\s*"?([A-Za-z_][\\w]*)"?(?:\\s*\\.\\s*"?([A-Za-z_][\\w]*)"?)?`, 'i').exec(source);
+  const typeName = cast ? (cast[2] ? `${cast[1]}.${cast[2]}` : cast[1]!) : undefined;
+  const labels = typeName
+    ? [...world.enums.labels].filter(([t]) => t === typeName || t.endsWith(`.${typeName}`)).flatMap(([, l]) => l)
+    : [];
+  const compared = comparedLiterals(snapshot, key);
+  const values = byPrivilege([...new Set([...labels, ...compared])]);
+  if (values.length > 0) return values.slice(0, MAX_VALUES);
+  return FLAG_KEY.test(key) || /::\s*bool/i.test(cast?.[0] ?? '') ? ['true'] : [];
+}
+
+/** The metadata each attempt sets: each role value with the tenant keys, then without them, then the tenant keys alone. */
+function attemptsOf(keys: readonly MetadataKey[]): Record<string, string>[] {
+  const roles = keys.filter((k) => !k.tenant);
+  const tenants = Object.fromEntries(keys.filter((k) => k.tenant).map((k) => [k.key, k.values[0]!]));
+  const out: Record<string, string>[] = [];
+  const depth = Math.max(0, ...roles.map((k) => k.values.length));
+  for (let i = 0; i < depth; i++) {
+    const chosen = Object.fromEntries(roles.map((k) => [k.key, k.values[Math.min(i, k.values.length - 1)]!]));
+    out.push(chosen);
+    if (Object.keys(tenants).length > 0) out.push({ ...tenants, ...chosen });
+  }
+  if (Object.keys(tenants).length > 0) out.push(tenants);
+  return out;
+}
+
+/**
+ * Signs up with chosen metadata and measures what the account reads against a plain sign-up. At
+ * most two attacks: the first that gains with a role value (its own privileges), and the first that
+ * gains with the tenant keys alone (a tenant it was never invited to).
+ */
+export async function signUpAttacks(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const victim = world.owners[0];
+  if (!victim || !world.accounts.some((a) => a.id === victim.id)) return { attacks: [], attempts: 0 };
+  const keys = metadataKeys(snapshot, world, victim);
+  if (keys.length === 0) return { attacks: [], attempts: 0 };
+  let attempts = 1;
+  await session.exec('SAVEPOINT supaudit_signup');
+  let plain: Record<string, number>;
+  try {
+    await signUp(session, PLAIN);
+    plain = await othersSeen(session, snapshot, world, tables, PLAIN);
+  } catch {
+    return { attacks: [], attempts };
+  } finally {
+    await session.exec('ROLLBACK TO SAVEPOINT supaudit_signup');
+  }
+  const found = new Map<'role' | 'tenant', LabAttack>();
+  for (const metadata of attemptsOf(keys)) {
+    const used = keys.filter((k) => k.key in metadata);
+    const kind = used.some((k) => !k.tenant) ? 'role' : 'tenant';
+    if (found.has(kind)) continue;
+    attempts++;
+    await session.exec('SAVEPOINT supaudit_signup');
+    try {
+      await signUp(session, CHOSEN, metadata);
+      const gained = gainedBetween(plain, await othersSeen(session, snapshot, world, tables, CHOSEN));
+      if (Object.keys(gained).length === 0) continue;
+      const readers = [...new Set(used.map((k) => k.readBy))];
+      found.set(kind, {
+        attacker: 'anon',
+        table: { schema: 'auth', name: 'users' },
+        command: 'insert',
+        column: 'raw_user_meta_data',
+        signedUpWith: metadata,
+        metadataReadBy: readers,
+        ...(used.some((k) => k.tenant) ? { needsTenantKey: true as const } : {}),
+        steps: [
+          `supabase.auth.signUp({ email, password, options: { data: ${JSON.stringify(metadata)} } }) -- as anyone; ${readers.join(', ')} reads it at sign-up`,
+          ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k} -- as the new account; a plain sign-up reads ${plain[k] ?? 0}`),
+        ],
+        gained,
+      });
+    } catch {
+      // The trigger refused these values (a cast, a foreign key): the next attempt.
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_signup');
+    }
+  }
+  return { attacks: [...found.values()], attempts };
+}

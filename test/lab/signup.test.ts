@@ -1,0 +1,81 @@
+/**
+ * A sign-up that chooses its own privileges: the user metadata is the caller's to write
+ * (`supabase.auth.signUp({ options: { data } })`), and a sign-up trigger that takes a role or a
+ * tenant from it lets anyone make itself an administrator or a member of any tenant. The lab signs
+ * up a plain account and one with chosen metadata and compares what each reads.
+ */
+import { describe, expect, test } from 'vitest';
+import { auditMigration } from '../support/cli.ts';
+
+/** A Lovable-style schema: roles in their own table, a tenant on the profile, both set by the sign-up trigger. */
+const SCHEMA = (roleAtSignUp: string, tenantAtSignUp: string) => `
+create type public.app_role as enum ('super_admin', 'tenant_admin', 'user');
+create table public.tenants (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.profiles (
+  id uuid primary key references auth.users on delete cascade,
+  tenant_id uuid references public.tenants on delete set null,
+  email text
+);
+create table public.user_roles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users on delete cascade,
+  role public.app_role not null,
+  unique (user_id, role)
+);
+create table public.customers (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants on delete cascade, name text not null);
+create function public.has_role(_user_id uuid, _role public.app_role) returns boolean language sql stable security definer set search_path = public as $$
+  select exists (select 1 from public.user_roles where user_id = _user_id and role = _role) $$;
+create function public.my_tenant() returns uuid language sql stable security definer set search_path = public as $$
+  select tenant_id from public.profiles where id = auth.uid() $$;
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = public as $$
+declare
+  meta jsonb := new.raw_user_meta_data;
+begin
+  insert into public.profiles (id, tenant_id, email) values (new.id, ${tenantAtSignUp}, new.email);
+  insert into public.user_roles (user_id, role) values (new.id, ${roleAtSignUp});
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+alter table public.tenants enable row level security;
+alter table public.profiles enable row level security;
+alter table public.user_roles enable row level security;
+alter table public.customers enable row level security;
+create policy "read own tenant" on public.tenants for select to authenticated using (id = public.my_tenant() or public.has_role(auth.uid(), 'super_admin'));
+create policy "read own profile and the tenant's" on public.profiles for select to authenticated using (id = auth.uid() or tenant_id = public.my_tenant() or public.has_role(auth.uid(), 'super_admin'));
+create policy "read own roles" on public.user_roles for select to authenticated using (user_id = auth.uid());
+create policy "read the tenant's customers" on public.customers for select to authenticated using (tenant_id = public.my_tenant() or public.has_role(auth.uid(), 'super_admin'));
+`;
+
+const signUpFindings = (report: Awaited<ReturnType<typeof auditMigration>>) =>
+  report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes(':signup.'));
+
+describe('a sign-up that chooses its own privileges', () => {
+  test('the trigger takes the role from the metadata: anyone signs up as super_admin and reads every tenant (critical)', async () => {
+    const report = await auditMigration(SCHEMA(`coalesce((meta->>'role')::public.app_role, 'user')`, 'null'));
+    const attack = report.lab!.attacks.find((a) => a.signedUpWith !== undefined);
+    expect(attack).toMatchObject({ attacker: 'anon', table: { schema: 'auth', name: 'users' }, signedUpWith: { role: 'super_admin' }, metadataReadBy: ['public.handle_new_user'] });
+    expect(attack!.needsTenantKey).toBeUndefined();
+    expect(attack!.gained['public.customers']!.after).toBeGreaterThan(attack!.gained['public.customers']!.before);
+    const [finding, ...more] = signUpFindings(report);
+    expect(more).toEqual([]);
+    expect(finding).toMatchObject({ level: 'critical', roles: ['anon'], object: { type: 'function', schema: 'public', name: 'handle_new_user' } });
+    expect(finding!.message).toMatch(/^Confirmed in the lab: anyone with the anon key signs up with user metadata \{"role":"super_admin"\} .*which public\.handle_new_user reads at sign-up, and the new account then reads .*public\.customers \(0 → \d+ rows of another owner\).* that a plain sign-up cannot read: it chooses its own privileges\.$/);
+  });
+
+  test('the trigger takes the tenant from the metadata: anyone who knows a tenant\'s key joins it (high)', async () => {
+    const report = await auditMigration(SCHEMA(`'user'`, `(meta->>'tenant_id')::uuid`));
+    const [finding, ...more] = signUpFindings(report);
+    expect(more).toEqual([]);
+    expect(finding?.level).toBe('high');
+    expect(finding?.message).toMatch(/signs up with user metadata \{"tenant_id":"[0-9a-f-]{36}"\} .*public\.customers \(0 → 1 row of another owner\).*another tenant's key, which the attacker must know/);
+    expect(report.lab!.attacks.find((a) => a.signedUpWith)?.needsTenantKey).toBe(true);
+  });
+
+  test('near misses: the trigger reads only a display name, or clamps the role to the plain ones: nothing is found', async () => {
+    const named = await auditMigration(SCHEMA(`'user'`, 'null').replace("insert into public.profiles (id, tenant_id, email) values (new.id, null, new.email)", "insert into public.profiles (id, tenant_id, email) values (new.id, null, meta->>'full_name')"));
+    expect(signUpFindings(named)).toEqual([]);
+    const clamped = await auditMigration(SCHEMA(`case when meta->>'role' = 'tenant_admin' then 'tenant_admin'::public.app_role else 'user'::public.app_role end`, 'null'));
+    expect(clamped.lab!.attacks.filter((a) => a.signedUpWith)).toEqual([]);
+    expect(signUpFindings(clamped)).toEqual([]);
+  });
+});

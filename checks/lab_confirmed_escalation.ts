@@ -144,6 +144,27 @@ export default defineCheck({
           },
         ];
       }
+      // A user that granted itself a plan, credits or a premium flag that trusted code reads.
+      if (attack.entitlement !== undefined) {
+        const readers = attack.entitlement.readBy;
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: ${attack.attacker === 'outsider' ? 'any signed-up account' : 'a signed-in user'} sets ${attack.column} of its own row in ${name} to '${attack.entitlement.value}' through the API, and it stays; ` +
+              `${readers.slice(0, 3).join(', ')}${readers.length > 3 ? ` and ${readers.length - 3} more` : ''} read${readers.length === 1 ? 's' : ''} ${attack.column} to decide what the user gets: it grants itself a plan, credits or a status it did not pay for.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `entitle.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Users must not write ${attack.column}: revoke UPDATE (${attack.column}) (and INSERT, if rows are made through the API) from authenticated and grant the columns users may edit, ` +
+                `or give the UPDATE policy a WITH CHECK that keeps it; let only the payment webhook (the service role) or a function that checks the purchase change it. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, entitlement: attack.entitlement } },
+          },
+        ];
+      }
       // A member that made itself the owner of its tenant.
       if (attack.takeover !== undefined) {
         return [

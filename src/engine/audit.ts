@@ -251,7 +251,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
-    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, ...(lab.functions ? { labFunctions: lab.functions } : {}), ...(lab.tenants ? { labTenants: lab.tenants.map((t) => ({ root: t.root, membership: t.membership })) } : {}) } : {}),
+    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, labTables: lab.tables, ...(lab.functions ? { labFunctions: lab.functions } : {}), ...(lab.tenants ? { labTenants: lab.tenants.map((t) => ({ root: t.root, membership: t.membership })) } : {}) } : {}),
     ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     ...(opened.seededAccounts && opened.seededAccounts.length > 0 ? { seededAccounts: opened.seededAccounts } : {}),
@@ -488,7 +488,8 @@ export function withLabMerged(report: Report): Report {
   const folded = new Map<string, Finding[]>();
   for (const f of lab) {
     // A role given to another account (the ceiling of adding members) is a flaw of its own, whatever INSERT finding the table has.
-    if (/:appoint\.[^:]*$/.test(f.fingerprint)) continue;
+    // So is a user granting itself an entitlement (a plan, credits), whatever UPDATE finding the table has.
+    if (/:(appoint|entitle)\.[^:]*$/.test(f.fingerprint)) continue;
     const c = command(f);
     const into = (c !== undefined ? confirmed.get(`${table(f)}#${c}`) : undefined) ?? confirmed.get(`${table(f)}#*`) ?? (c === undefined ? [...confirmed].find(([k]) => k.startsWith(`${table(f)}#`))?.[1] : undefined);
     if (into) folded.set(into.fingerprint, [...(folded.get(into.fingerprint) ?? []), f]);

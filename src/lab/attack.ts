@@ -19,6 +19,7 @@ import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '..
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
 import { gainedBetween, othersSeen, type Seen } from './seen.ts';
+import { entitlementAttacks } from './entitlement.ts';
 import { signUpAttacks } from './signup.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
@@ -76,6 +77,10 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const signedUp = await signUpAttacks(session, snapshot, world, tables);
         attempts += signedUp.attempts;
         attacks.push(...signedUp.attacks);
+        // A plan, credits or a premium flag of its own row that the user sets itself.
+        const entitled = await entitlementAttacks(session, snapshot, world, tables);
+        attempts += entitled.attempts;
+        attacks.push(...entitled.attacks);
         const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
         attempts += founded.attempts;
         attacks.push(...founded.attacks);

@@ -396,6 +396,8 @@ export interface LabAttack {
   readonly metadataReadBy?: readonly string[];
   /** With `signedUpWith`: one of the values was the victim tenant's key, which the attacker must know. */
   readonly needsTenantKey?: true;
+  /** The attacker set `column` of its own row to `value`, and it stayed: a plan, credits or a flag that `readBy` (functions, policies) trust. */
+  readonly entitlement?: { readonly value: string; readonly readBy: readonly string[] };
 }
 
 /**
@@ -455,6 +457,8 @@ export interface Snapshot {
   readonly labMatrix?: readonly LabMatrixRow[];
   /** The lab's persona × function calls: absent when no lab ran, then lab_function_cross_owner is silent. */
   readonly labFunctions?: readonly LabFunctionRow[];
+  /** Per table the lab's world filled (`rows`: rows it added; 0 with `reason` 'made by sign-up': a trigger made them): absent when no lab ran. */
+  readonly labTables?: readonly { readonly schema: string; readonly name: string; readonly rows: number; readonly reason?: string }[];
   /** The tenant roots (and their memberships) the lab's world was built on, `schema.name`: absent when no lab ran or it found none. */
   readonly labTenants?: readonly { readonly root: string; readonly membership: string }[];
   /**

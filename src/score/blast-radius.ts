@@ -47,7 +47,7 @@ function escalationsOf(ctx: CheckContext, role: string): Map<string, Escalation>
     // (a join or a role of its own: not a role given to someone else, nor a row moved into another tenant).
     const proven =
       lab === undefined ||
-      lab.some((a) => a.table.schema === s.schema && a.table.name === s.name && (a.command === 'insert' || a.command === 'update') && !a.appointed && (a.planted === undefined || a.planted === 'join'));
+      lab.some((a) => a.table.schema === s.schema && a.table.name === s.name && (a.command === 'insert' || a.command === 'update') && !a.appointed && !a.entitlement && (a.planted === undefined || a.planted === 'join'));
     for (const g of src.gated) {
       const key = `${g.policy.schema}\u0000${g.policy.table}`;
       const e = out.get(key) ?? {
@@ -144,7 +144,10 @@ function policyReach(policies: readonly PolicyAnalysis[], command: Command, anon
   // A permissive policy without the clause this command needs (an INSERT policy with no WITH CHECK,
   // FOR ALL with neither) admits no row: Postgres skips it, it does not allow everything.
   // For anon, a clause that needs the caller's id (`… = auth.uid()` on every way through) admits nothing.
-  const permissive = policies.filter((a) => a.policy.permissive && clause(a) !== null && !(anonymous && clause(a)!.parseError === null && requiresCaller(clause(a)!.text)));
+  // `USING (false)` (a table only the service role touches) admits nothing either.
+  const permissive = policies.filter(
+    (a) => a.policy.permissive && clause(a) !== null && !/^\(*\s*false\s*\)*$/i.test(clause(a)!.text.trim()) && !(anonymous && clause(a)!.parseError === null && requiresCaller(clause(a)!.text)),
+  );
   const restrictive = policies.filter((a) => !a.policy.permissive);
   if (permissive.length === 0) return { reach: 'none', opening: [] };
   const trueFor = (a: PolicyAnalysis) => {
@@ -162,6 +165,27 @@ function policyReach(policies: readonly PolicyAnalysis[], command: Command, anon
   });
   if (tied) return { reach: anonymous ? 'none' : 'own rows', opening: [] };
   return { reach: 'unknown', opening: [] };
+}
+
+/**
+ * What the lab measured for the role's reads, updates and deletes on a table its world filled: none
+ * (no persona of the role reached a row, or every one was refused), own rows (its own and its
+ * tenant's only), or undefined when it did not measure, a statement failed, or a persona reached
+ * another owner's or an ownerless row (then the policies' reading stands). anon's persona is anon;
+ * authenticated's are every account.
+ */
+function measuredReach(ctx: CheckContext, rel: Relation, role: string, command: Command): Reach | undefined {
+  if (role !== 'anon' && role !== 'authenticated') return undefined;
+  const filled = ctx.snapshot.labTables?.find((t) => t.schema === rel.schema && t.name === rel.name);
+  if (!filled || (filled.rows === 0 && filled.reason !== 'made by sign-up')) return undefined;
+  const rows = (ctx.snapshot.labMatrix ?? []).filter((m) => m.schema === rel.schema && m.name === rel.name && (role === 'anon') === (m.persona === 'anon'));
+  if (rows.length === 0) return undefined;
+  // The matrix inserts one row per persona, with values of its choosing (a bucket, a status): a
+  // refusal there says nothing of other values. Reads, updates and deletes were tried on every row.
+  if (command === 'insert') return undefined;
+  const cells = rows.map((m) => m[command]);
+  if (cells.some((c) => c === 'error' || (typeof c === 'object' && c.other_tenants + c.ownerless > 0))) return undefined;
+  return cells.every((c) => c === 'denied' || (typeof c === 'object' && c.own + c.tenant === 0)) ? 'none' : 'own rows';
 }
 
 const OWNER_COLUMNS = ['user_id', 'owner_id', 'author_id', 'created_by', 'profile_id', 'owner'];
@@ -302,16 +326,22 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
             why = rel.rlsEnabled ? `${rel.kind.replace('_', ' ')}s have no RLS` : 'RLS disabled';
           } else {
             const res = policyReach(applicable(byTable.get(`${rel.schema}\u0000${rel.name}`) ?? [], holders, command), command, anonymous);
-            r = res.reach;
+            // What the policies do not prove, the lab may have measured: the role's personas on the world's rows.
+            const measured = res.reach === 'unknown' && res.opening.length === 0 ? measuredReach(ctx, rel, role, command) : undefined;
+            r = measured ?? res.reach;
             opening = res.opening;
             why =
               res.opening.length > 0
                 ? `always-true polic${res.opening.length > 1 ? 'ies' : 'y'} ${res.opening.map((p) => `"${p.name}"`).join(', ')}`
-                : r === 'none'
-                  ? 'no policy lets it through'
-                  : r === 'own rows'
-                    ? 'policies tie rows to the caller'
-                    : 'policies limit rows in ways not proven';
+                : measured !== undefined
+                  ? measured === 'none'
+                    ? 'the lab measured no row it reaches'
+                    : "the lab measured its own and its tenant's rows only"
+                  : r === 'none'
+                    ? 'no policy lets it through'
+                    : r === 'own rows'
+                      ? 'policies tie rows to the caller'
+                      : 'policies limit rows in ways not proven';
           }
           reach[command] = widest(reach[command], r);
           direct[command] = widest(direct[command], r);

@@ -219,3 +219,34 @@ create function public.make_staff(p uuid) returns void language sql security def
     }
   });
 });
+
+describe('blast radius decided by the lab where the policies prove nothing', () => {
+  test('rows no persona of the role reached in the lab are no reach; rows they did reach stay "not proven"', async () => {
+    const { auditMigration } = await import('../support/cli.ts');
+    const report = await auditMigration(`
+create table public.closed_box (id uuid primary key default gen_random_uuid(), owner_id uuid references auth.users, body text);
+create table public.open_box (id uuid primary key default gen_random_uuid(), owner_id uuid references auth.users, body text);
+alter table public.closed_box enable row level security;
+alter table public.open_box enable row level security;
+-- Neither clause is tied to the caller or always true: the policies alone prove nothing.
+create policy "maintenance only" on public.closed_box for select to anon, authenticated using (current_setting('app.mode', true) = 'maintenance');
+create policy "unless maintenance" on public.open_box for select to anon, authenticated using (coalesce(current_setting('app.mode', true), '') <> 'maintenance');
+-- Only the service role touches it: a policy that admits nothing, for every command.
+create table public.sealed (id uuid primary key default gen_random_uuid(), payload text);
+alter table public.sealed enable row level security;
+create policy "no client access" on public.sealed for all using (false) with check (false);
+`);
+    const tableOf = (role: string, name: string) => report.blastRadius.find((b) => b.role === role)!.tables.find((t) => t.name === name);
+    expect(report.lab!.tables.filter((t) => t.name.endsWith('_box')).map((t) => [t.name, t.rows])).toEqual([
+      ['closed_box', 2],
+      ['open_box', 2],
+    ]);
+    for (const role of ['anon', 'authenticated']) {
+      expect(tableOf(role, 'closed_box')?.select ?? false).toBe(false);
+      expect(tableOf(role, 'sealed')).toBeUndefined();
+      const open = tableOf(role, 'open_box')!;
+      expect(open.select).toBe(true);
+      expect(open.via.join(' ')).toContain('policies limit rows in ways not proven');
+    }
+  });
+});

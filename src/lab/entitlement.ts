@@ -1,0 +1,116 @@
+/**
+ * A user that grants itself what it should pay for: a column of its own row that the server reads to
+ * decide what the user gets (a plan, credits, a subscription's status, a premium flag), which the
+ * user's own UPDATE may set. A column is such an entitlement when it is named like one and trusted
+ * code reads it: a policy or a function compares it (`plan = 'pro'`) or counts it (`credits - 1`).
+ * The lab sets it on the persona's own row, as the API would, to a value worth more (a large
+ * balance, a plan some policy or function compares with, true, a date far ahead) and reads it back:
+ * confirmed when the value stayed (no trigger or check put it back).
+ */
+import { qualified, quoteIdent } from '../model/ident.ts';
+import { literalPattern } from '../model/sql-text.ts';
+import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
+import type { Session } from '../introspect/session.ts';
+import { comparedLiterals } from './tenants.ts';
+import { actAs, keyFilter, rowKey, type Persona, type World } from './world.ts';
+
+/** Names of what a user pays for or is allotted. */
+const ENTITLEMENT =
+  /(^|_)(credits?|credit_balance|bonus_credits|tokens_(left|remaining|balance)|token_balance|quota|plan|plan_(id|name|type|tier)|tier|subscription(_status|_tier|_plan|_level)?|is_(premium|pro|paid|subscribed|vip|lifetime)|premium|paid_until|trial_ends?_at|seats|max_seats)$/i;
+
+/** Values that grant nothing: not worth trying. */
+const PLAIN_VALUE = /^(free|none|basic|trial|inactive|cancell?ed|expired|past_due|unpaid|starter|default)$/i;
+
+/** How many text values are tried per column. */
+const MAX_VALUES = 3;
+
+/** Where trusted code reads `column`: the functions and policies whose text compares or counts it (`schema.name`, `policy "p"`). */
+export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: string): string[] {
+  const name = literalPattern(column);
+  const uses = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?(?:=|<>|!=|>=?|<=?|\\bin\\s*\\(|[-+]\\s*\\d|is\\s+(?:not\\s+)?true)|(?:=|<>|!=|>=?|<=?)\\s*(?:\\w+\\.)?"?${name}\\b|coalesce\\s*\\(\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
+  const out: string[] = [];
+  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && uses.test(f.source)) out.push(`${f.schema}.${f.name}`);
+  // The table's own write policies say who may write it, not what it grants.
+  for (const p of snapshot.policies) {
+    if (p.schema === rel.schema && p.table === rel.name && p.command !== 'SELECT' && p.command !== 'ALL') continue;
+    if (uses.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
+  }
+  return [...new Set(out)].sort();
+}
+
+/** Values worth more than `current` for the column, most telling first. */
+function betterValues(snapshot: Snapshot, world: World, rel: Relation, column: string, current: unknown): string[] {
+  const c = rel.columns.find((x) => x.name === column)!;
+  if (c.type === 'boolean') return current === true ? [] : ['true'];
+  if (/^(smallint|integer|bigint|numeric|real|double precision)/.test(c.type)) return [c.type === 'smallint' ? '30000' : '1000000'];
+  if (/^(timestamp|date)/.test(c.type)) return ['2100-01-01'];
+  const labels = world.enums.labels.get(c.typeName) ?? [];
+  return [...new Set([...comparedLiterals(snapshot, column), ...[...labels].reverse()])]
+    .filter((v) => v !== String(current) && !PLAIN_VALUE.test(v))
+    .slice(0, MAX_VALUES);
+}
+
+/**
+ * For each exposed table with an entitlement column and a row of the persona's own (the outsider's
+ * profile, else alice's rows), the persona updates that row's column and reads it back. One attack
+ * per table and column, in a savepoint rolled back at once.
+ */
+export async function entitlementAttacks(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const outsider = world.accounts.find((a) => a.name === 'outsider');
+  const alice = world.owners[0];
+  for (const rel of tables) {
+    const made = world.made.get(`${rel.schema}.${rel.name}`) ?? [];
+    const columns = rel.columns.filter((c) => ENTITLEMENT.test(c.name) && !c.generated && !c.identity);
+    if (columns.length === 0 || made.length === 0) continue;
+    // The plainest persona that owns a row here: any account (its profile) before a tenant's owner.
+    const [owner, mine] = ((): [Persona, (typeof made)[number]] | [undefined, undefined] => {
+      for (const p of [outsider, alice]) {
+        const own = p ? made.find((m) => m.owner.id === p.id) : undefined;
+        if (p && own) return [p, own];
+      }
+      return [undefined, undefined];
+    })();
+    if (!owner || !mine) continue;
+    const row = mine.row;
+    const target = [{ key: rowKey(snapshot, rel, row), ...(mine.ctid !== undefined ? { ctid: mine.ctid } : {}) }];
+    for (const c of columns) {
+      const readBy = entitlementReaders(snapshot, rel, c.name);
+      if (readBy.length === 0) continue;
+      for (const value of betterValues(snapshot, world, rel, c.name, row[c.name])) {
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_entitle');
+        try {
+          await actAs(session, owner);
+          const filter = keyFilter(snapshot, rel, 't', target, 2);
+          const [written] = await session.query<{ v: string | null }>(
+            `update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${filter.sql} returning t.${quoteIdent(c.name)}::text as v`,
+            [value, ...filter.params],
+          );
+          if (!written) continue;
+          // Read back as the table's owner: a trigger may have put the old value back.
+          await session.query(`select set_config('role', 'postgres', true)`);
+          const again = keyFilter(snapshot, rel, 't', target, 1);
+          const [kept] = await session.query<{ v: string | null }>(`select t.${quoteIdent(c.name)}::text as v from ${qualified(rel.schema, rel.name)} t where ${again.sql}`, again.params);
+          if (kept?.v === null || kept?.v === undefined || kept.v === String(row[c.name] ?? '')) continue;
+          attacks.push({
+            attacker: owner === outsider ? 'outsider' : 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command: 'update',
+            column: c.name,
+            entitlement: { value: kept.v, readBy },
+            steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(c.name)} = '${value.replaceAll("'", "''")}' WHERE <its own row> -- as :attacker, through the API`, `-- ${readBy.slice(0, 3).join(', ')}${readBy.length > 3 ? ', …' : ''} read${readBy.length === 1 ? 's' : ''} ${c.name}`],
+            gained: {},
+          });
+          break;
+        } catch {
+          // Refused (a policy, a column grant, a trigger): the next value.
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_entitle');
+        }
+      }
+    }
+  }
+  return { attacks, attempts };
+}

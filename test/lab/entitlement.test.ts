@@ -1,0 +1,68 @@
+/**
+ * A user that grants itself what it should pay for: its own profile's credits and plan, which a
+ * function and a policy read to decide what it gets, are writable through its own UPDATE policy.
+ * The lab sets them on the persona's own row and reads them back.
+ */
+import { describe, expect, test } from 'vitest';
+import { auditMigration } from '../support/cli.ts';
+
+const SCHEMA = (guard: string) => `
+create table public.profiles (
+  id uuid primary key references auth.users on delete cascade,
+  display_name text,
+  bonus_credits integer not null default 0,
+  plan text not null default 'free' check (plan in ('free', 'pro')),
+  meal_plan text
+);
+create table public.premium_reports (id uuid primary key default gen_random_uuid(), title text not null);
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.profiles (id, display_name) values (new.id, new.raw_user_meta_data ->> 'full_name');
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+-- The AI feature spends a credit; the reports are for paying users.
+create function public.spend_credit() returns boolean language sql security definer set search_path = '' as $$
+  update public.profiles set bonus_credits = bonus_credits - 1 where id = auth.uid() and bonus_credits > 0 returning true $$;
+alter table public.profiles enable row level security;
+alter table public.premium_reports enable row level security;
+create policy "read own profile" on public.profiles for select to authenticated using (id = (select auth.uid()));
+create policy "edit own profile" on public.profiles for update to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+create policy "paying users read reports" on public.premium_reports for select to authenticated
+  using (exists (select 1 from public.profiles p where p.id = (select auth.uid()) and p.plan = 'pro'));
+${guard}
+`;
+
+const entitled = (report: Awaited<ReturnType<typeof auditMigration>>) =>
+  report.findings
+    .filter((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes(':entitle.'))
+    .map((f) => [f.level, f.object.column, (f.evidence?.['lab'] as { entitlement?: { value: string } }).entitlement?.value]);
+
+describe('a user grants itself an entitlement', () => {
+  test('credits a definer function spends and a plan a policy compares: both set on its own profile and kept (high); a meal plan nothing reads is not one', async () => {
+    const report = await auditMigration(SCHEMA(''));
+    expect(entitled(report)).toEqual([
+      ['high', 'bonus_credits', '1000000'],
+      ['high', 'plan', 'pro'],
+    ]);
+    const plan = report.findings.find((f) => f.fingerprint.endsWith(':entitle.plan'))!;
+    expect(plan.message).toMatch(/^Confirmed in the lab: any signed-up account sets plan of its own row in public\.profiles to 'pro' through the API, and it stays; policy "paying users read reports" on public\.premium_reports reads plan/);
+    const credits = report.findings.find((f) => f.fingerprint.endsWith(':entitle.bonus_credits'))!;
+    expect(credits.message).toContain('public.spend_credit reads bonus_credits');
+    expect(credits.remediation.text).toContain('revoke UPDATE (bonus_credits)');
+  });
+
+  test('guarded: a column grant for the name only, or a trigger that keeps the plan: nothing is granted', async () => {
+    const granted = await auditMigration(SCHEMA(`revoke update on public.profiles from authenticated; grant update (display_name) on public.profiles to authenticated;`));
+    expect(entitled(granted)).toEqual([]);
+    const kept = await auditMigration(
+      SCHEMA(`create function public.keep_billing() returns trigger language plpgsql set search_path = '' as $$
+begin
+  if current_user = 'authenticated' then new.plan := old.plan; new.bonus_credits := old.bonus_credits; end if;
+  return new;
+end $$;
+create trigger keep_billing before update on public.profiles for each row execute function public.keep_billing();`),
+    );
+    expect(entitled(kept)).toEqual([]);
+  });
+});

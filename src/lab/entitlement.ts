@@ -14,9 +14,12 @@ import type { Session } from '../introspect/session.ts';
 import { comparedLiterals } from './tenants.ts';
 import { actAs, keyFilter, rowKey, type Persona, type World } from './world.ts';
 
-/** Names of what a user pays for or is allotted. */
+/**
+ * Names of what a user pays for or is allotted. Credits in the plural (`ai_credits`,
+ * `credits_remaining`): a ledger's `credit` and `credit_balance` (beside `debit`) are bookkeeping.
+ */
 const ENTITLEMENT =
-  /(^|_)(credits?|credit_balance|bonus_credits|tokens_(left|remaining|balance)|token_balance|quota|plan|plan_(id|name|type|tier)|tier|subscription(_status|_tier|_plan|_level)?|is_(premium|pro|paid|subscribed|vip|lifetime)|premium|paid_until|trial_ends?_at|seats|max_seats)$/i;
+  /(^|_)(credits|credits_(left|remaining|balance)|tokens_(left|remaining|balance)|token_balance|quota|plan|plan_(id|name|type|tier)|tier|subscription(_status|_tier|_plan|_level)?|is_(premium|pro|paid|subscribed|vip|lifetime)|premium|paid_until|trial_ends?_at|seats|max_seats)$/i;
 
 /** Values that grant nothing: not worth trying. */
 const PLAIN_VALUE = /^(free|none|basic|trial|inactive|cancell?ed|expired|past_due|unpaid|starter|default)$/i;

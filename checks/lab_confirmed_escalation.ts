@@ -185,6 +185,26 @@ export default defineCheck({
           },
         ];
       }
+      // A holder of a middle global role that gave itself a higher one, and reached more rows with it.
+      if (attack.climbed && attack.promotedTo !== undefined) {
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: an account holding '${attack.promotedFrom}' in ${name} ${attack.command === 'update' ? `sets ${attack.column} of its own row` : `inserts a row of its own with ${attack.column}`} = '${attack.promotedTo}', ` +
+              `a role above its own, and then reads, updates or deletes rows it could not before: ${reachedText(attack)}. Whoever holds '${attack.promotedFrom}' makes itself '${attack.promotedTo}'.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `climb.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Cap the roles a holder of '${attack.promotedFrom}' may give: the INSERT and UPDATE policies on ${name} (or the function that grants roles) must refuse a ${attack.column} above the caller's own ` +
+                `(only the highest role grants the highest), and no one may change its own row. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo, promotedFrom: attack.promotedFrom } },
+          },
+        ];
+      }
       // A user that gave itself a role another table's policies trust, and reached more rows with it.
       if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
         return [

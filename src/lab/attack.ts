@@ -18,8 +18,9 @@ import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
-import { gainedBetween, othersSeen, type Seen } from './seen.ts';
+import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } from './seen.ts';
 import { entitlementAttacks } from './entitlement.ts';
+import { ladderAttacks } from './ladder.ts';
 import { signUpAttacks } from './signup.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
@@ -90,6 +91,10 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const escalated = await roleEscalation(session, snapshot, world, tables, within);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
+        // A holder of a middle global role (a tenant admin, a moderator) gives itself the highest.
+        const climbed = await ladderAttacks(session, snapshot, world, tables, (used) => within(attempts + used), escalated.attacks);
+        attempts += climbed.attempts;
+        attacks.push(...climbed.attacks);
         const takeovers = await ownerTakeover(session, snapshot, world, tables, within);
         attempts += takeovers.attempts;
         attacks.push(...takeovers.attacks);
@@ -297,10 +302,6 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
 }
 
 /** What the policies decide on: the tables with rows of the world and at least one policy. */
-function policed(snapshot: Snapshot, world: World, tables: readonly Relation[]): Relation[] {
-  return tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
-}
-
 /** Tenant 1's account with the role value listed last of the first root (a plain member), where that root has two values or more. */
 function plainestMember(world: World): Persona | undefined {
   const root = world.tenants.roots[0];
@@ -309,45 +310,6 @@ function plainestMember(world: World): Persona | undefined {
 }
 
 /** Sets one column of the rows `where` selects (its parameters from $2) to `value` as the session's role: how many rows changed. */
-async function setColumn(session: Session, rel: Relation, column: string, type: string, value: string, where: { sql: string; params: readonly unknown[] }): Promise<number> {
-  const [row] = await session.query<{ n: number }>(
-    `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column)} = $1::text::${type} where ${where.sql} returning 1) select count(*)::int as n from w`,
-    [value, ...where.params],
-  );
-  return Number(row?.n ?? 0);
-}
-
-/** Rows of the world a persona reaches per table: read, updated and deleted (each statement rolled back). */
-async function reachOf(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
-  const out: Seen = {};
-  for (const rel of tables) {
-    const rows = worldRows(snapshot, world, rel);
-    const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
-    if (rows.length === 0 || !setColumn) continue;
-    const filter = keyFilter(snapshot, rel, 't', rows, 1);
-    const name = qualified(rel.schema, rel.name);
-    let n = 0;
-    for (const sql of [
-      `select count(*)::int as n from ${name} t where ${filter.sql}`,
-      `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${filter.sql} returning 1) select count(*)::int as n from w`,
-      `with w as (delete from ${name} t where ${filter.sql} returning 1) select count(*)::int as n from w`,
-    ]) {
-      await session.exec('SAVEPOINT supaudit_reach_of');
-      try {
-        await actAs(session, p);
-        const [row] = await session.query<{ n: number }>(sql, filter.params);
-        n += Number(row?.n ?? 0);
-      } catch {
-        // Refused or failed: nothing reached.
-      } finally {
-        await session.exec('ROLLBACK TO SAVEPOINT supaudit_reach_of');
-      }
-    }
-    out[`${rel.schema}.${rel.name}`] = n;
-  }
-  return out;
-}
-
 /**
  * A user gives itself a role: on a table whose rows name their owner and carry a role-like column
  * (a global `user_roles`, a `profiles.role`; a tenant's membership is selfPromotion's), the

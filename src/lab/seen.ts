@@ -2,7 +2,7 @@
  * What an attacker sees before and after a step: the world's rows of other owners it can read, per
  * table, and what grew between the two.
  */
-import { qualified } from '../model/ident.ts';
+import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { actAs, keyFilter, worldRows, type Persona, type World } from './world.ts';
@@ -39,3 +39,48 @@ export function gainedBetween(before: Seen, after: Seen): LabAttack['gained'] {
   return out;
 }
 
+
+/** The tables with world rows and policies: where a write elsewhere can open rows. */
+export function policed(snapshot: Snapshot, world: World, tables: readonly Relation[]): Relation[] {
+  return tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));
+}
+
+/** Sets one column of the rows `where` picks (as whoever the session acts as): how many it changed. */
+export async function setColumn(session: Session, rel: Relation, column: string, type: string, value: string, where: { sql: string; params: readonly unknown[] }): Promise<number> {
+  const [row] = await session.query<{ n: number }>(
+    `with w as (update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(column)} = $1::text::${type} where ${where.sql} returning 1) select count(*)::int as n from w`,
+    [value, ...where.params],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Rows of the world a persona reaches per table: read, updated and deleted (each statement rolled back). */
+export async function reachOf(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
+  const out: Seen = {};
+  for (const rel of tables) {
+    const rows = worldRows(snapshot, world, rel);
+    const setColumn = rel.columns.find((c) => !c.generated && !c.identity);
+    if (rows.length === 0 || !setColumn) continue;
+    const filter = keyFilter(snapshot, rel, 't', rows, 1);
+    const name = qualified(rel.schema, rel.name);
+    let n = 0;
+    for (const sql of [
+      `select count(*)::int as n from ${name} t where ${filter.sql}`,
+      `with w as (update ${name} t set ${quoteIdent(setColumn.name)} = t.${quoteIdent(setColumn.name)} where ${filter.sql} returning 1) select count(*)::int as n from w`,
+      `with w as (delete from ${name} t where ${filter.sql} returning 1) select count(*)::int as n from w`,
+    ]) {
+      await session.exec('SAVEPOINT supaudit_reach_of');
+      try {
+        await actAs(session, p);
+        const [row] = await session.query<{ n: number }>(sql, filter.params);
+        n += Number(row?.n ?? 0);
+      } catch {
+        // Refused or failed: nothing reached.
+      } finally {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_reach_of');
+      }
+    }
+    out[`${rel.schema}.${rel.name}`] = n;
+  }
+  return out;
+}

@@ -379,6 +379,8 @@ export interface LabAttack {
   readonly promotedFrom?: string;
   /** With `promotedTo`: the member gave that role to another account it added (the role ceiling of adding members), not to itself. */
   readonly appointed?: true;
+  /** With `promotedTo`: a holder of a middle value of a global role table (`promotedFrom`, which the lab gave it) gave itself a higher one. */
+  readonly climbed?: true;
   /**
    * A member of one tenant wrote a row into another tenant, which that tenant's members then see
    * (`gained`: the rows they see): `insert` a new row, `move` an UPDATE of its own tenant's row

@@ -104,7 +104,7 @@ const BASELINE_ROWS = 500;
  * of the first row of the world its foreign keys point at.
  */
 function rowTenant(snapshot: Snapshot, world: World, rel: Relation, row: Readonly<Record<string, unknown>>): 1 | 2 | null {
-  return world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row)) ?? parentTenant(snapshot, rel, row, world.made, world.rowTenants);
+  return world.rowTenants.get(`${rel.schema}.${rel.name}`)?.get(rowKey(snapshot, rel, row)) ?? parentTenant(snapshot, rel, row, world.made, world.rowTenants, world.tenants);
 }
 
 /** The victim of the calls and view reads: bob, tenant 2's owner. */

@@ -498,19 +498,28 @@ async function addMembers(
  */
 function tenantOf(snapshot: Snapshot, tenants: TenantModel, rel: Relation, row: Row, owner: Persona, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
   if (tenants.roots.some((t) => t.root.schema === rel.schema && t.root.name === rel.name)) return owner.tenant;
-  return parentTenant(snapshot, rel, row, made, rowTenants);
+  return parentTenant(snapshot, rel, row, made, rowTenants, tenants);
 }
 
 /**
  * The tenant of the first row of the world that `row` points at (a foreign key, not to auth) and that
- * has one; null: none. Not through a key that is set to NULL when its row goes (ON DELETE SET NULL):
- * a row made to outlive what it points at (the upload an entry of a global catalogue came from) is
- * not that row's tenant's.
+ * has one; null: none. Not through a key that is set to NULL when its row goes (ON DELETE SET NULL)
+ * to anything but a tenant root: a row made to outlive what it points at (the upload an entry of a
+ * global catalogue came from) is not that row's tenant's, while a key to the tenant itself (a
+ * profile's `tenant_id`) names its tenant whatever happens when the tenant goes.
  */
-export function parentTenant(snapshot: Snapshot, rel: Relation, row: Readonly<Record<string, unknown>>, made: Made, rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>): 1 | 2 | null {
+export function parentTenant(
+  snapshot: Snapshot,
+  rel: Relation,
+  row: Readonly<Record<string, unknown>>,
+  made: Made,
+  rowTenants: ReadonlyMap<string, ReadonlyMap<string, 1 | 2>>,
+  tenants: TenantModel,
+): 1 | 2 | null {
   for (const fk of snapshot.constraints) {
     if (fk.schema !== rel.schema || fk.table !== rel.name || fk.type !== 'foreign_key' || fk.refSchema === 'auth') continue;
-    if (/\bON DELETE SET NULL\b/i.test(fk.definition)) continue;
+    const toRoot = tenants.roots.some((t) => t.root.schema === fk.refSchema && t.root.name === fk.refTable);
+    if (!toRoot && /\bON DELETE SET NULL\b/i.test(fk.definition)) continue;
     const refKey = `${fk.refSchema}.${fk.refTable}`;
     const parent = (made.get(refKey) ?? []).find((m) => fk.columns.every((c, i) => row[c] !== null && row[c] !== undefined && JSON.stringify(m.row[fk.refColumns[i]!]) === JSON.stringify(row[c])));
     const refRel = snapshot.relations.find((r) => `${r.schema}.${r.name}` === refKey);

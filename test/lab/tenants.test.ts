@@ -179,7 +179,7 @@ create table public.workspaces (id uuid primary key default gen_random_uuid(), n
 create table public.workspace_members (workspace_id uuid not null references public.workspaces, user_id uuid not null references auth.users,
   role text not null check (role in ('owner', 'viewer')), primary key (workspace_id, user_id));
 create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
-create table public.profiles (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
+create table public.profiles (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies on delete set null,
   current_workspace_id uuid references public.workspaces, level text);
 create table public.uploads (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies on delete cascade);
 create table public.catalog (id uuid primary key default gen_random_uuid(), name text not null, upload_id uuid references public.uploads on delete set null);
@@ -214,6 +214,9 @@ create trigger on_auth_user_created after insert on auth.users for each row exec
         ['outsider', null],
       ]);
       expect([...world.rowTenants.get('public.uploads')!.values()].sort()).toEqual([1, 2]);
+      // A profile's key to its company names its tenant, though the profile outlives the company (ON DELETE SET NULL).
+      const profiles = world.rowTenants.get('public.profiles')!;
+      expect(['alice', 'bob'].map((n) => profiles.get(JSON.stringify([world.accounts.find((a) => a.name === n)!.id])))).toEqual([1, 2]);
       expect(world.made.get('public.catalog')?.length).toBe(2);
       expect(world.rowTenants.get('public.catalog')).toBeUndefined();
     } finally {

@@ -14,7 +14,7 @@
  * Bounded by a budget of attempts and seconds; deterministic (tables, columns and values in order).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
-import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
+import { argumentsOf, literalPattern, namedAfter, namedTables } from '../model/sql-text.ts';
 import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
@@ -843,7 +843,7 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   const names = lastWords(base);
   const tables = [...world.made.keys()];
   for (const name of names) {
-    const exact = (table: string) => table === name || table === `${name}s` || table === `${name}es` || table.replace(/ies$/, 'y') === name;
+    const exact = (table: string) => namedAfter(table, name);
     // A table named exactly after it answers alone: a longer name that starts the same is another table.
     // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).
     const named = tables.some((table) => exact(table.split('.')[1]!.toLowerCase()))

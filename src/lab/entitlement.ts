@@ -78,6 +78,9 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
     if (!owner || !mine) continue;
     const row = mine.row;
     const target = [{ key: rowKey(snapshot, rel, row), ...(mine.ctid !== undefined ? { ctid: mine.ctid } : {}) }];
+    // The row, as the UPDATE (after the value, $1) and the read back (alone) address it.
+    const filter = keyFilter(snapshot, rel, 't', target, 2);
+    const again = keyFilter(snapshot, rel, 't', target, 1);
     for (const c of columns) {
       const readBy = entitlementReaders(snapshot, rel, c.name);
       if (readBy.length === 0) continue;
@@ -86,7 +89,6 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
         await session.exec('SAVEPOINT supaudit_entitle');
         try {
           await actAs(session, owner);
-          const filter = keyFilter(snapshot, rel, 't', target, 2);
           const [written] = await session.query<{ v: string | null }>(
             `update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${filter.sql} returning t.${quoteIdent(c.name)}::text as v`,
             [value, ...filter.params],
@@ -94,7 +96,6 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
           if (!written) continue;
           // Read back as the table's owner: a trigger may have put the old value back.
           await session.query(`select set_config('role', 'postgres', true)`);
-          const again = keyFilter(snapshot, rel, 't', target, 1);
           const [kept] = await session.query<{ v: string | null }>(`select t.${quoteIdent(c.name)}::text as v from ${qualified(rel.schema, rel.name)} t where ${again.sql}`, again.params);
           if (kept?.v === null || kept?.v === undefined || kept.v === String(row[c.name] ?? '')) continue;
           attacks.push({

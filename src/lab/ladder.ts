@@ -13,15 +13,15 @@ import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { gainedBetween, policed, reachOf, setColumn } from './seen.ts';
 import { byPrivilege, checkLiterals, memberAccountColumns } from './tenants.ts';
-import { actAs, signUp, tryInsert, type Persona, type World } from './world.ts';
+import { actAs, setTenantOf, signUp, tryInsert, type Persona, type World } from './world.ts';
 
 /** At most this many middle values get a holder, per role column. */
 const MAX_HOLDERS = 2;
 
 const ROLE_NAME = /(^|_)(role|roles|level|access_level|permission|rank|tier|kind|type)$/i;
 
-/** A holder's fixed id and address: one per table, column and value, stable across runs. */
-function holder(rel: Relation, column: string, value: string, n: number): Persona {
+/** A holder's fixed id and address (the n-th middle value met, so stable across runs). */
+function holder(value: string, n: number): Persona {
   const name = `holder_${value}`.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
   return { name, id: `401de400-0000-4000-8000-${String(n).padStart(12, '0')}`, email: `${name}-${n}@lab.supaudit.invalid`, tenant: 1 };
 }
@@ -51,11 +51,7 @@ async function placeHolder(session: Session, snapshot: Snapshot, world: World, p
     const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
     const [account] = rel ? memberAccountColumns(snapshot, rel) : [];
     if (!tenantRow || !rel || !account || t.rootColumns.length !== 1) continue;
-    const type = rel.columns.find((c) => c.name === t.rootColumns[0])?.type ?? 'text';
-    await session.query(
-      `update ${qualified(rel.schema, rel.name)} set ${quoteIdent(t.rootColumns[0]!)} = $2::text::${type} where ${quoteIdent(account)}::text = $1 and ${quoteIdent(t.rootColumns[0]!)} is null`,
-      [p.id, String(tenantRow[t.refColumns[0]!])],
-    );
+    await setTenantOf(session, rel, t, { sql: `t.${quoteIdent(account)}::text = $1 and t.${quoteIdent(t.rootColumns[0]!)} is null`, params: [p.id] }, tenantRow);
   }
 }
 
@@ -77,7 +73,7 @@ export async function ladderAttacks(
     if (found.some((a) => a.promotedTo !== undefined && a.table.schema === rel.schema && a.table.name === rel.name && a.column === column)) continue;
     const type = rel.columns.find((c) => c.name === column)!.type;
     for (const [rank, value] of values.slice(1, -1).slice(0, MAX_HOLDERS).entries()) {
-      const p = holder(rel, column, value, ++n);
+      const p = holder(value, ++n);
       const above = values.slice(0, rank + 1);
       await session.exec('SAVEPOINT supaudit_ladder');
       try {

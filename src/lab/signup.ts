@@ -7,7 +7,7 @@
  * confirmed when the second account reads rows of other owners that the first does not. The
  * policies, helpers and trigger chain that let it through are whatever the project has.
  */
-import { literalPattern } from '../model/sql-text.ts';
+import { literalPattern, namedAfter } from '../model/sql-text.ts';
 import type { FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { gainedBetween, othersSeen } from './seen.ts';
@@ -87,7 +87,7 @@ function tenantValue(snapshot: Snapshot, world: World, victim: Persona, key: str
   if (stem === '') return undefined;
   for (const t of world.tenants.roots) {
     const name = t.root.name.toLowerCase();
-    const matches = t.rootColumns.some((c) => c.toLowerCase() === key.toLowerCase()) || name === stem || name === `${stem}s` || name === `${stem}es` || (stem.endsWith('y') && name === `${stem.slice(0, -1)}ies`);
+    const matches = t.rootColumns.some((c) => c.toLowerCase() === key.toLowerCase()) || namedAfter(name, stem);
     if (!matches || t.refColumns.length !== 1) continue;
     const row = world.made.get(`${t.root.schema}.${t.root.name}`)?.find((m) => m.owner.id === victim.id)?.row;
     const value = row?.[t.refColumns[0]!];

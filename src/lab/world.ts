@@ -670,6 +670,25 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
 }
 
 /**
+ * Sets the root columns of the membership rows `where` picks (its parameters first) to `tenantRow`'s
+ * key, as the lab's superuser: the rows as they are afterwards.
+ */
+export async function setTenantOf(
+  session: Session,
+  rel: Relation,
+  root: TenantRoot,
+  where: { sql: string; params: readonly unknown[] },
+  tenantRow: Readonly<Record<string, unknown>>,
+): Promise<{ j: Row; c: string }[]> {
+  const n = where.params.length;
+  const types = root.rootColumns.map((c) => rel.columns.find((x) => x.name === c)?.type ?? 'text');
+  return session.query<{ j: Row; c: string }>(
+    `update ${qualified(rel.schema, rel.name)} t set ${root.rootColumns.map((c, i) => `${quoteIdent(c)} = $${n + i + 1}::text::${types[i]}`).join(', ')} where ${where.sql} returning to_jsonb(t) as j, t.ctid::text as c`,
+    [...where.params, ...root.refColumns.map((c) => String(tenantRow[c]))],
+  );
+}
+
+/**
  * Rows a sign-up trigger made in a membership with its tenant columns empty: each owner's is set to
  * the owner's own root row (in a savepoint: a trigger may refuse the change, and the row stays as it
  * was). Other rows and other accounts are left as the trigger made them.
@@ -690,13 +709,9 @@ async function placeInTenants(
       out.push(r);
       continue;
     }
-    const types = root.rootColumns.map((c) => rel.columns.find((x) => x.name === c)?.type ?? 'text');
     await session.exec('SAVEPOINT supaudit_world');
     try {
-      const [updated] = await session.query<{ j: Row; c: string }>(
-        `update ${qualified(rel.schema, rel.name)} t set ${root.rootColumns.map((c, i) => `${quoteIdent(c)} = $${i + 2}::text::${types[i]}`).join(', ')} where t.ctid = $1::tid returning to_jsonb(t) as j, t.ctid::text as c`,
-        [r.ctid, ...root.refColumns.map((c) => String(tenantRow[c]))],
-      );
+      const [updated] = await setTenantOf(session, rel, root, { sql: 't.ctid = $1::tid', params: [r.ctid] }, tenantRow);
       await session.exec('RELEASE SAVEPOINT supaudit_world');
       out.push(updated ? { owner: r.owner, row: updated.j, ctid: updated.c } : r);
     } catch {

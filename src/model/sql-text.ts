@@ -79,3 +79,8 @@ export function namedTables(body: string): { schema: string | null; name: string
   }
   return out;
 }
+
+/** Whether a table's name is `name` or its plural (`team` → teams, `box` → boxes, `company` → companies). */
+export function namedAfter(table: string, name: string): boolean {
+  return table === name || table === `${name}s` || table === `${name}es` || table.replace(/ies$/, 'y') === name;
+}

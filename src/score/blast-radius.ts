@@ -7,7 +7,7 @@ import { sensitiveMatcher } from '../engine/context.ts';
 import { isTrueOption } from '../model/options.ts';
 import type { CheckContext } from '../model/check.ts';
 import { qualified, quoteIdent, sqlComment } from '../model/ident.ts';
-import type { BlastRadius, RoleFunctionExposure, RoleTableExposure } from '../model/report.ts';
+import type { BlastRadius, LabMatrixRow, RoleFunctionExposure, RoleTableExposure } from '../model/report.ts';
 import { isPlatformRole, isSystemSchema } from '../model/schemas.ts';
 import type { AclItem, Policy, PolicyCommand, Privilege, Relation } from '../model/snapshot.ts';
 import { PUBLIC_ROLE } from '../model/snapshot.ts';
@@ -174,18 +174,27 @@ function policyReach(policies: readonly PolicyAnalysis[], command: Command, anon
  * another owner's or an ownerless row (then the policies' reading stands). anon's persona is anon;
  * authenticated's are every account.
  */
-function measuredReach(ctx: CheckContext, rel: Relation, role: string, command: Command): Reach | undefined {
+function measuredReach(measured: ReadonlyMap<string, readonly LabMatrixRow[]>, rel: Relation, role: string, command: Command): Reach | undefined {
   if (role !== 'anon' && role !== 'authenticated') return undefined;
-  const filled = ctx.snapshot.labTables?.find((t) => t.schema === rel.schema && t.name === rel.name);
-  if (!filled || (filled.rows === 0 && filled.reason !== 'made by sign-up')) return undefined;
-  const rows = (ctx.snapshot.labMatrix ?? []).filter((m) => m.schema === rel.schema && m.name === rel.name && (role === 'anon') === (m.persona === 'anon'));
-  if (rows.length === 0) return undefined;
   // The matrix inserts one row per persona, with values of its choosing (a bucket, a status): a
   // refusal there says nothing of other values. Reads, updates and deletes were tried on every row.
   if (command === 'insert') return undefined;
+  const rows = (measured.get(`${rel.schema}.${rel.name}`) ?? []).filter((m) => (role === 'anon') === (m.persona === 'anon'));
+  if (rows.length === 0) return undefined;
   const cells = rows.map((m) => m[command]);
   if (cells.some((c) => c === 'error' || (typeof c === 'object' && c.other_tenants + c.ownerless > 0))) return undefined;
   return cells.every((c) => c === 'denied' || (typeof c === 'object' && c.own + c.tenant === 0)) ? 'none' : 'own rows';
+}
+
+/** The lab's matrix rows by table (`schema.name`), for the tables its world filled (rows it added, or a sign-up trigger made). */
+function measuredTables(ctx: CheckContext): Map<string, LabMatrixRow[]> {
+  const filled = new Set((ctx.snapshot.labTables ?? []).filter((t) => t.rows > 0 || t.reason === 'made by sign-up').map((t) => `${t.schema}.${t.name}`));
+  const out = new Map<string, LabMatrixRow[]>();
+  for (const m of ctx.snapshot.labMatrix ?? []) {
+    const key = `${m.schema}.${m.name}`;
+    if (filled.has(key)) out.set(key, [...(out.get(key) ?? []), m]);
+  }
+  return out;
 }
 
 const OWNER_COLUMNS = ['user_id', 'owner_id', 'author_id', 'created_by', 'profile_id', 'owner'];
@@ -264,6 +273,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
   const isSensitive = sensitiveMatcher(ctx.options.sensitiveColumnPatterns);
   const index = snapshotIndex(snapshot);
   const userRelations = snapshot.relations.filter((r) => r.extension === null && r.schema !== 'pg_catalog');
+  const labCells = measuredTables(ctx);
   const definerFns = snapshot.functions.filter(
     (f) => f.securityDefiner && f.extension === null && !isSystemSchema(f.schema) && f.kind === 'function' && !/^(trigger|event_trigger)$/.test(f.returnType),
   );
@@ -327,7 +337,7 @@ export function blastRadius(ctx: CheckContext): RoleRadius[] {
           } else {
             const res = policyReach(applicable(byTable.get(`${rel.schema}\u0000${rel.name}`) ?? [], holders, command), command, anonymous);
             // What the policies do not prove, the lab may have measured: the role's personas on the world's rows.
-            const measured = res.reach === 'unknown' && res.opening.length === 0 ? measuredReach(ctx, rel, role, command) : undefined;
+            const measured = res.reach === 'unknown' && res.opening.length === 0 ? measuredReach(labCells, rel, role, command) : undefined;
             r = measured ?? res.reach;
             opening = res.opening;
             why =

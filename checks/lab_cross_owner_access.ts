@@ -159,7 +159,7 @@ export default defineCheck({
         {
           level,
           message:
-            `Measured in the lab: ${who} reads ${read} row${read === 1 ? '' : 's'} of other users in ${name}` +
+            `Measured in the lab: ${who} reads ${read} row${read === 1 ? '' : 's'} ${others(reader.select) > 0 ? 'of other users' : 'with no owner (a table with no owner column: written by users or by the service)'} in ${name}` +
             (why.length > 0 ? `, ${why.join('; ')}.` : ' (fine if the table is public by design).'),
           object: relationObject(rel),
           detail: 'read',

@@ -75,7 +75,7 @@ export default defineCheck({
 });
 
 /** Credentials, not personal data: a shared row may show its owner's name or e-mail by design, never its key. */
-const SECRET = /(^|_)(passw(or)?d|secret|token|api_?key|private_?key|access_?key|refresh_?token|client_?secret|webhook_?secret|signing_?secret|otp|totp)(_|$)/i;
+const isSecret = sensitiveMatcher(['passw(or)?d', 'secret', 'token', 'api_?key', 'private_?key', 'access_?key', 'otp', 'totp']);
 
 /**
  * With RLS on, a SELECT policy that lets a role read rows it does not own (`sharing <> 'private'`,
@@ -92,7 +92,7 @@ function sharedSecrets(ctx: CheckContext): FindingDraft[] {
     const byRole = new Map<string, { columns: string[]; policies: string[] }>();
     for (const role of API_ROLES) {
       if (!ctx.privileges.role(role) || !ctx.privileges.hasSchemaUsage(table.schema, role)) continue;
-      const columns = ctx.privileges.readableColumns(table, role).filter((c) => SECRET.test(c.replace(/([a-z0-9])([A-Z])/g, '$1_$2')));
+      const columns = ctx.privileges.readableColumns(table, role).filter((c) => isSecret(c) !== null);
       if (columns.length === 0) continue;
       const opening = analyses.filter((a) => {
         if (!policyEffectiveRoles(ctx, a).granted.includes(role)) return false;

@@ -96,9 +96,50 @@ export function compileUserPattern(source: string): (text: string) => boolean {
   return (text) => re.matcher(text).find();
 }
 
-/** Compiled sensitive-column matcher; null when the name is not sensitive, else the pattern that matched. */
+/**
+ * Words that may follow a sensitive word in a column name and still name the same value, in
+ * another form or a part of it: `password_hash`, `phone_number`, `otp_code`, `ssn_last4`,
+ * `medical_notes`, `address_line1`. Any other word turns the name into something about the value
+ * (`token_expires_at`, `email_verified`, `mfa_enabled`, `api_key_id`, `drought_salt_tolerance`),
+ * which holds no secret and no personal data.
+ */
+const VALUE_FORMS = new Set([
+  'hash', 'hashed', 'digest', 'encrypted', 'enc', 'crypt', 'cipher', 'ciphertext', 'iv', 'plain', 'plaintext', 'raw',
+  'value', 'val', 'text', 'json', 'data', 'info', 'details', 'detail', 'notes', 'note', 'history', 'record', 'records',
+  'number', 'num', 'no', 'nr', 'code', 'e164', 'last', 'last4', 'first', 'hint', 'secret', 'key',
+  'line', 'street', 'city', 'full',
+]);
+
+/** Whether the words after a sensitive word (none, or forms of its value) keep the name sensitive. */
+function valueTail(words: readonly string[]): boolean {
+  return words.every((w) => VALUE_FORMS.has(w) || /^\d+$/.test(w) || /^line\d+$/.test(w));
+}
+
+/**
+ * Compiled sensitive-column matcher; null when the name is not sensitive, else the pattern that
+ * matched. A pattern matches a run of whole words of the name (snake_case or camelCase) that is the
+ * name's last, or is followed only by words naming a form of the same value (VALUE_FORMS). A
+ * pattern with its own anchors (`^pass$`) is matched against the whole name as written.
+ */
 export function sensitiveMatcher(patterns: readonly string[]): (column: string) => string | null {
-  const compiled = patterns.map((p) => ({ p, test: compileUserPattern(p) }));
+  const compiled = patterns.map((p) => {
+    if (/[\^$]/.test(p)) {
+      const test = compileUserPattern(p);
+      return { p, test: (words: readonly string[]) => test(words.join('_')) };
+    }
+    const whole = RE2JS.compile(`^(?:${p})$`, RE2JS.CASE_INSENSITIVE);
+    return {
+      p,
+      test: (words: readonly string[]) => {
+        for (let i = 0; i < words.length; i++) {
+          for (let j = i + 1; j <= words.length; j++) {
+            if (whole.matcher(words.slice(i, j).join('_')).matches() && valueTail(words.slice(j))) return true;
+          }
+        }
+        return false;
+      },
+    };
+  });
   const cache = new Map<string, string | null>();
   return (column) => {
     const cached = cache.get(column);
@@ -106,7 +147,9 @@ export function sensitiveMatcher(patterns: readonly string[]): (column: string) 
     const words = column
       .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
       .replace(/[^A-Za-z0-9]+/g, '_')
-      .toLowerCase();
+      .toLowerCase()
+      .split('_')
+      .filter((w) => w !== '');
     const found = compiled.find(({ test }) => test(words))?.p ?? null;
     cache.set(column, found);
     return found;

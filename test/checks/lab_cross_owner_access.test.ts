@@ -44,6 +44,12 @@ alter table public.waiting_list enable row level security;
 create policy "join" on public.waiting_list for insert to anon, authenticated with check (true);
 create policy "read" on public.waiting_list for select to anon, authenticated using (true);
 
+-- A shared library the service writes, read by every signed-in user: no owner, no secret (a word
+-- of a sensitive pattern inside a longer name, salt in drought_salt_tolerance, is not one): nothing.
+create table public.plant_library (id uuid primary key default gen_random_uuid(), identity_key text not null unique, drought_salt_tolerance text, token_count int, email_verified boolean);
+alter table public.plant_library enable row level security;
+create policy "signed-in read" on public.plant_library for select using (auth.role() = 'authenticated');
+
 -- RLS off: the catalog fact is the finding; the measurement is its evidence, not a second finding.
 create table public.ledger (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, amount int not null);
 `;
@@ -62,12 +68,13 @@ describe('lab_cross_owner_access', () => {
     expect(ledger).toHaveLength(1);
     expect(ledger[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) can update 2 and delete 2 rows of other users in public\.ledger/);
     expect(report.findings.some((f) => f.object.name === 'notes' && f.check === 'lab_cross_owner_access')).toBe(false);
+    expect(report.findings.filter((f) => f.object.name === 'plant_library' && f.level !== 'low' && f.level !== 'info' && f.check !== 'auth_rls_initplan').map((f) => f.message)).toEqual([]);
     const waiting = report.findings.filter((f) => f.object.name === 'waiting_list' && (f.check === 'rls_policy_always_true' || f.check === 'lab_cross_owner_access'));
     expect(waiting.map((f) => [f.check, f.level, f.evidence?.['command']])).toEqual([
       ['rls_policy_always_true', 'high', 'SELECT'],
       ['rls_policy_always_true', 'medium', 'INSERT'],
     ]);
-    expect(waiting[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) reads \d+ rows of other users in public\.waiting_list, with their email\.$/);
+    expect(waiting[0]!.message).toMatch(/Measured in the lab: anyone with the anon key \(no account\) reads \d+ rows with no owner \(a table with no owner column: written by users or by the service\) in public\.waiting_list, with their email\.$/);
     // The INSERT policy is not raised by what reading measured.
     expect(waiting[1]!.message).not.toMatch(/Measured in the lab/);
   });

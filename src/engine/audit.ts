@@ -24,7 +24,7 @@ import type { Finding } from '../model/finding.ts';
 import { explainTables, type ExplainResult } from '../introspect/explain.ts';
 import { runExploits } from '../introspect/exploit.ts';
 import { runLab } from '../lab/index.ts';
-import { withLabVerdicts } from './lab-verdict.ts';
+import { findingColumn, withLabVerdicts } from './lab-verdict.ts';
 import { runLabOnCopy, type LabSource } from '../lab/copy.ts';
 import { readDdlCatalog } from '../introspect/ddl-catalog.ts';
 import { worldSummary, type World } from '../lab/world.ts';
@@ -476,22 +476,40 @@ export function withLabMerged(report: Report): Report {
     const c = f.check === 'lab_confirmed_escalation' && lab !== null && typeof lab === 'object' ? (lab as { command?: unknown }).command : f.evidence?.['command'];
     return typeof c === 'string' && /^(insert|update|delete|select)$/i.test(c) ? c.toLowerCase() : undefined;
   };
-  const confirmed = new Map<string, Finding>();
+  const confirmed = new Map<string, Finding[]>();
   // A finding with an exploit plan on the same table (and command, where both say it): its own
   // proof may have been inconclusive (no user or value it could try), the lab's world had them. A
   // function: the check that found it callable (findings come sorted, the most severe first).
   for (const f of report.findings) {
     const key = `${table(f)}#${command(f) ?? '*'}`;
-    if (f.check === 'lab_confirmed_escalation' || confirmed.has(key)) continue;
-    if (f.object.type === 'function' ? /security_definer_function_executable$/.test(f.check) : f.proof !== undefined) confirmed.set(key, f);
+    if (f.check === 'lab_confirmed_escalation') continue;
+    if (f.object.type === 'function' ? /security_definer_function_executable$/.test(f.check) && !confirmed.has(key) : f.proof !== undefined) confirmed.set(key, [...(confirmed.get(key) ?? []), f]);
   }
+  /** The columns a lab finding's attack wrote (a foreign key's may be several). */
+  const attackColumns = (f: Finding): string[] => {
+    const lab = f.evidence?.['lab'];
+    const c = lab !== null && typeof lab === 'object' ? (lab as { column?: unknown }).column : undefined;
+    return typeof c === 'string' ? c.split(', ') : [];
+  };
+  // Of the findings on the table and command, the first about the column the attack wrote, or about no column:
+  // a member setting its role does not confirm a finding about another column the same policy leaves open.
+  const matching = (f: Finding, candidates: readonly Finding[] | undefined): Finding | undefined => {
+    const columns = attackColumns(f);
+    return candidates?.find((x) => {
+      const column = findingColumn(x);
+      return column === undefined || columns.length === 0 || columns.includes(column);
+    });
+  };
   const folded = new Map<string, Finding[]>();
   for (const f of lab) {
     // A role given to another account (the ceiling of adding members) is a flaw of its own, whatever INSERT finding the table has.
     // So is a user granting itself an entitlement (a plan, credits), whatever UPDATE finding the table has.
     if (/:(appoint|entitle)\.[^:]*$/.test(f.fingerprint)) continue;
     const c = command(f);
-    const into = (c !== undefined ? confirmed.get(`${table(f)}#${c}`) : undefined) ?? confirmed.get(`${table(f)}#*`) ?? (c === undefined ? [...confirmed].find(([k]) => k.startsWith(`${table(f)}#`))?.[1] : undefined);
+    const into =
+      (c !== undefined ? matching(f, confirmed.get(`${table(f)}#${c}`)) : undefined) ??
+      matching(f, confirmed.get(`${table(f)}#*`)) ??
+      (c === undefined ? [...confirmed].filter(([k]) => k.startsWith(`${table(f)}#`)).map(([, v]) => matching(f, v)).find((x) => x !== undefined) : undefined);
     if (into) folded.set(into.fingerprint, [...(folded.get(into.fingerprint) ?? []), f]);
   }
   if (folded.size === 0) return report;

@@ -85,7 +85,11 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
     else if (a.appointed || a.entitlement || a.signedUpWith) continue;
     else {
       const key = tableKey(a.table.schema, a.table.name);
-      attacked.set(key, (attacked.get(key) ?? new Set<string>()).add(a.command));
+      const set = attacked.get(key) ?? new Set<string>();
+      set.add(a.command);
+      // And by column: an attack through the column a finding names confirms that finding, not one about another column of the same policy.
+      for (const c of a.column.split(', ')) set.add(`${a.command}\u0000${c}`);
+      attacked.set(key, set);
     }
     // The tables an attack gained were read through a write elsewhere: that shows nothing about
     // writing them, nor about the escalation a check suspects on them.
@@ -132,6 +136,12 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges, needsIds };
 }
 
+/** The column a static finding is about (the one a policy lets a user write, the tenant key it leaves open), where it names one. */
+export function findingColumn(f: Finding): string | undefined {
+  const c = f.evidence?.['column'] ?? f.evidence?.['tenantColumn'];
+  return typeof c === 'string' ? c : undefined;
+}
+
 /** The lab's verdict on one finding whose check makes `claim`. */
 export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict {
   if (f.proof?.status === 'confirmed') return { status: 'confirmed', why: 'its exploit ran' };
@@ -168,7 +178,9 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   // An attack by the command the finding's policy governs (an INSERT attack says nothing of the UPDATE policy beside it).
   const attackedBy = index.attacked.get(key);
   const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
-  if (claim === 'escalation' && attackedBy && (command === null || command === 'all' || attackedBy.has(command))) return { status: 'confirmed', why: 'a lab attack went through it' };
+  const column = findingColumn(f);
+  const through = (cmd: string) => attackedBy!.has(column === undefined ? cmd : `${cmd}\u0000${column}`);
+  if (claim === 'escalation' && attackedBy && (command === null || command === 'all' ? ['insert', 'update', 'delete', 'select'].some(through) || (column === undefined && attackedBy.size > 0) : through(command))) return { status: 'confirmed', why: 'a lab attack went through it' };
   const fill = index.rows.get(key);
   const noRows = fill === undefined ? 'the lab did not measure it (not an exposed table)' : fill.rows === 0 && fill.reason ? `the lab could not make rows in it (${fill.reason})` : null;
   if (claim === 'escalation') {

@@ -108,3 +108,36 @@ create policy "admins update members" on public.user_orgs for update to authenti
   // The join itself is the lab's attack, on the INSERT policy.
   expect(report.lab!.attacks.some((a) => a.table.name === 'user_orgs' && a.command === 'insert')).toBe(true);
 });
+
+test('an attack through one column of a policy confirms the finding about that column, not another column the same policy leaves open', async () => {
+  const report = await auditMigration(`
+create schema app;
+create table app.households (id uuid primary key default gen_random_uuid(), name text not null);
+create table app.members (
+  id uuid primary key default gen_random_uuid(),
+  household_id uuid not null references app.households on delete cascade,
+  user_id uuid references auth.users,
+  role text not null default 'member' check (role in ('admin', 'member')),
+  is_active boolean not null default true
+);
+create function app.my_households() returns setof uuid language sql stable security definer set search_path = '' as $$
+  select household_id from app.members where user_id = auth.uid() and is_active $$;
+grant usage on schema app to anon, authenticated;
+grant select, insert, update, delete on all tables in schema app to authenticated;
+alter table app.households enable row level security;
+alter table app.members enable row level security;
+create policy "read" on app.households for select using (id in (select app.my_households()));
+create policy "admins rename" on app.households for update using (exists (select 1 from app.members m where m.household_id = households.id and m.user_id = auth.uid() and m.role = 'admin'));
+create policy "read members" on app.members for select using (household_id in (select app.my_households()));
+create policy "own profile" on app.members for update using (user_id = auth.uid());
+alter role authenticator set pgrst.db_schemas to 'public, app';
+`);
+  expect(report.lab!.attacks.filter((a) => a.table.name === 'members' && a.command === 'update').map((a) => [a.column, a.promotedTo])).toEqual([['role', 'admin']]);
+  // Moving its own membership into another household is the same policy's other column: the
+  // member cannot read the household it moved to, so the API's filtered update finds no row. Not shown.
+  const move = report.findings.find((f) => f.check === 'tenant_self_join' && f.object.name === 'members' && f.evidence?.['command'] === 'UPDATE');
+  expect([move?.level, (move?.evidence?.['labVerdict'] as { status: string } | undefined)?.status]).toEqual(['medium', 'unconfirmed']);
+  // The promotion is reported once, about role, at high or above.
+  const promote = report.findings.filter((f) => /sets role of its own row in app\.members to 'admin'/.test(f.message));
+  expect(promote.map((f) => f.level === 'critical' || f.level === 'high')).toEqual([true]);
+});

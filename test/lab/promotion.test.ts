@@ -24,13 +24,20 @@ create policy "members read memberships" on public.team_members for select to au
 create policy "update memberships" on public.team_members for update to authenticated using (${membershipUpdate});
 `;
 
-test('"your own membership row" only: a viewer makes itself the owner of its team (high)', async () => {
-  const report = await auditMigration(SCHEMA('user_id = (select auth.uid())'));
+test('"your own membership row" only: a viewer makes itself the owner of its team (critical: the owner\'s powers are a policy\'s)', async () => {
+  const report = await auditMigration(`${SCHEMA('user_id = (select auth.uid())')}\ncreate policy "owners rename the team" on public.teams for update to authenticated using (public.my_role(id) = 'owner');`);
   expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toMatchObject([{ table: { name: 'team_members' }, command: 'update', column: 'role', promotedTo: 'owner' }]);
   // The static check that suspected it (privilege_escalation) gets the lab's confirmation instead of a second finding.
   const finding = report.findings.find((f) => f.check === 'privilege_escalation' && f.object.name === 'team_members');
-  expect(finding).toMatchObject({ level: 'high', evidence: { labVerdict: { status: 'confirmed', why: 'a lab attack' } } });
+  expect(finding).toMatchObject({ level: 'critical', evidence: { labVerdict: { status: 'confirmed', why: 'a lab attack' } } });
   expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'team_members')).toEqual([]);
+});
+
+test('a role no policy or helper compares (a rewrite dropped the role checks): setting it gives nothing in the database, so no attack, and the static suspicion is lowered to medium', async () => {
+  const report = await auditMigration(SCHEMA('user_id = (select auth.uid())'));
+  expect(report.lab!.attacks.filter((a) => a.attacker === 'member')).toEqual([]);
+  const finding = report.findings.find((f) => f.check === 'privilege_escalation' && f.object.name === 'team_members');
+  expect(finding?.level).toBe('medium');
 });
 
 test('only the team\'s owner updates memberships: no member promotes itself', async () => {
@@ -86,13 +93,13 @@ test('editors and owners hold the same powers everywhere: an editor making itsel
 
 test('a self-join on INSERT and a self-promotion on UPDATE of one membership: two findings, each attack folded into its own command', async () => {
   const report = await auditMigration(
-    `${SCHEMA('user_id = (select auth.uid())')}\ncreate policy "join" on public.team_members for insert to authenticated with check (user_id = (select auth.uid()));`,
+    `${SCHEMA('user_id = (select auth.uid())')}\ncreate policy "join" on public.team_members for insert to authenticated with check (user_id = (select auth.uid()));\ncreate policy "owners rename the team" on public.teams for update to authenticated using (public.my_role(id) = 'owner');`,
   );
   const join = report.findings.find((f) => f.check === 'tenant_self_join' && f.object.name === 'team_members');
   expect(join?.level).toBe('critical');
   expect(join?.message).not.toMatch(/sets role of its own row/);
   const promote = report.findings.find((f) => f.object.name === 'team_members' && /sets role of its own row in public\.team_members to 'owner'/.test(f.message));
-  expect(promote).toMatchObject({ level: 'high' });
+  expect(promote).toMatchObject({ level: 'critical' });
   expect(promote!.fingerprint).not.toBe(join!.fingerprint);
 });
 

@@ -299,6 +299,7 @@ alter table public.team_members enable row level security;
 create policy "read team" on public.teams for select to authenticated using (public.team_role(id) is not null);
 create policy "read members" on public.team_members for select to authenticated using (public.team_role(team_id) is not null);
 create policy "edit own membership" on public.team_members for update to authenticated using (user_id = (select auth.uid()));
+create policy "owners rename the team" on public.teams for update to authenticated using (public.team_role(id) = 'owner');
 `);
     expect(report.lab!.tenants).toMatchObject([{ root: 'public.teams', membership: 'public.team_members', roleColumn: 'role', roles: ['owner', 'admin', 'member'] }]);
     expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toMatchObject([{ table: { name: 'team_members' }, column: 'role', promotedTo: 'owner', promotedFrom: 'member' }]);

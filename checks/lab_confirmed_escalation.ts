@@ -67,7 +67,7 @@ export default defineCheck({
         ...(Object.keys(attack.gained).length > 0 ? [`then reads ${gainedText(attack)} it could not read before`] : []),
       ].join(', and ');
       const level = attack.attacker === 'bob' ? 'high' : 'critical';
-      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), command: attack.command, steps: attack.steps, gained: attack.gained } };
+      const evidence = { lab: { attacker: attack.attacker, attackers: group.map((a) => a.attacker), command: attack.command, column: attack.column, steps: attack.steps, gained: attack.gained } };
       if (attack.command === 'call') {
         const fn = ctx.snapshot.functions.find((f) => f.schema === attack.table.schema && f.name === attack.table.name);
         if (!fn) return [];
@@ -205,6 +205,26 @@ export default defineCheck({
           },
         ];
       }
+      // A member that made itself the tenant's admin or owner by editing its own membership.
+      if (attack.promotedTo !== undefined && attack.promotedFrom !== undefined && !attack.appointed) {
+        return [
+          {
+            level: 'high',
+            message:
+              `Confirmed in the lab: a member of a tenant${attack.promotedFrom !== undefined ? ` holding '${attack.promotedFrom}'` : ''} sets ${attack.column} of its own row in ${name} to '${attack.promotedTo}', ` +
+              `the value the policies and helpers read to decide what a member may do${Object.keys(attack.gained).length > 0 ? `, and then reads, updates or deletes rows it could not before: ${reachedText(attack)}` : ''}. Any member makes itself its tenant's '${attack.promotedTo}'.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `promote.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Members must not write their own ${attack.column}: give the UPDATE policy on ${name} a WITH CHECK that keeps it (or limit updates to the tenant's admins), ` +
+                `or revoke UPDATE (${attack.column}) from authenticated and change roles through a function that checks the caller. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo } },
+          },
+        ];
+      }
       // A user that gave itself a role another table's policies trust, and reached more rows with it.
       if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
         return [
@@ -242,26 +262,6 @@ export default defineCheck({
                 `(\`${attack.column}\` ranked no higher than the caller's, or only the highest role may add it). Steps: ${attack.steps.join('; ')}.`,
             },
             evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo, appointed: true } },
-          },
-        ];
-      }
-      // A member that made itself the tenant's admin or owner by editing its own membership.
-      if (attack.promotedTo !== undefined) {
-        return [
-          {
-            level: 'high',
-            message:
-              `Confirmed in the lab: a member of a tenant${attack.promotedFrom !== undefined ? ` holding '${attack.promotedFrom}'` : ''} sets ${attack.column} of its own row in ${name} to '${attack.promotedTo}', ` +
-              `the value the policies and helpers read to decide what a member may do: any member makes itself its tenant's '${attack.promotedTo}'.`,
-            object: relationObject(rel, { column: attack.column }),
-            detail: `promote.${attack.column}`,
-            roles: ['authenticated'],
-            remediation: {
-              text:
-                `Members must not write their own ${attack.column}: give the UPDATE policy on ${name} a WITH CHECK that keeps it (or limit updates to the tenant's admins), ` +
-                `or revoke UPDATE (${attack.column}) from authenticated and change roles through a function that checks the caller. Steps: ${attack.steps.join('; ')}.`,
-            },
-            evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo } },
           },
         ];
       }

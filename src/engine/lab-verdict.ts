@@ -136,9 +136,13 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges, needsIds };
 }
 
-/** The column a static finding is about (the one a policy lets a user write, the tenant key it leaves open), where it names one. */
+/**
+ * The column a static finding says a user writes to gain access (the role a policy lets it set, the
+ * tenant key it leaves open), where it names one. A NULL bypass names the gate left open, not the
+ * column the attacker then writes: any write through the gate is its flaw.
+ */
 export function findingColumn(f: Finding): string | undefined {
-  const c = f.evidence?.['column'] ?? f.evidence?.['tenantColumn'];
+  const c = f.check === 'privilege_escalation' ? f.evidence?.['column'] : f.check === 'tenant_self_join' ? f.evidence?.['tenantColumn'] : undefined;
   return typeof c === 'string' ? c : undefined;
 }
 

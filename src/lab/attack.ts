@@ -85,7 +85,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
         attempts += founded.attempts;
         attacks.push(...founded.attacks);
-        const promoted = await selfPromotion(session, snapshot, world);
+        const promoted = await selfPromotion(session, snapshot, world, tables);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
         const escalated = await roleEscalation(session, snapshot, world, tables, within);
@@ -214,17 +214,15 @@ async function founderAttacks(
  * changed is the one the policies and helpers read to decide what it may do: a viewer making itself
  * owner, or where only admins may edit memberships, an admin making itself owner.
  */
-async function selfPromotion(session: Session, snapshot: Snapshot, world: World): Promise<{ attacks: LabAttack[]; attempts: number }> {
+async function selfPromotion(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
   let attempts = 0;
+  const watched = policed(snapshot, world, tables);
   for (const t of world.tenants.roots) {
     if (!t.roleColumn || t.roles.length < 2) continue;
     const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
     const column = rel?.columns.find((c) => c.name === t.roleColumn);
     if (!rel || !column) continue;
-    // A role nothing reads (no policy or helper compares it, as after a rewrite that dropped the
-    // role checks) gives nothing in the database: what the app makes of it is not measured here.
-    if (comparedLiterals(snapshot, column.name, rel.name).length === 0 && !t.roles.some((hi) => t.roles.some((lo) => outranks(t.roles, hi, lo) && grantsMore(snapshot, column.name, rel.name, hi, lo)))) continue;
     const rootKey = `${t.root.schema}.${t.root.name}`;
     // Every role account of tenant 1 but the highest, the plainest first (the role listed last):
     // a member making itself admin, an admin making itself owner.
@@ -243,19 +241,26 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World)
       const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, own.row) }], 2);
       // The plainest tries every other value; one above it, only those above its own.
       const held = member.member!.role;
+      /** What the member reads, updates and deletes as it is: a promotion is one when the new value opens more. */
+      let before: Seen | undefined;
       for (const value of t.roles.filter((r) => r !== held && (plainest(member) || above(member, r)))) {
         attempts++;
+        before ??= await reachOf(session, snapshot, world, watched, member);
         await session.exec('SAVEPOINT supaudit_promote');
         try {
           await actAs(session, member);
           if ((await setColumn(session, rel, column.name, column.type, value, filter)) > 0) {
+            // The value must open something: a role the helpers ignore while the membership is pending
+            // (`accepted_at IS NOT NULL`), or one that grants nothing more, changes nothing in the database.
+            const gained = gainedBetween(before, await reachOf(session, snapshot, world, watched, member));
+            if (Object.keys(gained).length === 0) continue;
             attacks.push({
               attacker: 'member',
               table: { schema: rel.schema, name: rel.name },
               command: 'update',
               column: t.roleColumn,
-              steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${held}' of the tenant`],
-              gained: {},
+              steps: [`UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <its own membership> -- as a '${held}' of the tenant`, ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k}`)],
+              gained,
               promotedTo: value,
               promotedFrom: held,
             });

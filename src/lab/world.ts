@@ -732,6 +732,33 @@ export function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
   return target !== undefined && keyedByAccount(snapshot, target.schema, target.name);
 }
 
+const presentColumns = new WeakMap<Snapshot, Map<string, ReadonlySet<string>>>();
+
+/**
+ * Nullable columns of `rel` that the access decisions of other rows require to be set: a helper or
+ * another table's policy that reads `rel` by name and tests `accepted_at IS NOT NULL` (a membership
+ * counts once accepted). Left NULL, every member the world makes would be a pending invitee that
+ * no helper counts. A policy of `rel` itself (`published_at IS NOT NULL`) does not name it and is
+ * left alone: its rows stay as the owner wrote them.
+ */
+function requiredPresent(snapshot: Snapshot, rel: Relation): ReadonlySet<string> {
+  let byTable = presentColumns.get(snapshot);
+  if (!byTable) presentColumns.set(snapshot, (byTable = new Map()));
+  const key = `${rel.schema}.${rel.name}`;
+  const hit = byTable.get(key);
+  if (hit) return hit;
+  const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+  const texts = [...snapshot.policies.filter((p) => p.schema !== rel.schema || p.table !== rel.name).flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].filter((t) => naming.test(t));
+  const out = new Set<string>();
+  for (const c of rel.columns) {
+    if (c.notNull || c.default !== null || c.generated || c.identity) continue;
+    const test = new RegExp(`\\b${literalPattern(c.name)}"?\\s+is\\s+not\\s+null\\b`, 'i');
+    if (texts.some((t) => test.test(t))) out.add(c.name);
+  }
+  byTable.set(key, out);
+  return out;
+}
+
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
 async function insertRow(
   session: Session,
@@ -775,7 +802,7 @@ async function insertRow(
     const ownerColumn = c.type === 'uuid' && OWNER_NAME.test(c.name);
     if (c.default !== null && !ownerColumn) continue;
     // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
-    if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name)) continue;
+    if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name) && !requiredPresent(snapshot, rel).has(c.name)) continue;
     // A value the CHECK lists, else one its pattern accepts (`email LIKE '%@example.edu'`).
     const literal = checkLiterals(constraints, c.name)[0] ?? patternValue(constraints, c.name, owner.name, n);
     // An address a policy or function compares with the caller's (an invitation's invitee): the owner's own.

@@ -148,3 +148,31 @@ test('admins add plain members only (the check caps the role): nobody appoints a
   const report = await auditMigration(ADD_MEMBERS(`public.has_team_role(auth.uid(), team_id, 'owner') or (public.has_team_role(auth.uid(), team_id, 'admin') and role = 'member')`));
   expect(report.lab!.attacks.filter((a) => a.appointed)).toEqual([]);
 });
+
+test('members count once accepted (a helper asks accepted_at IS NOT NULL): the world makes accepted members, who read their tenant, and the pending-invitee branch of the UPDATE policy opens nothing to them', async () => {
+  const report = await auditMigration(`
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'admin', 'member')),
+  invited_at timestamptz default now(), accepted_at timestamptz, unique (org_id, user_id));
+create table public.docs (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade, body text not null);
+create function public.org_role(o uuid) returns text language sql stable security definer set search_path = '' as $$
+  select m.role from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.accepted_at is not null $$;
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.docs enable row level security;
+create policy "members read" on public.orgs for select to authenticated using (public.org_role(id) is not null);
+create policy "members read docs" on public.docs for select to authenticated using (public.org_role(org_id) is not null);
+create policy "admins edit docs" on public.docs for update to authenticated using (public.org_role(org_id) in ('owner', 'admin'));
+create policy "members read members" on public.org_members for select to authenticated using (public.org_role(org_id) is not null);
+create policy "admins or the invitee update" on public.org_members for update to authenticated
+  using (public.org_role(org_id) in ('owner', 'admin') or (user_id = auth.uid() and accepted_at is null));
+`);
+  const cell = (persona: string) => report.lab!.matrix.find((m) => m.name === 'docs' && m.persona === persona)!;
+  expect([cell('t1_member').select, cell('t1_member').update]).toEqual([
+    { own: 0, tenant: 1, other_tenants: 0, ownerless: 0 },
+    { own: 0, tenant: 0, other_tenants: 0, ownerless: 0 },
+  ]);
+  expect(cell('t1_admin').update).toEqual({ own: 0, tenant: 1, other_tenants: 0, ownerless: 0 });
+  expect(report.lab!.attacks.filter((a) => a.table.name === 'org_members' && a.promotedTo !== undefined)).toEqual([]);
+});

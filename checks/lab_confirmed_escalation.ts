@@ -100,15 +100,17 @@ export default defineCheck({
             level: attack.needsTenantKey ? 'high' : 'critical',
             message:
               `Confirmed in the lab: anyone with the anon key signs up with user metadata ${data} (supabase.auth.signUp({ options: { data } }): the caller writes it), ` +
-              `which ${readers} reads at sign-up, and the new account then reads ${gainedText(attack)} that a plain sign-up cannot read` +
+              `which ${readers} ${attack.metadataReadAnytime ? 'reads from the caller\'s user metadata (the user also sets it later with supabase.auth.updateUser())' : 'reads at sign-up'}, and the new account then reads ${gainedText(attack)} that a plain sign-up cannot read` +
               (attack.needsTenantKey ? ' (one of the values is another tenant\'s key, which the attacker must know).' : ': it chooses its own privileges.'),
             object: functionObject(reader),
             detail: `signup.${Object.keys(attack.signedUpWith).sort().join('.')}`,
             roles: ['anon'],
             remediation: {
               text:
-                `Never take a role, a tenant or a privilege from raw_user_meta_data (the person signing up writes it): in ${readers}, give every new account the plainest role and no tenant, ` +
-                'and grant more through an admin path (an invitation the tenant created, a SECURITY DEFINER function that checks the caller, the service role); ' +
+                (attack.metadataReadAnytime
+                  ? `Never decide access from user_metadata (raw_user_meta_data; the user writes it at sign-up and with updateUser()): in ${readers}, read the role or tenant from raw_app_meta_data (auth.jwt() -> 'app_metadata') or from a table the user cannot write; `
+                  : `Never take a role, a tenant or a privilege from raw_user_meta_data (the person signing up writes it): in ${readers}, give every new account the plainest role and no tenant, ` +
+                    'and grant more through an admin path (an invitation the tenant created, a SECURITY DEFINER function that checks the caller, the service role); ') +
                 `values only an administrator sets belong in raw_app_meta_data. Steps: ${attack.steps.join('; ')}.`,
             },
             evidence: { lab: { ...evidence.lab, signedUpWith: attack.signedUpWith } },

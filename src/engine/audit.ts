@@ -503,8 +503,9 @@ export function withLabMerged(report: Report): Report {
   const folded = new Map<string, Finding[]>();
   for (const f of lab) {
     // A role given to another account (the ceiling of adding members) is a flaw of its own, whatever INSERT finding the table has.
-    // So is a user granting itself an entitlement (a plan, credits), whatever UPDATE finding the table has.
-    if (/:(appoint|entitle)\.[^:]*$/.test(f.fingerprint)) continue;
+    // So is a user granting itself an entitlement (a plan, credits), whatever UPDATE finding the table has,
+    // and a sign-up choosing its metadata, whatever a check says of calling the helper that reads it.
+    if (/:(appoint|entitle|signup)\.[^:]*$/.test(f.fingerprint)) continue;
     const c = command(f);
     const into =
       (c !== undefined ? matching(f, confirmed.get(`${table(f)}#${c}`)) : undefined) ??

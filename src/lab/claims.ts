@@ -107,6 +107,13 @@ async function claimsFor(session: Session, sub: string, role: string, email: str
   return row!.c;
 }
 
+/** Drops the claims made for `sub`: its account was made again (a sign-up with other metadata, in a savepoint since rolled back). */
+export function forgetClaims(session: Session, sub: string): void {
+  const known = sessions.get(session);
+  if (!known) return;
+  for (const key of [...known.made.keys()]) if (key.startsWith(`${sub}\u0000`)) known.made.delete(key);
+}
+
 /**
  * Sets the claims `sub` (empty: none, anon) acts with as `role`, and `request.jwt.claim.sub`, until
  * the transaction or savepoint ends; with `setRole`, the session's role too. One statement: where a

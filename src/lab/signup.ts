@@ -26,10 +26,12 @@ const CALL_DEPTH = 2;
 /** A key that can only be a flag of privilege. */
 const FLAG_KEY = /^(is|has|can)_|(^|_)(admin|staff|superuser|super_admin|moderator|verified|approved)$/i;
 
-/** What code run at sign-up reads from the user metadata: the key, and the function that reads it. */
+/** What code reads from the user metadata: the key, and the function that reads it. */
 export interface MetadataKey {
   readonly key: string;
   readonly readBy: string;
+  /** Read at sign-up (a trigger on auth.users, or what it calls); else read at every request (a helper of the policies, an RPC) from the caller's metadata. */
+  readonly atSignUp: boolean;
   /** Values to try, most privileged first. */
   readonly values: readonly string[];
   /** The value is the victim tenant's key (the attacker must know it), not a role. */
@@ -67,23 +69,33 @@ function signUpFunctions(snapshot: Snapshot): FunctionInfo[] {
  */
 export function metadataKeys(snapshot: Snapshot, world: World, victim: Persona): MetadataKey[] {
   const functions = signUpFunctions(snapshot);
-  if (!functions.some((f) => /raw_user_meta_data|user_metadata/i.test(f.source!))) return [];
   const out = new Map<string, MetadataKey>();
-  for (const f of functions) {
-    for (const m of f.source!.matchAll(/->>?\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)) {
-      const key = m[1]!;
-      if (out.has(key) || key === 'full_name' || key === 'name') continue;
-      const tenantKey = tenantValue(snapshot, world, victim, key);
-      const values = tenantKey !== undefined ? [tenantKey] : roleValuesOf(snapshot, world, f.source!, key);
-      if (values.length > 0) out.set(key, { key, readBy: `${f.schema}.${f.name}`, values, tenant: tenantKey !== undefined });
-    }
+  const add = (f: FunctionInfo, key: string, atSignUp: boolean) => {
+    if (out.has(key) || key === 'full_name' || key === 'name') return;
+    const tenantKey = tenantValue(snapshot, world, victim, key);
+    const values = tenantKey !== undefined ? [tenantKey] : roleValuesOf(snapshot, world, f.source!, key);
+    if (values.length > 0) out.set(key, { key, readBy: `${f.schema}.${f.name}`, atSignUp, values, tenant: tenantKey !== undefined });
+  };
+  if (functions.some((f) => /raw_user_meta_data|user_metadata/i.test(f.source!))) {
+    for (const f of functions) for (const m of f.source!.matchAll(/->>?\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)) add(f, m[1]!, true);
+  }
+  // Helpers and RPCs that read the caller's metadata when they run (`auth.jwt() -> 'user_metadata' ->> 'role'`,
+  // `raw_user_meta_data ->> 'role'` of auth.users): the user sets it at sign-up, and later with updateUser().
+  const signUp = new Set(functions);
+  for (const f of snapshot.functions) {
+    if (signUp.has(f) || f.source === null || f.extension !== null || f.schema === 'auth' || f.schema === 'pg_catalog') continue;
+    for (const m of f.source.matchAll(METADATA_READ)) add(f, m[1]!, false);
   }
   return [...out.values()];
 }
 
+/** A key read straight from the user metadata: `raw_user_meta_data ->> 'role'`, `-> 'user_metadata' ->> 'role'`, `user_metadata->>'role'`. */
+const METADATA_READ = /(?:raw_user_meta_data|'user_metadata'|\buser_metadata)\s*\)?\s*->>?\s*'([A-Za-z_][A-Za-z0-9_]*)'/gi;
+
 /** The victim tenant's key, for a key named like a tenant root's key (`organization_id`, `tenant`, `team_id`). */
 function tenantValue(snapshot: Snapshot, world: World, victim: Persona, key: string): string | undefined {
-  const stem = key.replace(/_?(id|uuid|key)$/i, '').toLowerCase();
+  // The tenant a user works in is often "current": `current_organization_id`, `active_team`, `selected_workspace_id`.
+  const stem = key.replace(/_?(id|uuid|key)$/i, '').replace(/^(current|active|selected|default|primary|my)_/i, '').toLowerCase();
   if (stem === '') return undefined;
   for (const t of world.tenants.roots) {
     const name = t.root.name.toLowerCase();
@@ -103,7 +115,13 @@ function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: str
   const labels = typeName
     ? [...world.enums.labels].filter(([t]) => t === typeName || t.endsWith(`.${typeName}`)).flatMap(([, l]) => l)
     : [];
-  const compared = comparedLiterals(snapshot, key);
+  const compared = [...comparedLiterals(snapshot, key)];
+  // The metadata read itself compared: `(raw_user_meta_data ->> 'role')::text = 'admin'`, `... ->> 'role' in ('admin', 'staff')`.
+  const read = new RegExp(`->>\\s*'${key}'\\s*\\)*\\s*(?:::\\s*\\w+\\s*\\)*\\s*)?(?:=|<>|!=|in\\s*\\()\\s*'((?:[^']|'')+)'((?:\\s*,\\s*'(?:[^']|'')*')*)`, 'gi');
+  for (const m of source.matchAll(read)) {
+    compared.push(m[1]!.replaceAll("''", "'"));
+    for (const more of (m[2] ?? '').matchAll(/'((?:[^']|'')*)'/g)) compared.push(more[1]!.replaceAll("''", "'"));
+  }
   const values = byPrivilege([...new Set([...labels, ...compared])]);
   if (values.length > 0) return values.slice(0, MAX_VALUES);
   return FLAG_KEY.test(key) || /::\s*bool/i.test(cast?.[0] ?? '') ? ['true'] : [];
@@ -164,9 +182,10 @@ export async function signUpAttacks(session: Session, snapshot: Snapshot, world:
         column: 'raw_user_meta_data',
         signedUpWith: metadata,
         metadataReadBy: readers,
+        ...(used.every((k) => !k.atSignUp) ? { metadataReadAnytime: true as const } : {}),
         ...(used.some((k) => k.tenant) ? { needsTenantKey: true as const } : {}),
         steps: [
-          `supabase.auth.signUp({ email, password, options: { data: ${JSON.stringify(metadata)} } }) -- as anyone; ${readers.join(', ')} reads it at sign-up`,
+          `supabase.auth.signUp({ email, password, options: { data: ${JSON.stringify(metadata)} } }) -- as anyone; ${readers.join(', ')} reads it ${used.every((k) => !k.atSignUp) ? 'from the caller\'s metadata' : 'at sign-up'}`,
           ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k} -- as the new account; a plain sign-up reads ${plain[k] ?? 0}`),
         ],
         gained,

@@ -19,7 +19,7 @@
  */
 import { keyedByAccount } from '../model/accounts.ts';
 import { literalPattern, namedTables } from '../model/sql-text.ts';
-import { installClaims, setClaims } from './claims.ts';
+import { forgetClaims, installClaims, setClaims } from './claims.ts';
 import { qualified, quoteIdent } from '../model/ident.ts';
 import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import { describePgErrorSafely } from '../introspect/errors.ts';
@@ -312,6 +312,8 @@ export type Made = Map<string, { owner: Persona; row: Row; ctid?: string }[]>;
  * keys added to the user metadata, which the person signing up chooses (`signUp({ options: { data } })`).
  */
 export async function signUp(session: Session, p: Persona, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
+  // The claims made for an account of this id before (other metadata) are not this one's.
+  forgetClaims(session, p.id);
   await session.query(
     `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
      values ('00000000-0000-0000-0000-000000000000', $1::uuid, 'authenticated', 'authenticated', $2, '', now(),

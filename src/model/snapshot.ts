@@ -396,6 +396,8 @@ export interface LabAttack {
   /** A sign-up (`table` auth.users) whose user metadata set these keys, which the functions `metadataReadBy` read at sign-up: it then read `gained` more rows than a plain sign-up. */
   readonly signedUpWith?: Readonly<Record<string, string>>;
   readonly metadataReadBy?: readonly string[];
+  /** With `signedUpWith`: no reader runs at sign-up; they read the caller's metadata at every request (which updateUser() also sets). */
+  readonly metadataReadAnytime?: true;
   /** With `signedUpWith`: one of the values was the victim tenant's key, which the attacker must know. */
   readonly needsTenantKey?: true;
   /** The attacker set `column` of its own row to `value`, and it stayed: a plan, credits or a flag that `readBy` (functions, policies) trust. */

@@ -78,4 +78,42 @@ describe('a sign-up that chooses its own privileges', () => {
     expect(clamped.lab!.attacks.filter((a) => a.signedUpWith)).toEqual([]);
     expect(signUpFindings(clamped)).toEqual([]);
   });
+
+  test("helpers that read the caller's metadata when the policies run: an admin flag and a current organisation, both the user's to set (critical, and high with the tenant's key)", async () => {
+    const report = await auditMigration(`
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.organization_members (organization_id uuid not null references public.organizations on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, primary key (organization_id, user_id));
+create table public.projects (id uuid primary key default gen_random_uuid(), organization_id uuid not null references public.organizations on delete cascade, name text not null);
+create table public.usage_logs (id uuid primary key default gen_random_uuid(), user_id uuid not null default auth.uid() references auth.users on delete cascade, cost numeric not null);
+create function public.is_admin() returns boolean language plpgsql stable security definer as $$
+begin
+  return exists (select 1 from auth.users where id = auth.uid() and (raw_user_meta_data->>'role')::text = 'admin');
+end $$;
+create function public.has_project_access(p uuid) returns boolean language plpgsql stable security definer set search_path = public as $$
+declare v_org uuid;
+begin
+  if exists (select 1 from projects pr join organization_members m on m.organization_id = pr.organization_id where pr.id = p and m.user_id = auth.uid()) then return true; end if;
+  v_org := (auth.jwt() -> 'user_metadata' ->> 'current_organization_id')::uuid;
+  return v_org is not null and exists (select 1 from projects where id = p and organization_id = v_org);
+end $$;
+alter table public.organizations enable row level security;
+alter table public.organization_members enable row level security;
+alter table public.projects enable row level security;
+alter table public.usage_logs enable row level security;
+create policy "members" on public.organizations for select to authenticated using (exists (select 1 from public.organization_members m where m.organization_id = id and m.user_id = auth.uid()));
+create policy "own memberships" on public.organization_members for select to authenticated using (user_id = auth.uid());
+create policy "project access" on public.projects for select to authenticated using (public.has_project_access(id));
+create policy "own usage" on public.usage_logs for select to authenticated using (user_id = auth.uid());
+create policy "admins read all usage" on public.usage_logs for select to authenticated using (public.is_admin());
+`);
+    const attacks = report.lab!.attacks.filter((a) => a.signedUpWith !== undefined);
+    expect(attacks.map((a) => [a.signedUpWith, a.metadataReadBy, a.metadataReadAnytime, a.needsTenantKey ?? false, Object.keys(a.gained).sort()])).toEqual([
+      [{ role: 'admin' }, ['public.is_admin'], true, false, ['public.usage_logs']],
+      [{ current_organization_id: expect.stringMatching(/^[0-9a-f-]{36}$/) }, ['public.has_project_access'], true, true, ['public.projects']],
+    ]);
+    const findings = signUpFindings(report).map((f) => [f.object.name, f.level]);
+    expect(findings.sort()).toEqual([['has_project_access', 'high'], ['is_admin', 'critical']]);
+    expect(signUpFindings(report).find((f) => f.object.name === 'is_admin')!.message).toMatch(/which public\.is_admin reads from the caller's user metadata \(the user also sets it later with supabase\.auth\.updateUser\(\)\)/);
+  });
 });

@@ -304,6 +304,26 @@ export default defineCheck({
           },
         ];
       }
+      // The founder adds someone to its new tenant, unasked: the members' shared reads then include the victim's rows.
+      if (attack.pulledIn) {
+        return [
+          {
+            level,
+            message:
+              `Confirmed in the lab: ${who} creates a tenant of its own (as any new customer can), adds another user to it in ${name} (${attack.column} = the victim's id, with no invitation the victim accepted), ` +
+              `and ${got}: the policies let members of a tenant read each other's rows, and adding a member asks nothing of the member.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `pull.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Let a user be added only with its consent: the INSERT policy on ${name} should accept ${attack.column} = auth.uid() alone (joining through an invitation or code checked in a SECURITY DEFINER function), ` +
+                `and owners invite rather than insert others. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence,
+          },
+        ];
+      }
       // The founder: a tenant of its own first, as every new customer may; the gate that then opens others' rows is the flaw.
       if (attack.column === '(a tenant of its own)') {
         const tables = Object.keys(attack.gained);

@@ -199,6 +199,38 @@ async function founderAttacks(
       const gained = gainedBetween(baseline, after);
       if (Object.keys(gained).length > 0) {
         attacks.push({ attacker: 'outsider', table: { schema: root.schema, name: root.name }, command: 'insert', column: '(a tenant of its own)', steps: [...steps, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
+        continue;
+      }
+      // Then it adds another user to its new tenant, as a plain member, with no invitation the
+      // user accepted: where members read each other's things, the victim's rows come with it.
+      const accounts = memberAccountColumns(snapshot, membership);
+      if (accounts.length !== 1) continue;
+      for (const victim of world.owners) {
+        attempts++;
+        await session.exec('SAVEPOINT supaudit_pull');
+        try {
+          const pulled = { ...fixed, [accounts[0]!]: victim.id, ...(t.roleColumn && t.roles.length > 0 ? { [t.roleColumn]: t.roles[t.roles.length - 1]! } : {}) };
+          const added = await tryInsert(session, snapshot, membership, attacker, 307, world, { role: 'authenticated', fixed: pulled });
+          if (!('row' in added)) continue;
+          const won = gainedBetween(baseline, await othersSeen(session, snapshot, world, watched, attacker));
+          if (Object.keys(won).length === 0) continue;
+          attacks.push({
+            attacker: 'outsider',
+            table: { schema: membership.schema, name: membership.name },
+            command: 'insert',
+            column: accounts[0]!,
+            pulledIn: true,
+            steps: [
+              ...steps,
+              `INSERT INTO ${qualified(membership.schema, membership.name)} (${[...Object.keys(pulled)].map(quoteIdent).join(', ')}) VALUES (<the new tenant>, <the victim's user id>${t.roleColumn && t.roles.length > 0 ? `, '${t.roles[t.roles.length - 1]}'` : ''}) -- as :attacker, with no invitation the victim accepted`,
+              ...Object.keys(won).map((k) => `SELECT count(*) FROM ${k}`),
+            ],
+            gained: won,
+          });
+          break;
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_pull');
+        }
       }
     } finally {
       await session.exec('ROLLBACK TO SAVEPOINT supaudit_founder');

@@ -393,6 +393,8 @@ export interface LabAttack {
   readonly uploaders?: readonly string[];
   /** A member (of this role) set the owner column of its tenant's root row to itself, and then reached more rows. */
   readonly takeover?: string;
+  /** A tenant's founder added another user (`column`: the membership's account column) to its new tenant with no invitation, and then read that user's rows. */
+  readonly pulledIn?: true;
   /** A sign-up (`table` auth.users) whose user metadata set these keys, which the functions `metadataReadBy` read at sign-up: it then read `gained` more rows than a plain sign-up. */
   readonly signedUpWith?: Readonly<Record<string, string>>;
   readonly metadataReadBy?: readonly string[];

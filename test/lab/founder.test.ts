@@ -55,3 +55,39 @@ describe('the founder', () => {
     expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation')).toEqual([]);
   });
 });
+
+/** Garden-Tracker's shape: an owner adds members to its household, and members read each other's journals. */
+const HOUSEHOLD = (memberInsert: string) => `
+create table public.households (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null default auth.uid() references auth.users);
+create table public.household_members (id uuid primary key default gen_random_uuid(), household_id uuid not null references public.households on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'member')), unique (household_id, user_id));
+create table public.journal (id uuid primary key default gen_random_uuid(), user_id uuid not null default auth.uid() references auth.users on delete cascade, note text not null);
+create function public.my_housemates() returns setof uuid language sql stable security definer set search_path = '' as $$
+  select m2.user_id from public.household_members m1 join public.household_members m2 on m2.household_id = m1.household_id where m1.user_id = auth.uid() $$;
+create function public.owns_household(h uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.households where id = h and owner_id = auth.uid()) $$;
+alter table public.households enable row level security;
+alter table public.household_members enable row level security;
+alter table public.journal enable row level security;
+create policy "create own" on public.households for insert to authenticated with check (owner_id = auth.uid());
+create policy "read mine" on public.households for select to authenticated using (owner_id = auth.uid() or id in (select m.household_id from public.household_members m where m.user_id = auth.uid()));
+create policy "owners add members" on public.household_members for insert to authenticated with check (${memberInsert});
+create policy "read members" on public.household_members for select to authenticated using (user_id = auth.uid() or public.owns_household(household_id));
+create policy "own journal" on public.journal for all to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());
+create policy "housemates read" on public.journal for select to authenticated using (user_id in (select public.my_housemates()));
+`;
+
+describe('a founder adds someone to its new tenant, unasked', () => {
+  test('the owner may add any user: any account creates a household, adds the victim and reads its journal (critical)', async () => {
+    const report = await auditMigration(HOUSEHOLD('public.owns_household(household_id)'));
+    const pulled = report.lab!.attacks.filter((a) => a.pulledIn);
+    expect(pulled.map((a) => [a.attacker, a.table.name, a.column, Object.keys(a.gained)])).toEqual([['outsider', 'household_members', 'user_id', expect.arrayContaining(['public.journal'])]]);
+    const finding = report.findings.find((f) => /adds another user to it in public\.household_members \(user_id = the victim's id, with no invitation the victim accepted\)/.test(f.message));
+    expect(finding?.level).toBe('critical');
+  });
+
+  test('an owner may add only itself (others join with a code): nothing is pulled in', async () => {
+    const report = await auditMigration(HOUSEHOLD('user_id = auth.uid() and public.owns_household(household_id)'));
+    expect(report.lab!.attacks.filter((a) => a.pulledIn)).toEqual([]);
+  });
+});

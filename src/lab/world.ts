@@ -400,7 +400,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       for (const r of own) record(rel, r.owner, r.row, r.ctid);
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
       // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
-      const writers = keyedByAccount(snapshot, rel.schema, rel.name) && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
+      const keyed = keyedByAccount(snapshot, rel.schema, rel.name);
+      // An allowlist the operator fills, that a gate asks about (`exists (select 1 from developer_users
+      // where user_id = auth.uid())`): no account of the world is on it, or each would pass the gate.
+      const allowlist = keyed && !selfServed(snapshot, rel) && gateReads(snapshot, rel);
+      const writers = allowlist ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
       const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
@@ -412,7 +416,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
         continue;
       }
       let rows = 0;
-      let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : undefined;
+      let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : allowlist ? 'an allowlist only the operator fills, that a gate reads: no account of the world is on it' : undefined;
       let code: string | undefined;
       const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       const fill = async () => {
@@ -732,6 +736,20 @@ export function accountKey(snapshot: Snapshot, fk: Constraint): boolean {
   if (fk.columns.length === 1 && OWNER_NAME.test(fk.columns[0]!)) return true;
   const target = snapshot.relations.find((r) => r.schema === fk.refSchema && r.name === fk.refTable);
   return target !== undefined && keyedByAccount(snapshot, target.schema, target.name);
+}
+
+/** Whether an account may add its own row through the API: RLS off, or an INSERT policy for signed-in users (whatever it checks). */
+function selfServed(snapshot: Snapshot, rel: Relation): boolean {
+  if (!rel.rlsEnabled) return true;
+  return snapshot.policies.some(
+    (p) => p.schema === rel.schema && p.table === rel.name && p.permissive && (p.command === 'INSERT' || p.command === 'ALL') && p.roles.some((r) => r.toLowerCase() === 'public' || r === 'authenticated'),
+  );
+}
+
+/** Whether a policy or function asks whether a row of `rel` exists (`exists (select … from rel where …)`): a gate. */
+function gateReads(snapshot: Snapshot, rel: Relation): boolean {
+  const gate = new RegExp(`\\bexists\\s*\\(\\s*select\\b[^;]{0,200}?\\bfrom\\s+(?:"?${literalPattern(rel.schema)}"?\\s*\\.\\s*)?"?${literalPattern(rel.name)}"?(?![\\w.])`, 'i');
+  return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].some((t) => gate.test(t));
 }
 
 const presentColumns = new WeakMap<Snapshot, Map<string, ReadonlySet<string>>>();

@@ -331,3 +331,31 @@ test('a value a CHECK pattern accepts: LIKE and simple regular expressions, one 
   expect(patternValue(check('code', "CHECK ((code ~* '^(ab|cd)+$'::text))"), 'code', 'alice', 0)).toBeUndefined();
   expect(patternValue(check('n', 'CHECK ((n > 0))'), 'n', 'alice', 0)).toBeUndefined();
 });
+
+test('an allowlist no account may add itself to (RLS on, no INSERT policy), read by a gate: no account of the world is on it, so the gate stays shut', async () => {
+  const report = await auditMigration(`
+create table public.developer_users (user_id uuid primary key references auth.users on delete cascade, added_at timestamptz not null default now());
+alter table public.developer_users enable row level security;
+create table public.feedback (id uuid primary key default gen_random_uuid(), user_id uuid not null default auth.uid() references auth.users on delete cascade, message text not null, user_email text);
+alter table public.feedback enable row level security;
+create policy "own feedback" on public.feedback for all to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());
+create function public.admin_list_feedback() returns setof public.feedback language plpgsql stable security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.developer_users where user_id = auth.uid()) then raise exception 'Not authorized' using errcode = '42501'; end if;
+  return query select * from public.feedback;
+end $$;
+grant execute on function public.admin_list_feedback() to authenticated;
+-- A profile each account makes for itself: every account has one.
+create table public.profiles (id uuid primary key references auth.users on delete cascade, bio text);
+alter table public.profiles enable row level security;
+create policy "own profile" on public.profiles for all to authenticated using (id = auth.uid()) with check (id = auth.uid());
+`);
+  expect(report.lab!.tables.filter((t) => t.name === 'developer_users' || t.name === 'profiles').map((t) => [t.name, t.rows])).toEqual([
+    ['developer_users', 0],
+    ['profiles', report.lab!.accounts.length],
+  ]);
+  for (const persona of ['outsider', 'alice']) {
+    expect(report.lab!.functions!.find((f) => f.name === 'admin_list_feedback' && f.persona === persona)!.calls.map((c) => c.result)).toEqual(['denied']);
+  }
+  expect(report.findings.filter((f) => f.object.name === 'admin_list_feedback' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+});

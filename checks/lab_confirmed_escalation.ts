@@ -153,15 +153,20 @@ export default defineCheck({
           {
             level: 'high',
             message:
-              `Confirmed in the lab: ${attack.attacker === 'outsider' ? 'any signed-up account' : 'a signed-in user'} sets ${attack.column} of its own row in ${name} to '${attack.entitlement.value}' through the API, and it stays; ` +
-              `${readers.slice(0, 3).join(', ')}${readers.length > 3 ? ` and ${readers.length - 3} more` : ''} read${readers.length === 1 ? 's' : ''} ${attack.column} to decide what the user gets: it grants itself a plan, credits or a status it did not pay for.`,
+              (attack.command === 'insert'
+                ? `Confirmed in the lab: any signed-up account ${attack.steps.length > 1 ? 'creates a tenant of its own (as any new customer can) and ' : ''}inserts a row for it into ${name}${attack.entitlement.value !== '(a row)' ? ` with ${attack.column} = '${attack.entitlement.value}'` : ''} through the API, with no payment; ` +
+                  `${readers.slice(0, 3).join(', ')}${readers.length > 3 ? ` and ${readers.length - 3} more` : ''} read${readers.length === 1 ? 's' : ''} ${name} to decide what the user gets: it grants itself a subscription it did not pay for.`
+                : `Confirmed in the lab: ${attack.attacker === 'outsider' ? 'any signed-up account' : 'a signed-in user'} sets ${attack.column} of its own row in ${name} to '${attack.entitlement.value}' through the API, and it stays; ` +
+                  `${readers.slice(0, 3).join(', ')}${readers.length > 3 ? ` and ${readers.length - 3} more` : ''} read${readers.length === 1 ? 's' : ''} ${attack.column} to decide what the user gets: it grants itself a plan, credits or a status it did not pay for.`),
             object: relationObject(rel, { column: attack.column }),
             detail: `entitle.${attack.column}`,
             roles: ['authenticated'],
             remediation: {
               text:
-                `Users must not write ${attack.column}: revoke UPDATE (${attack.column}) (and INSERT, if rows are made through the API) from authenticated and grant the columns users may edit, ` +
-                `or give the UPDATE policy a WITH CHECK that keeps it; let only the payment webhook (the service role) or a function that checks the purchase change it. Steps: ${attack.steps.join('; ')}.`,
+                (attack.command === 'insert'
+                  ? `Users must not write ${name}: drop its INSERT and UPDATE policies for authenticated (keep SELECT for members) and let only the payment webhook (the service role) write it. Steps: ${attack.steps.join('; ')}.`
+                  : `Users must not write ${attack.column}: revoke UPDATE (${attack.column}) (and INSERT, if rows are made through the API) from authenticated and grant the columns users may edit, ` +
+                    `or give the UPDATE policy a WITH CHECK that keeps it; let only the payment webhook (the service role) or a function that checks the purchase change it. Steps: ${attack.steps.join('; ')}.`),
             },
             evidence: { lab: { ...evidence.lab, entitlement: attack.entitlement } },
           },

@@ -19,7 +19,7 @@ import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '..
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
 import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } from './seen.ts';
-import { entitlementAttacks } from './entitlement.ts';
+import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
 import { signUpAttacks } from './signup.ts';
 import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
@@ -82,6 +82,10 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const entitled = await entitlementAttacks(session, snapshot, world, tables);
         attempts += entitled.attempts;
         attacks.push(...entitled.attacks);
+        // A subscription row it writes itself, for itself or a tenant it founded.
+        const paid = await paidRowAttacks(session, snapshot, world, tables);
+        attempts += paid.attempts;
+        attacks.push(...paid.attacks);
         const founded = await founderAttacks(session, snapshot, world, watched, attacker, baseline);
         attempts += founded.attempts;
         attacks.push(...founded.attacks);

@@ -12,7 +12,8 @@ import { literalPattern } from '../model/sql-text.ts';
 import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { comparedLiterals } from './tenants.ts';
-import { actAs, keyFilter, rowKey, type Persona, type World } from './world.ts';
+import { actAs, keyFilter, rowKey, tryInsert, type Persona, type World } from './world.ts';
+import { checkLiterals } from './tenants.ts';
 
 /**
  * Names of what a user pays for or is allotted. Credits in the plural (`ai_credits`,
@@ -118,3 +119,71 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
   }
   return { attacks, attempts };
 }
+
+/** Tables whose rows are what a user or a tenant paid for: a subscription, a licence, an entitlement, a purchase. */
+const PAID_TABLE = /(^|_)(subscriptions?|entitlements?|licen[cs]es?|purchases?)$/i;
+
+/** A status a paid row holds while it grants: what a webhook writes on payment. */
+const GRANTING = /^(active|paid|trialing|valid|enabled|granted|complete|completed)$/i;
+
+/**
+ * A user or a tenant's founder that writes itself a paid row: on a table named like subscriptions
+ * (rows the payment webhook should write) that a function or another table's policy reads by name,
+ * the outsider founds a tenant of its own where the rows belong to tenants (as any new customer can),
+ * then inserts a row for itself with the status that grants (`active`). Confirmed when the row is
+ * made through the API: the readers now find a subscription nobody paid for.
+ */
+export async function paidRowAttacks(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const outsider = world.accounts.find((a) => a.name === 'outsider');
+  if (!outsider) return { attacks, attempts };
+  for (const rel of tables) {
+    if (!PAID_TABLE.test(rel.name)) continue;
+    const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+    const readBy = [
+      ...snapshot.functions.filter((f) => f.extension === null && f.source !== null && naming.test(f.source)).map((f) => `${f.schema}.${f.name}`),
+      ...snapshot.policies.filter((p) => !(p.schema === rel.schema && p.table === rel.name) && naming.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)).map((p) => `policy "${p.name}" on ${qualified(p.schema, p.table)}`),
+    ];
+    if (readBy.length === 0) continue;
+    const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+    const status = rel.columns.find((c) => /(^|_)status$/i.test(c.name) && [...checkLiterals(constraints, c.name), ...(world.enums.labels.get(c.typeName) ?? [])].some((v) => GRANTING.test(v)));
+    const granting = status ? [...checkLiterals(constraints, status.name), ...(world.enums.labels.get(status.typeName) ?? [])].find((v) => GRANTING.test(v)) : undefined;
+    // Rows of a tenant's: the outsider's own tenant first.
+    const fk = constraints.find((c) => c.type === 'foreign_key' && world.tenants.roots.some((t) => t.root.schema === c.refSchema && t.root.name === c.refTable));
+    const root = fk ? world.tenants.roots.find((t) => t.root.schema === fk.refSchema && t.root.name === fk.refTable) : undefined;
+    attempts++;
+    await session.exec('SAVEPOINT supaudit_paid');
+    try {
+      const fixed: Record<string, string> = status && granting ? { [status.name]: granting } : {};
+      const steps: string[] = [];
+      if (fk && root) {
+        const rootRel = snapshot.relations.find((r) => r.schema === root.root.schema && r.name === root.root.name);
+        const membership = snapshot.relations.find((r) => r.schema === root.membership.schema && r.name === root.membership.name);
+        if (!rootRel || !membership) continue;
+        const made = await tryInsert(session, snapshot, rootRel, outsider, 311, world, { role: 'authenticated' });
+        if (!('row' in made)) continue;
+        const key: Record<string, string> = Object.fromEntries(root.rootColumns.map((c, i) => [c, String(made.row[root.refColumns[i]!] ?? '')]));
+        await tryInsert(session, snapshot, membership, outsider, 312, world, { role: 'authenticated', fixed: { ...key, ...(root.roleColumn && root.roles[0] !== undefined ? { [root.roleColumn]: root.roles[0] } : {}) } });
+        fk.columns.forEach((c, i) => (fixed[c] = String(made.row[fk.refColumns[i]!] ?? '')));
+        steps.push(`INSERT INTO ${qualified(rootRel.schema, rootRel.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`);
+      }
+      const row = await tryInsert(session, snapshot, rel, outsider, 313, world, { role: 'authenticated', fixed });
+      if (!('row' in row)) continue;
+      const column = status?.name ?? fk?.columns.join(', ') ?? '(a row of its own)';
+      attacks.push({
+        attacker: 'outsider',
+        table: { schema: rel.schema, name: rel.name },
+        command: 'insert',
+        column,
+        entitlement: { value: granting ?? '(a row)', readBy: [...new Set(readBy)].sort() },
+        steps: [...steps, `INSERT INTO ${qualified(rel.schema, rel.name)} (${Object.keys(fixed).map(quoteIdent).join(', ')}) VALUES (${Object.values(fixed).map((v) => `'${v.replaceAll("'", "''")}'`).join(', ')}) -- as :attacker, through the API, with no payment`],
+        gained: {},
+      });
+    } finally {
+      await session.exec('ROLLBACK TO SAVEPOINT supaudit_paid');
+    }
+  }
+  return { attacks, attempts };
+}
+

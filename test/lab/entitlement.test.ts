@@ -66,3 +66,42 @@ create trigger keep_billing before update on public.profiles for each row execut
     expect(entitled(kept)).toEqual([]);
   });
 });
+
+describe('a subscription row written through the API', () => {
+  const PAID = (subscriptionWrite: string) => `
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null default auth.uid() references auth.users);
+create table public.organization_members (organization_id uuid not null references public.organizations on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'admin', 'member')), primary key (organization_id, user_id));
+create table public.organization_subscriptions (id uuid primary key default gen_random_uuid(), organization_id uuid not null references public.organizations on delete cascade,
+  module_id text not null, status text not null default 'pending' check (status in ('pending', 'active', 'canceled')), unique (organization_id, module_id));
+create function public.org_role(o uuid) returns text language sql stable security definer set search_path = '' as $$
+  select role from public.organization_members where organization_id = o and user_id = auth.uid() $$;
+create function public.can_use_feature(o uuid, m text) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.organization_subscriptions where organization_id = o and module_id = m and status = 'active') $$;
+create function public.add_owner() returns trigger language plpgsql security definer set search_path = '' as $$
+begin insert into public.organization_members (organization_id, user_id, role) values (new.id, new.owner_id, 'owner'); return new; end $$;
+create trigger add_owner after insert on public.organizations for each row execute function public.add_owner();
+alter table public.organizations enable row level security;
+alter table public.organization_members enable row level security;
+alter table public.organization_subscriptions enable row level security;
+create policy "create" on public.organizations for insert to authenticated with check (owner_id = auth.uid());
+create policy "read" on public.organizations for select to authenticated using (public.org_role(id) is not null);
+create policy "read members" on public.organization_members for select to authenticated using (public.org_role(organization_id) is not null);
+create policy "members read subscriptions" on public.organization_subscriptions for select to authenticated using (public.org_role(organization_id) is not null);
+${subscriptionWrite}
+`;
+
+  test('owners and admins manage their organisation\'s subscriptions: any account founds one and activates every module (high)', async () => {
+    const report = await auditMigration(PAID(`create policy "admins manage" on public.organization_subscriptions for all to authenticated using (public.org_role(organization_id) in ('owner', 'admin')) with check (public.org_role(organization_id) in ('owner', 'admin'));`));
+    const paid = report.lab!.attacks.filter((a) => a.entitlement !== undefined && a.command === 'insert');
+    expect(paid.map((a) => [a.table.name, a.column, a.entitlement!.value, a.entitlement!.readBy])).toEqual([['organization_subscriptions', 'status', 'active', ['public.can_use_feature']]]);
+    const finding = report.findings.find((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'organization_subscriptions');
+    expect(finding?.level).toBe('high');
+    expect(finding?.message).toMatch(/creates a tenant of its own .*inserts a row for it into public\.organization_subscriptions with status = 'active' through the API, with no payment; public\.can_use_feature reads/);
+  });
+
+  test('only the webhook (the service role) writes subscriptions: nothing', async () => {
+    const report = await auditMigration(PAID(''));
+    expect(report.lab!.attacks.filter((a) => a.entitlement !== undefined)).toEqual([]);
+  });
+});

@@ -127,19 +127,18 @@ function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: str
   return FLAG_KEY.test(key) || /::\s*bool/i.test(cast?.[0] ?? '') ? ['true'] : [];
 }
 
-/** The metadata each attempt sets: each role value with the tenant keys, then without them, then the tenant keys alone. */
+/**
+ * The metadata each attempt sets: each role value alone, then the tenant keys alone, then each role
+ * value with the tenant keys (a role that counts only inside a tenant). A combination is tried only
+ * while neither alone gained: what it gains is then the pair's, not the tenant key's.
+ */
 function attemptsOf(keys: readonly MetadataKey[]): Record<string, string>[] {
   const roles = keys.filter((k) => !k.tenant);
   const tenants = Object.fromEntries(keys.filter((k) => k.tenant).map((k) => [k.key, k.values[0]!]));
-  const out: Record<string, string>[] = [];
   const depth = Math.max(0, ...roles.map((k) => k.values.length));
-  for (let i = 0; i < depth; i++) {
-    const chosen = Object.fromEntries(roles.map((k) => [k.key, k.values[Math.min(i, k.values.length - 1)]!]));
-    out.push(chosen);
-    if (Object.keys(tenants).length > 0) out.push({ ...tenants, ...chosen });
-  }
-  if (Object.keys(tenants).length > 0) out.push(tenants);
-  return out;
+  const chosen = Array.from({ length: depth }, (_, i) => Object.fromEntries(roles.map((k) => [k.key, k.values[Math.min(i, k.values.length - 1)]!])));
+  const withTenants = Object.keys(tenants).length > 0;
+  return [...chosen, ...(withTenants ? [tenants] : []), ...(withTenants ? chosen.map((c) => ({ ...tenants, ...c })) : [])];
 }
 
 /**
@@ -167,7 +166,7 @@ export async function signUpAttacks(session: Session, snapshot: Snapshot, world:
   for (const metadata of attemptsOf(keys)) {
     const used = keys.filter((k) => k.key in metadata);
     const kind = used.some((k) => !k.tenant) ? 'role' : 'tenant';
-    if (found.has(kind)) continue;
+    if (found.has(kind) || (used.some((k) => k.tenant) && kind === 'role' && found.has('tenant'))) continue;
     attempts++;
     await session.exec('SAVEPOINT supaudit_signup');
     try {

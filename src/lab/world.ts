@@ -752,6 +752,18 @@ function gateReads(snapshot: Snapshot, rel: Relation): boolean {
   return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].some((t) => gate.test(t));
 }
 
+/** Literals a policy of `rel` refuses for `column` (`type != 'personal'`, `'archived' <> status`). */
+function refusedLiterals(snapshot: Snapshot, rel: Relation, column: string): ReadonlySet<string> {
+  const name = literalPattern(column);
+  const re = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?(?:!=|<>)\\s*'((?:[^']|'')*)'|'((?:[^']|'')*)'(?:::\\s*\\w+)?\\s*(?:!=|<>)\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
+  const out = new Set<string>();
+  for (const p of snapshot.policies) {
+    if (p.schema !== rel.schema || p.table !== rel.name) continue;
+    for (const m of `${p.using ?? ''} ${p.withCheck ?? ''}`.matchAll(re)) out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
+  }
+  return out;
+}
+
 const presentColumns = new WeakMap<Snapshot, Map<string, ReadonlySet<string>>>();
 
 /**
@@ -823,8 +835,11 @@ async function insertRow(
     if (c.default !== null && !ownerColumn) continue;
     // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
     if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name) && !requiredPresent(snapshot, rel).has(c.name)) continue;
-    // A value the CHECK lists, else one its pattern accepts (`email LIKE '%@example.edu'`).
-    const literal = checkLiterals(constraints, c.name)[0] ?? patternValue(constraints, c.name, owner.name, n);
+    // A value the CHECK lists that no policy of the table refuses (`type != 'personal'`: an API user
+    // creates team organisations only), else one its pattern accepts (`email LIKE '%@example.edu'`).
+    const listed = checkLiterals(constraints, c.name);
+    const refused = refusedLiterals(snapshot, rel, c.name);
+    const literal = listed.find((v) => !refused.has(v)) ?? listed[0] ?? patternValue(constraints, c.name, owner.name, n);
     // An address a policy or function compares with the caller's (an invitation's invitee): the owner's own.
     const v = literal ?? (callerEmails(snapshot).has(`${rel.schema}.${rel.name}.${c.name}`) ? owner.email : plainValue(c, owner, rel, n, enums));
     if (v === undefined) {

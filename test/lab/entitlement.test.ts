@@ -69,7 +69,9 @@ create trigger keep_billing before update on public.profiles for each row execut
 
 describe('a subscription row written through the API', () => {
   const PAID = (subscriptionWrite: string) => `
-create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null default auth.uid() references auth.users);
+-- Personal organisations come with the account; through the API a user creates team ones only.
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null, owner_id uuid not null default auth.uid() references auth.users,
+  type text not null check (type in ('personal', 'team')));
 create table public.organization_members (organization_id uuid not null references public.organizations on delete cascade,
   user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'admin', 'member')), primary key (organization_id, user_id));
 create table public.organization_subscriptions (id uuid primary key default gen_random_uuid(), organization_id uuid not null references public.organizations on delete cascade,
@@ -84,7 +86,7 @@ create trigger add_owner after insert on public.organizations for each row execu
 alter table public.organizations enable row level security;
 alter table public.organization_members enable row level security;
 alter table public.organization_subscriptions enable row level security;
-create policy "create" on public.organizations for insert to authenticated with check (owner_id = auth.uid());
+create policy "create" on public.organizations for insert to authenticated with check (owner_id = auth.uid() and type != 'personal');
 create policy "read" on public.organizations for select to authenticated using (public.org_role(id) is not null);
 create policy "read members" on public.organization_members for select to authenticated using (public.org_role(organization_id) is not null);
 create policy "members read subscriptions" on public.organization_subscriptions for select to authenticated using (public.org_role(organization_id) is not null);

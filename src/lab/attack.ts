@@ -253,12 +253,18 @@ async function founderAttacks(
 async function selfPromotion(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
   const attacks: LabAttack[] = [];
   let attempts = 0;
-  const watched = policed(snapshot, world, tables);
+  const policedTables = policed(snapshot, world, tables);
   for (const t of world.tenants.roots) {
     if (!t.roleColumn || t.roles.length < 2) continue;
     const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
     const column = rel?.columns.find((c) => c.name === t.roleColumn);
     if (!rel || !column) continue;
+    // Only what a role can change is measured: the tables whose policies read the membership, directly or through a helper that does.
+    const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+    const helpers = snapshot.functions.filter((f) => f.source !== null && f.extension === null && naming.test(f.source)).map((f) => new RegExp(`\\b${literalPattern(f.name)}"?\\s*\\(`, 'i'));
+    const watched = policedTables.filter((r) =>
+      snapshot.policies.some((p) => p.schema === r.schema && p.table === r.name && [naming, ...helpers].some((re) => re.test(`${p.using ?? ''} ${p.withCheck ?? ''}`))),
+    );
     const rootKey = `${t.root.schema}.${t.root.name}`;
     // Every role account of tenant 1 but the highest, the plainest first (the role listed last):
     // a member making itself admin, an admin making itself owner.

@@ -764,6 +764,9 @@ function refusedLiterals(snapshot: Snapshot, rel: Relation, column: string): Rea
   return out;
 }
 
+/** Columns that, once set, say a row is gone: deleted, archived, left, revoked, expired, banned. */
+const ENDED = /(^|_)(deleted|archived|removed|left|revoked|expired|ended|cancell?ed|banned|disabled|suspended|deactivated|closed)(_(at|on|date|by))?$/i;
+
 const presentColumns = new WeakMap<Snapshot, Map<string, ReadonlySet<string>>>();
 
 /**
@@ -783,7 +786,9 @@ function requiredPresent(snapshot: Snapshot, rel: Relation): ReadonlySet<string>
   const texts = [...snapshot.policies.filter((p) => p.schema !== rel.schema || p.table !== rel.name).flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].filter((t) => naming.test(t));
   const out = new Set<string>();
   for (const c of rel.columns) {
-    if (c.notNull || c.default !== null || c.generated || c.identity) continue;
+    // A mark of a row's end (deleted_at, left_at, revoked_at) stays empty: a clean-up job that asks
+    // `deleted_at IS NOT NULL` is no reason to make every row of the world a deleted one.
+    if (c.notNull || c.default !== null || c.generated || c.identity || ENDED.test(c.name)) continue;
     const test = new RegExp(`\\b${literalPattern(c.name)}"?\\s+is\\s+not\\s+null\\b`, 'i');
     if (texts.some((t) => test.test(t))) out.add(c.name);
   }

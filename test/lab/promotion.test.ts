@@ -154,10 +154,13 @@ test('members count once accepted (a helper asks accepted_at IS NOT NULL): the w
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.org_members (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade,
   user_id uuid not null references auth.users on delete cascade, role text not null default 'member' check (role in ('owner', 'admin', 'member')),
-  invited_at timestamptz default now(), accepted_at timestamptz, unique (org_id, user_id));
+  invited_at timestamptz default now(), accepted_at timestamptz, left_at timestamptz, unique (org_id, user_id));
+-- A clean-up job names the table and asks left_at IS NOT NULL: no reason to make the world's members gone.
+create function public.purge_left() returns void language sql security definer set search_path = '' as $$
+  delete from public.org_members where left_at is not null $$;
 create table public.docs (id uuid primary key default gen_random_uuid(), org_id uuid not null references public.orgs on delete cascade, body text not null);
 create function public.org_role(o uuid) returns text language sql stable security definer set search_path = '' as $$
-  select m.role from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.accepted_at is not null $$;
+  select m.role from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.accepted_at is not null and m.left_at is null $$;
 alter table public.orgs enable row level security;
 alter table public.org_members enable row level security;
 alter table public.docs enable row level security;

@@ -752,10 +752,10 @@ function gateReads(snapshot: Snapshot, rel: Relation): boolean {
   return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].some((t) => gate.test(t));
 }
 
-/** Literals a policy of `rel` refuses for `column` (`type != 'personal'`, `'archived' <> status`). */
-function refusedLiterals(snapshot: Snapshot, rel: Relation, column: string): ReadonlySet<string> {
+/** Literals a policy of `rel` compares `column` with by `operator` (`type != 'personal'`, `'archived' <> status`, `source = 'invitation'`). */
+function policyLiterals(snapshot: Snapshot, rel: Relation, column: string, operator: string): ReadonlySet<string> {
   const name = literalPattern(column);
-  const re = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?(?:!=|<>)\\s*'((?:[^']|'')*)'|'((?:[^']|'')*)'(?:::\\s*\\w+)?\\s*(?:!=|<>)\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
+  const re = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?${operator}\\s*'((?:[^']|'')*)'|'((?:[^']|'')*)'(?:::\\s*\\w+)?\\s*${operator}\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
   const out = new Set<string>();
   for (const p of snapshot.policies) {
     if (p.schema !== rel.schema || p.table !== rel.name) continue;
@@ -842,9 +842,11 @@ async function insertRow(
     if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name) && !requiredPresent(snapshot, rel).has(c.name)) continue;
     // A value the CHECK lists that no policy of the table refuses (`type != 'personal'`: an API user
     // creates team organisations only), else one its pattern accepts (`email LIKE '%@example.edu'`).
+    // Of those, one a policy of the table asks for first (`source = 'invitation'`): the row a user may write.
     const listed = checkLiterals(constraints, c.name);
-    const refused = refusedLiterals(snapshot, rel, c.name);
-    const literal = listed.find((v) => !refused.has(v)) ?? listed[0] ?? patternValue(constraints, c.name, owner.name, n);
+    const refused = policyLiterals(snapshot, rel, c.name, '(?:!=|<>)');
+    const asked = policyLiterals(snapshot, rel, c.name, '=');
+    const literal = listed.find((v) => asked.has(v) && !refused.has(v)) ?? listed.find((v) => !refused.has(v)) ?? listed[0] ?? patternValue(constraints, c.name, owner.name, n);
     // An address a policy or function compares with the caller's (an invitation's invitee): the owner's own.
     const v = literal ?? (callerEmails(snapshot).has(`${rel.schema}.${rel.name}.${c.name}`) ? owner.email : plainValue(c, owner, rel, n, enums));
     if (v === undefined) {

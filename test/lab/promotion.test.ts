@@ -179,3 +179,25 @@ create policy "admins or the invitee update" on public.org_members for update to
   expect(cell('t1_admin').update).toEqual({ own: 0, tenant: 1, other_tenants: 0, ownerless: 0 });
   expect(report.lab!.attacks.filter((a) => a.table.name === 'org_members' && a.promotedTo !== undefined)).toEqual([]);
 });
+
+test("a self-insert branch that asks source = 'invitation' (and no invitation): the world tries the value the policy asks for, and any account joins any project as admin", async () => {
+  const report = await auditMigration(`
+create table public.projects (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.project_members (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects on delete cascade,
+  user_id uuid not null references auth.users on delete cascade, role text not null default 'viewer' check (role in ('admin', 'editor', 'viewer')),
+  source text not null check (source in ('direct', 'invitation')), unique (project_id, user_id));
+create table public.secrets (id uuid primary key default gen_random_uuid(), project_id uuid not null references public.projects on delete cascade, api_key text not null);
+create function public.project_role(p uuid) returns text language sql stable security definer set search_path = '' as $$
+  select role from public.project_members where project_id = p and user_id = auth.uid() $$;
+alter table public.projects enable row level security;
+alter table public.project_members enable row level security;
+alter table public.secrets enable row level security;
+create policy "read" on public.projects for select to authenticated using (public.project_role(id) is not null);
+create policy "read members" on public.project_members for select to authenticated using (public.project_role(project_id) is not null);
+create policy "admins add members" on public.project_members for insert to authenticated
+  with check (public.project_role(project_id) = 'admin' or (user_id = auth.uid() and source = 'invitation'));
+create policy "admins read keys" on public.secrets for select to authenticated using (public.project_role(project_id) = 'admin');
+`);
+  const joins = report.lab!.attacks.filter((a) => a.table.name === 'project_members' && a.command === 'insert' && a.attacker === 'outsider');
+  expect(joins.map((a) => [a.column, Object.keys(a.gained).sort()])).toEqual([['project_id', expect.arrayContaining(['public.projects'])]]);
+});

@@ -184,7 +184,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   const command = typeof f.evidence?.['command'] === 'string' ? (f.evidence['command'] as string).toLowerCase() : null;
   const column = findingColumn(f);
   const through = (cmd: string) => attackedBy!.has(column === undefined ? cmd : `${cmd}\u0000${column}`);
-  if (claim === 'escalation' && attackedBy && (command === null || command === 'all' ? ['insert', 'update', 'delete', 'select'].some(through) || (column === undefined && attackedBy.size > 0) : through(command))) return { status: 'confirmed', why: 'a lab attack went through it' };
+  if (claim === 'escalation' && attackedBy && (command === null || command === 'all' ? ['insert', 'update', 'delete', 'select'].some(through) : through(command))) return { status: 'confirmed', why: 'a lab attack went through it' };
   const fill = index.rows.get(key);
   const noRows = fill === undefined ? 'the lab did not measure it (not an exposed table)' : fill.rows === 0 && fill.reason ? `the lab could not make rows in it (${fill.reason})` : null;
   if (claim === 'escalation') {

@@ -22,7 +22,7 @@ import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } fro
 import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
 import { signUpAttacks } from './signup.ts';
-import { accountKey, actAs, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { accountKey, actAs, foundTenant, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -185,20 +185,15 @@ async function founderAttacks(
   const attacks: LabAttack[] = [];
   let attempts = 0;
   for (const t of world.tenants.roots) {
-    const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
-    const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
-    if (!root || !membership) continue;
+    if (!snapshot.relations.some((r) => r.schema === t.membership.schema && r.name === t.membership.name)) continue;
     attempts++;
     await session.exec('SAVEPOINT supaudit_founder');
     try {
-      const made = await tryInsert(session, snapshot, root, attacker, 301, world, { role: 'authenticated' });
-      if (!('row' in made)) continue;
+      const founded = await foundTenant(session, snapshot, world, t, attacker, 301);
+      if (!founded) continue;
+      const { root, membership, member: fixed } = founded;
       const steps = [`INSERT INTO ${qualified(root.schema, root.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`];
-      const fixed: Record<string, string> = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(made.row[t.refColumns[i]!] ?? '')]));
-      if (t.roleColumn && t.roles[0] !== undefined) fixed[t.roleColumn] = t.roles[0];
-      // Its membership, unless a sign-up or creation trigger made it already (then the insert is refused as a duplicate).
-      const joined = await tryInsert(session, snapshot, membership, attacker, 302, world, { role: 'authenticated', fixed });
-      if ('row' in joined) steps.push(`INSERT INTO ${qualified(membership.schema, membership.name)} (${[...Object.keys(fixed)].map(quoteIdent).join(', ')}) VALUES (<the new tenant>${t.roleColumn ? `, '${t.roles[0]}'` : ''}) -- as :attacker`);
+      if (founded.joined) steps.push(`INSERT INTO ${qualified(membership.schema, membership.name)} (${[...Object.keys(fixed)].map(quoteIdent).join(', ')}) VALUES (<the new tenant>${t.roleColumn ? `, '${t.roles[0]}'` : ''}) -- as :attacker`);
       const after = await othersSeen(session, snapshot, world, watched, attacker);
       const gained = gainedBetween(baseline, after);
       if (Object.keys(gained).length > 0) {
@@ -353,7 +348,6 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
   return { attacks, attempts };
 }
 
-/** What the policies decide on: the tables with rows of the world and at least one policy. */
 /** Tenant 1's account with the role value listed last of the first root (a plain member), where that root has two values or more. */
 function plainestMember(world: World): Persona | undefined {
   const root = world.tenants.roots[0];
@@ -361,7 +355,6 @@ function plainestMember(world: World): Persona | undefined {
   return world.accounts.find((a) => a.tenant === 1 && a.member?.role === root.roles[root.roles.length - 1]);
 }
 
-/** Sets one column of the rows `where` selects (its parameters from $2) to `value` as the session's role: how many rows changed. */
 /**
  * A user gives itself a role: on a table whose rows name their owner and carry a role-like column
  * (a global `user_roles`, a `profiles.role`; a tenant's membership is selfPromotion's), the

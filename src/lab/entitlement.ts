@@ -12,7 +12,7 @@ import { literalPattern } from '../model/sql-text.ts';
 import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { comparedLiterals } from './tenants.ts';
-import { actAs, keyFilter, rowKey, tryInsert, type Persona, type World } from './world.ts';
+import { actAs, foundTenant, keyFilter, rowKey, tryInsert, type Persona, type World } from './world.ts';
 import { checkLiterals } from './tenants.ts';
 
 /**
@@ -147,8 +147,10 @@ export async function paidRowAttacks(session: Session, snapshot: Snapshot, world
     ];
     if (readBy.length === 0) continue;
     const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
-    const status = rel.columns.find((c) => /(^|_)status$/i.test(c.name) && [...checkLiterals(constraints, c.name), ...(world.enums.labels.get(c.typeName) ?? [])].some((v) => GRANTING.test(v)));
-    const granting = status ? [...checkLiterals(constraints, status.name), ...(world.enums.labels.get(status.typeName) ?? [])].find((v) => GRANTING.test(v)) : undefined;
+    /** The granting value a status column may hold (its CHECK list or enum), if any. */
+    const grantingValue = (c: Relation['columns'][number]) => [...checkLiterals(constraints, c.name), ...(world.enums.labels.get(c.typeName) ?? [])].find((v) => GRANTING.test(v));
+    const status = rel.columns.find((c) => /(^|_)status$/i.test(c.name) && grantingValue(c) !== undefined);
+    const granting = status ? grantingValue(status) : undefined;
     // Rows of a tenant's: the outsider's own tenant first.
     const fk = constraints.find((c) => c.type === 'foreign_key' && world.tenants.roots.some((t) => t.root.schema === c.refSchema && t.root.name === c.refTable));
     const root = fk ? world.tenants.roots.find((t) => t.root.schema === fk.refSchema && t.root.name === fk.refTable) : undefined;
@@ -158,15 +160,10 @@ export async function paidRowAttacks(session: Session, snapshot: Snapshot, world
       const fixed: Record<string, string> = status && granting ? { [status.name]: granting } : {};
       const steps: string[] = [];
       if (fk && root) {
-        const rootRel = snapshot.relations.find((r) => r.schema === root.root.schema && r.name === root.root.name);
-        const membership = snapshot.relations.find((r) => r.schema === root.membership.schema && r.name === root.membership.name);
-        if (!rootRel || !membership) continue;
-        const made = await tryInsert(session, snapshot, rootRel, outsider, 311, world, { role: 'authenticated' });
-        if (!('row' in made)) continue;
-        const key: Record<string, string> = Object.fromEntries(root.rootColumns.map((c, i) => [c, String(made.row[root.refColumns[i]!] ?? '')]));
-        await tryInsert(session, snapshot, membership, outsider, 312, world, { role: 'authenticated', fixed: { ...key, ...(root.roleColumn && root.roles[0] !== undefined ? { [root.roleColumn]: root.roles[0] } : {}) } });
-        fk.columns.forEach((c, i) => (fixed[c] = String(made.row[fk.refColumns[i]!] ?? '')));
-        steps.push(`INSERT INTO ${qualified(rootRel.schema, rootRel.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`);
+        const founded = await foundTenant(session, snapshot, world, root, outsider, 311);
+        if (!founded) continue;
+        fk.columns.forEach((c, i) => (fixed[c] = String(founded.row[fk.refColumns[i]!] ?? '')));
+        steps.push(`INSERT INTO ${qualified(founded.root.schema, founded.root.name)} (…) VALUES (…) -- as :attacker, a tenant of its own`);
       }
       const row = await tryInsert(session, snapshot, rel, outsider, 313, world, { role: 'authenticated', fixed });
       if (!('row' in row)) continue;

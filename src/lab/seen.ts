@@ -39,7 +39,6 @@ export function gainedBetween(before: Seen, after: Seen): LabAttack['gained'] {
   return out;
 }
 
-
 /** The tables with world rows and policies: where a write elsewhere can open rows. */
 export function policed(snapshot: Snapshot, world: World, tables: readonly Relation[]): Relation[] {
   return tables.filter((rel) => (world.made.get(`${rel.schema}.${rel.name}`) ?? []).length > 0 && snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name));

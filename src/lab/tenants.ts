@@ -130,7 +130,7 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
 
 
 /** Policy expressions and function bodies: where access is decided. */
-function accessTexts(snapshot: Snapshot): string[] {
+export function accessTexts(snapshot: Snapshot): string[] {
   return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
 }
 

@@ -25,7 +25,7 @@ import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.t
 import { describePgErrorSafely } from '../introspect/errors.ts';
 import type { Session } from '../introspect/session.ts';
 import { dependencyOrder } from './order.ts';
-import { checkLiterals, findTenantRoots, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
+import { accessTexts, checkLiterals, findTenantRoots, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
 
 export interface Persona {
   readonly name: string;
@@ -633,6 +633,32 @@ export function tryInsert(
 }
 
 /**
+ * A tenant `persona` founds through the API, as any new customer may: a row of the tenant root, then
+ * its membership with the first role value, unless a trigger made it already (then that insert is
+ * refused as a duplicate). `member`: the membership's tenant key and role as written; `joined`:
+ * whether this insert made the membership. Null when the root refuses the row. `n`, `n + 1`: the
+ * rows' value numbers.
+ */
+export async function foundTenant(
+  session: Session,
+  snapshot: Snapshot,
+  world: World,
+  t: TenantRoot,
+  persona: Persona,
+  n: number,
+): Promise<{ root: Relation; membership: Relation; row: Row; member: Record<string, string>; joined: boolean } | null> {
+  const root = snapshot.relations.find((r) => r.schema === t.root.schema && r.name === t.root.name);
+  const membership = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+  if (!root || !membership) return null;
+  const made = await tryInsert(session, snapshot, root, persona, n, world, { role: 'authenticated' });
+  if (!('row' in made)) return null;
+  const member: Record<string, string> = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(made.row[t.refColumns[i]!] ?? '')]));
+  if (t.roleColumn && t.roles[0] !== undefined) member[t.roleColumn] = t.roles[0];
+  const joined = await tryInsert(session, snapshot, membership, persona, n + 1, world, { role: 'authenticated', fixed: member });
+  return { root, membership, row: made.row, member, joined: 'row' in joined };
+}
+
+/**
  * One object per owner in every bucket the project made, in the owner's folder (`<user id>/…`, the
  * Storage API's convention) with `owner` and `owner_id` set as the Storage API sets them on upload.
  */
@@ -749,7 +775,7 @@ function selfServed(snapshot: Snapshot, rel: Relation): boolean {
 /** Whether a policy or function asks whether a row of `rel` exists (`exists (select … from rel where …)`): a gate. */
 function gateReads(snapshot: Snapshot, rel: Relation): boolean {
   const gate = new RegExp(`\\bexists\\s*\\(\\s*select\\b[^;]{0,200}?\\bfrom\\s+(?:"?${literalPattern(rel.schema)}"?\\s*\\.\\s*)?"?${literalPattern(rel.name)}"?(?![\\w.])`, 'i');
-  return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].some((t) => gate.test(t));
+  return accessTexts(snapshot).some((t) => gate.test(t));
 }
 
 /** Literals a policy of `rel` compares `column` with by `operator` (`type != 'personal'`, `'archived' <> status`, `source = 'invitation'`). */

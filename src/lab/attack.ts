@@ -92,6 +92,61 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world, tables);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
+      }
+      // The tenants' memberships first, before the costlier searches: a self-join is the takeover, and the budget may run out before the last table.
+      const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
+      /** Each table's writes with the victim's keys and role values; false when the budget ran out. */
+      const writeTables = async (list: readonly Relation[]): Promise<boolean> => {
+        for (const rel of list) {
+          const key = `${rel.schema}.${rel.name}`;
+          const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+          // A key naming an account stays the attacker's own; every other key is tried pointing at the victim's row.
+          const fks = constraints.filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable && !accountKey(snapshot, c));
+          const keyColumns = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key').flatMap((c) => c.columns));
+          const roleColumns = rel.columns
+            .filter((c) => !c.generated && !c.identity && !keyColumns.has(c.name) && roleValues(snapshot, rel, c.name, constraints, world).length > 0)
+            .filter((c) => c.type === 'boolean' || world.enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 1 || comparedLiterals(snapshot, c.name).length > 0)
+            .map((c) => c.name);
+          // A reference to an account on one of the attacker's rows, set to the victim's id (an
+          // application's student, a task's assignee): a relation the attacker forges alone, which
+          // another table's policy may trust ("a team owner reads its applicants' profiles").
+          const primary = new Set(constraints.filter((c) => c.type === 'primary_key').flatMap((c) => c.columns));
+          const accounts = constraints.filter(
+            (c) => c.type === 'foreign_key' && c.columns.length === 1 && !primary.has(c.columns[0]!) && ((c.refSchema === 'auth' && c.refTable === 'users') || accountKey(snapshot, c)),
+          );
+          const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint }[] = [
+            ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk })),
+            ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value }))),
+            ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
+            ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'update' as const, column: col, value }))),
+            ...accounts.map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, value: victim.id })),
+          ];
+          for (const t of tries) {
+            if (found.has(`${key}:${t.command}`)) break;
+            if (!within(0)) {
+              stopped = attempts >= budget.attempts ? `budget of ${budget.attempts} attempts reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`;
+              return false;
+            }
+            attempts++;
+            await session.exec('SAVEPOINT supaudit_attack');
+            try {
+              const wrote = t.command === 'insert' ? await insertAs(session, snapshot, world, rel, attacker, victim, t) : await updateAs(session, snapshot, world, rel, attacker, victim, t);
+              if (!wrote) continue;
+              const after = await othersSeen(session, snapshot, world, watched, attacker);
+              const gained = gainedBetween(baseline, after);
+              if (Object.keys(gained).length > 0) {
+                found.add(`${key}:${t.command}`);
+                attacks.push({ attacker: name, table: { schema: rel.schema, name: rel.name }, command: t.command, column: t.column, steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
+              }
+            } finally {
+              await session.exec('ROLLBACK TO SAVEPOINT supaudit_attack');
+            }
+          }
+        }
+        return true;
+      };
+      if (!(await writeTables(tables.filter((r) => memberships.has(`${r.schema}.${r.name}`))))) break outer;
+      if (name === 'outsider') {
         const escalated = await roleEscalation(session, snapshot, world, tables, within);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
@@ -106,54 +161,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         attempts += planted.attempts;
         attacks.push(...planted.attacks);
       }
-      // The tenants' memberships first: a self-join is the takeover, and the budget may run out before the last table.
-      const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
-      for (const rel of [...tables].sort((a, b) => Number(memberships.has(`${b.schema}.${b.name}`)) - Number(memberships.has(`${a.schema}.${a.name}`)))) {
-        const key = `${rel.schema}.${rel.name}`;
-        const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
-        // A key naming an account stays the attacker's own; every other key is tried pointing at the victim's row.
-        const fks = constraints.filter((c) => c.type === 'foreign_key' && c.refSchema && c.refTable && !accountKey(snapshot, c));
-        const keyColumns = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key').flatMap((c) => c.columns));
-        const roleColumns = rel.columns
-          .filter((c) => !c.generated && !c.identity && !keyColumns.has(c.name) && roleValues(snapshot, rel, c.name, constraints, world).length > 0)
-          .filter((c) => c.type === 'boolean' || world.enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 1 || comparedLiterals(snapshot, c.name).length > 0)
-          .map((c) => c.name);
-        // A reference to an account on one of the attacker's rows, set to the victim's id (an
-        // application's student, a task's assignee): a relation the attacker forges alone, which
-        // another table's policy may trust ("a team owner reads its applicants' profiles").
-        const primary = new Set(constraints.filter((c) => c.type === 'primary_key').flatMap((c) => c.columns));
-        const accounts = constraints.filter(
-          (c) => c.type === 'foreign_key' && c.columns.length === 1 && !primary.has(c.columns[0]!) && ((c.refSchema === 'auth' && c.refTable === 'users') || accountKey(snapshot, c)),
-        );
-        const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint }[] = [
-          ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk })),
-          ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value }))),
-          ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
-          ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'update' as const, column: col, value }))),
-          ...accounts.map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, value: victim.id })),
-        ];
-        for (const t of tries) {
-          if (found.has(`${key}:${t.command}`)) break;
-          if (!within(0)) {
-            stopped = attempts >= budget.attempts ? `budget of ${budget.attempts} attempts reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`;
-            break outer;
-          }
-          attempts++;
-          await session.exec('SAVEPOINT supaudit_attack');
-          try {
-            const wrote = t.command === 'insert' ? await insertAs(session, snapshot, world, rel, attacker, victim, t) : await updateAs(session, snapshot, world, rel, attacker, victim, t);
-            if (!wrote) continue;
-            const after = await othersSeen(session, snapshot, world, watched, attacker);
-            const gained = gainedBetween(baseline, after);
-            if (Object.keys(gained).length > 0) {
-              found.add(`${key}:${t.command}`);
-              attacks.push({ attacker: name, table: { schema: rel.schema, name: rel.name }, command: t.command, column: t.column, steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
-            }
-          } finally {
-            await session.exec('ROLLBACK TO SAVEPOINT supaudit_attack');
-          }
-        }
-      }
+      if (!(await writeTables(tables.filter((r) => !memberships.has(`${r.schema}.${r.name}`))))) break outer;
     }
     attacks.push(...(await storageReach(session, snapshot, world, victim, attackers)));
     if (!stopped) {
@@ -250,7 +258,9 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
   let attempts = 0;
   const policedTables = policed(snapshot, world, tables);
   for (const t of world.tenants.roots) {
-    if (!t.roleColumn || t.roles.length < 2) continue;
+    // The operators' roles are above every tenant's: a member making itself one is the climb that matters most.
+    const ladder = [...t.platformRoles, ...t.roles];
+    if (!t.roleColumn || ladder.length < 2) continue;
     const rel = snapshot.relations.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
     const column = rel?.columns.find((c) => c.name === t.roleColumn);
     if (!rel || !column) continue;
@@ -264,11 +274,11 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
     // Every role account of tenant 1 but the highest, the plainest first (the role listed last):
     // a member making itself admin, an admin making itself owner.
     const members = world.accounts
-      .filter((a) => a.tenant === 1 && a.member?.root === rootKey && t.roles.includes(a.member.role) && t.roles.some((r) => outranks(t.roles, r, a.member!.role)))
+      .filter((a) => a.tenant === 1 && a.member?.root === rootKey && t.roles.includes(a.member.role) && ladder.some((r) => outranks(ladder, r, a.member!.role)))
       .sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
     const plainest = (member: Persona) => member === members[0] && member.member!.role === t.roles[t.roles.length - 1];
     /** A value above the member's role: for one above the plainest, only one some policy or helper grants more (an admin that is already worth an owner gains nothing). */
-    const above = (member: Persona, value: string) => outranks(t.roles, value, member.member!.role) && (plainest(member) || grantsMore(snapshot, column.name, rel.name, value, member.member!.role));
+    const above = (member: Persona, value: string) => outranks(ladder, value, member.member!.role) && (plainest(member) || grantsMore(snapshot, column.name, rel.name, value, member.member!.role));
     const promoted = () => attacks.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined);
     // The plainest that makes itself more is the finding: anyone above it could too.
     for (const member of members) {
@@ -280,7 +290,7 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
       const held = member.member!.role;
       /** What the member reads, updates and deletes as it is: a promotion is one when the new value opens more. */
       let before: Seen | undefined;
-      for (const value of t.roles.filter((r) => r !== held && (plainest(member) || above(member, r)))) {
+      for (const value of ladder.filter((r) => r !== held && (plainest(member) || above(member, r)))) {
         attempts++;
         before ??= await reachOf(session, snapshot, world, watched, member);
         await session.exec('SAVEPOINT supaudit_promote');
@@ -320,7 +330,7 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
     const inTenant = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(home.row[t.refColumns[i]!] ?? '')]));
     appoint: for (const member of members) {
       const held = member.member!.role;
-      for (const value of t.roles.filter((r) => above(member, r))) {
+      for (const value of ladder.filter((r) => above(member, r))) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_appoint');
         try {

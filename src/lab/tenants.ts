@@ -22,10 +22,24 @@ export interface TenantRoot {
   readonly refColumns: readonly string[];
   /** The membership's role-like column, when it has one. */
   readonly roleColumn?: string;
-  /** Its values, in the order the schema lists them (capped at TENANT_CAPS.roles); none when none are known. */
+  /** Its values, in the order the schema lists them; none when none are known. Beyond TENANT_CAPS.roles, one per distinct way policies treat them (pickRoles). */
   readonly roles: readonly string[];
   /** Role values left out by the cap. */
   readonly cappedRoles: readonly string[];
+  /**
+   * What an account that is nobody's member holds when its own row is the membership (a profile
+   * with a tenant and a role): a value no policy or helper tests (the column's default, `user`), else
+   * the least privileged; none when the role column has no values.
+   */
+  readonly plainRole?: string;
+  /**
+   * Values that rule the whole platform, not a tenant: named so (`system_owner`, `super_admin`) and
+   * granted by some check that never looks at the tenant (`is_system_admin()`: `role in
+   * ('system_owner', 'super_admin')`). The operator's staff: no persona of the world holds one (an
+   * account of tenant 1 holding it would reach tenant 2 by design), but a member making itself one
+   * is tried.
+   */
+  readonly platformRoles: readonly string[];
 }
 
 export interface TenantModel {
@@ -40,6 +54,9 @@ const ROLE_LIST = /(^|_)(roles?|permissions?|privileges?|role_types?|access_leve
 /** A membership's account column when no foreign key says so: `user_id`, `member_id`, `profile_id`, `account_id`, `uid`. */
 const MEMBER_ACCOUNT = /^(user|member|profile|account)_?id$|^uid$/i;
 
+/** A role value named for the whole platform: `system_owner`, `super_admin`, `platform_admin`, `superuser`, `root`. */
+const PLATFORM = /^(?:(?:system|platform|global|site)_?(?:owner|admin|administrator|operator|staff)|super_?(?:admin|user|owner)|root)$/i;
+
 const ROLE_NAME = /(^|_)(role|roles|level|permission|permissions|access|access_level|rank|member_type|membership_type)$/i;
 
 /** Literals a CHECK constraint compares a column with (`col in ('a','b')`, `col = any (array['a'])`, `col = 'a'`). */
@@ -52,12 +69,13 @@ export function checkLiterals(constraints: readonly Constraint[], column: string
       if (/(~\*?|\blike|\bilike|\bsimilar\s+to)\s*\(?\s*$/i.test(c.definition.slice(Math.max(0, m.index! - 16), m.index!))) continue;
       out.push(m[1]!.replaceAll("''", "'"));
     }
-    for (const m of c.definition.matchAll(/(?:>=?|=)\s*\(?(-?\d+(?:\.\d+)?)/g)) out.push(m[1]!);
+    // A bound a number must meet: `>= 1` and `= 1` hold at the bound, `> 0` just past it; `<> 0` and `<= 9` name no value to use.
+    for (const m of c.definition.matchAll(/(?<![<!])(>=?|=)\s*\(?(-?\d+(?:\.\d+)?)/g)) out.push(m[1] === '>' ? String(Number(m[2]!) + 1) : m[2]!);
   }
   return [...new Set(out)];
 }
 
-const compared = new WeakMap<Snapshot, Map<string, string[]>>();
+const compared = new WeakMap<Snapshot, Map<string, readonly (readonly string[])[]>>();
 
 /**
  * Literals that policies and function bodies compare a column of this name with (`role = 'admin'`,
@@ -65,44 +83,85 @@ const compared = new WeakMap<Snapshot, Map<string, string[]>>();
  * `organization_members`, not one reading another table's `role`).
  */
 export function comparedLiterals(snapshot: Snapshot, column: string, table?: string): string[] {
+  return [...new Set(comparedGroups(snapshot, column, table).flat())].sort();
+}
+
+/**
+ * The comparisons themselves: one list of literals per test (`role = 'owner'` → [owner],
+ * `role in ('owner', 'admin')` → [owner, admin]). Two values in exactly the same tests are
+ * the same to every policy; a value in none is a plain member.
+ */
+export function comparedGroups(snapshot: Snapshot, column: string, table?: string, unscopedBy?: readonly string[]): readonly (readonly string[])[] {
   let byColumn = compared.get(snapshot);
   if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
-  const cacheKey = `${column}\u0000${table ?? ''}`;
+  const cacheKey = `${column}\u0000${table ?? ''}\u0000${unscopedBy?.join() ?? ''}`;
+  // With `unscopedBy`: only texts that name none of these columns (a check that never asks which tenant).
+  const scoped = unscopedBy === undefined ? undefined : new RegExp(`\\b(?:${unscopedBy.map(literalPattern).join('|')})\\b`, 'i');
   const hit = byColumn.get(cacheKey);
   if (hit) return hit;
   const naming = table === undefined ? undefined : new RegExp(`\\b${literalPattern(table)}\\b`, 'i');
   const name = literalPattern(column);
   const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
-  const out = new Set<string>();
+  const groups: string[][] = [];
   for (const text of accessTexts(snapshot)) {
-    if (naming && !naming.test(text)) continue;
+    if ((naming && !naming.test(text)) || scoped?.test(text)) continue;
     for (const m of text.matchAll(re)) {
-      out.add((m[1] ?? m[2]!).replaceAll("''", "'"));
+      const group = [(m[1] ?? m[2]!).replaceAll("''", "'")];
       // The rest of an IN list: `role in ('owner', 'admin')`.
       const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(text.slice(m.index! + m[0].length));
-      if (m[1] !== undefined && list) for (const more of quotedLiterals(list[0])) out.add(more);
+      if (m[1] !== undefined && list) group.push(...quotedLiterals(list[0]));
+      groups.push(group);
     }
   }
-  for (const v of passedLiterals(snapshot, column, naming)) out.add(v);
+  if (!scoped) groups.push(...passedLiterals(snapshot, column, naming));
   // A variable the column is read into (`select role from … into r; if r = 'admin'`), in function bodies.
   const into = new RegExp(`\\bselect\\s+(?:\\w+\\.)?"?${name}"?\\s+(?:into\\s+(\\w+)|from\\b[^;]*?\\binto\\s+(\\w+))`, 'gi');
   for (const f of snapshot.functions) {
-    if (!f.source || (naming && !naming.test(f.source))) continue;
+    if (!f.source || (naming && !naming.test(f.source)) || scoped?.test(f.source)) continue;
     for (const m of f.source.matchAll(into)) {
       const variable = literalPattern(m[1] ?? m[2]!);
-      for (const c of f.source.matchAll(new RegExp(`(?<![\\w.])${variable}\\s*(?:=|<>|!=)\\s*'((?:[^']|'')+)'`, 'gi'))) out.add(c[1]!.replaceAll("''", "'"));
+      for (const c of f.source.matchAll(new RegExp(`(?<![\\w.])${variable}\\s*(?:=|<>|!=|(?:not\\s+)?in\\s*\\()\\s*'((?:[^']|'')+)'`, 'gi'))) {
+        const group = [c[1]!.replaceAll("''", "'")];
+        const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(f.source.slice(c.index! + c[0].length));
+        if (list) group.push(...quotedLiterals(list[0]));
+        groups.push(group);
+      }
     }
   }
-  const list = [...out].sort();
-  byColumn.set(cacheKey, list);
-  return list;
+  byColumn.set(cacheKey, groups);
+  return groups;
+}
+
+/**
+ * The role values that get accounts when there are more than `cap`: one per distinct way the
+ * policies and helpers treat them (the set of tests naming it), most privileged first, so an
+ * `admin` every policy asks for is never left out for three clinical titles no policy names;
+ * a value no test names (a plain member, the least privileged of them) always gets one. In the schema's order.
+ */
+export function pickRoles(values: readonly string[], groups: readonly (readonly string[])[], cap: number, plainRole?: string): string[] {
+  if (values.length <= cap) return [...values];
+  const signature = (v: string) => groups.flatMap((g, i) => (g.includes(v) ? [i] : [])).join(',');
+  const picked: string[] = [];
+  const seen = new Set<string>();
+  // The last account is a plain member's when some value is one: the lowest persona is the one most attacks start from.
+  const plain = plainRole !== undefined && signature(plainRole) === '' ? plainRole : byPrivilege(values).reverse().find((v) => signature(v) === '');
+  for (const v of byPrivilege(values)) {
+    if (picked.length >= (plain === undefined || seen.has('') ? cap : cap - 1)) break;
+    const sig = signature(v);
+    if (seen.has(sig)) continue;
+    seen.add(sig);
+    picked.push(v);
+  }
+  if (plain !== undefined && !seen.has('')) picked.push(plain);
+  for (const v of values) if (picked.length < cap && !picked.includes(v)) picked.push(v);
+  return values.filter((v) => picked.includes(v));
 }
 
 /**
  * Literals passed to a helper that compares the column with one of its parameters: the policy says
  * `is_org_role(org_id, 'admin')`, the helper `role = role_name` (or `= $2`, `= any (roles)`).
  */
-function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | undefined): string[] {
+function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | undefined): string[][] {
   const name = literalPattern(column);
   const helpers: { name: string; index: number }[] = [];
   for (const f of snapshot.functions) {
@@ -114,14 +173,15 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
       if (compares.test(f.source!)) helpers.push({ name: f.name, index: i });
     });
   }
-  const out: string[] = [];
+  const out: string[][] = [];
   for (const h of helpers) {
     const call = new RegExp(`(?<![\\w$])"?${literalPattern(h.name)}"?\\s*\\(`, 'gi');
     for (const text of accessTexts(snapshot)) {
       for (const m of text.matchAll(call)) {
         const arg = callArguments(text, m.index! + m[0].length)[h.index];
         if (arg === undefined) continue;
-        out.push(...quotedLiterals(arg));
+        const values = quotedLiterals(arg);
+        if (values.length > 0) out.push(values);
       }
     }
   }
@@ -242,7 +302,7 @@ function dependents(snapshot: Snapshot, key: string): number {
  */
 export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[], enumLabels: ReadonlyMap<string, readonly string[]>): TenantModel {
   const byKey = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
-  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; single: boolean; roleColumn?: string; roles: string[] }[] = [];
+  const candidates: { root: Relation; membership: Relation; rootColumns: readonly string[]; refColumns: readonly string[]; unique: boolean; single: boolean; roleColumn?: string; roles: string[]; cappedRoles: string[]; plainRole?: string; platformRoles: string[] }[] = [];
   for (const m of tables) {
     const fks = snapshot.constraints.filter((c) => c.schema === m.schema && c.table === m.name && c.type === 'foreign_key' && c.refSchema && c.refTable);
     // The member's key: not who did something to the row (`granted_by`, `invited_by`, `created_by`).
@@ -276,7 +336,16 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
         fk.columns.length === 1 &&
         accessTexts(snapshot).some((text) => named.test(text) && new RegExp(`\\b${literalPattern(fk.columns[0]!)}\\b`, 'i').test(text));
       if (!unique && !roleColumn && !single) continue;
-      candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, single, ...(roleColumn ? { roleColumn } : {}), roles: roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [] });
+      const groups = roleColumn ? comparedGroups(snapshot, roleColumn, m.name) : [];
+      const known = roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [];
+      const plainRole = roleColumn ? plainValue(m, roleColumn, known, groups) : undefined;
+      // The column's default is a value too (what a new member holds), where no policy names it.
+      const all = plainRole !== undefined && !known.includes(plainRole) ? [...known, plainRole] : known;
+      const unscoped = roleColumn ? comparedGroups(snapshot, roleColumn, undefined, fk.columns).flat() : [];
+      const platformRoles = all.filter((v) => PLATFORM.test(v) && unscoped.includes(v) && v !== plainRole);
+      const values = all.filter((v) => !platformRoles.includes(v));
+      const roles = roleColumn ? pickRoles(values, groups, TENANT_CAPS.roles, plainRole) : [];
+      candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, single, ...(roleColumn ? { roleColumn } : {}), roles, cappedRoles: values.filter((v) => !roles.includes(v)), ...(plainRole !== undefined ? { plainRole } : {}), platformRoles });
     }
   }
   const best = new Map<string, (typeof candidates)[number]>();
@@ -297,11 +366,22 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       rootColumns: c.rootColumns,
       refColumns: c.refColumns,
       ...(c.roleColumn ? { roleColumn: c.roleColumn } : {}),
-      roles: c.roles.slice(0, TENANT_CAPS.roles),
-      cappedRoles: c.roles.slice(TENANT_CAPS.roles),
+      roles: c.roles,
+      cappedRoles: c.cappedRoles,
+      ...(c.plainRole !== undefined ? { plainRole: c.plainRole } : {}),
+      platformRoles: c.platformRoles,
     })),
     cappedRoots: ordered.slice(TENANT_CAPS.roots).map(({ c }) => qualified(c.root.schema, c.root.name)),
   };
+}
+
+/** The plain member's value of a role column: one no test names (its default first), else the least privileged. */
+function plainValue(m: Relation, column: string, values: readonly string[], groups: readonly (readonly string[])[]): string | undefined {
+  const untested = (v: string) => !groups.some((g) => g.includes(v));
+  const byDefault = /^'((?:[^']|'')*)'(?:::[\w." ]+)?$/.exec(m.columns.find((c) => c.name === column)?.default ?? '')?.[1]?.replaceAll("''", "'");
+  if (byDefault !== undefined && untested(byDefault)) return byDefault;
+  const ranked = byPrivilege(values).reverse();
+  return ranked.find(untested) ?? ranked[0];
 }
 
 function compareTuples(a: readonly (number | string)[], b: readonly (number | string)[]): number {

@@ -55,7 +55,8 @@ export function roleAccounts(tenants: TenantModel): Persona[] {
   tenants.roots.forEach((root, r) => {
     const prefix = r === 0 ? '' : `${root.root.name.replace(/s$/, '')}_`;
     for (const tenant of [1, 2] as const) {
-      root.roles.slice(1).forEach((role, i) => {
+      // alice and bob hold the first role; where operators' roles sit above it, an account of that role too, to climb from.
+      root.roles.slice(root.platformRoles.length > 0 ? 0 : 1).forEach((role, i) => {
         const name = `t${tenant}_${prefix}${role}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
         out.push({
           name,
@@ -422,8 +423,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const fill = async () => {
         for (const [i, owner] of writers.entries()) {
           if (!missing.includes(owner)) continue;
-          // alice and bob are members of their tenants with the first role value; the role accounts with theirs.
-          const fixed = membership?.roleColumn && membership.roles[0] !== undefined ? { [membership.roleColumn]: membership.roles[0] } : undefined;
+          // alice and bob are members of their tenants with the first role value; the role accounts
+          // with theirs; an account that is nobody's member (the outsider's own profile) with the plain one.
+          const role = !membership?.roleColumn ? undefined : owner.member?.root === `${membership.root.schema}.${membership.root.name}` ? owner.member.role : owner.tenant === null ? membership.plainRole : membership.roles[0];
+          const fixed = membership?.roleColumn && role !== undefined ? { [membership.roleColumn]: role } : undefined;
           const result = await insertRow(session, snapshot, rel, owner, i, enums, made, fixed ? { fixed } : {});
           if ('row' in result) {
             rows++;
@@ -998,7 +1001,7 @@ export function worldSummary(world: World): string {
   const empty = world.tables.filter((t) => t.rows === 0 && t.reason !== 'made by sign-up');
   const accounts = world.accounts.length > 0 ? `${world.accounts.length} account${world.accounts.length === 1 ? '' : 's'} signed up (${world.accounts.map((a) => a.name).join(', ')})` : 'no account (the schema has no auth.users)';
   const roots = world.tenants.roots.map(
-    (t) => `${qualified(t.root.schema, t.root.name)} through ${qualified(t.membership.schema, t.membership.name)}` + (t.roles.length > 0 ? ` (${t.roleColumn}: ${t.roles.join(', ')})` : t.roleColumn ? ` (${t.roleColumn}: no known value)` : ''),
+    (t) => `${qualified(t.root.schema, t.root.name)} through ${qualified(t.membership.schema, t.membership.name)}` + (t.roles.length > 0 ? ` (${t.roleColumn}: ${t.roles.join(', ')}${t.platformRoles.length > 0 ? `; the operators' ${t.platformRoles.join(', ')}, held by no account` : ''})` : t.roleColumn ? ` (${t.roleColumn}: no known value)` : ''),
   );
   const capped = [
     ...(world.tenants.cappedRoots.length > 0 ? [`tenant roots ${world.tenants.cappedRoots.join(', ')} not made (at most ${TENANT_CAPS.roots})`] : []),

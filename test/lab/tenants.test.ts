@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { introspect } from '../../src/introspect/index.ts';
+import { checkLiterals } from '../../src/lab/tenants.ts';
 import { buildWorld, worldSummary } from '../../src/lab/world.ts';
 import type { LabCell, Report } from '../../src/model/report.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
@@ -124,6 +125,23 @@ describe('persona × function', () => {
   });
 });
 
+const PROFILE_TENANCY = `
+create table public.clinics (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.profiles (id uuid primary key references auth.users on delete cascade, clinic_id uuid references public.clinics,
+  role text default 'staff', full_name text);
+create table public.revenues (id uuid primary key default gen_random_uuid(), clinic_id uuid not null references public.clinics, amount numeric not null);
+create function public.is_system_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.profiles p where p.id = auth.uid() and p.role in ('system_owner', 'super_admin')) $$;
+create function public.my_clinic() returns uuid language sql stable security definer set search_path = '' as $$
+  select clinic_id from public.profiles where id = auth.uid() $$;
+alter table public.profiles enable row level security;
+alter table public.revenues enable row level security;
+create policy "own profile" on public.profiles for all to authenticated using (id = auth.uid()) with check (id = auth.uid());
+create policy "clinic revenues" on public.revenues for all to authenticated using (clinic_id = public.my_clinic() or public.is_system_admin());
+create policy "managers delete" on public.revenues for delete to authenticated
+  using (exists (select 1 from public.profiles p where p.id = auth.uid() and p.clinic_id = revenues.clinic_id and p.role = 'manager'));
+`;
+
 describe('finding tenant roots', () => {
   test('by shape: the membership with a unique key wins over an invitation; role values only from texts naming the membership; caps said', async () => {
     const session = await loadPglite(`
@@ -168,6 +186,38 @@ create policy "invited" on public.invitations for select to authenticated using 
         [world.accounts.find((a) => a.name === 't1_admin')!.id],
       );
       expect(row).toEqual({ role: 'admin', name: 'alice-organizations-name-0' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('more role values than accounts: one per way the policies treat them, so the admin every policy asks for gets an account before clinical titles no policy names', async () => {
+    const session = await loadPglite(`
+create type public.clinic_role as enum ('pt', 'pta', 'ot', 'ota', 'admin', 'front_office', 'biller');
+create table public.clinics (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.clinic_memberships (clinic_id uuid not null references public.clinics, user_id uuid not null references auth.users,
+  role public.clinic_role not null default 'pta', primary key (clinic_id, user_id));
+create table public.notes (id uuid primary key default gen_random_uuid(), clinic_id uuid not null references public.clinics, body text);
+create function public.note_role(c uuid) returns public.clinic_role language sql stable security definer set search_path = '' as $$
+  select role from public.clinic_memberships where clinic_id = c and user_id = auth.uid() $$;
+create function public.can_sign(c uuid) returns boolean language plpgsql stable security definer set search_path = '' as $$
+declare v_role public.clinic_role;
+begin
+  select role into v_role from public.clinic_memberships where clinic_id = c and user_id = auth.uid();
+  return v_role in ('pt', 'admin');
+end $$;
+alter table public.notes enable row level security;
+create policy "read" on public.notes for select to authenticated using (exists (select 1 from public.clinic_memberships m where m.clinic_id = notes.clinic_id and m.user_id = auth.uid()));
+create policy "edit" on public.notes for update to authenticated using (public.can_sign(clinic_id));
+create policy "purge" on public.notes for delete to authenticated using (exists (select 1 from public.clinic_memberships m where m.clinic_id = notes.clinic_id and m.user_id = auth.uid() and m.role = 'admin'));
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      const [clinics] = world.tenants.roots;
+      // admin: in both tests; pt: in can_sign's only; pta: in none (a plain member). ot, ota, front_office and biller are treated as pta is.
+      expect([clinics!.roles, clinics!.cappedRoles]).toEqual([['pt', 'pta', 'admin'], ['ot', 'ota', 'front_office', 'biller']]);
+      expect(world.accounts.map((a) => a.name)).toContain('t2_admin');
     } finally {
       await session.close();
     }
@@ -222,6 +272,41 @@ create trigger on_auth_user_created after insert on auth.users for each row exec
     } finally {
       await session.close();
     }
+  });
+
+  test("a profile that is the membership (its tenant and its role): the outsider's own profile holds the plain role and no tenant, each role account its own role, and no persona the operators' roles", async () => {
+    const session = await loadPglite(`${PROFILE_TENANCY}`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      // system_owner and super_admin pass is_system_admin() whatever the clinic: the operator's staff, held by no persona.
+      expect(world.tenants.roots.map((t) => [t.membership.name, t.roles, t.plainRole, t.platformRoles])).toEqual([['profiles', ['manager', 'staff'], 'staff', ['system_owner', 'super_admin']]]);
+      const rows = await session.query<{ who: string; role: string; clinic: string | null }>(
+        `select split_part(u.email, '@', 1) as who, p.role, c.name as clinic from public.profiles p join auth.users u on u.id = p.id left join public.clinics c on c.id = p.clinic_id order by 1`,
+      );
+      // Were the outsider's profile a system owner's, every "any signed-up account reads …" would be the world's doing.
+      expect(rows.map((r) => [r.who, r.role, r.clinic])).toEqual([
+        ['alice', 'manager', 'alice-clinics-name-0'],
+        ['bob', 'manager', 'bob-clinics-name-1'],
+        ['outsider', 'staff', null],
+        ['t1_manager', 'manager', 'alice-clinics-name-0'],
+        ['t1_staff', 'staff', 'alice-clinics-name-0'],
+        ['t2_manager', 'manager', 'bob-clinics-name-1'],
+        ['t2_staff', 'staff', 'bob-clinics-name-1'],
+      ]);
+      expect(worldSummary(world)).toContain("public.clinics through public.profiles (role: manager, staff; the operators' system_owner, super_admin, held by no account)");
+    } finally {
+      await session.close();
+    }
+  });
+
+  test("a member whose own profile lets it write its role makes itself the operators' role: the climb is tried though no persona holds that role", async () => {
+    const report = await auditMigration(PROFILE_TENANCY);
+    const promotion = report.lab!.attacks!.find((a) => a.table.name === 'profiles' && a.promotedTo !== undefined);
+    expect(promotion).toMatchObject({ attacker: 'member', column: 'role', promotedFrom: 'staff' });
+    expect(['system_owner', 'super_admin']).toContain(promotion!.promotedTo);
+    // bob's clinic revenues: out of reach for staff of clinic 1, then reached.
+    expect(promotion!.gained['public.revenues']).toBeDefined();
   });
 
   test('a free-text role: the values are the literals policies pass to the helper that compares it with its parameter, the most privileged first', async () => {
@@ -303,5 +388,15 @@ create policy "owners rename the team" on public.teams for update to authenticat
 `);
     expect(report.lab!.tenants).toMatchObject([{ root: 'public.teams', membership: 'public.team_members', roleColumn: 'role', roles: ['owner', 'admin', 'member'] }]);
     expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toMatchObject([{ table: { name: 'team_members' }, column: 'role', promotedTo: 'owner', promotedFrom: 'member' }]);
+  });
+});
+
+describe('values a CHECK asks for', () => {
+  const check = (definition: string) => [{ schema: 'public', table: 't', name: 'c', type: 'check' as const, columns: ['qty'], definition, refSchema: null, refTable: null, refColumns: [] }] as unknown as Parameters<typeof checkLiterals>[0];
+  test('a bound a number must meet: at `>=` and `=`, one past `>`; none from `<>` or `<=`', () => {
+    expect(checkLiterals(check('CHECK ((qty >= 1))'), 'qty')).toEqual(['1']);
+    expect(checkLiterals(check('CHECK ((qty > (0)::numeric))'), 'qty')).toEqual(['1']);
+    expect(checkLiterals(check('CHECK ((qty <> (0)::numeric))'), 'qty')).toEqual([]);
+    expect(checkLiterals(check('CHECK ((qty <= 9))'), 'qty')).toEqual([]);
   });
 });

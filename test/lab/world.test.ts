@@ -118,7 +118,7 @@ describe('the lab world', () => {
       const report = JSON.parse(run.stdout) as Report;
       expect(report.notes.find((n) => n.area === 'lab')!.message).toBe(
         'lab world: 7 accounts signed up (alice, bob, outsider, t1_admin, t1_member, t2_admin, t2_member); ' +
-          'two tenants of public.organizations through public.organization_members (role: owner, admin, member) and public.teams through public.team_members (role: no known value), ' +
+          'two tenants of public.organizations through public.organization_members (role: owner, admin, member) and public.teams through public.team_members (role: member), ' +
           "alice and bob members with the first role; rows added to 19 of 20 tables (the user's schemas and storage.objects), 1 by the sign-up trigger",
       );
       const proofs = report.findings.filter((f) => f.proof).map((f) => [f.check, `${f.object.schema}.${f.object.name}`, f.proof!.status, f.proof!.fixVerified?.status]);

@@ -82,6 +82,28 @@ export function victimValues(snapshot: Snapshot, world: World, victim: Persona):
   return out;
 }
 
+/**
+ * The victim's row keys (a uuid primary key of each row of the victim's in a table that is not
+ * the account's own, a profile): a view that returns them hands over which rows another user or
+ * tenant has, and what the view computed from them (a stock level, a total), even with no text of
+ * the victim's in it.
+ */
+export function victimKeys(snapshot: Snapshot, world: World, victim: Persona): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [table, rows] of world.made) {
+    const [schema, name] = [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)];
+    if (keyedByAccount(snapshot, schema, name)) continue;
+    const pk = snapshot.constraints.find((c) => c.schema === schema && c.table === name && c.type === 'primary_key');
+    if (!pk || pk.columns.length !== 1) continue;
+    const column = pk.columns[0]!;
+    for (const m of rows) {
+      const v = m.row[column];
+      if (m.owner.id === victim.id && typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) out.set(v, [`${table}.${column}`]);
+    }
+  }
+  return out;
+}
+
 /** What a call is measured against: the world's rows before any call (every call is rolled back, so they stay so). */
 interface Baseline {
   /** Per table with world rows: its rows (key, owner, tenant) and their physical addresses now. */

@@ -2,7 +2,7 @@
  * Persona × view: every view of the exposed schemas that anon or authenticated may SELECT is read
  * as anon and as the outsider (what `/rest/v1/<view>` returns them), each read rolled back. A view
  * that runs with its owner's rights reads its tables past their RLS; whether that gives a caller
- * anything is measured: another user's values in what the view returned (bob's, tenant 2), from
+ * anything is measured: another user's values or row keys in what the view returned (bob's, tenant 2), from
  * tables whose rows of other owners the caller cannot read itself (the access matrix says which).
  */
 import { qualified } from '../model/ident.ts';
@@ -10,7 +10,7 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabMatrixRow, LabViewRow } from '../model/report.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { leakedIn, othersReadBy, victimOf, victimValues } from './calls.ts';
+import { leakedIn, othersReadBy, victimKeys, victimOf, victimValues } from './calls.ts';
 import { actAs, type Persona, type World } from './world.ts';
 
 /** Rows read per view: enough to hold every row the world made. */
@@ -25,7 +25,8 @@ export async function readViews(session: Session, snapshot: Snapshot, world: Wor
   const outsider = world.accounts.find((a) => a.name === 'outsider');
   const rows: LabViewRow[] = [];
   if (views.length === 0 || !victim) return { rows };
-  const secrets = victimValues(snapshot, world, victim);
+  // The victim's texts, and the keys of its rows: a view of stock levels names items, not their names.
+  const secrets = new Map([...victimValues(snapshot, world, victim), ...victimKeys(snapshot, world, victim)]);
   const reads = othersReadBy(matrix);
   const personas: [string, Persona | null][] = [['anon', null], ...(outsider ? [['outsider', outsider] as [string, Persona]] : [])];
   const started = performance.now();

@@ -1,5 +1,6 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
+import type { LabCell } from '../src/model/report.ts';
 import { qualified } from '../src/model/ident.ts';
 import { relationObject, roleList, userTables } from './_shared.ts';
 import { apiWriters, isAuditLog } from './_audit_trail.ts';
@@ -24,15 +25,17 @@ export default defineCheck({
       if (roles.length === 0) continue;
       const verbs = [update.length > 0 ? 'rewrite' : null, del.length > 0 ? 'delete' : null].filter(Boolean).join(' and ');
       // The lab tried: where every persona's UPDATE and DELETE failed (a policy that reads what the
-      // API roles may not, and errors), the grant and the policy allow nothing.
+      // API roles may not, and errors) or reached no row at all, its own included (`auth.role() =
+      // 'service_role'`), the grant and the policy allow nothing.
       const cells = (ctx.snapshot.labMatrix ?? []).filter((m) => m.schema === rel.schema && m.name === rel.name);
-      const refused = rel.rlsEnabled && cells.length > 0 && cells.every((m) => (m.update === 'denied' || m.update === 'error') && (m.delete === 'denied' || m.delete === 'error'));
+      const none = (c: LabCell) => c === 'denied' || c === 'error' || c.own + c.tenant + c.other_tenants + c.ownerless === 0;
+      const refused = rel.rlsEnabled && cells.length > 0 && cells.every((m) => none(m.update) && none(m.delete));
       out.push({
         level: refused ? 'low' : roles.includes('anon') ? 'critical' : 'high',
         message:
           `${qualified(rel.schema, rel.name)} looks like an audit trail, but ${roleList(roles)} can ${verbs} its entries through the API` +
           `${rel.rlsEnabled ? ' (a policy allows it)' : ' (RLS is off)'}: a user can remove the record of what they did, so the log proves nothing.` +
-          (refused ? ` In the lab every UPDATE and DELETE by ${cells.map((m) => m.persona).join(', ')} was refused or failed: the grants are there, the policy lets nothing through today.` : ''),
+          (refused ? ` In the lab every UPDATE and DELETE by ${cells.map((m) => m.persona).join(', ')} was refused, failed or reached no row: the grants are there, the policy lets nothing through today.` : ''),
         object: relationObject(rel),
         roles,
         remediation: {

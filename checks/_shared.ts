@@ -3,6 +3,7 @@ import type { CheckContext } from '../src/model/check.ts';
 import type { FindingObject, ObjectType } from '../src/model/finding.ts';
 import { qualified, quoteIdent } from '../src/model/ident.ts';
 import { API_ROLES } from '../src/model/schemas.ts';
+import type { LabCell } from '../src/model/report.ts';
 import type { FunctionInfo, Policy, Privilege, Relation, RelationKind } from '../src/model/snapshot.ts';
 
 const OBJECT_TYPE: Record<RelationKind, ObjectType> = {
@@ -90,6 +91,11 @@ export function enableRlsSql(relation: Relation): string {
 
 export function revokeSql(relation: Relation, privileges: string, roles: readonly string[]): string {
   return `REVOKE ${privileges} ON ${qualified(relation.schema, relation.name)} FROM ${roles.map(quoteIdent).join(', ')};`;
+}
+
+/** The rows a lab cell reached, whoever's (0 when the statement was refused or failed). */
+export function cellRows(c: LabCell): number {
+  return typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0;
 }
 
 export function roleList(roles: readonly string[]): string {

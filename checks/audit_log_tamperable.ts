@@ -1,8 +1,7 @@
 import { defineCheck } from '../src/model/check.ts';
 import type { FindingDraft } from '../src/model/finding.ts';
-import type { LabCell } from '../src/model/report.ts';
 import { qualified } from '../src/model/ident.ts';
-import { relationObject, roleList, userTables } from './_shared.ts';
+import { cellRows, relationObject, roleList, userTables } from './_shared.ts';
 import { apiWriters, isAuditLog } from './_audit_trail.ts';
 
 export default defineCheck({
@@ -28,8 +27,7 @@ export default defineCheck({
       // API roles may not, and errors) or reached no row at all, its own included (`auth.role() =
       // 'service_role'`), the grant and the policy allow nothing.
       const cells = (ctx.snapshot.labMatrix ?? []).filter((m) => m.schema === rel.schema && m.name === rel.name);
-      const none = (c: LabCell) => c === 'denied' || c === 'error' || c.own + c.tenant + c.other_tenants + c.ownerless === 0;
-      const refused = rel.rlsEnabled && cells.length > 0 && cells.every((m) => none(m.update) && none(m.delete));
+      const refused = rel.rlsEnabled && cells.length > 0 && cells.every((m) => cellRows(m.update) === 0 && cellRows(m.delete) === 0);
       out.push({
         level: refused ? 'low' : roles.includes('anon') ? 'critical' : 'high',
         message:

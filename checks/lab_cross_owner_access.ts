@@ -9,7 +9,7 @@ import { qualified } from '../src/model/ident.ts';
 import type { Level } from '../src/model/level.ts';
 import type { LabCell, LabMatrixRow } from '../src/model/report.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
-import { relationObject } from './_shared.ts';
+import { cellRows, relationObject } from './_shared.ts';
 import { privateTenantRows } from './_tenant_rows.ts';
 
 /** Rows of other owners a cell reached (anon and the outsider belong to no tenant: every owned row is another's). */
@@ -142,8 +142,7 @@ export default defineCheck({
       const tenant = others(reader.select) > 0 ? privateTenantRows(ctx.snapshot, rel) : undefined;
       // Signed out, more than signed in: anon reads rows a signed-up account may not (an `auth.uid() IS NULL` branch).
       const outsider = rows.find((r) => r.persona === 'outsider');
-      const seenBy = (c: LabCell) => (typeof c === 'object' ? c.own + c.tenant + c.other_tenants + c.ownerless : 0);
-      const inverted = reader.persona === 'anon' && outsider !== undefined && typeof outsider.select === 'object' && seenBy(outsider.select) < seenBy(reader.select);
+      const inverted = reader.persona === 'anon' && outsider !== undefined && typeof outsider.select === 'object' && cellRows(outsider.select) < cellRows(reader.select);
       // Reading others' rows is how a public table works (posts, profiles): high only where the rows
       // carry sensitive columns, belong to a tenant, or are open to anon alone; a directory of public rows stays low.
       const level: Level = sensitive.length > 0 || tenant !== undefined || inverted ? 'high' : 'low';
@@ -153,7 +152,7 @@ export default defineCheck({
       const why = [
         sensitive.length > 0 ? `with their ${sensitive.join(', ')}` : '',
         tenant !== undefined ? `rows of other tenants of ${tenant}, to someone who belongs to none` : '',
-        inverted ? `while a signed-in account that owns nothing reads ${seenBy(outsider!.select)} in all: signing out gives more` : '',
+        inverted ? `while a signed-in account that owns nothing reads ${cellRows(outsider!.select)} in all: signing out gives more` : '',
       ].filter(Boolean);
       out.push(
         {

@@ -82,6 +82,8 @@ export function victimValues(snapshot: Snapshot, world: World, victim: Persona):
   return out;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * The victim's row keys (a uuid primary key of each row of the victim's in a table that is not
  * the account's own, a profile): a view that returns them hands over which rows another user or
@@ -98,7 +100,7 @@ export function victimKeys(snapshot: Snapshot, world: World, victim: Persona): M
     const column = pk.columns[0]!;
     for (const m of rows) {
       const v = m.row[column];
-      if (m.owner.id === victim.id && typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) out.set(v, [`${table}.${column}`]);
+      if (m.owner.id === victim.id && typeof v === 'string' && UUID.test(v)) out.set(v, [`${table}.${column}`]);
     }
   }
   return out;
@@ -541,7 +543,6 @@ async function redeemInserted(
   return undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Names of text arguments and columns that hold a secret to present: an invitation's token, a code sent by e-mail. */
 const TOKEN_NAME = /(^|_)(token|secret|code|otp|nonce|hash|key)$/i;

@@ -95,10 +95,10 @@ export function comparedGroups(snapshot: Snapshot, column: string, table?: strin
   let byColumn = compared.get(snapshot);
   if (!byColumn) compared.set(snapshot, (byColumn = new Map()));
   const cacheKey = `${column}\u0000${table ?? ''}\u0000${unscopedBy?.join() ?? ''}`;
-  // With `unscopedBy`: only texts that name none of these columns (a check that never asks which tenant).
-  const scoped = unscopedBy === undefined ? undefined : new RegExp(`\\b(?:${unscopedBy.map(literalPattern).join('|')})\\b`, 'i');
   const hit = byColumn.get(cacheKey);
   if (hit) return hit;
+  // With `unscopedBy`: only texts that name none of these columns (a check that never asks which tenant).
+  const scoped = unscopedBy === undefined ? undefined : new RegExp(`\\b(?:${unscopedBy.map(literalPattern).join('|')})\\b`, 'i');
   const naming = table === undefined ? undefined : new RegExp(`\\b${literalPattern(table)}\\b`, 'i');
   const name = literalPattern(column);
   const re = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=|<>|!=|in\\s*\\(|=\\s*any\\s*\\(\\s*array\\s*\\[)\\s*'((?:[^']|'')+)'|'((?:[^']|'')+)'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'gi');
@@ -106,11 +106,8 @@ export function comparedGroups(snapshot: Snapshot, column: string, table?: strin
   for (const text of accessTexts(snapshot)) {
     if ((naming && !naming.test(text)) || scoped?.test(text)) continue;
     for (const m of text.matchAll(re)) {
-      const group = [(m[1] ?? m[2]!).replaceAll("''", "'")];
       // The rest of an IN list: `role in ('owner', 'admin')`.
-      const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(text.slice(m.index! + m[0].length));
-      if (m[1] !== undefined && list) group.push(...quotedLiterals(list[0]));
-      groups.push(group);
+      groups.push([(m[1] ?? m[2]!).replaceAll("''", "'"), ...(m[1] !== undefined ? listRest(text, m.index! + m[0].length) : [])]);
     }
   }
   if (!scoped) groups.push(...passedLiterals(snapshot, column, naming));
@@ -121,15 +118,18 @@ export function comparedGroups(snapshot: Snapshot, column: string, table?: strin
     for (const m of f.source.matchAll(into)) {
       const variable = literalPattern(m[1] ?? m[2]!);
       for (const c of f.source.matchAll(new RegExp(`(?<![\\w.])${variable}\\s*(?:=|<>|!=|(?:not\\s+)?in\\s*\\()\\s*'((?:[^']|'')+)'`, 'gi'))) {
-        const group = [c[1]!.replaceAll("''", "'")];
-        const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(f.source.slice(c.index! + c[0].length));
-        if (list) group.push(...quotedLiterals(list[0]));
-        groups.push(group);
+        groups.push([c[1]!.replaceAll("''", "'"), ...listRest(f.source, c.index! + c[0].length)]);
       }
     }
   }
   byColumn.set(cacheKey, groups);
   return groups;
+}
+
+/** The literals after the first of an IN list (`, 'admin')` after `in ('owner'`), read from `at` on; none when no list follows. */
+function listRest(text: string, at: number): string[] {
+  const list = /^\s*(?:,\s*'(?:[^']|'')*'\s*)+\)/.exec(text.slice(at));
+  return list ? quotedLiterals(list[0]) : [];
 }
 
 /**
@@ -338,7 +338,7 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       if (!unique && !roleColumn && !single) continue;
       const groups = roleColumn ? comparedGroups(snapshot, roleColumn, m.name) : [];
       const known = roleColumn ? columnValues(snapshot, m, roleColumn, enumLabels) : [];
-      const plainRole = roleColumn ? plainValue(m, roleColumn, known, groups) : undefined;
+      const plainRole = roleColumn ? plainMemberRole(m, roleColumn, known, groups) : undefined;
       // The column's default is a value too (what a new member holds), where no policy names it.
       const all = plainRole !== undefined && !known.includes(plainRole) ? [...known, plainRole] : known;
       const unscoped = roleColumn ? comparedGroups(snapshot, roleColumn, undefined, fk.columns).flat() : [];
@@ -376,7 +376,7 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
 }
 
 /** The plain member's value of a role column: one no test names (its default first), else the least privileged. */
-function plainValue(m: Relation, column: string, values: readonly string[], groups: readonly (readonly string[])[]): string | undefined {
+function plainMemberRole(m: Relation, column: string, values: readonly string[], groups: readonly (readonly string[])[]): string | undefined {
   const untested = (v: string) => !groups.some((g) => g.includes(v));
   const byDefault = /^'((?:[^']|'')*)'(?:::[\w." ]+)?$/.exec(m.columns.find((c) => c.name === column)?.default ?? '')?.[1]?.replaceAll("''", "'");
   if (byDefault !== undefined && untested(byDefault)) return byDefault;

@@ -23,6 +23,7 @@ import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
 import { signUpAttacks } from './signup.ts';
 import { accountKey, actAs, foundTenant, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
+import { jsonShape, jsonValue, type JsonLeaf } from './payload.ts';
 
 export interface AttackSearch {
   readonly attacks: readonly LabAttack[];
@@ -948,10 +949,21 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   if (literal !== undefined) return literal;
   if (family === 'number') return /offset|skip|page$/.test(base) ? '0' : '10';
   if (t === 'boolean') return 'true';
-  if (/^(timestamp|date)\b/.test(t)) return '2026-01-01';
-  if (t === 'jsonb' || t === 'json') return '{}';
+  if (/^(timestamp|timestamptz|date)\b/.test(t)) return '2026-01-01';
+  if (t === 'jsonb' || t === 'json') {
+    // The payload the body reads, each key filled as an argument of its name would be.
+    const shape = jsonShape(body, arg.name);
+    return shape ? jsonValue(shape, (leaf) => payloadLeaf(snapshot, world, leaf, rowsOf, account, body)) : '{}';
+  }
   if (text) return rowsOf.name;
   return null;
+}
+
+/** One key of a JSON payload: as an argument of its name and type (an untyped `…_id` is a uuid); an untyped key the body reads through `nullif`/`coalesce` is left out. */
+export function payloadLeaf(snapshot: Snapshot, world: World, leaf: JsonLeaf, rowsOf: Persona, account: Persona | null, body: string | null): string | null {
+  const id = /(^|_)id$/i.test(leaf.key);
+  if (leaf.type === null && leaf.optional && !id) return null;
+  return argumentValue(snapshot, world, { name: leaf.key, type: leaf.type ?? (id ? 'uuid' : 'text') }, rowsOf, account, body);
 }
 
 /** A snake_case name and its last words, longest first: `source_training_id` → source_training_id, training_id, id. */

@@ -15,7 +15,8 @@ import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
-import { argumentValue, parameterLiterals, redeemed } from './attack.ts';
+import { argumentValue, parameterLiterals, payloadLeaf, redeemed } from './attack.ts';
+import { jsonLeaves, jsonShape, jsonValue, type JsonLeaf } from './payload.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
@@ -264,6 +265,8 @@ export async function callFunctions(
                 ...(victimRows ? literalVariants(args, victimRows, fn.source).map((values) => ['victim_rows', values] as [LabCall['args'], (string | null)[]]) : []),
                 // A member's own rows but for one argument of the victim's (its own invitation, the victim's project).
                 ...(own && victimRows && fn.securityDefiner ? mixedSets(args, own, victimRows) : []),
+                // The same inside a JSON payload: the caller's own invoice with the victim's item in it.
+                ...(own && home && victim && fn.securityDefiner ? payloadMixes(snapshot, world, args, own, home, victim, persona, fn.source) : []),
                 ...(victim ? [['victim', args.map((a) => argumentValue(snapshot, world, a, victim, victim, fn.source))] as [LabCall['args'], (string | null)[]]] : []),
                 ['nulls', args.map(() => null)],
               ];
@@ -380,6 +383,39 @@ function mixedSets(args: readonly { name: string; type: string }[], own: readonl
   const differ = args.flatMap((_, i) => (victims[i] !== null && own[i] !== null && victims[i] !== own[i] ? [i] : []));
   if (differ.length < 2) return [];
   return differ.slice(0, MORE_SETS).map((i) => ['victim_rows', own.map((v, j) => (j === i ? victims[i]! : v)), [args[i]!.name || `$${i + 1}`]]);
+}
+
+/** For each JSON argument whose payload the body reads: the caller's own payload with one key of the victim's (deepest keys first, an array's items before the top), one set per key that differs. */
+function payloadMixes(
+  snapshot: Snapshot,
+  world: World,
+  args: readonly { name: string; type: string }[],
+  own: readonly (string | null)[],
+  home: Persona,
+  victim: Persona,
+  persona: Persona | null,
+  body: string | null,
+): [LabCall['args'], (string | null)[], string[]][] {
+  const out: [LabCall['args'], (string | null)[], string[]][] = [];
+  args.forEach((a, i) => {
+    if (!/^jsonb?$/i.test(a.type.trim())) return;
+    const shape = jsonShape(body, a.name);
+    if (!shape) return;
+    const mine = (leaf: JsonLeaf) => payloadLeaf(snapshot, world, leaf, home, persona, body);
+    const theirs = (leaf: JsonLeaf) => payloadLeaf(snapshot, world, leaf, victim, persona, body);
+    const leaves = jsonLeaves(shape)
+      .map((leaf, order) => ({ leaf, order, depth: leaf.path.split('.').length }))
+      .filter(({ leaf }) => {
+        const [m, t] = [mine(leaf), theirs(leaf)];
+        return m !== null && t !== null && m !== t && (UUID.test(t) || /(^|_)id$/i.test(leaf.key));
+      })
+      .sort((x, y) => y.depth - x.depth || x.order - y.order);
+    for (const { leaf } of leaves.slice(0, MORE_SETS)) {
+      const value = jsonValue(shape, (l) => (l.path === leaf.path ? theirs(l) : mine(l)));
+      out.push(['victim_rows', own.map((v, j) => (j === i ? value : v)), [`${a.name || `$${i + 1}`}.${leaf.path}`]]);
+    }
+  });
+  return out;
 }
 
 /** The foreign key a message says refused a delete or update of the rows it holds to: as raised, or inside the JSON a function returned its error in (quotes escaped). */

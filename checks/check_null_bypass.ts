@@ -28,6 +28,16 @@ function notNullByConstraint(definitions: readonly string[], column: string): bo
   return definitions.some((d) => re.test(d.trim()));
 }
 
+/** The columns of the new row (`col`, `"Col"`, `table.col`; not another table's `alias.col`) that `text` names, but `except`. */
+function otherColumns(table: string, columns: readonly string[], text: string, except: string): string[] {
+  return columns.filter((c) => {
+    if (c === except) return false;
+    const name = `(?:"${literalPattern(c.replaceAll('"', '""'))}"|${/^[a-z_][a-z0-9_$]*$/.test(c) ? literalPattern(c) : '(?!)'})`;
+    const own = `(?:"${literalPattern(table.replaceAll('"', '""'))}"|${literalPattern(table)})`;
+    return new RegExp(`(?:(?<![\\w."$])|(?<=(?<![\\w."$])${own}\\.))${name}(?![\\w"$])`, 'i').test(text);
+  });
+}
+
 export default defineCheck({
   meta: {
     id: 'check_null_bypass',
@@ -67,7 +77,12 @@ export default defineCheck({
         const writers = roles.filter((r) => omitted || ctx.privileges.has(rel.acl, r, privilege) || ctx.privileges.has(column.acl, r, privilege));
         if (writers.length === 0) continue;
         const skipsMembership = /\bSELECT\b|\bEXISTS\b/i.test(bypass.without) || /\w+\s*\(/.test(bypass.without);
-        const level = !p.permissive || skipsMembership ? 'high' : 'medium';
+        // What the skipped rest decides besides the NULL column itself: other columns of the new row
+        // (`join_code IS NULL OR project_id IN (…)`: the caller then picks any project). Where it
+        // only checks the NULL column (`course_id IS NULL OR <course_id is one of mine>`), the row
+        // is one of no course: nothing else is left unchecked.
+        const others = otherColumns(rel.name, rel.columns.map((c) => c.name), bypass.without, column.name);
+        const level = (!p.permissive || skipsMembership) && others.length > 0 ? 'high' : 'medium';
         const fix = alterPolicySql(p, { withCheck: bypass.without });
         // Provable when the table is a membership table whose tenant the rest of the check pins: insert a row of one's own for another tenant, leaving the column NULL.
         const src = omitted && privilege === 'INSERT' ? trustSources(ctx).find((t) => t.source === rel && [...t.tenantColumns].some((c) => c !== column.name && freeArm(ctx, bypass.without, rel.name, c) === null)) : undefined;
@@ -81,6 +96,7 @@ export default defineCheck({
             `${policyLabel(p)}: its ${clause} holds whenever ${column.name} is NULL (${bypass.disjunct}), and ${writers.join(', ')} ${omitted ? `get NULL there by leaving ${column.name} out (it has no default) or sending null` : `may write ${column.name}`}: ` +
             `a caller sends ${column.name} = null and the rest of the check (${bypass.without.length > 160 ? `${bypass.without.slice(0, 157)}...` : bypass.without}) is never applied` +
             (p.permissive ? '.' : ', though the policy is RESTRICTIVE and meant to hold for every row.') +
+            (others.length === 0 ? ` That rest checks only ${column.name} itself: the row written belongs to no ${column.name}, and what that gains is what the policies give such rows.` : '') +
             (reach && tenant ? ` ${qualified(rel.schema, rel.name)} decides access for ${reach.policies.length} polic${reach.policies.length === 1 ? 'y' : 'ies'}: a caller joins any ${tenant} this way and reads ${reach.tables.join(', ')}.` : ''),
           object: policyObject(p),
           roles: writers,

@@ -29,6 +29,12 @@ alter table public."Team Seats" enable row level security;
 create policy "seat in your org" on public."Team Seats" for insert to authenticated
   with check (("Org" is null) or ("Org" in (select p.id from public.projects p where p.name = seat_code)));
 
+-- the rest checks only the NULL column itself: a lesson in no course is one of no course (medium)
+create table public.lessons (id bigint generated always as identity primary key, course_id bigint references public.projects, title text);
+alter table public.lessons enable row level security;
+create policy "lesson in my course" on public.lessons for insert to authenticated
+  with check (course_id is null or exists (select 1 from public.invites i where i.project_id = lessons.course_id and i.code = 'WELCOME'));
+
 -- near misses
 ${member('club_members', 'join_code text not null')}
 create policy "invite needed" on public.club_members as restrictive for insert to authenticated
@@ -58,11 +64,16 @@ describe.each(testEngines())('check_null_bypass on %s', (engine) => {
       expect(findings.map((f) => [f.object.name, f.proof?.status, f.proof?.fixVerified?.status])).toEqual([
         ['Team Seats', 'confirmed', 'verified'],
         ['project_members', 'confirmed', 'verified'],
+        ['lessons', 'confirmed', 'verified'],
       ]);
+      // The seat's rest also reads seat_code, the membership's project_id: the caller picks them
+      // freely. The lesson's rest reads course_id only: a lesson of no course, medium.
       expect(findings.map((f) => [f.object.name, f.object.policy, f.level, f.roles])).toEqual([
         ['Team Seats', 'seat in your org', 'high', ['authenticated']],
         ['project_members', 'invite needed', 'high', ['authenticated']],
+        ['lessons', 'lesson in my course', 'medium', ['authenticated']],
       ]);
+      expect(findings.find((f) => f.object.name === 'lessons')!.message).toContain('That rest checks only course_id itself');
       // The exploit, in Postgres: join the secret project (no invite) by sending join_code = null.
       const exploit = `insert into public.project_members (project_id, user_id, join_code) values (2, '${ME}', null)`;
       const invited = `insert into public.project_members (project_id, user_id, join_code) values (1, '${ME}', 'WELCOME')`;

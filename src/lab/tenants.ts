@@ -48,6 +48,84 @@ export interface TenantModel {
   readonly cappedRoots: readonly string[];
 }
 
+/**
+ * Whether `value` of the role column is granted only tenant-blind: some permissive policy arm (a
+ * top-level OR branch) tests it, directly or through a helper whose body compares the column with
+ * it, and no arm or function body that tests it names a tenant column. `is_platform_admin() OR
+ * (is_company_admin() AND company_id = my_company())`: the first value is the operator's, the
+ * second a tenant's.
+ */
+function grantedUnscoped(snapshot: Snapshot, column: string, value: string, tenantColumns: readonly string[]): boolean {
+  const name = literalPattern(column);
+  const lit = literalPattern(value.replaceAll("'", "''"));
+  const compares = new RegExp(`\\b${name}"?\\s*(?:::\\w+\\s*)?(?:=\\s*'${lit}'|in\\s*\\([^)]*'${lit}')|'${lit}'(?:::\\w+)?\\s*=\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
+  const tenant = new RegExp(`\\b(?:${tenantColumns.map(literalPattern).join('|')})\\b`, 'i');
+  const helpers: string[] = [];
+  for (const f of snapshot.functions) {
+    if (!f.source || !compares.test(f.source)) continue;
+    if (tenant.test(f.source)) return false;
+    helpers.push(f.name);
+  }
+  // A call under NOT (`NOT is_platform_admin()`) grants nothing to the value.
+  const calls = helpers.length > 0 ? new RegExp(`(?<!\\bnot\\s*\\(?\\s*(?:\\w+\\.)?)\\b(?:${helpers.map(literalPattern).join('|')})\\s*\\(`, 'i') : undefined;
+  let unscopedArms = 0;
+  for (const p of snapshot.policies) {
+    if (!p.permissive) continue;
+    for (const text of [p.using, p.withCheck]) {
+      if (!text) continue;
+      for (const arm of orArms(text)) {
+        if (!compares.test(arm) && !calls?.test(arm)) continue;
+        if (tenant.test(arm)) return false;
+        unscopedArms++;
+      }
+    }
+  }
+  return unscopedArms > 0;
+}
+
+/** The top-level OR branches of an expression, each unwrapped of its parentheses and split again: `(a OR (b OR c)) ` → a, b, c. */
+export function orArms(text: string): string[] {
+  const unwrap = (t: string): string => {
+    let s = t.trim();
+    while (s.startsWith('(') && closing(s, 0) === s.length - 1) s = s.slice(1, -1).trim();
+    return s;
+  };
+  const s = unwrap(text);
+  const arms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "'") {
+      i = s.indexOf("'", i + 1);
+      while (i >= 0 && s[i + 1] === "'") i = s.indexOf("'", i + 2);
+      if (i < 0) break;
+    } else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && /^or\b/i.test(s.slice(i, i + 3)) && /\s/.test(s[i - 1] ?? ' ')) {
+      arms.push(s.slice(start, i));
+      start = i + 2;
+    }
+  }
+  arms.push(s.slice(start));
+  return arms.length === 1 ? [s] : arms.flatMap((a) => orArms(a));
+}
+
+/** The index of the parenthesis that closes the one at `open` (quotes skipped), or -1. */
+function closing(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "'") {
+      i = s.indexOf("'", i + 1);
+      while (i >= 0 && s[i + 1] === "'") i = s.indexOf("'", i + 2);
+      if (i < 0) return -1;
+    } else if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /** Tables that list roles or permissions: what a user holds through them is a role, not a tenant. */
 const ROLE_LIST = /(^|_)(roles?|permissions?|privileges?|role_types?|access_levels?)$/i;
 
@@ -342,7 +420,9 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       // The column's default is a value too (what a new member holds), where no policy names it.
       const all = plainRole !== undefined && !known.includes(plainRole) ? [...known, plainRole] : known;
       const unscoped = roleColumn ? comparedGroups(snapshot, roleColumn, undefined, fk.columns).flat() : [];
-      const platformRoles = all.filter((v) => PLATFORM.test(v) && unscoped.includes(v) && v !== plainRole);
+      // An operator's role: named so, or (where the account's one row holds its tenant and its role,
+      // not a membership per tenant) one that every policy arm testing it grants without asking which tenant.
+      const platformRoles = all.filter((v) => v !== plainRole && unscoped.includes(v) && (PLATFORM.test(v) || (!unique && roleColumn !== undefined && grantedUnscoped(snapshot, roleColumn, v, fk.columns))));
       const values = all.filter((v) => !platformRoles.includes(v));
       const roles = roleColumn ? pickRoles(values, groups, TENANT_CAPS.roles, plainRole) : [];
       candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, single, ...(roleColumn ? { roleColumn } : {}), roles, cappedRoles: values.filter((v) => !roles.includes(v)), ...(plainRole !== undefined ? { plainRole } : {}), platformRoles });

@@ -300,6 +300,38 @@ create trigger on_auth_user_created after insert on auth.users for each row exec
     }
   });
 
+  test("an operator's role of any name: the value every policy arm testing it grants without asking which company; a value some arm scopes to the company is a tenant's", async () => {
+    const session = await loadPglite(`
+create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.users (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
+  role text not null default 'client' check (role in ('acme_admin', 'admin', 'agent', 'client')));
+create table public.tickets (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies, title text not null);
+create function public.is_acme_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'acme_admin') $$;
+create function public.is_company_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'admin') $$;
+create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
+  select company_id from public.users where id = auth.uid() $$;
+alter table public.users enable row level security;
+alter table public.tickets enable row level security;
+create policy "own" on public.users for select to authenticated using (id = auth.uid() or public.is_acme_admin());
+create policy "operators" on public.tickets for all to authenticated using (public.is_acme_admin());
+-- The company admin: unscoped in its helper, scoped here (and the operator's test under NOT grants it nothing).
+create policy "company admins" on public.tickets for all to authenticated
+  using (public.is_company_admin() and not public.is_acme_admin() and company_id = public.my_company());
+create policy "company reads" on public.tickets for select to authenticated
+  using (company_id = public.my_company() or exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'agent' and u.company_id is null));
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      expect(world.tenants.roots.map((t) => [t.membership.name, t.roles, t.plainRole, t.platformRoles])).toEqual([['users', ['admin', 'agent', 'client'], 'client', ['acme_admin']]]);
+      expect(world.accounts.map((a) => a.name)).not.toContain('t1_acme_admin');
+    } finally {
+      await session.close();
+    }
+  });
+
   test("a member whose own profile lets it write its role makes itself the operators' role: the climb is tried though no persona holds that role", async () => {
     const report = await auditMigration(PROFILE_TENANCY);
     const promotion = report.lab!.attacks!.find((a) => a.table.name === 'profiles' && a.promotedTo !== undefined);

@@ -117,6 +117,32 @@ export default defineCheck({
           },
         ];
       }
+      // The first sign-up of a new deployment, which sign-up code gives more (the first account is made admin).
+      if (attack.firstSignUp !== undefined) {
+        const [tester] = attack.firstSignUp.testedBy.flatMap((q) => ctx.snapshot.functions.filter((f) => `${f.schema}.${f.name}` === q));
+        if (!tester) return [];
+        const emptied = attack.firstSignUp.emptied.join(' and ');
+        const testers = attack.firstSignUp.testedBy.join(', ');
+        return [
+          {
+            // Only while the tables are empty: before the administrator's own first sign-up, or after its rows go.
+            level: 'high',
+            message:
+              `Confirmed in the lab: while ${emptied} ${attack.firstSignUp.emptied.length === 1 ? 'has' : 'have'} no rows (a new deployment, a preview branch or a restored backup before its administrator signs up, or once those rows are deleted), ` +
+              `the first account to sign up, anyone with the anon key, is given more by ${testers} at sign-up, and then reads ${gainedText(attack)} that an earlier plain account cannot read: ` +
+              'whoever signs up first owns the project, and two sign-ups at the same moment may both pass the test.',
+            object: functionObject(tester),
+            detail: 'signup.first',
+            roles: ['anon'],
+            remediation: {
+              text:
+                `Do not grant privileges at sign-up by testing whether ${emptied} has rows: create the first administrator with the service role or in SQL, give every account that signs up the plainest role, ` +
+                `and drop the first-account branch of ${testers}. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, firstSignUp: attack.firstSignUp } },
+          },
+        ];
+      }
       const rel = ctx.relation(attack.table.schema, attack.table.name);
       if (!rel) return [];
       const name = qualified(rel.schema, rel.name);

@@ -82,7 +82,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
     else if (a.command === 'reach') buckets.add(a.column.slice(a.column.indexOf(' ') + 1));
     // A member adding an account with a role above its own went through a policy meant to let it add
     // members: that confirms its own finding, not a suspicion about who else may insert there.
-    else if (a.appointed || a.entitlement || a.signedUpWith) continue;
+    else if (a.appointed || a.entitlement || a.signedUpWith || a.firstSignUp) continue;
     else {
       const key = tableKey(a.table.schema, a.table.name);
       const set = attacked.get(key) ?? new Set<string>();

@@ -21,7 +21,7 @@ import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outr
 import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } from './seen.ts';
 import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
-import { signUpAttacks } from './signup.ts';
+import { firstSignUpAttack, signUpAttacks } from './signup.ts';
 import { accountKey, actAs, foundTenant, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 import { jsonShape, jsonValue, type JsonLeaf } from './payload.ts';
 
@@ -79,6 +79,10 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const signedUp = await signUpAttacks(session, snapshot, world, tables);
         attempts += signedUp.attempts;
         attacks.push(...signedUp.attacks);
+        // The first account of a new deployment, where sign-up code gives the first one more.
+        const first = await firstSignUpAttack(session, snapshot, world, tables);
+        attempts += first.attempts;
+        attacks.push(...first.attacks);
         // A plan, credits or a premium flag of its own row that the user sets itself.
         const entitled = await entitlementAttacks(session, snapshot, world, tables);
         attempts += entitled.attempts;

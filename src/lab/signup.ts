@@ -7,6 +7,7 @@
  * confirmed when the second account reads rows of other owners that the first does not. The
  * policies, helpers and trigger chain that let it through are whatever the project has.
  */
+import { qualified } from '../model/ident.ts';
 import { literalPattern, namedAfter } from '../model/sql-text.ts';
 import type { FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
@@ -196,4 +197,76 @@ export async function signUpAttacks(session: Session, snapshot: Snapshot, world:
     }
   }
   return { attacks: [...found.values()], attempts };
+}
+
+/** The account that signs up first, on a world whose tables the sign-up code counts were emptied. */
+const FIRST: Persona = { name: 'signup_first', id: '5196a000-0000-4000-8000-0000000000c3', email: 'signup-first@lab.supaudit.invalid', tenant: null };
+
+/** A table read to learn whether any row exists: `count(*) … from t`, `exists (select … from t`. */
+const EMPTINESS = /\b(?:count\s*\(\s*(?:\*|\d+|[\w."]+)\s*\)[^;]*?|exists\s*\(\s*select\b[^;]*?)\bfrom\s+((?:"?[A-Za-z_][\w$]*"?\s*\.\s*)?"?[A-Za-z_][\w$]*"?)/gi;
+
+/** The tables sign-up code tests for rows (the first account's branch: `IF (select count(*) from user_roles) = 0 THEN 'admin'`), with the functions that test them. */
+export function firstAccountTests(snapshot: Snapshot): { tables: Relation[]; testedBy: string[] } {
+  const tables = new Map<string, Relation>();
+  const testedBy = new Set<string>();
+  for (const f of signUpFunctions(snapshot)) {
+    for (const m of f.source!.matchAll(EMPTINESS)) {
+      const parts = m[1]!.split('.').map((p) => p.trim().replace(/^"|"$/g, ''));
+      const [schema, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [undefined, parts[0]!];
+      const rel =
+        snapshot.relations.find((r) => r.kind === 'table' && r.name === name && r.schema === (schema ?? 'public')) ??
+        (schema === undefined ? snapshot.relations.find((r) => r.kind === 'table' && r.name === name && r.schema !== 'auth') : undefined);
+      if (!rel) continue;
+      tables.set(`${rel.schema}.${rel.name}`, rel);
+      testedBy.add(`${f.schema}.${f.name}`);
+    }
+  }
+  return { tables: [...tables.values()], testedBy: [...testedBy] };
+}
+
+/**
+ * The first sign-up of a new deployment: where sign-up code tests whether a table has rows, the lab
+ * empties those tables (as a fresh project, a preview branch or a restored backup has them before
+ * its administrator signs up), signs up one account, and compares what it reads with what the
+ * outsider, an earlier plain account, reads in the same state. Confirmed when the newcomer reads
+ * rows of other owners that the outsider does not: the first account to sign up is given more.
+ */
+export async function firstSignUpAttack(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const { tables: emptied, testedBy } = firstAccountTests(snapshot);
+  const outsider = world.accounts.find((a) => a.name === 'outsider');
+  if (emptied.length === 0 || !outsider) return { attacks: [], attempts: 0 };
+  await session.exec('SAVEPOINT supaudit_first');
+  try {
+    // Rows only: no trigger or foreign key acts on the delete, as in a database that never had them.
+    await session.exec('SET LOCAL session_replication_role = replica');
+    for (const rel of emptied) await session.exec(`DELETE FROM ${qualified(rel.schema, rel.name)}`);
+    await session.exec('SET LOCAL session_replication_role = origin');
+    const earlier = await othersSeen(session, snapshot, world, tables, outsider);
+    await signUp(session, FIRST);
+    const gained = gainedBetween(earlier, await othersSeen(session, snapshot, world, tables, FIRST));
+    if (Object.keys(gained).length === 0) return { attacks: [], attempts: 1 };
+    const names = emptied.map((r) => `${r.schema}.${r.name}`);
+    return {
+      attempts: 1,
+      attacks: [
+        {
+          attacker: 'anon',
+          table: { schema: 'auth', name: 'users' },
+          command: 'insert',
+          column: 'first sign-up',
+          firstSignUp: { emptied: names, testedBy },
+          steps: [
+            `-- a deployment where ${names.join(' and ')} ${names.length === 1 ? 'has' : 'have'} no rows yet (its administrator has not signed up)`,
+            `supabase.auth.signUp({ email, password }) -- as anyone, first; ${testedBy.join(', ')} tests ${names.join(', ')} for rows at sign-up`,
+            ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k} -- as the new account; an earlier plain account reads ${earlier[k] ?? 0}`),
+          ],
+          gained,
+        },
+      ],
+    };
+  } catch {
+    return { attacks: [], attempts: 1 };
+  } finally {
+    await session.exec('ROLLBACK TO SAVEPOINT supaudit_first');
+  }
 }

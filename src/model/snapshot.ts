@@ -402,6 +402,8 @@ export interface LabAttack {
   readonly metadataReadAnytime?: true;
   /** With `signedUpWith`: one of the values was the victim tenant's key, which the attacker must know. */
   readonly needsTenantKey?: true;
+  /** A sign-up (`table` auth.users) made while these tables, which the functions `testedBy` test for rows at sign-up, had none (a new deployment): it then read `gained` more rows than an earlier plain account. */
+  readonly firstSignUp?: { readonly emptied: readonly string[]; readonly testedBy: readonly string[] };
   /** The attacker set `column` of its own row to `value`, and it stayed: a plan, credits or a flag that `readBy` (functions, policies) trust. */
   readonly entitlement?: { readonly value: string; readonly readBy: readonly string[] };
 }

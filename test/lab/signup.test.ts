@@ -79,6 +79,23 @@ describe('a sign-up that chooses its own privileges', () => {
     expect(signUpFindings(clamped)).toEqual([]);
   });
 
+  test('the first account is made super_admin while user_roles is empty: on a new deployment whoever signs up first reads every tenant (high); a count that gives nothing is no attack', async () => {
+    const report = await auditMigration(SCHEMA(`case when (select count(*) from public.user_roles) = 0 then 'super_admin'::public.app_role else 'user'::public.app_role end`, 'null'));
+    const attack = report.lab!.attacks.find((a) => a.firstSignUp !== undefined);
+    expect(attack).toMatchObject({ attacker: 'anon', table: { schema: 'auth', name: 'users' }, firstSignUp: { emptied: ['public.user_roles'], testedBy: ['public.handle_new_user'] } });
+    expect(attack!.gained['public.customers']!.after).toBeGreaterThan(attack!.gained['public.customers']!.before);
+    const findings = report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes(':signup.first'));
+    expect(findings.map((f) => [f.level, f.object.name])).toEqual([['high', 'handle_new_user']]);
+    expect(findings[0]!.message).toMatch(/^Confirmed in the lab: while public\.user_roles has no rows .*the first account to sign up, anyone with the anon key, is given more by public\.handle_new_user at sign-up, and then reads .*public\.customers \(0 → \d+ rows of another owner\)/);
+    // The world itself is unchanged: its accounts kept their roles (the emptying was rolled back).
+    expect(report.lab!.accounts).toContain('alice');
+    // Counting the profiles to number the new account gives it nothing.
+    const numbered = await auditMigration(
+      SCHEMA(`'user'`, 'null').replace('values (new.id, null, new.email)', "values (new.id, null, 'member-' || (select count(*) from public.profiles) || '@x.test')"),
+    );
+    expect(numbered.lab!.attacks.filter((a) => a.firstSignUp)).toEqual([]);
+  });
+
   test("helpers that read the caller's metadata when the policies run: an admin flag and a current organisation, both the user's to set (critical, and high with the tenant's key)", async () => {
     const report = await auditMigration(`
 create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);

@@ -49,7 +49,7 @@ export default defineCheck({
           ? `reach:${a.column.replace(/^\S+ /, '')}`
           : a.signedUpWith !== undefined
             ? `signup:${Object.keys(a.signedUpWith).sort().join(',')}`
-            : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}`;
+            : `${a.table.schema}.${a.table.name}:${a.command}:${a.column}${a.appointed ? ':appoint' : ''}`;
       byStep.set(key, [...(byStep.get(key) ?? []), a]);
     }
     return [...byStep.values()].flatMap((group): FindingDraft[] => {
@@ -259,7 +259,7 @@ export default defineCheck({
         ];
       }
       // A user that gave itself a role another table's policies trust, and reached more rows with it.
-      if (attack.promotedTo !== undefined && Object.keys(attack.gained).length > 0) {
+      if (attack.promotedTo !== undefined && !attack.appointed && Object.keys(attack.gained).length > 0) {
         return [
           {
             level: attack.attacker === 'outsider' ? 'critical' : 'high',
@@ -284,14 +284,17 @@ export default defineCheck({
           {
             level: 'high',
             message:
-              `Confirmed in the lab: a member of a tenant holding '${attack.promotedFrom}' adds an account of its choosing to its tenant in ${name} with ${attack.column} = '${attack.promotedTo}', ` +
-              `a role above its own that the policies and helpers grant more: it appoints an accomplice (or a second account of its own) '${attack.promotedTo}', who may then remove the tenant's real one.`,
+              (attack.command === 'update'
+                ? `Confirmed in the lab: a member of a tenant holding '${attack.promotedFrom}' sets ${attack.column} of another member's row in ${name} to '${attack.promotedTo}', ` +
+                  `a role above its own: that member (an accomplice, or a second account of its own) then reads, updates or deletes rows it could not before: ${reachedText(attack)}.`
+                : `Confirmed in the lab: a member of a tenant holding '${attack.promotedFrom}' adds an account of its choosing to its tenant in ${name} with ${attack.column} = '${attack.promotedTo}', ` +
+                  `a role above its own that the policies and helpers grant more: it appoints an accomplice (or a second account of its own) '${attack.promotedTo}', who may then remove the tenant's real one.`),
             object: relationObject(rel, { column: attack.column }),
             detail: `appoint.${attack.column}`,
             roles: ['authenticated'],
             remediation: {
               text:
-                `Cap the role a member may give: the INSERT policy on ${name} (or the function that adds members) must refuse a ${attack.column} above the caller's own ` +
+                `Cap the role a member may give: the ${attack.command === 'update' ? 'UPDATE' : 'INSERT'} policy on ${name} (or the function that ${attack.command === 'update' ? 'changes roles' : 'adds members'}) must refuse a ${attack.column} above the caller's own ` +
                 `(\`${attack.column}\` ranked no higher than the caller's, or only the highest role may add it). Steps: ${attack.steps.join('; ')}.`,
             },
             evidence: { lab: { ...evidence.lab, promotedTo: attack.promotedTo, appointed: true } },

@@ -329,9 +329,11 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
     }
     // Adding another account with a role above its own (an admin adding an accomplice as owner):
     // the role ceiling of whoever may add members. The account added is the outsider, into tenant 1.
+    // Tried even where a member climbed by itself: it goes through another policy, which a fix of
+    // the first leaves open.
     const outsider = world.accounts.find((a) => a.name === 'outsider');
     const home = (world.made.get(rootKey) ?? []).find((m) => m.owner.tenant === 1);
-    if (!outsider || !home || promoted()) continue;
+    if (!outsider || !home) continue;
     const inTenant = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(home.row[t.refColumns[i]!] ?? '')]));
     appoint: for (const member of members) {
       const held = member.member!.role;
@@ -354,6 +356,54 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
             });
             break appoint;
           }
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_appoint');
+        }
+      }
+    }
+    if (attacks.some((a) => a.appointed && a.table.schema === rel.schema && a.table.name === rel.name)) continue;
+    // Or raising a member of its tenant (an accomplice, or a second account of its own it added as
+    // the app lets it) above its own role, where the account's one row holds its tenant and role and
+    // no new row can be added for an existing account: the accomplice's reach is measured.
+    const accomplice = [...world.accounts]
+      .reverse()
+      .find((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role === t.roles[t.roles.length - 1]);
+    const theirs = accomplice && (world.made.get(`${rel.schema}.${rel.name}`) ?? []).find((m) => m.owner.id === accomplice.id);
+    if (!accomplice || !theirs) continue;
+    const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, theirs.row) }], 2);
+    let before: Seen | undefined;
+    // A role whose holder made itself more needs no accomplice: raising another through the same
+    // membership is that climb again, not a second hole.
+    const climbers = new Set(attacks.filter((a) => a.table.schema === rel.schema && a.table.name === rel.name && !a.appointed && a.promotedFrom !== undefined).map((a) => a.promotedFrom));
+    raise: for (const member of members) {
+      if (member === accomplice || climbers.has(member.member!.role)) continue;
+      const held = member.member!.role;
+      for (const value of ladder.filter((r) => above(member, r) && r !== accomplice.member!.role)) {
+        attempts++;
+        before ??= await reachOf(session, snapshot, world, watched, accomplice);
+        await session.exec('SAVEPOINT supaudit_appoint');
+        try {
+          await actAs(session, member);
+          if ((await setColumn(session, rel, column.name, column.type, value, filter)) === 0) continue;
+          const gained = gainedBetween(before, await reachOf(session, snapshot, world, watched, accomplice));
+          if (Object.keys(gained).length === 0) continue;
+          attacks.push({
+            attacker: 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command: 'update',
+            column: t.roleColumn,
+            steps: [
+              `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${value.replaceAll("'", "''")}' WHERE <another member of its tenant> -- as a '${held}' of the tenant`,
+              ...Object.keys(gained).map((k) => `SELECT / UPDATE / DELETE … FROM ${k} -- as that member`),
+            ],
+            gained,
+            promotedTo: value,
+            promotedFrom: held,
+            appointed: true,
+          });
+          break raise;
+        } catch {
+          // Refused: the policy or a trigger holds.
         } finally {
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_appoint');
         }

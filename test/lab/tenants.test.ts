@@ -332,6 +332,42 @@ create policy "company reads" on public.tickets for select to authenticated
     }
   });
 
+  test("a company admin who may edit its company's users raises one of them to the operators' role: confirmed through that account's reach (high), beside the plainest member's own climb; a check that caps the role holds", async () => {
+    const schema = (cap: string) => `
+create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.users (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
+  role text not null default 'client' check (role in ('acme_admin', 'admin', 'client')));
+create table public.tickets (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies, title text not null);
+create function public.is_acme_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'acme_admin') $$;
+create function public.is_company_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'admin') $$;
+create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
+  select company_id from public.users where id = auth.uid() $$;
+alter table public.users enable row level security;
+alter table public.tickets enable row level security;
+create policy "own or operators" on public.users for select to authenticated using (id = auth.uid() or public.is_acme_admin());
+create policy "company admins read" on public.users for select to authenticated using (public.is_company_admin() and company_id = public.my_company());
+create policy "company admins edit" on public.users for update to authenticated
+  using (public.is_company_admin() and company_id = public.my_company() and id <> auth.uid())
+  with check (public.is_company_admin() and company_id = public.my_company()${cap});
+-- And every user edits its own profile, role included: the plainest climbs by itself, a second hole.
+create policy "own profile" on public.users for update to authenticated using (id = auth.uid());
+create policy "operators" on public.tickets for all to authenticated using (public.is_acme_admin());
+create policy "company tickets" on public.tickets for select to authenticated using (company_id = public.my_company());
+`;
+    const open = await auditMigration(schema(''));
+    const raised = open.lab!.attacks.find((a) => a.appointed);
+    expect(raised).toMatchObject({ attacker: 'member', command: 'update', column: 'role', promotedFrom: 'admin', promotedTo: 'acme_admin' });
+    expect(raised!.gained['public.tickets']).toBeDefined();
+    const finding = open.findings.find((f) => f.check === 'lab_confirmed_escalation' && f.fingerprint.includes(':appoint.role'));
+    expect(finding?.level).toBe('high');
+    expect(finding?.message).toMatch(/^Confirmed in the lab: a member of a tenant holding 'admin' sets role of another member's row in public\.users to 'acme_admin'/);
+    expect(open.lab!.attacks.find((a) => !a.appointed && a.promotedTo !== undefined)).toMatchObject({ promotedFrom: 'client', promotedTo: 'acme_admin' });
+    const capped = await auditMigration(schema(" and role <> 'acme_admin'"));
+    expect(capped.lab!.attacks.filter((a) => a.appointed)).toEqual([]);
+  });
+
   test("a member whose own profile lets it write its role makes itself the operators' role: the climb is tried though no persona holds that role", async () => {
     const report = await auditMigration(PROFILE_TENANCY);
     const promotion = report.lab!.attacks!.find((a) => a.table.name === 'profiles' && a.promotedTo !== undefined);

@@ -26,6 +26,24 @@ create policy if not exists "read tags" on public.tags for select using (true);
 create table public.never (id bigint primary key);
 `;
 
+// A dollar quote nested in a string of another (what Postgres reads as the outer quote's end): the
+// error is reported past the statement that opened it, so the text is cut again before that one.
+const FOURTH = `create table public.plans (id bigint primary key);
+do $$
+begin
+  if true then
+    execute 'select 1';
+    execute 'do $$ begin
+      perform 1;
+    end $$;';
+  end if;
+end $$;
+create table public.after_nested (id bigint primary key);
+`;
+// A file after them loads as usual.
+const FIFTH = `create table public.later (id bigint primary key);
+`;
+
 describe('migration_statement_failed', () => {
   let dir: string;
   beforeAll(() => {
@@ -34,6 +52,8 @@ describe('migration_statement_failed', () => {
     writeFileSync(join(dir, 'supabase', 'migrations', '20260101000000_first.sql'), FIRST);
     writeFileSync(join(dir, 'supabase', 'migrations', '20260102000000_second.sql'), SECOND);
     writeFileSync(join(dir, 'supabase', 'migrations', '20260103000000_third.sql'), THIRD);
+    writeFileSync(join(dir, 'supabase', 'migrations', '20260104000000_fourth.sql'), FOURTH);
+    writeFileSync(join(dir, 'supabase', 'migrations', '20260105000000_fifth.sql'), FIFTH);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,6 +67,7 @@ describe('migration_statement_failed', () => {
       ['medium', '20260102000000_second.sql:2', '42710'],
       ['medium', '20260102000000_second.sql:4', '42601'],
       ['medium', '20260103000000_third.sql:2', '42601'],
+      ['medium', '20260104000000_fourth.sql:2', '42601'],
     ]);
     expect(failed[0]!.message).toMatch(/^supabase\/migrations\/20260102000000_second\.sql:2 fails on a fresh database: trigger "tasks_done" for relation "tasks" already exists \(SQLSTATE 42710\)\./);
     expect(failed[1]!.message).toContain('a psql meta-command (\\d+), not SQL');
@@ -58,6 +79,11 @@ describe('migration_statement_failed', () => {
     // Two statements on one line both load, also when the file is parsed again up to its syntax error.
     expect(tables).toContain('labels');
     expect(tables).not.toContain('never');
+    // Before the nested dollar quote, and the next file: loaded; after it: not.
+    expect(tables).toContain('plans');
+    expect(tables).toContain('later');
+    expect(tables).not.toContain('after_nested');
+    expect(failed[3]!.message).toContain('(the rest of the file was not loaded)');
   });
 
   test('--strict stops at the first one, with its file and line', async () => {

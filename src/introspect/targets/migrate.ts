@@ -152,10 +152,18 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
         try {
           next = parsed.next();
         } catch (error) {
-          if (options.strict || !(error instanceof UserError) || syntaxError !== null) throw error;
-          const m = /^.*?:(\d+): (.*)$/.exec(error.message);
-          syntaxError = { file: display, line: Number(m?.[1] ?? 1), code: '42601', message: `${m?.[2] ?? error.message} (the rest of the file was not loaded)` };
-          source = textBefore(text, syntaxError.line);
+          if (options.strict || !(error instanceof UserError)) throw error;
+          const m = /^.*?:(\d+): ([\s\S]*)$/.exec(error.message);
+          const earlier = syntaxError as FailedStatement | null;
+          const at = Math.min(Number(m?.[1] ?? 1), earlier?.line ?? Infinity);
+          // The text before the error may end inside the statement that broke it (a dollar quote
+          // opened earlier and closed by a nested one): cut again, earlier each time, until it parses.
+          const shorter = textBefore(text, at);
+          if (earlier !== null && shorter.length >= source.length) throw error;
+          // On one line and short: "at or near" may quote many lines of the file.
+          const said = (m?.[2] ?? error.message).replace(/\s+/g, ' ');
+          syntaxError = { file: display, line: at, code: '42601', message: `${said.length > 160 ? `${said.slice(0, 157)}...` : said} (the rest of the file was not loaded)` };
+          source = shorter;
           continue parsing;
         }
         if (next.done) break parsing;

@@ -38,7 +38,9 @@ export function tokenHook(snapshot: Snapshot): FunctionInfo | undefined {
 /**
  * Installs `supaudit_lab.claims(sub, role, email)` in the lab's copy (never an audited database):
  * the claims as text. Without auth.users (a bare schema), the claims are the three given. A hook
- * that fails leaves the claims Auth made before it (Auth itself would refuse the sign-in).
+ * that fails leaves the claims Auth made before it (Auth itself would refuse the sign-in). A hook
+ * with no search_path of its own runs on `auth, public, extensions`: unqualified names in it
+ * resolve as they must for the app to work (a hook that failed on every sign-in would be noticed).
  */
 export async function installClaims(session: Session, snapshot: Snapshot): Promise<FunctionInfo | undefined> {
   const hasUsers = snapshot.relations.some((r) => r.schema === 'auth' && r.name === 'users');
@@ -48,7 +50,7 @@ export async function installClaims(session: Session, snapshot: Snapshot): Promi
   await session.exec(`create schema if not exists ${schema}; grant usage on schema ${schema} to public;`);
   await session.exec(`
 create or replace function ${schema}.claims(sub text, role text, email text) returns text
-language plpgsql security definer set search_path = pg_catalog as $lab$
+language plpgsql security definer set search_path = auth, public, extensions as $lab$
 declare
   c jsonb := jsonb_build_object('role', role);
   meta jsonb;

@@ -55,6 +55,16 @@ test('the hook copies user_roles.role into the token and users may change their 
   expect(report.findings.some((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'user_roles' && f.level === 'critical')).toBe(true);
 });
 
+test('a hook with no search_path of its own that names user_roles unqualified (and swallows its errors) still makes the claims: the same escalation', async () => {
+  const unqualified = RBAC(`create policy "change own role" on public.user_roles for update to authenticated using (user_id = (select auth.uid()));`)
+    .replace('create function public.custom_access_token_hook(event jsonb) returns jsonb language plpgsql stable as $$', () => 'create function public.custom_access_token_hook(event jsonb) returns jsonb language plpgsql stable security definer as $$')
+    .replace("  select role into user_role from public.user_roles where user_id = (event->>'user_id')::uuid;", () => "  begin select role into user_role from user_roles where user_id = (event->>'user_id')::uuid; exception when others then null; end;");
+  expect(unqualified).toContain('stable security definer as $$');
+  expect(unqualified).toContain('from user_roles where');
+  const report = await auditMigration(unqualified);
+  expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined).map((a) => [a.attacker, a.table.name, a.promotedTo])).toEqual([['outsider', 'user_roles', 'admin']]);
+});
+
 test('roles set by the sign-up trigger only: the hook trusts nothing a user can change', async () => {
   const report = await auditMigration(RBAC(''));
   expect(report.lab!.attacks.filter((a) => a.promotedTo !== undefined)).toEqual([]);

@@ -280,9 +280,11 @@ export function columnValues(snapshot: Snapshot, rel: Relation, column: string, 
   const c = rel.columns.find((x) => x.name === column);
   if (!c) return [];
   const constraints = snapshot.constraints.filter((x) => x.schema === rel.schema && x.table === rel.name);
-  const own = enumLabels.get(c.typeName) ?? checkLiterals(constraints, column);
+  const labels = enumLabels.get(c.typeName);
+  const own = labels ?? checkLiterals(constraints, column);
   // Values only the policies and helpers name have no order of their own: the most privileged first, by their names.
-  return [...new Set([...own, ...byPrivilege(comparedLiterals(snapshot, column, rel.name))])];
+  // An enum column holds its labels only: a word compared with it elsewhere (a claim's 'admin') is no value of it.
+  return [...new Set([...own, ...byPrivilege(comparedLiterals(snapshot, column, rel.name)).filter((v) => labels === undefined || labels.includes(v))])];
 }
 
 const PRIVILEGE_ORDER = [/owner|founder|creator/i, /super/i, /admin/i, /manag|lead|head|moderat|supervis/i, /edit|write|contrib|author|staff/i, /member|user|employee|client|customer|agent/i, /view|read|guest|observ/i];

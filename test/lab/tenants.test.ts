@@ -332,6 +332,34 @@ create policy "company reads" on public.tickets for select to authenticated
     }
   });
 
+  test("an enum role column holds its labels only: a word compared with a column of its name elsewhere (a token's portal role 'admin') gets no account that could not join", async () => {
+    const session = await loadPglite(`
+create type public.member_role as enum ('owner', 'manager', 'member');
+create table public.hostels (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.hostel_members (hostel_id uuid not null references public.hostels, user_id uuid not null references auth.users,
+  role public.member_role not null default 'member', primary key (hostel_id, user_id));
+create table public.rooms (id uuid primary key default gen_random_uuid(), hostel_id uuid not null references public.hostels, label text not null);
+create function public.portal_role(u uuid) returns text language sql stable security definer set search_path = '' as $$
+  select case when m.role::text in ('owner', 'manager', 'admin') then 'admin' else 'staff' end from public.hostel_members m where m.user_id = u limit 1 $$;
+alter table public.rooms enable row level security;
+create policy "members" on public.rooms for select to authenticated using (exists (select 1 from public.hostel_members m where m.hostel_id = rooms.hostel_id and m.user_id = auth.uid()));
+create policy "managers" on public.rooms for all to authenticated using (exists (select 1 from public.hostel_members m where m.hostel_id = rooms.hostel_id and m.user_id = auth.uid() and m.role in ('owner', 'manager')));
+`);
+    try {
+      const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+      const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+      const root = world.tenants.roots.find((t) => t.membership.name === 'hostel_members')!;
+      expect([...root.roles, ...root.cappedRoles]).not.toContain('admin');
+      // Every role account is a member: none was made for a value the enum refuses.
+      const roleAccounts = world.accounts.filter((a) => /^t[12]_/.test(a.name));
+      expect(roleAccounts.map((a) => a.name).sort()).toEqual(['t1_manager', 't1_member', 't2_manager', 't2_member']);
+      const joined = await session.query<{ user_id: string }>('select user_id::text from public.hostel_members where user_id = any ($1::uuid[])', [roleAccounts.map((a) => a.id)]);
+      expect(joined.length).toBe(roleAccounts.length);
+    } finally {
+      await session.close();
+    }
+  });
+
   test("a company admin who may edit its company's users raises one of them to the operators' role: confirmed through that account's reach (high), beside the plainest member's own climb; a check that caps the role holds", async () => {
     const schema = (cap: string) => `
 create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);

@@ -138,11 +138,15 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
 
 /**
  * The column a static finding says a user writes to gain access (the role a policy lets it set, the
- * tenant key it leaves open), where it names one. A NULL bypass names the gate left open, not the
+ * tenant key it leaves open, the owner column a write leaves free), where it names one. A NULL bypass names the gate left open, not the
  * column the attacker then writes: any write through the gate is its flaw.
  */
 export function findingColumn(f: Finding): string | undefined {
-  const c = f.check === 'privilege_escalation' ? f.evidence?.['column'] : f.check === 'tenant_self_join' ? f.evidence?.['tenantColumn'] : undefined;
+  const c =
+    f.check === 'privilege_escalation' ? f.evidence?.['column']
+    : f.check === 'tenant_self_join' ? f.evidence?.['tenantColumn']
+    : f.check === 'insert_without_owner_check' ? f.evidence?.['ownerColumn']
+    : undefined;
   return typeof c === 'string' ? c : undefined;
 }
 

@@ -334,9 +334,13 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
     const outsider = world.accounts.find((a) => a.name === 'outsider');
     const home = (world.made.get(rootKey) ?? []).find((m) => m.owner.tenant === 1);
     if (!outsider || !home) continue;
+    // A role whose holder made itself more needs no accomplice: adding or raising another through
+    // the same membership is that climb again, not a second hole.
+    const climbers = new Set(attacks.filter((a) => a.table.schema === rel.schema && a.table.name === rel.name && !a.appointed && a.promotedFrom !== undefined).map((a) => a.promotedFrom));
     const inTenant = Object.fromEntries(t.rootColumns.map((c, i) => [c, String(home.row[t.refColumns[i]!] ?? '')]));
     appoint: for (const member of members) {
       const held = member.member!.role;
+      if (climbers.has(held)) continue;
       for (const value of ladder.filter((r) => above(member, r))) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_appoint');
@@ -372,9 +376,6 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
     if (!accomplice || !theirs) continue;
     const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, theirs.row) }], 2);
     let before: Seen | undefined;
-    // A role whose holder made itself more needs no accomplice: raising another through the same
-    // membership is that climb again, not a second hole.
-    const climbers = new Set(attacks.filter((a) => a.table.schema === rel.schema && a.table.name === rel.name && !a.appointed && a.promotedFrom !== undefined).map((a) => a.promotedFrom));
     raise: for (const member of members) {
       if (member === accomplice || climbers.has(member.member!.role)) continue;
       const held = member.member!.role;

@@ -201,3 +201,16 @@ create policy "admins read keys" on public.secrets for select to authenticated u
   const joins = report.lab!.attacks.filter((a) => a.table.name === 'project_members' && a.command === 'insert' && a.attacker === 'outsider');
   expect(joins.map((a) => [a.column, Object.keys(a.gained).sort()])).toEqual([['project_id', expect.arrayContaining(['public.projects'])]]);
 });
+
+test("managers manage memberships (FOR ALL, no WITH CHECK): a manager makes itself owner, which confirms the role escalation, not insert_without_owner_check's claim about user_id", async () => {
+  const report = await auditMigration(`${SCHEMA('false')}
+create policy "owners and editors manage members" on public.team_members for all to authenticated using (public.my_role(team_id) in ('owner', 'editor'));
+create policy "owners rename the team" on public.teams for update to authenticated using (public.my_role(id) = 'owner');`);
+  expect(report.lab!.attacks.filter((a) => a.attacker === 'member' && !a.appointed)).toMatchObject([{ table: { name: 'team_members' }, command: 'update', column: 'role', promotedFrom: 'editor', promotedTo: 'owner' }]);
+  const owner = report.findings.find((f) => f.check === 'insert_without_owner_check' && f.object.name === 'team_members');
+  expect(owner).toBeDefined();
+  expect(owner!.evidence?.['labVerdict']).toMatchObject({ status: 'unconfirmed' });
+  expect(['critical', 'high']).not.toContain(owner!.level);
+  // The editor who climbs by itself adds no accomplice through the same policy: one hole, one finding.
+  expect(report.lab!.attacks.filter((a) => a.appointed)).toEqual([]);
+});

@@ -369,11 +369,21 @@ const SET_ASIDE_ROUNDS = 8;
 /** At most this many more argument sets per caller and function: the branches of compared words, one victim's argument at a time. */
 const MORE_SETS = 3;
 
-/** The victim's rows with each other word the body compares a text argument with (`p_status = 'paid'`, then `'failed'`). */
+/** A number that bounds by age or time (`p_max_age_minutes`, `older_than_days`, `ttl_seconds`): the rows it reaches depend on it. */
+const AGE_ARGUMENT = /(^|_)(age|ages|minutes?|mins?|hours?|days?|seconds?|secs?|older|stale|threshold|ttl|interval|grace|window|cutoff|expir\w*)($|_)/i;
+
+/**
+ * The victim's rows with each other word the body compares a text argument with (`p_status = 'paid'`,
+ * then `'failed'`), and with -1 for a number that bounds by age (`release_stale(p_tenant, p_max_age_minutes)`:
+ * rows the world just made are younger than any positive age, and a caller picks the bound).
+ */
 function literalVariants(args: readonly { name: string; type: string }[], values: readonly (string | null)[], body: string | null): (string | null)[][] {
   const out: (string | null)[][] = [];
   args.forEach((a, i) => {
     for (const literal of parameterLiterals(body, a.name)) if (literal !== values[i] && out.length < MORE_SETS) out.push(values.map((v, j) => (j === i ? literal : v)));
+    if (/^(smallint|integer|bigint|numeric|int[248]?|real|double precision)$/i.test(a.type.trim()) && AGE_ARGUMENT.test(a.name.replace(/^(p|in|arg|v)?_+/i, '')) && values[i] !== '-1' && out.length < MORE_SETS) {
+      out.push(values.map((v, j) => (j === i ? '-1' : v)));
+    }
   });
   return out;
 }

@@ -185,3 +185,27 @@ test('the inviting function checks that the caller is an admin of the organisati
   expect((report.lab!.functions ?? []).flatMap((f) => f.calls).filter((c) => c.redeemedBy !== undefined)).toEqual([]);
   expect(report.findings.filter((f) => f.object.name === 'create_invite' && /once it called/.test(f.message))).toEqual([]);
 });
+
+test('pglite: a number that bounds by age is also tried at -1, so rows the world just made are within reach', async () => {
+  const session = await loadOn(
+    'pglite',
+    `
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_members (team_id uuid not null references public.teams, user_id uuid not null references auth.users, primary key (team_id, user_id));
+create table public.holds (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams, created_at timestamptz not null default now(), released boolean not null default false);
+-- Releases a team's holds older than the age it is given, for any team, for anyone.
+create function public.release_old_holds(p_team_id uuid, p_max_age_minutes integer) returns integer language sql security definer set search_path = '' as $$
+  with r as (update public.holds set released = true where team_id = p_team_id and created_at < now() - make_interval(mins => p_max_age_minutes) returning 1) select count(*)::int from r $$;
+`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
+    const calls = out.rows.find((r) => r.name === 'release_old_holds' && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows');
+    // Ten minutes: bob's hold is younger. -1: every hold of his team.
+    expect(calls.map((c) => c.others?.['public.holds']?.updated ?? 0)).toEqual([0, 1]);
+  } finally {
+    await session.close();
+  }
+});

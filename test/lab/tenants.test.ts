@@ -125,6 +125,21 @@ describe('persona × function', () => {
   });
 });
 
+/** Companies whose users' one row holds the company and the role, an operators' helper, a company admins' helper, and tickets. */
+const COMPANIES = (roles: string) => `
+create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.users (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
+  role text not null default 'client' check (role in (${roles})));
+create table public.tickets (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies, title text not null);
+create function public.is_acme_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'acme_admin') $$;
+create function public.is_company_admin() returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'admin') $$;
+create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
+  select company_id from public.users where id = auth.uid() $$;
+alter table public.users enable row level security;
+alter table public.tickets enable row level security;`;
+
 const PROFILE_TENANCY = `
 create table public.clinics (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.profiles (id uuid primary key references auth.users on delete cascade, clinic_id uuid references public.clinics,
@@ -302,18 +317,7 @@ create trigger on_auth_user_created after insert on auth.users for each row exec
 
   test("an operator's role of any name: the value every policy arm testing it grants without asking which company; a value some arm scopes to the company is a tenant's", async () => {
     const session = await loadPglite(`
-create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
-create table public.users (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
-  role text not null default 'client' check (role in ('acme_admin', 'admin', 'agent', 'client')));
-create table public.tickets (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies, title text not null);
-create function public.is_acme_admin() returns boolean language sql stable security definer set search_path = '' as $$
-  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'acme_admin') $$;
-create function public.is_company_admin() returns boolean language sql stable security definer set search_path = '' as $$
-  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'admin') $$;
-create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
-  select company_id from public.users where id = auth.uid() $$;
-alter table public.users enable row level security;
-alter table public.tickets enable row level security;
+${COMPANIES("'acme_admin', 'admin', 'agent', 'client'")}
 create policy "own" on public.users for select to authenticated using (id = auth.uid() or public.is_acme_admin());
 create policy "operators" on public.tickets for all to authenticated using (public.is_acme_admin());
 -- The company admin: unscoped in its helper, scoped here (and the operator's test under NOT grants it nothing).
@@ -362,18 +366,7 @@ create policy "managers" on public.rooms for all to authenticated using (exists 
 
   test("a company admin who may edit its company's users raises one of them to the operators' role: confirmed through that account's reach (high), beside the plainest member's own climb; a check that caps the role holds", async () => {
     const schema = (cap: string) => `
-create table public.companies (id uuid primary key default gen_random_uuid(), name text not null);
-create table public.users (id uuid primary key references auth.users on delete cascade, company_id uuid references public.companies,
-  role text not null default 'client' check (role in ('acme_admin', 'admin', 'client')));
-create table public.tickets (id uuid primary key default gen_random_uuid(), company_id uuid not null references public.companies, title text not null);
-create function public.is_acme_admin() returns boolean language sql stable security definer set search_path = '' as $$
-  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'acme_admin') $$;
-create function public.is_company_admin() returns boolean language sql stable security definer set search_path = '' as $$
-  select exists (select 1 from public.users u where u.id = auth.uid() and u.role = 'admin') $$;
-create function public.my_company() returns uuid language sql stable security definer set search_path = '' as $$
-  select company_id from public.users where id = auth.uid() $$;
-alter table public.users enable row level security;
-alter table public.tickets enable row level security;
+${COMPANIES("'acme_admin', 'admin', 'client'")}
 create policy "own or operators" on public.users for select to authenticated using (id = auth.uid() or public.is_acme_admin());
 create policy "company admins read" on public.users for select to authenticated using (public.is_company_admin() and company_id = public.my_company());
 create policy "company admins edit" on public.users for update to authenticated

@@ -29,6 +29,7 @@ import { cacheDir, cacheKey, dropEntry, readEntry, writeEntry } from './cache.ts
 import { CountingSession, type Session } from '../session.ts';
 import { loadMigrations, pgMessage, type LoadResult } from './migrate.ts';
 import { readSqlFile } from './sql-files.ts';
+import { findGeneratedTypes, parseGeneratedTypes, standInDdl } from './typegen.ts';
 
 const BASE_SQL = fileURLToPath(new URL('./supabase-base.sql', import.meta.url));
 
@@ -123,6 +124,8 @@ export interface StartOptions {
   readonly onPlan?: (text: string) => void;
   /** Stop at the first statement that fails (`--strict`); otherwise it is recorded and loading goes on. */
   readonly strict?: boolean;
+  /** The app's root, where its generated types may say what tables made in the dashboard hold (see typegen.ts). */
+  readonly typesRoot?: string;
 }
 
 /** From this size on, the load is announced: tens of megabytes of seed take minutes. */
@@ -161,11 +164,16 @@ export async function startEmbedded(files: readonly (string | SqlSource)[], root
   };
   let loaded: LoadResult;
   try {
+    const dashboard = options.typesRoot !== undefined && !options.strict ? await dashboardTables(db, options.typesRoot, texts) : undefined;
     loaded = await loadMigrations(
       { exec: async (sql) => void (await db.exec(sql)), query: async <T>(sql: string) => (await db.query<T>(sql)).rows },
       texts,
-      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe, fileSettings: MIGRATION_SEARCH_PATH },
+      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe, fileSettings: MIGRATION_SEARCH_PATH, ...(dashboard ? { standInTables: dashboard.tables } : {}) },
     );
+    if (dashboard) {
+      const skipped = loaded.alreadyThere ?? 0;
+      loaded = { ...loaded, standIns: [...loaded.standIns, `${dashboard.note}${skipped > 0 ? `; ${skipped} statement${skipped === 1 ? ' that adds' : 's that add'} what the stand-ins already have passed over` : ''}`] };
+    }
     await breathe();
     await db.exec('ANALYZE');
   } catch (error) {
@@ -183,4 +191,46 @@ export async function startEmbedded(files: readonly (string | SqlSource)[], root
     },
   });
   return { ...loaded, session, files: texts.map((f) => f.display) };
+}
+
+/**
+ * Tables the migrations use but never create (made in the dashboard) that the app's generated
+ * types describe: a stand-in for each, made before the migrations run, at the shape the types say
+ * (see typegen.ts), so the policies, functions and ALTERs the migrations give them load in their
+ * order. Undefined where there are no types or no such table.
+ */
+async function dashboardTables(
+  db: { exec(sql: string): Promise<unknown> },
+  root: string,
+  files: readonly { text: string }[],
+): Promise<{ tables: ReadonlySet<string>; note: string } | undefined> {
+  const found = findGeneratedTypes(root);
+  if (!found) return undefined;
+  const types = parseGeneratedTypes(found.text);
+  const sql = files.map((f) => f.text).join('\n');
+  const created = new Set([...sql.matchAll(/\bcreate\s+(?:(?:global\s+|local\s+)?(?:temp|temporary|unlogged)\s+)?(?:table|view|materialized\s+view)\s+(?:if\s+not\s+exists\s+)?(?:"?public"?\s*\.\s*)?"?([A-Za-z_][\w$]*)"?/gi)].map((m) => m[1]!.toLowerCase()));
+  for (const m of sql.matchAll(/\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(?:"?public"?\s*\.\s*)?"?[A-Za-z_][\w$]*"?\s+rename\s+to\s+"?([A-Za-z_][\w$]*)"?/gi)) created.add(m[1]!.toLowerCase());
+  const words = new Set([...sql.matchAll(/[A-Za-z_][\w$]*/g)].map((m) => m[0].toLowerCase()));
+  const tables = types.tables.filter((t) => !created.has(t.name.toLowerCase()) && words.has(t.name.toLowerCase()));
+  if (tables.length === 0) return undefined;
+  const ddl = standInDdl(types, tables, new Set());
+  const made: string[] = [];
+  // The enums they use are made too (a migration that creates one again is passed over like an ALTER).
+  const enums: string[] = [];
+  for (const statement of ddl.create) {
+    try {
+      await db.exec(statement);
+      const object = /^create (table|type) public\.("(?:[^"]|"")+"|\w+)/.exec(statement);
+      const name = object?.[2]!.replace(/^"|"$/g, '').replaceAll('""', '"');
+      if (name !== undefined) (object![1] === 'table' ? made : enums).push(name);
+    } catch {
+      // a type the stand-in cannot take: that table stays missing, as before
+    }
+  }
+  for (const statement of ddl.keys) await db.exec(statement).catch(() => undefined);
+  if (made.length === 0) return undefined;
+  return {
+    tables: new Set([...made, ...enums]),
+    note: `tables made in the dashboard (the migrations use them, none creates them), from ${found.display}: ${made.join(', ')}; columns as the generated types say, RLS on`,
+  };
 }

@@ -222,7 +222,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
     async open(options = {}) {
       // PGlite loads only for an embedded target: a --db-url run never imports it.
       const { startEmbedded } = await import('./embedded.ts');
-      const db = await startEmbedded(all, root, options);
+      const db = await startEmbedded(all, root, { ...options, typesRoot: root });
       const hyphen = hyphenMigrationFiles(dir);
       return {
         session: db.session,

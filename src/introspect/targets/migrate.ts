@@ -37,6 +37,12 @@ export interface LoadOptions {
    * resets between migrations.
    */
   readonly fileSettings?: string;
+  /**
+   * Tables made as stand-ins before the migrations (made in the dashboard; see typegen.ts) at their
+   * final shape: a statement on one of them that fails only because it is already there (a column,
+   * an index, a constraint the migration adds) is counted in `alreadyThere`, not reported.
+   */
+  readonly standInTables?: ReadonlySet<string>;
 }
 
 export interface LoadResult {
@@ -47,6 +53,8 @@ export interface LoadResult {
   readonly failed: readonly FailedStatement[];
   /** Extensions loaded as stand-ins, each with what it imitates (said in the report). */
   readonly standIns: readonly string[];
+  /** Statements on a stand-in table that failed only because the stand-in already has what they add. */
+  readonly alreadyThere?: number;
 }
 
 /**
@@ -131,6 +139,7 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
   const failed: FailedStatement[] = [];
   const missingExtensions: string[] = [];
   const standIns: string[] = [];
+  let alreadyThere = 0;
   // Inside a file's own BEGIN … COMMIT a skipped statement must not abort the block: each statement
   // there runs under a savepoint, rolled back to when it fails.
   let inBlock = false;
@@ -237,7 +246,12 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
           // A real project's history has statements that fail on a fresh database (an object created
           // twice, a syntax Postgres never accepted, an extension no one ships): the audit goes on
           // and reports each one.
-          failed.push({ file: display, line: stmt.line, code: (failure as { code?: string }).code ?? '', message: failureText(failure) });
+          const code = (failure as { code?: string }).code ?? '';
+          if (options.standInTables && ALREADY_THERE.has(code) && namesStandIn(stmt.sql, options.standInTables)) {
+            alreadyThere++;
+            continue;
+          }
+          failed.push({ file: display, line: stmt.line, code, message: failureText(failure) });
           continue;
         }
         statements.push({ file: display, line: stmt.line, sql: stmt.sql });
@@ -245,5 +259,14 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
     }
     if (syntaxError) failed.push(syntaxError);
   }
-  return { statements, skipped, failed, standIns };
+  return { statements, skipped, failed, standIns, ...(alreadyThere > 0 ? { alreadyThere } : {}) };
+}
+
+/** A failure that says the object is already there (a column, a relation, a constraint): a stand-in made at the final shape has it. */
+const ALREADY_THERE = new Set(['42701', '42P07', '42710', '42P16']);
+
+/** Whether a statement names one of the stand-in tables (as a word, qualified or not, quoted or not). */
+function namesStandIn(sql: string, tables: ReadonlySet<string>): boolean {
+  for (const m of sql.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][\w$]*)/g)) if (tables.has((m[1] ?? m[2]!).replaceAll('""', '"'))) return true;
+  return false;
 }

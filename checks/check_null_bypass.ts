@@ -5,7 +5,7 @@ import type { CheckContext } from '../src/model/check.ts';
 import { nullBypasses } from '../src/policy/index-match.ts';
 import { clientWritable, policyEffectiveRoles, policyLabel, policyObject, userPolicyAnalyses } from './_policy_checks.ts';
 import { literalPattern } from './_shared.ts';
-import { freeArm, observed, reachOf, trustSources } from './_authz.ts';
+import { freeArm, mentions, observed, reachOf, trustSources } from './_authz.ts';
 import { sensitiveMatcher } from '../src/engine/context.ts';
 import { qualified } from '../src/model/ident.ts';
 import { constraintsOf } from './_indexes.ts';
@@ -26,16 +26,6 @@ function notNullByConstraint(definitions: readonly string[], column: string): bo
   const name = literalPattern(column);
   const re = new RegExp(`^CHECK \\(+"?${name}"? IS NOT NULL\\)+$`, 'i');
   return definitions.some((d) => re.test(d.trim()));
-}
-
-/** The columns of the new row (`col`, `"Col"`, `table.col`; not another table's `alias.col`) that `text` names, but `except`. */
-function otherColumns(table: string, columns: readonly string[], text: string, except: string): string[] {
-  return columns.filter((c) => {
-    if (c === except) return false;
-    const name = `(?:"${literalPattern(c.replaceAll('"', '""'))}"|${/^[a-z_][a-z0-9_$]*$/.test(c) ? literalPattern(c) : '(?!)'})`;
-    const own = `(?:"${literalPattern(table.replaceAll('"', '""'))}"|${literalPattern(table)})`;
-    return new RegExp(`(?:(?<![\\w."$])|(?<=(?<![\\w."$])${own}\\.))${name}(?![\\w"$])`, 'i').test(text);
-  });
 }
 
 export default defineCheck({
@@ -81,7 +71,7 @@ export default defineCheck({
         // (`join_code IS NULL OR project_id IN (…)`: the caller then picks any project). Where it
         // only checks the NULL column (`course_id IS NULL OR <course_id is one of mine>`), the row
         // is one of no course: nothing else is left unchecked.
-        const others = otherColumns(rel.name, rel.columns.map((c) => c.name), bypass.without, column.name);
+        const others = rel.columns.filter((c) => c.name !== column.name && mentions(ctx, bypass.without, rel.name, c.name));
         const level = (!p.permissive || skipsMembership) && others.length > 0 ? 'high' : 'medium';
         const fix = alterPolicySql(p, { withCheck: bypass.without });
         // Provable when the table is a membership table whose tenant the rest of the check pins: insert a row of one's own for another tenant, leaving the column NULL.

@@ -1028,7 +1028,7 @@ function lastWords(name: string): string[] {
 }
 
 /** Which values of a type compare with which: a key of one family fits an argument of the same. */
-function typeFamily(t: string): 'uuid' | 'number' | 'text' | 'other' {
+export function typeFamily(t: string): 'uuid' | 'number' | 'text' | 'other' {
   if (t === 'uuid') return 'uuid';
   if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)\b/.test(t)) return 'number';
   if (/^(text|character varying|varchar|citext|character)\b/.test(t)) return 'text';

@@ -15,8 +15,8 @@ import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
-import { argumentValue, parameterLiterals, payloadLeaf, redeemed } from './attack.ts';
-import { jsonLeaves, jsonShape, jsonValue, type JsonLeaf } from './payload.ts';
+import { argumentValue, parameterLiterals, payloadLeaf, redeemed, typeFamily } from './attack.ts';
+import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
@@ -381,7 +381,7 @@ function literalVariants(args: readonly { name: string; type: string }[], values
   const out: (string | null)[][] = [];
   args.forEach((a, i) => {
     for (const literal of parameterLiterals(body, a.name)) if (literal !== values[i] && out.length < MORE_SETS) out.push(values.map((v, j) => (j === i ? literal : v)));
-    if (/^(smallint|integer|bigint|numeric|int[248]?|real|double precision)$/i.test(a.type.trim()) && AGE_ARGUMENT.test(a.name.replace(/^(p|in|arg|v)?_+/i, '')) && values[i] !== '-1' && out.length < MORE_SETS) {
+    if (typeFamily(a.type.trim().toLowerCase()) === 'number' && AGE_ARGUMENT.test(a.name.replace(/^(p|in|arg|v)?_+/i, '')) && values[i] !== '-1' && out.length < MORE_SETS) {
       out.push(values.map((v, j) => (j === i ? '-1' : v)));
     }
   });
@@ -411,17 +411,19 @@ function payloadMixes(
     if (!/^jsonb?$/i.test(a.type.trim())) return;
     const shape = jsonShape(body, a.name);
     if (!shape) return;
-    const mine = (leaf: JsonLeaf) => payloadLeaf(snapshot, world, leaf, home, persona, body);
-    const theirs = (leaf: JsonLeaf) => payloadLeaf(snapshot, world, leaf, victim, persona, body);
-    const leaves = jsonLeaves(shape)
+    // Each leaf's value for the caller's rows and for the victim's, worked out once (by path).
+    const all = jsonLeaves(shape);
+    const mine = new Map(all.map((l) => [l.path, payloadLeaf(snapshot, world, l, home, persona, body)]));
+    const theirs = new Map(all.map((l) => [l.path, payloadLeaf(snapshot, world, l, victim, persona, body)]));
+    const leaves = all
       .map((leaf, order) => ({ leaf, order, depth: leaf.path.split('.').length }))
       .filter(({ leaf }) => {
-        const [m, t] = [mine(leaf), theirs(leaf)];
+        const [m, t] = [mine.get(leaf.path)!, theirs.get(leaf.path)!];
         return m !== null && t !== null && m !== t && (UUID.test(t) || /(^|_)id$/i.test(leaf.key));
       })
       .sort((x, y) => y.depth - x.depth || x.order - y.order);
     for (const { leaf } of leaves.slice(0, MORE_SETS)) {
-      const value = jsonValue(shape, (l) => (l.path === leaf.path ? theirs(l) : mine(l)));
+      const value = jsonValue(shape, (l) => ((l.path === leaf.path ? theirs : mine).get(l.path) ?? null));
       out.push(['victim_rows', own.map((v, j) => (j === i ? value : v)), [`${a.name || `$${i + 1}`}.${leaf.path}`]]);
     }
   });
@@ -588,7 +590,6 @@ async function redeemInserted(
   }
   return undefined;
 }
-
 
 /** Names of text arguments and columns that hold a secret to present: an invitation's token, a code sent by e-mail. */
 const TOKEN_NAME = /(^|_)(token|secret|code|otp|nonce|hash|key)$/i;

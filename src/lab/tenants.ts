@@ -9,6 +9,7 @@ import { keyedByAccount } from '../model/accounts.ts';
 import { qualified } from '../model/ident.ts';
 import { argumentsOf, callArguments, literalPattern, quotedLiterals } from '../model/sql-text.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
+import { disjunctTexts } from '../policy/index-match.ts';
 
 /** At most this many tenant roots, and role values per root, get accounts of their own (the world stays small). */
 export const TENANT_CAPS = { roots: 2, roles: 3 } as const;
@@ -50,7 +51,7 @@ export interface TenantModel {
 
 /**
  * Whether `value` of the role column is granted only tenant-blind: some permissive policy arm (a
- * top-level OR branch) tests it, directly or through a helper whose body compares the column with
+ * top-level OR branch, as the policy parser splits it) tests it, directly or through a helper whose body compares the column with
  * it, and no arm or function body that tests it names a tenant column. `is_platform_admin() OR
  * (is_company_admin() AND company_id = my_company())`: the first value is the operator's, the
  * second a tenant's.
@@ -73,7 +74,8 @@ function grantedUnscoped(snapshot: Snapshot, column: string, value: string, tena
     if (!p.permissive) continue;
     for (const text of [p.using, p.withCheck]) {
       if (!text) continue;
-      for (const arm of orArms(text)) {
+      // Its top-level OR arms, nested ones flattened (an unparsable text: one arm).
+      for (const arm of disjunctTexts(text) ?? [text]) {
         if (!compares.test(arm) && !calls?.test(arm)) continue;
         if (tenant.test(arm)) return false;
         unscopedArms++;
@@ -81,49 +83,6 @@ function grantedUnscoped(snapshot: Snapshot, column: string, value: string, tena
     }
   }
   return unscopedArms > 0;
-}
-
-/** The top-level OR branches of an expression, each unwrapped of its parentheses and split again: `(a OR (b OR c)) ` → a, b, c. */
-export function orArms(text: string): string[] {
-  const unwrap = (t: string): string => {
-    let s = t.trim();
-    while (s.startsWith('(') && closing(s, 0) === s.length - 1) s = s.slice(1, -1).trim();
-    return s;
-  };
-  const s = unwrap(text);
-  const arms: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (ch === "'") {
-      i = s.indexOf("'", i + 1);
-      while (i >= 0 && s[i + 1] === "'") i = s.indexOf("'", i + 2);
-      if (i < 0) break;
-    } else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (depth === 0 && /^or\b/i.test(s.slice(i, i + 3)) && /\s/.test(s[i - 1] ?? ' ')) {
-      arms.push(s.slice(start, i));
-      start = i + 2;
-    }
-  }
-  arms.push(s.slice(start));
-  return arms.length === 1 ? [s] : arms.flatMap((a) => orArms(a));
-}
-
-/** The index of the parenthesis that closes the one at `open` (quotes skipped), or -1. */
-function closing(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    const ch = s[i]!;
-    if (ch === "'") {
-      i = s.indexOf("'", i + 1);
-      while (i >= 0 && s[i + 1] === "'") i = s.indexOf("'", i + 2);
-      if (i < 0) return -1;
-    } else if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return i;
-  }
-  return -1;
 }
 
 /** Tables that list roles or permissions: what a user holds through them is a role, not a tenant. */

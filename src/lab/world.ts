@@ -25,6 +25,7 @@ import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.t
 import { describePgErrorSafely } from '../introspect/errors.ts';
 import type { Session } from '../introspect/session.ts';
 import { dependencyOrder } from './order.ts';
+import { initPolicyParser } from '../policy/parse.ts';
 import { accessTexts, checkLiterals, findTenantRoots, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
 
 export interface Persona {
@@ -365,6 +366,8 @@ async function createAccounts(session: Session, world: { accounts: Persona[]; ac
  * on an audited database.
  */
 export async function buildWorld(session: Session, snapshot: Snapshot, isUserTable: (r: Relation) => boolean): Promise<World> {
+  // The tenant model splits policies into their OR arms with the policy parser.
+  await initPolicyParser();
   const world = { accounts: [] as Persona[], accountErrors: [] as string[], tables: [] as TableFill[], adjusted: [] as string[] };
   const rowOwners = new Map<string, Map<string, string>>();
   const rowTenants = new Map<string, Map<string, 1 | 2>>();

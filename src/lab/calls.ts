@@ -17,6 +17,8 @@ import type { Session } from '../introspect/session.ts';
 import { argumentsOf } from '../model/sql-text.ts';
 import { argumentValue, parameterLiterals, payloadLeaf, redeemed, typeFamily } from './attack.ts';
 import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
+import { stageOf, type Stage } from './stage.ts';
+import { initPolicyParser } from '../policy/parse.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
@@ -213,6 +215,8 @@ export async function callFunctions(
   opened: readonly string[] = [],
 ): Promise<FunctionCalls> {
   const exposed = snapshot.exposedSchemas;
+  // The function bodies are read with the parser (the state their statements pick rows in).
+  await initPolicyParser();
   // Argument types print as the snapshot's do (qualified against pg_catalog only): the same search_path as introspection.
   await session.begin({ access: 'read only', searchPath: 'pg_catalog', statementTimeoutMs: 30_000, lockTimeoutMs: 1_000 });
   let granted: { s: string; n: string; a: string }[];
@@ -294,7 +298,8 @@ export async function callFunctions(
       calls++;
       // A definer call with another tenant's rows may plant something the caller then redeems.
       const redeem = task.fn.securityDefiner && (task.label === 'victim' || task.label === 'victim_rows') ? world : undefined;
-      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem);
+      const stage = stageOf(snapshot, task.fn);
+      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem, stage);
       // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
       // Only what it was given of its own (its own ids, none, words a user would type): not a
       // victim's id it would have had to know.
@@ -320,7 +325,7 @@ export async function callFunctions(
           ),
         );
         calls++;
-        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner));
+        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner, undefined, stage));
         if (didSomething(retried)) {
           result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`).sort() };
           break;
@@ -454,6 +459,44 @@ function foreign(row: { owner: string | null; tenant: 1 | 2 | null }, persona: P
   return true;
 }
 
+/**
+ * Puts the world's rows of each staged table in the state the function picks rows in (as the
+ * superuser, triggers and foreign keys aside: a state, not an event), column by column where the
+ * whole state is refused (a CHECK that ties two of them). Returns the staged rows as they now are.
+ */
+async function stageRows(session: Session, snapshot: Snapshot, baseline: Baseline, stage: Stage): Promise<Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>> {
+  const out = new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
+  for (const [table, set] of stage) {
+    const base = baseline.rows.get(table);
+    if (!base || set.size === 0) continue;
+    const ctids = base.rows.map((r) => base.at.get(r.key)?.ctid).filter((c): c is string => c !== undefined);
+    const types = new Map(base.rel.columns.map((c) => [c.name, c.type]));
+    const update = async (cols: readonly [string, string | null][]): Promise<boolean> => {
+      await session.exec('SAVEPOINT supaudit_stage');
+      try {
+        const sets = cols.map(([c], i) => `${quoteIdent(c)} = $${i + 1}::text::${types.get(c)}`);
+        await session.query(`update ${qualified(base.rel.schema, base.rel.name)} set ${sets.join(', ')} where ctid = any ($${cols.length + 1}::text[]::tid[])`, [...cols.map(([, v]) => v), ctids]);
+        await session.exec('RELEASE SAVEPOINT supaudit_stage');
+        return true;
+      } catch {
+        await session.exec('ROLLBACK TO SAVEPOINT supaudit_stage');
+        return false;
+      }
+    };
+    await session.exec('SET LOCAL session_replication_role = replica');
+    let any = false;
+    try {
+      const all = [...set];
+      if (await update(all)) any = true;
+      else for (const one of all) if (await update([one])) any = true;
+    } finally {
+      await session.exec('SET LOCAL session_replication_role = origin');
+    }
+    if (any) out.set(table, await rowsNow(session, snapshot, base.rel, base.rows.map((r) => ({ key: r.key }))));
+  }
+  return out;
+}
+
 /** One call as the persona, in a savepoint rolled back: refused (with its SQLSTATE), or what it changed and returned. */
 async function callOnce(
   session: Session,
@@ -470,11 +513,15 @@ async function callOnce(
   invoker = false,
   /** With the world: rows the call inserted (an invitation into another tenant) are offered to the functions that turn them into a membership. */
   world?: World,
+  /** The state the function's statements pick rows in: the world's rows are put in it first. */
+  stage?: Stage,
 ): Promise<{ call: LabCall; blocked?: Constraint; output?: string }> {
-  const before = await counters(session);
   await session.exec('SAVEPOINT supaudit_fn');
   try {
     for (const c of setAside) await session.exec(`alter table ${qualified(c.schema, c.table)} drop constraint ${quoteIdent(c.name)}`);
+    // The rows as they are before the call: staged ones as staged.
+    const staged = stage ? await stageRows(session, snapshot, baseline, stage) : new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
+    const before = await counters(session);
     await actAs(session, persona);
     const [row] = await session.query<{ v: string | null }>(sql, values);
     await session.exec('RESET ROLE');
@@ -490,7 +537,7 @@ async function callOnce(
         let deleted = 0;
         const columns = new Set<string>();
         for (const r of base.rows) {
-          const was = base.at.get(r.key);
+          const was = staged.get(table)?.get(r.key) ?? base.at.get(r.key);
           const is = now.get(r.key);
           if (was === undefined || is?.ctid === was.ctid || !foreign(r, persona)) continue;
           if (!is) {

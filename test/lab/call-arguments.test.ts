@@ -8,7 +8,9 @@ import { expect, test } from 'vitest';
 import { introspect } from '../../src/introspect/index.ts';
 import { parameterLiterals } from '../../src/lab/attack.ts';
 import { callFunctions, leakedIn } from '../../src/lab/calls.ts';
+import { stageOf } from '../../src/lab/stage.ts';
 import { buildWorld } from '../../src/lab/world.ts';
+import { initPolicyParser } from '../../src/policy/parse.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
 import { auditMigration } from '../support/cli.ts';
 import { loadOn } from '../support/audit.ts';
@@ -205,6 +207,53 @@ create function public.release_old_holds(p_team_id uuid, p_max_age_minutes integ
     const calls = out.rows.find((r) => r.name === 'release_old_holds' && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows');
     // Ten minutes: bob's hold is younger. -1: every hold of his team.
     expect(calls.map((c) => c.others?.['public.holds']?.updated ?? 0)).toEqual([0, 1]);
+  } finally {
+    await session.close();
+  }
+});
+
+test('pglite: rows are first put in the state a function picks (status, source), not in an ended one, and never in a time', async () => {
+  const session = await loadOn(
+    'pglite',
+    `
+create table public.hostels (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.hostel_staff (hostel_id uuid not null references public.hostels, user_id uuid not null references auth.users, primary key (hostel_id, user_id));
+create table public.bookings (id uuid primary key default gen_random_uuid(), hostel_id uuid not null references public.hostels,
+  status text not null default 'confirmed' check (status in ('confirmed', 'pending_payment', 'cancelled', 'expired')),
+  source text not null default 'app', paid boolean not null default true, created_at timestamptz not null default now());
+-- Cancels a hostel's unpaid website bookings older than the age it is given: for any hostel, for anyone.
+create function public.release_stale(p_hostel uuid, p_max_age_minutes integer default 30) returns integer language plpgsql security definer set search_path = public as $fn$
+declare n integer;
+begin
+  with s as (update bookings b set status = 'cancelled'
+              where b.hostel_id = p_hostel and b.status = 'pending_payment' and source = 'website' and not b.paid
+                and b.created_at < now() - make_interval(mins => p_max_age_minutes) returning 1)
+  select count(*) into n from s;
+  return n;
+end $fn$;
+-- A clean-up of ended bookings: removing them is what it is for.
+create function public.purge_expired(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
+  delete from bookings where hostel_id = p_hostel and status = 'expired' $fn$;
+-- Old bookings only, by a fixed age: the world's rows are new, and times are not staged.
+create function public.archive_old(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
+  update bookings set source = 'archive' where hostel_id = p_hostel and status = 'confirmed' and created_at < now() - interval '1 year' $fn$;
+`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const release = snapshot.functions.find((f) => f.name === 'release_stale')!;
+    await initPolicyParser();
+    expect(Object.fromEntries([...stageOf(snapshot, release)].map(([t, s]) => [t, Object.fromEntries(s)]))).toEqual({ 'public.bookings': { status: 'pending_payment', source: 'website', paid: 'false' } });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
+    const updated = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows').map((c) => c.others?.['public.bookings'] ?? null);
+    // With -1 minutes, bob's booking, put in the state the function picks, is cancelled: only the status changed.
+    expect(updated('release_stale')).toEqual([null, { updated: 1, deleted: 0, columns: ['status'] }]);
+    expect(updated('purge_expired')).toEqual([null]);
+    expect(updated('archive_old')).toEqual([null]);
+    // The world's rows are as they were: every call and its staging rolled back.
+    const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
+    expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);
   } finally {
     await session.close();
   }

@@ -1,0 +1,230 @@
+/**
+ * The state a function's statements pick rows in. A function that acts on rows "in a state"
+ * (`update bookings set status = 'cancelled' where tenant_id = p_tenant and status = 'pending_payment'
+ * and source = 'website'`) changes nothing in a world whose rows are all in their default state, so
+ * its call would look harmless. Before such a call the lab puts the world's rows of that table in
+ * the state the statement asks for (inside the call's savepoint; rolled back with it), as a victim's
+ * rows may well be.
+ *
+ * Only what the body compares with constants is staged: `col = 'word'`, `col IN ('a', 'b')` (the
+ * first), `col IS NULL`, a bare boolean column or `NOT col`. Comparisons with the function's
+ * arguments are the call's business, and times are not staged: a clean-up of rows older than a
+ * fixed age does what it is for; one whose age the caller picks is tried with -1 by the calls.
+ * A state that says a row is over (`'cancelled'`, `'expired'`, `'deleted'`) is not staged either:
+ * a function that removes ended rows is a clean-up.
+ */
+import { parsePlPgSQLSync, parseSync } from 'libpg-query';
+import type { FunctionInfo, Relation, Snapshot } from '../model/snapshot.ts';
+import { constValue, nodeType, operatorName, stringList, stripCasts, type Json } from '../policy/ast.ts';
+
+/** Per table (`schema.name`), the value each column is set to (`null`: NULL), as SQL literal text. */
+export type Stage = Map<string, Map<string, string | null>>;
+
+/** A word that says a row's life is over. */
+const ENDED_WORD = /^(deleted|archived|removed|left|revoked|expired|ended|cancell?ed|banned|disabled|suspended|deactivated|closed|rejected|declined|failed|refunded|void(ed)?|inactive)$/i;
+
+const cache = new WeakMap<FunctionInfo, Stage>();
+
+/** The statements of a body: a SQL function's as written, a PL/pgSQL function's embedded SQL. */
+function statementsOf(fn: FunctionInfo): Json[] {
+  const source = fn.source ?? '';
+  if (/^sql$/i.test(fn.language)) {
+    try {
+      return (parseSync(source).stmts ?? []).map((s: Json) => s.stmt);
+    } catch {
+      return [];
+    }
+  }
+  if (!/^plpgsql$/i.test(fn.language)) return [];
+  let tag = 'supaudit';
+  while (source.includes(`$${tag}$`)) tag += '_';
+  // As declared (what RETURN may carry depends on it), else as a procedure-like function.
+  let tree: Json;
+  for (const head of [`(${fn.identityArgs}) returns ${fn.returnType}`, '() returns void', '() returns setof record']) {
+    try {
+      tree = parsePlPgSQLSync(`create function supaudit_stage${head} language plpgsql as $${tag}$${source}$${tag}$`);
+      break;
+    } catch {
+      // The next head.
+    }
+  }
+  if (tree === undefined) return [];
+  const out: Json[] = [];
+  const stack: Json[] = [tree];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      stack.push(...n);
+      continue;
+    }
+    const expr = n.PLpgSQL_expr;
+    // A statement (not an expression such as an IF's condition, parsed in another mode).
+    if (expr && typeof expr.query === 'string' && (expr.parseMode ?? 0) === 0) {
+      try {
+        out.push(...(parseSync(expr.query).stmts ?? []).map((s: Json) => s.stmt));
+      } catch {
+        // Not SQL on its own (a fragment the body builds): nothing to read.
+      }
+      continue;
+    }
+    for (const k in n) stack.push(n[k]);
+  }
+  return out;
+}
+
+/** The table a RangeVar names: in its schema, else in the function's search_path, else `public`, else the only one of that name. */
+function tableOf(snapshot: Snapshot, fn: FunctionInfo, rv: Json): Relation | undefined {
+  const name = rv?.relname;
+  if (typeof name !== 'string') return undefined;
+  const tables = snapshot.relations.filter((r) => r.name === name && (r.kind === 'table' || r.kind === 'partitioned_table'));
+  if (typeof rv.schemaname === 'string') return tables.find((r) => r.schema === rv.schemaname);
+  const path = (fn.config.find((c) => c.startsWith('search_path='))?.slice('search_path='.length) ?? 'public')
+    .split(',')
+    .map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
+  for (const s of [...path, 'public']) {
+    const hit = tables.find((r) => r.schema === s);
+    if (hit) return hit;
+  }
+  return tables.length === 1 ? tables[0] : undefined;
+}
+
+/** The tables of a FROM list (joins unfolded) with the names they go by. */
+function fromItems(items: readonly Json[]): Json[] {
+  const out: Json[] = [];
+  const stack = [...items];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (nodeType(n) === 'RangeVar') out.push(n.RangeVar);
+    else if (nodeType(n) === 'JoinExpr') stack.push(n.JoinExpr.larg, n.JoinExpr.rarg);
+  }
+  return out;
+}
+
+/** The conjuncts of a WHERE clause (AND unfolded; OR arms are not a state every row must be in). */
+function conjuncts(where: Json): Json[] {
+  const out: Json[] = [];
+  const stack = where ? [where] : [];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (nodeType(n) === 'BoolExpr' && n.BoolExpr.boolop === 'AND_EXPR') stack.push(...(n.BoolExpr.args ?? []));
+    else out.push(n);
+  }
+  return out;
+}
+
+function literal(node: Json): string | null | undefined {
+  const v = constValue(node);
+  if (!v) return undefined;
+  if (v.t === 'null') return undefined;
+  return v.t === 'str' ? v.v : String(v.v);
+}
+
+/** `[qualifier?, column]` of a column reference, else undefined. */
+function columnRef(node: Json): string[] | undefined {
+  const n = stripCasts(node);
+  if (nodeType(n) !== 'ColumnRef') return undefined;
+  const parts = stringList(n.ColumnRef.fields);
+  return parts.length >= 1 && parts.length <= 3 ? parts : undefined;
+}
+
+/** The (column, value) a conjunct fixes, with the column's qualifier. */
+function fixed(c: Json): { ref: string[]; value: string | null; bool?: true } | undefined {
+  const t = nodeType(c);
+  if (t === 'A_Expr') {
+    const e = c.A_Expr;
+    if (e.kind === 'AEXPR_OP' && operatorName(e) === '=') {
+      for (const [l, r] of [
+        [e.lexpr, e.rexpr],
+        [e.rexpr, e.lexpr],
+      ]) {
+        const ref = columnRef(l);
+        const value = literal(r);
+        if (ref && value !== undefined) return { ref, value };
+      }
+    }
+    if (e.kind === 'AEXPR_IN' && operatorName(e) === '=' && Array.isArray(e.rexpr?.List?.items)) {
+      const ref = columnRef(e.lexpr);
+      const values = (e.rexpr.List.items as Json[]).map(literal).filter((v): v is string => typeof v === 'string');
+      const live = values.find((v) => !ENDED_WORD.test(v));
+      if (ref && live !== undefined) return { ref, value: live };
+    }
+    return undefined;
+  }
+  if (t === 'NullTest' && c.NullTest.nulltesttype === 'IS_NULL') {
+    const ref = columnRef(c.NullTest.arg);
+    return ref ? { ref, value: null } : undefined;
+  }
+  if (t === 'BooleanTest') {
+    const ref = columnRef(c.BooleanTest.arg);
+    const test = c.BooleanTest.booltesttype;
+    if (ref && (test === 'IS_TRUE' || test === 'IS_FALSE')) return { ref, value: test === 'IS_TRUE' ? 'true' : 'false', bool: true };
+    return undefined;
+  }
+  if (t === 'BoolExpr' && c.BoolExpr.boolop === 'NOT_EXPR') {
+    const ref = columnRef(c.BoolExpr.args?.[0]);
+    return ref ? { ref, value: 'false', bool: true } : undefined;
+  }
+  const ref = columnRef(c);
+  return ref ? { ref, value: 'true', bool: true } : undefined;
+}
+
+/** Every UPDATE, DELETE and SELECT of a statement tree, CTEs and sub-selects included, with its FROM and WHERE. */
+function queries(stmt: Json): { items: Json[]; where: Json }[] {
+  const out: { items: Json[]; where: Json }[] = [];
+  const stack = [stmt];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      stack.push(...n);
+      continue;
+    }
+    if (n.UpdateStmt) out.push({ items: [{ RangeVar: n.UpdateStmt.relation }, ...(n.UpdateStmt.fromClause ?? [])], where: n.UpdateStmt.whereClause });
+    if (n.DeleteStmt) out.push({ items: [{ RangeVar: n.DeleteStmt.relation }, ...(n.DeleteStmt.usingClause ?? [])], where: n.DeleteStmt.whereClause });
+    if (n.SelectStmt && n.SelectStmt.whereClause) out.push({ items: n.SelectStmt.fromClause ?? [], where: n.SelectStmt.whereClause });
+    for (const k in n) stack.push(n[k]);
+  }
+  return out;
+}
+
+/**
+ * The state `fn`'s statements ask rows of each table to be in. Key, foreign-key and owner columns
+ * are left alone (which rows a call reaches is the arguments' business), as are columns that do not
+ * exist (a name the body gives a record or a CTE).
+ */
+export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
+  const hit = cache.get(fn);
+  if (hit) return hit;
+  const stage: Stage = new Map();
+  for (const stmt of statementsOf(fn)) {
+    for (const q of queries(stmt)) {
+      const tables = fromItems(q.items)
+        .map((rv) => ({ rv, rel: tableOf(snapshot, fn, rv) }))
+        .filter((t): t is { rv: Json; rel: Relation } => t.rel !== undefined);
+      if (tables.length === 0) continue;
+      for (const c of conjuncts(q.where)) {
+        const f = fixed(c);
+        if (!f || (typeof f.value === 'string' && ENDED_WORD.test(f.value))) continue;
+        const column = f.ref[f.ref.length - 1]!;
+        const qualifier = f.ref.length > 1 ? f.ref[f.ref.length - 2] : undefined;
+        const owners = tables.filter(({ rv, rel }) => (qualifier === undefined ? true : (rv.alias?.aliasname ?? rv.relname) === qualifier) && rel.columns.some((col) => col.name === column));
+        // An unqualified name that two tables have is ambiguous: neither.
+        if (owners.length !== 1) continue;
+        const rel = owners[0]!.rel;
+        const keyed = snapshot.constraints.some(
+          (k) => k.schema === rel.schema && k.table === rel.name && (k.type === 'primary_key' || k.type === 'foreign_key' || k.type === 'unique') && k.columns.includes(column),
+        );
+        const col = rel.columns.find((x) => x.name === column)!;
+        if (keyed || col.generated || col.identity || col.type === 'uuid') continue;
+        if ((f.value === null && col.notNull) || (f.bool && col.type !== 'boolean')) continue;
+        const key = `${rel.schema}.${rel.name}`;
+        const set = stage.get(key) ?? new Map<string, string | null>();
+        if (!set.has(column)) set.set(column, f.value);
+        stage.set(key, set);
+      }
+    }
+  }
+  cache.set(fn, stage);
+  return stage;
+}

@@ -27,6 +27,7 @@ import { UserError } from '../../model/errors.ts';
 import { VERSION } from '../../version.ts';
 import { cacheDir, cacheKey, dropEntry, readEntry, writeEntry } from './cache.ts';
 import { CountingSession, type Session } from '../session.ts';
+import { createdTables } from './base-schema.ts';
 import { loadMigrations, pgMessage, type LoadResult } from './migrate.ts';
 import { readSqlFile } from './sql-files.ts';
 import { findGeneratedTypes, parseGeneratedTypes, standInDdl } from './typegen.ts';
@@ -126,6 +127,12 @@ export interface StartOptions {
   readonly strict?: boolean;
   /** The app's root, where its generated types may say what tables made in the dashboard hold (see typegen.ts). */
   readonly typesRoot?: string;
+  /**
+   * The first file is the project's base schema (see base-schema.ts), which creates these tables
+   * the migrations use and never create: a migration that fails only because one of them already
+   * has what it adds is passed over, as for a stand-in.
+   */
+  readonly baseSchema?: { readonly display: string; readonly tables: readonly string[] };
 }
 
 /** From this size on, the load is announced: tens of megabytes of seed take minutes. */
@@ -165,15 +172,20 @@ export async function startEmbedded(files: readonly (string | SqlSource)[], root
   let loaded: LoadResult;
   try {
     const dashboard = options.typesRoot !== undefined && !options.strict ? await dashboardTables(db, options.typesRoot, texts) : undefined;
+    const base = options.strict ? undefined : options.baseSchema;
+    const already = new Set([...(dashboard?.tables ?? []), ...(base?.tables ?? [])]);
     loaded = await loadMigrations(
       { exec: async (sql) => void (await db.exec(sql)), query: async <T>(sql: string) => (await db.query<T>(sql)).rows },
       texts,
-      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe, fileSettings: MIGRATION_SEARCH_PATH, ...(dashboard ? { standInTables: dashboard.tables } : {}) },
+      { ...(options.strict ? { strict: true } : {}), beforeStatement: breathe, fileSettings: MIGRATION_SEARCH_PATH, inferTables: true, ...(already.size > 0 ? { standInTables: already } : {}) },
     );
-    if (dashboard) {
-      const skipped = loaded.alreadyThere ?? 0;
-      loaded = { ...loaded, standIns: [...loaded.standIns, `${dashboard.note}${skipped > 0 ? `; ${skipped} statement${skipped === 1 ? ' that adds' : 's that add'} what the stand-ins already have passed over` : ''}`] };
-    }
+    const skipped = loaded.alreadyThere ?? 0;
+    const passed = skipped > 0 ? `; ${skipped} statement${skipped === 1 ? ' that adds' : 's that add'} what ${base && dashboard ? 'the base schema or the stand-ins already have' : base ? 'the base schema already has' : 'the stand-ins already have'} passed over` : '';
+    const notes = [
+      ...(base ? [`${base.display} loaded before the migrations: they use tables it creates and none of them creates (${base.tables.slice(0, 8).join(', ')}${base.tables.length > 8 ? `, and ${base.tables.length - 8} more` : ''}), so it is the base they were written on${dashboard ? '' : passed}`] : []),
+      ...(dashboard ? [`${dashboard.note}${passed}`] : []),
+    ];
+    if (notes.length > 0) loaded = { ...loaded, standIns: [...loaded.standIns, ...notes] };
     await breathe();
     await db.exec('ANALYZE');
   } catch (error) {
@@ -208,8 +220,7 @@ async function dashboardTables(
   if (!found) return undefined;
   const types = parseGeneratedTypes(found.text);
   const sql = files.map((f) => f.text).join('\n');
-  const created = new Set([...sql.matchAll(/\bcreate\s+(?:(?:global\s+|local\s+)?(?:temp|temporary|unlogged)\s+)?(?:table|view|materialized\s+view)\s+(?:if\s+not\s+exists\s+)?(?:"?public"?\s*\.\s*)?"?([A-Za-z_][\w$]*)"?/gi)].map((m) => m[1]!.toLowerCase()));
-  for (const m of sql.matchAll(/\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(?:"?public"?\s*\.\s*)?"?[A-Za-z_][\w$]*"?\s+rename\s+to\s+"?([A-Za-z_][\w$]*)"?/gi)) created.add(m[1]!.toLowerCase());
+  const created = createdTables(sql);
   const words = new Set([...sql.matchAll(/[A-Za-z_][\w$]*/g)].map((m) => m[0].toLowerCase()));
   const tables = types.tables.filter((t) => !created.has(t.name.toLowerCase()) && words.has(t.name.toLowerCase()));
   if (tables.length === 0) return undefined;

@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readSmallFile } from '../../config/load.ts';
 import { dirname, join, relative, resolve } from 'node:path';
+import { baseSchemaFile } from './base-schema.ts';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -210,9 +211,12 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
   const dir = resolve(migrationsDir);
   const files = migrationFiles(dir);
   const seeds = seedFiles(projectDir);
-  const all = [...files, ...seeds.files];
   const root = dirname(resolve(projectDir));
-  for (const file of all) checkSqlFile(file, relative(root, file) || file);
+  for (const file of [...files, ...seeds.files]) checkSqlFile(file, relative(root, file) || file);
+  // A base schema beside the migrations (`supabase/schema.sql`) that they were written on: loaded first.
+  const base = kind === 'migrations' ? baseSchemaFile(projectDir, files.map((f) => readFileSync(f, 'utf8')), seeds.files) : undefined;
+  if (base) checkSqlFile(base.file, relative(root, base.file) || base.file);
+  const all = [...(base ? [base.file] : []), ...files, ...seeds.files];
   return {
     kind,
     description: kind === 'demo' ? 'bundled demo project (supabase/)' : `migrations in ${migrationsDir}`,
@@ -222,7 +226,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
     async open(options = {}) {
       // PGlite loads only for an embedded target: a --db-url run never imports it.
       const { startEmbedded } = await import('./embedded.ts');
-      const db = await startEmbedded(all, root, { ...options, typesRoot: root });
+      const db = await startEmbedded(all, root, { ...options, typesRoot: root, ...(base ? { baseSchema: { display: relative(root, base.file) || base.file, tables: base.tables } } : {}) });
       const hyphen = hyphenMigrationFiles(dir);
       return {
         session: db.session,
@@ -230,7 +234,7 @@ function embeddedTarget(kind: 'migrations' | 'demo', migrationsDir: string, proj
         noWorkload: true,
         failedStatements: db.failed,
         // The seed is for local development (`supabase db reset`); migrations reach production.
-        seededAccounts: seededAccounts(db.statements.filter((st) => files.includes(resolve(root, st.file)))),
+        seededAccounts: seededAccounts(db.statements.filter((st) => files.includes(resolve(root, st.file)) || (base !== undefined && resolve(root, st.file) === base.file))),
         notes: [
           ...seeds.unmatched.map((p) => ({ area: 'migrations', message: `seed pattern ${p} of config.toml matched no file` })),
           ...migrationFolderNotes(dir, files),

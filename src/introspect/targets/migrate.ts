@@ -6,6 +6,7 @@
  * (with what then fails for want of it), or reported as a failed statement when no one has it.
  */
 import { loadModule } from 'libpg-query';
+import { InferredTables } from './inferred-tables.ts';
 import type { FailedStatement } from '../../model/snapshot.ts';
 import { UserError } from '../../model/errors.ts';
 import { quoteLiteral } from '../../model/ident.ts';
@@ -43,6 +44,8 @@ export interface LoadOptions {
    * an index, a constraint the migration adds) is counted in `alreadyThere`, not reported.
    */
   readonly standInTables?: ReadonlySet<string>;
+  /** Tables no file creates get a stand-in when a statement first needs one (see inferred-tables.ts). */
+  readonly inferTables?: boolean;
 }
 
 export interface LoadResult {
@@ -145,6 +148,7 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
   let inBlock = false;
   /** Preinstalled extensions whose stand-in was tried (once each). */
   const preinstalledTried = new Set<string>();
+  const inferred = options.inferTables && !options.strict ? new InferredTables(files.map((f) => f.text)) : undefined;
   for (const [index, { path, display, text: original }] of files.entries()) {
     if (options.fileSettings !== undefined && index > 0) await db.exec(`reset all; ${options.fileSettings}`);
     const text = options.strict ? original : withoutMetaCommands(original, display, failed);
@@ -236,6 +240,23 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
               }
             }
           }
+          // A table made in the dashboard (no file creates it), or a column of one: made, and the statement runs again.
+          if (inferred && isMissingDependency(failure)) {
+            let repaired = false;
+            for (let tries = 0; tries < 20 && (await inferred.repair(db, stmt.sql, failure)); tries++) {
+              try {
+                await run();
+                repaired = true;
+                break;
+              } catch (again) {
+                failure = again;
+              }
+            }
+            if (repaired) {
+              statements.push({ file: display, line: stmt.line, sql: stmt.sql });
+              continue;
+            }
+          }
           if (missingExtensions.length > 0 && isMissingDependency(failure)) {
             skipped.push(`${display}:${stmt.line}: ${pgMessage(failure)} (probably needs ${missingExtensions.join(', ')})`);
             continue;
@@ -259,6 +280,8 @@ export async function loadMigrations(db: MigrationDatabase, files: readonly Migr
     }
     if (syntaxError) failed.push(syntaxError);
   }
+  const made = inferred?.note();
+  if (made) standIns.push(made);
   return { statements, skipped, failed, standIns, ...(alreadyThere > 0 ? { alreadyThere } : {}) };
 }
 

@@ -460,16 +460,19 @@ function foreign(row: { owner: string | null; tenant: 1 | 2 | null }, persona: P
 }
 
 /**
- * Puts the world's rows of each staged table in the state the function picks rows in (as the
+ * Puts the others' rows of each staged table in the state the function picks rows in (as the
  * superuser, triggers and foreign keys aside: a state, not an event), column by column where the
  * whole state is refused (a CHECK that ties two of them). Returns the staged rows as they now are.
  */
-async function stageRows(session: Session, snapshot: Snapshot, baseline: Baseline, stage: Stage): Promise<Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>> {
+async function stageRows(session: Session, snapshot: Snapshot, baseline: Baseline, stage: Stage, persona: Persona | null): Promise<Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>> {
   const out = new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
   for (const [table, set] of stage) {
     const base = baseline.rows.get(table);
     if (!base || set.size === 0) continue;
-    const ctids = base.rows.map((r) => base.at.get(r.key)?.ctid).filter((c): c is string => c !== undefined);
+    // The others' rows only: the caller's own stay as they are (staged, its profile would hold
+    // the role the function asks its caller for).
+    const ctids = base.rows.filter((r) => foreign(r, persona)).map((r) => base.at.get(r.key)?.ctid).filter((c): c is string => c !== undefined);
+    if (ctids.length === 0) continue;
     const types = new Map(base.rel.columns.map((c) => [c.name, c.type]));
     const update = async (cols: readonly [string, string | null][]): Promise<boolean> => {
       await session.exec('SAVEPOINT supaudit_stage');
@@ -520,7 +523,7 @@ async function callOnce(
   try {
     for (const c of setAside) await session.exec(`alter table ${qualified(c.schema, c.table)} drop constraint ${quoteIdent(c.name)}`);
     // The rows as they are before the call: staged ones as staged.
-    const staged = stage ? await stageRows(session, snapshot, baseline, stage) : new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
+    const staged = stage ? await stageRows(session, snapshot, baseline, stage, persona) : new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
     const before = await counters(session);
     await actAs(session, persona);
     const [row] = await session.query<{ v: string | null }>(sql, values);

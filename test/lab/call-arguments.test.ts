@@ -258,3 +258,27 @@ create function public.archive_old(p_hostel uuid) returns void language sql secu
     await session.close();
   }
 });
+
+test("pglite: only the others' rows are staged: a function gated on its caller's own role stays shut, the same list with no gate leaks", async () => {
+  const session = await loadOn(
+    'pglite',
+    `
+create table public.profiles (id uuid primary key references auth.users on delete cascade, role text not null default 'member' check (role in ('member', 'admin')));
+create function public.list_admins() returns setof text language sql stable security definer set search_path = public, auth as $fn$
+  select u.email::text from profiles p join auth.users u on u.id = p.id
+   where p.role = 'admin' and exists (select 1 from profiles me where me.id = auth.uid() and me.role = 'admin') $fn$;
+create function public.list_admins_open() returns setof text language sql stable security definer set search_path = public, auth as $fn$
+  select u.email::text from profiles p join auth.users u on u.id = p.id where p.role = 'admin' $fn$;
+`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
+    const leaked = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.map((c) => c.leaked ?? []);
+    expect(leaked('list_admins')).toEqual([[]]);
+    expect(leaked('list_admins_open')).toEqual([['auth.users.email']]);
+  } finally {
+    await session.close();
+  }
+});

@@ -359,3 +359,58 @@ create policy "own profile" on public.profiles for all to authenticated using (i
   }
   expect(report.findings.filter((f) => f.object.name === 'admin_list_feedback' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
+
+test("pglite: a plan's limit that raises against the world's rows is set aside for them only; a key with no foreign key gets the table its name points at elsewhere; the sign-up's rows are there before their table's turn", async () => {
+  const session = await loadPglite(`
+create table public.plans (id text primary key, max_clients integer not null default 0);
+-- Made by the sign-up: each account's own workspace. Its plan key makes it come late in key order.
+create table public.workspaces (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users on delete cascade, plan_id text references public.plans);
+create table public.workspace_members (workspace_id uuid not null references public.workspaces on delete cascade, user_id uuid not null references auth.users on delete cascade, role text not null default 'owner', primary key (workspace_id, user_id));
+create function public.on_signup() returns trigger language plpgsql security definer set search_path = public as $fn$
+declare w uuid;
+begin
+  insert into workspaces (owner_id) values (new.id) returning id into w;
+  insert into workspace_members (workspace_id, user_id) values (w, new.id);
+  return new;
+end $fn$;
+create trigger on_signup after insert on auth.users for each row execute function public.on_signup();
+create table public.folders (id uuid primary key default gen_random_uuid(), conta_id uuid not null references public.workspaces on delete cascade, name text not null);
+create table public.notes (id uuid primary key default gen_random_uuid(), conta_id uuid not null references public.workspaces on delete cascade, body text not null);
+-- A table older than the keys: its conta_id holds a workspace id, with no foreign key; a trigger files it in a folder.
+create table public.clients (id uuid primary key default gen_random_uuid(), conta_id uuid not null, name text not null);
+create function public.client_folder() returns trigger language plpgsql security definer set search_path = public as $fn$
+begin insert into folders (conta_id, name) values (new.conta_id, new.name); return new; end $fn$;
+create trigger client_folder after insert on public.clients for each row execute function public.client_folder();
+-- The plan's limit: a workspace on no plan may have no client.
+create function public.plan_limit() returns trigger language plpgsql security definer set search_path = public as $fn$
+begin
+  if (select count(*) from clients where conta_id = new.conta_id) >= coalesce((select p.max_clients from plans p join workspaces w on w.plan_id = p.id where w.id = new.conta_id), 0) then
+    raise exception 'plan_limit_exceeded:max_clients';
+  end if;
+  return new;
+end $fn$;
+create trigger clients_limit before insert on public.clients for each row execute function public.plan_limit();
+`);
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    expect(world.tables.find((t) => t.name === 'clients')).toEqual({ schema: 'public', name: 'clients', rows: 2 });
+    expect(world.triggersSetAside).toEqual(['clients_limit on public.clients']);
+    // Each client is in its owner's workspace, filed in a folder there.
+    const rows = await session.query<{ n: number }>(
+      `select count(*)::int as n from public.clients c join public.workspaces w on w.id = c.conta_id join public.folders f on f.conta_id = w.id and f.name = c.name`,
+    );
+    expect(rows[0]!.n).toBe(2);
+    expect(worldSummary(world)).toContain("triggers that raised against the world's own rows (a plan's limit, a rule of the app), set aside for those rows only: clients_limit on public.clients");
+    // The limit is in force again for everyone else.
+    const w = await session.query<{ id: string }>('select id::text from public.workspaces limit 1');
+    await session.begin({ access: 'read write', statementTimeoutMs: 30_000, lockTimeoutMs: 3_000 });
+    try {
+      await expect(session.query(`insert into public.clients (conta_id, name) values ($1, 'one more')`, [w[0]!.id])).rejects.toThrow(/plan_limit_exceeded/);
+    } finally {
+      await session.exec('ROLLBACK');
+    }
+  } finally {
+    await session.close();
+  }
+});

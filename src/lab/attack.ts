@@ -1010,6 +1010,17 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
     const shape = jsonShape(body, arg.name);
     return shape ? jsonValue(shape, (leaf) => payloadLeaf(snapshot, world, leaf, rowsOf, account, body)) : '{}';
   }
+  // A word the body writes into a column whose CHECK lists the words it takes (`type in ('purchase', …)`): the first.
+  if (text && bare !== '' && body !== null) {
+    for (const { schema, name } of namedTables(body)) {
+      const rel = snapshot.relations.find((r) => r.name === name && (schema === null ? r.schema === 'public' : r.schema === schema));
+      const constraints = rel ? snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name) : [];
+      for (const column of lastWords(bare)) {
+        const listed = rel?.columns.some((c) => c.name.toLowerCase() === column) ? checkLiterals(constraints, column) : [];
+        if (listed.length > 0) return listed[0]!;
+      }
+    }
+  }
   if (text) return rowsOf.name;
   return null;
 }

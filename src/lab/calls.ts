@@ -14,7 +14,7 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { argumentsOf } from '../model/sql-text.ts';
+import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
 import { argumentValue, parameterLiterals, payloadLeaf, redeemed, typeFamily } from './attack.ts';
 import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { stageOf, type Stage } from './stage.ts';
@@ -267,6 +267,8 @@ export async function callFunctions(
                 ...(victimRows ? [['victim_rows', victimRows] as [LabCall['args'], (string | null)[]]] : []),
                 // The other words the body compares a text argument with: each branch it takes.
                 ...(victimRows ? literalVariants(args, victimRows, fn.source).map((values) => ['victim_rows', values] as [LabCall['args'], (string | null)[]]) : []),
+                // The victim's values of the columns the body compares the arguments with, where the names chose others.
+                ...((compared) => (compared ? [['victim_rows', compared] as [LabCall['args'], (string | null)[]]] : []))(victimRows && victim ? comparedSet(snapshot, world, args, victimRows, victim, fn.source) : undefined),
                 // A member's own rows but for one argument of the victim's (its own invitation, the victim's project).
                 ...(own && victimRows && fn.securityDefiner ? mixedSets(args, own, victimRows) : []),
                 // The same inside a JSON payload: the caller's own invoice with the victim's item in it.
@@ -391,6 +393,43 @@ function literalVariants(args: readonly { name: string; type: string }[], values
     }
   });
   return out;
+}
+
+/**
+ * The victim's values of the columns the body compares each argument with (`where tenant_id =
+ * p_workspace_id`), where they differ from what the argument's name chose (a table named after
+ * `workspace` that is not the one the body reads): one more set, or undefined.
+ */
+function comparedSet(snapshot: Snapshot, world: World, args: readonly { name: string; type: string }[], values: readonly (string | null)[], victim: Persona, body: string | null): (string | null)[] | undefined {
+  if (!body) return undefined;
+  const rels = namedTables(body)
+    .map(({ schema, name }) => snapshot.relations.find((r) => r.name === name && (schema === null ? r.schema === 'public' : r.schema === schema)))
+    .filter((r): r is Relation => r !== undefined);
+  const out = [...values];
+  let changed = false;
+  args.forEach((a, i) => {
+    const name = literalPattern(a.name);
+    // In a condition (`where`/`and`/`or`/`on`), not a SET: what it is compared with, not what it writes.
+    const re = new RegExp(`\\b(?:where|and|or|on)\\s+(?:[\\w$"]+\\.)?"?([A-Za-z_][\\w$]*)"?\\s*=\\s*${name}(?![\\w$])|\\b(?:where|and|or|on)\\s+${name}\\s*=\\s*(?:[\\w$"]+\\.)?"?([A-Za-z_][\\w$]*)`, 'gi');
+    const family = typeFamily(a.type.trim().toLowerCase());
+    for (const m of body.matchAll(re)) {
+      const column = (m[1] ?? m[2])!.toLowerCase();
+      if (column === a.name.toLowerCase()) continue;
+      for (const rel of rels) {
+        const col = rel.columns.find((c) => c.name.toLowerCase() === column);
+        if (!col || typeFamily(col.type.toLowerCase()) !== family) continue;
+        const rows = world.made.get(`${rel.schema}.${rel.name}`) ?? [];
+        const row = rows.find((r) => r.owner.id === victim.id) ?? (victim.tenant !== null ? rows.find((r) => r.owner.tenant === victim.tenant) : undefined);
+        const v = row?.row[col.name];
+        if ((typeof v === 'string' || typeof v === 'number') && String(v) !== values[i]) {
+          out[i] = String(v);
+          changed = true;
+          return;
+        }
+      }
+    }
+  });
+  return changed ? out : undefined;
 }
 
 /** The caller's own arguments but one, which is the victim's: where the two differ in two or more, one set per differing argument. */

@@ -267,8 +267,10 @@ export async function callFunctions(
                 ...(victimRows ? [['victim_rows', victimRows] as [LabCall['args'], (string | null)[]]] : []),
                 // The other words the body compares a text argument with: each branch it takes.
                 ...(victimRows ? literalVariants(args, victimRows, fn.source).map((values) => ['victim_rows', values] as [LabCall['args'], (string | null)[]]) : []),
-                // The victim's values of the columns the body compares the arguments with, where the names chose others.
-                ...((compared) => (compared ? [['victim_rows', compared] as [LabCall['args'], (string | null)[]]] : []))(victimRows && victim ? comparedSet(snapshot, world, args, victimRows, victim, fn.source) : undefined),
+                // The victim's values of the columns the body compares the arguments with, where the names chose others; and its branches.
+                ...((compared) => (compared ? [compared, ...literalVariants(args, compared, fn.source)].map((values) => ['victim_rows', values] as [LabCall['args'], (string | null)[]]) : []))(
+                  victimRows && victim ? comparedSet(snapshot, world, args, victimRows, victim, fn.source) : undefined,
+                ),
                 // A member's own rows but for one argument of the victim's (its own invitation, the victim's project).
                 ...(own && victimRows && fn.securityDefiner ? mixedSets(args, own, victimRows) : []),
                 // The same inside a JSON payload: the caller's own invoice with the victim's item in it.
@@ -381,7 +383,7 @@ const AGE_ARGUMENT = /(^|_)(age|ages|minutes?|mins?|hours?|days?|seconds?|secs?|
 
 /**
  * The victim's rows with each other word the body compares a text argument with (`p_status = 'paid'`,
- * then `'failed'`), and with -1 for a number that bounds by age (`release_stale(p_tenant, p_max_age_minutes)`:
+ * then `'failed'`), a flag's other value, and with -1 for a number that bounds by age (`release_stale(p_tenant, p_max_age_minutes)`:
  * rows the world just made are younger than any positive age, and a caller picks the bound).
  */
 function literalVariants(args: readonly { name: string; type: string }[], values: readonly (string | null)[], body: string | null): (string | null)[][] {
@@ -390,6 +392,10 @@ function literalVariants(args: readonly { name: string; type: string }[], values
     for (const literal of parameterLiterals(body, a.name)) if (literal !== values[i] && out.length < MORE_SETS) out.push(values.map((v, j) => (j === i ? literal : v)));
     if (typeFamily(a.type.trim().toLowerCase()) === 'number' && AGE_ARGUMENT.test(a.name.replace(/^(p|in|arg|v)?_+/i, '')) && values[i] !== '-1' && out.length < MORE_SETS) {
       out.push(values.map((v, j) => (j === i ? '-1' : v)));
+    }
+    // A flag takes the other branch too (`p_only_if_unassigned`: false takes what is someone else's).
+    if (/^bool(ean)?$/i.test(a.type.trim()) && (values[i] === 'true' || values[i] === 'false') && out.length < MORE_SETS) {
+      out.push(values.map((v, j) => (j === i ? (v === 'true' ? 'false' : 'true') : v)));
     }
   });
   return out;

@@ -283,7 +283,7 @@ create function public.list_admins_open() returns setof text language sql stable
   }
 });
 
-test('pglite: an argument takes the victim value of the column the body compares it with when its name points elsewhere; a word written into a CHECKed column takes a listed one', async () => {
+test("pglite: an argument takes the victim value of the column the body compares it with when its name points elsewhere, and a flag's other value; a word written into a CHECKed column takes a listed one", async () => {
   const session = await loadOn(
     'pglite',
     `
@@ -291,14 +291,19 @@ create table public.tenants (id uuid primary key default gen_random_uuid(), name
 create table public.tenant_members (tenant_id uuid not null references public.tenants, user_id uuid not null references auth.users, primary key (tenant_id, user_id));
 -- Named after "workspace", but not what the functions below read.
 create table public.workspace_credits (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants, balance integer not null default 0);
-create table public.conversations (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants, assigned_to uuid);
+create table public.conversations (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants, assigned_to uuid references auth.users);
 create function public.is_member(t uuid) returns boolean language sql stable security definer set search_path = '' as $fn$
   select exists (select 1 from public.tenant_members m where m.tenant_id = t and m.user_id = auth.uid()) $fn$;
 alter table public.conversations enable row level security;
 create policy members on public.conversations for all to authenticated using (public.is_member(tenant_id));
-create function public.assign(p_workspace_id uuid, p_conversation_id uuid, p_profile_id uuid) returns boolean language plpgsql security definer set search_path = public as $fn$
+-- Unassigned conversations only, unless told otherwise: bob's is assigned (to bob).
+create function public.assign(p_workspace_id uuid, p_conversation_id uuid, p_profile_id uuid, p_only_if_unassigned boolean default true) returns boolean language plpgsql security definer set search_path = public as $fn$
 begin
-  update conversations set assigned_to = p_profile_id where id = p_conversation_id and tenant_id = p_workspace_id;
+  if p_only_if_unassigned then
+    update conversations set assigned_to = p_profile_id where id = p_conversation_id and tenant_id = p_workspace_id and assigned_to is null;
+  else
+    update conversations set assigned_to = p_profile_id where id = p_conversation_id and tenant_id = p_workspace_id;
+  end if;
   return found;
 end $fn$;
 create table public.credit_log (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants, amount integer not null,
@@ -314,8 +319,9 @@ end $fn$;
     const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
     const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
     const calls = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.filter((c) => c.args === 'victim_rows');
-    // By its name, p_workspace_id took bob's workspace_credits key: nothing; by the column it is compared with, his tenant: his conversation assigned to the outsider.
-    expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, { updated: 1, deleted: 0, columns: ['assigned_to'] }]);
+    // By its name, p_workspace_id took bob's workspace_credits key: nothing, whatever the flag; by the
+    // column it is compared with, his tenant: his assigned conversation is the outsider's once the flag is false.
+    expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, null, null, { updated: 1, deleted: 0, columns: ['assigned_to'] }]);
     expect(calls('add_credits').map((c) => [c.result, c.changed['public.credit_log']?.inserted ?? 0])).toEqual([['ok', 1]]);
   } finally {
     await session.close();

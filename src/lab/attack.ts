@@ -1004,7 +1004,8 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   if (literal !== undefined) return literal;
   if (family === 'number') return /offset|skip|page$/.test(base) ? '0' : '10';
   if (t === 'boolean') return 'true';
-  if (/^(timestamp|timestamptz|date)\b/.test(t)) return '2026-01-01';
+  // A bound in time reaches every row the world made: `p_before`/`p_until` far ahead, `p_since`/`p_from` far back.
+  if (/^(timestamp|timestamptz|date)\b/.test(t)) return /(^|_)(before|until|till|to|end|ends|max|upto|cutoff)($|_)/.test(base) ? '2100-01-01' : /(^|_)(after|since|from|start|starts|min)($|_)/.test(base) ? '2000-01-01' : '2026-01-01';
   if (t === 'jsonb' || t === 'json') {
     // The payload the body reads, each key filled as an argument of its name would be.
     const shape = jsonShape(body, arg.name);

@@ -237,6 +237,9 @@ create function public.purge_expired(p_hostel uuid) returns void language sql se
 -- Old bookings only, by a fixed age: the world's rows are new, and times are not staged.
 create function public.archive_old(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
   update bookings set source = 'archive' where hostel_id = p_hostel and status = 'confirmed' and created_at < now() - interval '1 year' $fn$;
+-- A page of a hostel's bookings between two times: the bounds given reach every row the world made.
+create function public.booked(p_hostel uuid, p_since timestamptz, p_before timestamptz) returns setof text language sql stable security definer set search_path = public as $fn$
+  select h.name from hostels h join bookings b on b.hostel_id = h.id where h.id = p_hostel and b.created_at >= p_since and b.created_at < p_before $fn$;
 `,
   );
   try {
@@ -251,6 +254,7 @@ create function public.archive_old(p_hostel uuid) returns void language sql secu
     expect(updated('release_stale')).toEqual([null, { updated: 1, deleted: 0, columns: ['status'] }]);
     expect(updated('purge_expired')).toEqual([null]);
     expect(updated('archive_old')).toEqual([null]);
+    expect(out.rows.find((r) => r.name === 'booked' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.leaked).toEqual(['public.hostels.name']);
     // The world's rows are as they were: every call and its staging rolled back.
     const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
     expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);

@@ -55,6 +55,20 @@ function betterValues(snapshot: Snapshot, world: World, rel: Relation, column: s
 }
 
 /**
+ * For a column that is a key of another table (`plan_id` → plans): that table's other keys, which
+ * name the plans there are (`pro`, `max`), but the plain ones. The referenced table's rows are the
+ * catalogue the migrations or the seed wrote.
+ */
+async function referencedValues(session: Session, snapshot: Snapshot, world: World, rel: Relation, column: string, current: unknown): Promise<string[]> {
+  const fk = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.columns.length === 1 && c.columns[0] === column && c.refTable);
+  if (!fk || fk.refSchema === 'auth') return [];
+  // Not the rows the lab made up there itself: those name no plan.
+  const madeUp = new Set((world.made.get(`${fk.refSchema}.${fk.refTable}`) ?? []).map((m) => String(m.row[fk.refColumns[0]!] ?? '')));
+  const rows = await session.query<{ v: string }>(`select t.${quoteIdent(fk.refColumns[0]!)}::text as v from ${qualified(fk.refSchema!, fk.refTable!)} t order by 1 limit 50`);
+  return rows.map((r) => r.v).filter((v) => v !== String(current ?? '') && !madeUp.has(v) && !PLAIN_VALUE.test(v));
+}
+
+/**
  * For each exposed table with an entitlement column and a row of the persona's own (the outsider's
  * profile, else alice's rows), the persona updates that row's column and reads it back. One attack
  * per table and column, in a savepoint rolled back at once.
@@ -85,7 +99,7 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
     for (const c of columns) {
       const readBy = entitlementReaders(snapshot, rel, c.name);
       if (readBy.length === 0) continue;
-      for (const value of betterValues(snapshot, world, rel, c.name, row[c.name])) {
+      for (const value of [...betterValues(snapshot, world, rel, c.name, row[c.name]), ...(await referencedValues(session, snapshot, world, rel, c.name, row[c.name]))].slice(0, MAX_VALUES)) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_entitle');
         try {

@@ -67,6 +67,22 @@ create trigger keep_billing before update on public.profiles for each row execut
   });
 });
 
+test("a plan that is a key of the plans catalogue (workspaces.plan_id → plans): the owner moves its workspace to a paid plan the migrations list, not to a row the lab made up", async () => {
+  const report = await auditMigration(`
+create table public.plans (id text primary key, max_clients integer);
+insert into public.plans (id, max_clients) values ('free', 1), ('max', null);
+create table public.workspaces (id uuid primary key default gen_random_uuid(), owner_id uuid not null default auth.uid() references auth.users, name text not null, plan_id text references public.plans default 'free');
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $fn$
+begin insert into public.workspaces (owner_id, name) values (new.id, 'mine'); return new; end $fn$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+create function public.client_limit(w uuid) returns integer language sql stable security definer set search_path = '' as $fn$
+  select p.max_clients from public.plans p join public.workspaces ws on ws.plan_id = p.id where ws.id = w $fn$;
+alter table public.workspaces enable row level security;
+create policy "owners" on public.workspaces for all to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
+`);
+  expect(entitled(report)).toEqual([['high', 'plan_id', 'max']]);
+});
+
 describe('a subscription row written through the API', () => {
   const PAID = (subscriptionWrite: string) => `
 -- Personal organisations come with the account; through the API a user creates team ones only.

@@ -15,6 +15,7 @@
  */
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import type { FunctionInfo, Relation, Snapshot } from '../model/snapshot.ts';
+import { argumentsOf } from '../model/sql-text.ts';
 import { constValue, nodeType, operatorName, stringList, stripCasts, type Json } from '../policy/ast.ts';
 
 /** Per table (`schema.name`), the value each column is set to (`null`: NULL), as SQL literal text. */
@@ -25,17 +26,28 @@ const ENDED_WORD = /^(deleted|archived|removed|left|revoked|expired|ended|cancel
 
 const cache = new WeakMap<FunctionInfo, Stage>();
 
-/** The statements of a body: a SQL function's as written, a PL/pgSQL function's embedded SQL. */
-function statementsOf(fn: FunctionInfo): Json[] {
+/**
+ * A guard of a PL/pgSQL body on a row it read into a variable: `select * into v_post from posts
+ * where …; if v_post.status not in ('draft', 'review') then raise …`. The condition that raises, and
+ * the table the variable's row came from.
+ */
+interface Guard {
+  readonly table: Json;
+  readonly variable: string;
+  readonly condition: Json;
+}
+
+/** The statements of a body (a SQL function's as written, a PL/pgSQL function's embedded SQL), and a PL/pgSQL body's guards. */
+function statementsOf(fn: FunctionInfo): { statements: Json[]; guards: Guard[] } {
   const source = fn.source ?? '';
   if (/^sql$/i.test(fn.language)) {
     try {
-      return (parseSync(source).stmts ?? []).map((s: Json) => s.stmt);
+      return { statements: (parseSync(source).stmts ?? []).map((s: Json) => s.stmt), guards: [] };
     } catch {
-      return [];
+      return { statements: [], guards: [] };
     }
   }
-  if (!/^plpgsql$/i.test(fn.language)) return [];
+  if (!/^plpgsql$/i.test(fn.language)) return { statements: [], guards: [] };
   let tag = 'supaudit';
   while (source.includes(`$${tag}$`)) tag += '_';
   // As declared (what RETURN may carry depends on it), else as a procedure-like function.
@@ -48,15 +60,38 @@ function statementsOf(fn: FunctionInfo): Json[] {
       // The next head.
     }
   }
-  if (tree === undefined) return [];
+  if (tree === undefined) return { statements: [], guards: [] };
   const out: Json[] = [];
+  const guards: Guard[] = [];
+  /** Variables a `select … into` filled, with the one table it read. */
+  const rows = new Map<string, Json>();
   const stack: Json[] = [tree];
   while (stack.length > 0) {
     const n = stack.pop();
     if (n === null || typeof n !== 'object') continue;
     if (Array.isArray(n)) {
-      stack.push(...n);
+      // In the body's order: a guard follows the select that filled its variable.
+      for (let i = n.length - 1; i >= 0; i--) stack.push(n[i]);
       continue;
+    }
+    const exec = n.PLpgSQL_stmt_execsql;
+    const target = exec?.into ? (exec.target?.PLpgSQL_rec ?? exec.target?.PLpgSQL_row) : undefined;
+    if (target && typeof target.refname === 'string' && typeof exec.sqlstmt?.PLpgSQL_expr?.query === 'string') {
+      try {
+        const from = (parseSync(exec.sqlstmt.PLpgSQL_expr.query).stmts?.[0]?.stmt as Json)?.SelectStmt?.fromClause;
+        if (Array.isArray(from) && from.length === 1 && from[0].RangeVar) rows.set(target.refname.toLowerCase(), from[0].RangeVar);
+      } catch {
+        // not a plain select
+      }
+    }
+    const branch = n.PLpgSQL_stmt_if;
+    if (branch && Array.isArray(branch.then_body) && branch.then_body.length > 0 && branch.then_body.every((b: Json) => b.PLpgSQL_stmt_raise && (b.PLpgSQL_stmt_raise.elog_level ?? 21) >= 21)) {
+      try {
+        const condition = (parseSync(`select ${branch.cond?.PLpgSQL_expr?.query ?? ''}`).stmts?.[0]?.stmt as Json)?.SelectStmt?.targetList?.[0]?.ResTarget?.val;
+        for (const [variable, table] of rows) if (condition) guards.push({ table, variable, condition });
+      } catch {
+        // not an expression on its own
+      }
     }
     const expr = n.PLpgSQL_expr;
     // A statement (not an expression such as an IF's condition, parsed in another mode).
@@ -68,7 +103,49 @@ function statementsOf(fn: FunctionInfo): Json[] {
       }
       continue;
     }
-    for (const k in n) stack.push(n[k]);
+    const keys = Object.keys(n);
+    for (let i = keys.length - 1; i >= 0; i--) stack.push(n[keys[i]!]);
+  }
+  return { statements: out, guards };
+}
+
+/**
+ * What a row must hold for a guard not to raise, column by column: `v.status not in ('a', 'b')` and
+ * `v.status <> 'a'` want 'a'; `not v.active` wants true; arms of an OR each. Of `variable`'s columns only.
+ */
+function passing(condition: Json, variable: string): { column: string; value: string; bool?: true }[] {
+  const out: { column: string; value: string; bool?: true }[] = [];
+  const arms = nodeType(condition) === 'BoolExpr' && condition.BoolExpr.boolop === 'OR_EXPR' ? condition.BoolExpr.args ?? [] : [condition];
+  const own = (node: Json): string | undefined => {
+    const ref = columnRef(node);
+    return ref && ref.length === 2 && ref[0]!.toLowerCase() === variable ? ref[1] : undefined;
+  };
+  for (const arm of arms) {
+    const t = nodeType(arm);
+    if (t === 'A_Expr') {
+      const e = arm.A_Expr;
+      const op = operatorName(e);
+      if (e.kind === 'AEXPR_IN' && op === '<>' && Array.isArray(e.rexpr?.List?.items)) {
+        const column = own(e.lexpr);
+        const value = (e.rexpr.List.items as Json[]).map(literal).find((v): v is string => typeof v === 'string' && !ENDED_WORD.test(v));
+        if (column && value !== undefined) out.push({ column, value });
+      } else if ((e.kind === 'AEXPR_OP' && (op === '<>' || op === '!=')) || e.kind === 'AEXPR_DISTINCT') {
+        for (const [l, r] of [
+          [e.lexpr, e.rexpr],
+          [e.rexpr, e.lexpr],
+        ]) {
+          const column = own(l);
+          const value = literal(r);
+          if (column && typeof value === 'string') {
+            out.push({ column, value });
+            break;
+          }
+        }
+      }
+    } else if (t === 'BoolExpr' && arm.BoolExpr.boolop === 'NOT_EXPR') {
+      const column = own(arm.BoolExpr.args?.[0]);
+      if (column) out.push({ column, value: 'true', bool: true });
+    }
   }
   return out;
 }
@@ -197,31 +274,73 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
   const hit = cache.get(fn);
   if (hit) return hit;
   const stage: Stage = new Map();
-  for (const stmt of statementsOf(fn)) {
+  const { statements, guards } = statementsOf(fn);
+  const conflicted = new Set<string>();
+  /** Per column staged, how sure: 2 from a statement aimed at the row an argument names (`where id = p_link_id`), else 1. */
+  const rank = new Map<string, number>();
+  /** Sets `column` of `rel` to `value` in the stage, unless a key, an owner, generated, or set already. */
+  const put = (rel: Relation, column: string, value: string | null, bool: boolean, sure = 1) => {
+    const col = rel.columns.find((x) => x.name === column);
+    if (!col) return;
+    const keyed = snapshot.constraints.some(
+      (k) => k.schema === rel.schema && k.table === rel.name && (k.type === 'primary_key' || k.type === 'foreign_key' || k.type === 'unique') && k.columns.includes(column),
+    );
+    if (keyed || col.generated || col.identity || col.type === 'uuid') return;
+    if ((value === null && col.notNull) || (bool && col.type !== 'boolean') || (typeof value === 'string' && ENDED_WORD.test(value))) return;
+    const key = `${rel.schema}.${rel.name}`;
+    // Two statements that want the column in two states (`where is_cover = true`, then `where
+    // is_cover = false`): neither is the state, and the world's row stays as it is.
+    // The statement aimed at the argument's row decides between them (demote the others, promote this one).
+    const at = `${key}.${column}`;
+    const set = stage.get(key) ?? new Map<string, string | null>();
+    if (set.has(column) && set.get(column) !== value) {
+      if ((rank.get(at) ?? 0) > sure) return;
+      if ((rank.get(at) ?? 0) === sure) {
+        conflicted.add(at);
+        set.delete(column);
+        if (set.size === 0) stage.delete(key);
+        return;
+      }
+    }
+    if (conflicted.has(at) && (rank.get(at) ?? 0) >= sure) return;
+    conflicted.delete(at);
+    rank.set(at, sure);
+    set.set(column, value);
+    stage.set(key, set);
+  };
+  const args = new Set(argumentsOf(fn.identityArgs).map((a) => a.name.toLowerCase()));
+  /** Whether a WHERE picks a row by an argument (`id = p_link_id`). */
+  const aimed = (where: Json) =>
+    conjuncts(where).some((c) => {
+      const e = nodeType(c) === 'A_Expr' ? c.A_Expr : undefined;
+      if (!e || e.kind !== 'AEXPR_OP' || operatorName(e) !== '=') return false;
+      return [e.lexpr, e.rexpr].some((side) => {
+        const ref = columnRef(side);
+        return (ref?.length === 1 && args.has(ref[0]!.toLowerCase())) || nodeType(stripCasts(side)) === 'ParamRef';
+      });
+    });
+  // A row the body reads into a variable, then raises unless it is in a state (`if v_post.status not in ('draft', …) then raise`).
+  for (const g of guards) {
+    const rel = tableOf(snapshot, fn, g.table);
+    if (!rel) continue;
+    for (const p of passing(g.condition, g.variable)) put(rel, p.column, p.value, p.bool === true);
+  }
+  for (const stmt of statements) {
     for (const q of queries(stmt)) {
       const tables = fromItems(q.items)
         .map((rv) => ({ rv, rel: tableOf(snapshot, fn, rv) }))
         .filter((t): t is { rv: Json; rel: Relation } => t.rel !== undefined);
       if (tables.length === 0) continue;
+      const sure = aimed(q.where) ? 2 : 1;
       for (const c of conjuncts(q.where)) {
         const f = fixed(c);
-        if (!f || (typeof f.value === 'string' && ENDED_WORD.test(f.value))) continue;
+        if (!f) continue;
         const column = f.ref[f.ref.length - 1]!;
         const qualifier = f.ref.length > 1 ? f.ref[f.ref.length - 2] : undefined;
         const owners = tables.filter(({ rv, rel }) => (qualifier === undefined ? true : (rv.alias?.aliasname ?? rv.relname) === qualifier) && rel.columns.some((col) => col.name === column));
         // An unqualified name that two tables have is ambiguous: neither.
         if (owners.length !== 1) continue;
-        const rel = owners[0]!.rel;
-        const keyed = snapshot.constraints.some(
-          (k) => k.schema === rel.schema && k.table === rel.name && (k.type === 'primary_key' || k.type === 'foreign_key' || k.type === 'unique') && k.columns.includes(column),
-        );
-        const col = rel.columns.find((x) => x.name === column)!;
-        if (keyed || col.generated || col.identity || col.type === 'uuid') continue;
-        if ((f.value === null && col.notNull) || (f.bool && col.type !== 'boolean')) continue;
-        const key = `${rel.schema}.${rel.name}`;
-        const set = stage.get(key) ?? new Map<string, string | null>();
-        if (!set.has(column)) set.set(column, f.value);
-        stage.set(key, set);
+        put(owners[0]!.rel, column, f.value, f.bool === true, sure);
       }
     }
   }

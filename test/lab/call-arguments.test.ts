@@ -237,6 +237,22 @@ create function public.purge_expired(p_hostel uuid) returns void language sql se
 -- Old bookings only, by a fixed age: the world's rows are new, and times are not staged.
 create function public.archive_old(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
   update bookings set source = 'archive' where hostel_id = p_hostel and status = 'confirmed' and created_at < now() - interval '1 year' $fn$;
+-- Raises unless the booking it read is a pending website one: the world's are confirmed app bookings.
+create function public.unpay(p_booking_id uuid) returns void language plpgsql security definer set search_path = public as $fn$
+declare v record;
+begin
+  select * into v from bookings where id = p_booking_id;
+  if not found then raise exception 'not found'; end if;
+  if v.status not in ('pending_payment') then raise exception 'not editable: %', v.status; end if;
+  if v.source <> 'website' or not v.paid then raise exception 'not a paid website booking'; end if;
+  update bookings set paid = false where id = p_booking_id;
+end $fn$;
+-- Demotes the hostel's paid bookings, then marks the one given paid: two states of one column; the statement aimed at the row given decides.
+create function public.mark_paid(p_booking_id uuid) returns void language plpgsql security definer set search_path = public as $fn$
+begin
+  update bookings set paid = false where paid = true and id <> p_booking_id and hostel_id = (select hostel_id from bookings where id = p_booking_id);
+  update bookings set paid = true where id = p_booking_id and paid = false;
+end $fn$;
 -- A page of a hostel's bookings between two times: the bounds given reach every row the world made.
 create function public.booked(p_hostel uuid, p_since timestamptz, p_before timestamptz) returns setof text language sql stable security definer set search_path = public as $fn$
   select h.name from hostels h join bookings b on b.hostel_id = h.id where h.id = p_hostel and b.created_at >= p_since and b.created_at < p_before $fn$;
@@ -254,6 +270,11 @@ create function public.booked(p_hostel uuid, p_since timestamptz, p_before times
     expect(updated('release_stale')).toEqual([null, { updated: 1, deleted: 0, columns: ['status'] }]);
     expect(updated('purge_expired')).toEqual([null]);
     expect(updated('archive_old')).toEqual([null]);
+    // The guards on the row it read want it pending, from the website, and paid: so staged, bob's booking is unpaid by anon.
+    expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'unpay')!).get('public.bookings')!)).toEqual({ status: 'pending_payment', source: 'website', paid: 'true' });
+    expect(updated('unpay')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
+    expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'mark_paid')!).get('public.bookings')!)).toEqual({ paid: 'false' });
+    expect(updated('mark_paid')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
     expect(out.rows.find((r) => r.name === 'booked' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.leaked).toEqual(['public.hostels.name']);
     // The world's rows are as they were: every call and its staging rolled back.
     const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');

@@ -11,6 +11,8 @@ import { literalPattern } from '../model/sql-text.ts';
 
 export interface JsonShape {
   fields: Map<string, JsonField>;
+  /** The payload itself is an array of such objects (`for v in select * from jsonb_array_elements(p_items)`): at the top only. */
+  array?: boolean;
 }
 
 export interface JsonField {
@@ -103,6 +105,7 @@ export function jsonShape(body: string | null, arg: string): JsonShape | undefin
     if (names.size === before) break;
   }
   markArrays(root, names, body);
+  if (arrays.has(root)) root.array = true;
   return root.fields.size > 0 ? root : undefined;
 }
 
@@ -162,7 +165,7 @@ function declaredTypes(body: string): Map<string, string> {
 }
 
 /** The leaves of a payload, in the order the body reads them: the keys set one by one. */
-export function jsonLeaves(shape: JsonShape, prefix = ''): JsonLeaf[] {
+export function jsonLeaves(shape: JsonShape, prefix = shape.array ? '[].' : ''): JsonLeaf[] {
   return [...shape.fields].flatMap(([key, field]) => {
     const path = `${prefix}${key}`;
     return field.of && field.of.fields.size > 0 ? jsonLeaves(field.of, `${path}${field.array ? '[]' : ''}.`) : field.of ? [] : [{ path, key, type: field.type, ...(field.optional ? { optional: true } : {}) }];
@@ -188,5 +191,6 @@ export function jsonValue(shape: JsonShape, leaf: (l: JsonLeaf) => string | null
     }
     return out;
   };
-  return JSON.stringify(build(shape, ''));
+  const top = build(shape, shape.array ? '[].' : '');
+  return JSON.stringify(shape.array ? [top] : top);
 }

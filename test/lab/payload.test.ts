@@ -55,6 +55,12 @@ end`;
   expect(jsonShape(null, 'p_data')).toBeUndefined();
   // Another argument's keys are not this one's.
   expect(jsonShape(`select (p_other->>'id')::uuid`, 'p_data')).toBeUndefined();
+  // The payload itself looped over: an array of objects, one element long.
+  const items = jsonShape(`for v_item in select * from jsonb_array_elements(p_items) loop
+    perform 1 from files where r2_key = v_item->>'r2_key' and size = (v_item->>'size_bytes')::bigint; end loop;
+    v_kind := case when jsonb_array_length(p_items) > 1 then 'carousel' else 'single' end;`, 'p_items')!;
+  expect(jsonLeaves(items).map((l) => l.path)).toEqual(['[].r2_key', '[].size_bytes']);
+  expect(JSON.parse(jsonValue(items, (l) => (l.type === 'bigint' ? '7' : l.key)))).toEqual([{ r2_key: 'r2_key', size_bytes: 7 }]);
 });
 
 const SCHEMA = (itemCheck: string) => `

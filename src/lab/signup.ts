@@ -40,7 +40,7 @@ export interface MetadataKey {
 }
 
 /** The functions run when an account is created: auth.users' triggers, and the functions they call. */
-function signUpFunctions(snapshot: Snapshot): FunctionInfo[] {
+export function signUpFunctions(snapshot: Snapshot): FunctionInfo[] {
   const users = snapshot.relations.find((r) => r.schema === 'auth' && r.name === 'users');
   if (!users) return [];
   const named = (qualifiedName: string) => snapshot.functions.filter((f) => `${f.schema}.${f.name}` === qualifiedName && f.source !== null);

@@ -25,6 +25,7 @@ import type { Column, Constraint, Relation, Snapshot } from '../model/snapshot.t
 import { describePgErrorSafely } from '../introspect/errors.ts';
 import type { Session } from '../introspect/session.ts';
 import { dependencyOrder } from './order.ts';
+import { signUpFunctions } from './signup.ts';
 import { initPolicyParser } from '../policy/parse.ts';
 import { accessTexts, checkLiterals, findTenantRoots, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
 
@@ -409,7 +410,9 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     // Rows the sign-up made for the accounts (a workspace of one's own) exist before their table's
     // turn: a table that comes first in key order (a cycle, a key by name only) may point at them.
     const signedUpRows = new Map<string, { owner: Persona; row: Row }[]>();
-    for (const rel of tables) {
+    // Only the tables the sign-up's own functions write can hold such rows (one query each).
+    const written = signUpFunctions(snapshot).flatMap((f) => namedTables(f.source ?? ''));
+    for (const rel of tables.filter((t) => written.some((w) => w.name === t.name && (w.schema === null || w.schema === t.schema)))) {
       const rows = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       if (rows.length > 0) signedUpRows.set(`${rel.schema}.${rel.name}`, rows);
     }

@@ -7,11 +7,13 @@
 import { expect, test } from 'vitest';
 import { introspect } from '../../src/introspect/index.ts';
 import { parameterLiterals } from '../../src/lab/attack.ts';
-import { callFunctions, leakedIn } from '../../src/lab/calls.ts';
+import { callFunctions, leakedIn, type FunctionCalls } from '../../src/lab/calls.ts';
 import { stageOf } from '../../src/lab/stage.ts';
-import { buildWorld } from '../../src/lab/world.ts';
+import { buildWorld, type World } from '../../src/lab/world.ts';
 import { initPolicyParser } from '../../src/policy/parse.ts';
 import { isSystemSchema } from '../../src/model/schemas.ts';
+import type { Snapshot } from '../../src/model/snapshot.ts';
+import type { Session } from '../../src/introspect/session.ts';
 import { auditMigration } from '../support/cli.ts';
 import { loadOn } from '../support/audit.ts';
 
@@ -188,9 +190,21 @@ test('the inviting function checks that the caller is an admin of the organisati
   expect(report.findings.filter((f) => f.object.name === 'create_invite' && /once it called/.test(f.message))).toEqual([]);
 });
 
+/** `sql` loaded on PGlite, its world built and every function called (400 calls); `check` sees them all, then the session closes. */
+async function withCalls(sql: string, check: (lab: { session: Session; snapshot: Snapshot; world: World; out: FunctionCalls }) => Promise<void>): Promise<void> {
+  const session = await loadOn('pglite', sql);
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
+    await check({ session, snapshot, world, out });
+  } finally {
+    await session.close();
+  }
+}
+
 test('pglite: a number that bounds by age is also tried at -1, so rows the world just made are within reach', async () => {
-  const session = await loadOn(
-    'pglite',
+  await withCalls(
     `
 create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.team_members (team_id uuid not null references public.teams, user_id uuid not null references auth.users, primary key (team_id, user_id));
@@ -199,22 +213,16 @@ create table public.holds (id uuid primary key default gen_random_uuid(), team_i
 create function public.release_old_holds(p_team_id uuid, p_max_age_minutes integer) returns integer language sql security definer set search_path = '' as $$
   with r as (update public.holds set released = true where team_id = p_team_id and created_at < now() - make_interval(mins => p_max_age_minutes) returning 1) select count(*)::int from r $$;
 `,
+    async ({ out }) => {
+      const calls = out.rows.find((r) => r.name === 'release_old_holds' && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows');
+      // Ten minutes: bob's hold is younger. -1: every hold of his team.
+      expect(calls.map((c) => c.others?.['public.holds']?.updated ?? 0)).toEqual([0, 1]);
+    },
   );
-  try {
-    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
-    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
-    const calls = out.rows.find((r) => r.name === 'release_old_holds' && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows');
-    // Ten minutes: bob's hold is younger. -1: every hold of his team.
-    expect(calls.map((c) => c.others?.['public.holds']?.updated ?? 0)).toEqual([0, 1]);
-  } finally {
-    await session.close();
-  }
 });
 
 test('pglite: rows are first put in the state a function picks (status, source), not in an ended one, and never in a time', async () => {
-  const session = await loadOn(
-    'pglite',
+  await withCalls(
     `
 create table public.hostels (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.hostel_staff (hostel_id uuid not null references public.hostels, user_id uuid not null references auth.users, primary key (hostel_id, user_id));
@@ -257,36 +265,30 @@ end $fn$;
 create function public.booked(p_hostel uuid, p_since timestamptz, p_before timestamptz) returns setof text language sql stable security definer set search_path = public as $fn$
   select h.name from hostels h join bookings b on b.hostel_id = h.id where h.id = p_hostel and b.created_at >= p_since and b.created_at < p_before $fn$;
 `,
+    async ({ session, snapshot, out }) => {
+      const release = snapshot.functions.find((f) => f.name === 'release_stale')!;
+      await initPolicyParser();
+      expect(Object.fromEntries([...stageOf(snapshot, release)].map(([t, s]) => [t, Object.fromEntries(s)]))).toEqual({ 'public.bookings': { status: 'pending_payment', source: 'website', paid: 'false' } });
+      const updated = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows').map((c) => c.others?.['public.bookings'] ?? null);
+      // With -1 minutes, bob's booking, put in the state the function picks, is cancelled: only the status changed.
+      expect(updated('release_stale')).toEqual([null, { updated: 1, deleted: 0, columns: ['status'] }]);
+      expect(updated('purge_expired')).toEqual([null]);
+      expect(updated('archive_old')).toEqual([null]);
+      // The guards on the row it read want it pending, from the website, and paid: so staged, bob's booking is unpaid by anon.
+      expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'unpay')!).get('public.bookings')!)).toEqual({ status: 'pending_payment', source: 'website', paid: 'true' });
+      expect(updated('unpay')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
+      expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'mark_paid')!).get('public.bookings')!)).toEqual({ paid: 'false' });
+      expect(updated('mark_paid')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
+      expect(out.rows.find((r) => r.name === 'booked' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.leaked).toEqual(['public.hostels.name']);
+      // The world's rows are as they were: every call and its staging rolled back.
+      const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
+      expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);
+    },
   );
-  try {
-    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
-    const release = snapshot.functions.find((f) => f.name === 'release_stale')!;
-    await initPolicyParser();
-    expect(Object.fromEntries([...stageOf(snapshot, release)].map(([t, s]) => [t, Object.fromEntries(s)]))).toEqual({ 'public.bookings': { status: 'pending_payment', source: 'website', paid: 'false' } });
-    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
-    const updated = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'anon')!.calls.filter((c) => c.args === 'victim_rows').map((c) => c.others?.['public.bookings'] ?? null);
-    // With -1 minutes, bob's booking, put in the state the function picks, is cancelled: only the status changed.
-    expect(updated('release_stale')).toEqual([null, { updated: 1, deleted: 0, columns: ['status'] }]);
-    expect(updated('purge_expired')).toEqual([null]);
-    expect(updated('archive_old')).toEqual([null]);
-    // The guards on the row it read want it pending, from the website, and paid: so staged, bob's booking is unpaid by anon.
-    expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'unpay')!).get('public.bookings')!)).toEqual({ status: 'pending_payment', source: 'website', paid: 'true' });
-    expect(updated('unpay')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
-    expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'mark_paid')!).get('public.bookings')!)).toEqual({ paid: 'false' });
-    expect(updated('mark_paid')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
-    expect(out.rows.find((r) => r.name === 'booked' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.leaked).toEqual(['public.hostels.name']);
-    // The world's rows are as they were: every call and its staging rolled back.
-    const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
-    expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);
-  } finally {
-    await session.close();
-  }
 });
 
 test("pglite: only the others' rows are staged: a function gated on its caller's own role stays shut, the same list with no gate leaks", async () => {
-  const session = await loadOn(
-    'pglite',
+  await withCalls(
     `
 create table public.profiles (id uuid primary key references auth.users on delete cascade, role text not null default 'member' check (role in ('member', 'admin')));
 create function public.list_admins() returns setof text language sql stable security definer set search_path = public, auth as $fn$
@@ -295,22 +297,16 @@ create function public.list_admins() returns setof text language sql stable secu
 create function public.list_admins_open() returns setof text language sql stable security definer set search_path = public, auth as $fn$
   select u.email::text from profiles p join auth.users u on u.id = p.id where p.role = 'admin' $fn$;
 `,
+    async ({ out }) => {
+      const leaked = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.map((c) => c.leaked ?? []);
+      expect(leaked('list_admins')).toEqual([[]]);
+      expect(leaked('list_admins_open')).toEqual([['auth.users.email']]);
+    },
   );
-  try {
-    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
-    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
-    const leaked = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.map((c) => c.leaked ?? []);
-    expect(leaked('list_admins')).toEqual([[]]);
-    expect(leaked('list_admins_open')).toEqual([['auth.users.email']]);
-  } finally {
-    await session.close();
-  }
 });
 
 test("pglite: an argument takes the victim value of the column the body compares it with when its name points elsewhere, and a flag's other value; a word written into a CHECKed column takes a listed one", async () => {
-  const session = await loadOn(
-    'pglite',
+  await withCalls(
     `
 create table public.tenants (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.tenant_members (tenant_id uuid not null references public.tenants, user_id uuid not null references auth.users, primary key (tenant_id, user_id));
@@ -338,17 +334,12 @@ begin
   insert into credit_log (tenant_id, amount, type) values (p_tenant_id, p_amount, p_type);
 end $fn$;
 `,
+    async ({ out }) => {
+      const calls = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.filter((c) => c.args === 'victim_rows');
+      // By its name, p_workspace_id took bob's workspace_credits key: nothing, whatever the flag; by the
+      // column it is compared with, his tenant: his assigned conversation is the outsider's once the flag is false.
+      expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, null, null, { updated: 1, deleted: 0, columns: ['assigned_to'] }]);
+      expect(calls('add_credits').map((c) => [c.result, c.changed['public.credit_log']?.inserted ?? 0])).toEqual([['ok', 1]]);
+    },
   );
-  try {
-    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
-    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
-    const out = await callFunctions(session, snapshot, world, { calls: 400, ms: 600_000 });
-    const calls = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.filter((c) => c.args === 'victim_rows');
-    // By its name, p_workspace_id took bob's workspace_credits key: nothing, whatever the flag; by the
-    // column it is compared with, his tenant: his assigned conversation is the outsider's once the flag is false.
-    expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, null, null, { updated: 1, deleted: 0, columns: ['assigned_to'] }]);
-    expect(calls('add_credits').map((c) => [c.result, c.changed['public.credit_log']?.inserted ?? 0])).toEqual([['ok', 1]]);
-  } finally {
-    await session.close();
-  }
 });

@@ -1012,9 +1012,8 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
     return shape ? jsonValue(shape, (leaf) => payloadLeaf(snapshot, world, leaf, rowsOf, account, body)) : '{}';
   }
   // A word the body writes into a column whose CHECK lists the words it takes (`type in ('purchase', …)`): the first.
-  if (text && bare !== '' && body !== null) {
-    for (const { schema, name } of namedTables(body)) {
-      const rel = snapshot.relations.find((r) => r.name === name && (schema === null ? r.schema === 'public' : r.schema === schema));
+  if (text && bare !== '') {
+    for (const rel of relationsNamedIn(snapshot, body)) {
       const constraints = rel ? snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name) : [];
       for (const column of lastWords(bare)) {
         const listed = rel?.columns.some((c) => c.name.toLowerCase() === column) ? checkLiterals(constraints, column) : [];
@@ -1024,6 +1023,14 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   }
   if (text) return rowsOf.name;
   return null;
+}
+
+/** The relations a body reads or writes (`from`, `join`, `update`, `into`), in its order; an unqualified name in `public`. */
+export function relationsNamedIn(snapshot: Snapshot, body: string | null): Relation[] {
+  if (!body) return [];
+  return namedTables(body)
+    .map(({ schema, name }) => snapshot.relations.find((r) => r.name === name && (schema === null ? r.schema === 'public' : r.schema === schema)))
+    .filter((r): r is Relation => r !== undefined);
 }
 
 /** One key of a JSON payload: as an argument of its name and type (an untyped `…_id` is a uuid); an untyped key the body reads through `nullif`/`coalesce` is left out. */

@@ -14,8 +14,8 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { argumentsOf, literalPattern, namedTables } from '../model/sql-text.ts';
-import { argumentValue, parameterLiterals, payloadLeaf, redeemed, typeFamily } from './attack.ts';
+import { argumentsOf, literalPattern } from '../model/sql-text.ts';
+import { argumentValue, parameterLiterals, payloadLeaf, redeemed, relationsNamedIn, typeFamily } from './attack.ts';
 import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { stageOf, type Stage } from './stage.ts';
 import { initPolicyParser } from '../policy/parse.ts';
@@ -408,9 +408,7 @@ function literalVariants(args: readonly { name: string; type: string }[], values
  */
 function comparedSet(snapshot: Snapshot, world: World, args: readonly { name: string; type: string }[], values: readonly (string | null)[], victim: Persona, body: string | null): (string | null)[] | undefined {
   if (!body) return undefined;
-  const rels = namedTables(body)
-    .map(({ schema, name }) => snapshot.relations.find((r) => r.name === name && (schema === null ? r.schema === 'public' : r.schema === schema)))
-    .filter((r): r is Relation => r !== undefined);
+  const rels = relationsNamedIn(snapshot, body);
   const out = [...values];
   let changed = false;
   args.forEach((a, i) => {

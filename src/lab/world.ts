@@ -649,7 +649,7 @@ export interface InsertAs {
   readonly fixed?: Readonly<Record<string, string>>;
   /**
    * The world's own rows (never an API role's): a trigger that raises against them (a plan's limit
-   * on clients, a seat count) is set aside for that one insert, said in `triggers`. The world is
+   * on clients, a seat count) is set aside for that one insert and named in the world's note. The world is
    * data a tenant may already have; the attacks still meet every trigger.
    */
   readonly pastRefusingTriggers?: (trigger: string) => void;

@@ -369,8 +369,8 @@ export async function callFunctions(
 /** How much of what one call returned is kept to look for ids the caller learns there. */
 const OUTPUT_KEPT = 20_000;
 
-/** Numbers that are worth something: money, credits, quotas, stock. */
-const VALUE_COLUMN = /balance|credit|amount|quantity|price|cost|quota|limit|usage|points|coins|wallet|budget|salary|payment|stock/i;
+/** Numbers that are worth something: money (a balance, a revenue, a payout), credits, quotas, stock. */
+const VALUE_COLUMN = /balance|credit|amount|quantity|price|cost|quota|limit|usage|points|coins|wallet|budget|salary|payment|stock|revenue|income|sales|profit|earning|payout|invoice/i;
 
 /** How many tables in turn may refuse a call with the victim's rows before the lab gives up setting their keys aside. */
 const SET_ASIDE_ROUNDS = 8;

@@ -261,6 +261,12 @@ begin
   update bookings set paid = false where paid = true and id <> p_booking_id and hostel_id = (select hostel_id from bookings where id = p_booking_id);
   update bookings set paid = true where id = p_booking_id and paid = false;
 end $fn$;
+-- A hostel's daily figures, recomputed by anyone: the revenue is worth something, the page views are a counter.
+create table public.hostel_reports (id uuid primary key default gen_random_uuid(), hostel_id uuid not null references public.hostels, revenue_total numeric not null default 0, page_views integer not null default 0);
+create function public.recompute_report(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
+  update hostel_reports set revenue_total = revenue_total + 10, page_views = page_views + 1 where hostel_id = p_hostel $fn$;
+create function public.count_view(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
+  update hostel_reports set page_views = page_views + 1 where hostel_id = p_hostel $fn$;
 -- A page of a hostel's bookings between two times: the bounds given reach every row the world made.
 create function public.booked(p_hostel uuid, p_since timestamptz, p_before timestamptz) returns setof text language sql stable security definer set search_path = public as $fn$
   select h.name from hostels h join bookings b on b.hostel_id = h.id where h.id = p_hostel and b.created_at >= p_since and b.created_at < p_before $fn$;
@@ -280,6 +286,10 @@ create function public.booked(p_hostel uuid, p_since timestamptz, p_before times
       expect(Object.fromEntries(stageOf(snapshot, snapshot.functions.find((f) => f.name === 'mark_paid')!).get('public.bookings')!)).toEqual({ paid: 'false' });
       expect(updated('mark_paid')).toEqual([{ updated: 1, deleted: 0, columns: ['paid'] }]);
       expect(out.rows.find((r) => r.name === 'booked' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.leaked).toEqual(['public.hostels.name']);
+      // A revenue rewritten is not a counter moved; page views are.
+      const report = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.others!['public.hostel_reports'];
+      expect(report('recompute_report')).toEqual({ updated: 1, deleted: 0, columns: ['page_views', 'revenue_total'] });
+      expect(report('count_view')).toEqual({ updated: 1, deleted: 0, columns: ['page_views'], countersOnly: true });
       // The world's rows are as they were: every call and its staging rolled back.
       const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
       expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);

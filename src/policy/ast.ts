@@ -26,6 +26,18 @@ export function body(node: Json, type: string): Json | undefined {
   return node !== null && typeof node === 'object' ? node[type] : undefined;
 }
 
+/** The terms of an AND (nested ANDs unfolded; anything else is one term), in the parser's order reversed, as a stack yields them. */
+export function andArms(node: Json): Json[] {
+  const out: Json[] = [];
+  const stack = node ? [node] : [];
+  while (stack.length) {
+    const n = stack.pop();
+    if (nodeType(n) === 'BoolExpr' && n.BoolExpr.boolop === 'AND_EXPR') stack.push(...(n.BoolExpr.args ?? []));
+    else out.push(n);
+  }
+  return out;
+}
+
 /** Strips casts and COLLATE clauses (iteratively). */
 export function stripCasts(node: Json): Json {
   let n = node;

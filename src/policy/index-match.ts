@@ -7,7 +7,7 @@
  */
 import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
-import { deepEqual, nodeType, operatorName, stripCasts, stripLocations, type Json } from './ast.ts';
+import { andArms, deepEqual, nodeType, operatorName, stripCasts, stripLocations, type Json } from './ast.ts';
 import { parseExpression } from './parse.ts';
 
 /** Conjuncts and every sub-expression of a policy clause, normalised, for matching. */
@@ -40,15 +40,6 @@ function normalise(node: Json): Json {
   return stripped;
 }
 
-function splitAnd(node: Json, out: Json[]): void {
-  const stack = [node];
-  while (stack.length) {
-    const n = stack.pop();
-    if (nodeType(n) === 'BoolExpr' && n.BoolExpr.boolop === 'AND_EXPR') stack.push(...(n.BoolExpr.args ?? []));
-    else out.push(n);
-  }
-}
-
 /** The shape of one clause (USING or WITH CHECK), or null when it does not parse. */
 export function policyShape(text: string | null): PolicyShape | null {
   if (!text) return null;
@@ -57,7 +48,7 @@ export function policyShape(text: string | null): PolicyShape | null {
   const root = normalise(parsed.ast);
   const conjuncts: Json[] = [];
   const subtrees: Json[] = [];
-  splitAnd(root, conjuncts);
+  conjuncts.push(...andArms(root));
   const topConjuncts = [...conjuncts];
   const stack: Json[] = [root];
   while (stack.length) {
@@ -67,7 +58,7 @@ export function policyShape(text: string | null): PolicyShape | null {
       const type = nodeType(n);
       if (type) subtrees.push(n);
       const where = type === 'SelectStmt' ? n.SelectStmt.whereClause : undefined;
-      if (where) splitAnd(where, conjuncts);
+      if (where) conjuncts.push(...andArms(where));
     }
     for (const v of Array.isArray(n) ? n : Object.values(n)) if (v && typeof v === 'object') stack.push(v);
   }
@@ -144,7 +135,7 @@ export function predicateImplied(predicate: string, shapes: readonly PolicyShape
   const [tree] = parseList(`(${predicate})`) ?? [];
   if (!tree) return false;
   const needed: Json[] = [];
-  splitAnd(tree, needed);
+  needed.push(...andArms(tree));
   return needed.every((c) => shapes.some((s) => s.conjuncts.some((p) => deepEqual(p, c))));
 }
 

@@ -16,7 +16,7 @@
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import type { FunctionInfo, Relation, Snapshot } from '../model/snapshot.ts';
 import { argumentsOf } from '../model/sql-text.ts';
-import { constValue, nodeType, operatorName, stringList, stripCasts, type Json } from '../policy/ast.ts';
+import { andArms, constValue, nodeType, operatorName, stringList, stripCasts, type Json } from '../policy/ast.ts';
 
 /** Per table (`schema.name`), the value each column is set to (`null`: NULL), as SQL literal text. */
 export type Stage = Map<string, Map<string, string | null>>;
@@ -178,18 +178,6 @@ function fromItems(items: readonly Json[]): Json[] {
   return out;
 }
 
-/** The conjuncts of a WHERE clause (AND unfolded; OR arms are not a state every row must be in). */
-function conjuncts(where: Json): Json[] {
-  const out: Json[] = [];
-  const stack = where ? [where] : [];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (nodeType(n) === 'BoolExpr' && n.BoolExpr.boolop === 'AND_EXPR') stack.push(...(n.BoolExpr.args ?? []));
-    else out.push(n);
-  }
-  return out;
-}
-
 function literal(node: Json): string | null | undefined {
   const v = constValue(node);
   if (!v) return undefined;
@@ -273,12 +261,13 @@ function queries(stmt: Json): { items: Json[]; where: Json }[] {
 export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
   const hit = cache.get(fn);
   if (hit) return hit;
-  const stage: Stage = new Map();
   const { statements, guards } = statementsOf(fn);
-  const conflicted = new Set<string>();
-  /** Per column staged, how sure: 2 from a statement aimed at the row an argument names (`where id = p_link_id`), else 1. */
-  const rank = new Map<string, number>();
-  /** Sets `column` of `rel` to `value` in the stage, unless a key, an owner, generated, or set already. */
+  /** What the body wants of each column (`schema.name` → column → value → how sure, the highest seen). */
+  const wants = new Map<string, Map<string, Map<string | null, number>>>();
+  /**
+   * One statement's wish for `column` of `rel`, unless a key, an owner or generated: how sure is 2
+   * for a statement aimed at the row an argument names (`where id = p_link_id`), else 1.
+   */
   const put = (rel: Relation, column: string, value: string | null, bool: boolean, sure = 1) => {
     const col = rel.columns.find((x) => x.name === column);
     if (!col) return;
@@ -288,30 +277,16 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
     if (keyed || col.generated || col.identity || col.type === 'uuid') return;
     if ((value === null && col.notNull) || (bool && col.type !== 'boolean') || (typeof value === 'string' && ENDED_WORD.test(value))) return;
     const key = `${rel.schema}.${rel.name}`;
-    // Two statements that want the column in two states (`where is_cover = true`, then `where
-    // is_cover = false`): neither is the state, and the world's row stays as it is.
-    // The statement aimed at the argument's row decides between them (demote the others, promote this one).
-    const at = `${key}.${column}`;
-    const set = stage.get(key) ?? new Map<string, string | null>();
-    if (set.has(column) && set.get(column) !== value) {
-      if ((rank.get(at) ?? 0) > sure) return;
-      if ((rank.get(at) ?? 0) === sure) {
-        conflicted.add(at);
-        set.delete(column);
-        if (set.size === 0) stage.delete(key);
-        return;
-      }
-    }
-    if (conflicted.has(at) && (rank.get(at) ?? 0) >= sure) return;
-    conflicted.delete(at);
-    rank.set(at, sure);
-    set.set(column, value);
-    stage.set(key, set);
+    const columns = wants.get(key) ?? new Map<string, Map<string | null, number>>();
+    const values = columns.get(column) ?? new Map<string | null, number>();
+    values.set(value, Math.max(values.get(value) ?? 0, sure));
+    columns.set(column, values);
+    wants.set(key, columns);
   };
   const args = new Set(argumentsOf(fn.identityArgs).map((a) => a.name.toLowerCase()));
   /** Whether a WHERE picks a row by an argument (`id = p_link_id`). */
   const aimed = (where: Json) =>
-    conjuncts(where).some((c) => {
+    andArms(where).some((c) => {
       const e = nodeType(c) === 'A_Expr' ? c.A_Expr : undefined;
       if (!e || e.kind !== 'AEXPR_OP' || operatorName(e) !== '=') return false;
       return [e.lexpr, e.rexpr].some((side) => {
@@ -332,7 +307,8 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
         .filter((t): t is { rv: Json; rel: Relation } => t.rel !== undefined);
       if (tables.length === 0) continue;
       const sure = aimed(q.where) ? 2 : 1;
-      for (const c of conjuncts(q.where)) {
+      // AND terms only: OR arms are not a state every row must be in.
+      for (const c of andArms(q.where)) {
         const f = fixed(c);
         if (!f) continue;
         const column = f.ref[f.ref.length - 1]!;
@@ -342,6 +318,20 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
         if (owners.length !== 1) continue;
         put(owners[0]!.rel, column, f.value, f.bool === true, sure);
       }
+    }
+  }
+  // The state is the value the surest statements agree on. Two that want the column in two states
+  // (`where is_cover = true`, then `where is_cover = false`) leave it as the world has it, unless one
+  // is aimed at the argument's row (demote the others, promote this one): that one decides.
+  const stage: Stage = new Map();
+  for (const [key, columns] of wants) {
+    for (const [column, values] of columns) {
+      const surest = Math.max(...values.values());
+      const agreed = [...values].filter(([, sure]) => sure === surest);
+      if (agreed.length !== 1) continue;
+      const set = stage.get(key) ?? new Map<string, string | null>();
+      set.set(column, agreed[0]![0]);
+      stage.set(key, set);
     }
   }
   cache.set(fn, stage);

@@ -99,7 +99,10 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
     for (const c of columns) {
       const readBy = entitlementReaders(snapshot, rel, c.name);
       if (readBy.length === 0) continue;
-      for (const value of [...betterValues(snapshot, world, rel, c.name, row[c.name]), ...(await referencedValues(session, snapshot, world, rel, c.name, row[c.name]))].slice(0, MAX_VALUES)) {
+      const better = betterValues(snapshot, world, rel, c.name, row[c.name]);
+      // The catalogue is read only where the column's own values leave room.
+      const values = better.length < MAX_VALUES ? [...better, ...(await referencedValues(session, snapshot, world, rel, c.name, row[c.name]))].slice(0, MAX_VALUES) : better;
+      for (const value of values) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_entitle');
         try {

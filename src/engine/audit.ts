@@ -523,7 +523,9 @@ export function withLabMerged(report: Report): Report {
       const said = f.proof?.status === 'confirmed' ? 'The lab confirmed it by effect too' : 'Confirmed in the lab by effect';
       // The lab's effect sets the level when it is the more severe.
       const level = labs.reduce((l, x) => (levelRank(x.level) < levelRank(l) ? x.level : l), f.level);
-      return { ...f, level, message: `${f.message} ${said} (${labs.length} attack${labs.length === 1 ? '' : 's'}: ${labs.map((l) => l.message.replace(/^Confirmed in the lab: /, '')).join(' ')})`, evidence: { ...f.evidence, lab: labs.map((l) => l.evidence?.['lab']) } };
+      // An inconclusive probe said only that its own try showed nothing: the lab's attack answers it.
+      const message = f.proof?.status === 'inconclusive' ? f.message.replace(/ Exploit probe: inconclusive \(.*?\)\.(?= |$)/, '') : f.message;
+      return { ...f, level, message: `${message} ${said} (${labs.length} attack${labs.length === 1 ? '' : 's'}: ${labs.map((l) => l.message.replace(/^Confirmed in the lab: /, '')).join(' ')})`, evidence: { ...f.evidence, lab: labs.map((l) => l.evidence?.['lab']) } };
     })
     .sort(compareFindings);
   return { ...report, findings, summary: summarize(findings) };

@@ -377,7 +377,9 @@ export default defineCheck({
       }
       const how =
         attack.command === 'insert'
-          ? `inserts into ${name} a row whose ${attack.column} points at another user's row`
+          ? attack.value !== undefined
+            ? `inserts into ${name} a row with ${attack.column} = '${attack.value}' whose keys point at another user's rows`
+            : `inserts into ${name} a row whose ${attack.column} points at another user's row`
           : `updates ${attack.column} of its own row in ${name}`;
       return [
         {

@@ -17,7 +17,7 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import { argumentsOf, literalPattern, namedAfter, namedTables } from '../model/sql-text.ts';
 import type { Constraint, FunctionInfo, LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, outranks, type TenantRoot } from './tenants.ts';
+import { checkLiterals, comparedLiterals, grantsMore, memberAccountColumns, memberState, outranks, type TenantRoot } from './tenants.ts';
 import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } from './seen.ts';
 import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
@@ -119,9 +119,12 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
           const accounts = constraints.filter(
             (c) => c.type === 'foreign_key' && c.columns.length === 1 && !primary.has(c.columns[0]!) && ((c.refSchema === 'auth' && c.refTable === 'users') || accountKey(snapshot, c)),
           );
-          const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint }[] = [
-            ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk })),
-            ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value }))),
+          // A membership is written in the state the helpers count (`active`, not the `pending` of a request): the row an attacker sends.
+          const root = world.tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
+          const state = root ? Object.fromEntries(memberState(snapshot, root, rel, world.enums.labels)) : {};
+          const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint; also?: Record<string, string> }[] = [
+            ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk, also: state })),
+            ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value, also: state }))),
             ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
             ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'update' as const, column: col, value }))),
             ...accounts.map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, value: victim.id })),
@@ -141,7 +144,15 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
               const gained = gainedBetween(baseline, after);
               if (Object.keys(gained).length > 0) {
                 found.add(`${key}:${t.command}`);
-                attacks.push({ attacker: name, table: { schema: rel.schema, name: rel.name }, command: t.command, column: t.column, steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)], gained });
+                attacks.push({
+                  attacker: name,
+                  table: { schema: rel.schema, name: rel.name },
+                  command: t.command,
+                  column: t.column,
+                  ...(t.value !== undefined && t.command === 'insert' ? { value: t.value } : {}),
+                  steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)],
+                  gained,
+                });
               }
             } finally {
               await session.exec('ROLLBACK TO SAVEPOINT supaudit_attack');
@@ -1165,19 +1176,20 @@ async function insertAs(
   rel: Relation,
   attacker: Persona,
   victim: Persona,
-  t: { column: string; value?: string; fk?: Constraint },
+  t: { column: string; value?: string; fk?: Constraint; also?: Readonly<Record<string, string>> },
 ): Promise<string | null> {
+  const fixed = { ...(t.also ?? {}), ...(t.value !== undefined ? { [t.column]: t.value } : {}) };
   const made = await tryInsert(session, snapshot, rel, attacker, 211, world, {
     role: 'authenticated',
     prefer: victim,
     ...(t.fk ? { preferColumns: t.fk.columns } : {}),
-    ...(t.value !== undefined ? { fixed: { [t.column]: t.value } } : {}),
+    ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
   });
   if (!('row' in made)) return null;
   if (t.fk && !made.borrowed) return null;
   return t.fk
-    ? `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${t.fk.columns.map(quoteIdent).join(', ')}) VALUES (…, <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}>) -- as :attacker`
-    : `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${quoteIdent(t.column)}) VALUES (…, '${t.value!.replaceAll("'", "''")}') -- as :attacker`;
+    ? `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${[...t.fk.columns, ...Object.keys(t.also ?? {})].map(quoteIdent).join(', ')}) VALUES (…, <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}>${Object.values(t.also ?? {}).map((v) => `, '${v.replaceAll("'", "''")}'`).join('')}) -- as :attacker`
+    : `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${[t.column, ...Object.keys(t.also ?? {}).filter((k) => k !== t.column)].map(quoteIdent).join(', ')}) VALUES (…, ${[t.value!, ...Object.entries(t.also ?? {}).filter(([k]) => k !== t.column).map(([, v]) => v)].map((v) => `'${v.replaceAll("'", "''")}'`).join(', ')}) -- as :attacker`;
 }
 
 /** The attacker updates one of its own rows: a foreign key to the victim's key, or a role-like column to a value. */

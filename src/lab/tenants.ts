@@ -5,6 +5,7 @@
  * access. Read from the catalog only; the world (world.ts) makes two tenants of each root and one
  * account per role value of the membership.
  */
+import { armValues, checkArms } from './check-arms.ts';
 import { keyedByAccount } from '../model/accounts.ts';
 import { qualified } from '../model/ident.ts';
 import { argumentsOf, callArguments, literalPattern, quotedLiterals } from '../model/sql-text.ts';
@@ -101,6 +102,13 @@ export function checkLiterals(constraints: readonly Constraint[], column: string
   const out: string[] = [];
   for (const c of constraints) {
     if (c.type !== 'check' || !c.columns.includes(column)) continue;
+    // Read with the parser: the values its conditions on this column name, not another column's
+    // (`scope = 'b2c' and gym_id is null`) nor a bound on its length (`char_length(username) >= 3`).
+    const arms = checkArms(c.definition);
+    if (arms) {
+      out.push(...armValues(arms, column));
+      continue;
+    }
     for (const m of c.definition.matchAll(/'((?:[^']|'')*)'/g)) {
       // A pattern (`~ '^[a-z]+$'`, LIKE, SIMILAR TO) is not a value: the made-up value is tried instead.
       if (/(~\*?|\blike|\bilike|\bsimilar\s+to)\s*\(?\s*$/i.test(c.definition.slice(Math.max(0, m.index! - 16), m.index!))) continue;
@@ -229,6 +237,42 @@ function passedLiterals(snapshot: Snapshot, column: string, naming: RegExp | und
 /** Policy expressions and function bodies: where access is decided. */
 export function accessTexts(snapshot: Snapshot): string[] {
   return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
+}
+
+/**
+ * The state a membership's other columns must be in for the helpers and policies to count it
+ * (`membership_status in ('trial', 'active')`, `accepted = true`): per column (not the role, not a
+ * key), the value the texts naming the table most often ask for with `=`/`IN`, where that is not
+ * the column's own default (a request starts `pending`). Values the column can hold only.
+ */
+export function memberState(snapshot: Snapshot, root: TenantRoot, rel: Relation, enumLabels: ReadonlyMap<string, readonly string[]>): Map<string, string> {
+  const out = new Map<string, string>();
+  const constraints = snapshot.constraints.filter((x) => x.schema === rel.schema && x.table === rel.name);
+  const keys = new Set(constraints.filter((c) => c.type === 'primary_key' || c.type === 'foreign_key' || c.type === 'unique').flatMap((c) => c.columns));
+  const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+  const texts = accessTexts(snapshot).filter((t) => naming.test(t));
+  for (const c of rel.columns) {
+    if (c.name === root.roleColumn || keys.has(c.name) || c.generated || c.identity || /(^|_)(deleted|removed|revoked|left|ended|expired|banned)(_at|_on)?$/i.test(c.name)) continue;
+    const boolean = c.type === 'boolean';
+    const allowed = boolean ? ['true', 'false'] : (enumLabels.get(c.typeName) ?? checkLiterals(constraints, c.name));
+    if (allowed.length === 0) continue;
+    const name = literalPattern(c.name);
+    // Asked for, not refused: `= 'active'`, `in ('trial', 'active')`, `= any (array['active'])`; `= true` or the bare flag.
+    const asked = new RegExp(`(?:\\.|\\b)"?${name}"?\\s*(?:::\\w+\\s*)?(?:(?<![<>!])=\\s*(?:any\\s*\\(\\s*array\\s*\\[\\s*)?|(?<!not\\s+)\\bin\\s*\\(\\s*)'((?:[^']|'')+)'`, 'gi');
+    const votes = new Map<string, number>();
+    for (const t of texts) {
+      for (const m of t.matchAll(asked)) for (const v of [m[1]!.replaceAll("''", "'"), ...listRest(t, m.index! + m[0].length)]) votes.set(v, (votes.get(v) ?? 0) + 1);
+      if (boolean) for (const m of t.matchAll(new RegExp(`(?:\\.|\\b)"?${name}"?\\s*(?:=\\s*(true|false)\\b|\\s+is\\s+(true)\\b)`, 'gi'))) votes.set(m[1] ?? m[2]!, (votes.get(m[1] ?? m[2]!) ?? 0) + 1);
+    }
+    const valid = [...votes].filter(([v]) => allowed.includes(v.toLowerCase()) || allowed.includes(v));
+    if (valid.length === 0) continue;
+    // The value asked for most often; none to set where that is the column's default already.
+    valid.sort((x, y) => y[1] - x[1] || allowed.indexOf(x[0]) - allowed.indexOf(y[0]));
+    const chosen = boolean ? valid[0]![0].toLowerCase() : valid[0]![0];
+    const byDefault = /^'((?:[^']|'')*)'/.exec(c.default ?? '')?.[1] ?? /^(true|false)$/i.exec(c.default ?? '')?.[1]?.toLowerCase();
+    if (chosen !== byDefault) out.set(c.name, chosen);
+  }
+  return out;
 }
 
 /**

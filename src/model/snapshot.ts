@@ -369,6 +369,8 @@ export interface LabAttack {
   readonly command: 'insert' | 'update' | 'call' | 'reach';
   /** The column whose value came from the victim's side (a foreign key, a role-like column). */
   readonly column: string;
+  /** With `insert` of a role-like column: the value written there (its keys point at the victim's rows). */
+  readonly value?: string;
   /** The statements, with `:attacker`, `:victim_row` placeholders. */
   readonly steps: readonly string[];
   /** Rows of other owners the attacker sees, before → after, per table that changed. */

@@ -319,7 +319,7 @@ create policy "own notes" on public.notes for all to authenticated using (owner_
   });
 });
 
-test('a value a CHECK pattern accepts: LIKE and simple regular expressions, one per owner; beyond the simple ones, none', async () => {
+test('a value a CHECK pattern accepts: LIKE and simple regular expressions (groups: the optional left out, the first alternative), one per owner; beyond them, none', async () => {
   const { patternValue } = await import('../../src/lab/world.ts');
   const check = (column: string, definition: string) => [{ schema: 'public', table: 't', name: `t_${column}_check`, type: 'check' as const, columns: [column], definition, validated: true, refSchema: null, refTable: null, refColumns: [], refIndex: null, index: null }];
   expect(patternValue(check('email', "CHECK ((email ~~ '%@cornell.edu'::text))"), 'email', 'alice', 0)).toBe('alice@cornell.edu');
@@ -328,7 +328,12 @@ test('a value a CHECK pattern accepts: LIKE and simple regular expressions, one 
   expect(a).toMatch(/^[a-z]{2,3}[0-9]{1,4}$/);
   expect(b).toMatch(/^[a-z]{2,3}[0-9]{1,4}$/);
   expect(a).not.toBe(b);
-  expect(patternValue(check('code', "CHECK ((code ~* '^(ab|cd)+$'::text))"), 'code', 'alice', 0)).toBeUndefined();
+  expect(patternValue(check('code', "CHECK ((code ~* '^(ab|cd)+$'::text))"), 'code', 'alice', 0)).toBe('ab');
+  // A locale: the optional region left out; a group that must be there, as often as it must.
+  expect(patternValue(check('locale', "CHECK ((locale ~ '^[a-z]{2}(-[A-Z]{2})?$'::text))"), 'locale', 'alice', 0)).toMatch(/^[a-z]{2}$/);
+  expect(patternValue(check('tag', "CHECK ((tag ~ '^(?:x[0-9]){2}$'::text))"), 'tag', 'alice', 0)).toMatch(/^(x[0-9]){2}$/);
+  // A back-reference or a class it cannot read: none.
+  expect(patternValue(check('code', "CHECK ((code ~ '^(a)\\1$'::text))"), 'code', 'alice', 0)).toBeUndefined();
   expect(patternValue(check('n', 'CHECK ((n > 0))'), 'n', 'alice', 0)).toBeUndefined();
 });
 

@@ -103,7 +103,13 @@ export default defineCheck({
               : worst;
           const aside = call.setAside ?? [];
           const keys = aside.length > 3 ? `${aside.slice(0, 3).join(', ')} and ${aside.length - 3} more foreign keys` : aside.join(', ');
-          const told = effect && aside.length > 0 ? { ...effect, text: `${effect.text} (once ${keys} were set aside: only the victim's rows those keys hold refused it, and a victim who has none is not protected)` } : effect;
+          const rules = call.triggersAside ?? [];
+          const keptOut = [
+            ...(aside.length > 0 ? [`once ${keys} were set aside: only the victim's rows those keys hold refused it, and a victim who has none is not protected`] : []),
+            ...((call.madeUp ?? []).length > 0 ? [`with values it made up itself for ${call.madeUp!.join(', ')}: no id of the victim's is needed there`] : []),
+            ...(rules.length > 0 ? [`once the trigger${rules.length > 1 ? 's' : ''} ${rules.join(', ')} ${rules.length > 1 ? 'were' : 'was'} set aside: ${rules.length > 1 ? 'they' : 'it'} refused it on the victim's data alone (a plan's feature, a limit), never on who calls, and a victim who meets that rule is not protected`] : []),
+          ];
+          const told = effect && keptOut.length > 0 ? { ...effect, text: `${effect.text} (${keptOut.join('; ')})` } : effect;
           if (told) effects.push({ persona: row.persona, call, effect: told });
         }
       }

@@ -14,10 +14,11 @@ import { isSystemSchema } from '../model/schemas.ts';
 import type { LabCall, LabFunctionRow, LabMatrixRow } from '../model/report.ts';
 import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { argumentsOf, literalPattern } from '../model/sql-text.ts';
+import { argumentsOf, calledNames, codeOnly, literalPattern, uncommented } from '../model/sql-text.ts';
 import { argumentValue, parameterLiterals, payloadLeaf, redeemed, relationsNamedIn, typeFamily } from './attack.ts';
 import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { stageOf, type Stage } from './stage.ts';
+import { gainedBetween, othersSeen, policed, type Seen } from './seen.ts';
 import { initPolicyParser } from '../policy/parse.ts';
 import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
@@ -121,6 +122,11 @@ interface Baseline {
   readonly secrets: Map<string, string[]>;
   /** Per table, the physical address of every row now (up to BASELINE_ROWS): a row elsewhere afterwards is one a call inserted. */
   readonly ctids: Map<string, Set<string>>;
+  /** The world, and the tables with its rows and policies: where a membership a call made may open rows. */
+  readonly world: World;
+  readonly policed: readonly Relation[];
+  /** Per account and membership tables, the other owners' rows it reads before any call where policies consult those: measured once, when a call first writes such a membership. */
+  readonly seen: Map<string, Seen>;
 }
 
 /** At most this many rows of a table are compared before and after a call (the world's come first). */
@@ -197,7 +203,16 @@ async function baselineOf(session: Session, snapshot: Snapshot, world: World, ma
     const at = await session.query<{ c: string }>(`select ctid::text as c from ${qualified(rel.schema, rel.name)}`);
     memberships.set(key, { rel, at: new Set(at.map((r) => r.c)), columns: t.rootColumns, roots });
   }
-  return { rows, memberships, reads: othersReadBy(matrix), secrets: victim ? victimValues(snapshot, world, victim) : new Map(), ctids };
+  return {
+    rows,
+    memberships,
+    reads: othersReadBy(matrix),
+    secrets: victim ? victimValues(snapshot, world, victim) : new Map(),
+    ctids,
+    world,
+    policed: policed(snapshot, world, tables),
+    seen: new Map(),
+  };
 }
 
 /**
@@ -303,7 +318,7 @@ export async function callFunctions(
       // A definer call with another tenant's rows may plant something the caller then redeems.
       const redeem = task.fn.securityDefiner && (task.label === 'victim' || task.label === 'victim_rows') ? world : undefined;
       const stage = stageOf(snapshot, task.fn);
-      let { call: result, blocked, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem, stage);
+      let { call: result, blocked, refusedBy, output } = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem, stage));
       // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
       // Only what it was given of its own (its own ids, none, words a user would type): not a
       // victim's id it would have had to know.
@@ -316,22 +331,36 @@ export async function callFunctions(
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
       // A victim with no rows in the blocking table: every key of that table, and every other key to
       // the same table that would refuse too (none that cascades), for as many tables as refuse in turn.
+      // Refused by a trigger's rule on the victim's data alone (a plan's feature the victim's tenant
+      // lacks in the world, a limit), not on who calls: once more past that rule, as for a victim who meets it.
       const aside: Constraint[] = [];
+      const triggersAside: AsideTrigger[] = [];
       let retried: LabCall | undefined;
-      for (let round = 0; blocked && (task.label === 'victim' || task.label === 'victim_rows') && round < SET_ASIDE_ROUNDS && !aside.includes(blocked) && calls < budget.calls; round++) {
+      for (let round = 0; (blocked || refusedBy) && (task.label === 'victim' || task.label === 'victim_rows') && round < SET_ASIDE_ROUNDS && calls < budget.calls; round++) {
         const to = blocked;
-        aside.push(
-          ...snapshot.constraints.filter(
-            (c) =>
-              c.type === 'foreign_key' &&
-              !aside.includes(c) &&
-              ((c.schema === to.schema && c.table === to.table) || (c.refSchema === to.refSchema && c.refTable === to.refTable && !/on delete (cascade|set null|set default)/i.test(c.definition))),
-          ),
-        );
+        if (to) {
+          if (aside.includes(to)) break;
+          aside.push(
+            ...snapshot.constraints.filter(
+              (c) =>
+                c.type === 'foreign_key' &&
+                !aside.includes(c) &&
+                ((c.schema === to.schema && c.table === to.table) || (c.refSchema === to.refSchema && c.refTable === to.refTable && !/on delete (cascade|set null|set default)/i.test(c.definition))),
+            ),
+          );
+        } else if (refusedBy) {
+          const more = (await triggersCalling(session, refusedBy)).filter((t) => !triggersAside.some((a) => a.schema === t.schema && a.table === t.table && a.name === t.name));
+          if (more.length === 0) break;
+          triggersAside.push(...more);
+        }
         calls++;
-        ({ call: retried, blocked } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner, undefined, stage));
+        ({ call: retried, blocked, refusedBy } = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner, undefined, stage, triggersAside)));
         if (didSomething(retried)) {
-          result = { ...retried, setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`).sort() };
+          result = {
+            ...retried,
+            ...(aside.length > 0 ? { setAside: aside.map((c) => `${c.schema}.${c.table}.${c.name}`).sort() } : {}),
+            ...(triggersAside.length > 0 ? { triggersAside: triggersAside.map((t) => `${t.name} on ${t.schema}.${t.table}`).sort() } : {}),
+          };
           break;
         }
       }
@@ -348,7 +377,20 @@ export async function callFunctions(
     );
     for (const [task, call] of made) {
       const unknown = learnable.unknown(task);
-      if (unknown.length > 0) made.set(task, { ...call, unlearned: unknown });
+      if (unknown.length === 0) continue;
+      // An id the caller cannot learn is a capability only if the call needs that one: once more with
+      // values the caller makes up in its place (an event key, a request id it picks itself).
+      if (calls < budget.calls) {
+        calls++;
+        const args = argumentsOf(task.fn.identityArgs);
+        const values = task.values.map((v, i) => (unknown.includes(args[i]?.name || `$${i + 1}`) ? madeUpValue(args[i]?.type ?? 'text', i) : v));
+        const again = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, values, [], !task.fn.securityDefiner, undefined, stageOf(snapshot, task.fn)));
+        if (didSomething(again.call)) {
+          made.set(task, { ...again.call, madeUp: unknown, ...(task.victimArgs ? { victimArgs: task.victimArgs } : {}) });
+          continue;
+        }
+      }
+      made.set(task, { ...call, unlearned: unknown });
     }
     // The report keeps the functions' and callers' order, with the calls that were made.
     const byRow = new Map<string, LabFunctionRow & { calls: LabCall[] }>();
@@ -364,6 +406,11 @@ export async function callFunctions(
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { rows, calls, ...(stopped ? { stopped } : {}) };
+}
+
+/** A value a caller makes up for an argument (`n`: its position): a fresh uuid, or a word. */
+function madeUpValue(type: string, n: number): string {
+  return /^uuid\b/i.test(type.trim()) ? `5ca1ab1e-0000-4000-8000-${String(n).padStart(12, '0')}` : `made-up-by-the-caller-${n}`;
 }
 
 /** How much of what one call returned is kept to look for ids the caller learns there. */
@@ -478,10 +525,109 @@ function payloadMixes(
   return out;
 }
 
+/**
+ * A call that wrote a membership into another tenant joined it only if that opened the tenant's rows
+ * to the caller: a pending request, a row the helpers do not count, opens nothing and is no join.
+ * What the caller read before is measured once per account, in the world as it is between calls.
+ */
+async function judgeJoin<T extends { call: LabCall; joinSeen?: Seen }>(session: Session, snapshot: Snapshot, baseline: Baseline, persona: Persona | null, result: T): Promise<T> {
+  // Nothing to measure it on (no policy of a table with the world's rows consults the membership): a membership is what it says.
+  if (!persona || !result.joinSeen || !result.call.joined) return result;
+  const key = `${persona.id}\u0000${result.call.joined.join()}`;
+  let before = baseline.seen.get(key);
+  if (!before) {
+    before = await othersSeen(session, snapshot, baseline.world, gatedBy(snapshot, baseline, result.call.joined), persona);
+    baseline.seen.set(key, before);
+  }
+  if (Object.keys(gainedBetween(before, result.joinSeen)).length > 0) return result;
+  const { joined: _joined, ...call } = result.call;
+  return { ...result, call };
+}
+
+/**
+ * The tables with the world's rows whose policies consult one of the membership tables: name it,
+ * or call a function whose body does (or calls one that does).
+ */
+function gatedBy(snapshot: Snapshot, baseline: Baseline, memberships: readonly string[]): Relation[] {
+  const names = memberships.map((m) => m.slice(m.indexOf('.') + 1));
+  const naming = new RegExp(`\\b(?:${names.map(literalPattern).join('|')})\\b`, 'i');
+  const readers = new Set<string>();
+  for (let depth = 0, grew = true; depth < 3 && grew; depth++) {
+    grew = false;
+    for (const f of snapshot.functions) {
+      if (readers.has(f.name) || !f.source) continue;
+      if (naming.test(f.source) || calledNames(codeOnly(f.source)).some((n) => readers.has(n))) {
+        readers.add(f.name);
+        grew = true;
+      }
+    }
+  }
+  return baseline.policed.filter((rel) =>
+    snapshot.policies.some((p) => p.schema === rel.schema && p.table === rel.name && [p.using, p.withCheck].some((t) => t && (naming.test(t) || calledNames(t).some((n) => readers.has(n))))),
+  );
+}
+
 /** The foreign key a message says refused a delete or update of the rows it holds to: as raised, or inside the JSON a function returned its error in (quotes escaped). */
 function blockingKey(snapshot: Snapshot, text: string | null | undefined): Constraint | undefined {
   const m = /violates foreign key constraint \\?"([^"\\]+)\\?" on table \\?"([^"\\]+)\\?"/.exec(text ?? '');
   return m ? snapshot.constraints.find((c) => c.type === 'foreign_key' && c.name === m[1] && c.table === m[2]) : undefined;
+}
+
+/** A trigger of the lab's copy: disabled for one call inside its savepoint. */
+interface AsideTrigger {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+}
+
+/** What reads who the caller is: the JWT's claims, the role, the session's user. */
+const CALLER_READ = /\bauth\s*\.\s*(uid|jwt|role|email)\s*\(|\bcurrent_user\b|\bsession_user\b|\bcurrent_role\b|request\.jwt|current_setting\s*\(\s*'(request|role)/i;
+
+/**
+ * The trigger function (`schema.name`) that raised a call's refusal, read from the error's context
+ * (`PL/pgSQL function enforce_plan_feature() line 17 at RAISE`, innermost first): the first trigger
+ * function on the way out from the RAISE, when it and every function it calls (by name, transitively)
+ * decide on the data alone, never on who calls. A rule on the victim's tenant (its plan, a limit), which
+ * a victim may well meet; a trigger that checks the caller is the guard it looks like, and is kept.
+ */
+function dataRuleTrigger(snapshot: Snapshot, where: string | undefined): string | undefined {
+  if (!where || !/ at RAISE\b/.test(where.split('\n')[0] ?? '')) return undefined;
+  for (const m of where.matchAll(/PL\/pgSQL function (?:("?)([\w$]+)\1\.)?("?)([\w$]+)\3\(([^)]*)\) line \d+/g)) {
+    const [schema, name, args] = [m[2], m[4]!, m[5]!];
+    const fn = snapshot.functions.find((f) => f.name === name && (schema === undefined || f.schema === schema) && f.returnType === 'trigger');
+    if (!fn || args !== '') continue;
+    return readsCaller(snapshot, fn.source ?? '') ? undefined : `${fn.schema}.${fn.name}`;
+  }
+  return undefined;
+}
+
+/** Whether a body, or any function it calls (every overload of the name, to a depth of 4), reads who the caller is. */
+function readsCaller(snapshot: Snapshot, body: string, depth = 0, seen = new Set<string>()): boolean {
+  const code = uncommented(body);
+  if (CALLER_READ.test(code)) return true;
+  if (depth >= 4) return false;
+  for (const name of calledNames(codeOnly(body))) {
+    for (const f of snapshot.functions.filter((g) => g.name === name && g.extension === null && !isSystemSchema(g.schema))) {
+      const key = `${f.schema}.${f.name}(${f.identityArgs})`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (readsCaller(snapshot, f.source ?? '', depth + 1, seen)) return true;
+    }
+  }
+  return false;
+}
+
+/** The enabled triggers of the lab's copy that run a trigger function (`schema.name`). */
+async function triggersCalling(session: Session, fn: string): Promise<AsideTrigger[]> {
+  const dot = fn.indexOf('.');
+  return session.query<AsideTrigger>(
+    `select n.nspname::text as schema, c.relname::text as table, t.tgname::text as name
+       from pg_catalog.pg_trigger t join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       join pg_catalog.pg_proc p on p.oid = t.tgfoid join pg_catalog.pg_namespace pn on pn.oid = p.pronamespace
+      where not t.tgisinternal and t.tgenabled <> 'D' and pn.nspname = $1 and p.proname = $2
+      order by 1, 2, 3`,
+    [fn.slice(0, dot), fn.slice(dot + 1)],
+  );
 }
 
 /** The world's rows of a table as the superuser sees them now (by key): their physical address and values. */
@@ -561,10 +707,13 @@ async function callOnce(
   world?: World,
   /** The state the function's statements pick rows in: the world's rows are put in it first. */
   stage?: Stage,
-): Promise<{ call: LabCall; blocked?: Constraint; output?: string }> {
+  /** Triggers disabled inside the savepoint first: rules on the victim's data alone (a plan's feature) that refused the call. */
+  triggersAside: readonly AsideTrigger[] = [],
+): Promise<{ call: LabCall; blocked?: Constraint; refusedBy?: string; output?: string; joinSeen?: Seen }> {
   await session.exec('SAVEPOINT supaudit_fn');
   try {
     for (const c of setAside) await session.exec(`alter table ${qualified(c.schema, c.table)} drop constraint ${quoteIdent(c.name)}`);
+    for (const t of triggersAside) await session.exec(`alter table ${qualified(t.schema, t.table)} disable trigger ${quoteIdent(t.name)}`);
     // The rows as they are before the call: staged ones as staged.
     const staged = stage ? await stageRows(session, snapshot, baseline, stage, persona) : new Map<string, Map<string, { ctid: string; row: Record<string, unknown> }>>();
     const before = await counters(session);
@@ -574,6 +723,8 @@ async function callOnce(
     const changed = changes(before, await counters(session));
     const others: Record<string, { updated: number; deleted: number; columns?: string[]; countersOnly?: true }> = {};
     const joined: string[] = [];
+    /** Memberships the call wrote into another tenant: a join only if it opens that tenant's rows to the caller (not a pending request). */
+    const joining: string[] = [];
     for (const [table, c] of Object.entries(changed)) {
       const base = baseline.rows.get(table);
       if (base && c.updated + c.deleted > 0) {
@@ -614,9 +765,13 @@ async function callOnce(
           const tenant = membership.roots.get(JSON.stringify(membership.columns.map((col) => String(a.j[col] ?? ''))));
           return tenant !== undefined && (persona === null || tenant !== persona.tenant);
         });
-        if (into) joined.push(table);
+        if (into) joining.push(table);
       }
     }
+    // What the caller reads of others' rows now: judged against what it read before, once the call is undone.
+    const gated = joining.length > 0 && persona !== null ? gatedBy(snapshot, baseline, joining) : [];
+    const joinSeen = gated.length > 0 ? await othersSeen(session, snapshot, baseline.world, gated, persona!) : undefined;
+    joined.push(...joining);
     // Rows it inserted elsewhere (an invitation into another tenant), redeemed next by the same caller: a two-step join.
     let redeemedBy: string | undefined;
     if (world && persona !== null && persona.tenant !== 2 && joined.length === 0) {
@@ -643,11 +798,13 @@ async function callOnce(
       },
       ...(blocked ? { blocked } : {}),
       ...(row?.v ? { output: row.v } : {}),
+      ...(joinSeen ? { joinSeen } : {}),
     };
   } catch (error) {
     const code = (error as { code?: string }).code;
     const blocked = code === '23503' ? blockingKey(snapshot, (error as Error).message) : undefined;
-    return { call: { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} }, ...(blocked ? { blocked } : {}) };
+    const refusedBy = code === 'P0001' ? dataRuleTrigger(snapshot, (error as { where?: string }).where) : undefined;
+    return { call: { args, result: code === '42501' ? 'denied' : 'error', ...(code ? { sqlstate: code } : {}), changed: {} }, ...(blocked ? { blocked } : {}), ...(refusedBy ? { refusedBy } : {}) };
   } finally {
     await session.exec('ROLLBACK TO SAVEPOINT supaudit_fn');
   }

@@ -107,6 +107,16 @@ export interface LabCall {
    * only by the victim's rows they hold to what it removes (a tenant's members), which a victim may not have.
    */
   readonly setAside?: readonly string[];
+  /**
+   * Triggers (`name on schema.table`) disabled for this call: with them the call was refused by a rule
+   * on the victim's data alone (a plan's feature, a limit), not on who calls, which a victim may well meet.
+   */
+  readonly triggersAside?: readonly string[];
+  /**
+   * Arguments (names) given values the caller made up, in place of another user's ids it could not
+   * learn: the call did the same with them, so they are no capability (an event key it picks itself).
+   */
+  readonly madeUp?: readonly string[];
   readonly result: 'ok' | 'denied' | 'error';
   /** The SQLSTATE of a refusal. */
   readonly sqlstate?: string;

@@ -85,7 +85,11 @@ function statementsOf(fn: FunctionInfo): { statements: Json[]; guards: Guard[] }
       }
     }
     const branch = n.PLpgSQL_stmt_if;
-    if (branch && Array.isArray(branch.then_body) && branch.then_body.length > 0 && branch.then_body.every((b: Json) => b.PLpgSQL_stmt_raise && (b.PLpgSQL_stmt_raise.elog_level ?? 21) >= 21)) {
+    // A branch that raises, or returns before the rest of the body runs (`if v.user_id is not null then return 'already linked'`).
+    const raises = (b: Json) => b.PLpgSQL_stmt_raise && (b.PLpgSQL_stmt_raise.elog_level ?? 21) >= 21;
+    const exits = (b: Json) => raises(b) || b.PLpgSQL_stmt_return !== undefined;
+    const then = Array.isArray(branch?.then_body) && branch.then_body.length > 0 ? (branch.then_body as Json[]) : undefined;
+    if (branch && then && (then.every(raises) || (then.every(exits) && !branch.elsif_list && !branch.else_body))) {
       try {
         const condition = (parseSync(`select ${branch.cond?.PLpgSQL_expr?.query ?? ''}`).stmts?.[0]?.stmt as Json)?.SelectStmt?.targetList?.[0]?.ResTarget?.val;
         for (const [variable, table] of rows) if (condition) guards.push({ table, variable, condition });
@@ -113,8 +117,8 @@ function statementsOf(fn: FunctionInfo): { statements: Json[]; guards: Guard[] }
  * What a row must hold for a guard not to raise, column by column: `v.status not in ('a', 'b')` and
  * `v.status <> 'a'` want 'a'; `not v.active` wants true; arms of an OR each. Of `variable`'s columns only.
  */
-function passing(condition: Json, variable: string): { column: string; value: string; bool?: true }[] {
-  const out: { column: string; value: string; bool?: true }[] = [];
+function passing(condition: Json, variable: string): { column: string; value: string | null; bool?: true }[] {
+  const out: { column: string; value: string | null; bool?: true }[] = [];
   const arms = nodeType(condition) === 'BoolExpr' && condition.BoolExpr.boolop === 'OR_EXPR' ? condition.BoolExpr.args ?? [] : [condition];
   const own = (node: Json): string | undefined => {
     const ref = columnRef(node);
@@ -145,6 +149,10 @@ function passing(condition: Json, variable: string): { column: string; value: st
     } else if (t === 'BoolExpr' && arm.BoolExpr.boolop === 'NOT_EXPR') {
       const column = own(arm.BoolExpr.args?.[0]);
       if (column) out.push({ column, value: 'true', bool: true });
+    } else if (t === 'NullTest' && arm.NullTest.nulltesttype === 'IS_NOT_NULL') {
+      // `if v.user_id is not null then return`: a row nobody has claimed yet.
+      const column = own(arm.NullTest.arg);
+      if (column) out.push({ column, value: null });
     }
   }
   return out;
@@ -268,13 +276,16 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
    * One statement's wish for `column` of `rel`, unless a key, an owner or generated: how sure is 2
    * for a statement aimed at the row an argument names (`where id = p_link_id`), else 1.
    */
-  const put = (rel: Relation, column: string, value: string | null, bool: boolean, sure = 1) => {
+  const put = (rel: Relation, column: string, value: string | null, bool: boolean, sure = 1, guard = false) => {
     const col = rel.columns.find((x) => x.name === column);
     if (!col) return;
     const keyed = snapshot.constraints.some(
       (k) => k.schema === rel.schema && k.table === rel.name && (k.type === 'primary_key' || k.type === 'foreign_key' || k.type === 'unique') && k.columns.includes(column),
     );
-    if (keyed || col.generated || col.identity || col.type === 'uuid') return;
+    // A guard that returns or raises once a reference is set (`v.user_id is not null`) asks for a row
+    // not yet linked: an empty reference, never another value of a key.
+    const unlinked = guard && value === null && !col.notNull && !snapshot.constraints.some((k) => k.schema === rel.schema && k.table === rel.name && k.type === 'primary_key' && k.columns.includes(column));
+    if (!unlinked && (keyed || col.generated || col.identity || col.type === 'uuid')) return;
     if ((value === null && col.notNull) || (bool && col.type !== 'boolean') || (typeof value === 'string' && ENDED_WORD.test(value))) return;
     const key = `${rel.schema}.${rel.name}`;
     const columns = wants.get(key) ?? new Map<string, Map<string | null, number>>();
@@ -298,7 +309,7 @@ export function stageOf(snapshot: Snapshot, fn: FunctionInfo): Stage {
   for (const g of guards) {
     const rel = tableOf(snapshot, fn, g.table);
     if (!rel) continue;
-    for (const p of passing(g.condition, g.variable)) put(rel, p.column, p.value, p.bool === true);
+    for (const p of passing(g.condition, g.variable)) put(rel, p.column, p.value, p.bool === true, 1, true);
   }
   for (const stmt of statements) {
     for (const q of queries(stmt)) {

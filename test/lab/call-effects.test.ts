@@ -94,3 +94,28 @@ create function public.apply_subscription_update(p_tenant_id uuid, p_event_key u
   const finding = report.findings.find((f) => f.object.name === 'apply_subscription_update' && /made up itself for p_event_key/.test(f.message));
   expect(finding?.level).toMatch(/critical|high/);
 });
+
+test('a row the body returns early on once it is linked (`if v.user_id is not null then return`) is staged unlinked: the call links another clinic’s patient to the caller', async () => {
+  const report = await auditMigration(`
+create table public.clinics (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.clinic_members (clinic_id uuid not null references public.clinics, user_id uuid not null references auth.users, primary key (clinic_id, user_id));
+create table public.patients (id uuid primary key default gen_random_uuid(), clinic_id uuid not null references public.clinics,
+  user_id uuid references auth.users, name text not null);
+alter table public.clinics enable row level security;
+alter table public.clinic_members enable row level security;
+alter table public.patients enable row level security;
+create policy "patients read themselves" on public.patients for select to authenticated using (user_id = auth.uid());
+create policy "staff read patients" on public.patients for select to authenticated using (exists (select 1 from public.clinic_members m where m.clinic_id = patients.clinic_id and m.user_id = auth.uid()));
+-- Links a patient record to a portal account, for whatever patient and account it is told.
+create function public.activate_patient(p_patient_id uuid, p_user_id uuid) returns jsonb language plpgsql security definer set search_path = '' as $$
+declare v record;
+begin
+  select id, user_id into v from public.patients where id = p_patient_id;
+  if v.user_id is not null then return jsonb_build_object('error', 'already linked'); end if;
+  update public.patients set user_id = p_user_id where id = p_patient_id;
+  return jsonb_build_object('ok', true);
+end $$;
+`);
+  const calls = (report.lab!.functions ?? []).filter((f) => f.name === 'activate_patient' && f.persona === 'outsider').flatMap((f) => f.calls);
+  expect(calls.find((c) => c.others?.['public.patients'])?.others?.['public.patients']).toEqual({ updated: 1, deleted: 0, columns: ['user_id'] });
+});

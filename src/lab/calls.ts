@@ -261,8 +261,8 @@ export async function callFunctions(
     const baseline = await baselineOf(session, snapshot, world, matrix, victim);
     // Every call to make, in the order that matters when the budget runs out: the victim's ids as
     // anon and the outsider (definer functions, then the others), then the members' victim calls,
-    // then the callers' own ids and NULLs.
-    interface Task { fn: (typeof functions)[number]; sql: string; caller: string; persona: Persona | null; label: LabCall['args']; values: (string | null)[]; victimArgs?: string[]; rank: number; order: number }
+    // then the callers' own ids and NULLs; in each, one argument set of every function at a time.
+    interface Task { fn: (typeof functions)[number]; sql: string; caller: string; persona: Persona | null; label: LabCall['args']; values: (string | null)[]; victimArgs?: string[]; rank: number; turn: number; order: number }
     const tasks: Task[] = [];
     const everyone = callers(world);
     for (const fn of functions) {
@@ -294,6 +294,7 @@ export async function callFunctions(
                 ['nulls', args.map(() => null)],
               ];
         const seen = new Set<string>();
+        let turn = 0;
         for (const [label, values, victimArgs] of sets) {
           // A set with no value from the world is the NULLs call: made once, under that name.
           if (args.length > 0 && label !== 'nulls' && values.every((v) => v === null)) continue;
@@ -302,11 +303,13 @@ export async function callFunctions(
           const stranger = persona === null || persona.tenant === null;
           const attack = label === 'victim' || label === 'victim_rows' || args.length === 0;
           const rank = attack && stranger ? (fn.securityDefiner ? 0 : 1) : attack ? 2 : 3;
-          tasks.push({ fn, sql, caller: name, persona, label, values, ...(victimArgs ? { victimArgs } : {}), rank, order: tasks.length });
+          tasks.push({ fn, sql, caller: name, persona, label, values, ...(victimArgs ? { victimArgs } : {}), rank, turn: turn++, order: tasks.length });
         }
       }
     }
-    tasks.sort((x, y) => x.rank - y.rank || x.order - y.order);
+    // Within a rank, every function's first argument set before any function's second: a budget that
+    // runs out leaves each function called, not the last functions of the alphabet uncalled.
+    tasks.sort((x, y) => x.rank - y.rank || x.turn - y.turn || x.order - y.order);
     const made = new Map<Task, LabCall>();
     const outputs = new Map<string, { output: string; given: readonly (string | null)[] }[]>();
     for (const task of tasks) {

@@ -7,7 +7,12 @@
  * - an argument given another user's random id is no capability when a value the caller makes up does the same.
  */
 import { expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { callFunctions } from '../../src/lab/calls.ts';
+import { buildWorld } from '../../src/lab/world.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
 import { auditMigration } from '../support/cli.ts';
+import { loadOn } from '../support/audit.ts';
 import { GYMS } from './gyms-schema.ts';
 
 test('a function that writes a pending request into another gym joins nothing: no join, no critical or high', async () => {
@@ -118,4 +123,30 @@ end $$;
 `);
   const calls = (report.lab!.functions ?? []).filter((f) => f.name === 'activate_patient' && f.persona === 'outsider').flatMap((f) => f.calls);
   expect(calls.find((c) => c.others?.['public.patients'])?.others?.['public.patients']).toEqual({ updated: 1, deleted: 0, columns: ['user_id'] });
+});
+
+test('pglite: a call budget that runs out leaves every function called once before any gets its other argument sets', async () => {
+  const fn = (name: string) => `
+create function public.${name}(p_org uuid, p_state text) returns void language plpgsql security definer set search_path = '' as $$
+begin
+  if p_state = 'open' then update public.orgs set state = 'open' where id = p_org;
+  elsif p_state = 'closed' then update public.orgs set state = 'closed' where id = p_org;
+  elsif p_state = 'paused' then update public.orgs set state = 'paused' where id = p_org; end if;
+end $$;`;
+  const session = await loadOn(
+    'pglite',
+    `create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null, state text not null default 'new');
+create table public.org_members (org_id uuid not null references public.orgs, user_id uuid not null references auth.users, primary key (org_id, user_id));
+${fn('a_set_state')}${fn('b_set_state')}${fn('z_set_state')}`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const out = await callFunctions(session, snapshot, world, { calls: 6, ms: 600_000 });
+    const called = new Set(out.rows.filter((r) => r.calls.length > 0).map((r) => r.name));
+    expect(called).toEqual(new Set(['a_set_state', 'b_set_state', 'z_set_state']));
+    expect(out.stopped).toMatch(/budget of 6 calls reached/);
+  } finally {
+    await session.close();
+  }
 });

@@ -109,6 +109,18 @@ function tenantValue(snapshot: Snapshot, world: World, victim: Persona, key: str
   return undefined;
 }
 
+const claimTexts = new WeakMap<Snapshot, readonly string[]>();
+
+/** Policies and function bodies that read a key of the JWT's claims or of the users' metadata. */
+function claimReaders(snapshot: Snapshot): readonly string[] {
+  const hit = claimTexts.get(snapshot);
+  if (hit) return hit;
+  const reads = /auth\s*\.\s*jwt\s*\(|request\.jwt|app_metadata|user_metadata|raw_app_meta_data|raw_user_meta_data/i;
+  const texts = [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')].filter((t) => reads.test(t));
+  claimTexts.set(snapshot, texts);
+  return texts;
+}
+
 /** Values a role key may take: the enum it is cast to, the literals policies and helpers compare a column of its name with; true for a flag. */
 function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: string): string[] {
   const cast = new RegExp(`->>\\s*'${key}'\\s*\\)*\\s*::\\s*"?([A-Za-z_][\\w]*)"?(?:\\s*\\.\\s*"?([A-Za-z_][\\w]*)"?)?`, 'i').exec(source);
@@ -119,9 +131,13 @@ function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: str
   const compared = [...comparedLiterals(snapshot, key)];
   // The metadata read itself compared: `(raw_user_meta_data ->> 'role')::text = 'admin'`, `... ->> 'role' in ('admin', 'staff')`.
   const read = new RegExp(`->>\\s*'${key}'\\s*\\)*\\s*(?:::\\s*\\w+\\s*\\)*\\s*)?(?:=|<>|!=|in\\s*\\()\\s*'((?:[^']|'')+)'((?:\\s*,\\s*'(?:[^']|'')*')*)`, 'gi');
-  for (const m of source.matchAll(read)) {
-    compared.push(m[1]!.replaceAll("''", "'"));
-    for (const more of (m[2] ?? '').matchAll(/'((?:[^']|'')*)'/g)) compared.push(more[1]!.replaceAll("''", "'"));
+  // In the function that reads it, and wherever the key is read from the claims or the metadata
+  // (`auth.jwt() -> 'app_metadata' ->> 'account_type' = 'admin'` in a policy: what the copied key decides).
+  for (const text of [source, ...claimReaders(snapshot)]) {
+    for (const m of text.matchAll(read)) {
+      compared.push(m[1]!.replaceAll("''", "'"));
+      for (const more of (m[2] ?? '').matchAll(/'((?:[^']|'')*)'/g)) compared.push(more[1]!.replaceAll("''", "'"));
+    }
   }
   const values = byPrivilege([...new Set([...labels, ...compared])]);
   if (values.length > 0) return values.slice(0, MAX_VALUES);

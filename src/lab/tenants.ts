@@ -239,6 +239,12 @@ export function accessTexts(snapshot: Snapshot): string[] {
   return [...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? '']), ...snapshot.functions.map((f) => f.source ?? '')];
 }
 
+/** A column that says where a membership is in its life: requested, active, accepted, confirmed. */
+const MEMBER_STATE = /(^|_)(status|state|active|accepted|approved|confirmed|verified|enabled|joined)$/i;
+
+/** A column that grants something beyond the membership itself. */
+const PRIVILEGE_WORD = /admin|super|owner|staff|manager|moderator|role|permission|can_|is_paid|premium/i;
+
 /**
  * The state a membership's other columns must be in for the helpers and policies to count it
  * (`membership_status in ('trial', 'active')`, `accepted = true`): per column (not the role, not a
@@ -252,7 +258,9 @@ export function memberState(snapshot: Snapshot, root: TenantRoot, rel: Relation,
   const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
   const texts = accessTexts(snapshot).filter((t) => naming.test(t));
   for (const c of rel.columns) {
-    if (c.name === root.roleColumn || keys.has(c.name) || c.generated || c.identity || /(^|_)(deleted|removed|revoked|left|ended|expired|banned)(_at|_on)?$/i.test(c.name)) continue;
+    // A lifecycle (`status`, `is_active`, `accepted`), never a privilege (`is_super_admin`, `can_invite`): what
+    // makes a membership count, not what it grants beyond the role.
+    if (c.name === root.roleColumn || keys.has(c.name) || c.generated || c.identity || !MEMBER_STATE.test(c.name) || PRIVILEGE_WORD.test(c.name)) continue;
     const boolean = c.type === 'boolean';
     const allowed = boolean ? ['true', 'false'] : (enumLabels.get(c.typeName) ?? checkLiterals(constraints, c.name));
     if (allowed.length === 0) continue;

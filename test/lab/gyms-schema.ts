@@ -6,7 +6,8 @@ create table public.gyms (id uuid primary key default gen_random_uuid(), name te
 create type public.member_status as enum ('pending', 'active', 'cancelled');
 create table public.gym_members (id uuid primary key default gen_random_uuid(), gym_id uuid not null references public.gyms on delete cascade,
   user_id uuid not null references public.profiles, role text not null default 'member' check (role in ('leader', 'member')),
-  status public.member_status not null default 'pending', coach_user_id uuid references public.profiles, unique (gym_id, user_id));
+  status public.member_status not null default 'pending', coach_user_id uuid references public.profiles, unique (gym_id, user_id),
+  is_super_admin boolean not null default false);
 -- A member may not coach itself (a rule on an optional value).
 create function public.no_self_coach() returns trigger language plpgsql as $$
 begin
@@ -30,6 +31,9 @@ create policy "own profile" on public.profiles for all to authenticated using (i
 create policy "members read their gym" on public.gyms for select to authenticated using (public.is_gym_member(id) or owner_user_id = auth.uid());
 create policy "members read members" on public.gym_members for select to authenticated using (user_id = auth.uid() or public.is_gym_member(gym_id));
 create policy "members read invoices" on public.invoices for select to authenticated using (public.is_gym_member(gym_id));
+-- The platform's staff: a flag on a membership, a privilege and not a state the world's members are in.
+create policy "super admins read invoices" on public.invoices for select to authenticated
+  using (exists (select 1 from public.gym_members m where m.user_id = auth.uid() and m.is_super_admin = true));
 create policy "members read offers" on public.offers for select to authenticated using (gym_id is null or public.is_gym_member(gym_id));
 -- A request to join any gym: pending until staff approve it.
 create function public.request_membership(p_gym_id uuid) returns void language sql security definer set search_path = '' as $$

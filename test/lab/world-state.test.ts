@@ -48,6 +48,8 @@ test('pglite: the world satisfies a length CHECK and a scoped CHECK, and its mem
     const members = world.made.get('public.gym_members') ?? [];
     expect(members.length).toBeGreaterThan(0);
     expect(new Set(members.map((m) => m.row['status']))).toEqual(new Set(['active']));
+    // A flag that grants more than membership stays as the schema makes it.
+    expect(new Set(members.map((m) => m.row['is_super_admin']))).toEqual(new Set([false]));
     // The offers: one arm of the CHECK, the row tied to its gym rather than the platform's.
     expect((world.made.get('public.offers') ?? []).every((m) => m.row['scope'] === 'gym' && m.row['gym_id'] !== null)).toBe(true);
   } finally {

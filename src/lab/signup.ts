@@ -130,7 +130,11 @@ function roleValuesOf(snapshot: Snapshot, world: World, source: string, key: str
     : [];
   const compared = [...comparedLiterals(snapshot, key)];
   // The metadata read itself compared: `(raw_user_meta_data ->> 'role')::text = 'admin'`, `... ->> 'role' in ('admin', 'staff')`.
-  const read = new RegExp(`->>\\s*'${key}'\\s*\\)*\\s*(?:::\\s*\\w+\\s*\\)*\\s*)?(?:=|<>|!=|in\\s*\\()\\s*'((?:[^']|'')+)'((?:\\s*,\\s*'(?:[^']|'')*')*)`, 'gi');
+  // As written or as Postgres prints it (`'account_type'::text`), under a COALESCE with a default (`coalesce(… ->> 'account_type', '') = 'admin'`).
+  const read = new RegExp(
+    `->>\\s*'${key}'(?:\\s*::\\s*\\w+)?\\s*\\)*\\s*(?:,\\s*'(?:[^']|'')*'(?:\\s*::\\s*\\w+)?\\s*\\)+\\s*)?(?:::\\s*\\w+\\s*\\)*\\s*)?(?:=|<>|!=|in\\s*\\()\\s*'((?:[^']|'')+)'((?:\\s*,\\s*'(?:[^']|'')*')*)`,
+    'gi',
+  );
   // In the function that reads it, and wherever the key is read from the claims or the metadata
   // (`auth.jwt() -> 'app_metadata' ->> 'account_type' = 'admin'` in a policy: what the copied key decides).
   for (const text of [source, ...claimReaders(snapshot)]) {

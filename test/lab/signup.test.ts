@@ -138,11 +138,11 @@ create policy "owners read their members" on public.organization_members for sel
     expect(signUpFindings(report).find((f) => f.object.name === 'is_admin')!.message).toMatch(/which public\.is_admin reads from the caller's user metadata \(the user also sets it later with supabase\.auth\.updateUser\(\)\)/);
   });
 
-  test('a sign-up trigger that copies keys of the user metadata into the app metadata: the values a policy compares the claim with are tried, and the copied admin type reads the audit log (critical)', async () => {
+  test('a sign-up trigger that copies keys of the user metadata into the app metadata: the values a policy compares the claim with (under a COALESCE, as Postgres prints it) are tried, and the copied admin type reads the audit log (critical)', async () => {
     const schema = (copied: string) => `
 create table public.audit_log (id uuid primary key default gen_random_uuid(), actor_id uuid not null references auth.users on delete cascade, action text not null);
 alter table public.audit_log enable row level security;
-create policy "admins read the audit log" on public.audit_log for select to authenticated using ((auth.jwt() -> 'app_metadata' ->> 'account_type') = 'admin');
+create policy "admins read the audit log" on public.audit_log for select to authenticated using (coalesce(auth.jwt() -> 'app_metadata' ->> 'account_type', '') = 'admin');
 create function public.sync_signup_app_metadata() returns trigger language plpgsql security definer set search_path = public as $$
 begin
   new.raw_app_meta_data := coalesce(new.raw_app_meta_data, '{}'::jsonb) || jsonb_build_object('account_type', ${copied});

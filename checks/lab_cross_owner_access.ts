@@ -145,7 +145,10 @@ export default defineCheck({
       const inverted = reader.persona === 'anon' && outsider !== undefined && typeof outsider.select === 'object' && cellRows(outsider.select) < cellRows(reader.select);
       // Reading others' rows is how a public table works (posts, profiles): high only where the rows
       // carry sensitive columns, belong to a tenant, or are open to anon alone; a directory of public rows stays low.
-      const level: Level = sensitive.length > 0 || tenant !== undefined || inverted ? 'high' : 'low';
+      // Rows the outsider reads only because their owners published them (a public gym, a public
+      // workout: with every publication flag private, it reads none): the owners' choice, not a leak.
+      const published = (ctx.snapshot.labPublished ?? []).includes(`${rel.schema}.${rel.name}`) && (reader.persona === 'anon' || reader.persona === 'outsider');
+      const level: Level = !published && (sensitive.length > 0 || tenant !== undefined || inverted) ? 'high' : 'low';
       // Beside a write finding, reads add something only when they say more than the write.
       if (out.length > 0 && level === 'low') return out;
       const who = WHO[reader.persona]!;
@@ -159,7 +162,9 @@ export default defineCheck({
           level,
           message:
             `Measured in the lab: ${who} reads ${read} row${read === 1 ? '' : 's'} ${others(reader.select) > 0 ? 'of other users' : 'with no owner (a table with no owner column: written by users or by the service)'} in ${name}` +
-            (why.length > 0 ? `, ${why.join('; ')}.` : ' (fine if the table is public by design).'),
+            (published
+              ? `, only rows their owners published: with every publication flag of the lab's rows private (is_public, visibility), it reads none${why.length > 0 ? ` (${why.join('; ')})` : ''}.`
+              : why.length > 0 ? `, ${why.join('; ')}.` : ' (fine if the table is public by design).'),
           object: relationObject(rel),
           detail: 'read',
           roles: [reader.persona === 'anon' ? 'anon' : 'authenticated'],

@@ -251,7 +251,7 @@ export async function runAudit(target: Target, options: AuditOptions = {}): Prom
   snapshot = {
     ...snapshot,
     ...(opened.noWorkload ? { noWorkload: true } : {}),
-    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, labTables: lab.tables, ...(lab.functions ? { labFunctions: lab.functions } : {}), ...(lab.tenants ? { labTenants: lab.tenants.map((t) => ({ root: t.root, membership: t.membership })) } : {}) } : {}),
+    ...(lab ? { labAttacks: lab.attacks, labMatrix: lab.matrix, ...(lab.published ? { labPublished: lab.published } : {}), labTables: lab.tables, ...(lab.functions ? { labFunctions: lab.functions } : {}), ...(lab.tenants ? { labTenants: lab.tenants.map((t) => ({ root: t.root, membership: t.membership })) } : {}) } : {}),
     ...(migrationCatalog ? { migrationCatalog } : {}),
     ...(opened.failedStatements && opened.failedStatements.length > 0 ? { failedStatements: opened.failedStatements } : {}),
     ...(opened.seededAccounts && opened.seededAccounts.length > 0 ? { seededAccounts: opened.seededAccounts } : {}),

@@ -10,6 +10,7 @@ import type { Relation, Snapshot } from '../model/snapshot.ts';
 import { searchAttacks } from './attack.ts';
 import { callFunctions } from './calls.ts';
 import { measureMatrix } from './matrix.ts';
+import { publishedOnly } from './published.ts';
 import { readViews } from './views.ts';
 import { buildWorld, type World } from './world.ts';
 
@@ -39,6 +40,8 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
       (r.schema === 'storage' && r.name === 'objects' && world.made.has('storage.objects')),
   );
   const { rows: matrix, stopped: matrixStopped } = await measureMatrix(session, snapshot, world, tables, MATRIX_BUDGET_MS);
+  // What a stranger reads only because its owners published it (a public gym, a public workout).
+  const published = await publishedOnly(session, snapshot, world, tables, matrix);
   onStage?.('attack search');
   const search = await searchAttacks(session, snapshot, world, tables, BUDGET);
   onStage?.('persona × function');
@@ -52,7 +55,7 @@ export async function runLab(session: Session, snapshot: Snapshot, onStage?: (st
     report: {
       accounts: world.accounts.map((a) => a.name),
       ...(world.tenants.roots.length > 0 ? { tenants: world.tenants.roots.map((t) => ({ root: qualified(t.root.schema, t.root.name), membership: qualified(t.membership.schema, t.membership.name), ...(t.roleColumn ? { roleColumn: t.roleColumn } : {}), roles: t.roles })) } : {}),
-      tables: world.tables, matrix, ...(matrixStopped ? { matrixStopped } : {}), attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
+      tables: world.tables, matrix, ...(matrixStopped ? { matrixStopped } : {}), ...(published.length > 0 ? { published } : {}), attacks: search.attacks, attempts: search.attempts, ...(search.stopped ? { stopped: search.stopped } : {}),
       functions: functions.rows,
       functionCalls: { calls: functions.calls, ...(functions.stopped ? { stopped: functions.stopped } : {}) },
       views: views.rows,

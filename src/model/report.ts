@@ -171,6 +171,8 @@ export interface LabReport {
   readonly matrix: readonly LabMatrixRow[];
   /** Why the matrix stopped before the last table (its time budget), if it did: the tables after it are not measured. */
   readonly matrixStopped?: string;
+  /** Tables the outsider reads other owners' rows of only through what they published (`is_public`, `visibility = 'public'`): with those private, none (src/lab/published.ts). */
+  readonly published?: readonly string[];
   /** Attacks the lab confirmed: a write that made another owner's rows visible to the attacker. */
   readonly attacks: readonly LabAttack[];
   /** Writes tried by the attack search, and why it stopped early, if it did. */

@@ -465,6 +465,8 @@ export interface Snapshot {
   readonly labAttacks?: readonly LabAttack[];
   /** The lab's access matrix (embedded targets): absent when no lab ran, then lab_cross_owner_access is silent. */
   readonly labMatrix?: readonly LabMatrixRow[];
+  /** Tables whose other owners' rows the outsider reads only through what their owners published (`schema.name`). */
+  readonly labPublished?: readonly string[];
   /** The lab's persona × function calls: absent when no lab ran, then lab_function_cross_owner is silent. */
   readonly labFunctions?: readonly LabFunctionRow[];
   /** Per table the lab's world filled (`rows`: rows it added; 0 with `reason` 'made by sign-up': a trigger made them): absent when no lab ran. */

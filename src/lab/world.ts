@@ -460,7 +460,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       // An allowlist the operator fills, that a gate asks about (`exists (select 1 from developer_users
       // where user_id = auth.uid())`): no account of the world is on it, or each would pass the gate.
       const allowlist = keyed && !selfServed(snapshot, rel) && gateReads(snapshot, rel);
-      const writers = allowlist ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
+      // The platform's own staff (`platform_operator_accounts`, `super_admins`: privileged, tied to no
+      // tenant): alice and bob are customers, not the operator's staff, or every tenant's rows would be theirs by design.
+      const platformStaff = keyed && PRIVILEGED.test(rel.name) && !snapshot.constraints.some((c) => c.type === 'foreign_key' && c.schema === rel.schema && c.table === rel.name && tenants.roots.some((t) => t.root.schema === c.refSchema && t.root.name === c.refTable));
+      const writers = allowlist || platformStaff ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
       const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
@@ -473,7 +476,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
         continue;
       }
       let rows = 0;
-      let reason: string | undefined = owners.length === 0 ? 'no account to own rows' : allowlist ? 'an allowlist only the operator fills, that a gate reads: no account of the world is on it' : undefined;
+      let reason: string | undefined =
+        owners.length === 0 ? 'no account to own rows'
+        : allowlist ? 'an allowlist only the operator fills, that a gate reads: no account of the world is on it'
+        : platformStaff ? "the platform's own privileged accounts, tied to no tenant: no customer of the world is one"
+        : undefined;
       let code: string | undefined;
       const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       const fill = async () => {

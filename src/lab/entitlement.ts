@@ -33,13 +33,19 @@ export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: st
   const name = literalPattern(column);
   const uses = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?(?:=|<>|!=|>=?|<=?|\\bin\\s*\\(|[-+]\\s*\\d|is\\s+(?:not\\s+)?true)|(?:=|<>|!=|>=?|<=?)\\s*(?:\\w+\\.)?"?${name}\\b|coalesce\\s*\\(\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
   const out: string[] = [];
-  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && uses.test(f.source)) out.push(`${f.schema}.${f.name}`);
+  // What an UPDATE's SET list writes (`set trial_ends_at = now() + interval '14 days'`) is a write, not a read.
+  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && uses.test(withoutSetLists(f.source))) out.push(`${f.schema}.${f.name}`);
   // The table's own write policies say who may write it, not what it grants.
   for (const p of snapshot.policies) {
     if (p.schema === rel.schema && p.table === rel.name && p.command !== 'SELECT' && p.command !== 'ALL') continue;
     if (uses.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
   }
   return [...new Set(out)].sort();
+}
+
+/** A body with the assignments of its UPDATE … SET lists (and ON CONFLICT DO UPDATE SET) taken out, up to the WHERE, RETURNING, FROM or the statement's end. */
+export function withoutSetLists(source: string): string {
+  return source.replace(/\bset\s+(?![\w$]+\s+(?:to|=)\s*[\w$'"]+\s*;)[\s\S]*?(?=\bwhere\b|\breturning\b|\bfrom\b|;|$)/gi, 'set ');
 }
 
 /** Values worth more than `current` for the column, most telling first. */

@@ -123,3 +123,30 @@ ${subscriptionWrite}
     expect(report.lab!.attacks.filter((a) => a.entitlement !== undefined)).toEqual([]);
   });
 });
+
+test('a column a function only writes (an UPDATE … SET, an upsert) is no entitlement: a trial end the join review sets, a tier the anonymiser resets', async () => {
+  const { withoutSetLists } = await import('../../src/lab/entitlement.ts');
+  expect(withoutSetLists(`update member_subscriptions set trial_ends_at = now() + interval '14 days', status = 'trialing' where id = v_id; if v.trial_ends_at > now() then return; end if;`)).toBe(
+    `update member_subscriptions set where id = v_id; if v.trial_ends_at > now() then return; end if;`,
+  );
+  const report = await auditMigration(`
+create table public.profiles (id uuid primary key references auth.users on delete cascade, display_name text, rank_tier text not null default 'rookie' check (rank_tier in ('rookie', 'legend')));
+alter table public.profiles enable row level security;
+create policy "own profile" on public.profiles for all to authenticated using (id = auth.uid()) with check (id = auth.uid());
+-- Resets a user's tier when it is anonymised: it writes rank_tier, it never reads it.
+create function public.anonymize_user(p_user uuid) returns void language sql security definer set search_path = '' as $$
+  update public.profiles set rank_tier = 'rookie', display_name = null where id = p_user $$;
+revoke execute on function public.anonymize_user(uuid) from public, anon, authenticated;
+`);
+  expect(report.lab!.attacks.filter((a) => a.entitlement !== undefined)).toEqual([]);
+  // Once a policy compares it, it is one.
+  const read = await auditMigration(`
+create table public.profiles (id uuid primary key references auth.users on delete cascade, rank_tier text not null default 'rookie' check (rank_tier in ('rookie', 'legend')));
+create table public.lounges (id uuid primary key default gen_random_uuid(), name text not null);
+alter table public.profiles enable row level security;
+alter table public.lounges enable row level security;
+create policy "own profile" on public.profiles for all to authenticated using (id = auth.uid()) with check (id = auth.uid());
+create policy "legends only" on public.lounges for select to authenticated using (exists (select 1 from public.profiles p where p.id = auth.uid() and p.rank_tier = 'legend'));
+`);
+  expect(read.lab!.attacks.filter((a) => a.entitlement !== undefined).map((a) => a.column)).toEqual(['rank_tier']);
+});

@@ -74,3 +74,35 @@ test('without the self-join policy: no membership of another gym is confirmed', 
   expect(report.findings.filter((f) => f.object.name === 'gym_members' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
 });
 
+
+const CLUBS = (eventsPolicy: string) => `
+create table public.clubs (id uuid primary key default gen_random_uuid(), name text not null, is_public boolean not null default true);
+create table public.club_members (club_id uuid not null references public.clubs, user_id uuid not null references auth.users, role text not null default 'member' check (role in ('owner', 'member')), primary key (club_id, user_id));
+create table public.club_events (id uuid primary key default gen_random_uuid(), club_id uuid not null references public.clubs, title text not null, contact_email text);
+-- The platform's own staff: no tenant, a privilege.
+create table public.platform_admins (user_id uuid primary key references auth.users, since timestamptz not null default now());
+alter table public.clubs enable row level security;
+alter table public.club_members enable row level security;
+alter table public.club_events enable row level security;
+alter table public.platform_admins enable row level security;
+create function public.can_view_club(c uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.clubs k where k.id = c and (k.is_public or exists (select 1 from public.club_members m where m.club_id = c and m.user_id = auth.uid())))
+      or exists (select 1 from public.platform_admins a where a.user_id = auth.uid()) $$;
+create policy "visible clubs" on public.clubs for select to authenticated using (public.can_view_club(id));
+create policy "members" on public.club_members for select to authenticated using (user_id = auth.uid());
+create policy "admins list themselves" on public.platform_admins for select to authenticated using (user_id = auth.uid());
+create policy "admins add admins" on public.platform_admins for insert to authenticated with check (exists (select 1 from public.platform_admins a where a.user_id = auth.uid()));
+create policy "events" on public.club_events for select to authenticated using (${eventsPolicy});
+`;
+
+test("rows a stranger reads only because their owners published them (a public club's events) are the owners' choice: low, not high; the platform's staff table gets no customer of the world", async () => {
+  const report = await auditMigration(CLUBS('public.can_view_club(club_id)'));
+  expect(report.lab!.published).toContain('public.club_events');
+  expect(report.findings.filter((f) => f.object.name === 'club_events' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
+  expect(report.findings.find((f) => f.check === 'lab_cross_owner_access' && f.object.name === 'club_events')?.message).toMatch(/only rows their owners published/);
+  expect(report.lab!.tables.find((t) => t.name === 'platform_admins')).toMatchObject({ rows: 0, reason: expect.stringMatching(/platform's own privileged accounts/) });
+  // A helper that lets everyone in whatever the owner chose (a typo'd condition): still another tenant's rows.
+  const open = await auditMigration(CLUBS('public.can_view_club(club_id)').replace('(k.is_public or exists', '(k.name is not null or exists'));
+  expect(open.lab!.published ?? []).not.toContain('public.club_events');
+  expect(open.findings.find((f) => f.object.name === 'club_events' && /Measured in the lab: any signed-up account .* reads 2 rows of other users/.test(f.message))?.level).toBe('high');
+});

@@ -45,6 +45,11 @@ function tableKey(schema: string, name: string): string {
   return `${schema}\u0000${name}`;
 }
 
+/** A function finding's key: its schema and signature (`name(args)`), as the lab's calls are kept. */
+function functionKey(f: Finding): string {
+  return tableKey(f.object.schema, f.object.function ?? f.object.name);
+}
+
 /** What the lab measured, indexed once per report. */
 interface LabIndex {
   readonly lab: LabReport;
@@ -62,6 +67,8 @@ interface LabIndex {
   readonly strangerChanges: ReadonlyMap<string, string>;
   /** Functions whose calls did that only with ids the caller cannot learn through the API: what they did, by function. */
   readonly needsIds: ReadonlyMap<string, string>;
+  /** Names (`schema\0name`) with more than one function: an attack by name says nothing of which. */
+  readonly overloaded: ReadonlySet<string>;
   /** Views read as anon or the outsider (persona × view): what each gave away, by view (an empty list: nothing). */
   readonly views: ReadonlyMap<string, { readonly leaks: readonly string[]; readonly rows: number }>;
   /** Tables whose rows with sensitive columns anon or the outsider read in the lab (lab_cross_owner_access, high). */
@@ -96,14 +103,16 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   }
   const strangerChanges = new Map<string, string>();
   const needsIds = new Map<string, string>();
-  const batchLeaks = new Set(findings.filter((f) => f.check === 'lab_function_cross_owner' && (f.level === 'critical' || f.level === 'high') && f.object.type === 'function').map((f) => tableKey(f.object.schema, f.object.name)));
+  // A function by its signature: two overloads of a name are two functions (one may not even be callable).
+  const batchLeaks = new Set(findings.filter((f) => f.check === 'lab_function_cross_owner' && (f.level === 'critical' || f.level === 'high') && f.object.type === 'function').map((f) => functionKey(f)));
   for (const row of lab.functions ?? []) {
+    const signature = tableKey(row.schema, `${row.name}(${row.args})`);
     for (const call of row.calls) {
       const platform = platformWrites(row.persona, call);
-      if (platform && !strangerChanges.has(tableKey(row.schema, row.name))) strangerChanges.set(tableKey(row.schema, row.name), `called in the lab as ${row.persona}, it ${platform.text}`);
+      if (platform && !strangerChanges.has(signature)) strangerChanges.set(signature, `called in the lab as ${row.persona}, it ${platform.text}`);
       // A function with no arguments acts on what it picks itself: it counts where what it returned
       // is high by itself (another tenant's rows, a sensitive column: lab_function_cross_owner says).
-      const batch = call.args === 'own' && row.args === '' && batchLeaks.has(tableKey(row.schema, row.name));
+      const batch = call.args === 'own' && row.args === '' && batchLeaks.has(signature);
       if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
       const effects = [
         ...(batch ? [] : (call.joined ?? [])).map((t) => `made the caller a member of another tenant (${t}${call.redeemedBy ? `, once it called ${call.redeemedBy} with the rows the call inserted` : ''})`),
@@ -113,7 +122,7 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
           .map(([t, o]) => [o.updated > 0 ? `updated ${o.updated}` : '', o.deleted > 0 ? `deleted ${o.deleted}` : ''].filter(Boolean).join(' and ') + ` row(s) of another user in ${t}`),
         ...(call.leaked && call.leaked.length > 0 ? [`returned another user's ${call.leaked.join(', ')}`] : []),
       ];
-      const key = tableKey(row.schema, row.name);
+      const key = signature;
       // Deleting someone's rows or joining their tenant stays confirmed (high, one level lower, in lab_function_cross_owner).
       const severe = (call.joined ?? []).length > 0 || Object.values(call.others ?? {}).some((o) => o.deleted > 0);
       if (effects.length > 0 && (call.unlearned ?? []).length > 0 && !severe) {
@@ -133,7 +142,10 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
   }
   // Where the matrix's own finding says anon or the outsider read other people's sensitive rows.
   const sensitiveReads = new Set(findings.filter((f) => f.check === 'lab_cross_owner_access' && f.fingerprint.endsWith(':read') && f.level === 'high').map((f) => tableKey(f.object.schema, f.object.name)));
-  return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges, needsIds };
+  const signatures = new Map<string, Set<string>>();
+  for (const row of lab.functions ?? []) signatures.set(tableKey(row.schema, row.name), (signatures.get(tableKey(row.schema, row.name)) ?? new Set<string>()).add(row.args));
+  const overloaded = new Set([...signatures].filter(([, a]) => a.size > 1).map(([k]) => k));
+  return { lab, views, sensitiveReads, matrix, rows: new Map(lab.tables.map((t) => [tableKey(t.schema, t.name), t])), attacked, called, buckets, strangerChanges, needsIds, overloaded };
 }
 
 /**
@@ -159,10 +171,12 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
   const searched = `${lab.attempts} write${lab.attempts === 1 ? '' : 's'} and call${lab.attempts === 1 ? '' : 's'} with victims' ids, role values and NULLs, as anon, a signed-up outsider and a user of another tenant`;
   const stopped = lab.stopped ? `, before the search stopped (${lab.stopped})` : '';
   if (claim === 'call') {
-    if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
-    const changed = index.strangerChanges.get(key);
+    const signature = functionKey(f);
+    // An attack names the function, not its overload: it speaks for a name with one function only.
+    if (index.called.has(key) && !index.overloaded.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
+    const changed = index.strangerChanges.get(signature);
     if (changed) return { status: 'confirmed', why: changed };
-    const needs = index.needsIds.get(key);
+    const needs = index.needsIds.get(signature);
     if (needs) return { status: 'unconfirmed', why: needs };
     return { status: 'unconfirmed', why: `the lab called it as anon and as a signed-up outsider with another user's ids and with NULLs (${searched}${stopped}), and no call returned or opened another user's rows` };
   }
@@ -172,7 +186,7 @@ export function verdictOf(f: Finding, claim: LabClaim, index: LabIndex): Verdict
     return { status: 'unconfirmed', why: `the lab uploaded, read, overwrote and deleted objects of another user in every bucket as anon and as a signed-up outsider, and reached none${stopped}` };
   }
   if (f.object.type === 'function') {
-    if (index.called.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
+    if (index.called.has(key) && !index.overloaded.has(key)) return { status: 'confirmed', why: 'a lab attack called it' };
     return { status: 'unconfirmed', why: `no lab attack went through it (${searched}${stopped})` };
   }
   const view = index.views.get(key);

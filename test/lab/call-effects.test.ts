@@ -150,3 +150,21 @@ ${fn('a_set_state')}${fn('b_set_state')}${fn('z_set_state')}`,
     await session.close();
   }
 });
+
+test('two overloads of a name are two functions: the one whose calls rename another owner’s note is confirmed, the one that writes nothing is not, though a lab attack names them both', async () => {
+  const report = await auditMigration(`
+create table public.notes (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, title text not null);
+alter table public.notes enable row level security;
+create policy "own notes" on public.notes for all to authenticated using (owner_id = auth.uid()) with check (owner_id = auth.uid());
+-- A board everyone reads: the ids are no secret.
+create policy "everyone reads notes" on public.notes for select to anon, authenticated using (true);
+create function public.rename_note(p_note_id uuid, p_title text) returns void language sql security definer set search_path = '' as $$
+  update public.notes set title = p_title where id = p_note_id $$;
+-- The same name, one argument: it writes the title back as it was.
+create function public.rename_note(p_note_id uuid) returns void language sql security definer set search_path = '' as $$
+  update public.notes set title = title where id = p_note_id $$;
+`);
+  const level = (args: string) => report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.function === `rename_note(${args})`)?.level;
+  expect(level('p_note_id uuid, p_title text')).toMatch(/critical|high/);
+  expect(level('p_note_id uuid')).toBe('medium');
+});

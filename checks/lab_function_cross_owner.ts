@@ -93,14 +93,22 @@ export default defineCheck({
           // Ids the caller has no way to learn (random uuids no table it reads shows): a capability it
           // lacks, short of a leak. One level lower: the flaw is there, the attacker needs a leaked id to use it.
           const unlearned = call.unlearned ?? [];
+          const through = call.learnedThrough ?? [];
+          const lower = (l: Level) => (l === 'critical' ? ('high' as const) : l === 'high' ? ('medium' as const) : l);
           const effect =
             worst && unlearned.length > 0
               ? {
                   ...worst,
-                  level: worst.level === 'critical' ? ('high' as const) : worst.level === 'high' ? ('medium' as const) : worst.level,
+                  level: lower(worst.level),
                   text: `${worst.text} — given ${unlearned.join(', ')} of another user's, random uuids or tokens the caller cannot read anywhere through the API (only a leaked id opens it)`,
                 }
-              : worst;
+              : worst && through.length > 0
+                ? {
+                    ...worst,
+                    level: lower(worst.level),
+                    text: `${worst.text} — given another user's ids or tokens that the caller learns only from what ${through.join(', ')} returns (that leak is reported on its own; closed, this call needs ids nobody shows)`,
+                  }
+                : worst;
           const aside = call.setAside ?? [];
           const keys = aside.length > 3 ? `${aside.slice(0, 3).join(', ')} and ${aside.length - 3} more foreign keys` : aside.join(', ');
           const rules = call.triggersAside ?? [];

@@ -128,6 +128,9 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
       if (effects.length > 0 && (call.unlearned ?? []).length > 0 && !severe) {
         // The ids were the lab's to give: the caller could not have learned them.
         if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but it was given ${call.unlearned!.join(', ')}: random uuids or tokens the caller cannot read anywhere through the API`);
+      } else if (effects.length > 0 && (call.learnedThrough ?? []).length > 0 && !severe) {
+        // The ids came from another function's leak: the flaw is there.
+        if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but the caller learns those ids only from what ${call.learnedThrough!.join(', ')} returns, reported on its own`);
       } else if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
     }
   }

@@ -311,7 +311,7 @@ export async function callFunctions(
     // runs out leaves each function called, not the last functions of the alphabet uncalled.
     tasks.sort((x, y) => x.rank - y.rank || x.turn - y.turn || x.order - y.order);
     const made = new Map<Task, LabCall>();
-    const outputs = new Map<string, { output: string; given: readonly (string | null)[] }[]>();
+    const outputs = new Map<string, { output: string; given: readonly (string | null)[]; fn: string }[]>();
     for (const task of tasks) {
       if (calls >= budget.calls || performance.now() - started > budget.ms) {
         stopped = `${calls >= budget.calls ? `budget of ${budget.calls} calls reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`}: ${tasks.length - calls} of ${tasks.length} calls not made (the callers' own ids and NULLs go last)`;
@@ -328,7 +328,7 @@ export async function callFunctions(
       const guessable = task.values.every((v) => v === null || v === task.persona?.id || !UUID.test(v));
       if (output && (task.label === 'own' || task.label === 'nulls' || guessable)) {
         // In lower case once, as the ids are compared: not again for every id looked for.
-        outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT).toLowerCase(), given: task.values.map((v) => v?.toLowerCase() ?? null) }]);
+        outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT).toLowerCase(), given: task.values.map((v) => v?.toLowerCase() ?? null), fn: `${task.fn.schema}.${task.fn.name}` }]);
       }
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
@@ -380,6 +380,9 @@ export async function callFunctions(
     );
     for (const [task, call] of made) {
       const unknown = learnable.unknown(task);
+      // Ids it learns only from what another function returns: that function's leak, reported on it.
+      const leakedBy = learnable.leakedBy(task);
+      if (unknown.length === 0 && leakedBy.length > 0) made.set(task, { ...call, learnedThrough: leakedBy });
       if (unknown.length === 0) continue;
       // An id the caller cannot learn is a capability only if the call needs that one: once more with
       // values the caller makes up in its place (an event key, a request id it picks itself).
@@ -856,7 +859,7 @@ function didSomething(call: LabCall): boolean {
 }
 
 interface IdTask {
-  readonly fn: { readonly identityArgs: string };
+  readonly fn: { readonly schema: string; readonly name: string; readonly identityArgs: string };
   readonly persona: Persona | null;
   readonly caller: string;
   readonly values: readonly (string | null)[];
@@ -875,8 +878,8 @@ async function learnableIds(
   outsider: Persona | null,
   opened: readonly string[],
   /** Per caller, what its calls returned and what each was given (in lower case): an id in a result it was not given is learned. */
-  outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[] }[]> = new Map(),
-): Promise<{ unknown(task: IdTask): string[] }> {
+  outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[]; fn: string }[]> = new Map(),
+): Promise<{ unknown(task: IdTask): string[]; leakedBy(task: IdTask): string[] }> {
   const asked = new Set(tasks);
   const wanted = new Map<string, { persona: Persona | null; ids: Set<string>; tokens: Set<string> }>();
   // A random uuid of the victim's, or a text argument named like a secret (an invitation's token,
@@ -906,14 +909,17 @@ async function learnableIds(
     .filter((r) => r.columns.length + r.texts.length > 0);
   const objects = snapshot.relations.some((r) => r.schema === 'storage' && r.name === 'objects');
   const learned = new Map<string, Set<string>>();
+  /** Per caller, the ids it learns only from what functions returned, with those functions. */
+  const throughCalls = new Map<string, Map<string, Set<string>>>();
   for (const [caller, { persona, ids, tokens }] of wanted) {
     const seen = new Set<string>();
     learned.set(caller, seen);
     // Returned by a call of the caller's (for anon, of a signed-up account's too) that was not given it.
     const results = [...(outputs.get(caller) ?? []), ...(persona === null && outsider ? (outputs.get(outsider.name) ?? []) : [])];
+    const returned = new Map<string, Set<string>>();
     for (const id of [...ids, ...tokens]) {
       const lower = id.toLowerCase();
-      if (results.some((r) => r.output.includes(lower) && !r.given.some((g) => g !== null && g.includes(lower)))) seen.add(id);
+      for (const r of results) if (r.output.includes(lower) && !r.given.some((g) => g !== null && g.includes(lower))) returned.set(id, (returned.get(id) ?? new Set<string>()).add(r.fn));
     }
     const queries: { kind: 'uuid' | 'token'; sql: string; rel?: string }[] = [
       ...relations.flatMap(({ rel, columns, texts }) => [
@@ -946,13 +952,32 @@ async function learnableIds(
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_learn');
       }
     }
+    // Learned from what a function returned, and from nothing the caller reads itself: the leak is that function's.
+    const only = new Map<string, Set<string>>();
+    for (const [id, fns] of returned) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      only.set(id, fns);
+    }
+    throughCalls.set(caller, only);
   }
+  const argNames = (task: IdTask, keep: (value: string) => boolean) => {
+    const args = argumentsOf(task.fn.identityArgs);
+    return victimIds(task).flatMap((v, i) => (v !== null && keep(v.value) ? [args[i]?.name || `$${i + 1}`] : []));
+  };
   return {
     unknown(task) {
       const seen = learned.get(task.caller);
       if (!seen || !asked.has(task)) return [];
-      const args = argumentsOf(task.fn.identityArgs);
-      return victimIds(task).flatMap((v, i) => (v !== null && !seen.has(v.value) ? [args[i]?.name || `$${i + 1}`] : []));
+      return argNames(task, (v) => !seen.has(v));
+    },
+    leakedBy(task) {
+      const only = throughCalls.get(task.caller);
+      if (!only || !asked.has(task)) return [];
+      const self = `${task.fn.schema}.${task.fn.name}`;
+      const fns = new Set<string>();
+      for (const v of victimIds(task)) for (const f of (v !== null ? only.get(v.value) : undefined) ?? []) if (f !== self) fns.add(f);
+      return [...fns].sort();
     },
   };
 }

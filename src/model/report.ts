@@ -117,6 +117,11 @@ export interface LabCall {
    * learn: the call did the same with them, so they are no capability (an event key it picks itself).
    */
   readonly madeUp?: readonly string[];
+  /**
+   * Functions (`schema.name`) whose results gave the caller the other user's ids this call needed,
+   * which it reads nowhere else: the leak is theirs, this call the use of it.
+   */
+  readonly learnedThrough?: readonly string[];
   readonly result: 'ok' | 'denied' | 'error';
   /** The SQLSTATE of a refusal. */
   readonly sqlstate?: string;

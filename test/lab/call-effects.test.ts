@@ -168,3 +168,23 @@ create function public.rename_note(p_note_id uuid) returns void language sql sec
   expect(level('p_note_id uuid, p_title text')).toMatch(/critical|high/);
   expect(level('p_note_id uuid')).toBe('medium');
 });
+
+test('a token a caller learns only from what another function leaks: the leak is that function’s finding, the token’s own function one level lower', async () => {
+  const report = await auditMigration(`
+create table public.contracts (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, title text not null,
+  share_token uuid not null default gen_random_uuid(), status text not null default 'sent' check (status in ('sent', 'signed')));
+alter table public.contracts enable row level security;
+create policy "own contracts" on public.contracts for all to authenticated using (owner_id = auth.uid()) with check (owner_id = auth.uid());
+-- A cron job's function, left callable: every contract's share link.
+create function public.contracts_due() returns table (id uuid, share_token uuid, email text) language sql stable security definer set search_path = '' as $$
+  select c.id, c.share_token, u.email::text from public.contracts c join auth.users u on u.id = c.owner_id where c.status = 'sent' $$;
+-- The signer's link: whoever holds the token signs, by design.
+create function public.sign_contract(token uuid) returns void language sql security definer set search_path = '' as $$
+  update public.contracts set status = 'signed' where share_token = token $$;
+`);
+  const calls = (report.lab!.functions ?? []).filter((f) => f.name === 'sign_contract' && f.persona === 'anon').flatMap((f) => f.calls);
+  expect(calls.find((c) => c.others?.['public.contracts'])?.learnedThrough).toEqual(['public.contracts_due']);
+  const level = (name: string) => report.findings.filter((f) => f.object.name === name).reduce((l, f) => (['critical', 'high', 'medium', 'low', 'info'].indexOf(f.level) < ['critical', 'high', 'medium', 'low', 'info'].indexOf(l) ? f.level : l), 'info');
+  expect(level('contracts_due')).toMatch(/critical|high/);
+  expect(level('sign_contract')).toBe('medium');
+});

@@ -462,7 +462,9 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const allowlist = keyed && !selfServed(snapshot, rel) && gateReads(snapshot, rel);
       // The platform's own staff (`platform_operator_accounts`, `super_admins`: privileged, tied to no
       // tenant): alice and bob are customers, not the operator's staff, or every tenant's rows would be theirs by design.
-      const platformStaff = keyed && PRIVILEGED.test(rel.name) && !snapshot.constraints.some((c) => c.type === 'foreign_key' && c.schema === rel.schema && c.table === rel.name && tenants.roots.some((t) => t.root.schema === c.refSchema && t.root.name === c.refTable));
+      const keys = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+      const oneRowPerAccount = keyed || keys.some((fk) => fk.type === 'foreign_key' && accountKey(snapshot, fk) && keys.some((k) => (k.type === 'primary_key' || k.type === 'unique') && k.columns.length === fk.columns.length && k.columns.every((col) => fk.columns.includes(col))));
+      const platformStaff = oneRowPerAccount && PRIVILEGED.test(rel.name) && !keys.some((c) => c.type === 'foreign_key' && tenants.roots.some((t) => t.root.schema === c.refSchema && t.root.name === c.refTable));
       const writers = allowlist || platformStaff ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.

@@ -79,8 +79,12 @@ const CLUBS = (eventsPolicy: string) => `
 create table public.clubs (id uuid primary key default gen_random_uuid(), name text not null, is_public boolean not null default true);
 create table public.club_members (club_id uuid not null references public.clubs, user_id uuid not null references auth.users, role text not null default 'member' check (role in ('owner', 'member')), primary key (club_id, user_id));
 create table public.club_events (id uuid primary key default gen_random_uuid(), club_id uuid not null references public.clubs, title text not null, contact_email text);
--- The platform's own staff: no tenant, a privilege.
+-- The platform's own staff: no tenant, a privilege; keyed by the account, or by its profile.
 create table public.platform_admins (user_id uuid primary key references auth.users, since timestamptz not null default now());
+create table public.profiles (id uuid primary key references auth.users on delete cascade, display_name text);
+create table public.platform_operator_accounts (user_id uuid primary key references public.profiles(id) on delete cascade, role text not null default 'read_only');
+alter table public.platform_operator_accounts enable row level security;
+create policy "operators add operators" on public.platform_operator_accounts for insert to authenticated with check (exists (select 1 from public.platform_operator_accounts o where o.user_id = auth.uid() and o.role = 'admin'));
 alter table public.clubs enable row level security;
 alter table public.club_members enable row level security;
 alter table public.club_events enable row level security;
@@ -101,6 +105,7 @@ test("rows a stranger reads only because their owners published them (a public c
   expect(report.findings.filter((f) => f.object.name === 'club_events' && (f.level === 'critical' || f.level === 'high'))).toEqual([]);
   expect(report.findings.find((f) => f.check === 'lab_cross_owner_access' && f.object.name === 'club_events')?.message).toMatch(/only rows their owners published/);
   expect(report.lab!.tables.find((t) => t.name === 'platform_admins')).toMatchObject({ rows: 0, reason: expect.stringMatching(/platform's own privileged accounts/) });
+  expect(report.lab!.tables.find((t) => t.name === 'platform_operator_accounts')).toMatchObject({ rows: 0, reason: expect.stringMatching(/platform's own privileged accounts/) });
   // A helper that lets everyone in whatever the owner chose (a typo'd condition): still another tenant's rows.
   const open = await auditMigration(CLUBS('public.can_view_club(club_id)').replace('(k.is_public or exists', '(k.name is not null or exists'));
   expect(open.lab!.published ?? []).not.toContain('public.club_events');

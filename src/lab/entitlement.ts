@@ -43,9 +43,13 @@ export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: st
   return [...new Set(out)].sort();
 }
 
-/** A body with the assignments of its UPDATE … SET lists (and ON CONFLICT DO UPDATE SET) taken out, up to the WHERE, RETURNING, FROM or the statement's end. */
+/**
+ * A body with the targets of its UPDATE … SET lists (and ON CONFLICT DO UPDATE SET) taken out, up to
+ * the WHERE, RETURNING, FROM or the statement's end: `set trial_ends_at = now() + …` writes the column,
+ * it does not read it; what an assignment reads stays (`set credits = credits - 1` spends them).
+ */
 export function withoutSetLists(source: string): string {
-  return source.replace(/\bset\s+(?![\w$]+\s+(?:to|=)\s*[\w$'"]+\s*;)[\s\S]*?(?=\bwhere\b|\breturning\b|\bfrom\b|;|$)/gi, 'set ');
+  return source.replace(/\bset\s+([\s\S]*?)(?=\bwhere\b|\breturning\b|\bfrom\b|;|$)/gi, (_, list: string) => `set ${list.replace(/(^|,)\s*(?:[\w$]+\.)?"?[\w$]+"?\s*=(?!=)/g, '$1 ')}`);
 }
 
 /** Values worth more than `current` for the column, most telling first. */

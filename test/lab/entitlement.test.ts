@@ -126,9 +126,13 @@ ${subscriptionWrite}
 
 test('a column a function only writes (an UPDATE … SET, an upsert) is no entitlement: a trial end the join review sets, a tier the anonymiser resets', async () => {
   const { withoutSetLists } = await import('../../src/lab/entitlement.ts');
-  expect(withoutSetLists(`update member_subscriptions set trial_ends_at = now() + interval '14 days', status = 'trialing' where id = v_id; if v.trial_ends_at > now() then return; end if;`)).toBe(
-    `update member_subscriptions set where id = v_id; if v.trial_ends_at > now() then return; end if;`,
-  );
+  const written = withoutSetLists(`update member_subscriptions set trial_ends_at = now() + interval '14 days', status = 'trialing' where id = v_id; if v.trial_ends_at > now() then return; end if;`);
+  expect(written).not.toMatch(/trial_ends_at\s*=|status\s*=/);
+  expect(written).toMatch(/v\.trial_ends_at > now\(\)/);
+  // What an assignment reads stays: spending credits reads them.
+  const spent = withoutSetLists(`update profiles set bonus_credits = bonus_credits - 1 where id = auth.uid();`);
+  expect(spent).not.toMatch(/bonus_credits\s*=/);
+  expect(spent).toMatch(/set\s+bonus_credits - 1 where/);
   const report = await auditMigration(`
 create table public.profiles (id uuid primary key references auth.users on delete cascade, display_name text, rank_tier text not null default 'rookie' check (rank_tier in ('rookie', 'legend')));
 alter table public.profiles enable row level security;

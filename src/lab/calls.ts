@@ -381,22 +381,23 @@ export async function callFunctions(
     for (const [task, call] of made) {
       const unknown = learnable.unknown(task);
       // Ids it learns only from what another function returns: that function's leak, reported on it.
-      const leakedBy = learnable.leakedBy(task);
-      if (unknown.length === 0 && leakedBy.length > 0) made.set(task, { ...call, learnedThrough: leakedBy });
-      if (unknown.length === 0) continue;
-      // An id the caller cannot learn is a capability only if the call needs that one: once more with
-      // values the caller makes up in its place (an event key, a request id it picks itself).
+      const leaked = learnable.leakedArgs(task);
+      const needed = [...unknown, ...leaked];
+      if (needed.length === 0) continue;
+      // An id the caller cannot learn (or learns only through a leak) is a capability only if the call
+      // needs that one: once more with values the caller makes up in its place (an event key, a token
+      // the body only stores, a request id it picks itself).
       if (calls < budget.calls + MADE_UP_CALLS) {
         calls++;
         const args = argumentsOf(task.fn.identityArgs);
-        const values = task.values.map((v, i) => (unknown.includes(args[i]?.name || `$${i + 1}`) ? madeUpValue(args[i]?.type ?? 'text', i) : v));
+        const values = task.values.map((v, i) => (needed.includes(args[i]?.name || `$${i + 1}`) ? madeUpValue(args[i]?.type ?? 'text', i) : v));
         const again = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, values, [], !task.fn.securityDefiner, undefined, stageOf(snapshot, task.fn)));
         if (didSomething(again.call)) {
-          made.set(task, { ...again.call, madeUp: unknown, ...(task.victimArgs ? { victimArgs: task.victimArgs } : {}) });
+          made.set(task, { ...again.call, madeUp: needed, ...(task.victimArgs ? { victimArgs: task.victimArgs } : {}) });
           continue;
         }
       }
-      made.set(task, { ...call, unlearned: unknown });
+      made.set(task, unknown.length > 0 ? { ...call, unlearned: unknown } : { ...call, learnedThrough: learnable.leakedBy(task) });
     }
     // The report keeps the functions' and callers' order, with the calls that were made.
     const byRow = new Map<string, LabFunctionRow & { calls: LabCall[] }>();
@@ -879,7 +880,7 @@ async function learnableIds(
   opened: readonly string[],
   /** Per caller, what its calls returned and what each was given (in lower case): an id in a result it was not given is learned. */
   outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[]; fn: string }[]> = new Map(),
-): Promise<{ unknown(task: IdTask): string[]; leakedBy(task: IdTask): string[] }> {
+): Promise<{ unknown(task: IdTask): string[]; leakedArgs(task: IdTask): string[]; leakedBy(task: IdTask): string[] }> {
   const asked = new Set(tasks);
   const wanted = new Map<string, { persona: Persona | null; ids: Set<string>; tokens: Set<string> }>();
   // A random uuid of the victim's, or a text argument named like a secret (an invitation's token,
@@ -970,6 +971,12 @@ async function learnableIds(
       const seen = learned.get(task.caller);
       if (!seen || !asked.has(task)) return [];
       return argNames(task, (v) => !seen.has(v));
+    },
+    leakedArgs(task) {
+      const only = throughCalls.get(task.caller);
+      if (!only || !asked.has(task)) return [];
+      const self = `${task.fn.schema}.${task.fn.name}`;
+      return argNames(task, (v) => [...(only.get(v) ?? [])].some((f) => f !== self));
     },
     leakedBy(task) {
       const only = throughCalls.get(task.caller);

@@ -311,7 +311,7 @@ export async function callFunctions(
     // runs out leaves each function called, not the last functions of the alphabet uncalled.
     tasks.sort((x, y) => x.rank - y.rank || x.turn - y.turn || x.order - y.order);
     const made = new Map<Task, LabCall>();
-    const outputs = new Map<string, { output: string; given: readonly (string | null)[]; fn: string }[]>();
+    const outputs = new Map<string, { output: string; given: readonly (string | null)[]; fn: string; leak: boolean }[]>();
     for (const task of tasks) {
       if (calls >= budget.calls || performance.now() - started > budget.ms) {
         stopped = `${calls >= budget.calls ? `budget of ${budget.calls} calls reached` : `time budget of ${Math.round(budget.ms / 1000)} s reached`}: ${tasks.length - calls} of ${tasks.length} calls not made (the callers' own ids and NULLs go last)`;
@@ -328,7 +328,7 @@ export async function callFunctions(
       const guessable = task.values.every((v) => v === null || v === task.persona?.id || !UUID.test(v));
       if (output && (task.label === 'own' || task.label === 'nulls' || guessable)) {
         // In lower case once, as the ids are compared: not again for every id looked for.
-        outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT).toLowerCase(), given: task.values.map((v) => v?.toLowerCase() ?? null), fn: `${task.fn.schema}.${task.fn.name}` }]);
+        outputs.set(task.caller, [...(outputs.get(task.caller) ?? []), { output: output.slice(0, OUTPUT_KEPT).toLowerCase(), given: task.values.map((v) => v?.toLowerCase() ?? null), fn: `${task.fn.schema}.${task.fn.name}`, leak: (result.leaked ?? []).length > 0 }]);
       }
       // Refused only by the victim's own rows that a foreign key holds to what the call removes
       // (a tenant's members): once more with that key set aside, as for a victim who has none.
@@ -879,7 +879,7 @@ async function learnableIds(
   outsider: Persona | null,
   opened: readonly string[],
   /** Per caller, what its calls returned and what each was given (in lower case): an id in a result it was not given is learned. */
-  outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[]; fn: string }[]> = new Map(),
+  outputs: ReadonlyMap<string, readonly { output: string; given: readonly (string | null)[]; fn: string; leak: boolean }[]> = new Map(),
 ): Promise<{ unknown(task: IdTask): string[]; leakedArgs(task: IdTask): string[]; leakedBy(task: IdTask): string[] }> {
   const asked = new Set(tasks);
   const wanted = new Map<string, { persona: Persona | null; ids: Set<string>; tokens: Set<string> }>();
@@ -920,7 +920,13 @@ async function learnableIds(
     const returned = new Map<string, Set<string>>();
     for (const id of [...ids, ...tokens]) {
       const lower = id.toLowerCase();
-      for (const r of results) if (r.output.includes(lower) && !r.given.some((g) => g !== null && g.includes(lower))) returned.set(id, (returned.get(id) ?? new Set<string>()).add(r.fn));
+      for (const r of results) {
+        if (!r.output.includes(lower) || r.given.some((g) => g !== null && g.includes(lower))) continue;
+        // A function the app lists with (what it returns the caller may see): learned; one that leaked
+        // another user's values: learned only through that leak.
+        if (r.leak) returned.set(id, (returned.get(id) ?? new Set<string>()).add(r.fn));
+        else seen.add(id);
+      }
     }
     const queries: { kind: 'uuid' | 'token'; sql: string; rel?: string }[] = [
       ...relations.flatMap(({ rel, columns, texts }) => [

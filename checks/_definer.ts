@@ -2,6 +2,9 @@
 import type { Level } from '../src/model/level.ts';
 import type { FunctionInfo } from '../src/model/snapshot.ts';
 import { uncommented } from '../src/model/sql-text.ts';
+import { calledFunctions } from '../src/model/function-calls.ts';
+
+export { calledFunctions };
 
 const WRITES = /\b(insert\s+into|update\s+[\w."]+\s+(?:as\s+\w+\s+)?set|delete\s+from|truncate|merge\s+into|alter\s+(?:table|role|user|policy|function)|drop\s+\w+|create\s+(?:table|role|user|policy|function|or)|grant\s|revoke\s|copy\s)/i;
 const DYNAMIC = /\bexecute\s+(?!procedure\b|function\b)|\b(?:net\.http_\w+|http_(?:get|post|put|patch|delete)|extensions\.http|dblink\w*)\s*\(/i;
@@ -101,33 +104,3 @@ export function gradeDefiner(fn: FunctionInfo, role: 'anon' | 'authenticated', b
  * directly, through PUBLIC or a parent role, plus USAGE on the schema).
  */
 
-const functionsByName = new WeakMap<readonly FunctionInfo[], Map<string, FunctionInfo[]>>();
-
-/**
- * fn and the functions with a SQL/PL/pgSQL body it calls, transitively (by name, comments and
- * strings aside; at most 50). The name index is built once per function list.
- */
-export function calledFunctions(fn: FunctionInfo, functions: readonly FunctionInfo[]): FunctionInfo[] {
-  let byName = functionsByName.get(functions);
-  if (!byName) {
-    byName = new Map();
-    for (const f of functions) if (f.source !== null && f.extension === null) byName.set(f.name.toLowerCase(), [...(byName.get(f.name.toLowerCase()) ?? []), f]);
-    functionsByName.set(functions, byName);
-  }
-  const out: FunctionInfo[] = [];
-  const seen = new Set<FunctionInfo>([fn]);
-  const stack = [fn];
-  while (stack.length > 0 && out.length < 50) {
-    const f = stack.pop()!;
-    out.push(f);
-    for (const m of code(f.source ?? '').matchAll(/([A-Za-z_][\w$]*)"?\s*\(/g)) {
-      for (const g of byName.get(m[1]!.toLowerCase()) ?? []) {
-        if (!seen.has(g)) {
-          seen.add(g);
-          stack.push(g);
-        }
-      }
-    }
-  }
-  return out;
-}

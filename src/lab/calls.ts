@@ -16,6 +16,7 @@ import type { Constraint, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { argumentsOf, calledNames, codeOnly, literalPattern, uncommented } from '../model/sql-text.ts';
 import { argumentValue, parameterLiterals, payloadLeaf, redeemed, relationsNamedIn, typeFamily } from './attack.ts';
+import { calledFunctions } from '../model/function-calls.ts';
 import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { stageOf, type Stage } from './stage.ts';
 import { gainedBetween, othersSeen, policed, type Seen } from './seen.ts';
@@ -596,8 +597,8 @@ const CALLER_READ = /\bauth\s*\.\s*(uid|jwt|role|email)\s*\(|\bcurrent_user\b|\b
 /**
  * The trigger function (`schema.name`) that raised a call's refusal, read from the error's context
  * (`PL/pgSQL function enforce_plan_feature() line 17 at RAISE`, innermost first): the first trigger
- * function on the way out from the RAISE, when it and every function it calls (by name, transitively)
- * decide on the data alone, never on who calls. A rule on the victim's tenant (its plan, a limit), which
+ * function on the way out from the RAISE, when it and every function it calls (calledFunctions: by
+ * name, transitively) decide on the data alone, never on who calls. A rule on the victim's tenant (its plan, a limit), which
  * a victim may well meet; a trigger that checks the caller is the guard it looks like, and is kept.
  */
 function dataRuleTrigger(snapshot: Snapshot, where: string | undefined): string | undefined {
@@ -606,25 +607,9 @@ function dataRuleTrigger(snapshot: Snapshot, where: string | undefined): string 
     const [schema, name, args] = [m[2], m[4]!, m[5]!];
     const fn = snapshot.functions.find((f) => f.name === name && (schema === undefined || f.schema === schema) && f.returnType === 'trigger');
     if (!fn || args !== '') continue;
-    return readsCaller(snapshot, fn.source ?? '') ? undefined : `${fn.schema}.${fn.name}`;
+    return calledFunctions(fn, snapshot.functions).some((f) => CALLER_READ.test(uncommented(f.source ?? ''))) ? undefined : `${fn.schema}.${fn.name}`;
   }
   return undefined;
-}
-
-/** Whether a body, or any function it calls (every overload of the name, to a depth of 4), reads who the caller is. */
-function readsCaller(snapshot: Snapshot, body: string, depth = 0, seen = new Set<string>()): boolean {
-  const code = uncommented(body);
-  if (CALLER_READ.test(code)) return true;
-  if (depth >= 4) return false;
-  for (const name of calledNames(codeOnly(body))) {
-    for (const f of snapshot.functions.filter((g) => g.name === name && g.extension === null && !isSystemSchema(g.schema))) {
-      const key = `${f.schema}.${f.name}(${f.identityArgs})`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (readsCaller(snapshot, f.source ?? '', depth + 1, seen)) return true;
-    }
-  }
-  return false;
 }
 
 /** The enabled triggers of the lab's copy that run a trigger function (`schema.name`). */

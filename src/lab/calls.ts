@@ -322,7 +322,7 @@ export async function callFunctions(
       // A definer call with another tenant's rows may plant something the caller then redeems.
       const redeem = task.fn.securityDefiner && (task.label === 'victim' || task.label === 'victim_rows') ? world : undefined;
       const stage = stageOf(snapshot, task.fn);
-      let { call: result, blocked, refusedBy, output } = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem, stage));
+      let { call: result, blocked, refusedBy, output } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, [], !task.fn.securityDefiner, redeem, stage);
       // What the call returned to its caller: ids there are the caller's to learn (an API of functions only).
       // Only what it was given of its own (its own ids, none, words a user would type): not a
       // victim's id it would have had to know.
@@ -358,7 +358,7 @@ export async function callFunctions(
           triggersAside.push(...more);
         }
         calls++;
-        ({ call: retried, blocked, refusedBy } = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner, undefined, stage, triggersAside)));
+        ({ call: retried, blocked, refusedBy } = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, task.values, aside, !task.fn.securityDefiner, undefined, stage, triggersAside));
         if (didSomething(retried)) {
           result = {
             ...retried,
@@ -392,7 +392,7 @@ export async function callFunctions(
         calls++;
         const args = argumentsOf(task.fn.identityArgs);
         const values = task.values.map((v, i) => (needed.includes(args[i]?.name || `$${i + 1}`) ? madeUpValue(args[i]?.type ?? 'text', i) : v));
-        const again = await judgeJoin(session, snapshot, baseline, task.persona, await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, values, [], !task.fn.securityDefiner, undefined, stageOf(snapshot, task.fn)));
+        const again = await callOnce(session, snapshot, baseline, task.persona, task.caller, task.label, task.sql, values, [], !task.fn.securityDefiner, undefined, stageOf(snapshot, task.fn));
         if (didSomething(again.call)) {
           made.set(task, { ...again.call, madeUp: needed, ...(task.victimArgs ? { victimArgs: task.victimArgs } : {}) });
           continue;
@@ -684,8 +684,14 @@ async function stageRows(session: Session, snapshot: Snapshot, baseline: Baselin
   return out;
 }
 
+/** One call as the persona, in a savepoint rolled back, a membership it wrote judged by what it opened (judgeJoin). */
+async function callOnce(...args: Parameters<typeof callInSavepoint>): ReturnType<typeof callInSavepoint> {
+  const [session, snapshot, baseline, persona] = args;
+  return judgeJoin(session, snapshot, baseline, persona, await callInSavepoint(...args));
+}
+
 /** One call as the persona, in a savepoint rolled back: refused (with its SQLSTATE), or what it changed and returned. */
-async function callOnce(
+async function callInSavepoint(
   session: Session,
   snapshot: Snapshot,
   baseline: Baseline,

@@ -41,6 +41,23 @@ test('tables created and used, by the text: CTE names and set-returning function
   expect([...used].sort()).toEqual(['invoices', 'members', 'orders']);
 });
 
+test('tables of other schemas are not public tables: a dump beside the migrations that creates auth.* is no base for migrations that only use auth.users', () => {
+  const dump = `CREATE TABLE IF NOT EXISTS "auth"."users" (id uuid primary key);\nCREATE TABLE IF NOT EXISTS "storage"."objects" (id uuid primary key);\nCREATE MATERIALIZED VIEW "public"."roster" AS SELECT 1 AS n WITH NO DATA;\n`;
+  expect([...createdTables(dump)]).toEqual(['roster']);
+  const migration = `create table public.teams (id uuid primary key, created_by uuid references "auth"."users" (id));
+create policy p on storage.objects for select using (bucket_id = 'avatars');
+create trigger t after insert on "auth"."users" for each row execute function public.f();
+insert into auth.users (id) values (gen_random_uuid());`;
+  expect([...usedTables(migration)]).toEqual([]);
+  const project = mkdtempSync(join(tmpdir(), 'supaudit-base-dump-'));
+  try {
+    writeFileSync(join(project, 'backup.sql'), dump);
+    expect(baseSchemaFile(project, [migration], [])).toBeUndefined();
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+});
+
 test('the file that creates what the migrations use and never create is chosen; none when they create everything', () => {
   const project = join(dir, 'supabase');
   expect(baseSchemaFile(project, [MIGRATION], [join(project, 'seed.sql')])).toEqual({ file: join(project, 'schema.sql'), tables: ['import_rows', 'orders'] });

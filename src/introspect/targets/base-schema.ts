@@ -7,12 +7,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const NAME = String.raw`(?:"?public"?\s*\.\s*)?"?([A-Za-z_][\w$]*)"?`;
+/** A table in `public` or unqualified; a name that qualifies another (`auth.users`: another schema) is not one. */
+const NAME = String.raw`(?:"?public"?\s*\.\s*)?"?([A-Za-z_][\w$]*)(?![\w$])"?(?!"?\s*\.)`;
 
 /** Tables, views and materialized views the text creates (or renames something to), lower case, in `public` or unqualified. */
 export function createdTables(sql: string): Set<string> {
   const created = new Set(
-    [...sql.matchAll(new RegExp(String.raw`\bcreate\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temp|temporary|unlogged)\s+)?(?:table|view|materialized\s+view)\s+(?:if\s+not\s+exists\s+)?${NAME}`, 'gi'))].map((m) => m[1]!.toLowerCase()),
+    [...sql.matchAll(new RegExp(String.raw`\bcreate\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temp|temporary|unlogged)\s+)?(?:table|view|materialized\s+view)\s+(?:if\s+not\s+exists\s+)?(?!if\s+not\s+exists\b)${NAME}`, 'gi'))].map((m) => m[1]!.toLowerCase()),
   );
   for (const m of sql.matchAll(new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?${NAME}\s+rename\s+to\s+"?([A-Za-z_][\w$]*)"?`, 'gi'))) created.add(m[2]!.toLowerCase());
   return created;

@@ -375,6 +375,25 @@ export default defineCheck({
           },
         ];
       }
+      // A relation between two accounts, forged as if the other had agreed: a follow the followed never accepted.
+      if (attack.party) {
+        const state = Object.entries(attack.party).map(([k, v]) => `${k} = '${v}'`);
+        return [
+          {
+            level,
+            message: `Confirmed in the lab: ${who} inserts into ${name} a row naming another user as ${attack.column}${state.length > 0 ? `, with ${state.join(', ')}` : ''}, as if that user had agreed, and ${got}.`,
+            object: relationObject(rel),
+            detail: `insert.${attack.column}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Only the user a row of ${name} names as ${attack.column} may make it count: the INSERT policy must accept only the state before that user agrees` +
+                `${state.length > 0 ? ` (not ${state.join(', ')})` : ''}, and only that user may move the row to it (an UPDATE policy on ${attack.column} = auth.uid()). Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence,
+          },
+        ];
+      }
       const how =
         attack.command === 'insert'
           ? attack.value !== undefined

@@ -22,6 +22,8 @@ import { gainedBetween, othersSeen, policed, reachOf, setColumn, type Seen } fro
 import { entitlementAttacks, paidRowAttacks } from './entitlement.ts';
 import { ladderAttacks } from './ladder.ts';
 import { firstSignUpAttack, signUpAttacks } from './signup.ts';
+import { gateRows } from './published.ts';
+import { calledFunctions } from '../model/function-calls.ts';
 import { accountKey, actAs, foundTenant, keyFilter, keySql, ownerColumns, rowKey, rowOwner, tryInsert, worldRows, type Persona, type World } from './world.ts';
 import { jsonShape, jsonValue, type JsonLeaf } from './payload.ts';
 
@@ -68,6 +70,8 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
   if (!victim) return { attacks, attempts };
   await session.begin({ access: 'read write', statementTimeoutMs: 10_000, lockTimeoutMs: 1_000 });
   try {
+    // The victim's rows shown to a relation (its followers, its team), not to everyone: what forging that relation gains.
+    await gateRows(session, snapshot, world, victim);
     outer: for (const [name, attacker] of attackers) {
       const baseline = await othersSeen(session, snapshot, world, tables, attacker);
       // Only tables where the attacker does not already see every other owner's row can show a gain.
@@ -101,7 +105,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
       // The tenants' memberships first, before the costlier searches: a self-join is the takeover, and the budget may run out before the last table.
       const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
       /** Each table's writes with the victim's keys and role values; false when the budget ran out. */
-      const writeTables = async (list: readonly Relation[]): Promise<boolean> => {
+      const writeTables = async (list: readonly Relation[], partiesOnly = false): Promise<boolean> => {
         for (const rel of list) {
           const key = `${rel.schema}.${rel.name}`;
           const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
@@ -122,7 +126,19 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
           // A membership is written in the state the helpers count (`active`, not the `pending` of a request): the row an attacker sends.
           const root = world.tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
           const state = root ? Object.fromEntries(memberState(snapshot, root, rel, world.enums.labels)) : {};
-          const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint; also?: Record<string, string> }[] = [
+          // A relation between two accounts (a follow, a friendship, a message): the attacker's row
+          // naming the victim as the other party, in each state policies and helpers compare
+          // (`status = 'accepted'`), as if the victim had agreed.
+          const parties = accounts.length >= 2 && partiesOnly && trustedElsewhere(snapshot, rel) ? accounts.flatMap((fk) => {
+            const ref = fk.refSchema === 'auth' && fk.refTable === 'users' ? victim.id : (world.made.get(`${fk.refSchema}.${fk.refTable}`) ?? []).find((m) => m.owner.id === victim.id)?.row[fk.refColumns[0]!];
+            if (typeof ref !== 'string') return [];
+            const column = fk.columns[0]!;
+            return [
+              { command: 'insert' as const, column, value: ref, also: state, party: true },
+              ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((v) => ({ command: 'insert' as const, column, value: ref, also: { ...state, [col]: v }, party: true }))),
+            ];
+          }) : [];
+          const tries: { command: 'insert' | 'update'; column: string; value?: string; fk?: Constraint; also?: Record<string, string>; party?: boolean }[] = partiesOnly ? parties : [
             ...fks.map((fk) => ({ command: 'insert' as const, column: fk.columns.join(', '), fk, also: state })),
             ...roleColumns.flatMap((col) => roleValues(snapshot, rel, col, constraints, world).map((value) => ({ command: 'insert' as const, column: col, value, also: state }))),
             ...fks.filter((fk) => fk.columns.length === 1).map((fk) => ({ command: 'update' as const, column: fk.columns[0]!, fk })),
@@ -149,7 +165,7 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
                   table: { schema: rel.schema, name: rel.name },
                   command: t.command,
                   column: t.column,
-                  ...(t.value !== undefined && t.command === 'insert' ? { value: t.value } : {}),
+                  ...(t.party ? { party: { ...(t.also ?? {}) } } : t.value !== undefined && t.command === 'insert' ? { value: t.value } : {}),
                   steps: [wrote, ...Object.keys(gained).map((k) => `SELECT count(*) FROM ${k}`)],
                   gained,
                 });
@@ -162,8 +178,12 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         return true;
       };
       if (!(await writeTables(tables.filter((r) => memberships.has(`${r.schema}.${r.name}`))))) break outer;
+      // Relations between two accounts next (few tables, a few tries each): a forged follow or friendship.
+      if (!(await writeTables(tables.filter((r) => !memberships.has(`${r.schema}.${r.name}`)), true))) break outer;
       if (name === 'outsider') {
-        const escalated = await roleEscalation(session, snapshot, world, tables, within);
+        // A relation already forged as the victim's other party is not a role of the attacker's as well.
+        const forged = new Set(attacks.filter((a) => a.party !== undefined).map((a) => `${a.table.schema}.${a.table.name}`));
+        const escalated = await roleEscalation(session, snapshot, world, tables.filter((r) => !forged.has(`${r.schema}.${r.name}`)), within);
         attempts += escalated.attempts;
         attacks.push(...escalated.attacks);
         // A holder of a middle global role (a tenant admin, a moderator) gives itself the highest.
@@ -190,6 +210,30 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
     await session.exec('ROLLBACK').catch(() => undefined);
   }
   return { attacks, attempts, ...(stopped ? { stopped } : {}) };
+}
+
+/** Per snapshot: each policy's table, and its text with the bodies of the helpers it calls (transitively). */
+const policyTexts = new WeakMap<Snapshot, { table: string; text: string }[]>();
+
+/**
+ * Whether a policy of another table, or a helper such a policy calls, names `rel`: a row written
+ * there is trusted to decide access elsewhere (an accepted follow opens the followed user's posts).
+ */
+function trustedElsewhere(snapshot: Snapshot, rel: Relation): boolean {
+  let entries = policyTexts.get(snapshot);
+  if (!entries) {
+    const byName = new Map<string, FunctionInfo[]>();
+    for (const f of snapshot.functions) if (f.source !== null) byName.set(f.name.toLowerCase(), [...(byName.get(f.name.toLowerCase()) ?? []), f]);
+    entries = snapshot.policies.map((p) => {
+      const text = `${p.using ?? ''}\n${p.withCheck ?? ''}`;
+      const helpers = [...text.matchAll(/([A-Za-z_][\w$]*)"?\s*\(/g)].flatMap((m) => byName.get(m[1]!.toLowerCase()) ?? []).flatMap((f) => calledFunctions(f, snapshot.functions));
+      return { table: `${p.schema}.${p.table}`, text: [text, ...helpers.map((f) => f.source ?? '')].join('\n') };
+    });
+    policyTexts.set(snapshot, entries);
+  }
+  const key = `${rel.schema}.${rel.name}`;
+  const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+  return entries.some((e) => e.table !== key && naming.test(e.text));
 }
 
 /**
@@ -1189,7 +1233,7 @@ async function insertAs(
   if (t.fk && !made.borrowed) return null;
   return t.fk
     ? `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${[...t.fk.columns, ...Object.keys(t.also ?? {})].map(quoteIdent).join(', ')}) VALUES (…, <key of a row of the victim in ${qualified(t.fk.refSchema!, t.fk.refTable!)}>${Object.values(t.also ?? {}).map((v) => `, '${v.replaceAll("'", "''")}'`).join('')}) -- as :attacker`
-    : `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${[t.column, ...Object.keys(t.also ?? {}).filter((k) => k !== t.column)].map(quoteIdent).join(', ')}) VALUES (…, ${[t.value!, ...Object.entries(t.also ?? {}).filter(([k]) => k !== t.column).map(([, v]) => v)].map((v) => `'${v.replaceAll("'", "''")}'`).join(', ')}) -- as :attacker`;
+    : `INSERT INTO ${qualified(rel.schema, rel.name)} (…, ${[t.column, ...Object.keys(t.also ?? {}).filter((k) => k !== t.column)].map(quoteIdent).join(', ')}) VALUES (…, ${[t.value!, ...Object.entries(t.also ?? {}).filter(([k]) => k !== t.column).map(([, v]) => v)].map((v) => (v === victim.id ? "<the victim's user id>" : `'${v.replaceAll("'", "''")}'`)).join(', ')}) -- as :attacker`;
 }
 
 /** The attacker updates one of its own rows: a foreign key to the victim's key, or a role-like column to a value. */

@@ -10,9 +10,9 @@ import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
-import { checkLiterals } from './tenants.ts';
+import { checkLiterals, comparedLiterals } from './tenants.ts';
 import { othersSeen } from './seen.ts';
-import type { World } from './world.ts';
+import { keyFilter, worldRows, type Persona, type World } from './world.ts';
 
 /** A flag that publishes its row: `is_public`, `published`, `listed`, `discoverable`. */
 const PUBLISH_FLAG = /^(is_)?(public|published|listed|discoverable|visible|shared)$/i;
@@ -22,6 +22,9 @@ const AUDIENCE = /(^|_)(visibility|privacy|audience|sharing|share_scope)$/i;
 
 /** The value of such a column that shows its row to nobody else. */
 const PRIVATE_WORD = /^(private|only_?me|hidden|unlisted|personal|owner|owner_only|none|invite_only|restricted|draft)$/i;
+
+/** The value of such a column that shows its row to everyone. */
+const PUBLIC_WORD = /^(public|everyone|all|anyone|open|world|published|listed|global)$/i;
 
 /** Per table with world rows, its publication columns and their private values. */
 function privateValues(snapshot: Snapshot, world: World): { rel: Relation; sets: [string, string][] }[] {
@@ -81,4 +84,44 @@ export async function publishedOnly(session: Session, snapshot: Snapshot, world:
   } finally {
     await session.exec('ROLLBACK').catch(() => undefined);
   }
+}
+
+/**
+ * The victim's rows set to an audience that a relation opens (`visibility = 'followers'`, `'team'`):
+ * a value of the column's type or CHECK, neither public nor private, that a policy or helper compares
+ * the column with. A published row hides what an attacker gains by forging the relation (an accepted
+ * follow of its own making); a row shown to everyone cannot leak. As the superuser, triggers aside,
+ * in the caller's transaction (the attack search's, rolled back). The number of rows changed.
+ */
+export async function gateRows(session: Session, snapshot: Snapshot, world: World, victim: Persona): Promise<number> {
+  let changed = 0;
+  await session.exec('SET LOCAL session_replication_role = replica');
+  try {
+    for (const rel of snapshot.relations) {
+      if (rel.kind !== 'table') continue;
+      const rows = worldRows(snapshot, world, rel).filter((r) => r.owner === victim.id);
+      if (rows.length === 0) continue;
+      const constraints = snapshot.constraints.filter((c) => c.schema === rel.schema && c.table === rel.name);
+      for (const c of rel.columns) {
+        if (c.generated || c.identity || !AUDIENCE.test(c.name)) continue;
+        // Compared in a policy, or in a helper through its parameter (`_visibility = 'followers'`).
+        const compared = new Set([c.name, `_${c.name}`, `p_${c.name}`].flatMap((name) => comparedLiterals(snapshot, name)));
+        const values = world.enums.labels.get(c.typeName) ?? checkLiterals(constraints, c.name);
+        const gated = values.find((v) => compared.has(v) && !PUBLIC_WORD.test(v) && !PRIVATE_WORD.test(v));
+        if (gated === undefined) continue;
+        const where = keyFilter(snapshot, rel, 't', rows, 2);
+        await session.exec('SAVEPOINT supaudit_gate');
+        try {
+          const done = await session.query(`update ${qualified(rel.schema, rel.name)} as t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${where.sql} returning 1`, [gated, ...where.params]);
+          changed += done.length;
+          await session.exec('RELEASE SAVEPOINT supaudit_gate');
+        } catch {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_gate');
+        }
+      }
+    }
+  } finally {
+    await session.exec('SET LOCAL session_replication_role = origin');
+  }
+  return changed;
 }

@@ -1065,6 +1065,8 @@ async function insertRow(
   let off: string[] = [];
   /** Whether the optional values were left out after a trigger's refusal (the least row the app would send). */
   let least = false;
+  /** Whether a second account key was pointed at another account after a CHECK kept the two apart. */
+  let apart = false;
   const triggers = async (what: 'disable' | 'enable') => {
     for (const t of off) await session.exec(`alter table ${qualified(rel.schema, rel.name)} ${what} trigger ${quoteIdent(t)}`);
   };
@@ -1110,10 +1112,39 @@ async function insertRow(
         off = await raisingTriggers(session, rel, (error as { where?: string }).where);
         if (off.length > 0) continue;
       }
+      // A relation between two accounts (a follower and the one followed, a sender and a recipient)
+      // that a CHECK keeps apart: the later key names another account, once.
+      if (code === '23514' && !apart && (apart = true) && twoParties(error, snapshot, rel, constraints, values, owner, as, made)) continue;
       if (!adjust(error, rel, constraints, values, owner, n + attempt + 1, enums, snapshot.constraints)) break;
     }
   }
   return { reason: `the database refused every row tried: ${last}`, code };
+}
+
+/**
+ * The CHECK a refusal names ties two or more account keys of the row that now name the same account
+ * (`follower_id <> followed_id`): the last of them in the table's column order that the insert does
+ * not fix points at another account's row instead, the preferred persona's where it has one. True
+ * when a value changed.
+ */
+function twoParties(error: unknown, snapshot: Snapshot, rel: Relation, constraints: readonly Constraint[], values: Map<string, string | null>, owner: Persona, as: InsertAs, made: Made): boolean {
+  const check = constraints.find((c) => c.type === 'check' && c.name === (error as { constraint?: string }).constraint);
+  if (!check) return false;
+  const keys = rel.columns
+    .map((c) => ({ c, fk: constraints.find((k) => k.type === 'foreign_key' && k.columns.length === 1 && k.columns[0] === c.name && check.columns.includes(c.name)) }))
+    .filter((x): x is { c: Column; fk: Constraint } => x.fk !== undefined && ((x.fk.refSchema === 'auth' && x.fk.refTable === 'users') || accountKey(snapshot, x.fk)));
+  const same = keys.filter((k) => values.get(k.c.name) !== null && keys.some((o) => o !== k && values.get(o.c.name) === values.get(k.c.name)));
+  const moved = same.filter((k) => !(k.c.name in (as.fixed ?? {})) && !(as.preferColumns ?? []).includes(k.c.name)).at(-1);
+  if (!moved) return false;
+  const others = [...new Set([...made.values()].flat().map((m) => m.owner))].filter((p) => p.id !== owner.id);
+  const candidates = as.prefer && as.prefer.id !== owner.id ? [as.prefer, ...others] : others;
+  for (const other of candidates) {
+    const ref = moved.fk.refSchema === 'auth' && moved.fk.refTable === 'users' ? other.id : poolOf(made, `${moved.fk.refSchema}.${moved.fk.refTable}`).find((m) => m.owner.id === other.id)?.row[moved.fk.refColumns[0]!];
+    if (typeof ref !== 'string' || ref === values.get(moved.c.name)) continue;
+    values.set(moved.c.name, ref);
+    return true;
+  }
+  return false;
 }
 
 /**

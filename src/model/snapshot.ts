@@ -371,6 +371,12 @@ export interface LabAttack {
   readonly column: string;
   /** With `insert` of a role-like column: the value written there (its keys point at the victim's rows). */
   readonly value?: string;
+  /**
+   * With `insert` into a relation between two accounts (a follow, a friendship): `column` named the
+   * victim as the other party, and the row was written with these values (`status: accepted`), as if
+   * the victim had agreed.
+   */
+  readonly party?: Readonly<Record<string, string>>;
   /** The statements, with `:attacker`, `:victim_row` placeholders. */
   readonly steps: readonly string[];
   /** Rows of other owners the attacker sees, before → after, per table that changed. */

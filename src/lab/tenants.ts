@@ -437,7 +437,10 @@ export function findTenantRoots(snapshot: Snapshot, tables: readonly Relation[],
       // not a membership per tenant) one that every policy arm testing it grants without asking which tenant.
       const platformRoles = all.filter((v) => v !== plainRole && unscoped.includes(v) && (PLATFORM.test(v) || (!unique && roleColumn !== undefined && grantedUnscoped(snapshot, roleColumn, v, fk.columns))));
       const values = all.filter((v) => !platformRoles.includes(v));
-      const roles = roleColumn ? pickRoles(values, groups, TENANT_CAPS.roles, plainRole) : [];
+      // Highest first; the plain member's value (the column's default, what a new member holds) last,
+      // whatever the schema's order (`enum ('member', 'facilitator')` lists it first).
+      const picked = roleColumn ? pickRoles(values, groups, TENANT_CAPS.roles, plainRole) : [];
+      const roles = plainRole !== undefined && picked.includes(plainRole) ? [...picked.filter((v) => v !== plainRole), plainRole] : picked;
       candidates.push({ root, membership: m, rootColumns: fk.columns, refColumns: fk.refColumns, unique, single, ...(roleColumn ? { roleColumn } : {}), roles, cappedRoles: values.filter((v) => !roles.includes(v)), ...(plainRole !== undefined ? { plainRole } : {}), platformRoles });
     }
   }

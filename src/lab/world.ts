@@ -1223,6 +1223,18 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
   if (e.code === '23514') {
     const check = constraints.find((c) => c.name === e.constraint);
     if (!check) return false;
+    // A JSON document the CHECK gives a shape (keys it must have, the type of each): one of that shape.
+    let shaped = false;
+    for (const name of check.columns) {
+      const c = column(name);
+      if (c?.type !== 'jsonb' && c?.type !== 'json') continue;
+      const doc = jsonShaped(check.definition, name);
+      if (doc !== undefined && doc !== values.get(name)) {
+        values.set(name, doc);
+        shaped = true;
+      }
+    }
+    if (shaped) return true;
     // One way of meeting it at a time (an arm of its OR), the values each of its conditions names.
     const arms = checkArms(check.definition);
     if (arms && arms.length > 0) {
@@ -1254,6 +1266,39 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
     return changed;
   }
   return false;
+}
+
+/** A placeholder per JSON type (`jsonb_typeof(…) = 'string'`); a key of no stated type holds true. */
+const JSON_PLACEHOLDER: Readonly<Record<string, unknown>> = { object: {}, array: [], string: 'x', number: 0, boolean: true };
+
+/**
+ * A JSON document of the shape a CHECK asks of `column`: the keys it tests with `?` (at the top,
+ * or inside a key: `(doc -> 'notifications') ? 'new_exercise'`), typed where it says
+ * `jsonb_typeof(doc -> 'key') = 'string'`. Two levels deep; undefined when the CHECK tests none.
+ */
+export function jsonShaped(definition: string, column: string): string | undefined {
+  const col = `\\(*"?${literalPattern(column)}"?`;
+  const key = String.raw`'((?:[^']|'')+)'(?:::text)?`;
+  const doc: Record<string, unknown> = {};
+  const typeOf = new Map<string, string>();
+  for (const m of definition.matchAll(new RegExp(String.raw`jsonb?_typeof\(${col}(?:\s*->\s*${key})?\)*\s*=\s*'(\w+)'`, 'gi'))) typeOf.set(m[1]?.replaceAll("''", "'") ?? '', m[2]!.toLowerCase());
+  let any = false;
+  const place = (path: readonly string[]) => {
+    let at = doc;
+    path.forEach((k, i) => {
+      const last = i === path.length - 1;
+      const type = typeOf.get(path.slice(0, i + 1).join('\u0000')) ?? (last ? undefined : 'object');
+      if (!(k in at) || (!last && (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k])))) at[k] = type !== undefined ? structuredClone(JSON_PLACEHOLDER[type] ?? 'x') : true;
+      if (!last) at = at[k] as Record<string, unknown>;
+    });
+    any = true;
+  };
+  for (const m of definition.matchAll(new RegExp(String.raw`${col}\s*->\s*${key}\)*\s*\?\s*${key}`, 'gi'))) place([m[1]!.replaceAll("''", "'"), m[2]!.replaceAll("''", "'")]);
+  for (const m of definition.matchAll(new RegExp(String.raw`${col}\)*\s*\?\s*${key}`, 'gi'))) place([m[1]!.replaceAll("''", "'")]);
+  for (const k of typeOf.keys()) if (k !== '' && !(k in doc)) place([k]);
+  if (!any && typeOf.get('') === undefined) return undefined;
+  if (typeOf.get('') === 'array') return '[]';
+  return JSON.stringify(doc);
 }
 
 /** Per row being made: how many arms of each CHECK were tried already (by constraint name). */

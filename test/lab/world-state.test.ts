@@ -111,3 +111,49 @@ test("rows a stranger reads only because their owners published them (a public c
   expect(open.lab!.published ?? []).not.toContain('public.club_events');
   expect(open.findings.find((f) => f.object.name === 'club_events' && /Measured in the lab: any signed-up account .* reads 2 rows of other users/.test(f.message))?.level).toBe('high');
 });
+
+test('a JSON document a CHECK gives a shape: the keys it tests, typed as it says, two levels deep', async () => {
+  const { jsonShaped } = await import('../../src/lab/world.ts');
+  expect(
+    JSON.parse(
+      jsonShaped(
+        "CHECK (((jsonb_typeof(deadline) = 'object'::text) AND (deadline ? 'writing'::text) AND (deadline ? 'reviewing'::text) AND (jsonb_typeof((deadline -> 'writing'::text)) = 'string'::text) AND ((deadline ->> 'reviewing'::text) IS NOT NULL)))",
+        'deadline',
+      )!,
+    ),
+  ).toEqual({ writing: 'x', reviewing: true });
+  expect(
+    JSON.parse(
+      jsonShaped(
+        "CHECK (((notification_preferences ? 'push_enabled'::text) AND (jsonb_typeof((notification_preferences -> 'notifications'::text)) = 'object'::text) AND ((notification_preferences -> 'notifications'::text) ? 'new_exercise'::text)))",
+        'notification_preferences',
+      )!,
+    ),
+  ).toEqual({ push_enabled: true, notifications: { new_exercise: true } });
+  expect(jsonShaped("CHECK ((jsonb_typeof(tags) = 'array'::text))", 'tags')).toBe('[]');
+  expect(jsonShaped('CHECK ((total > 0))', 'data')).toBeUndefined();
+});
+
+test('pglite: a table whose JSON column a CHECK shapes gets rows, and the tables behind it too', async () => {
+  const session = await loadOn(
+    'pglite',
+    `create table public.boards (id uuid primary key default gen_random_uuid(), owner_id uuid not null references auth.users, name text not null);
+create table public.tasks (id uuid primary key default gen_random_uuid(), board_id uuid not null references public.boards, owner_id uuid not null references auth.users,
+  deadline jsonb not null constraint deadline_schema check (jsonb_typeof(deadline) = 'object' and deadline ? 'start' and deadline ? 'end' and jsonb_typeof(deadline -> 'end') = 'string'));
+create table public.task_notes (id uuid primary key default gen_random_uuid(), task_id uuid not null references public.tasks, owner_id uuid not null references auth.users, body text not null);
+alter table public.boards enable row level security; alter table public.tasks enable row level security; alter table public.task_notes enable row level security;
+create policy own_boards on public.boards for all to authenticated using (owner_id = auth.uid());
+create policy own_tasks on public.tasks for all to authenticated using (owner_id = auth.uid());
+create policy own_notes on public.task_notes for all to authenticated using (owner_id = auth.uid());`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const tasks = world.made.get('public.tasks') ?? [];
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks[0]!.row['deadline']).toEqual({ start: true, end: 'x' });
+    expect((world.made.get('public.task_notes') ?? []).length).toBeGreaterThan(0);
+  } finally {
+    await session.close();
+  }
+});

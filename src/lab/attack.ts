@@ -72,13 +72,21 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
   try {
     // The victim's rows shown to a relation (its followers, its team), not to everyone: what forging that relation gains.
     await gateRows(session, snapshot, world, victim);
-    outer: for (const [name, attacker] of attackers) {
-      const baseline = await othersSeen(session, snapshot, world, tables, attacker);
-      // Only tables where the attacker does not already see every other owner's row can show a gain.
-      const watched = tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== attacker.id).length > (baseline[`${rel.schema}.${rel.name}`] ?? 0));
-      const found = new Set<string>();
+    // Two rounds, so that one attacker's searches do not use up the budget before the other's
+    // takeovers are tried: first each attacker's memberships and relations (the cheap, decisive
+    // writes), then the costlier searches and the other tables.
+    const states = new Map<string, { baseline: Seen; watched: Relation[]; found: Set<string> }>();
+    outer: for (const round of [1, 2] as const) for (const [name, attacker] of attackers) {
+      let state = states.get(name);
+      if (!state) {
+        const seen = await othersSeen(session, snapshot, world, tables, attacker);
+        // Only tables where the attacker does not already see every other owner's row can show a gain.
+        state = { baseline: seen, watched: tables.filter((rel) => worldRows(snapshot, world, rel).filter((r) => r.owner !== attacker.id).length > (seen[`${rel.schema}.${rel.name}`] ?? 0)), found: new Set<string>() };
+        states.set(name, state);
+      }
+      const { baseline, watched, found } = state;
       // Two steps: any account first creates a tenant of its own, as the app lets it, then reads.
-      if (name === 'outsider') {
+      if (round === 1 && name === 'outsider') {
         // Anyone first: an account whose sign-up chose its own role or tenant.
         const signedUp = await signUpAttacks(session, snapshot, world, tables);
         attempts += signedUp.attempts;
@@ -177,9 +185,12 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         }
         return true;
       };
-      if (!(await writeTables(tables.filter((r) => memberships.has(`${r.schema}.${r.name}`))))) break outer;
-      // Relations between two accounts next (few tables, a few tries each): a forged follow or friendship.
-      if (!(await writeTables(tables.filter((r) => !memberships.has(`${r.schema}.${r.name}`)), true))) break outer;
+      if (round === 1) {
+        if (!(await writeTables(tables.filter((r) => memberships.has(`${r.schema}.${r.name}`))))) break outer;
+        // Relations between two accounts next (few tables, a few tries each): a forged follow or friendship.
+        if (!(await writeTables(tables.filter((r) => !memberships.has(`${r.schema}.${r.name}`)), true))) break outer;
+        continue;
+      }
       if (name === 'outsider') {
         // A relation already forged as the victim's other party is not a role of the attacker's as well.
         const forged = new Set(attacks.filter((a) => a.party !== undefined).map((a) => `${a.table.schema}.${a.table.name}`));

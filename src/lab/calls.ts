@@ -78,13 +78,22 @@ export function victimValues(snapshot: Snapshot, world: World, victim: Persona):
       // The account's own address elsewhere is the account's too: readable in its profile (a table
       // keyed by the account), it is no secret; in an invitation or a member record, it still is.
       const profile = keyedByAccount(snapshot, table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1));
-      for (const [column, v] of Object.entries(m.row)) {
-        if (typeof v !== 'string') continue;
-        if (v === victim.email ? profile : v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`)) add(v, `${table}.${column}`);
+      for (const [column, value] of Object.entries(m.row)) {
+        // A document's texts too (`{"lab": "alice-notes-data-0"}`): a function may return one key of it.
+        for (const v of typeof value === 'string' ? [value] : value !== null && typeof value === 'object' ? textsIn(value) : []) {
+          if (v === victim.email ? profile : v.startsWith(`${victim.name}-`) || v.startsWith(`${victim.name}+`)) add(v, `${table}.${column}`);
+        }
       }
     }
   }
   return out;
+}
+
+/** The strings of a JSON document, at any depth. */
+function textsIn(doc: unknown): string[] {
+  if (typeof doc === 'string') return [doc];
+  if (doc === null || typeof doc !== 'object') return [];
+  return Object.values(doc as Record<string, unknown>).flatMap(textsIn);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

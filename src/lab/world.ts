@@ -313,7 +313,8 @@ function plainValue(c: Column, owner: Persona, rel: Relation, n: number, enums: 
   if (t === 'date') return '2026-01-01';
   if (t.startsWith('time')) return '12:00:00';
   if (t.startsWith('interval')) return '1 hour';
-  if (t === 'jsonb' || t === 'json') return '{}';
+  // A document with a value of its own: what a function returns from it shows whose row it read.
+  if (t === 'jsonb' || t === 'json') return JSON.stringify({ lab: `${owner.name}-${rel.name}-${c.name}-${n}` });
   if (t.endsWith('[]')) return '{}';
   if (t === 'inet' || t === 'cidr') return '127.0.0.1';
   if (t === 'bytea') return '\\x00';
@@ -972,7 +973,23 @@ export function impliedReference(snapshot: Snapshot, name: string): { table: str
     }
     impliedCache.set(snapshot, byName);
   }
-  return byName.get(name);
+  if (byName.has(name)) return byName.get(name);
+  // Else by the name alone: `exercise_id` holds ids of the one table named `exercises` (or `exercise`,
+  // `categories` for `category_id`) whose key is one uuid column, where no key of that name says otherwise.
+  const stem = /^(.+)_id$/i.exec(name)?.[1]?.toLowerCase();
+  let by: { table: string; column: string } | undefined;
+  if (stem && !snapshot.constraints.some((c) => c.type === 'foreign_key' && c.columns.length === 1 && c.columns[0] === name)) {
+    const names = new Set([stem, `${stem}s`, `${stem}es`, stem.endsWith('y') ? `${stem.slice(0, -1)}ies` : stem]);
+    const hits = snapshot.relations.flatMap((r) => {
+      if (r.kind !== 'table' || !names.has(r.name.toLowerCase())) return [];
+      const pk = snapshot.constraints.find((c) => c.schema === r.schema && c.table === r.name && c.type === 'primary_key');
+      const col = pk?.columns.length === 1 ? r.columns.find((c) => c.name === pk.columns[0]) : undefined;
+      return col?.type === 'uuid' ? [{ table: `${r.schema}.${r.name}`, column: col.name }] : [];
+    });
+    if (hits.length === 1) by = hits[0];
+  }
+  byName.set(name, by);
+  return by;
 }
 
 /** Values for one row of `rel` owned by `owner`; then inserted, with other values tried on each refusal. */
@@ -1228,7 +1245,7 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
     for (const name of check.columns) {
       const c = column(name);
       if (c?.type !== 'jsonb' && c?.type !== 'json') continue;
-      const doc = jsonShaped(check.definition, name);
+      const doc = jsonShaped(check.definition, name, `${owner.name}-${rel.name}-${name}-${n}`);
       if (doc !== undefined && doc !== values.get(name)) {
         values.set(name, doc);
         shaped = true;
@@ -1268,15 +1285,15 @@ function adjust(error: unknown, rel: Relation, constraints: readonly Constraint[
   return false;
 }
 
-/** A placeholder per JSON type (`jsonb_typeof(…) = 'string'`); a key of no stated type holds true. */
-const JSON_PLACEHOLDER: Readonly<Record<string, unknown>> = { object: {}, array: [], string: 'x', number: 0, boolean: true };
+/** A placeholder per JSON type (`jsonb_typeof(…) = 'string'`; a string holds the row's own text); a key of no stated type holds true. */
+const JSON_PLACEHOLDER: Readonly<Record<string, unknown>> = { object: {}, array: [], number: 0, boolean: true };
 
 /**
  * A JSON document of the shape a CHECK asks of `column`: the keys it tests with `?` (at the top,
  * or inside a key: `(doc -> 'notifications') ? 'new_exercise'`), typed where it says
  * `jsonb_typeof(doc -> 'key') = 'string'`. Two levels deep; undefined when the CHECK tests none.
  */
-export function jsonShaped(definition: string, column: string): string | undefined {
+export function jsonShaped(definition: string, column: string, text = 'x'): string | undefined {
   const col = `\\(*"?${literalPattern(column)}"?`;
   const key = String.raw`'((?:[^']|'')+)'(?:::text)?`;
   const doc: Record<string, unknown> = {};
@@ -1288,7 +1305,7 @@ export function jsonShaped(definition: string, column: string): string | undefin
     path.forEach((k, i) => {
       const last = i === path.length - 1;
       const type = typeOf.get(path.slice(0, i + 1).join('\u0000')) ?? (last ? undefined : 'object');
-      if (!(k in at) || (!last && (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k])))) at[k] = type !== undefined ? structuredClone(JSON_PLACEHOLDER[type] ?? 'x') : true;
+      if (!(k in at) || (!last && (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k])))) at[k] = type === 'string' ? text : type !== undefined ? structuredClone(JSON_PLACEHOLDER[type] ?? text) : true;
       if (!last) at = at[k] as Record<string, unknown>;
     });
     any = true;

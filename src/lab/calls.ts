@@ -761,7 +761,9 @@ async function callInSavepoint(
           // Numbers and times only: what a counter, a total or an "updated at" stamp changes.
           const types = new Map(base.rel.columns.map((col) => [col.name, col.type.toLowerCase()]));
           // A balance, a credit, a quota or an amount is what the number is for: not a counter.
-          const numbersOnly = deleted === 0 && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? '') && !VALUE_COLUMN.test(k));
+          // So is every number of a table that meters them (`org_usage.api_calls`, `quotas.seats`): what a plan's limit is checked against.
+          const meter = VALUE_COLUMN.test(base.rel.name);
+          const numbersOnly = deleted === 0 && !meter && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? '') && !VALUE_COLUMN.test(k));
           others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(numbersOnly ? { countersOnly: true } : {}) };
         }
       }

@@ -238,6 +238,29 @@ export default defineCheck({
           },
         ];
       }
+      // A member that removed or demoted its tenant's highest member, who then reached less.
+      if (attack.deposed) {
+        const lost = Object.entries(attack.deposed.lost).map(([t, g]) => `${t} (${g.before} → ${g.after})`).join(', ');
+        const held = attack.promotedFrom ?? 'member';
+        return [
+          {
+            // The plainest member taking over is the hole; an admin removing the owner is a power the app may give admins.
+            level: attack.deposed.byPlainest ? 'high' : 'medium',
+            message:
+              `Confirmed in the lab: a member of a tenant holding '${held}' ${attack.command === 'delete' ? 'deletes the membership' : `sets ${attack.column} to '${held}' on the membership`} of its tenant's '${attack.deposed.holder}' in ${name}, ` +
+              `who then reaches fewer of the tenant's rows: ${lost} (reads + updates + deletes of the lab's rows). Any member takes its tenant over from whoever is above it.`,
+            object: relationObject(rel, { column: attack.column }),
+            detail: `depose.${attack.command}`,
+            roles: ['authenticated'],
+            remediation: {
+              text:
+                `Members must not ${attack.command === 'delete' ? 'delete' : 'change the role of'} other members' rows in ${name}: limit the ${attack.command === 'delete' ? 'DELETE' : 'UPDATE'} policy to the tenant's admins (a helper that checks the caller's own role in the row's tenant), ` +
+                `and never let anyone but the holder's superiors touch the '${attack.deposed.holder}' membership. Steps: ${attack.steps.join('; ')}.`,
+            },
+            evidence: { lab: { ...evidence.lab, deposed: attack.deposed } },
+          },
+        ];
+      }
       // A member that made itself the tenant's admin or owner by editing its own membership.
       if (attack.promotedTo !== undefined && attack.promotedFrom !== undefined && !attack.appointed) {
         return [

@@ -109,6 +109,9 @@ export async function searchAttacks(session: Session, snapshot: Snapshot, world:
         const promoted = await selfPromotion(session, snapshot, world, tables);
         attempts += promoted.attempts;
         attacks.push(...promoted.attacks);
+        const deposed = await deposeHead(session, snapshot, world, tables, promoted.attacks);
+        attempts += deposed.attempts;
+        attacks.push(...deposed.attacks);
       }
       // The tenants' memberships first, before the costlier searches: a self-join is the takeover, and the budget may run out before the last table.
       const memberships = new Set(world.tenants.roots.map((t) => `${t.membership.schema}.${t.membership.name}`));
@@ -473,6 +476,81 @@ async function selfPromotion(session: Session, snapshot: Snapshot, world: World,
           // Refused: the policy or a trigger holds.
         } finally {
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_appoint');
+        }
+      }
+    }
+  }
+  return { attacks, attempts };
+}
+
+/**
+ * A member takes its tenant over by removing whoever is above it: the lowest role account of tenant 1
+ * that can (the plainest first) sets the role of its tenant's highest member (alice, who holds the
+ * first role) to its own, or deletes that membership. Confirmed when alice then reaches fewer of the
+ * world's rows: she lost what her role or membership gave her. Not tried on a membership whose
+ * members already promote themselves (that climb is the finding).
+ */
+async function deposeHead(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], climbs: readonly LabAttack[]): Promise<{ attacks: LabAttack[]; attempts: number }> {
+  const attacks: LabAttack[] = [];
+  let attempts = 0;
+  const head = world.owners.find((o) => o.tenant === 1);
+  if (!head) return { attacks, attempts };
+  for (const t of world.tenants.roots) {
+    if (!t.roleColumn || t.roles.length < 2) continue;
+    const rel = tables.find((r) => r.schema === t.membership.schema && r.name === t.membership.name);
+    const column = rel?.columns.find((c) => c.name === t.roleColumn);
+    if (!rel || !column || climbs.some((a) => a.table.schema === rel.schema && a.table.name === rel.name && a.promotedFrom !== undefined)) continue;
+    const accountColumn = memberAccountColumns(snapshot, rel)[0];
+    if (!accountColumn) continue;
+    const rootKey = `${t.root.schema}.${t.root.name}`;
+    const home = (world.made.get(rootKey) ?? []).find((m) => m.owner.id === head.id);
+    if (!home) continue;
+    // Alice's membership of her own tenant, holding the highest role (the world's, or one a trigger made when she founded it).
+    const tenantTest = t.rootColumns.map((c, i) => `t.${quoteIdent(c)}::text = $${i + 2}`).join(' and ');
+    const [mine] = await session.query<{ j: Record<string, unknown> }>(
+      `select to_jsonb(t) as j from ${qualified(rel.schema, rel.name)} t where t.${quoteIdent(accountColumn)}::text = $1 and ${tenantTest} limit 1`,
+      [head.id, ...t.refColumns.map((c) => String(home.row[c] ?? ''))],
+    );
+    if (!mine || String(mine.j[t.roleColumn] ?? '') !== t.roles[0]) continue;
+    const members = world.accounts.filter((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role !== t.roles[0]).sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
+    const watched = policed(snapshot, world, tables);
+    let before: Seen | undefined;
+    depose: for (const member of members) {
+      for (const command of ['update', 'delete'] as const) {
+        attempts++;
+        before ??= await reachOf(session, snapshot, world, watched, head);
+        const filter = keyFilter(snapshot, rel, 't', [{ key: rowKey(snapshot, rel, mine.j) }], command === 'update' ? 2 : 1);
+        await session.exec('SAVEPOINT supaudit_depose');
+        try {
+          await actAs(session, member);
+          const done =
+            command === 'update'
+              ? await setColumn(session, rel, column.name, column.type, member.member!.role, filter)
+              : Number((await session.query<{ n: number }>(`with w as (delete from ${qualified(rel.schema, rel.name)} t where ${filter.sql} returning 1) select count(*)::int as n from w`, filter.params))[0]?.n ?? 0);
+          if (done === 0) continue;
+          await session.exec('RESET ROLE');
+          const after = await reachOf(session, snapshot, world, watched, head);
+          const lost = Object.fromEntries(Object.entries(before).filter(([k, n]) => (after[k] ?? 0) < n).map(([k, n]) => [k, { before: n, after: after[k] ?? 0 }]));
+          if (Object.keys(lost).length === 0) continue;
+          attacks.push({
+            attacker: 'member',
+            table: { schema: rel.schema, name: rel.name },
+            command,
+            column: t.roleColumn,
+            steps: [
+              command === 'update'
+                ? `UPDATE ${qualified(rel.schema, rel.name)} SET ${quoteIdent(column.name)} = '${member.member!.role.replaceAll("'", "''")}' WHERE <the membership of its tenant's '${t.roles[0]}'> -- as a '${member.member!.role}' of the tenant`
+                : `DELETE FROM ${qualified(rel.schema, rel.name)} WHERE <the membership of its tenant's '${t.roles[0]}'> -- as a '${member.member!.role}' of the tenant`,
+            ],
+            gained: {},
+            promotedFrom: member.member!.role,
+            deposed: { holder: t.roles[0]!, byPlainest: member.member!.role === t.roles[t.roles.length - 1], lost },
+          });
+          break depose;
+        } catch {
+          // Refused: the policy or a trigger holds.
+        } finally {
+          await session.exec('ROLLBACK TO SAVEPOINT supaudit_depose');
         }
       }
     }

@@ -366,7 +366,7 @@ export interface LabAttack {
   /** The table written, and how. */
   readonly table: { readonly schema: string; readonly name: string };
   /** `call`: the attacker called the function `table` names with the victim's ids (`column`: the arguments). */
-  readonly command: 'insert' | 'update' | 'call' | 'reach';
+  readonly command: 'insert' | 'update' | 'delete' | 'call' | 'reach';
   /** The column whose value came from the victim's side (a foreign key, a role-like column). */
   readonly column: string;
   /** With `insert` of a role-like column: the value written there (its keys point at the victim's rows). */
@@ -389,6 +389,12 @@ export interface LabAttack {
   readonly appointed?: true;
   /** With `promotedTo`: a holder of a middle value of a global role table (`promotedFrom`, which the lab gave it) gave itself a higher one. */
   readonly climbed?: true;
+  /**
+   * A member (`promotedFrom`: the role it holds) demoted (`update`: set the role column to its own
+   * value) or removed (`delete`) the membership of its tenant's highest member, who holds `holder`;
+   * `lost`: the rows of the world that member reached before → after.
+   */
+  readonly deposed?: { readonly holder: string; readonly byPlainest: boolean; readonly lost: Readonly<Record<string, { readonly before: number; readonly after: number }>> };
   /**
    * A member of one tenant wrote a row into another tenant, which that tenant's members then see
    * (`gained`: the rows they see): `insert` a new row, `move` an UPDATE of its own tenant's row

@@ -52,3 +52,27 @@ test('a member that sets its own role to facilitator is confirmed; a facilitator
   expect(promoted).toMatchObject({ promotedFrom: 'member', promotedTo: 'facilitator', command: 'update' });
   expect(report.lab!.attacks.filter((a) => a.promotedTo === 'member')).toEqual([]);
 });
+
+// Members may manage the others' memberships (not their own): the plainest removes or demotes the facilitator.
+const MANAGED = TEAMS.replace(
+  `create policy members_own on public.team_members for update to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());`,
+  `create policy members_manage on public.team_members for update to authenticated using (user_id <> auth.uid() and public.is_member(team_id)) with check (user_id <> auth.uid());
+create policy members_remove on public.team_members for delete to authenticated using (user_id <> auth.uid() and public.is_member(team_id));`,
+);
+
+test('a member that demotes its team\'s facilitator, who then reaches less, is confirmed: high; where only facilitators manage members, nothing', async () => {
+  const report = await auditMigration(MANAGED);
+  const deposed = report.lab!.attacks.find((a) => a.deposed !== undefined);
+  expect(deposed).toMatchObject({ attacker: 'member', command: 'update', promotedFrom: 'member', deposed: { holder: 'facilitator' } });
+  expect(Object.keys(deposed!.deposed!.lost)).toContain('public.exercises');
+  const finding = report.findings.find((f) => f.check === 'lab_confirmed_escalation' && /its tenant's 'facilitator'/.test(f.message));
+  expect(finding?.level).toBe('high');
+  expect(finding?.message).toMatch(/holding 'member' sets role to 'member' on the membership of its tenant's 'facilitator' in public\.team_members, who then reaches fewer/);
+  const safe = await auditMigration(
+    MANAGED.replace('using (user_id <> auth.uid() and public.is_member(team_id)) with check', `using (user_id <> auth.uid() and exists (select 1 from public.team_members m where m.team_id = team_members.team_id and m.user_id = auth.uid() and m.role = 'facilitator')) with check`).replace(
+      'for delete to authenticated using (user_id <> auth.uid() and public.is_member(team_id));',
+      `for delete to authenticated using (user_id <> auth.uid() and exists (select 1 from public.team_members m where m.team_id = team_members.team_id and m.user_id = auth.uid() and m.role = 'facilitator'));`,
+    ),
+  );
+  expect(safe.lab!.attacks.filter((a) => a.deposed !== undefined)).toEqual([]);
+});

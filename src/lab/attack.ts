@@ -512,7 +512,10 @@ async function deposeHead(session: Session, snapshot: Snapshot, world: World, ta
       [head.id, ...t.refColumns.map((c) => String(home.row[c] ?? ''))],
     );
     if (!mine || String(mine.j[t.roleColumn] ?? '') !== t.roles[0]) continue;
-    const members = world.accounts.filter((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role !== t.roles[0]).sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
+    // Only members the head outranks (by the roles' words first: an owner listed last is still an owner).
+    const members = world.accounts
+      .filter((a) => a.tenant === 1 && a.member?.root === rootKey && a.member.role !== t.roles[0] && outranks(t.roles, t.roles[0]!, a.member.role))
+      .sort((a, b) => t.roles.indexOf(b.member!.role) - t.roles.indexOf(a.member!.role));
     const watched = policed(snapshot, world, tables);
     let before: Seen | undefined;
     depose: for (const member of members) {

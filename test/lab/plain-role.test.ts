@@ -76,3 +76,18 @@ test('a member that demotes its team\'s facilitator, who then reaches less, is c
   );
   expect(safe.lab!.attacks.filter((a) => a.deposed !== undefined)).toEqual([]);
 });
+
+test('no removal is reported where the one "below" holds an owner\'s word: an owner deleting an admin is no takeover', async () => {
+  // An enum listing the admin first and the owner among the others, and only owners manage members:
+  // the first value (the world's head) is 'admin', yet an owner removing it takes nothing over.
+  const ownerOnly = `exists (select 1 from public.team_members m where m.team_id = team_members.team_id and m.user_id = auth.uid() and m.role = 'owner')`;
+  const report = await auditMigration(
+    MANAGED.replace(`create type public.team_role as enum ('member', 'facilitator');`, `create type public.team_role as enum ('admin', 'editor', 'owner');`)
+      .replace(`role public.team_role not null default 'member'`, `role public.team_role not null`)
+      .replaceAll(`m.role = 'facilitator'`, `m.role = 'admin'`)
+      .replace('using (user_id <> auth.uid() and public.is_member(team_id)) with check', `using (user_id <> auth.uid() and ${ownerOnly}) with check`)
+      .replace('for delete to authenticated using (user_id <> auth.uid() and public.is_member(team_id));', `for delete to authenticated using (user_id <> auth.uid() and ${ownerOnly});`),
+  );
+  expect(report.lab!.tenants?.[0]?.roles).toEqual(['admin', 'owner', 'editor']);
+  expect(report.lab!.attacks.filter((a) => a.deposed !== undefined)).toEqual([]);
+});

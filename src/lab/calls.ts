@@ -161,6 +161,8 @@ export function othersReadBy(matrix: readonly LabMatrixRow[]): Map<string, Set<s
   for (const m of matrix) {
     if (typeof m.select === 'object' && m.select.other_tenants + m.select.ownerless > 0) reads.set(m.persona, (reads.get(m.persona) ?? new Set()).add(`${m.schema}.${m.name}`));
   }
+  // Anyone with the anon key may sign up: what an account that owns nothing reads, anon reads one step away.
+  for (const table of reads.get('outsider') ?? []) reads.set('anon', (reads.get('anon') ?? new Set()).add(table));
   return reads;
 }
 

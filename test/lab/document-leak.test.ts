@@ -73,3 +73,15 @@ test('with a caller check, the same reader is not confirmed', async () => {
   expect(finding?.level).not.toBe('high');
   expect(finding?.level).not.toBe('critical');
 });
+
+test('what any signed-up account reads through the table, anon reads one sign-up away: the same reader hands anon nothing new', async () => {
+  const report = await auditMigration(
+    EXERCISES('').replace(
+      'create policy own_answers on public.exercise_data for all to authenticated using (author_id = auth.uid());',
+      'create policy own_answers on public.exercise_data for all to authenticated using (author_id = auth.uid());\ncreate policy shared_answers on public.exercise_data for select to authenticated using (true);',
+    ),
+  );
+  const finding = report.findings.find((f) => f.check === 'anon_security_definer_function_executable' && f.object.name === 'get_ttm_answers');
+  expect(finding?.level).not.toBe('high');
+  expect(report.lab!.functions!.filter((f) => f.name === 'get_ttm_answers' && f.persona === 'anon').flatMap((f) => f.calls.flatMap((c) => c.leaked ?? []))).toEqual([]);
+});

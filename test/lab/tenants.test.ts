@@ -231,7 +231,8 @@ create policy "purge" on public.notes for delete to authenticated using (exists 
       const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
       const [clinics] = world.tenants.roots;
       // admin: in both tests; pt: in can_sign's only; pta: in none (a plain member). ot, ota, front_office and biller are treated as pta is.
-      expect([clinics!.roles, clinics!.cappedRoles]).toEqual([['pt', 'pta', 'admin'], ['ot', 'ota', 'front_office', 'biller']]);
+      // Highest first, the column's default (pta, what a new member holds) last.
+      expect([clinics!.roles, clinics!.cappedRoles]).toEqual([['pt', 'admin', 'pta'], ['ot', 'ota', 'front_office', 'biller']]);
       expect(world.accounts.map((a) => a.name)).toContain('t2_admin');
     } finally {
       await session.close();

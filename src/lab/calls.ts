@@ -763,8 +763,10 @@ async function callInSavepoint(
           // Numbers and times only: what a counter, a total or an "updated at" stamp changes.
           const types = new Map(base.rel.columns.map((col) => [col.name, col.type.toLowerCase()]));
           // A balance, a credit, a quota or an amount is what the number is for: not a counter.
-          // So is every number of a table that meters them (`org_usage.api_calls`, `quotas.seats`): what a plan's limit is checked against.
-          const meter = VALUE_COLUMN.test(base.rel.name);
+          // So is every number of a table that meters them (`org_usage.api_calls`, `quotas.seats`), what a
+          // plan's limit is checked against, where the caller gives the amount (an argument of a number
+          // type): a recount from the tenant's own rows (`sync_usage(p_tenant_id)`) only corrects it.
+          const meter = VALUE_COLUMN.test(base.rel.name) && /\$\d+::(?:smallint|integer|bigint|int[248]?|numeric|real|double precision)\b/i.test(sql);
           const numbersOnly = deleted === 0 && !meter && [...columns].every((k) => /^(smallint|integer|bigint|numeric|real|double precision|timestamp|date|time)/.test(types.get(k) ?? '') && !VALUE_COLUMN.test(k));
           others[table] = { updated, deleted, ...(columns.size > 0 ? { columns: [...columns].sort() } : {}), ...(numbersOnly ? { countersOnly: true } : {}) };
         }

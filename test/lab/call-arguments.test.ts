@@ -271,6 +271,9 @@ create function public.count_view(p_hostel uuid) returns void language sql secur
 create table public.hostel_usage (id uuid primary key default gen_random_uuid(), hostel_id uuid not null references public.hostels, period text not null, sms_sent integer not null default 0, unique (hostel_id, period));
 create function public.meter_sms(p_hostel uuid, p_period text, p_count int) returns void language sql security definer set search_path = public as $fn$
   update hostel_usage set sms_sent = sms_sent + p_count where hostel_id = p_hostel and period = p_period $fn$;
+-- A recount of the same meter from the hostel's own rows: the caller gives no amount, it only corrects.
+create function public.recount_sms(p_hostel uuid) returns void language sql security definer set search_path = public as $fn$
+  update hostel_usage set sms_sent = (select count(*) from bookings where hostel_id = p_hostel) where hostel_id = p_hostel $fn$;
 -- A page of a hostel's bookings between two times: the bounds given reach every row the world made.
 create function public.booked(p_hostel uuid, p_since timestamptz, p_before timestamptz) returns setof text language sql stable security definer set search_path = public as $fn$
   select h.name from hostels h join bookings b on b.hostel_id = h.id where h.id = p_hostel and b.created_at >= p_since and b.created_at < p_before $fn$;
@@ -296,6 +299,7 @@ create function public.booked(p_hostel uuid, p_since timestamptz, p_before times
       expect(report('count_view')).toEqual({ updated: 1, deleted: 0, columns: ['page_views'], countersOnly: true });
       // A usage meter moved is no counter: it holds the victim against its plan's limit.
       expect(out.rows.find((r) => r.name === 'meter_sms' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.others!['public.hostel_usage']).toEqual({ updated: 1, deleted: 0, columns: ['sms_sent'] });
+      expect(out.rows.find((r) => r.name === 'recount_sms' && r.persona === 'anon')!.calls.find((c) => c.args === 'victim_rows')!.others!['public.hostel_usage']).toEqual({ updated: 1, deleted: 0, columns: ['sms_sent'], countersOnly: true });
       // The world's rows are as they were: every call and its staging rolled back.
       const rows = await session.query<{ status: string; source: string }>('select status, source from public.bookings');
       expect(rows.every((r) => r.status === 'confirmed' && r.source === 'app')).toBe(true);

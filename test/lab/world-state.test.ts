@@ -157,3 +157,29 @@ create policy own_notes on public.task_notes for all to authenticated using (own
     await session.close();
   }
 });
+
+test('pglite: a document a trigger validates (unknown keys refused) is made again as an empty object', async () => {
+  const session = await loadOn(
+    'pglite',
+    `create table public.audit_logs (id uuid primary key default gen_random_uuid(), actor_id uuid not null references auth.users, action text not null, metadata jsonb not null);
+create function public.check_metadata() returns trigger language plpgsql as $$
+begin
+  if exists (select 1 from jsonb_object_keys(new.metadata) k where k not in ('gym_id', 'note')) then
+    raise exception 'unknown metadata key' using errcode = 'invalid_parameter_value';
+  end if;
+  return new;
+end $$;
+create trigger audit_logs_metadata before insert on public.audit_logs for each row execute function public.check_metadata();
+alter table public.audit_logs enable row level security;
+create policy own_logs on public.audit_logs for select to authenticated using (actor_id = auth.uid());`,
+  );
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const logs = world.made.get('public.audit_logs') ?? [];
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.every((m) => JSON.stringify(m.row['metadata']) === '{}')).toBe(true);
+  } finally {
+    await session.close();
+  }
+});

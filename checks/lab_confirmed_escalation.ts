@@ -403,7 +403,8 @@ export default defineCheck({
         const state = Object.entries(attack.party).map(([k, v]) => `${k} = '${v}'`);
         return [
           {
-            level,
+            // One user's rows shared with its followers or friends, not a tenant's: high.
+            level: 'high',
             message: `Confirmed in the lab: ${who} inserts into ${name} a row naming another user as ${attack.column}${state.length > 0 ? `, with ${state.join(', ')}` : ''}, as if that user had agreed, and ${got}.`,
             object: relationObject(rel),
             detail: `insert.${attack.column}`,

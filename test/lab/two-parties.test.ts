@@ -82,3 +82,11 @@ test('where a follow starts pending and only the followed user accepts it, no fo
   expect(report.lab!.attacks.filter((a) => a.table.name === 'follows')).toEqual([]);
   expect(report.findings.filter((f) => f.check === 'lab_confirmed_escalation' && f.object.name === 'follows')).toEqual([]);
 });
+
+test('a forged follow is high, not critical: one user\'s rows shared with its followers, not a tenant\'s', async () => {
+  // The two keys straight to auth.users (no profile table): the policy's own finding carries the lab's confirmation and its level.
+  const report = await auditMigration(FOLLOWS(`follower_id = auth.uid()`).replaceAll('references public.profiles (id)', 'references auth.users (id)'));
+  const confirmed = report.findings.filter((f) => /naming another user as followed_id, with status = 'accepted'/.test(f.message));
+  expect(confirmed.length).toBeGreaterThan(0);
+  expect(confirmed.map((f) => f.level)).toEqual(confirmed.map(() => 'high'));
+});

@@ -21,7 +21,7 @@ import { jsonLeaves, jsonShape, jsonValue } from './payload.ts';
 import { stageOf, type Stage } from './stage.ts';
 import { gainedBetween, othersSeen, policed, type Seen } from './seen.ts';
 import { initPolicyParser } from '../policy/parse.ts';
-import { actAs, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
+import { actAs, asState, keyFilter, keySql, parentTenant, rowKey, rowOwner, type Persona, type World } from './world.ts';
 
 export interface CallBudget {
   readonly calls: number;
@@ -681,15 +681,12 @@ async function stageRows(session: Session, snapshot: Snapshot, baseline: Baselin
         return false;
       }
     };
-    await session.exec('SET LOCAL session_replication_role = replica');
     let any = false;
-    try {
+    await asState(session, async () => {
       const all = [...set];
       if (await update(all)) any = true;
       else for (const one of all) if (await update([one])) any = true;
-    } finally {
-      await session.exec('SET LOCAL session_replication_role = origin');
-    }
+    });
     if (any) out.set(table, await rowsNow(session, snapshot, base.rel, base.rows.map((r) => ({ key: r.key }))));
   }
   return out;

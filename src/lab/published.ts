@@ -6,13 +6,12 @@
  * `visibility = 'private'`): a table whose other owners' rows then vanish from the outsider's view
  * is read only through what its owners published. Everything runs in a savepoint rolled back.
  */
-import { qualified, quoteIdent } from '../model/ident.ts';
 import type { LabMatrixRow } from '../model/report.ts';
 import type { Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { checkLiterals, comparedLiterals } from './tenants.ts';
-import { othersSeen } from './seen.ts';
-import { keyFilter, worldRows, type Persona, type World } from './world.ts';
+import { othersSeen, setColumn } from './seen.ts';
+import { asState, keyFilter, worldRows, type Persona, type World } from './world.ts';
 
 /** A flag that publishes its row: `is_public`, `published`, `listed`, `discoverable`. */
 const PUBLISH_FLAG = /^(is_)?(public|published|listed|discoverable|visible|shared)$/i;
@@ -65,20 +64,9 @@ export async function publishedOnly(session: Session, snapshot: Snapshot, world:
     const before = await othersSeen(session, snapshot, world, candidates, outsider);
     // A state, not an event: as the superuser, triggers aside; one column at a time, so a CHECK
     // that ties two of them (a private row must have no share link) leaves the other as it was.
-    await session.exec('SET LOCAL session_replication_role = replica');
-    for (const { rel, sets } of flags) {
-      for (const [column, value] of sets) {
-        const type = rel.columns.find((c) => c.name === column)!.type;
-        await session.exec('SAVEPOINT supaudit_private');
-        try {
-          await session.query(`update ${qualified(rel.schema, rel.name)} set ${quoteIdent(column)} = $1::text::${type}`, [value]);
-          await session.exec('RELEASE SAVEPOINT supaudit_private');
-        } catch {
-          await session.exec('ROLLBACK TO SAVEPOINT supaudit_private');
-        }
-      }
-    }
-    await session.exec('SET LOCAL session_replication_role = origin');
+    await asState(session, async () => {
+      for (const { rel, sets } of flags) for (const [column, value] of sets) await setState(session, rel, column, value);
+    });
     const after = await othersSeen(session, snapshot, world, candidates, outsider);
     return candidates.map((r) => `${r.schema}.${r.name}`).filter((k) => (before[k] ?? 0) > 0 && (after[k] ?? 0) === 0);
   } finally {
@@ -95,8 +83,7 @@ export async function publishedOnly(session: Session, snapshot: Snapshot, world:
  */
 export async function gateRows(session: Session, snapshot: Snapshot, world: World, victim: Persona): Promise<number> {
   let changed = 0;
-  await session.exec('SET LOCAL session_replication_role = replica');
-  try {
+  await asState(session, async () => {
     for (const rel of snapshot.relations) {
       if (rel.kind !== 'table') continue;
       const rows = worldRows(snapshot, world, rel).filter((r) => r.owner === victim.id);
@@ -109,19 +96,22 @@ export async function gateRows(session: Session, snapshot: Snapshot, world: Worl
         const values = world.enums.labels.get(c.typeName) ?? checkLiterals(constraints, c.name);
         const gated = values.find((v) => compared.has(v) && !PUBLIC_WORD.test(v) && !PRIVATE_WORD.test(v));
         if (gated === undefined) continue;
-        const where = keyFilter(snapshot, rel, 't', rows, 2);
-        await session.exec('SAVEPOINT supaudit_gate');
-        try {
-          const done = await session.query(`update ${qualified(rel.schema, rel.name)} as t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${where.sql} returning 1`, [gated, ...where.params]);
-          changed += done.length;
-          await session.exec('RELEASE SAVEPOINT supaudit_gate');
-        } catch {
-          await session.exec('ROLLBACK TO SAVEPOINT supaudit_gate');
-        }
+        changed += await setState(session, rel, c.name, gated, keyFilter(snapshot, rel, 't', rows, 2));
       }
     }
-  } finally {
-    await session.exec('SET LOCAL session_replication_role = origin');
-  }
+  });
   return changed;
+}
+
+/** Sets one column of the rows of `rel` that `where` picks (all by default), in a savepoint: how many rows, 0 where the database refuses. */
+async function setState(session: Session, rel: Relation, column: string, value: string, where: { sql: string; params: readonly unknown[] } = { sql: 'true', params: [] }): Promise<number> {
+  await session.exec('SAVEPOINT supaudit_state');
+  try {
+    const n = await setColumn(session, rel, column, rel.columns.find((c) => c.name === column)!.type, value, where);
+    await session.exec('RELEASE SAVEPOINT supaudit_state');
+    return n;
+  } catch {
+    await session.exec('ROLLBACK TO SAVEPOINT supaudit_state');
+    return 0;
+  }
 }

@@ -74,6 +74,19 @@ export function roleAccounts(tenants: TenantModel): Persona[] {
   return out;
 }
 
+/**
+ * Runs `work` as the setting of a state rather than an event: as the session's superuser with
+ * triggers (and the foreign keys' triggers) aside, switched back on after, whatever happened.
+ */
+export async function asState<T>(session: Session, work: () => Promise<T>): Promise<T> {
+  await session.exec('SET LOCAL session_replication_role = replica');
+  try {
+    return await work();
+  } finally {
+    await session.exec('SET LOCAL session_replication_role = origin');
+  }
+}
+
 /** Acts as the persona, signed in (role authenticated and its JWT claims), or as anon (null), until the transaction or savepoint ends. */
 export async function actAs(session: Session, p: Persona | null): Promise<void> {
   await setClaims(session, p?.id ?? '', p ? 'authenticated' : 'anon', p?.email ?? '', true);
@@ -554,8 +567,7 @@ async function settleMembers(session: Session, snapshot: Snapshot, rel: Relation
   const rows = made.get(`${rel.schema}.${rel.name}`) ?? [];
   if (state.size === 0 || rows.length === 0) return;
   const types = new Map(rel.columns.map((c) => [c.name, c.type]));
-  await session.exec('SET LOCAL session_replication_role = replica');
-  try {
+  await asState(session, async () => {
     for (const [column, value] of state) {
       await session.exec('SAVEPOINT supaudit_settle');
       try {
@@ -577,9 +589,7 @@ async function settleMembers(session: Session, snapshot: Snapshot, rel: Relation
         await session.exec('ROLLBACK TO SAVEPOINT supaudit_settle');
       }
     }
-  } finally {
-    await session.exec('SET LOCAL session_replication_role = origin');
-  }
+  });
 }
 
 /** The role accounts of a tenant root join their tenant's root row (alice's for tenant 1, bob's for tenant 2) with their role. */

@@ -135,6 +135,9 @@ const EXPIRY_NAME = /expir|valid_until|_until$|deadline|(^|_)ends?_(at|on|date)$
 
 const EMAIL_NAME = /(^|_)e_?mail(_address)?$/i;
 
+/** A column that addresses its row to the holders of a role (`target_role`, `recipient_role`, `visible_to_role`). */
+const ROLE_AUDIENCE = /(^|_)(target|recipient|audience|visible_to|for)_roles?$/i;
+
 const OWNER_NAME = /(^|_)(user|owner|author|creator|created_by|profile|member|account|uid|sender|requester|submitted_by|assignee)(_?id)?$/i;
 
 export interface Enums {
@@ -502,6 +505,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const fill = async () => {
         for (const [i, owner] of writers.entries()) {
           if (!missing.includes(owner)) continue;
+          // An account that is nobody's member has no row in a membership that cannot hold one
+          // without a tenant (`organization_id not null`): a row there would make it a member of
+          // whichever tenant the key then pointed at.
+          if (membership && owner.tenant === null && membership.rootColumns.some((col) => rel.columns.find((c) => c.name === col)?.notNull)) continue;
           // alice and bob are members of their tenants with the first role value; the role accounts
           // with theirs; an account that is nobody's member (the outsider's own profile) with the plain one.
           const role = !membership?.roleColumn ? undefined : owner.member?.root === `${membership.root.schema}.${membership.root.name}` ? owner.member.role : owner.tenant === null ? membership.plainRole : membership.roles[0];
@@ -1058,7 +1065,9 @@ async function insertRow(
     const ownerColumn = c.type === 'uuid' && OWNER_NAME.test(c.name);
     if (c.default !== null && !ownerColumn) continue;
     // A nullable e-mail is still filled: helpers and policies compare it with the caller's (`email = auth.jwt() ->> 'email'`).
-    if (!c.notNull && !ownerColumn && !EMAIL_NAME.test(c.name) && !requiredPresent(snapshot, rel).has(c.name)) continue;
+    // So is a row's audience by role (`target_role`): a notice to a tenant's admins is one the policies must keep to that tenant.
+    const roleAudience = ROLE_AUDIENCE.test(c.name) && (enums.labels.has(c.typeName) || checkLiterals(constraints, c.name).length > 0);
+    if (!c.notNull && !ownerColumn && !roleAudience && !EMAIL_NAME.test(c.name) && !requiredPresent(snapshot, rel).has(c.name)) continue;
     // A value the CHECK lists that no policy of the table refuses (`type != 'personal'`: an API user
     // creates team organisations only), else one its pattern accepts (`email LIKE '%@example.edu'`).
     // Of those, one a policy of the table asks for first (`source = 'invitation'`): the row a user may write.

@@ -61,8 +61,13 @@ export default defineCheck({
           // returns counts (high only, below), what it writes (a clean-up of expired rows, a job
           // queue's next job) is its batch work, not aimed at anyone.
           const batch = call.args === 'own' && row.args === '';
-          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
+          // A grant to itself counts whatever the arguments (its own address is all it needs).
+          const granted = call.result === 'ok' ? (call.granted ?? []) : [];
+          if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch && granted.length === 0)) continue;
           const found: Effect[] = [];
+          if (granted.length > 0) {
+            found.push({ level: 'critical', detail: 'escalation', text: `gave the caller access to other users' rows (it wrote the caller's own row${granted.length === 1 ? '' : 's'} of ${granted.join(', ')}, which other tables' policies consult)` });
+          }
           for (const table of batch ? [] : (call.joined ?? [])) {
             const then = call.redeemedBy ? `, once it called ${call.redeemedBy} with the rows this call inserted` : '';
             found.push({ level: 'critical', detail: 'escalation', text: `made the caller a member of another tenant (a row in ${table}${then})` });
@@ -131,7 +136,7 @@ export default defineCheck({
         const texts = [...new Set(group.filter((e) => e.persona === worst.persona).map((e) => e.effect.text))];
         const args =
           worst.call.args === 'own'
-            ? 'no arguments'
+            ? fn.identityArgs !== '' ? 'its own values (its own id, address and rows)' : 'no arguments'
             : worst.call.args === 'victim'
               ? "another user's ids for every argument (the user id too)"
               : worst.call.victimArgs
@@ -151,7 +156,7 @@ export default defineCheck({
           evidence: {
             lab: {
               personas: [...new Set(group.map((e) => e.persona))],
-              calls: Object.fromEntries(group.map((e) => [e.persona, { args: e.call.args, ...(e.call.victimArgs ? { victimArgs: e.call.victimArgs } : {}), ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.redeemedBy ? { redeemedBy: e.call.redeemedBy } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
+              calls: Object.fromEntries(group.map((e) => [e.persona, { args: e.call.args, ...(e.call.victimArgs ? { victimArgs: e.call.victimArgs } : {}), ...(e.call.others ? { others: e.call.others } : {}), ...(e.call.joined ? { joined: e.call.joined } : {}), ...(e.call.granted ? { granted: e.call.granted } : {}), ...(e.call.redeemedBy ? { redeemedBy: e.call.redeemedBy } : {}), ...(e.call.leaked ? { leaked: e.call.leaked } : {}) }])),
             },
           },
         };

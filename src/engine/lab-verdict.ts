@@ -113,9 +113,12 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
       // A function with no arguments acts on what it picks itself: it counts where what it returned
       // is high by itself (another tenant's rows, a sensitive column: lab_function_cross_owner says).
       const batch = call.args === 'own' && row.args === '' && batchLeaks.has(signature);
-      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch)) continue;
+      // A grant to itself counts whatever the arguments: the caller's own address is all it needs.
+      const granted = call.result === 'ok' ? (call.granted ?? []) : [];
+      if (call.result !== 'ok' || (call.args !== 'victim' && call.args !== 'victim_rows' && !batch && granted.length === 0)) continue;
       const effects = [
         ...(batch ? [] : (call.joined ?? [])).map((t) => `made the caller a member of another tenant (${t}${call.redeemedBy ? `, once it called ${call.redeemedBy} with the rows the call inserted` : ''})`),
+        ...(granted.length > 0 ? [`wrote the caller's own row${granted.length === 1 ? '' : 's'} of ${granted.join(', ')}, which other tables' policies consult, and the caller then read other users' rows it could not read before`] : []),
         // A counter or a time stamp moved on someone's row (a view count, "last seen") confirms nothing.
         ...Object.entries(batch ? {} : (call.others ?? {}))
           .filter(([, o]) => !o.countersOnly)
@@ -124,14 +127,14 @@ function indexLab(lab: LabReport, findings: readonly Finding[]): LabIndex {
       ];
       const key = signature;
       // Deleting someone's rows or joining their tenant stays confirmed (high, one level lower, in lab_function_cross_owner).
-      const severe = (call.joined ?? []).length > 0 || Object.values(call.others ?? {}).some((o) => o.deleted > 0);
+      const severe = (call.joined ?? []).length > 0 || granted.length > 0 || Object.values(call.others ?? {}).some((o) => o.deleted > 0);
       if (effects.length > 0 && (call.unlearned ?? []).length > 0 && !severe) {
         // The ids were the lab's to give: the caller could not have learned them.
         if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but it was given ${call.unlearned!.join(', ')}: random uuids or tokens the caller cannot read anywhere through the API`);
       } else if (effects.length > 0 && (call.learnedThrough ?? []).length > 0 && !severe) {
         // The ids came from another function's leak: the flaw is there.
         if (!needsIds.has(key)) needsIds.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}, but the caller learns those ids only from what ${call.learnedThrough!.join(', ')} returns, reported on its own`);
-      } else if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with another user's ids, it ${effects.join('; ')}`);
+      } else if (effects.length > 0 && !strangerChanges.has(key)) strangerChanges.set(key, `called in the lab as ${row.persona} with ${call.args === 'own' || call.args === 'nulls' ? 'its own values' : "another user's ids"}, it ${effects.join('; ')}`);
     }
   }
   const views = new Map<string, { leaks: string[]; rows: number }>();

@@ -1064,6 +1064,9 @@ async function plainUploaders(session: Session, world: World, bucket: string): P
   return out;
 }
 
+/** An argument named for an account: a user, an owner, a member. */
+const ACCOUNT_WORD = /^(user|owner|member|profile|account|author|uid|creator)$/;
+
 /**
  * A value from the world for an argument: the key of `rowsOf`'s row of the table the argument is
  * named after (`p_team_id`, `team` → teams; `org` → organizations, `key` → api_keys when no table is named exactly;
@@ -1085,7 +1088,7 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // `p_org_id`, `_organization_id`, `in_team`: the thing it names.
   const bare = arg.name.toLowerCase().replace(/^(p|in|arg|v)?_+/, '');
   const base = bare.replace(/_?ids?$/, '');
-  if (/^(user|owner|member|profile|account|author|uid|creator)$/.test(base) && t === 'uuid') return account?.id ?? null;
+  if (ACCOUNT_WORD.test(base) && t === 'uuid') return account?.id ?? null;
   const family = typeFamily(t);
   // The key of rowsOf's row in a table, when its type is the argument's (an integer is not a uuid).
   const keyOf = (table: string): string | null => {
@@ -1100,7 +1103,10 @@ export function argumentValue(snapshot: Snapshot, world: World, arg: { name: str
   // The thing the argument names, then its last words (`source_training` → training, `old_character` → character).
   const names = lastWords(base);
   const tables = [...world.made.keys()];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    // A qualified account (`target_user_id`, `new_owner_id`): an account's id, unless a table is
+    // named after the whole of it (`team_member_id` → team_members), tried first.
+    if (i > 0 && t === 'uuid' && ACCOUNT_WORD.test(name)) return account?.id ?? null;
     const exact = (table: string) => namedAfter(table, name);
     // A table named exactly after it answers alone: a longer name that starts the same is another table.
     // Else a table whose name starts with it (`org` → organizations), then one whose last word it is (`key` → api_keys).

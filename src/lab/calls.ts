@@ -283,7 +283,8 @@ export async function callFunctions(
       const sql = fn.returnsSet ? `select coalesce(json_agg(r)::text, '') as v from ${call} r` : `select (${call})::text as v`;
       const who = fn.securityDefiner ? everyone : everyone.filter((c) => c.persona === null || c.persona.tenant === null);
       for (const { name, persona } of who) {
-        const home = persona ? world.owners.find((o) => o.tenant === persona.tenant) : undefined;
+        // An account that belongs to no tenant passes its own: its id, its address, its rows.
+        const home = persona ? (persona.tenant === null ? persona : world.owners.find((o) => o.tenant === persona.tenant)) : undefined;
         const own = home ? args.map((a) => argumentValue(snapshot, world, a, home, persona, fn.source)) : undefined;
         const victimRows = victim ? args.map((a) => argumentValue(snapshot, world, a, victim, persona, fn.source)) : undefined;
         const sets: [LabCall['args'], (string | null)[], string[]?][] =
@@ -554,15 +555,16 @@ function payloadMixes(
  */
 async function judgeJoin<T extends { call: LabCall; joinSeen?: Seen }>(session: Session, snapshot: Snapshot, baseline: Baseline, persona: Persona | null, result: T): Promise<T> {
   // Nothing to measure it on (no policy of a table with the world's rows consults the membership): a membership is what it says.
-  if (!persona || !result.joinSeen || !result.call.joined) return result;
-  const key = `${persona.id}\u0000${result.call.joined.join()}`;
+  const tables = result.call.joined ?? result.call.granted;
+  if (!persona || !result.joinSeen || !tables) return result;
+  const key = `${persona.id}\u0000${tables.join()}`;
   let before = baseline.seen.get(key);
   if (!before) {
-    before = await othersSeen(session, snapshot, baseline.world, gatedBy(snapshot, baseline, result.call.joined), persona);
+    before = await othersSeen(session, snapshot, baseline.world, gatedBy(snapshot, baseline, tables), persona);
     baseline.seen.set(key, before);
   }
   if (Object.keys(gainedBetween(before, result.joinSeen)).length > 0) return result;
-  const { joined: _joined, ...call } = result.call;
+  const { joined: _joined, granted: _granted, ...call } = result.call;
   return { ...result, call };
 }
 
@@ -781,8 +783,21 @@ async function callInSavepoint(
         if (into) joining.push(table);
       }
     }
+    // Rows the call wrote that name the caller (a role, an admin flag of its own), in tables other
+    // tables' policies consult: a grant to itself, if it then reads what it could not.
+    const granting: string[] = [];
+    if (persona !== null && joining.length === 0) {
+      for (const [table, c] of Object.entries(changed)) {
+        const before = baseline.ctids.get(table);
+        const rel = baseline.rows.get(table)?.rel ?? snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
+        if (c.inserted + c.updated === 0 || !before || !rel || baseline.memberships.has(table)) continue;
+        const [hit] = await session.query(`select 1 from ${qualified(rel.schema, rel.name)} t where t.ctid::text <> all ($1::text[]) and strpos(to_jsonb(t)::text, $2) > 0 limit 1`, [[...before], persona.id]);
+        // Only a table some other table's policy consults: a template the call stamped with the caller's id grants nothing.
+        if (hit && gatedBy(snapshot, baseline, [table]).length > 0) granting.push(table);
+      }
+    }
     // What the caller reads of others' rows now: judged against what it read before, once the call is undone.
-    const gated = joining.length > 0 && persona !== null ? gatedBy(snapshot, baseline, joining) : [];
+    const gated = persona === null ? [] : joining.length > 0 ? gatedBy(snapshot, baseline, joining) : granting.length > 0 ? gatedBy(snapshot, baseline, granting) : [];
     const joinSeen = gated.length > 0 ? await othersSeen(session, snapshot, baseline.world, gated, persona!) : undefined;
     joined.push(...joining);
     // Rows it inserted elsewhere (an invitation into another tenant), redeemed next by the same caller: a two-step join.
@@ -806,6 +821,7 @@ async function callInSavepoint(
         changed,
         ...(Object.keys(others).length > 0 ? { others } : {}),
         ...(joined.length > 0 ? { joined } : {}),
+        ...(joined.length === 0 && granting.length > 0 && joinSeen ? { granted: granting } : {}),
         ...(redeemedBy ? { redeemedBy } : {}),
         ...(leaked.length > 0 ? { leaked } : {}),
       },
@@ -859,7 +875,7 @@ const TOKEN_NAME = /(^|_)(token|secret|code|otp|nonce|hash|key)$/i;
 
 /** A call that did something to someone else: changed or deleted their rows, joined their tenant, returned their values. */
 function didSomething(call: LabCall): boolean {
-  return call.result === 'ok' && ((call.joined?.length ?? 0) > 0 || Object.keys(call.others ?? {}).length > 0 || (call.leaked?.length ?? 0) > 0);
+  return call.result === 'ok' && ((call.joined?.length ?? 0) > 0 || (call.granted?.length ?? 0) > 0 || Object.keys(call.others ?? {}).length > 0 || (call.leaked?.length ?? 0) > 0);
 }
 
 interface IdTask {

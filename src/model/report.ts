@@ -140,6 +140,12 @@ export interface LabCall {
   /** Membership tables (`schema.name`) where the call inserted a row pointing at another tenant's root row: someone joined it. */
   readonly joined?: readonly string[];
   /**
+   * Tables (`schema.name`) where the call wrote a row naming the caller (a role, a grant, a flag of
+   * its own) that other tables' policies consult, after which the caller read other users' rows it
+   * could not read before: access it gave itself, whatever arguments it was called with.
+   */
+  readonly granted?: readonly string[];
+  /**
    * With `joined`: the function (`schema.name`) that, called next by the same caller with the rows
    * this call inserted (an invitation into another tenant, then its acceptance), made the membership.
    */

@@ -358,7 +358,8 @@ end $fn$;
       const calls = (name: string) => out.rows.find((r) => r.name === name && r.persona === 'outsider')!.calls.filter((c) => c.args === 'victim_rows');
       // By its name, p_workspace_id took bob's workspace_credits key: nothing, whatever the flag; by the
       // column it is compared with, his tenant: his assigned conversation is the outsider's once the flag is false.
-      expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, null, null, { updated: 1, deleted: 0, columns: ['assigned_to'] }]);
+      // Then its own rows but for one of bob's (it has none of its own there: nothing either).
+      expect(calls('assign').map((c) => c.others?.['public.conversations'] ?? null)).toEqual([null, null, null, { updated: 1, deleted: 0, columns: ['assigned_to'] }, null, null]);
       expect(calls('add_credits').map((c) => [c.result, c.changed['public.credit_log']?.inserted ?? 0])).toEqual([['ok', 1]]);
     },
   );

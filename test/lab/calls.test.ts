@@ -42,6 +42,8 @@ test.each(testEngines())('%s: calls as each persona, what each changed, refusals
     expect([...new Set(out.rows.map((r) => r.persona))]).toEqual(['anon', 'outsider', 'alice', 't1_admin', 't1_member']);
     const outsider = out.rows.find((r) => r.name === 'add_member' && r.persona === 'outsider')!.calls;
     expect(outsider).toEqual([
+      // Its own values: it has no organisation, and none it can name exists.
+      { args: 'own', result: 'error', sqlstate: '23503', changed: {} },
       // The row it inserted points at bob's organisation (tenant 2): the outsider joined it.
       { args: 'victim_rows', result: 'ok', changed: { 'public.org_members': { inserted: 1, updated: 0, deleted: 0 } }, joined: ['public.org_members'] },
       // bob is a member already: the unique key refuses, nothing changed.

@@ -557,10 +557,11 @@ async function judgeJoin<T extends { call: LabCall; joinSeen?: Seen }>(session: 
   // Nothing to measure it on (no policy of a table with the world's rows consults the membership): a membership is what it says.
   const tables = result.call.joined ?? result.call.granted;
   if (!persona || !result.joinSeen || !tables) return result;
-  const key = `${persona.id}\u0000${tables.join()}`;
+  const foreign = result.call.joined === undefined;
+  const key = `${persona.id}\u0000${tables.join()}\u0000${foreign}`;
   let before = baseline.seen.get(key);
   if (!before) {
-    before = await othersSeen(session, snapshot, baseline.world, gatedBy(snapshot, baseline, tables), persona);
+    before = await othersSeen(session, snapshot, baseline.world, gatedBy(snapshot, baseline, tables), persona, foreign);
     baseline.seen.set(key, before);
   }
   if (Object.keys(gainedBetween(before, result.joinSeen)).length > 0) return result;
@@ -798,7 +799,8 @@ async function callInSavepoint(
     }
     // What the caller reads of others' rows now: judged against what it read before, once the call is undone.
     const gated = persona === null ? [] : joining.length > 0 ? gatedBy(snapshot, baseline, joining) : granting.length > 0 ? gatedBy(snapshot, baseline, granting) : [];
-    const joinSeen = gated.length > 0 ? await othersSeen(session, snapshot, baseline.world, gated, persona!) : undefined;
+    // A grant counts only beyond the caller's own tenant: switching to a workspace it belongs to opens nothing of anyone else's.
+    const joinSeen = gated.length > 0 ? await othersSeen(session, snapshot, baseline.world, gated, persona!, joining.length === 0) : undefined;
     joined.push(...joining);
     // Rows it inserted elsewhere (an invitation into another tenant), redeemed next by the same caller: a two-step join.
     let redeemedBy: string | undefined;

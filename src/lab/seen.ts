@@ -9,11 +9,16 @@ import { actAs, keyFilter, worldRows, type Persona, type World } from './world.t
 
 export type Seen = Record<string, number>;
 
-/** Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to nobody we know). */
-export async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona): Promise<Seen> {
+/**
+ * Rows of other owners the persona can read, per table (the world's rows only: the seed's belong to
+ * nobody we know). With `foreign`, not its own tenant's either: what a member reaches beyond its tenant.
+ */
+export async function othersSeen(session: Session, snapshot: Snapshot, world: World, tables: readonly Relation[], p: Persona, foreign = false): Promise<Seen> {
   const out: Seen = {};
+  const tenantOf = (owner: string) => [...world.accounts, ...world.owners].find((a) => a.id === owner)?.tenant ?? null;
   for (const rel of tables) {
-    const others = worldRows(snapshot, world, rel).filter((r) => r.owner !== p.id);
+    const tenants = world.rowTenants.get(`${rel.schema}.${rel.name}`);
+    const others = worldRows(snapshot, world, rel).filter((r) => r.owner !== p.id && !(foreign && p.tenant !== null && (tenants?.get(r.key) ?? tenantOf(r.owner)) === p.tenant));
     if (others.length === 0) {
       out[`${rel.schema}.${rel.name}`] = 0;
       continue;

@@ -1,0 +1,91 @@
+/**
+ * A tenant's admin (every sign-up is one, of its own clinic) that sets its own subscription's status
+ * to `active`: the status of a table of paid rows is an entitlement, and trusted code reads it
+ * through the functions it is wrapped in (`lower(s.status) = 'active'`). Where only the payment
+ * webhook (the service role) writes subscriptions, nothing.
+ */
+import { expect, test } from 'vitest';
+import { introspect } from '../../src/introspect/index.ts';
+import { buildWorld } from '../../src/lab/world.ts';
+import { isSystemSchema } from '../../src/model/schemas.ts';
+import { loadOn } from '../support/audit.ts';
+import { auditMigration } from '../support/cli.ts';
+
+const CLINICS = `
+create table public.tenants (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.user_roles (user_id uuid not null references auth.users on delete cascade, tenant_id uuid not null references public.tenants on delete cascade,
+  role text not null check (role in ('admin', 'staff')), primary key (user_id, tenant_id));
+create table public.subscriptions (id uuid primary key default gen_random_uuid(), tenant_id uuid not null unique references public.tenants on delete cascade,
+  status text not null default 'trialing', plan text, trial_end timestamptz not null default now() + interval '5 days', current_period_end timestamptz);
+create table public.patients (id uuid primary key default gen_random_uuid(), tenant_id uuid not null references public.tenants, name text not null);
+create function public.is_tenant_admin(_uid uuid, _tenant uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.user_roles where user_id = _uid and tenant_id = _tenant and role = 'admin') $$;
+create function public.is_member(_tenant uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.user_roles where user_id = auth.uid() and tenant_id = _tenant) $$;
+-- What the app may do: read while the subscription is active, or in its trial.
+create function public.tenant_has_access(_tenant uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.subscriptions s where s.tenant_id = _tenant
+    and (lower(s.status) = 'active' or (lower(s.status) = 'trialing' and now() <= s.trial_end))) $$;
+create function public.plan_tier(_tenant uuid) returns text language sql stable security definer set search_path = '' as $$
+  select case when split_part(lower(s.plan), '_', 1) in ('pro', 'premium') then split_part(lower(s.plan), '_', 1) else 'basic' end
+    from public.subscriptions s where s.tenant_id = _tenant $$;
+alter table public.tenants enable row level security;
+alter table public.user_roles enable row level security;
+alter table public.subscriptions enable row level security;
+alter table public.patients enable row level security;
+create policy tenants_read on public.tenants for select to authenticated using (public.is_member(id));
+create policy roles_read on public.user_roles for select to authenticated using (user_id = auth.uid());
+create policy subs_read on public.subscriptions for select to authenticated using (public.is_member(tenant_id));
+create policy patients_rw on public.patients for all to authenticated using (public.is_member(tenant_id) and public.tenant_has_access(tenant_id));
+`;
+
+const ADMINS_WRITE = `
+create policy subs_admin on public.subscriptions for update to authenticated using (public.is_tenant_admin(auth.uid(), tenant_id)) with check (public.is_tenant_admin(auth.uid(), tenant_id));
+`;
+
+test("a tenant's admin that sets its own subscription's status to active is confirmed; where only the webhook writes it, nothing", async () => {
+  const open = await auditMigration(CLINICS + ADMINS_WRITE);
+  const paid = open.lab!.attacks.filter((a) => a.entitlement !== undefined && a.table.name === 'subscriptions');
+  expect(paid.map((a) => [a.column, a.entitlement!.value])).toEqual(expect.arrayContaining([['status', 'active']]));
+  expect(paid.find((a) => a.column === 'status')!.entitlement!.readBy).toContain('public.tenant_has_access');
+  const finding = open.findings.find((f) => f.check === 'lab_confirmed_escalation' && /sets status of its own row in public\.subscriptions/.test(f.message));
+  expect(finding?.level).toBe('high');
+  expect(finding?.message).toMatch(/to 'active' through the API, and it stays; public\.tenant_has_access reads status/);
+  // The plan, read through split_part(lower(s.plan), '_', 1), too.
+  expect(open.findings.some((f) => f.check === 'lab_confirmed_escalation' && /sets plan of its own row in public\.subscriptions to '(pro|premium)'/.test(f.message))).toBe(true);
+  const closed = await auditMigration(CLINICS);
+  expect(closed.lab!.attacks.filter((a) => a.entitlement !== undefined)).toEqual([]);
+});
+
+// Every sign-up founds its own clinic: the trigger makes the tenant, the admin's membership and a trial subscription.
+const SIGNUP = `
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+declare t uuid;
+begin
+  insert into public.tenants (name) values (coalesce(new.raw_user_meta_data ->> 'clinic', 'my clinic')) returning id into t;
+  insert into public.user_roles (user_id, tenant_id, role) values (new.id, t, 'admin');
+  insert into public.subscriptions (tenant_id) values (t);
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+`;
+
+test('pglite: the tenant, membership and subscription a sign-up makes are the account\'s in the world; any sign-up then activates its own clinic\'s subscription', async () => {
+  const session = await loadOn('pglite', CLINICS + ADMINS_WRITE + SIGNUP);
+  try {
+    const snapshot = await introspect(session, { exposedSchemas: ['public'] });
+    const world = await buildWorld(session, snapshot, (r) => r.extension === null && !isSystemSchema(r.schema));
+    const tenantOf = (name: string) => (world.made.get('public.tenants') ?? []).find((m) => m.owner.name === name)?.row['id'];
+    const membership = (world.made.get('public.user_roles') ?? []).find((m) => m.owner.name === 'alice')?.row['tenant_id'];
+    // alice's tenant is the clinic her sign-up made and her membership names, not one the world made beside it.
+    expect(tenantOf('alice')).toBeDefined();
+    expect(tenantOf('alice')).toBe(membership);
+    const subscription = (world.made.get('public.subscriptions') ?? []).find((m) => m.owner.name === 'alice')?.row['tenant_id'];
+    expect(subscription).toBe(membership);
+  } finally {
+    await session.close();
+  }
+  const report = await auditMigration(CLINICS + ADMINS_WRITE + SIGNUP);
+  const paid = report.lab!.attacks.find((a) => a.entitlement !== undefined && a.table.name === 'subscriptions' && a.column === 'status');
+  expect(paid).toMatchObject({ attacker: 'outsider', command: 'update', entitlement: { value: 'active' } });
+});

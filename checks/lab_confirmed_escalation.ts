@@ -40,9 +40,12 @@ export default defineCheck({
     const attacks = ctx.snapshot.labAttacks ?? [];
     // One finding per written table (or called function), command and column; anon before any account before another tenant.
     const byStep = new Map<string, LabAttack[]>();
+    // A paid row any account inserts for a tenant of its own says more than a member's update of its tenant's one: that one alone.
+    const paidInserts = new Set(attacks.filter((a) => a.entitlement !== undefined && a.command === 'insert').map((a) => `${a.table.schema}.${a.table.name}:${a.column}`));
     for (const a of attacks) {
       // A listing of a public bucket is public_bucket_allows_listing's finding, which it confirms.
       if (a.command === 'reach' && a.column.startsWith('list ')) continue;
+      if (a.entitlement !== undefined && a.command === 'update' && paidInserts.has(`${a.table.schema}.${a.table.name}:${a.column}`)) continue;
       // Storage: one finding per bucket, whatever the verbs.
       const key =
         a.command === 'reach'

@@ -22,6 +22,9 @@ import { checkLiterals } from './tenants.ts';
 const ENTITLEMENT =
   /(^|_)(credits|credits_(left|remaining|balance)|tokens_(left|remaining|balance)|token_balance|quota|plan|plan_(id|name|type|tier)|tier|subscription(_status|_tier|_plan|_level)?|is_(premium|pro|paid|subscribed|vip|lifetime)|premium|paid_until|trial_ends?_at|seats|max_seats)$/i;
 
+/** On a table of paid rows (PAID_TABLE), the columns that say whether and how long the row grants. */
+const PAID_STATE = /^(status|state|current_period_end|period_end|expires_at|ends_at|valid_until|trial_ends?(_at)?)$/i;
+
 /** Values that grant nothing: not worth trying. */
 const PLAIN_VALUE = /^(free|none|basic|trial|inactive|cancell?ed|expired|past_due|unpaid|starter|default)$/i;
 
@@ -31,14 +34,18 @@ const MAX_VALUES = 3;
 /** Where trusted code reads `column`: the functions and policies whose text compares or counts it (`schema.name`, `policy "p"`). */
 export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: string): string[] {
   const name = literalPattern(column);
-  const uses = new RegExp(`\\b${name}"?\\s*(?:::\\s*\\w+\\s*)?(?:=|<>|!=|>=?|<=?|\\bin\\s*\\(|[-+]\\s*\\d|is\\s+(?:not\\s+)?true)|(?:=|<>|!=|>=?|<=?)\\s*(?:\\w+\\.)?"?${name}\\b|coalesce\\s*\\(\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
+  // Also through the functions it is wrapped in (`lower(s.plan) in (…)`, `split_part(lower(s.plan), '_', 1) in (…)`).
+  const uses = new RegExp(`\\b${name}"?${WRAPPED}\\s*(?:::\\s*\\w+\\s*)?(?:=|<>|!=|>=?|<=?|\\bin\\s*\\(|[-+]\\s*\\d|is\\s+(?:not\\s+)?true)|(?:=|<>|!=|>=?|<=?)\\s*(?:\\w+\\.)?"?${name}\\b|coalesce\\s*\\(\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
   const out: string[] = [];
+  // A word as common as `status` counts only where the text names the table (`from subscriptions s where … s.status`).
+  const naming = ENTITLEMENT.test(column) ? undefined : new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
   // What an UPDATE's SET list writes (`set trial_ends_at = now() + interval '14 days'`) is a write, not a read.
-  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && uses.test(withoutSetLists(f.source))) out.push(`${f.schema}.${f.name}`);
+  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && (!naming || naming.test(f.source)) && uses.test(withoutSetLists(f.source))) out.push(`${f.schema}.${f.name}`);
   // The table's own write policies say who may write it, not what it grants.
   for (const p of snapshot.policies) {
     if (p.schema === rel.schema && p.table === rel.name && p.command !== 'SELECT' && p.command !== 'ALL') continue;
-    if (uses.test(`${p.using ?? ''} ${p.withCheck ?? ''}`)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
+    const text = `${p.using ?? ''} ${p.withCheck ?? ''}`;
+    if ((!naming || naming.test(text)) && uses.test(text)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
   }
   return [...new Set(out)].sort();
 }
@@ -52,6 +59,20 @@ export function withoutSetLists(source: string): string {
   return source.replace(/\bset\s+([\s\S]*?)(?=\bwhere\b|\breturning\b|\bfrom\b|;|$)/gi, (_, list: string) => `set ${list.replace(/(^|,)\s*(?:[\w$]+\.)?"?[\w$]+"?\s*=(?!=)/g, '$1 ')}`);
 }
 
+/** The closing parentheses of the calls a column is wrapped in, with their further arguments (`), '_', 1)`). */
+const WRAPPED = `(?:\\s*(?:,\\s*[^(),;]*)*\\))*`;
+
+/** Literals trusted code compares the column with through the functions it is wrapped in (`lower(s.status) = 'active'`). */
+function wrappedLiterals(snapshot: Snapshot, column: string): string[] {
+  const name = literalPattern(column);
+  const re = new RegExp(`\\b${name}"?${WRAPPED}\\s*(?:::\\s*\\w+\\s*)?(?:=\\s*'((?:[^']|'')*)'|\\bin\\s*\\(([^)]*)\\))`, 'gi');
+  const out: string[] = [];
+  for (const t of [...snapshot.functions.map((f) => f.source ?? ''), ...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? ''])]) {
+    for (const m of t.matchAll(re)) out.push(...(m[1] !== undefined ? [m[1].replaceAll("''", "'")] : [...m[2]!.matchAll(/'((?:[^']|'')*)'/g)].map((x) => x[1]!.replaceAll("''", "'"))));
+  }
+  return out;
+}
+
 /** Values worth more than `current` for the column, most telling first. */
 function betterValues(snapshot: Snapshot, world: World, rel: Relation, column: string, current: unknown): string[] {
   const c = rel.columns.find((x) => x.name === column)!;
@@ -59,9 +80,9 @@ function betterValues(snapshot: Snapshot, world: World, rel: Relation, column: s
   if (/^(smallint|integer|bigint|numeric|real|double precision)/.test(c.type)) return [c.type === 'smallint' ? '30000' : '1000000'];
   if (/^(timestamp|date)/.test(c.type)) return ['2100-01-01'];
   const labels = world.enums.labels.get(c.typeName) ?? [];
-  return [...new Set([...comparedLiterals(snapshot, column), ...[...labels].reverse()])]
-    .filter((v) => v !== String(current) && !PLAIN_VALUE.test(v))
-    .slice(0, MAX_VALUES);
+  // A status that grants (`active`, `paid`) first: of a status column's many words, the one worth paying for.
+  const values = [...new Set([...comparedLiterals(snapshot, column), ...wrappedLiterals(snapshot, column), ...[...labels].reverse()])].filter((v) => v.trim() !== '' && v !== String(current) && !PLAIN_VALUE.test(v));
+  return [...values.filter((v) => GRANTING.test(v)), ...values.filter((v) => !GRANTING.test(v))].slice(0, MAX_VALUES);
 }
 
 /**
@@ -90,7 +111,8 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
   const alice = world.owners[0];
   for (const rel of tables) {
     const made = world.made.get(`${rel.schema}.${rel.name}`) ?? [];
-    const columns = rel.columns.filter((c) => ENTITLEMENT.test(c.name) && !c.generated && !c.identity);
+    const paid = PAID_TABLE.test(rel.name);
+    const columns = rel.columns.filter((c) => (ENTITLEMENT.test(c.name) || (paid && PAID_STATE.test(c.name))) && !c.generated && !c.identity);
     if (columns.length === 0 || made.length === 0) continue;
     // The plainest persona that owns a row here: any account (its profile) before a tenant's owner.
     const [owner, mine] = ((): [Persona, (typeof made)[number]] | [undefined, undefined] => {
@@ -112,20 +134,20 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
       const better = betterValues(snapshot, world, rel, c.name, row[c.name]);
       // The catalogue is read only where the column's own values leave room.
       const values = better.length < MAX_VALUES ? [...better, ...(await referencedValues(session, snapshot, world, rel, c.name, row[c.name]))].slice(0, MAX_VALUES) : better;
+      // The value as the database prints it (a time stamp's text, not the JSON the world kept).
+      const [was] = await session.query<{ v: string | null }>(`select t.${quoteIdent(c.name)}::text as v from ${qualified(rel.schema, rel.name)} t where ${again.sql}`, again.params);
       for (const value of values) {
         attempts++;
         await session.exec('SAVEPOINT supaudit_entitle');
         try {
           await actAs(session, owner);
-          const [written] = await session.query<{ v: string | null }>(
-            `update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${filter.sql} returning t.${quoteIdent(c.name)}::text as v`,
-            [value, ...filter.params],
-          );
-          if (!written) continue;
-          // Read back as the table's owner: a trigger may have put the old value back.
+          // As supabase-js sends it by default (`Prefer: return=minimal`): no RETURNING, so no SELECT
+          // policy hides the row from the write (an admin of a tenant its profile does not name).
+          await session.query(`update ${qualified(rel.schema, rel.name)} t set ${quoteIdent(c.name)} = $1::text::${c.type} where ${filter.sql}`, [value, ...filter.params]);
+          // Read back as the table's owner: the write may have matched nothing, or a trigger put the old value back.
           await session.query(`select set_config('role', 'postgres', true)`);
           const [kept] = await session.query<{ v: string | null }>(`select t.${quoteIdent(c.name)}::text as v from ${qualified(rel.schema, rel.name)} t where ${again.sql}`, again.params);
-          if (kept?.v === null || kept?.v === undefined || kept.v === String(row[c.name] ?? '')) continue;
+          if (kept?.v === null || kept?.v === undefined || kept.v === was?.v) continue;
           attacks.push({
             attacker: owner === outsider ? 'outsider' : 'member',
             table: { schema: rel.schema, name: rel.name },
@@ -136,7 +158,7 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
             gained: {},
           });
           break;
-        } catch {
+        } catch (e) {
           // Refused (a policy, a column grant, a trigger): the next value.
         } finally {
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_entitle');

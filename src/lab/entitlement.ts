@@ -59,8 +59,12 @@ export function withoutSetLists(source: string): string {
   return source.replace(/\bset\s+([\s\S]*?)(?=\bwhere\b|\breturning\b|\bfrom\b|;|$)/gi, (_, list: string) => `set ${list.replace(/(^|,)\s*(?:[\w$]+\.)?"?[\w$]+"?\s*=(?!=)/g, '$1 ')}`);
 }
 
-/** The closing parentheses of the calls a column is wrapped in, with their further arguments (`), '_', 1)`). */
-const WRAPPED = `(?:\\s*(?:,\\s*[^(),;]*)*\\))*`;
+/**
+ * The closing parentheses of the calls a column is wrapped in, with their further arguments (`), '_', 1)`).
+ * Each argument is a comma and what follows it up to the next delimiter, spaces included, with no
+ * second way to split it: a long list with no closing parenthesis fails in linear time.
+ */
+const WRAPPED = `(?:\\s*(?:,[^(),;]*)*\\))*`;
 
 /** Literals trusted code compares the column with through the functions it is wrapped in (`lower(s.status) = 'active'`). */
 function wrappedLiterals(snapshot: Snapshot, column: string): string[] {

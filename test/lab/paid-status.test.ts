@@ -89,3 +89,12 @@ test('pglite: the tenant, membership and subscription a sign-up makes are the ac
   const paid = report.lab!.attacks.find((a) => a.entitlement !== undefined && a.table.name === 'subscriptions' && a.column === 'status');
   expect(paid).toMatchObject({ attacker: 'outsider', command: 'update', entitlement: { value: 'active' } });
 });
+
+test('a column named in a long list that no parenthesis closes is read in linear time (no backtracking through every way to split it)', async () => {
+  const { entitlementReaders } = await import('../../src/lab/entitlement.ts');
+  const body = `select status${', a '.repeat(400)};`;
+  const rel = { schema: 'public', name: 'subscriptions', columns: [] } as unknown as Parameters<typeof entitlementReaders>[1];
+  const snapshot = { functions: [{ schema: 'public', name: 'f', extension: null, source: body }], policies: [] } as unknown as Parameters<typeof entitlementReaders>[0];
+  expect(entitlementReaders(snapshot, rel, 'status')).toEqual([]);
+  expect(entitlementReaders({ ...snapshot, functions: [{ schema: 'public', name: 'g', extension: null, source: 'select 1 from subscriptions s where lower(s.status) = \'active\'' }] } as typeof snapshot, rel, 'status')).toEqual(['public.g']);
+});

@@ -470,7 +470,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       // later): alice's and bob's get their tenants, as onboarding would give them.
       const joins = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       const own = joins ? await placeInTenants(session, snapshot, rel, joins, signedUp, owners, made) : signedUp;
-      for (const r of own) record(rel, r.owner, r.row, r.ctid);
+      // The sign-up's rows for a tenant (byTenant) come after the world's own, below: a key or an argument takes an owner's distinctive row first.
+      for (const r of own) if (!('byTenant' in r)) record(rel, r.owner, r.row, r.ctid);
+      const recordByTenant = () => {
+        for (const r of own) if ('byTenant' in r) record(rel, r.owner, r.row, r.ctid);
+      };
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
       // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
       const keyed = keyedByAccount(snapshot, rel.schema, rel.name);
@@ -485,8 +489,11 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const writers = allowlist || platformStaff ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
-      const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
+      // A row the sign-up made for the owner's tenant (a default folder, its subscription) holds nothing
+      // of the owner's own: the world still tries one of its own, whose values only that owner's rows hold.
+      const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id && !('byTenant' in o)));
       if (own.length > 0 && missing.length === 0) {
+        recordByTenant();
         // The owners' memberships came with their tenants (a trigger on the root); the role accounts' still have to be made.
         const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
         const added = membership ? await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record, pastTrigger) : 0;
@@ -553,7 +560,10 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
         rows += await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record, pastTrigger);
         await settleMembers(session, snapshot, rel, membership, enums, made);
       }
-      world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
+      // Refused where the sign-up's row already holds the place (one subscription per tenant): those rows are the world's.
+      recordByTenant();
+      const byTenant = own.filter((o) => 'byTenant' in o).length;
+      world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && byTenant > 0 ? { reason: 'made by sign-up' } : rows === 0 && reason ? { reason } : {}) });
     }
     await storageObjects(session, snapshot, owners, world.tables, made, rowOwners);
     await session.exec('COMMIT');
@@ -823,7 +833,7 @@ async function storageObjects(session: Session, snapshot: Snapshot, owners: read
 }
 
 /** Rows of the table whose column referencing auth.users holds a lab account's id (a sign-up trigger made them). */
-async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, owners: readonly Persona[], tenants?: TenantModel, made?: Made): Promise<{ owner: Persona; row: Row; ctid: string }[]> {
+async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, owners: readonly Persona[], tenants?: TenantModel, made?: Made): Promise<{ owner: Persona; row: Row; ctid: string; byTenant?: true }[]> {
   const fk = snapshot.constraints.find(
     (c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.length === 1,
   );
@@ -853,7 +863,7 @@ async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, o
         `select to_jsonb(t) as j, t.ctid::text as c, t.${quoteIdent(key.columns[0]!)}::text as k from ${qualified(rel.schema, rel.name)} t where t.${quoteIdent(key.columns[0]!)}::text = any ($1::text[])`,
         [[...ids.keys()]],
       );
-      return rows.map((r) => ({ owner: ids.get(r.k)!, row: r.j, ctid: r.c }));
+      return rows.map((r) => ({ owner: ids.get(r.k)!, row: r.j, ctid: r.c, byTenant: true }));
     }
   }
   if (!fk) return [];

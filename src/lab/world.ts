@@ -28,7 +28,7 @@ import { dependencyOrder } from './order.ts';
 import { signUpFunctions } from './signup.ts';
 import { initPolicyParser } from '../policy/parse.ts';
 import { checkArms, fitLength, type CheckArm } from './check-arms.ts';
-import { accessTexts, checkLiterals, findTenantRoots, memberAccountColumns, memberState, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
+import { accessTexts, checkLiterals, findTenantRoots, memberState, TENANT_CAPS, type TenantModel, type TenantRoot } from './tenants.ts';
 
 export interface Persona {
   readonly name: string;
@@ -459,22 +459,18 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
     // Only the tables the sign-up's own functions write can hold such rows (one query each).
     const written = signUpFunctions(snapshot).flatMap((f) => namedTables(f.source ?? ''));
     for (const rel of tables.filter((t) => written.some((w) => w.name === t.name && (w.schema === null || w.schema === t.schema)))) {
-      const rows = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners, tenants, made);
+      const rows = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       if (rows.length > 0) signedUpRows.set(`${rel.schema}.${rel.name}`, rows);
     }
     earlyRows.set(made, signedUpRows);
     for (const rel of fillOrder(tables, snapshot)) {
       // Rows a sign-up trigger made for the lab's accounts are theirs already.
-      const signedUp = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners, tenants, made);
+      const signedUp = await signupRows(session, snapshot, rel, world.accounts.length > 0 ? world.accounts : owners);
       // A membership the sign-up made with no tenant (a profile whose tenant_id the app fills in
       // later): alice's and bob's get their tenants, as onboarding would give them.
       const joins = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
       const own = joins ? await placeInTenants(session, snapshot, rel, joins, signedUp, owners, made) : signedUp;
-      // The sign-up's rows for a tenant (byTenant) come after the world's own, below: a key or an argument takes an owner's distinctive row first.
-      for (const r of own) if (!('byTenant' in r)) record(rel, r.owner, r.row, r.ctid);
-      const recordByTenant = () => {
-        for (const r of own) if ('byTenant' in r) record(rel, r.owner, r.row, r.ctid);
-      };
+      for (const r of own) record(rel, r.owner, r.row, r.ctid);
       // An account's own row (a profile keyed by the user id) exists for every account: each signed up.
       // Not a list of privileged accounts (`admins`, `staff`): the outsider holds nothing.
       const keyed = keyedByAccount(snapshot, rel.schema, rel.name);
@@ -489,11 +485,8 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
       const writers = allowlist || platformStaff ? [] : keyed && !PRIVILEGED.test(rel.name) && world.accounts.length > 0 ? world.accounts : owners;
       // A sign-up trigger that made rows for some accounts only (the first user's organisation):
       // the others get theirs here, so both sides of the world have one.
-      // A row the sign-up made for the owner's tenant (a default folder, its subscription) holds nothing
-      // of the owner's own: the world still tries one of its own, whose values only that owner's rows hold.
-      const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id && !('byTenant' in o)));
+      const missing = writers.filter((w) => !own.some((o) => o.owner.id === w.id));
       if (own.length > 0 && missing.length === 0) {
-        recordByTenant();
         // The owners' memberships came with their tenants (a trigger on the root); the role accounts' still have to be made.
         const membership = tenants.roots.find((t) => t.membership.schema === rel.schema && t.membership.name === rel.name);
         const added = membership ? await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record, pastTrigger) : 0;
@@ -560,10 +553,7 @@ export async function buildWorld(session: Session, snapshot: Snapshot, isUserTab
         rows += await addMembers(session, snapshot, rel, membership, world.accounts, owners, enums, made, record, pastTrigger);
         await settleMembers(session, snapshot, rel, membership, enums, made);
       }
-      // Refused where the sign-up's row already holds the place (one subscription per tenant): those rows are the world's.
-      recordByTenant();
-      const byTenant = own.filter((o) => 'byTenant' in o).length;
-      world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && byTenant > 0 ? { reason: 'made by sign-up' } : rows === 0 && reason ? { reason } : {}) });
+      world.tables.push({ schema: rel.schema, name: rel.name, rows, ...(rows === 0 && reason ? { reason } : {}) });
     }
     await storageObjects(session, snapshot, owners, world.tables, made, rowOwners);
     await session.exec('COMMIT');
@@ -833,40 +823,11 @@ async function storageObjects(session: Session, snapshot: Snapshot, owners: read
 }
 
 /** Rows of the table whose column referencing auth.users holds a lab account's id (a sign-up trigger made them). */
-async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, owners: readonly Persona[], tenants?: TenantModel, made?: Made): Promise<{ owner: Persona; row: Row; ctid: string; byTenant?: true }[]> {
+async function signupRows(session: Session, snapshot: Snapshot, rel: Relation, owners: readonly Persona[]): Promise<{ owner: Persona; row: Row; ctid: string }[]> {
   const fk = snapshot.constraints.find(
     (c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === 'auth' && c.refTable === 'users' && c.columns.length === 1,
   );
-  if (owners.length === 0) return [];
-  // A tenant root with no key to its founder (a clinic the sign-up made): the account's is the one its
-  // membership, made by the same sign-up, points at; one per account, or none.
-  const root = fk ? undefined : tenants?.roots.find((t) => t.root.schema === rel.schema && t.root.name === rel.name);
-  const membership = root ? snapshot.relations.find((r) => r.schema === root.membership.schema && r.name === root.membership.name) : undefined;
-  const account = membership ? memberAccountColumns(snapshot, membership)[0] : undefined;
-  if (root && membership && account) {
-    const on = root.rootColumns.map((c, i) => `m.${quoteIdent(c)} = t.${quoteIdent(root.refColumns[i]!)}`).join(' and ');
-    const rows = await session.query<{ j: Row; o: string; c: string }>(
-      `select to_jsonb(t) as j, t.ctid::text as c, m.${quoteIdent(account)}::text as o from ${qualified(rel.schema, rel.name)} t join ${qualified(membership.schema, membership.name)} m on ${on} where m.${quoteIdent(account)}::text = any ($1::text[])`,
-      [owners.map((o) => o.id)],
-    );
-    const once = rows.filter((r) => rows.filter((x) => x.o === r.o).length === 1);
-    return once.map((r) => ({ owner: owners.find((o) => o.id === r.o)!, row: r.j, ctid: r.c }));
-  }
-  // Else a row the sign-up made for the account's tenant (its clinic's subscription): the owner of the root row its tenant key names.
-  if (!fk && tenants && made) {
-    for (const t of tenants.roots) {
-      const key = snapshot.constraints.find((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && c.refSchema === t.root.schema && c.refTable === t.root.name && c.columns.length === 1);
-      const roots = (made.get(`${t.root.schema}.${t.root.name}`) ?? []).filter((m) => owners.includes(m.owner));
-      if (!key || roots.length === 0) continue;
-      const ids = new Map(roots.map((m) => [String(m.row[key.refColumns[0]!] ?? ''), m.owner]));
-      const rows = await session.query<{ j: Row; k: string; c: string }>(
-        `select to_jsonb(t) as j, t.ctid::text as c, t.${quoteIdent(key.columns[0]!)}::text as k from ${qualified(rel.schema, rel.name)} t where t.${quoteIdent(key.columns[0]!)}::text = any ($1::text[])`,
-        [[...ids.keys()]],
-      );
-      return rows.map((r) => ({ owner: ids.get(r.k)!, row: r.j, ctid: r.c, byTenant: true }));
-    }
-  }
-  if (!fk) return [];
+  if (!fk || owners.length === 0) return [];
   const rows = await session.query<{ j: Row; o: string; c: string }>(
     `select to_jsonb(t) as j, t.ctid::text as c, t.${quoteIdent(fk.columns[0]!)}::text as o from ${qualified(rel.schema, rel.name)} t where t.${quoteIdent(fk.columns[0]!)}::text = any ($1::text[])`,
     [owners.map((o) => o.id)],

@@ -12,7 +12,7 @@ import { literalPattern } from '../model/sql-text.ts';
 import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { comparedLiterals } from './tenants.ts';
-import { actAs, foundTenant, keyFilter, rowKey, tryInsert, type Persona, type World } from './world.ts';
+import { accountKey, actAs, foundTenant, keyFilter, rowKey, tryInsert, type Persona, type World } from './world.ts';
 import { checkLiterals } from './tenants.ts';
 
 /**
@@ -24,6 +24,9 @@ const ENTITLEMENT =
 
 /** On a table of paid rows (PAID_TABLE), the columns that say whether and how long the row grants. */
 const PAID_STATE = /^(status|state|current_period_end|period_end|expires_at|ends_at|valid_until|trial_ends?(_at)?)$/i;
+
+/** Names of the tiers worth paying for. */
+const PREMIUM_WORD = /premium|\bpro\b|enterprise|business|unlimited|platinum|gold|plus|vip|lifetime|max/i;
 
 /** Values that grant nothing: not worth trying. */
 const PLAIN_VALUE = /^(free|none|basic|trial|inactive|cancell?ed|expired|past_due|unpaid|starter|default)$/i;
@@ -37,15 +40,16 @@ export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: st
   // Also through the functions it is wrapped in (`lower(s.plan) in (…)`, `split_part(lower(s.plan), '_', 1) in (…)`).
   const uses = new RegExp(`\\b${name}"?${WRAPPED}\\s*(?:::\\s*\\w+\\s*)?(?:=|<>|!=|>=?|<=?|\\bin\\s*\\(|[-+]\\s*\\d|is\\s+(?:not\\s+)?true)|(?:=|<>|!=|>=?|<=?)\\s*(?:\\w+\\.)?"?${name}\\b|coalesce\\s*\\(\\s*(?:\\w+\\.)?"?${name}\\b`, 'i');
   const out: string[] = [];
-  // A word as common as `status` counts only where the text names the table (`from subscriptions s where … s.status`).
-  const naming = ENTITLEMENT.test(column) ? undefined : new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
+  // Only where the text names the table (`from subscriptions s where … s.plan`): a clinical note's `plan` is
+  // not the subscription's, whatever reads a column of that name elsewhere. The table's own policies name it by being its.
+  const naming = new RegExp(`\\b${literalPattern(rel.name)}\\b`, 'i');
   // What an UPDATE's SET list writes (`set trial_ends_at = now() + interval '14 days'`) is a write, not a read.
-  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && (!naming || naming.test(f.source)) && uses.test(withoutSetLists(f.source))) out.push(`${f.schema}.${f.name}`);
+  for (const f of snapshot.functions) if (f.extension === null && f.source !== null && naming.test(f.source) && uses.test(withoutSetLists(f.source))) out.push(`${f.schema}.${f.name}`);
   // The table's own write policies say who may write it, not what it grants.
   for (const p of snapshot.policies) {
     if (p.schema === rel.schema && p.table === rel.name && p.command !== 'SELECT' && p.command !== 'ALL') continue;
     const text = `${p.using ?? ''} ${p.withCheck ?? ''}`;
-    if ((!naming || naming.test(text)) && uses.test(text)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
+    if ((p.schema === rel.schema && p.table === rel.name ? true : naming.test(text)) && uses.test(text)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
   }
   return [...new Set(out)].sort();
 }
@@ -86,7 +90,9 @@ function betterValues(snapshot: Snapshot, world: World, rel: Relation, column: s
   const labels = world.enums.labels.get(c.typeName) ?? [];
   // A status that grants (`active`, `paid`) first: of a status column's many words, the one worth paying for.
   const values = [...new Set([...comparedLiterals(snapshot, column), ...wrappedLiterals(snapshot, column), ...[...labels].reverse()])].filter((v) => v.trim() !== '' && v !== String(current) && !PLAIN_VALUE.test(v));
-  return [...values.filter((v) => GRANTING.test(v)), ...values.filter((v) => !GRANTING.test(v))].slice(0, MAX_VALUES);
+  // Then a tier's name (`premium`, `pro`, `enterprise`) before a billing period's (`monthly`).
+  const rank = (v: string) => (GRANTING.test(v) ? 0 : PREMIUM_WORD.test(v) ? 1 : 2);
+  return [...values].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_VALUES);
 }
 
 /**
@@ -115,7 +121,9 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
   const alice = world.owners[0];
   for (const rel of tables) {
     const made = world.made.get(`${rel.schema}.${rel.name}`) ?? [];
-    const paid = PAID_TABLE.test(rel.name);
+    // A tenant's own subscription (keyed by the tenant alone), not its customers' (keyed by an account,
+    // which the tenant's staff manage by design: a gym activating a member's plan after a cash payment).
+    const paid = PAID_TABLE.test(rel.name) && !snapshot.constraints.some((c) => c.schema === rel.schema && c.table === rel.name && c.type === 'foreign_key' && accountKey(snapshot, c));
     const columns = rel.columns.filter((c) => (ENTITLEMENT.test(c.name) || (paid && PAID_STATE.test(c.name))) && !c.generated && !c.identity);
     if (columns.length === 0 || made.length === 0) continue;
     // The plainest persona that owns a row here: any account (its profile) before a tenant's owner.

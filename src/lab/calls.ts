@@ -787,18 +787,24 @@ async function callInSavepoint(
     // Rows the call wrote that name the caller (a role, an admin flag of its own), in tables other
     // tables' policies consult: a grant to itself, if it then reads what it could not.
     const granting: string[] = [];
+    /** The tables whose policies consult those (the union of each one's: what gatedBy gives for them all). */
+    const grantGated = new Set<Relation>();
     if (persona !== null && joining.length === 0) {
       for (const [table, c] of Object.entries(changed)) {
         const before = baseline.ctids.get(table);
         const rel = baseline.rows.get(table)?.rel ?? snapshot.relations.find((r) => `${r.schema}.${r.name}` === table);
         if (c.inserted + c.updated === 0 || !before || !rel || baseline.memberships.has(table)) continue;
         const [hit] = await session.query(`select 1 from ${qualified(rel.schema, rel.name)} t where t.ctid::text <> all ($1::text[]) and strpos(to_jsonb(t)::text, $2) > 0 limit 1`, [[...before], persona.id]);
+        if (!hit) continue;
         // Only a table some other table's policy consults: a template the call stamped with the caller's id grants nothing.
-        if (hit && gatedBy(snapshot, baseline, [table]).length > 0) granting.push(table);
+        const gates = gatedBy(snapshot, baseline, [table]);
+        if (gates.length === 0) continue;
+        granting.push(table);
+        for (const g of gates) grantGated.add(g);
       }
     }
     // What the caller reads of others' rows now: judged against what it read before, once the call is undone.
-    const gated = persona === null ? [] : joining.length > 0 ? gatedBy(snapshot, baseline, joining) : granting.length > 0 ? gatedBy(snapshot, baseline, granting) : [];
+    const gated = persona === null ? [] : joining.length > 0 ? gatedBy(snapshot, baseline, joining) : baseline.policed.filter((r) => grantGated.has(r));
     // A grant counts only beyond the caller's own tenant: switching to a workspace it belongs to opens nothing of anyone else's.
     const joinSeen = gated.length > 0 ? await othersSeen(session, snapshot, baseline.world, gated, persona!, joining.length === 0) : undefined;
     joined.push(...joining);

@@ -8,7 +8,7 @@
  * confirmed when the value stayed (no trigger or check put it back).
  */
 import { qualified, quoteIdent } from '../model/ident.ts';
-import { literalPattern } from '../model/sql-text.ts';
+import { literalPattern, quotedLiterals } from '../model/sql-text.ts';
 import type { LabAttack, Relation, Snapshot } from '../model/snapshot.ts';
 import type { Session } from '../introspect/session.ts';
 import { comparedLiterals } from './tenants.ts';
@@ -49,7 +49,7 @@ export function entitlementReaders(snapshot: Snapshot, rel: Relation, column: st
   for (const p of snapshot.policies) {
     if (p.schema === rel.schema && p.table === rel.name && p.command !== 'SELECT' && p.command !== 'ALL') continue;
     const text = `${p.using ?? ''} ${p.withCheck ?? ''}`;
-    if ((p.schema === rel.schema && p.table === rel.name ? true : naming.test(text)) && uses.test(text)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
+    if (((p.schema === rel.schema && p.table === rel.name) || naming.test(text)) && uses.test(text)) out.push(`policy "${p.name}" on ${qualified(p.schema, p.table)}`);
   }
   return [...new Set(out)].sort();
 }
@@ -76,7 +76,7 @@ function wrappedLiterals(snapshot: Snapshot, column: string): string[] {
   const re = new RegExp(`\\b${name}"?${WRAPPED}\\s*(?:::\\s*\\w+\\s*)?(?:=\\s*'((?:[^']|'')*)'|\\bin\\s*\\(([^)]*)\\))`, 'gi');
   const out: string[] = [];
   for (const t of [...snapshot.functions.map((f) => f.source ?? ''), ...snapshot.policies.flatMap((p) => [p.using ?? '', p.withCheck ?? ''])]) {
-    for (const m of t.matchAll(re)) out.push(...(m[1] !== undefined ? [m[1].replaceAll("''", "'")] : [...m[2]!.matchAll(/'((?:[^']|'')*)'/g)].map((x) => x[1]!.replaceAll("''", "'"))));
+    for (const m of t.matchAll(re)) out.push(...(m[1] !== undefined ? [m[1].replaceAll("''", "'")] : quotedLiterals(m[2]!)));
   }
   return out;
 }
@@ -170,7 +170,7 @@ export async function entitlementAttacks(session: Session, snapshot: Snapshot, w
             gained: {},
           });
           break;
-        } catch (e) {
+        } catch {
           // Refused (a policy, a column grant, a trigger): the next value.
         } finally {
           await session.exec('ROLLBACK TO SAVEPOINT supaudit_entitle');
